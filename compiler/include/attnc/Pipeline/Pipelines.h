@@ -1,0 +1,45 @@
+//===- Pipelines.h - attnc's named pass pipelines ---------------*- C++ -*-===//
+//
+// Two pipelines, registered for attn-opt and used stage by stage by attnc:
+//   attn-to-loops : attn ops -> fused scf/memref loops (online softmax)
+//   loops-to-llvm : loops -> LLVM dialect
+//   attn-to-llvm  : both
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_PIPELINE_PIPELINES_H
+#define ATTNC_PIPELINE_PIPELINES_H
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace attnc {
+
+struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
+  Option<unsigned> optLevel{*this, "opt-level",
+                            llvm::cl::desc("optimization level 0..3"),
+                            llvm::cl::init(2)};
+  Option<int64_t> tileSize{
+      *this, "tile-size",
+      llvm::cl::desc("keys per tile of the online softmax loop"),
+      llvm::cl::init(64)};
+};
+
+/// attn.attention & co -> scf/memref/arith/math loops.
+void buildAttnToLoopsPipeline(mlir::OpPassManager &pm,
+                              const PipelineOptions &options);
+/// scf/memref/arith/math loops -> LLVM dialect.
+void buildLoopsToLLVMPipeline(mlir::OpPassManager &pm,
+                              const PipelineOptions &options);
+
+/// Every dialect an attnc module can contain at any stage, plus the LLVM IR
+/// translation interfaces.
+void registerDialects(mlir::DialectRegistry &registry);
+
+/// The attn passes, the upstream passes, and the pipelines above.
+void registerPassesAndPipelines();
+
+} // namespace attnc
+
+#endif // ATTNC_PIPELINE_PIPELINES_H

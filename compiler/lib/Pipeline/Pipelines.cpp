@@ -1,0 +1,87 @@
+//===- Pipelines.cpp - attnc's named pass pipelines -----------------------===//
+
+#include "attnc/Pipeline/Pipelines.h"
+
+#include "attn/Conversion/Passes.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
+                                     const PipelineOptions &options) {
+  OpPassManager &funcPm = pm.nest<func::FuncOp>();
+  funcPm.addPass(attn::createAttnDecomposeScores());
+  funcPm.addPass(attn::createConvertAttnToLinalg());
+  attn::ConvertAttnToLoopsOptions loopOptions;
+  loopOptions.tileSize = options.tileSize;
+  funcPm.addPass(attn::createConvertAttnToLoops(loopOptions));
+  funcPm.addPass(createConvertLinalgToLoopsPass());
+  if (options.optLevel > 0) {
+    funcPm.addPass(createCanonicalizerPass());
+    funcPm.addPass(createCSEPass());
+    funcPm.addPass(createLoopInvariantCodeMotionPass());
+  }
+}
+
+void attnc::buildLoopsToLLVMPipeline(OpPassManager &pm,
+                                     const PipelineOptions &options) {
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertSCFToCFPass());
+  // exp, sqrt, ... become LLVM intrinsics (vectorizable); what LLVM has no
+  // intrinsic for (tanh) becomes a libm call.
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  if (options.optLevel > 0) {
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
+}
+
+void attnc::registerDialects(DialectRegistry &registry) {
+  registry.insert<attn::AttnDialect>();
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+}
+
+void attnc::registerPassesAndPipelines() {
+  registerAllPasses();
+  attn::registerAttnPasses();
+  attn::registerAttnConversionPasses();
+  PassPipelineRegistration<PipelineOptions>(
+      "attn-to-loops",
+      "Lower attn ops to fused loops (decompose scores, online softmax)",
+      buildAttnToLoopsPipeline);
+  PassPipelineRegistration<PipelineOptions>(
+      "loops-to-llvm", "Lower attnc's loops to the LLVM dialect",
+      buildLoopsToLLVMPipeline);
+  PassPipelineRegistration<PipelineOptions>(
+      "attn-to-llvm", "Lower attn ops all the way to the LLVM dialect",
+      [](OpPassManager &pm, const PipelineOptions &options) {
+        buildAttnToLoopsPipeline(pm, options);
+        buildLoopsToLLVMPipeline(pm, options);
+      });
+}

@@ -1,0 +1,66 @@
+//===- Passes.td - Conversions out of the attn dialect ------*- tablegen -*-===//
+
+#ifndef ATTN_CONVERSION_PASSES_TD
+#define ATTN_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertAttnToLinalg : Pass<"convert-attn-to-linalg", "func::FuncOp"> {
+  let summary = "Lower attn.linear and attn.activation to linalg.generic";
+  let description = [{
+    `attn.linear` becomes a `linalg.generic` with a reduction over the input
+    dimension (a batched matrix product with the head dimension placed by
+    its indexing maps) and, with a bias, an init from the broadcast bias;
+    `attn.activation` becomes an elementwise `linalg.generic`.
+
+    ```mlir
+    attn.linear ins(%x, %w : memref<?x?x8xf32>, memref<4x8xf32>)
+        outs(%y : memref<?x?x4xf32>)
+    ```
+    becomes
+    ```mlir
+    linalg.fill ins(%zero : f32) outs(%y : memref<?x?x4xf32>)
+    linalg.generic {indexing_maps = [(b, n, o, i) -> (b, n, i),
+                                     (b, n, o, i) -> (o, i),
+                                     (b, n, o, i) -> (b, n, o)],
+                    iterator_types = [parallel, parallel, parallel, reduction]}
+        ins(%x, %w) outs(%y) { mulf, addf }
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
+def ConvertAttnToLoops : Pass<"convert-attn-to-loops", "func::FuncOp"> {
+  let summary = "Lower attn.online_attention to a fused online-softmax loop nest";
+  let description = [{
+    Each `attn.online_attention` becomes, for every (batch, head, query), one
+    loop over tiles of `tile-size` keys that computes the tile's scores into
+    a small buffer, updates a running maximum m and sum l (online softmax)
+    and rescales and accumulates the weighted values in a [Dv] accumulator:
+
+        m = -inf; l = 0; acc = 0
+        for each tile T of visible keys:
+          s_j = score(q, k_j)  (j in T);  m' = max(m, max_j s_j)
+          alpha = exp(m - m');  l = alpha l + sum_j exp(s_j - m')
+          acc = alpha acc + sum_j exp(s_j - m') v_j;  m = m'
+        c = l > 0 ? acc / l : 0
+
+    Memory is O(tile-size + Dv) per query: the Nq x Nk score matrix is never
+    formed. Masks shrink the key range (causal, lengths) instead of being
+    tested per key. When `weights` are requested, a second pass over the
+    keys writes exp(s_j - m) / l. `attn.softmax` becomes a three-pass row
+    loop (max, sum of exponentials, normalize).
+  }];
+  let options = [
+    Option<"tileSize", "tile-size", "int64_t", /*default=*/"64",
+           "number of keys scored per tile of the online softmax">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+#endif // ATTN_CONVERSION_PASSES_TD

@@ -1,0 +1,27 @@
+//===- AttnOps.h - Operations of the attn dialect ---------------*- C++ -*-===//
+
+#ifndef ATTN_DIALECT_ATTN_IR_ATTNOPS_H
+#define ATTN_DIALECT_ATTN_IR_ATTNOPS_H
+
+#include "attn/Dialect/Attn/IR/AttnDialect.h"
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "attn/Dialect/Attn/IR/AttnEnums.h.inc"
+
+#define GET_OP_CLASSES
+#include "attn/Dialect/Attn/IR/AttnOps.h.inc"
+
+namespace mlir::attn {
+/// Builds act(x) for a scalar f32 `x`: the one definition of the activation
+/// functions, shared by every lowering.
+Value buildActivation(OpBuilder &builder, Location loc, Activation act,
+                      Value x);
+} // namespace mlir::attn
+
+#endif // ATTN_DIALECT_ATTN_IR_ATTNOPS_H

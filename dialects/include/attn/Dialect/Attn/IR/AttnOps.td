@@ -1,0 +1,228 @@
+//===- AttnOps.td - Operations of the attn dialect ----------*- tablegen -*-===//
+//
+// The ops that carry an attention model through the compiler. All of them
+// are in destination-passing style on memrefs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_OPS_TD
+#define ATTN_OPS_TD
+
+include "attn/Dialect/Attn/IR/AttnBase.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// LinearOp
+//===----------------------------------------------------------------------===//
+
+def Attn_LinearOp : Attn_Op<"linear"> {
+  let summary = "a linear map W x + b on the last dimension (per head or shared)";
+  let description = [{
+    Computes `output[..., o] = sum_i input[..., i] * weight[(h,) o, i] +
+    bias[(h,) o]`: the linear feature, query, key, value and output models of
+    the survey (its `W F`, with one row per vector). Four layouts are
+    accepted; `B` is a batch, `H` the heads, `N` the vectors:
+
+    | input | weight | bias | output |
+    |---|---|---|---|
+    | [B, N, I] | [O, I] | [O] | [B, N, O] |
+    | [B, N, I] | [H, O, I] | [H, O] | [B, H, N, O] (per-head projection) |
+    | [B, H, N, I] | [O, I] | [O] | [B, H, N, O] |
+    | [B, H, N, I] | [H, O, I] | [H, O] | [B, H, N, O] |
+
+    Example:
+
+    ```mlir
+    attn.linear ins(%x, %wq : memref<?x?x64xf32>, memref<4x16x64xf32>)
+        outs(%q : memref<?x4x?x16xf32>)
+    ```
+  }];
+  let arguments = (ins
+    Arg<MemRefRankOf<[F32], [3, 4]>, "vectors, one per row", [MemRead]>:$input,
+    Arg<MemRefRankOf<[F32], [2, 3]>, "the matrix W", [MemRead]>:$weight,
+    Arg<Optional<MemRefRankOf<[F32], [1, 2]>>, "the bias b", [MemRead]>:$bias,
+    Arg<MemRefRankOf<[F32], [3, 4]>, "the result", [MemWrite]>:$output);
+  let assemblyFormat = [{
+    `ins` `(` $input `,` $weight `:` type($input) `,` type($weight) `)`
+    (`bias` `(` $bias^ `:` type($bias) `)`)?
+    `outs` `(` $output `:` type($output) `)` attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+def Attn_AttentionOp : Attn_Op<"attention", [AttrSizedOperandSegments]> {
+  let summary = "the attention model: score, align, weighted sum, masks";
+  let description = [{
+    For every batch entry b, head h and query i:
+
+        e_l = score(q_i, k_l)                     (survey eq. 2)
+        a   = align(e) over the unmasked keys l   (eq. 3)
+        c_i = sum_l a_l v_l                       (eq. 4)
+
+    `query` is [B, Hq, Nq, Dq], `keys` [B, Hk, Nk, Dk], `values` [B, Hk,
+    Nk, Dv] with Hq a multiple of Hk (head h reads key/value head
+    h / (Hq / Hk): Hk = 1 is multi-query attention). A batch size of 1 in
+    `query`, `keys` or `values` is broadcast. `context` is [B, Nq, Hq, Dv]:
+    the heads' contexts side by side, i.e. already concatenated.
+    `weights`, when present, receives a as [B, Hq, Nq, Nk].
+
+    `params` are those of the score function, in the order of the survey's
+    Table 2 (a leading H dimension makes a parameter per head):
+    additive: W1 [Dw, Dq], W2 [Dw, Dk], b [Dw], w [Dw]; general: W [Dk, Dq];
+    biased_general: W, b [Dk]; activated_general: W, b (rank 0 or [1]);
+    dot, scaled_dot, cosine: none. `act` is the activation of additive and
+    activated_general.
+
+    Masks: `causal` lets query i see key l iff l <= i + Nk - Nq;
+    `lengths` [B] (i32) lets batch entry b see keys l < lengths[b]. A query
+    that sees no key gets a zero context and zero weights.
+
+    Example (Bahdanau):
+
+    ```mlir
+    attn.attention additive act(tanh) align(softmax)
+        ins(%q, %k, %v : memref<?x1x1x32xf32>, memref<?x1x?x64xf32>,
+                         memref<?x1x?x64xf32>)
+        params(%W1, %W2, %b, %w : memref<48x32xf32>, memref<48x64xf32>,
+                                  memref<48xf32>, memref<48xf32>)
+        outs(%c : memref<?x1x1x64xf32>)
+    ```
+  }];
+  let arguments = (ins
+    Arg<MemRefRankOf<[F32], [4]>, "queries [B, Hq, Nq, Dq]", [MemRead]>:$query,
+    Arg<MemRefRankOf<[F32], [4]>, "keys [B, Hk, Nk, Dk]", [MemRead]>:$keys,
+    Arg<MemRefRankOf<[F32], [4]>, "values [B, Hk, Nk, Dv]", [MemRead]>:$values,
+    Arg<Variadic<MemRefOf<[F32]>>, "score parameters", [MemRead]>:$params,
+    Arg<Optional<MemRefRankOf<[I32], [1]>>, "valid keys per batch entry",
+        [MemRead]>:$lengths,
+    Arg<MemRefRankOf<[F32], [4]>, "context [B, Nq, Hq, Dv]", [MemWrite]>:$output,
+    Arg<Optional<MemRefRankOf<[F32], [4]>>, "weights [B, Hq, Nq, Nk]",
+        [MemWrite]>:$weights,
+    Attn_ScoreKind:$score,
+    DefaultValuedAttr<Attn_Activation, "::mlir::attn::Activation::identity">:$act,
+    DefaultValuedAttr<Attn_AlignKind, "::mlir::attn::AlignKind::softmax">:$align,
+    UnitAttr:$causal);
+  let assemblyFormat = [{
+    $score (`act` `(` $act^ `)`)? `align` `(` $align `)` (`causal` $causal^)?
+    `ins` `(` $query `,` $keys `,` $values `:` type($query) `,` type($keys) `,`
+              type($values) `)`
+    (`params` `(` $params^ `:` type($params) `)`)?
+    (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
+    `outs` `(` $output `:` type($output) `)`
+    (`weights` `(` $weights^ `:` type($weights) `)`)?
+    attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// OnlineAttentionOp
+//===----------------------------------------------------------------------===//
+
+def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
+    [AttrSizedOperandSegments]> {
+  let summary = "attention whose score needs no matrix product per key";
+  let description = [{
+    The form `attn.attention` takes after `-attn-decompose-scores` has
+    hoisted every matrix-vector product of the score out of the key loop.
+    Same operands, layouts, masks and semantics as `attn.attention`, with the
+    score given by `combine`:
+
+    - `dot`: act(scale * q.k + bias) (scale defaults to 1, bias to 0);
+    - `additive`: sum_d w_d act(q_d + k_d), with `score_weights` w [Dw] or
+      [Hq, Dw] (q and k already hold W1 q + b and W2 k);
+    - `cosine`: q.k / (|q| |k|), 0 when a norm is 0.
+
+    `-convert-attn-to-loops` lowers it to one loop nest per query over tiles
+    of keys with a running maximum and sum (online softmax), never
+    materializing the Nq x Nk scores.
+
+    ```mlir
+    attn.online_attention dot act(identity) causal
+        ins(%q, %k, %v : memref<?x4x?x16xf32>, memref<?x4x?x16xf32>,
+                         memref<?x4x?x16xf32>)
+        scale(%s : f32)
+        outs(%c : memref<?x?x4x16xf32>)
+    ```
+  }];
+  let arguments = (ins
+    Arg<MemRefRankOf<[F32], [4]>, "queries [B, Hq, Nq, D]", [MemRead]>:$query,
+    Arg<MemRefRankOf<[F32], [4]>, "keys [B, Hk, Nk, D]", [MemRead]>:$keys,
+    Arg<MemRefRankOf<[F32], [4]>, "values [B, Hk, Nk, Dv]", [MemRead]>:$values,
+    Arg<Optional<MemRefRankOf<[F32], [1, 2]>>, "w of the additive score",
+        [MemRead]>:$score_weights,
+    Optional<F32>:$scale,
+    Optional<F32>:$bias,
+    Arg<Optional<MemRefRankOf<[I32], [1]>>, "valid keys per batch entry",
+        [MemRead]>:$lengths,
+    Arg<MemRefRankOf<[F32], [4]>, "context [B, Nq, Hq, Dv]", [MemWrite]>:$output,
+    Arg<Optional<MemRefRankOf<[F32], [4]>>, "weights [B, Hq, Nq, Nk]",
+        [MemWrite]>:$weights,
+    Attn_ScoreCombine:$combine,
+    DefaultValuedAttr<Attn_Activation, "::mlir::attn::Activation::identity">:$act,
+    UnitAttr:$causal);
+  let assemblyFormat = [{
+    $combine (`act` `(` $act^ `)`)? (`causal` $causal^)?
+    `ins` `(` $query `,` $keys `,` $values `:` type($query) `,` type($keys) `,`
+              type($values) `)`
+    (`score_weights` `(` $score_weights^ `:` type($score_weights) `)`)?
+    (`scale` `(` $scale^ `)`)?
+    (`bias` `(` $bias^ `)`)?
+    (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
+    `outs` `(` $output `:` type($output) `)`
+    (`weights` `(` $weights^ `:` type($weights) `)`)?
+    attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Output model
+//===----------------------------------------------------------------------===//
+
+def Attn_ActivationOp : Attn_Op<"activation"> {
+  let summary = "an elementwise activation (output model)";
+  let description = [{
+    `output = act(input)` elementwise; `input` and `output` may be the same
+    buffer.
+
+    ```mlir
+    attn.activation tanh ins(%y : memref<?x10xf32>) outs(%y : memref<?x10xf32>)
+    ```
+  }];
+  let arguments = (ins
+    Attn_Activation:$kind,
+    Arg<MemRefOf<[F32]>, "", [MemRead]>:$input,
+    Arg<MemRefOf<[F32]>, "", [MemWrite]>:$output);
+  let assemblyFormat = [{
+    $kind `ins` `(` $input `:` type($input) `)`
+    `outs` `(` $output `:` type($output) `)` attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_SoftmaxOp : Attn_Op<"softmax"> {
+  let summary = "softmax over the last dimension (output model, eq. 5)";
+  let description = [{
+    `output[..., j] = exp(input[..., j] - m) / sum_k exp(input[..., k] - m)`
+    with m the row maximum; `input` and `output` may be the same buffer.
+
+    ```mlir
+    attn.softmax ins(%y : memref<?x10xf32>) outs(%y : memref<?x10xf32>)
+    ```
+  }];
+  let arguments = (ins
+    Arg<MemRefRankOf<[F32], [1, 2, 3, 4]>, "", [MemRead]>:$input,
+    Arg<MemRefRankOf<[F32], [1, 2, 3, 4]>, "", [MemWrite]>:$output);
+  let assemblyFormat = [{
+    `ins` `(` $input `:` type($input) `)`
+    `outs` `(` $output `:` type($output) `)` attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // ATTN_OPS_TD

@@ -1,0 +1,48 @@
+//===- Passes.td - Transformations of the attn dialect ------*- tablegen -*-===//
+
+#ifndef ATTN_TRANSFORMS_PASSES_TD
+#define ATTN_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def AttnDecomposeScores : Pass<"attn-decompose-scores", "func::FuncOp"> {
+  let summary = "Hoist the score's matrix products out of the key loop";
+  let description = [{
+    Rewrites each `attn.attention` into `attn.linear` ops that precompute
+    the parts of the score function that do not depend on the (query, key)
+    pair, followed by one `attn.online_attention`:
+
+    | score | precomputed | online score |
+    |---|---|---|
+    | additive | q' = W1 q + b, k' = W2 k | sum_d w_d act(q'_d + k'_d) |
+    | general | q' = W q | q'.k |
+    | biased_general | q' = W q + b | q'.k |
+    | activated_general | q' = W q | act(q'.k + b) |
+    | scaled_dot | - | q.k * (1 / sqrt(Dk)) |
+    | dot, cosine | - | unchanged |
+
+    This is what keeps additive attention at O((Nq + Nk) Dw) memory: no
+    Nq x Nk x Dw tensor is ever formed. Before:
+
+    ```mlir
+    attn.attention general align(softmax)
+        ins(%q, %k, %v : memref<1x1x?x8xf32>, memref<1x1x?x16xf32>, memref<1x1x?x16xf32>)
+        params(%W : memref<16x8xf32>) outs(%c : memref<1x?x1x16xf32>)
+    ```
+
+    After:
+
+    ```mlir
+    %qw = memref.alloc(%nq) : memref<1x1x?x16xf32>
+    attn.linear ins(%q, %W : memref<1x1x?x8xf32>, memref<16x8xf32>)
+        outs(%qw : memref<1x1x?x16xf32>)
+    attn.online_attention dot ins(%qw, %k, %v : ...) outs(%c : ...)
+    memref.dealloc %qw : memref<1x1x?x16xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
+#endif // ATTN_TRANSFORMS_PASSES_TD

@@ -1,0 +1,362 @@
+//===- AttnToLoops.cpp - attn.online_attention -> fused loops -------------===//
+//
+// Lowers attn.online_attention to one scf loop nest per (batch, head,
+// query) that streams over tiles of keys with a running maximum and sum
+// (online softmax, as in FlashAttention): scores of one tile go to a
+// tile-size buffer, the [Dv] accumulator is rescaled when the maximum grows,
+// and the Nq x Nk score matrix never exists. Masks shrink the key range:
+// `causal` ends it at i + Nk - Nq + 1, `lengths` at lengths[b]. When the
+// weights are requested, a second loop over the keys recomputes each score
+// and writes exp(s - m) / l. attn.softmax (output model) becomes a
+// three-pass loop over each row.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/Passes.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+#include <limits>
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_CONVERTATTNTOLOOPS
+#include "attn/Conversion/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+/// Small arithmetic helpers over an ImplicitLocOpBuilder.
+struct Emitter {
+  ImplicitLocOpBuilder &b;
+
+  Value index(int64_t v) { return b.create<arith::ConstantIndexOp>(v); }
+  Value f32(double v) {
+    return b.create<arith::ConstantOp>(b.getF32FloatAttr(float(v)));
+  }
+  Value negInf() { return f32(-std::numeric_limits<double>::infinity()); }
+  Value dim(Value memref, int64_t d) {
+    return b.createOrFold<memref::DimOp>(memref, d);
+  }
+  Value minIdx(Value x, Value y) { return b.create<arith::MinSIOp>(x, y); }
+  Value maxIdx(Value x, Value y) { return b.create<arith::MaxSIOp>(x, y); }
+  Value add(Value x, Value y) { return b.create<arith::AddFOp>(x, y); }
+  Value mul(Value x, Value y) { return b.create<arith::MulFOp>(x, y); }
+  Value sub(Value x, Value y) { return b.create<arith::SubFOp>(x, y); }
+  Value exp(Value x) { return b.create<math::ExpOp>(x); }
+  Value load(Value m, ValueRange idx) { return b.create<memref::LoadOp>(m, idx); }
+  void store(Value v, Value m, ValueRange idx) {
+    b.create<memref::StoreOp>(v, m, idx);
+  }
+  /// `size == 1 ? 0 : i`: the index into a dimension that may broadcast.
+  Value broadcastIndex(Value memref, int64_t d, Value i) {
+    auto type = cast<MemRefType>(memref.getType());
+    if (type.getDimSize(d) == 1)
+      return index(0);
+    if (!type.isDynamicDim(d))
+      return i;
+    Value isOne = b.create<arith::CmpIOp>(arith::CmpIPredicate::eq,
+                                          dim(memref, d), index(1));
+    return b.create<arith::SelectOp>(isOne, index(0), i);
+  }
+
+  /// for iv in [lb, ub) step `step`: body(iv, iterArgs) -> yielded values.
+  /// The body builds with this same builder, whose insertion point is moved
+  /// into the loop for the duration of the call.
+  scf::ForOp loop(Value lb, Value ub, Value step, ValueRange init,
+                  function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    auto forOp = b.create<scf::ForOp>(lb, ub, step, init);
+    OpBuilder::InsertionGuard guard(b);
+    Block *block = forOp.getBody();
+    if (block->mightHaveTerminator())
+      b.setInsertionPoint(block->getTerminator());
+    else
+      b.setInsertionPointToEnd(block);
+    SmallVector<Value> results =
+        body(forOp.getInductionVar(), forOp.getRegionIterArgs());
+    if (!init.empty())
+      b.create<scf::YieldOp>(results);
+    return forOp;
+  }
+  scf::ForOp loop(Value lb, Value ub, ValueRange init,
+                  function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    return loop(lb, ub, index(1), init, body);
+  }
+  /// cond ? thenValue() : elseValue(), each built only in its branch.
+  Value ifElse(Value cond, function_ref<Value()> thenValue,
+               function_ref<Value()> elseValue) {
+    auto ifOp = b.create<scf::IfOp>(TypeRange{b.getF32Type()}, cond,
+                                    /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    b.create<scf::YieldOp>(thenValue());
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    b.create<scf::YieldOp>(elseValue());
+    return ifOp.getResult(0);
+  }
+  /// for iv in [0, ub): body(iv) with no loop-carried values.
+  void forEach(Value ub, function_ref<void(Value)> body) {
+    loop(index(0), ub, {}, [&](Value iv, ValueRange) {
+      body(iv);
+      return SmallVector<Value>{};
+    });
+  }
+};
+
+/// Everything the score of one (query, key) pair needs.
+struct ScoreContext {
+  OnlineAttentionOp op;
+  Value q, k;          // memrefs [B, H, N, D]
+  Value bq, h, i;      // query indices
+  Value bk, hk;        // key indices (the key row is passed per call)
+  Value d;             // D
+  Value wRow;          // additive: index of the row of w, or null (rank 1)
+  Value queryNorm;     // cosine: |q|
+};
+
+/// score(q_i, k_j) for the op's combine, before masking.
+Value emitScore(Emitter &e, const ScoreContext &s, Value j) {
+  OnlineAttentionOp op = s.op;
+  ImplicitLocOpBuilder &b = e.b;
+  Activation act = op.getAct();
+  switch (op.getCombine()) {
+  case ScoreCombine::dot: {
+    Value dot = e.loop(e.index(0), s.d, {e.f32(0)}, [&](Value c, ValueRange acc) {
+      Value qc = e.load(s.q, {s.bq, s.h, s.i, c});
+      Value kc = e.load(s.k, {s.bk, s.hk, j, c});
+      return SmallVector<Value>{e.add(acc[0], e.mul(qc, kc))};
+    }).getResult(0);
+    if (Value scale = op.getScale())
+      dot = e.mul(dot, scale);
+    if (Value bias = op.getBias())
+      dot = e.add(dot, bias);
+    return buildActivation(b, b.getLoc(), act, dot);
+  }
+  case ScoreCombine::additive: {
+    Value w = op.getScoreWeights();
+    return e.loop(e.index(0), s.d, {e.f32(0)}, [&](Value c, ValueRange acc) {
+      Value qc = e.load(s.q, {s.bq, s.h, s.i, c});
+      Value kc = e.load(s.k, {s.bk, s.hk, j, c});
+      Value hidden = buildActivation(b, b.getLoc(), act, e.add(qc, kc));
+      Value wc = s.wRow ? e.load(w, {s.wRow, c}) : e.load(w, {c});
+      return SmallVector<Value>{e.add(acc[0], e.mul(wc, hidden))};
+    }).getResult(0);
+  }
+  case ScoreCombine::cosine: {
+    auto sums = e.loop(e.index(0), s.d, {e.f32(0), e.f32(0)},
+                       [&](Value c, ValueRange acc) {
+      Value qc = e.load(s.q, {s.bq, s.h, s.i, c});
+      Value kc = e.load(s.k, {s.bk, s.hk, j, c});
+      return SmallVector<Value>{e.add(acc[0], e.mul(qc, kc)),
+                                e.add(acc[1], e.mul(kc, kc))};
+    });
+    Value keyNorm = b.create<math::SqrtOp>(sums.getResult(1));
+    Value denom = e.mul(s.queryNorm, keyNorm);
+    Value positive =
+        b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, denom, e.f32(0));
+    // Divide by 1 where the result is discarded, so no inf/NaN is formed.
+    Value safeDenom = b.create<arith::SelectOp>(positive, denom, e.f32(1));
+    Value cosine = b.create<arith::DivFOp>(sums.getResult(0), safeDenom);
+    return b.create<arith::SelectOp>(positive, cosine, e.f32(0));
+  }
+  }
+  llvm_unreachable("unknown score combine");
+}
+
+void lowerOnlineAttention(OnlineAttentionOp op, int64_t tileSize) {
+  ImplicitLocOpBuilder b(op.getLoc(), op);
+  Emitter e{b};
+  Value q = op.getQuery(), k = op.getKeys(), v = op.getValues();
+  Value context = op.getOutput(), weights = op.getWeights();
+  Value batch = e.dim(context, 0), hq = e.dim(q, 1), nq = e.dim(q, 2),
+        d = e.dim(q, 3), hk = e.dim(k, 1), nk = e.dim(k, 2), dv = e.dim(v, 3);
+  // Query head h reads key head h / (Hq / Hk); guard the divisions against
+  // empty head dimensions (then no loop runs anyway).
+  Value groupSize = b.create<arith::DivUIOp>(hq, e.maxIdx(hk, e.index(1)));
+  groupSize = e.maxIdx(groupSize, e.index(1));
+  Value tile = e.index(tileSize);
+
+  auto accType = MemRefType::get({ShapedType::kDynamic}, b.getF32Type());
+  Value acc = b.create<memref::AllocOp>(accType, ValueRange{dv});
+  Value scores = b.create<memref::AllocaOp>(
+      MemRefType::get({tileSize}, b.getF32Type()));
+
+  e.forEach(batch, [&](Value bIdx) {
+    ScoreContext s{op, q, k, e.broadcastIndex(q, 0, bIdx), {}, {},
+                   e.broadcastIndex(k, 0, bIdx), {}, d, {}, {}};
+    Value bv = e.broadcastIndex(v, 0, bIdx);
+    Value visibleKeys = nk;
+    if (Value lengths = op.getLengths()) {
+      Value len = b.create<arith::IndexCastOp>(b.getIndexType(),
+                                               e.load(lengths, {bIdx}));
+      visibleKeys = e.minIdx(e.maxIdx(len, e.index(0)), nk);
+    }
+    e.forEach(hq, [&](Value h) {
+      s.h = h;
+      s.hk = b.create<arith::DivUIOp>(h, groupSize);
+      if (Value w = op.getScoreWeights();
+          w && cast<MemRefType>(w.getType()).getRank() == 2)
+        s.wRow = h;
+      e.forEach(nq, [&](Value i) {
+        s.i = i;
+        // Keys [0, end) are visible to query i.
+        Value end = visibleKeys;
+        if (op.getCausal()) {
+          Value last = b.create<arith::SubIOp>(
+              b.create<arith::AddIOp>(i, e.index(1)),
+              b.create<arith::SubIOp>(nq, nk));
+          end = e.maxIdx(e.minIdx(end, last), e.index(0));
+        }
+        if (op.getCombine() == ScoreCombine::cosine) {
+          Value sq = e.loop(e.index(0), d, {e.f32(0)}, [&](Value c, ValueRange a) {
+            Value qc = e.load(q, {s.bq, h, i, c});
+            return SmallVector<Value>{e.add(a[0], e.mul(qc, qc))};
+          }).getResult(0);
+          s.queryNorm = b.create<math::SqrtOp>(sq);
+        }
+        e.forEach(dv, [&](Value c) { e.store(e.f32(0), acc, {c}); });
+
+        auto keyLoop = e.loop(
+            e.index(0), end, tile, ValueRange{e.negInf(), e.f32(0)},
+            [&](Value j0, ValueRange state) {
+              Value count = e.minIdx(tile, b.create<arith::SubIOp>(end, j0));
+              // Pass 1: the tile's scores and their maximum.
+              Value tileMax = e.loop(e.index(0), count, {e.negInf()},
+                                     [&](Value jj, ValueRange m) {
+                Value score = emitScore(e, s, b.create<arith::AddIOp>(j0, jj));
+                e.store(score, scores, {jj});
+                return SmallVector<Value>{b.create<arith::MaximumFOp>(m[0], score)};
+              }).getResult(0);
+              Value mOld = state[0];
+              Value mNew = b.create<arith::MaximumFOp>(mOld, tileMax);
+              // alpha rescales what was accumulated under the old maximum;
+              // while the maximum is still -inf nothing was accumulated.
+              Value stillEmpty = b.create<arith::CmpFOp>(
+                  arith::CmpFPredicate::OEQ, mNew, e.negInf());
+              Value alpha = b.create<arith::SelectOp>(
+                  stillEmpty, e.f32(1), e.exp(e.sub(mOld, mNew)));
+              e.forEach(dv, [&](Value c) {
+                e.store(e.mul(e.load(acc, {c}), alpha), acc, {c});
+              });
+              // Pass 2: probabilities and the weighted sum of the values.
+              Value tileSum = e.loop(e.index(0), count, {e.f32(0)},
+                                     [&](Value jj, ValueRange sum) {
+                Value j = b.create<arith::AddIOp>(j0, jj);
+                Value p = e.exp(e.sub(e.load(scores, {jj}), mNew));
+                e.forEach(dv, [&](Value c) {
+                  Value vc = e.load(v, {bv, s.hk, j, c});
+                  e.store(e.add(e.load(acc, {c}), e.mul(p, vc)), acc, {c});
+                });
+                return SmallVector<Value>{e.add(sum[0], p)};
+              }).getResult(0);
+              return SmallVector<Value>{mNew,
+                                        e.add(e.mul(state[1], alpha), tileSum)};
+            });
+        Value m = keyLoop.getResult(0), l = keyLoop.getResult(1);
+
+        // A query that sees no key gets c = 0 and zero weights.
+        Value nonEmpty =
+            b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, l, e.f32(0));
+        Value invL = b.create<arith::SelectOp>(
+            nonEmpty, b.create<arith::DivFOp>(e.f32(1), l), e.f32(0));
+        e.forEach(dv, [&](Value c) {
+          e.store(e.mul(e.load(acc, {c}), invL), context, {bIdx, i, h, c});
+        });
+        if (!weights)
+          return;
+        e.forEach(nk, [&](Value j) {
+          Value visible =
+              b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j, end);
+          Value a = e.ifElse(
+              visible,
+              [&] { return e.mul(e.exp(e.sub(emitScore(e, s, j), m)), invL); },
+              [&] { return e.f32(0); });
+          e.store(a, weights, {bIdx, h, i, j});
+        });
+      });
+    });
+  });
+  b.create<memref::DeallocOp>(acc);
+  op.erase();
+}
+
+/// Softmax over the last dimension: for each row, the maximum, the sum of
+/// exp(x - max), then a division.
+void lowerSoftmax(SoftmaxOp op) {
+  ImplicitLocOpBuilder b(op.getLoc(), op);
+  Emitter e{b};
+  Value in = op.getInput(), out = op.getOutput();
+  int64_t rank = cast<MemRefType>(in.getType()).getRank();
+  Value cols = e.dim(in, rank - 1);
+
+  std::function<void(SmallVector<Value>)> rows = [&](SmallVector<Value> idx) {
+    if (int64_t(idx.size()) < rank - 1) {
+      e.forEach(e.dim(in, idx.size()), [&](Value iv) {
+        SmallVector<Value> next = idx;
+        next.push_back(iv);
+        rows(next);
+      });
+      return;
+    }
+    auto at = [&](Value j) {
+      SmallVector<Value> full = idx;
+      full.push_back(j);
+      return full;
+    };
+    Value max = e.loop(e.index(0), cols, {e.negInf()}, [&](Value j, ValueRange m) {
+      return SmallVector<Value>{
+          b.create<arith::MaximumFOp>(m[0], e.load(in, at(j)))};
+    }).getResult(0);
+    Value sum = e.loop(e.index(0), cols, {e.f32(0)}, [&](Value j, ValueRange s) {
+      Value p = e.exp(e.sub(e.load(in, at(j)), max));
+      e.store(p, out, at(j));
+      return SmallVector<Value>{e.add(s[0], p)};
+    }).getResult(0);
+    Value inv = b.create<arith::DivFOp>(e.f32(1), sum);
+    e.forEach(cols, [&](Value j) {
+      e.store(e.mul(e.load(out, at(j)), inv), out, at(j));
+    });
+  };
+  rows({});
+  op.erase();
+}
+
+struct ConvertAttnToLoopsPass
+    : public attn::impl::ConvertAttnToLoopsBase<ConvertAttnToLoopsPass> {
+  using ConvertAttnToLoopsBase::ConvertAttnToLoopsBase;
+
+  void runOnOperation() override {
+    if (tileSize < 1) {
+      getOperation().emitError("tile-size must be at least 1");
+      return signalPassFailure();
+    }
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (isa<OnlineAttentionOp, SoftmaxOp>(op))
+        ops.push_back(op);
+    });
+    for (Operation *op : ops) {
+      if (auto attention = dyn_cast<OnlineAttentionOp>(op))
+        lowerOnlineAttention(attention, tileSize);
+      else
+        lowerSoftmax(cast<SoftmaxOp>(op));
+    }
+    // attn.attention must have been decomposed first.
+    WalkResult leftover = getOperation().walk([](AttentionOp op) {
+      op.emitError("attn.attention must be decomposed by "
+                   "-attn-decompose-scores before -convert-attn-to-loops");
+      return WalkResult::interrupt();
+    });
+    if (leftover.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,345 @@
+//===- AttnOps.cpp - Verifiers of the attn dialect's ops ------------------===//
+//
+// The verifiers check what the types can tell statically: ranks and every
+// pair of dimensions that must agree when both are known. Dynamic sizes are
+// checked at call time by the runtime (see runtime/lib/Runtime.c).
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+#include "attn/Dialect/Attn/IR/AttnEnums.cpp.inc"
+
+#define GET_OP_CLASSES
+#include "attn/Dialect/Attn/IR/AttnOps.cpp.inc"
+
+namespace {
+/// Names a dimension of an operand in messages: "'keys' dim 2".
+struct DimRef {
+  Value value;
+  int64_t index; // negative counts from the end
+  StringRef name;
+
+  int64_t size() const {
+    auto type = cast<MemRefType>(value.getType());
+    int64_t i = index < 0 ? type.getRank() + index : index;
+    return type.getDimSize(i);
+  }
+  int64_t position() const {
+    auto type = cast<MemRefType>(value.getType());
+    return index < 0 ? type.getRank() + index : index;
+  }
+};
+} // namespace
+
+static int64_t rankOf(Value v) { return cast<MemRefType>(v.getType()).getRank(); }
+
+/// Fails when both dimensions are static and differ.
+static LogicalResult expectEqual(Operation *op, DimRef a, DimRef b,
+                                 StringRef what) {
+  if (ShapedType::isDynamic(a.size()) || ShapedType::isDynamic(b.size()) ||
+      a.size() == b.size())
+    return success();
+  return op->emitOpError() << what << ": '" << a.name << "' dim "
+                           << a.position() << " is " << a.size() << " but '"
+                           << b.name << "' dim " << b.position() << " is "
+                           << b.size();
+}
+
+/// Fails unless `a` is 1 (broadcast) or equal to `b`, when both are static.
+static LogicalResult expectBroadcastable(Operation *op, DimRef a, DimRef b,
+                                         StringRef what) {
+  if (a.size() == 1)
+    return success();
+  return expectEqual(op, a, b, what);
+}
+
+//===----------------------------------------------------------------------===//
+// LinearOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LinearOp::verify() {
+  Operation *op = getOperation();
+  Value in = getInput(), w = getWeight(), out = getOutput();
+  int64_t ri = rankOf(in), rw = rankOf(w), ro = rankOf(out);
+  bool perHead = rw == 3;
+  int64_t expectedOut = (ri == 4 || perHead) ? 4 : 3;
+  if (ro != expectedOut)
+    return emitOpError() << "expects an output of rank " << expectedOut
+                         << " for an input of rank " << ri
+                         << " and a weight of rank " << rw << ", got " << ro;
+  DimRef inD{in, -1, "input"}, wIn{w, -1, "weight"}, wOut{w, -2, "weight"},
+      outD{out, -1, "output"};
+  if (failed(expectEqual(op, inD, wIn, "input size mismatch")) ||
+      failed(expectEqual(op, wOut, outD, "output size mismatch")) ||
+      failed(expectEqual(op, {in, 0, "input"}, {out, 0, "output"},
+                         "batch mismatch")) ||
+      failed(expectEqual(op, {in, -2, "input"}, {out, -2, "output"},
+                         "row count mismatch")))
+    return failure();
+  if (ri == 4 && failed(expectBroadcastable(op, {in, 1, "input"},
+                                            {out, 1, "output"},
+                                            "head count mismatch")))
+    return failure();
+  if (perHead && failed(expectEqual(op, {w, 0, "weight"}, {out, 1, "output"},
+                                    "head count mismatch")))
+    return failure();
+  if (Value b = getBias()) {
+    if (rankOf(b) != rw - 1)
+      return emitOpError() << "expects a bias of rank " << rw - 1 << ", got "
+                           << rankOf(b);
+    if (failed(expectEqual(op, {b, -1, "bias"}, outD, "bias size mismatch")))
+      return failure();
+    if (perHead && failed(expectEqual(op, {b, 0, "bias"}, {w, 0, "weight"},
+                                      "bias head count mismatch")))
+      return failure();
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Shared checks of AttentionOp and OnlineAttentionOp
+//===----------------------------------------------------------------------===//
+
+/// Layout checks common to both attention ops: query [B, Hq, Nq, Dq], keys
+/// and values [B, Hk, Nk, *], context [B, Nq, Hq, Dv], weights
+/// [B, Hq, Nq, Nk], lengths [B].
+static LogicalResult verifyAttentionLayout(Operation *op, Value q, Value k,
+                                           Value v, Value context,
+                                           Value weights, Value lengths) {
+  DimRef batch{context, 0, "context"};
+  for (auto [value, name] : {std::pair{q, "query"}, std::pair{k, "keys"},
+                             std::pair{v, "values"}})
+    if (failed(expectBroadcastable(op, {value, 0, name}, batch,
+                                   "batch mismatch")))
+      return failure();
+  if (failed(expectEqual(op, {k, 1, "keys"}, {v, 1, "values"},
+                         "head count mismatch")) ||
+      failed(expectEqual(op, {k, 2, "keys"}, {v, 2, "values"},
+                         "keys and values must have as many rows")) ||
+      failed(expectEqual(op, {q, 2, "query"}, {context, 1, "context"},
+                         "query count mismatch")) ||
+      failed(expectEqual(op, {q, 1, "query"}, {context, 2, "context"},
+                         "head count mismatch")) ||
+      failed(expectEqual(op, {v, 3, "values"}, {context, 3, "context"},
+                         "value size mismatch")))
+    return failure();
+  int64_t hq = DimRef{q, 1, ""}.size(), hk = DimRef{k, 1, ""}.size();
+  if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hk) &&
+      (hk == 0 || hq % hk != 0))
+    return op->emitOpError() << "query heads (" << hq
+                             << ") must be a multiple of key heads (" << hk
+                             << ")";
+  if (weights) {
+    if (failed(expectEqual(op, {weights, 0, "weights"}, batch,
+                           "batch mismatch")) ||
+        failed(expectEqual(op, {weights, 1, "weights"}, {q, 1, "query"},
+                           "head count mismatch")) ||
+        failed(expectEqual(op, {weights, 2, "weights"}, {q, 2, "query"},
+                           "query count mismatch")) ||
+        failed(expectEqual(op, {weights, 3, "weights"}, {k, 2, "keys"},
+                           "key count mismatch")))
+      return failure();
+  }
+  if (lengths && failed(expectEqual(op, {lengths, 0, "lengths"}, batch,
+                                    "batch mismatch")))
+    return failure();
+  return success();
+}
+
+/// Checks a score parameter of shape [(H,) dims...]: rank is
+/// dims.size() or dims.size() + 1 (per head, leading H = query heads).
+static LogicalResult verifyScoreParam(Operation *op, Value param,
+                                      StringRef name,
+                                      ArrayRef<DimRef> dims, Value q) {
+  int64_t rank = rankOf(param);
+  int64_t base = dims.size();
+  if (rank != base && rank != base + 1)
+    return op->emitOpError() << "score parameter '" << name << "' must have rank "
+                             << base << " (shared) or " << base + 1
+                             << " (per head), got " << rank;
+  int64_t offset = rank - base;
+  if (offset == 1 && failed(expectEqual(op, {param, 0, name}, {q, 1, "query"},
+                                        "head count mismatch")))
+    return failure();
+  for (auto [i, dim] : llvm::enumerate(dims))
+    if (failed(expectEqual(op, {param, int64_t(i) + offset, name}, dim,
+                           "score parameter shape mismatch")))
+      return failure();
+  return success();
+}
+
+/// A bias is added to the output of its matrix: both are per head or both
+/// are shared. `matrixRank` is the rank of the shared matrix.
+static LogicalResult expectSameHeadedness(Operation *op, Value matrix,
+                                          Value bias, int64_t matrixRank,
+                                          StringRef matrixName,
+                                          StringRef biasName) {
+  bool matrixPerHead = rankOf(matrix) > matrixRank;
+  bool biasPerHead = rankOf(bias) > matrixRank - 1;
+  if (matrixPerHead == biasPerHead)
+    return success();
+  return op->emitOpError() << "score parameters '" << matrixName << "' and '"
+                           << biasName
+                           << "' must both be per head or both be shared";
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionOp::verify() {
+  Operation *op = getOperation();
+  Value q = getQuery(), k = getKeys();
+  if (failed(verifyAttentionLayout(op, q, k, getValues(), getOutput(),
+                                   getWeights(), getLengths())))
+    return failure();
+
+  ScoreKind kind = getScore();
+  bool hasAct = kind == ScoreKind::additive ||
+                kind == ScoreKind::activated_general;
+  if (!hasAct && getAct() != Activation::identity)
+    return emitOpError() << "score '" << stringifyScoreKind(kind)
+                         << "' takes no activation";
+
+  DimRef dq{q, 3, "query"}, dk{k, 3, "keys"};
+  auto params = getParams();
+  auto expectParams = [&](size_t n) -> LogicalResult {
+    if (params.size() == n)
+      return success();
+    return emitOpError() << "score '" << stringifyScoreKind(kind)
+                         << "' expects " << n << " parameters, got "
+                         << params.size();
+  };
+
+  switch (kind) {
+  case ScoreKind::dot:
+  case ScoreKind::scaled_dot:
+  case ScoreKind::cosine:
+    if (failed(expectParams(0)) ||
+        failed(expectEqual(op, dq, dk, "query and key sizes differ")))
+      return failure();
+    return success();
+  case ScoreKind::general:
+    if (failed(expectParams(1)))
+      return failure();
+    return verifyScoreParam(op, params[0], "W", {dk, dq}, q);
+  case ScoreKind::biased_general:
+    if (failed(expectParams(2)) ||
+        failed(verifyScoreParam(op, params[0], "W", {dk, dq}, q)) ||
+        failed(verifyScoreParam(op, params[1], "b", {dk}, q)))
+      return failure();
+    return expectSameHeadedness(op, params[0], params[1], 2, "W", "b");
+  case ScoreKind::activated_general: {
+    if (failed(expectParams(2)) ||
+        failed(verifyScoreParam(op, params[0], "W", {dk, dq}, q)))
+      return failure();
+    auto bType = cast<MemRefType>(params[1].getType());
+    if (bType.getRank() > 1 ||
+        (bType.getRank() == 1 && bType.getDimSize(0) != 1 &&
+         !bType.isDynamicDim(0)))
+      return emitOpError("score parameter 'b' of activated_general must be a "
+                         "scalar (rank 0 or [1])");
+    return success();
+  }
+  case ScoreKind::additive: {
+    if (failed(expectParams(4)))
+      return failure();
+    DimRef dw{params[0], -2, "W1"};
+    if (failed(verifyScoreParam(op, params[0], "W1", {dw, dq}, q)) ||
+        failed(verifyScoreParam(op, params[1], "W2", {dw, dk}, q)) ||
+        failed(verifyScoreParam(op, params[2], "b", {dw}, q)) ||
+        failed(verifyScoreParam(op, params[3], "w", {dw}, q)))
+      return failure();
+    return expectSameHeadedness(op, params[0], params[2], 2, "W1", "b");
+  }
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// OnlineAttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult OnlineAttentionOp::verify() {
+  Operation *op = getOperation();
+  Value q = getQuery(), k = getKeys();
+  if (failed(verifyAttentionLayout(op, q, k, getValues(), getOutput(),
+                                   getWeights(), getLengths())) ||
+      failed(expectEqual(op, {q, 3, "query"}, {k, 3, "keys"},
+                         "query and key sizes differ")))
+    return failure();
+
+  ScoreCombine combine = getCombine();
+  if (combine != ScoreCombine::dot && (getScale() || getBias()))
+    return emitOpError("scale and bias apply to the dot combine only");
+  if (combine == ScoreCombine::cosine && getAct() != Activation::identity)
+    return emitOpError("the cosine combine takes no activation");
+  Value w = getScoreWeights();
+  if ((combine == ScoreCombine::additive) != bool(w))
+    return emitOpError("score_weights are required by, and only by, the "
+                       "additive combine");
+  if (w)
+    return verifyScoreParam(op, w, "score_weights", {DimRef{q, 3, "query"}},
+                            q);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Output model
+//===----------------------------------------------------------------------===//
+
+static LogicalResult verifySameShape(Operation *op, Value in, Value out) {
+  auto inType = cast<MemRefType>(in.getType());
+  auto outType = cast<MemRefType>(out.getType());
+  if (inType.getRank() != outType.getRank())
+    return op->emitOpError() << "input and output ranks differ ("
+                             << inType.getRank() << " vs "
+                             << outType.getRank() << ")";
+  for (int64_t i = 0; i < inType.getRank(); ++i)
+    if (failed(expectEqual(op, {in, i, "input"}, {out, i, "output"},
+                           "shape mismatch")))
+      return failure();
+  return success();
+}
+
+LogicalResult ActivationOp::verify() {
+  return verifySameShape(getOperation(), getInput(), getOutput());
+}
+
+LogicalResult SoftmaxOp::verify() {
+  return verifySameShape(getOperation(), getInput(), getOutput());
+}
+
+//===----------------------------------------------------------------------===//
+// Activation functions
+//===----------------------------------------------------------------------===//
+
+Value mlir::attn::buildActivation(OpBuilder &b, Location loc, Activation act,
+                                  Value x) {
+  switch (act) {
+  case Activation::identity:
+    return x;
+  case Activation::tanh:
+    return b.create<math::TanhOp>(loc, x);
+  case Activation::relu: {
+    Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(x.getType()));
+    return b.create<arith::MaximumFOp>(loc, x, zero);
+  }
+  case Activation::sigmoid: {
+    // 1 / (1 + exp(-x)): exp overflows to +inf for very negative x, which
+    // correctly gives 0.
+    Value one = b.create<arith::ConstantOp>(loc, b.getFloatAttr(x.getType(), 1.0));
+    Value negX = b.create<arith::NegFOp>(loc, x);
+    Value denom = b.create<arith::AddFOp>(loc, one, b.create<math::ExpOp>(loc, negX));
+    return b.create<arith::DivFOp>(loc, one, denom);
+  }
+  }
+  llvm_unreachable("unknown activation");
+}

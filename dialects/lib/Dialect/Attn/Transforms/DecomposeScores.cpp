@@ -1,0 +1,148 @@
+//===- DecomposeScores.cpp - attn.attention -> attn.online_attention ------===//
+//
+// Rewrites attn.attention into attn.linear ops that precompute everything of
+// the score that does not depend on the (query, key) pair, followed by one
+// attn.online_attention whose score is a dot product, an additive
+// combination or a cosine (see Passes.td for the table). Temporary buffers
+// are allocated right before the op and freed right after it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNDECOMPOSESCORES
+#include "attn/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+/// The size of dimension `dim` of memref `value`, as an attribute when
+/// static.
+OpFoldResult dimOf(OpBuilder &b, Location loc, Value value, int64_t dim) {
+  auto type = cast<MemRefType>(value.getType());
+  if (dim < 0)
+    dim += type.getRank();
+  if (!type.isDynamicDim(dim))
+    return b.getIndexAttr(type.getDimSize(dim));
+  return b.create<memref::DimOp>(loc, value, dim).getResult();
+}
+
+/// memref.alloc of an f32 buffer of the given sizes (static where known).
+Value allocBuffer(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes) {
+  SmallVector<int64_t> shape;
+  SmallVector<Value> dynamic;
+  for (OpFoldResult size : sizes) {
+    if (std::optional<int64_t> c = getConstantIntValue(size)) {
+      shape.push_back(*c);
+    } else {
+      shape.push_back(ShapedType::kDynamic);
+      dynamic.push_back(cast<Value>(size));
+    }
+  }
+  auto type = MemRefType::get(shape, b.getF32Type());
+  return b.create<memref::AllocOp>(loc, type, dynamic);
+}
+
+/// Emits `attn.linear` of a [B, H, N, I] tensor with a shared [O, I] or
+/// per-head [H', O, I] weight into a new [B, H or H', N, O] buffer.
+/// Appends the buffer to `temporaries`.
+Value project(OpBuilder &b, Location loc, Value input, Value weight,
+              Value bias, SmallVectorImpl<Value> &temporaries) {
+  bool perHead = cast<MemRefType>(weight.getType()).getRank() == 3;
+  SmallVector<OpFoldResult> sizes = {
+      dimOf(b, loc, input, 0),
+      perHead ? dimOf(b, loc, weight, 0) : dimOf(b, loc, input, 1),
+      dimOf(b, loc, input, 2), dimOf(b, loc, weight, -2)};
+  Value out = allocBuffer(b, loc, sizes);
+  b.create<LinearOp>(loc, input, weight, bias, out);
+  temporaries.push_back(out);
+  return out;
+}
+
+/// Loads a scalar parameter stored as memref<f32> or memref<1xf32>.
+Value loadScalar(OpBuilder &b, Location loc, Value param) {
+  auto type = cast<MemRefType>(param.getType());
+  SmallVector<Value> indices;
+  if (type.getRank() == 1)
+    indices.push_back(b.create<arith::ConstantIndexOp>(loc, 0));
+  return b.create<memref::LoadOp>(loc, param, indices);
+}
+
+/// 1 / sqrt(Dk) as an f32 value.
+Value inverseSqrtOfKeySize(OpBuilder &b, Location loc, Value keys) {
+  OpFoldResult dk = dimOf(b, loc, keys, 3);
+  if (std::optional<int64_t> c = getConstantIntValue(dk))
+    return b.create<arith::ConstantOp>(
+        loc, b.getF32FloatAttr(1.0f / std::sqrt(float(*c))));
+  Value asInt = b.create<arith::IndexCastOp>(loc, b.getI64Type(),
+                                             cast<Value>(dk));
+  Value asFloat = b.create<arith::SIToFPOp>(loc, b.getF32Type(), asInt);
+  return b.create<math::RsqrtOp>(loc, asFloat);
+}
+
+void decompose(AttentionOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value q = op.getQuery(), k = op.getKeys();
+  ValueRange params = op.getParams();
+  SmallVector<Value> temporaries;
+  ScoreCombine combine = ScoreCombine::dot;
+  Value scoreWeights, scale, bias;
+
+  switch (op.getScore()) {
+  case ScoreKind::dot:
+    break;
+  case ScoreKind::scaled_dot:
+    scale = inverseSqrtOfKeySize(b, loc, k);
+    break;
+  case ScoreKind::general:
+    q = project(b, loc, q, params[0], Value(), temporaries);
+    break;
+  case ScoreKind::biased_general:
+    q = project(b, loc, q, params[0], params[1], temporaries);
+    break;
+  case ScoreKind::activated_general:
+    q = project(b, loc, q, params[0], Value(), temporaries);
+    bias = loadScalar(b, loc, params[1]);
+    break;
+  case ScoreKind::additive:
+    combine = ScoreCombine::additive;
+    q = project(b, loc, q, params[0], params[2], temporaries);
+    k = project(b, loc, k, params[1], Value(), temporaries);
+    scoreWeights = params[3];
+    break;
+  case ScoreKind::cosine:
+    combine = ScoreCombine::cosine;
+    break;
+  }
+
+  b.create<OnlineAttentionOp>(loc, q, k, op.getValues(), scoreWeights, scale,
+                              bias, op.getLengths(), op.getOutput(),
+                              op.getWeights(), combine, op.getAct(),
+                              op.getCausal());
+  for (Value temporary : temporaries)
+    b.create<memref::DeallocOp>(loc, temporary);
+  op.erase();
+}
+
+struct AttnDecomposeScoresPass
+    : public attn::impl::AttnDecomposeScoresBase<AttnDecomposeScoresPass> {
+  void runOnOperation() override {
+    SmallVector<AttentionOp> ops;
+    getOperation().walk([&](AttentionOp op) { ops.push_back(op); });
+    for (AttentionOp op : ops)
+      decompose(op);
+  }
+};
+
+} // namespace

@@ -1,0 +1,36 @@
+# -*- Python -*-
+# lit configuration of attnc: IR tests (FileCheck), driver tests, and the
+# numerical integration tests (Python scripts that compile models with attnc,
+# call them through the C ABI and compare with a double-precision reference).
+
+import os
+import sys
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "attnc"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".attn", ".test", ".py"]
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs", "lib", "unit",
+                   "CMakeLists.txt"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.attnc_obj_root, "test")
+
+llvm_config.with_system_environment(["HOME", "TMPDIR"])
+llvm_config.use_default_substitutions()
+
+python = config.python_executable or sys.executable
+config.substitutions.append(("%python", python))
+config.substitutions.append(("%attnc_src", config.attnc_src_root))
+config.substitutions.append(("%cc", config.c_compiler))
+config.substitutions.append(
+    ("%runtime_include", os.path.join(config.attnc_src_root, "runtime", "include")))
+config.environment["PYTHONPATH"] = os.path.join(
+    config.attnc_src_root, "test", "lib")
+config.environment["ATTNC_TOOLS_DIR"] = config.attnc_tools_dir
+
+tool_dirs = [config.attnc_tools_dir, config.llvm_tools_dir]
+llvm_config.add_tool_substitutions(["attnc", "attn-opt", "attnc-run"], tool_dirs)
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.attnc_tools_dir, append_path=True)
