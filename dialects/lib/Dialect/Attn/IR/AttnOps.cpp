@@ -9,6 +9,7 @@
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/OpImplementation.h"
 
 using namespace mlir;
@@ -342,4 +343,20 @@ Value mlir::attn::buildActivation(OpBuilder &b, Location loc, Activation act,
   }
   }
   llvm_unreachable("unknown activation");
+}
+
+Value mlir::attn::allocF32Buffer(OpBuilder &b, Location loc,
+                                 ArrayRef<OpFoldResult> sizes) {
+  SmallVector<int64_t> shape;
+  SmallVector<Value> dynamicSizes;
+  for (OpFoldResult size : sizes) {
+    if (std::optional<int64_t> c = getConstantIntValue(size)) {
+      shape.push_back(*c);
+    } else {
+      shape.push_back(ShapedType::kDynamic);
+      dynamicSizes.push_back(cast<Value>(size));
+    }
+  }
+  return b.create<memref::AllocOp>(
+      loc, MemRefType::get(shape, b.getF32Type()), dynamicSizes);
 }

@@ -26,33 +26,6 @@ using namespace mlir::attn;
 
 namespace {
 
-/// The size of dimension `dim` of memref `value`, as an attribute when
-/// static.
-OpFoldResult dimOf(OpBuilder &b, Location loc, Value value, int64_t dim) {
-  auto type = cast<MemRefType>(value.getType());
-  if (dim < 0)
-    dim += type.getRank();
-  if (!type.isDynamicDim(dim))
-    return b.getIndexAttr(type.getDimSize(dim));
-  return b.create<memref::DimOp>(loc, value, dim).getResult();
-}
-
-/// memref.alloc of an f32 buffer of the given sizes (static where known).
-Value allocBuffer(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes) {
-  SmallVector<int64_t> shape;
-  SmallVector<Value> dynamic;
-  for (OpFoldResult size : sizes) {
-    if (std::optional<int64_t> c = getConstantIntValue(size)) {
-      shape.push_back(*c);
-    } else {
-      shape.push_back(ShapedType::kDynamic);
-      dynamic.push_back(cast<Value>(size));
-    }
-  }
-  auto type = MemRefType::get(shape, b.getF32Type());
-  return b.create<memref::AllocOp>(loc, type, dynamic);
-}
-
 /// Emits `attn.linear` of a [B, H, N, I] tensor with a shared [O, I] or
 /// per-head [H', O, I] weight into a new [B, H or H', N, O] buffer.
 /// Appends the buffer to `temporaries`.
@@ -60,10 +33,10 @@ Value project(OpBuilder &b, Location loc, Value input, Value weight,
               Value bias, SmallVectorImpl<Value> &temporaries) {
   bool perHead = cast<MemRefType>(weight.getType()).getRank() == 3;
   SmallVector<OpFoldResult> sizes = {
-      dimOf(b, loc, input, 0),
-      perHead ? dimOf(b, loc, weight, 0) : dimOf(b, loc, input, 1),
-      dimOf(b, loc, input, 2), dimOf(b, loc, weight, -2)};
-  Value out = allocBuffer(b, loc, sizes);
+      memref::getMixedSize(b, loc, input, 0),
+      perHead ? memref::getMixedSize(b, loc, weight, 0) : memref::getMixedSize(b, loc, input, 1),
+      memref::getMixedSize(b, loc, input, 2), memref::getMixedSize(b, loc, weight, cast<MemRefType>(weight.getType()).getRank() - 2)};
+  Value out = allocF32Buffer(b, loc, sizes);
   b.create<LinearOp>(loc, input, weight, bias, out);
   temporaries.push_back(out);
   return out;
@@ -80,7 +53,7 @@ Value loadScalar(OpBuilder &b, Location loc, Value param) {
 
 /// 1 / sqrt(Dk) as an f32 value.
 Value inverseSqrtOfKeySize(OpBuilder &b, Location loc, Value keys) {
-  OpFoldResult dk = dimOf(b, loc, keys, 3);
+  OpFoldResult dk = memref::getMixedSize(b, loc, keys, 3);
   if (std::optional<int64_t> c = getConstantIntValue(dk))
     return b.create<arith::ConstantOp>(
         loc, b.getF32FloatAttr(1.0f / std::sqrt(float(*c))));

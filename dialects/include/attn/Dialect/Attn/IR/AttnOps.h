@@ -22,6 +22,11 @@ namespace mlir::attn {
 /// functions, shared by every lowering.
 Value buildActivation(OpBuilder &builder, Location loc, Activation act,
                       Value x);
+
+/// memref.alloc of an f32 buffer with the given sizes (static where they are
+/// constants): the temporaries of MLIRGen and of the attn passes.
+Value allocF32Buffer(OpBuilder &builder, Location loc,
+                     ArrayRef<OpFoldResult> sizes);
 } // namespace mlir::attn
 
 #endif // ATTN_DIALECT_ATTN_IR_ATTNOPS_H

@@ -1,0 +1,62 @@
+//===- Codegen.h - LLVM dialect -> object code and shared library -*- C++ -*-===//
+//
+// The back half of attnc: add the C ABI entry points to a lowered module,
+// translate it to LLVM IR, optimize it for a target, write assembly or an
+// object file, and link a shared library with the attnc runtime.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNC_CODEGEN_CODEGEN_H
+#define ATTNC_CODEGEN_CODEGEN_H
+
+#include "attnc/Frontend/ModelSpec.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LogicalResult.h"
+
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <memory>
+#include <string>
+
+namespace attnc {
+
+/// Adds, for each model M, the exported functions of the ABI (attnc_M,
+/// attnc_M_signature, attnc_M_last_error; see runtime/include/attnc/attnc.h)
+/// to a module already lowered to the LLVM dialect. attnc_M forwards to the
+/// runtime's argument checker, which calls the kernel through a thunk.
+mlir::LogicalResult addEntryPoints(mlir::ModuleOp module,
+                                   llvm::ArrayRef<ModelSpec> models);
+
+/// Creates the target machine for `target` ("host": the CPU attnc runs on,
+/// with all its features). Returns null and sets `error` when unsupported.
+std::unique_ptr<llvm::TargetMachine>
+createTargetMachine(llvm::StringRef target, unsigned optLevel,
+                    std::string &error);
+
+/// Translates an LLVM-dialect module to LLVM IR for `machine`, hides every
+/// symbol but the ABI's, and runs LLVM's optimization pipeline at
+/// `optLevel`. Returns null after emitting a diagnostic.
+std::unique_ptr<llvm::Module> translateAndOptimize(mlir::ModuleOp module,
+                                                   llvm::LLVMContext &context,
+                                                   llvm::TargetMachine &machine,
+                                                   unsigned optLevel);
+
+/// Writes assembly (`assembly` true) or an object file.
+mlir::LogicalResult emitMachineCode(llvm::Module &module,
+                                    llvm::TargetMachine &machine,
+                                    llvm::raw_pwrite_stream &os, bool assembly,
+                                    std::string &error);
+
+/// Links `objectPath` and the attnc runtime into the shared library
+/// `outputPath` with the system C compiler (ATTNC_CC overrides it).
+mlir::LogicalResult linkSharedLibrary(llvm::StringRef objectPath,
+                                      llvm::StringRef outputPath,
+                                      std::string &error);
+
+} // namespace attnc
+
+#endif // ATTNC_CODEGEN_CODEGEN_H

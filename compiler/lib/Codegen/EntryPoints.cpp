@@ -1,0 +1,127 @@
+//===- EntryPoints.cpp - The C ABI functions of each model ----------------===//
+//
+// For each model M, in the LLVM dialect:
+//
+//   attnc_M(args, nargs)  -> attnc_rt_invoke(signature, args, nargs, thunk)
+//   thunk(descriptors)    -> _mlir_ciface_<kernel>(descriptors[0], ...)
+//   attnc_M_signature()   -> the signature JSON (a constant string)
+//   attnc_M_last_error()  -> attnc_rt_last_error()
+//
+// The runtime checks every argument against the signature and builds the
+// memref descriptors; the thunk spreads them into the kernel's C interface.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Codegen/Codegen.h"
+#include "attnc/Codegen/Signature.h"
+#include "attnc/MLIRGen/MLIRGen.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/SymbolTable.h"
+
+using namespace mlir;
+
+namespace {
+
+/// Returns the declaration of external function `name`, creating it.
+LLVM::LLVMFuncOp declareFunction(OpBuilder &b, ModuleOp module, StringRef name,
+                                 LLVM::LLVMFunctionType type) {
+  if (auto fn = module.lookupSymbol<LLVM::LLVMFuncOp>(name))
+    return fn;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(module.getBody());
+  return b.create<LLVM::LLVMFuncOp>(module.getLoc(), name, type);
+}
+
+/// Creates `name` with an entry block and leaves the builder in it.
+LLVM::LLVMFuncOp defineFunction(OpBuilder &b, ModuleOp module, Location loc,
+                                StringRef name, LLVM::LLVMFunctionType type,
+                                LLVM::Linkage linkage) {
+  b.setInsertionPointToEnd(module.getBody());
+  auto fn = b.create<LLVM::LLVMFuncOp>(loc, name, type, linkage);
+  b.setInsertionPointToStart(fn.addEntryBlock(b));
+  return fn;
+}
+
+} // namespace
+
+LogicalResult attnc::addEntryPoints(ModuleOp module,
+                                    ArrayRef<ModelSpec> models) {
+  MLIRContext *ctx = module.getContext();
+  OpBuilder b(ctx);
+  Type ptr = LLVM::LLVMPointerType::get(ctx);
+  Type i32 = b.getI32Type();
+  Type voidTy = LLVM::LLVMVoidType::get(ctx);
+
+  auto invoke = declareFunction(
+      b, module, "attnc_rt_invoke",
+      LLVM::LLVMFunctionType::get(i32, {ptr, ptr, i32, ptr}));
+  auto lastError = declareFunction(b, module, "attnc_rt_last_error",
+                                   LLVM::LLVMFunctionType::get(ptr, {}));
+
+  for (const ModelSpec &spec : models) {
+    Location loc = FileLineColLoc::get(ctx, spec.loc.file, spec.loc.line,
+                                       spec.loc.col);
+    std::string prefix = "attnc_" + spec.name;
+    std::string kernel = "_mlir_ciface_" + kernelName(spec.name);
+    auto kernelFn = module.lookupSymbol<LLVM::LLVMFuncOp>(kernel);
+    if (!kernelFn)
+      return emitError(loc) << "internal error: no C interface '" << kernel
+                            << "' after lowering";
+
+    // The signature string, NUL-terminated.
+    std::string json = signatureJSON(spec);
+    json.push_back('\0');
+    std::string sigName = "__" + prefix + "_signature_json";
+    b.setInsertionPointToEnd(module.getBody());
+    b.create<LLVM::GlobalOp>(
+        loc, LLVM::LLVMArrayType::get(b.getI8Type(), json.size()),
+        /*isConstant=*/true, LLVM::Linkage::Internal, sigName,
+        b.getStringAttr(json));
+
+    // thunk(descriptors): load each descriptor pointer, call the kernel.
+    std::string thunkName = "__" + prefix + "_thunk";
+    defineFunction(b, module, loc, thunkName,
+                   LLVM::LLVMFunctionType::get(voidTy, {ptr}),
+                   LLVM::Linkage::Internal);
+    Value descriptors = b.getInsertionBlock()->getArgument(0);
+    SmallVector<Value> kernelArgs;
+    for (size_t i = 0; i < spec.args.size(); ++i) {
+      Value slot = b.create<LLVM::GEPOp>(loc, ptr, ptr, descriptors,
+                                         ArrayRef<LLVM::GEPArg>{int32_t(i)});
+      kernelArgs.push_back(b.create<LLVM::LoadOp>(loc, ptr, slot));
+    }
+    b.create<LLVM::CallOp>(loc, kernelFn, kernelArgs);
+    b.create<LLVM::ReturnOp>(loc, ValueRange{});
+
+    // attnc_M(args, nargs)
+    auto entry = defineFunction(b, module, loc, prefix,
+                                LLVM::LLVMFunctionType::get(i32, {ptr, i32}),
+                                LLVM::Linkage::External);
+    Value sig = b.create<LLVM::AddressOfOp>(loc, ptr, sigName);
+    Value thunk = b.create<LLVM::AddressOfOp>(loc, ptr, thunkName);
+    Value status = b.create<LLVM::CallOp>(
+                        loc, invoke,
+                        ValueRange{sig, entry.getArgument(0),
+                                   entry.getArgument(1), thunk})
+                       .getResult();
+    b.create<LLVM::ReturnOp>(loc, status);
+
+    // attnc_M_signature()
+    defineFunction(b, module, loc, prefix + "_signature",
+                   LLVM::LLVMFunctionType::get(ptr, {}),
+                   LLVM::Linkage::External);
+    b.create<LLVM::ReturnOp>(loc,
+                             b.create<LLVM::AddressOfOp>(loc, ptr, sigName)
+                                 .getResult());
+
+    // attnc_M_last_error()
+    defineFunction(b, module, loc, prefix + "_last_error",
+                   LLVM::LLVMFunctionType::get(ptr, {}),
+                   LLVM::Linkage::External);
+    b.create<LLVM::ReturnOp>(
+        loc, b.create<LLVM::CallOp>(loc, lastError, ValueRange{}).getResult());
+  }
+  return success();
+}

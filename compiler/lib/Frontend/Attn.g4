@@ -1,0 +1,81 @@
+//===- Attn.g4 - The grammar of .attn files -------------------------------===//
+//
+// The syntax of docs/language.md. The grammar is deliberately more general
+// than the language: items take arbitrary expressions, element types are any
+// identifier, masks are any expressions. Sema recognizes the supported forms
+// and reports everything else with a message that names what is unsupported,
+// which gives better diagnostics than a syntax error would.
+//
+// Left recursion is avoided on purpose: the parse depth then only grows with
+// parentheses and brackets, which Parser.cpp bounds before parsing.
+//
+//===----------------------------------------------------------------------===//
+
+grammar Attn;
+
+file : model* EOF ;
+
+model : 'model' name=ID '{' item* '}' ;
+
+item
+  : dimsItem
+  | batchItem
+  | tensorItem
+  | defItem
+  | outputItem
+  | maskItem
+  | headsItem
+  ;
+
+dimsItem  : 'dims' dimDecl (',' dimDecl)* ;
+batchItem : 'batch' dimDecl (',' dimDecl)* ;
+dimDecl   : name=ID ('=' size=INT)? ;
+
+tensorItem : role=('input' | 'param') ID (',' ID)* ':' tensorType ;
+tensorType : elem=ID '[' (shapeDim (',' shapeDim)*)? ']' ;
+shapeDim   : dimFactor ('*' dimFactor)* ;
+dimFactor  : ID | INT ;
+
+defItem
+  : kind=('feature' | 'query' | 'keys' | 'values' | 'score' | 'align'
+          | 'context')
+    name=ID '=' expr
+  ;
+
+outputItem : 'output' name=ID (':' tensorType)? '=' expr ;
+
+maskItem : 'mask' expr (',' expr)* ;
+
+headsItem : 'heads' count=(ID | INT) '{' item* '}' ;
+
+// Precedence, loosest first: + -, then * /, then unary minus, then
+// juxtaposition (`W x` applies the linear map W to x; `A B x` is A (B x)).
+expr     : mulExpr (op+=('+' | '-') mulExpr)* ;
+mulExpr  : unaryExpr (op+=('*' | '/') unaryExpr)* ;
+unaryExpr : neg+='-'* applyExpr ;
+applyExpr : primary+ ;
+primary
+  : callee=ID '(' callArgs? ')'     # callPrimary
+  | ID                              # namePrimary
+  | INT                             # intPrimary
+  | FLOAT                           # floatPrimary
+  | '(' expr ')'                    # parenPrimary
+  ;
+
+// `f(a, b; p1, p2, key = v)`: positional arguments, then optionally `;` and
+// the parameters; named arguments may appear in either list.
+callArgs : argList (';' argList?)? | ';' argList ;
+argList  : arg (',' arg)* ;
+arg      : key=ID '=' expr | expr ;
+
+ID    : [a-zA-Z_] [a-zA-Z_0-9]* ;
+INT   : [0-9]+ ;
+FLOAT : [0-9]+ '.' [0-9]* ([eE] [+-]? [0-9]+)? | [0-9]+ [eE] [+-]? [0-9]+ ;
+
+LINE_COMMENT  : '//' ~[\r\n]* -> skip ;
+BLOCK_COMMENT : '/*' .*? '*/' -> skip ;
+WS            : [ \t\r\n\f]+ -> skip ;
+
+// Anything else becomes one token so that the parser, not the lexer, reports
+// it with a precise location and a readable message.
+INVALID_CHAR : . ;

@@ -1,0 +1,342 @@
+//===- attnc.cpp - The attnc compiler driver ------------------------------===//
+//
+//   attnc model.attn [-o libmodel.so] [--emit=STAGE] [-O0..-O3]
+//         [--target=host] [--tile-size=N]
+//         [--print-ir-after-all] [--print-ir-after=PASS]
+//
+// Stages: ast -> attn (MLIRGen) -> loops (attn-to-loops) -> llvm-dialect
+// (loops-to-llvm + ABI entry points) -> llvm-ir -> asm | obj -> so; header
+// is the C header of the ABI. Outputs are written to a temporary file and
+// renamed at the end, so a failing compile leaves no output behind.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnc/Codegen/Codegen.h"
+#include "attnc/Codegen/Signature.h"
+#include "attnc/Frontend/AST.h"
+#include "attnc/Frontend/Frontend.h"
+#include "attnc/MLIRGen/MLIRGen.h"
+#include "attnc/Pipeline/Pipelines.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassInstrumentation.h"
+#include "mlir/Support/FileUtilities.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+namespace {
+
+enum class Stage { AST, Attn, Loops, LLVMDialect, LLVMIR, Asm, Obj, Header, SO };
+
+cl::OptionCategory attncCategory("attnc options");
+
+cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<model.attn>"),
+                                   cl::Required, cl::cat(attncCategory));
+cl::opt<std::string> outputFilename(
+    "o", cl::desc("Output file (default: lib<stem>.so, <stem>.o, <stem>.s, "
+                  "<model>.h; '-' or none for text stages: stdout)"),
+    cl::value_desc("file"), cl::cat(attncCategory));
+cl::opt<Stage> emitStage(
+    "emit", cl::desc("What to produce"), cl::init(Stage::SO),
+    cl::values(
+        clEnumValN(Stage::AST, "ast", "the parsed program"),
+        clEnumValN(Stage::Attn, "attn", "the attn dialect (after MLIRGen)"),
+        clEnumValN(Stage::Loops, "loops", "fused loops (after attn-to-loops)"),
+        clEnumValN(Stage::LLVMDialect, "llvm-dialect",
+                   "the LLVM dialect, with the ABI entry points"),
+        clEnumValN(Stage::LLVMIR, "llvm-ir", "optimized LLVM IR"),
+        clEnumValN(Stage::Asm, "asm", "assembly for the target"),
+        clEnumValN(Stage::Obj, "obj", "an object file"),
+        clEnumValN(Stage::Header, "header", "the C header of the ABI"),
+        clEnumValN(Stage::SO, "so", "a shared library (default)")),
+    cl::cat(attncCategory));
+enum OptLevel { O0 = 0, O1 = 1, O2 = 2, O3 = 3 };
+cl::opt<OptLevel> optLevel(cl::desc("Optimization level"), cl::init(O2),
+                           cl::values(clEnumVal(O0, "no optimization"),
+                                      clEnumVal(O1, "light"),
+                                      clEnumVal(O2, "default"),
+                                      clEnumVal(O3, "aggressive")),
+                           cl::cat(attncCategory));
+cl::opt<std::string> target("target",
+                            cl::desc("Code generation target (host)"),
+                            cl::init("host"), cl::cat(attncCategory));
+cl::opt<int64_t> tileSize("tile-size",
+                          cl::desc("Keys per tile of the online softmax"),
+                          cl::init(64), cl::cat(attncCategory));
+cl::opt<bool> printAfterAll("print-ir-after-all",
+                            cl::desc("Print the IR after every pass (stderr)"),
+                            cl::cat(attncCategory));
+cl::list<std::string> printAfter(
+    "print-ir-after",
+    cl::desc("Print the IR after the named pass (stderr); repeatable"),
+    cl::value_desc("pass"), cl::cat(attncCategory));
+
+bool isTextStage(Stage s) {
+  return s == Stage::AST || s == Stage::Attn || s == Stage::Loops ||
+         s == Stage::LLVMDialect || s == Stage::LLVMIR;
+}
+
+std::string defaultOutput(llvm::StringRef stem,
+                          llvm::ArrayRef<attnc::ModelSpec> models) {
+  switch (emitStage) {
+  case Stage::SO:
+    return ("lib" + stem + ".so").str();
+  case Stage::Obj:
+    return (stem + ".o").str();
+  case Stage::Asm:
+    return (stem + ".s").str();
+  case Stage::Header:
+    return ((models.size() == 1 ? llvm::StringRef(models[0].name) : stem) +
+            ".h")
+        .str();
+  default:
+    return "-";
+  }
+}
+
+int fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "attnc") << message << "\n";
+  return 1;
+}
+
+/// Runs `build`'s passes on `module`, printing IR after the requested ones.
+LogicalResult runPipeline(ModuleOp module,
+                          void (*build)(OpPassManager &,
+                                        const attnc::PipelineOptions &),
+                          const attnc::PipelineOptions &options) {
+  PassManager pm(module.getContext());
+  build(pm, options);
+  if (printAfterAll || !printAfter.empty()) {
+    std::function<bool(Pass *, Operation *)> shouldPrint = [](Pass *pass,
+                                                              Operation *) {
+      if (printAfterAll)
+        return true;
+      return llvm::is_contained(printAfter, pass->getArgument());
+    };
+    module.getContext()->disableMultithreading();
+    pm.enableIRPrinting(
+        /*shouldPrintBeforePass=*/[](Pass *, Operation *) { return false; },
+        /*shouldPrintAfterPass=*/shouldPrint, /*printModuleScope=*/true,
+        /*printAfterOnlyOnChange=*/false);
+  }
+  return pm.run(module);
+}
+
+/// The pass names that --print-ir-after accepts.
+llvm::SmallVector<std::string> knownPassNames(MLIRContext &context,
+                                              const attnc::PipelineOptions &o) {
+  PassManager pm(&context);
+  attnc::buildAttnToLoopsPipeline(pm, o);
+  attnc::buildLoopsToLLVMPipeline(pm, o);
+  // The textual form is "anchor(pass1{options},anchor(pass2),...)".
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  pm.printAsTextualPipeline(os);
+  llvm::SmallVector<std::string> names;
+  std::string current;
+  int braceDepth = 0;
+  for (char c : text) {
+    if (c == '{' || c == '}') {
+      braceDepth += c == '{' ? 1 : -1;
+      continue;
+    }
+    if (braceDepth > 0)
+      continue;
+    if (c == '(' || c == ')' || c == ',') {
+      // A name followed by '(' is an anchor (builtin.module, func.func).
+      if (!current.empty() && c != '(' && !llvm::is_contained(names, current))
+        names.push_back(current);
+      current.clear();
+      continue;
+    }
+    if (c != ' ')
+      current.push_back(c);
+  }
+  return names;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(attncCategory);
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) {
+    os << "attnc " << ATTNC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
+       << ")\n";
+  });
+  cl::ParseCommandLineOptions(argc, argv,
+                              "attnc: compiles attention models (.attn) to "
+                              "shared libraries with a C ABI\n");
+
+  if (tileSize < 1)
+    return fail("--tile-size must be at least 1");
+
+  // Front end.
+  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputFilename);
+  if (std::error_code ec = buffer.getError())
+    return fail("cannot read '" + inputFilename + "': " + ec.message());
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  attnc::DiagnosticReporter diag(sourceMgr, llvm::errs());
+  std::unique_ptr<attnc::ast::File> ast = attnc::parseFile(sourceMgr, diag);
+  if (!ast)
+    return 1;
+
+  std::string stem = llvm::sys::path::stem(inputFilename).str();
+  std::optional<std::vector<attnc::ModelSpec>> models;
+  if (emitStage != Stage::AST) {
+    models = attnc::analyzeFile(*ast, diag);
+    if (!models)
+      return 1;
+  }
+  llvm::ArrayRef<attnc::ModelSpec> modelList;
+  if (models)
+    modelList = *models;
+  std::string output = outputFilename.empty() ? defaultOutput(stem, modelList)
+                                              : outputFilename.getValue();
+  bool toStdout = output == "-";
+  if (toStdout && !isTextStage(emitStage) && emitStage != Stage::Header)
+    return fail("--emit=" + std::string(cl::getRegisteredOptions()["emit"]
+                                            ->ArgStr) +
+                " writes a binary file: give -o <file>");
+
+  // Everything is written to a temporary file that is renamed at the end.
+  std::string tempPath;
+  auto finish = [&](llvm::function_ref<LogicalResult(llvm::raw_pwrite_stream &)>
+                        write) -> int {
+    if (toStdout)
+      return failed(write(llvm::outs())) ? 1 : 0;
+    std::string error;
+    auto file = openOutputFile(output + ".tmp", &error);
+    if (!file)
+      return fail(error);
+    if (failed(write(file->os())))
+      return 1;
+    file->keep();
+    file->os().close();
+    if (std::error_code ec = llvm::sys::fs::rename(output + ".tmp", output))
+      return fail("cannot write '" + output + "': " + ec.message());
+    return 0;
+  };
+
+  if (emitStage == Stage::AST)
+    return finish([&](llvm::raw_pwrite_stream &os) {
+      attnc::dumpAST(*ast, os);
+      return success();
+    });
+  if (emitStage == Stage::Header)
+    return finish([&](llvm::raw_pwrite_stream &os) {
+      std::string guard = llvm::sys::path::stem(output).str();
+      os << attnc::headerText(*models, guard);
+      return success();
+    });
+
+  // Middle end.
+  DialectRegistry registry;
+  attnc::registerDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  SourceMgrDiagnosticHandler mlirDiagnostics(sourceMgr, &context);
+
+  attnc::PipelineOptions options;
+  options.optLevel = optLevel.getValue();
+  options.tileSize = tileSize.getValue();
+  for (const std::string &name : printAfter) {
+    auto known = knownPassNames(context, options);
+    if (!llvm::is_contained(known, name))
+      return fail("--print-ir-after: no pass named '" + name +
+                  "' in the pipeline (passes: " + llvm::join(known, ", ") +
+                  ")");
+  }
+
+  OwningOpRef<ModuleOp> module = attnc::mlirGen(context, *models);
+  if (!module)
+    return 1;
+  if (printAfterAll)
+    llvm::errs() << "// -----// IR after MLIRGen //----- //\n"
+                 << *module << "\n";
+  if (emitStage == Stage::Attn)
+    return finish([&](llvm::raw_pwrite_stream &os) {
+      module->print(os);
+      return success();
+    });
+
+  if (failed(runPipeline(*module, attnc::buildAttnToLoopsPipeline, options)))
+    return 1;
+  if (emitStage == Stage::Loops)
+    return finish([&](llvm::raw_pwrite_stream &os) {
+      module->print(os);
+      return success();
+    });
+
+  if (failed(runPipeline(*module, attnc::buildLoopsToLLVMPipeline, options)) ||
+      failed(attnc::addEntryPoints(*module, *models)))
+    return 1;
+  if (emitStage == Stage::LLVMDialect)
+    return finish([&](llvm::raw_pwrite_stream &os) {
+      module->print(os);
+      return success();
+    });
+
+  // Back end.
+  std::string error;
+  auto machine = attnc::createTargetMachine(target, optLevel, error);
+  if (!machine)
+    return fail(error);
+  llvm::LLVMContext llvmContext;
+  auto llvmModule =
+      attnc::translateAndOptimize(*module, llvmContext, *machine, optLevel);
+  if (!llvmModule)
+    return 1;
+  if (emitStage == Stage::LLVMIR)
+    return finish([&](llvm::raw_pwrite_stream &os) {
+      llvmModule->print(os, nullptr);
+      return success();
+    });
+  if (emitStage == Stage::Asm || emitStage == Stage::Obj)
+    return finish([&](llvm::raw_pwrite_stream &os) {
+      LogicalResult result = attnc::emitMachineCode(
+          *llvmModule, *machine, os, emitStage == Stage::Asm, error);
+      if (failed(result))
+        fail(error);
+      return result;
+    });
+
+  // Shared library: object file in a temporary directory, then link.
+  llvm::SmallString<128> objectPath;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("attnc-" + stem, "o", objectPath))
+    return fail("cannot create a temporary file: " + ec.message());
+  llvm::FileRemover removeObject(objectPath);
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(objectPath, ec);
+    if (ec)
+      return fail("cannot write '" + objectPath.str() + "': " + ec.message());
+    if (failed(attnc::emitMachineCode(*llvmModule, *machine, os,
+                                      /*assembly=*/false, error)))
+      return fail(error);
+  }
+  std::string tempLib = output + ".tmp";
+  llvm::FileRemover removeTempLib(tempLib);
+  if (failed(attnc::linkSharedLibrary(objectPath, tempLib, error)))
+    return fail(error);
+  if (std::error_code ec = llvm::sys::fs::rename(tempLib, output))
+    return fail("cannot write '" + output + "': " + ec.message());
+  return 0;
+}

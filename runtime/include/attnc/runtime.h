@@ -1,0 +1,69 @@
+/*===- runtime.h - Host-side support linked into every compiled model -*- C -*-===*
+ *
+ * Not for users: the entry points that attnc generates for a model M call
+ * into this library (linked statically, with hidden visibility, into each
+ * .so). attnc_M(args, nargs) is
+ *
+ *     return attnc_rt_invoke(M_signature_json, args, nargs, M_thunk);
+ *
+ * attnc_rt_invoke parses the signature, checks every argument (count, rank,
+ * dtype, static and dynamic dimensions consistent across arguments, null
+ * data, strides, outputs overlapping other arguments), builds one MLIR memref
+ * descriptor per argument and calls the thunk with an array of pointers to
+ * them, in argument order. A descriptor of rank R is laid out as
+ *     { void *allocated; void *aligned; int64_t offset;
+ *       int64_t sizes[R]; int64_t strides[R]; }
+ * (allocated == aligned == data, offset 0, strides row-major contiguous).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef ATTNC_RUNTIME_H
+#define ATTNC_RUNTIME_H
+
+#include "attnc/attnc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef void (*attnc_rt_thunk)(void **descriptors);
+
+/* Limits of attnc_rt_invoke: it works on fixed storage (no malloc, so a
+ * model call never allocates on the host side), hence a bounded number of
+ * arguments. The rank limit is ATTNC_MAX_RANK from attnc.h. */
+#define ATTNC_RT_MAX_ARGS 64
+
+/* Return codes of attnc_rt_invoke, one per class of refusal, so that callers
+ * (and tests) can tell them apart without parsing the message. */
+enum {
+  ATTNC_RT_OK = 0,
+  ATTNC_RT_ERR_NARGS = 1,     /* wrong nargs, or args == NULL */
+  ATTNC_RT_ERR_TYPE = 2,      /* rank or dtype differs from the signature */
+  ATTNC_RT_ERR_SHAPE = 3,     /* negative size, static size differs, dynamic
+                                 dimension inconsistent across arguments, or
+                                 element count / byte size overflows */
+  ATTNC_RT_ERR_NULL_DATA = 4, /* data == NULL for a non-empty tensor */
+  ATTNC_RT_ERR_STRIDES = 5,   /* not a contiguous row-major layout */
+  ATTNC_RT_ERR_OVERLAP = 6,   /* an output overlaps another argument */
+  ATTNC_RT_ERR_SIGNATURE = 7  /* the signature JSON is malformed or exceeds
+                                 ATTNC_RT_MAX_ARGS / ATTNC_MAX_RANK */
+};
+
+/* Returns 0 after calling `thunk`, or non-zero (without calling it) when an
+ * argument is refused; the message is then available from
+ * attnc_rt_last_error() on this thread. The non-zero values are the
+ * ATTNC_RT_ERR_* codes above. Only contiguous row-major tensors are accepted
+ * (the strides of dimensions of size 1, and all strides of an empty tensor,
+ * are ignored); an empty tensor may have data == NULL. */
+int32_t attnc_rt_invoke(const char *signature, attnc_tensor *args,
+                        int32_t nargs, attnc_rt_thunk thunk);
+
+/* The message of the last failure on this thread ("" if none). A later
+ * successful call does not clear it. */
+const char *attnc_rt_last_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ATTNC_RUNTIME_H */

@@ -1,0 +1,167 @@
+# RUN: %python %s
+# Multi-head attention (survey eqs. 38-40): per-head projections [h, d_k, d],
+# keys/values shared by all heads (multi-query), projections with per-head
+# biases, per-head and shared score weights (additive, biased general), masks
+# inside heads, a single query, h = 1; outputs concat(c), W_O concat(c) (+ b),
+# softmax(...), and the weights a [b, h, (n_q,) n_k].
+
+import attnc_testlib as T
+
+MODELS = [
+    # The example of docs/language.md, with awkward sizes.
+    ("mha", """
+model mha {
+  dims  n, d = 17, h = 3, d_k = 5
+  batch b
+  input X  : f32[b, n, d]
+  param Wq, Wk, Wv : f32[h, d_k, d]
+  param Wo : f32[d, h * d_k]
+
+  heads h {
+    query   Q = Wq X
+    keys    K = Wk X
+    values  V = Wv X
+    score   e = scaled_dot(Q, K)
+    mask    causal
+    align   a = softmax(e)
+    context c = sum(a * V)
+  }
+  output Y = Wo concat(c)
+  output A = a
+  output C = concat(c)
+}
+""", {"batch": 1, "heads": 3, "inputs": ["X"], "query": ("X", "Wq", None),
+      "keys": ("X", "Wk", None), "values": ("X", "Wv", None),
+      "score": ("scaled_dot", [], None), "causal": True,
+      "outputs": [("Y", "linear", "Wo", None, None, False), ("A", "a"),
+                  ("C", "c")]}),
+
+    # Multi-query attention: K and V weights shared by the heads; cross
+    # attention with lengths; biases on the projections.
+    ("mqa_cross", """
+model mqa_cross {
+  dims  n, m, d = 4, d_s = 6, h = 2, d_k = 3, d_v = 5, d_y = 7
+  batch b
+  input X : f32[b, n, d]
+  input S : f32[b, m, d_s]
+  input L : i32[b]
+  param Wq : f32[h, d_k, d_s]
+  param bq : f32[h, d_k]
+  param Wk : f32[d_k, d]
+  param bk : f32[d_k]
+  param Wv : f32[d_v, d]
+  param Wo : f32[d_y, h * d_v]
+  param bo : f32[d_y]
+  heads h {
+    query   Q = Wq S + bq
+    keys    K = Wk X + bk
+    values  V = Wv X
+    score   e = dot(Q, K)
+    mask    lengths(L)
+    align   a = softmax(e)
+    context c = sum(a * V)
+  }
+  output Y = Wo concat(c) + bo
+  output P = softmax(Wo concat(c) + bo)
+  output A = a
+}
+""", {"batch": 1, "heads": 2, "inputs": ["X", "S", "L"],
+      "query": ("S", "Wq", "bq"), "keys": ("X", "Wk", "bk"),
+      "values": ("X", "Wv", None), "score": ("dot", [], None), "lengths": "L",
+      "outputs": [("Y", "linear", "Wo", "bo", None, False),
+                  ("P", "linear", "Wo", "bo", None, True), ("A", "a")]}),
+
+    # Additive score: W1 and b per head, W2 and w shared; per-head values
+    # with bias; causal and lengths.
+    ("mh_additive", """
+model mh_additive {
+  dims  n, d = 5, h = 3, d_k = 2, d_w = 4
+  batch b
+  input X : f32[b, n, d]
+  input L : i32[b]
+  param Wq, Wk : f32[h, d_k, d]
+  param Wv : f32[h, d_k, d]
+  param bv : f32[h, d_k]
+  param W1 : f32[h, d_w, d_k]
+  param W2 : f32[d_w, d_k]
+  param bw : f32[h, d_w]
+  param w : f32[d_w]
+  heads h {
+    query   Q = Wq X
+    keys    K = Wk X
+    values  V = Wv X + bv
+    score   e = additive(Q, K; W1, W2, bw, w, act = sigmoid)
+    mask    causal, lengths(L)
+    align   a = softmax(e)
+    context c = sum(a * V)
+  }
+  output C = concat(c)
+  output A = a
+}
+""", {"batch": 1, "heads": 3, "inputs": ["X", "L"], "query": ("X", "Wq", None),
+      "keys": ("X", "Wk", None), "values": ("X", "Wv", "bv"),
+      "score": ("additive", ["W1", "W2", "bw", "w"], "sigmoid"),
+      "causal": True, "lengths": "L", "outputs": [("C", "c"), ("A", "a")]}),
+
+    # biased general with W per head and b shared; general-free single query.
+    ("mh_biased_1q", """
+model mh_biased_1q {
+  dims  n, d = 3, h = 2, d_k = 4
+  batch b
+  input X : f32[b, n, d]
+  input s : f32[b, d]
+  param Wq, Wk, Wv : f32[h, d_k, d]
+  param W : f32[h, d_k, d_k]
+  param bb : f32[d_k]
+  param Wo : f32[d, h * d_k]
+  heads h {
+    query   q = Wq s
+    keys    K = Wk X
+    values  V = Wv X
+    score   e = biased_general(q, K; W, bb)
+    align   a = softmax(e)
+    context c = sum(a * V)
+  }
+  output y = tanh(Wo concat(c))
+  output A = a
+}
+""", {"batch": 1, "heads": 2, "inputs": ["X", "s"], "query": ("s", "Wq", None),
+      "keys": ("X", "Wk", None), "values": ("X", "Wv", None),
+      "score": ("biased_general", ["W", "bb"], None),
+      "outputs": [("y", "linear", "Wo", None, "tanh", False), ("A", "a")]}),
+
+    # One head; features outside the heads; cosine score.
+    ("mh_one_head", """
+model mh_one_head {
+  dims  n, d = 17, h = 1, d_k = 16
+  batch b
+  input X : f32[b, n, d]
+  param Wf : f32[d, d]
+  param bf : f32[d]
+  param Wq, Wk, Wv : f32[h, d_k, d]
+  feature F = Wf X + bf
+  heads h {
+    query   Q = Wq F
+    keys    K = Wk F
+    values  V = Wv F
+    score   e = cosine(Q, K)
+    align   a = softmax(e)
+    context c = sum(a * V)
+  }
+  output C = concat(c)
+  output A = a
+}
+""", {"batch": 1, "heads": 1, "inputs": ["X"], "feature": ("X", "Wf", "bf"),
+      "query": ("F", "Wq", None), "keys": ("F", "Wk", None),
+      "values": ("F", "Wv", None), "score": ("cosine", [], None),
+      "outputs": [("C", "c"), ("A", "a")]}),
+]
+
+SIZES = [{"n": 1, "m": 1, "b": 1}, {"n": 7, "m": 3, "b": 3},
+         {"n": 13, "m": 13, "b": 2}, {"n": 31, "m": 2, "b": 1},
+         {"n": 65, "m": 5, "b": 1}]
+
+checker = T.Checker()
+T.run_models(checker, MODELS, SIZES, seed=61,
+             overrides={"L": T.lengths_override})
+checker.finish()

@@ -1,0 +1,542 @@
+"""Helpers of the attnc integration and runtime tests (no numpy needed).
+
+  * compile(source)            -> a loaded Library (attnc file.attn -o lib.so)
+  * Library.model(name)        -> a Model: call(), signature(), last_error()
+  * Tensor(values, shape)      -> an attnc_tensor over an array.array buffer
+  * run_case(...)              -> compile, fill random data, call, compare
+                                  with reference.evaluate
+  * Checker                    -> collects failures, exits 1 at the end
+
+Tolerance (stated here only): an fp32 result `got` matches the double
+reference `ref` when
+
+    |got - ref| <= ATOL + RTOL * |ref|,   ATOL = RTOL = 1e-4.
+
+Why: inputs are rounded to fp32 before the reference sees them, so only the
+kernels' own rounding counts. Our data are O(1) and reductions are at most a
+few hundred terms long, so accumulated fp32 rounding is about
+sqrt(n) * 6e-8 * sum|terms| ~ 1e-6; exp/tanh/sqrt approximations add about
+1e-6 relative, and a score error de changes a softmax weight by about a * de.
+1e-4 leaves a margin of ~100x over that while still catching any wrong
+formula, mask off-by-one, or wrong index (those give errors of order 1e-2+).
+"""
+
+import array
+import atexit
+import ctypes
+import hashlib
+import json
+import math
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+
+import reference
+
+ATOL = 1e-4
+RTOL = 1e-4
+
+ATTNC_F32, ATTNC_F64, ATTNC_F16, ATTNC_BF16, ATTNC_I32, ATTNC_I64 = range(6)
+MAX_RANK = 8
+SENTINEL = 12345.0
+
+
+class attnc_tensor(ctypes.Structure):
+    _fields_ = [
+        ("data", ctypes.c_void_p),
+        ("dtype", ctypes.c_int32),
+        ("rank", ctypes.c_int32),
+        ("shape", ctypes.c_int64 * MAX_RANK),
+        ("strides", ctypes.c_int64 * MAX_RANK),
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Compiling and loading
+# ---------------------------------------------------------------------------
+
+
+def find_attnc():
+    tools = os.environ.get("ATTNC_TOOLS_DIR")
+    if tools and os.path.exists(os.path.join(tools, "attnc")):
+        return os.path.join(tools, "attnc")
+    found = shutil.which("attnc")
+    if found:
+        return found
+    here = os.path.dirname(os.path.abspath(__file__))
+    guess = os.path.join(here, "..", "..", "build", "bin", "attnc")
+    if os.path.exists(guess):
+        return os.path.abspath(guess)
+    raise RuntimeError("attnc not found: put it on PATH or set ATTNC_TOOLS_DIR")
+
+
+_tmpdir = None
+_cache = {}
+
+
+def _workdir():
+    global _tmpdir
+    if _tmpdir is None:
+        _tmpdir = tempfile.mkdtemp(prefix="attnc-test-")
+        if not os.environ.get("ATTNC_TEST_KEEP"):
+            atexit.register(shutil.rmtree, _tmpdir, True)
+    return _tmpdir
+
+
+class CompileError(Exception):
+    pass
+
+
+def compile(source, extra_args=()):
+    """Compiles a .attn source string; returns a Library (cached)."""
+    key = hashlib.sha1((source + "\0" + " ".join(extra_args)).encode()).hexdigest()[:16]
+    if key in _cache:
+        if isinstance(_cache[key], CompileError):
+            raise _cache[key]
+        return _cache[key]
+    d = _workdir()
+    src = os.path.join(d, "m_%s.attn" % key)
+    so = os.path.join(d, "libm_%s.so" % key)
+    with open(src, "w") as f:
+        f.write(source)
+    proc = subprocess.run([find_attnc(), src, "-o", so] + list(extra_args),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True)
+    if proc.returncode != 0 or not os.path.exists(so):
+        _cache[key] = CompileError("attnc failed (status %d) on:\n%s\n%s%s" % (
+            proc.returncode, source, proc.stdout, proc.stderr))
+        raise _cache[key]
+    lib = Library(ctypes.CDLL(so), so, source)
+    _cache[key] = lib
+    return lib
+
+
+class Library:
+    def __init__(self, cdll, path, source):
+        self.cdll = cdll
+        self.path = path
+        self.source = source
+
+    def model(self, name):
+        return Model(self, name)
+
+
+class Model:
+    def __init__(self, lib, name):
+        self.lib = lib
+        self.name = name
+        c = lib.cdll
+        self.fn = getattr(c, "attnc_" + name)
+        self.fn.restype = ctypes.c_int32
+        self.fn.argtypes = [ctypes.c_void_p, ctypes.c_int32]
+        self._sig = getattr(c, "attnc_%s_signature" % name)
+        self._sig.restype = ctypes.c_char_p
+        self._sig.argtypes = []
+        self._err = getattr(c, "attnc_%s_last_error" % name)
+        self._err.restype = ctypes.c_char_p
+        self._err.argtypes = []
+
+    def signature_text(self):
+        return self._sig().decode()
+
+    def signature(self):
+        return json.loads(self.signature_text())
+
+    def last_error(self):
+        r = self._err()
+        return "" if r is None else r.decode()
+
+    def call(self, tensors, nargs=None, null_args=False):
+        """Calls the model with a list of Tensor; returns the status."""
+        n = len(tensors)
+        arr = (attnc_tensor * max(n, 1))()
+        for i, t in enumerate(tensors):
+            arr[i] = t.desc
+        if nargs is None:
+            nargs = n
+        ptr = None if null_args else ctypes.cast(arr, ctypes.c_void_p)
+        rc = self.fn(ptr, nargs)
+        return rc
+
+
+# ---------------------------------------------------------------------------
+# Tensors
+# ---------------------------------------------------------------------------
+
+
+def prod(xs):
+    p = 1
+    for x in xs:
+        p *= x
+    return p
+
+
+def row_major_strides(shape):
+    st, s = [], 1
+    for d in reversed(shape):
+        st.append(s)
+        s *= d
+    return list(reversed(st))
+
+
+_TYPECODE = {ATTNC_F32: "f", ATTNC_F64: "d", ATTNC_I32: "i", ATTNC_I64: "q",
+             ATTNC_F16: "H", ATTNC_BF16: "H"}
+DTYPES = {"f32": ATTNC_F32, "f64": ATTNC_F64, "f16": ATTNC_F16,
+          "bf16": ATTNC_BF16, "i32": ATTNC_I32, "i64": ATTNC_I64}
+
+
+class Tensor:
+    """A row-major tensor over an array.array buffer, with its descriptor.
+
+    `null_data=True` passes NULL as data (legal only with zero elements).
+    The descriptor (`desc`) can be edited to build bad arguments.
+    """
+
+    def __init__(self, values, shape, dtype=ATTNC_F32, null_data=False,
+                 strides=None, buffer=None):
+        self.shape = list(shape)
+        self.dtype = dtype
+        n = prod(self.shape)
+        if buffer is not None:
+            self.buf = buffer
+        else:
+            vals = list(values)
+            assert len(vals) == n, (len(vals), shape)
+            code = _TYPECODE[dtype]
+            if code in "iqH":
+                vals = [int(v) for v in vals]
+            # At least one element, so that the buffer has an address.
+            self.buf = array.array(code, vals if vals else [0])
+        d = attnc_tensor()
+        d.data = None if null_data else self.buf.buffer_info()[0]
+        d.dtype = dtype
+        d.rank = len(self.shape)
+        st = strides if strides is not None else row_major_strides(self.shape)
+        for i, (s, t) in enumerate(zip(self.shape, st)):
+            d.shape[i] = s
+            d.strides[i] = t
+        self.desc = d
+        self.n = n
+
+    def values(self):
+        return [float(v) for v in self.buf[:self.n]]
+
+    @staticmethod
+    def full(shape, value, dtype=ATTNC_F32, **kw):
+        return Tensor([value] * prod(shape), shape, dtype, **kw)
+
+
+def rounded_f32(values):
+    """The values as fp32 would hold them, back as Python floats."""
+    return [float(v) for v in array.array("f", values)]
+
+
+# ---------------------------------------------------------------------------
+# Comparison
+# ---------------------------------------------------------------------------
+
+
+def close(got, ref):
+    if math.isnan(got) or math.isinf(got):
+        return False
+    return abs(got - ref) <= ATOL + RTOL * abs(ref)
+
+
+def compare(name, got, ref):
+    """None if every element matches; else a message about the worst one."""
+    if len(got) != len(ref):
+        return "%s: %d elements, expected %d" % (name, len(got), len(ref))
+    worst, wi, nbad = -1.0, -1, 0
+    for i, (g, r) in enumerate(zip(got, ref)):
+        if not close(g, r):
+            nbad += 1
+            err = float("inf") if (math.isnan(g) or math.isinf(g)) else abs(g - r)
+            if err > worst:
+                worst, wi = err, i
+    if nbad == 0:
+        return None
+    return ("%s: %d of %d elements differ; worst at flat index %d: got %r, "
+            "expected %r (|err| = %.3g, tol = %.3g)" % (
+                name, nbad, len(ref), wi, got[wi], ref[wi], worst,
+                ATOL + RTOL * abs(ref[wi])))
+
+
+def unravel(i, shape):
+    idx = []
+    for s in reversed(shape):
+        idx.append(i % s if s else 0)
+        i = i // s if s else 0
+    return list(reversed(idx))
+
+
+# ---------------------------------------------------------------------------
+# Running a model against the reference
+# ---------------------------------------------------------------------------
+
+
+def resolve(shape, dims):
+    out = []
+    for s in shape:
+        if isinstance(s, str):
+            if s not in dims:
+                raise KeyError("no value given for dynamic dimension %r" % s)
+            out.append(dims[s])
+        else:
+            out.append(int(s))
+    return out
+
+
+def random_tensors(sig, dims, seed, overrides=None, scale=None):
+    """Random values for every input and param of a signature.
+
+    f32: uniform in [-1, 1) (times scale[name] if given), rounded to fp32.
+    i32: uniform integers in [-2, n + 2] where n is the largest dim value
+    (lengths; clamping is part of the semantics being tested).
+    `overrides` maps a name to a flat list of values (or a function
+    (shape, rng, dims) -> flat list).
+    """
+    rng = random.Random(seed)
+    overrides = overrides or {}
+    scale = scale or {}
+    out = {}
+    hi = max([v for v in dims.values()] + [1])
+    for a in sig["args"]:
+        if a["role"] == "output":
+            continue
+        shape = resolve(a["shape"], dims)
+        n = prod(shape)
+        if a["name"] in overrides:
+            o = overrides[a["name"]]
+            vals = o(shape, rng, dims) if callable(o) else list(o)
+        elif a["dtype"] == "i32":
+            vals = [rng.randint(-2, hi + 2) for _ in range(n)]
+        else:
+            s = scale.get(a["name"], 1.0)
+            vals = [rng.uniform(-1.0, 1.0) * s for _ in range(n)]
+        if a["dtype"] == "f32":
+            vals = rounded_f32(vals)
+        out[a["name"]] = (shape, vals)
+    return out
+
+
+class CaseFailure(Exception):
+    pass
+
+
+def run_case(source, model_name, spec, dims, seed=0, overrides=None,
+             scale=None, null_empty=True, label="", show=None):
+    """Compiles `source`, runs model `model_name` on random data with the
+    dynamic dims `dims` and compares every output with
+    reference.evaluate(spec, ...). Raises CaseFailure with a reproducible
+    description on any mismatch (showing `show`, by default the source)."""
+    shown = source if show is None else show
+    what = "%s%s dims=%s seed=%d" % (label + ": " if label else "",
+                                     model_name, dims, seed)
+    # Printed first, so that a crash in the call shows which case it was.
+    print("case:", what, flush=True)
+    lib = compile(source)
+    m = lib.model(model_name)
+    sig = m.signature()
+    data = random_tensors(sig, dims, seed, overrides, scale)
+    tensors, outs = [], []
+    for a in sig["args"]:
+        dt = DTYPES[a["dtype"]]
+        shape = resolve(a["shape"], dims)
+        empty = prod(shape) == 0
+        if a["role"] == "output":
+            t = Tensor.full(shape, SENTINEL, dt, null_data=(null_empty and empty))
+            outs.append((a["name"], t))
+        else:
+            t = Tensor(data[a["name"]][1], shape, dt,
+                       null_data=(null_empty and empty))
+        tensors.append(t)
+    rc = m.call(tensors)
+    if rc != 0:
+        raise CaseFailure("%s: attnc_%s returned %d: %s\n--- source:\n%s" % (
+            what, model_name, rc, m.last_error(), shown))
+    expected = reference.evaluate(spec, data)
+    problems = []
+    for name, t in outs:
+        got = t.values()
+        if expected is None:  # no batch entry: outputs are empty
+            if t.n != 0:
+                problems.append("%s: expected no element, shape %s" % (name, t.shape))
+            continue
+        eshape, evals = expected[name]
+        if list(eshape) != list(t.shape):
+            problems.append("%s: signature shape %s (resolved), reference "
+                            "shape %s" % (name, t.shape, eshape))
+            continue
+        msg = compare(name, got, evals)
+        if msg:
+            wi = None
+            for i, (g, r) in enumerate(zip(got, evals)):
+                if not close(g, r):
+                    wi = i
+                    break
+            msg += "; first bad at index %s: got %r expected %r" % (
+                unravel(wi, t.shape), got[wi], evals[wi])
+            if any(g == SENTINEL for g in got):
+                msg += " (some elements were never written: sentinel %g)" % SENTINEL
+            problems.append(msg)
+    if problems:
+        raise CaseFailure("%s:\n  %s\n--- source:\n%s" % (
+            what, "\n  ".join(problems), shown))
+
+
+class Checker:
+    """Runs cases, reports every failure, and exits non-zero if any."""
+
+    def __init__(self):
+        self.failures = []
+        self.count = 0
+
+    def run(self, fn, *args, **kw):
+        self.count += 1
+        try:
+            fn(*args, **kw)
+        except (CaseFailure, CompileError, AssertionError) as e:
+            if str(e) in self.failures:  # e.g. the same compile error
+                self.failures.append(str(e))
+                print("FAIL (again): %s" % str(e).splitlines()[0], file=sys.stderr)
+                return
+            self.failures.append(str(e))
+            print("FAIL: %s\n" % e, file=sys.stderr)
+        except Exception:
+            msg = traceback.format_exc()
+            self.failures.append(msg)
+            print("ERROR: %s\n" % msg, file=sys.stderr)
+
+    def case(self, *args, **kw):
+        self.run(run_case, *args, **kw)
+
+    def check(self, cond, msg):
+        self.count += 1
+        if not cond:
+            self.failures.append(msg)
+            print("FAIL: %s\n" % msg, file=sys.stderr)
+
+    def finish(self):
+        print("%d checks, %d failed" % (self.count, len(self.failures)))
+        sys.exit(1 if self.failures else 0)
+
+
+# ---------------------------------------------------------------------------
+# Source builders shared by several tests
+# ---------------------------------------------------------------------------
+
+# Declarations of the params of each score function (d: key dim, d_q: query
+# dim, d_w: hidden dim of additive), and their names in the source.
+SCORE_DECLS = {
+    "additive": ("W1 : f32[d_w, d_q]\n  param W2 : f32[d_w, d]\n"
+                 "  param bw : f32[d_w]\n  param w : f32[d_w]", ["W1", "W2", "bw", "w"]),
+    "dot": ("", []),
+    "scaled_dot": ("", []),
+    "general": ("W : f32[d, d_q]", ["W"]),
+    "biased_general": ("W : f32[d, d_q]\n  param bb : f32[d]", ["W", "bb"]),
+    "activated_general": ("W : f32[d, d_q]\n  param ba : f32[]", ["W", "ba"]),
+    "cosine": ("", []),
+}
+SAME_DIM_SCORES = ("dot", "scaled_dot", "cosine")
+
+
+def score_model(name, kind, act=None, causal=False, lengths=False,
+                single_query=False, d=17, d_q=3, d_w=5, bias_shape=None):
+    """A model: keys = values = X [b, n_k, d], queries S [b, n_q, d_q] (or
+    s [b, d_q]), the given score and masks, outputs c and a. Returns
+    (source, spec) where spec is for reference.evaluate."""
+    if kind in SAME_DIM_SCORES:
+        d_q = d
+    decl, params = SCORE_DECLS[kind]
+    if bias_shape is not None:
+        decl = decl.replace("ba : f32[]", "ba : f32[%s]" % bias_shape)
+    qname = "s" if single_query else "S"
+    qshape = "b, d_q" if single_query else "b, n_q, d_q"
+    lines = ["model %s {" % name,
+             "  dims n_k,%s d = %d, d_q = %d, d_w = %d" % (
+                 "" if single_query else " n_q,", d, d_q, d_w),
+             "  batch b",
+             "  input X : f32[b, n_k, d]",
+             "  input %s : f32[%s]" % (qname, qshape)]
+    inputs = ["X", qname]
+    if lengths:
+        lines.append("  input L : i32[b]")
+        inputs.append("L")
+    if decl:
+        lines.append("  param " + decl)
+    lines += ["  query q = %s" % qname,
+              "  keys K = X",
+              "  values V = X"]
+    args = ", ".join(["q", "K"])
+    if params:
+        args += "; " + ", ".join(params)
+    if act is not None:
+        args += ", act = " + act
+    lines.append("  score e = %s(%s)" % (kind, args))
+    masks = (["causal"] if causal else []) + (["lengths(L)"] if lengths else [])
+    if masks:
+        lines.append("  mask " + ", ".join(masks))
+    lines += ["  align a = softmax(e)",
+              "  context c = sum(a * V)",
+              "  output y = c",
+              "  output A = a",
+              "}", ""]
+    spec = {"batch": 1, "inputs": inputs, "query": (qname, None, None),
+            "keys": ("X", None, None), "values": ("X", None, None),
+            "score": (kind, params, act or "tanh"), "causal": causal,
+            "lengths": "L" if lengths else None,
+            "outputs": [("y", "c"), ("A", "a")]}
+    return "\n".join(lines), spec
+
+
+def zero_rows(every=3):
+    """An override giving random rows, every `every`-th one all zero (for
+    cosine with a zero norm)."""
+    def make(shape, rng, dims):
+        n = prod(shape)
+        vals = [rng.uniform(-1, 1) for _ in range(n)]
+        w = shape[-1] if shape else 1
+        for r in range(0, n // w if w else 0):
+            if r % every == 0:
+                for j in range(w):
+                    vals[r * w + j] = 0.0
+        return vals
+    return make
+
+
+def lengths_override(shape, rng, dims):
+    """Lengths for `mask lengths`: 0, 1, n_k / 2, n_k and out-of-range values
+    (negative, above n_k: clamped), cycling over the batch entries."""
+    n_k = dims.get("n_k", dims.get("n", 0))
+    pool = [n_k // 2, 0, n_k, -3, n_k + 5, 1, max(n_k - 1, 0)]
+    # With several entries, start at n_k / 2, 0, n_k, ... so that a clamped
+    # and a zero length are always there; a single entry picks one at random.
+    start = rng.randrange(len(pool)) if prod(shape) < 2 else 0
+    return [pool[(start + i) % len(pool)] for i in range(prod(shape))]
+
+
+def run_models(checker, models, size_list, seed=1, overrides=None,
+               scale=None):
+    """Compiles the models [(name, source, spec)] as one file (several models
+    in one file), runs each on every dims dict of size_list (a list, or a
+    function name -> list), comparing with the reference. If the combined
+    file does not compile, each model is compiled alone, so that the failure
+    names the model."""
+    combined = "\n".join(src for _, src, _ in models)
+    try:
+        compile(combined)
+        sources = {name: combined for name, _, _ in models}
+    except CompileError as e:
+        checker.check(False, "the file of %d models did not compile; compiling "
+                      "them one by one. %s" % (len(models), e))
+        sources = {name: src for name, src, _ in models}
+    for name, src, spec in models:
+        sizes = size_list(name) if callable(size_list) else size_list
+        ov = overrides(name) if callable(overrides) else overrides
+        for i, dims in enumerate(sizes):
+            checker.case(sources[name], name, spec, dims, seed=seed + i,
+                         overrides=ov, scale=scale, show=src)

@@ -1,0 +1,404 @@
+"""An independent double-precision reference of the attention models of attnc.
+
+Written from the formulas of the survey (Brauwers & Frasincar, TKDE 2021; see
+shared TAXONOMY.md) and from docs/language.md, in plain Python loops so that it
+is obviously correct. It does not share any code or data layout with the
+compiler. Vectors are Python lists of floats, matrices are lists of rows.
+
+Conventions (docs/language.md): a feature / key / value tensor is [n, d], one
+row per vector; a linear map `W x + b` has W : [d_out, d_in] and acts on the
+last dimension; inside `heads`, rank-3 weights [h, d_out, d_in] are per head.
+"""
+
+import math
+
+# ---------------------------------------------------------------------------
+# Linear algebra and activations
+# ---------------------------------------------------------------------------
+
+
+def dot(u, v):
+    assert len(u) == len(v), (len(u), len(v))
+    s = 0.0
+    for i in range(len(u)):
+        s += u[i] * v[i]
+    return s
+
+
+def norm(u):
+    return math.sqrt(dot(u, u))
+
+
+def matvec(W, x):
+    """W x for W : [m, n] (list of m rows), x : [n]."""
+    return [dot(row, x) for row in W]
+
+
+def linear(W, x, b=None):
+    """y = W x + b (b optional); W = None is the identity."""
+    y = list(x) if W is None else matvec(W, x)
+    if b is not None:
+        assert len(b) == len(y)
+        y = [y[i] + b[i] for i in range(len(y))]
+    return y
+
+
+def linear_rows(W, X, b=None):
+    """The map applied to every row of X : [n, d_in]."""
+    return [linear(W, x, b) for x in X]
+
+
+def sigmoid(x):
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+ACTIVATIONS = {
+    "identity": lambda x: x,
+    "tanh": math.tanh,
+    "relu": lambda x: x if x > 0 else 0.0,
+    "sigmoid": sigmoid,
+}
+
+
+def activation(name, x):
+    """act(x) for a scalar x."""
+    return ACTIVATIONS[name](x)
+
+
+def activation_vec(name, xs):
+    return [activation(name, x) for x in xs]
+
+
+def softmax(xs):
+    """softmax over a whole vector (empty in, empty out)."""
+    if not xs:
+        return []
+    m = max(xs)
+    ex = [math.exp(x - m) for x in xs]
+    s = sum(ex)
+    return [e / s for e in ex]
+
+
+# ---------------------------------------------------------------------------
+# Score functions (survey Table 2), one query q against one key k
+# ---------------------------------------------------------------------------
+
+
+def score_additive(q, k, W1, W2, b, w, act="tanh"):
+    """w^T act(W1 q + W2 k + b)."""
+    u = matvec(W1, q)
+    v = matvec(W2, k)
+    return dot(w, [activation(act, u[i] + v[i] + b[i]) for i in range(len(w))])
+
+
+def score_dot(q, k):
+    """q^T k."""
+    return dot(q, k)
+
+
+def score_scaled_dot(q, k):
+    """q^T k / sqrt(d_k)."""
+    return dot(q, k) / math.sqrt(len(k))
+
+
+def score_general(q, k, W):
+    """k^T W q."""
+    return dot(k, matvec(W, q))
+
+
+def score_biased_general(q, k, W, b):
+    """k^T (W q + b)."""
+    return dot(k, linear(W, q, b))
+
+
+def score_activated_general(q, k, W, b, act="tanh"):
+    """act(k^T W q + b), b a scalar."""
+    return activation(act, dot(k, matvec(W, q)) + b)
+
+
+def score_cosine(q, k):
+    """q^T k / (|q| |k|), and 0 when either norm is 0."""
+    nq, nk = norm(q), norm(k)
+    if nq == 0.0 or nk == 0.0:
+        return 0.0
+    return dot(q, k) / (nq * nk)
+
+
+SCORES = {
+    "additive": score_additive,
+    "dot": score_dot,
+    "scaled_dot": score_scaled_dot,
+    "general": score_general,
+    "biased_general": score_biased_general,
+    "activated_general": score_activated_general,
+    "cosine": score_cosine,
+}
+
+# The parameters each score function takes, in the order of the source form.
+SCORE_PARAMS = {
+    "additive": ("W1", "W2", "b", "w"),
+    "dot": (),
+    "scaled_dot": (),
+    "general": ("W",),
+    "biased_general": ("W", "b"),
+    "activated_general": ("W", "b"),
+    "cosine": (),
+}
+SCORE_HAS_ACT = {"additive", "activated_general"}
+
+# ---------------------------------------------------------------------------
+# Masks, alignment, context
+# ---------------------------------------------------------------------------
+
+
+def clamp_length(length, n_k):
+    return min(max(length, 0), n_k)
+
+
+def visible(i, l, n_q, n_k, causal, length):
+    """Whether query i sees key l (docs/language.md, Masks)."""
+    if length is not None and l >= clamp_length(length, n_k):
+        return False
+    if causal and not (l <= i + (n_k - n_q)):
+        return False
+    return True
+
+
+def masked_softmax(e, seen):
+    """softmax over the visible entries; all weights 0 if none is visible."""
+    idx = [l for l in range(len(e)) if seen[l]]
+    a = [0.0] * len(e)
+    if not idx:
+        return a
+    m = max(e[l] for l in idx)
+    s = 0.0
+    for l in idx:
+        a[l] = math.exp(e[l] - m)
+        s += a[l]
+    for l in idx:
+        a[l] /= s
+    return a
+
+
+def weighted_sum(a, V, d_v):
+    """c = sum_l a_l v_l (zeros when there is no value)."""
+    c = [0.0] * d_v
+    for l in range(len(V)):
+        for j in range(d_v):
+            c[j] += a[l] * V[l][j]
+    return c
+
+
+def attend(Q, K, V, score, d_v, causal=False, length=None):
+    """Attention of the queries Q (rows) over keys K and values V (rows).
+
+    score(q, k) -> float. Returns (C, A): one context [d_v] and one weight
+    vector [n_k] per query.
+    """
+    n_q, n_k = len(Q), len(K)
+    assert len(V) == n_k
+    C, A = [], []
+    for i, q in enumerate(Q):
+        e = [score(q, K[l]) for l in range(n_k)]
+        seen = [visible(i, l, n_q, n_k, causal, length) for l in range(n_k)]
+        a = masked_softmax(e, seen)
+        A.append(a)
+        C.append(weighted_sum(a, V, d_v))
+    return C, A
+
+
+def output_model(c, W=None, b=None, act="identity", use_softmax=False):
+    """y = c, W c + b, act(W c + b) or softmax(W c + b)."""
+    y = linear(W, c, b)
+    if use_softmax:
+        return softmax(y)
+    return activation_vec(act, y)
+
+
+# ---------------------------------------------------------------------------
+# A whole model, from a description of its items
+# ---------------------------------------------------------------------------
+#
+# Tensors are given as {name: (shape, flat_values)} (row-major). A model is a
+# dict (every key optional unless stated):
+#   batch    : number of leading batch dimensions of inputs and outputs (0)
+#   feature  : (X, W, b)  F = W X + b (W, b names or None)
+#   query    : (src, W, b) src = "F" or an input/param name (required)
+#   keys     : (src, W, b) src = "F" or an input name (required)
+#   values   : (src, W, b) (required)
+#   score    : (kind, [param names], act) (required)
+#   causal   : bool
+#   lengths  : name of the i32 lengths tensor, or None
+#   heads    : number of heads h, or None
+#   inputs   : names of the tensors that carry batch dimensions (required)
+#   outputs  : list of (name, "c") | (name, "a") |
+#              (name, "linear", W, b, act, use_softmax)
+# The query is several queries when src is "F" or its tensor has rank 2
+# after the batch dimensions; otherwise a single query.
+
+
+def nested(shape, flat):
+    """Row-major flat list -> nested lists of the given shape."""
+    if len(shape) == 0:
+        return flat[0]
+    if len(shape) == 1:
+        return list(flat)
+    step = 1
+    for s in shape[1:]:
+        step *= s
+    return [nested(shape[1:], flat[i * step:(i + 1) * step])
+            for i in range(shape[0])]
+
+
+def flatten(x):
+    if isinstance(x, list):
+        out = []
+        for e in x:
+            out.extend(flatten(e))
+        return out
+    return [x]
+
+
+def _prod(xs):
+    p = 1
+    for x in xs:
+        p *= x
+    return p
+
+
+def evaluate(model, tensors):
+    """Returns {output name: (shape, flat)} for the model on the tensors."""
+    nb = model.get("batch", 0)
+    batched = set(model["inputs"])
+    heads = model.get("heads")
+
+    some_input = tensors[model["inputs"][0]][0]
+    batch_shape = list(some_input[:nb])
+    nbatch = _prod(batch_shape)
+
+    def entry(name, bi):
+        """The tensor `name` for batch entry bi, as nested lists."""
+        shape, flat = tensors[name]
+        if name in batched:
+            inner = shape[nb:]
+            size = _prod(inner)
+            return nested(list(inner), flat[bi * size:(bi + 1) * size])
+        return nested(list(shape), flat)
+
+    def rank(name):
+        shape = tensors[name][0]
+        return len(shape) - (nb if name in batched else 0)
+
+    def get(name, bi):
+        return None if name is None else entry(name, bi)
+
+    def head_slice(name, bi, j, base_rank):
+        """A weight of a head: per head if it has one more dim than base."""
+        if name is None:
+            return None
+        t = entry(name, bi)
+        if heads is not None and rank(name) == base_rank + 1:
+            return t[j]
+        return t
+
+    score_kind, score_params, score_act = model["score"]
+    multi = (model["query"][0] == "F" or rank(model["query"][0]) == 2)
+    if model.get("feature"):
+        X, Wf, bf = model["feature"]
+
+    # Shapes of outputs.
+    n_q = None
+    results = {o[0]: [] for o in model["outputs"]}
+    out_shapes = {}
+
+    for bi in range(nbatch):
+        F = None
+        if model.get("feature"):
+            F = linear_rows(get(Wf, bi), entry(X, bi), get(bf, bi))
+
+        def rows(src, bi=bi, F=F):
+            if src == "F":
+                return F
+            t = entry(src, bi)
+            return t
+
+        qsrc, Wq, bq = model["query"]
+        ksrc, Wk, bk = model["keys"]
+        vsrc, Wv, bv = model["values"]
+        q_raw = rows(qsrc)
+        Q_raw = q_raw if multi else [q_raw]
+        K_raw, V_raw = rows(ksrc), rows(vsrc)
+        length = None
+        if model.get("lengths"):
+            length = int(flatten([entry(model["lengths"], bi)])[0])
+
+        nh = heads if heads is not None else 1
+        contexts, weights = [], []
+        for j in range(nh):
+            Wqj = head_slice(Wq, bi, j, 2)
+            bqj = head_slice(bq, bi, j, 1)
+            Wkj = head_slice(Wk, bi, j, 2)
+            bkj = head_slice(bk, bi, j, 1)
+            Wvj = head_slice(Wv, bi, j, 2)
+            bvj = head_slice(bv, bi, j, 1)
+            Q = linear_rows(Wqj, Q_raw, bqj)
+            K = linear_rows(Wkj, K_raw, bkj)
+            V = linear_rows(Wvj, V_raw, bvj)
+            # d_v from the value map (V may have no rows).
+            if Wvj is not None:
+                d_v = len(Wvj)
+            else:
+                d_v = tensors[vsrc][0][-1] if vsrc != "F" else (
+                    len(get(Wf, bi)) if Wf else tensors[X][0][-1])
+            ps = []
+            for pname, role in zip(score_params, SCORE_PARAMS[score_kind]):
+                base = 2 if role.startswith("W") else 1
+                if score_kind == "activated_general" and role == "b":
+                    ps.append(float(tensors[pname][1][0]))
+                else:
+                    ps.append(head_slice(pname, bi, j, base))
+            fn = SCORES[score_kind]
+            if score_kind in SCORE_HAS_ACT:
+                def score(q, k, fn=fn, ps=ps):
+                    return fn(q, k, *ps, act=score_act)
+            else:
+                def score(q, k, fn=fn, ps=ps):
+                    return fn(q, k, *ps)
+            C, A = attend(Q, K, V, score, d_v, model.get("causal", False),
+                          length)
+            contexts.append(C)
+            weights.append(A)
+            n_q = len(Q)
+            n_k = len(K)
+        # concat over heads, per query
+        Cc = [flatten([contexts[j][i] for j in range(nh)]) for i in range(n_q)]
+        d_c = nh * d_v
+        for o in model["outputs"]:
+            name, kind = o[0], o[1]
+            if kind == "c":
+                val = Cc if multi else Cc[0]
+                inner = ([n_q] if multi else []) + [d_c]
+            elif kind == "a":
+                val = weights if heads is not None else weights[0]
+                if not multi:
+                    val = [w[0] for w in val] if heads is not None else val[0]
+                inner = ([nh] if heads is not None else []) + \
+                    ([n_q] if multi else []) + [n_k]
+            else:
+                _, _, Wo, bo, act, use_sm = o
+                Wm, bm = get(Wo, bi), get(bo, bi)
+                ys = [output_model(c, Wm, bm, act or "identity", use_sm)
+                      for c in Cc]
+                val = ys if multi else ys[0]
+                inner = ([n_q] if multi else []) + [len(Wm)]
+            results[name].extend(flatten(val))
+            out_shapes[name] = inner
+
+    if nbatch == 0:
+        # Shapes with no entry to evaluate: derive them from the tensors.
+        return None
+    return {name: (batch_shape + out_shapes[name], results[name])
+            for name in results}
