@@ -50,6 +50,11 @@ SCALE = {"W": 2.0, "w": 3.0}
 
 
 def sizes(name):
+    # A single query, or other static dims: fewer sizes, the same coverage of
+    # n_k (1, a prime, a multiple-tile size).
+    if name.endswith(("_1q", "_d1", "_d3", "_b1")):
+        return [{"n_q": nq, "n_k": nk, "b": b}
+                for nq, nk, b in (SIZES[0], SIZES[1], SIZES[4])]
     return [{"n_q": nq, "n_k": nk, "b": b} for nq, nk, b in SIZES]
 
 

@@ -272,7 +272,6 @@ private:
   std::optional<Dim> applyLinear(const LinearForm &form, const Dim &inDim,
                                  const std::string &srcName, bool perHead,
                                  LinearMap &map);
-  bool duplicateItem(const Item &item, const Item *&previous);
 
   const ast::Model &model;
   DiagnosticReporter &diag;

@@ -57,10 +57,10 @@ struct LinearOpLowering : public OpRewritePattern<LinearOp> {
       inExprs.push_back(inType.getDimSize(1) == 1 ? zero : d(loops.h));
     inExprs.append({d(loops.n), d(loops.i)});
     SmallVector<AffineExpr> wExprs, biasExprs, outExprs = {d(loops.b)};
-    if (perHead) {
+    if (perHead)
       wExprs.push_back(d(loops.h));
+    if (op.getBias() && cast<MemRefType>(op.getBias().getType()).getRank() == 2)
       biasExprs.push_back(d(loops.h));
-    }
     wExprs.append({d(loops.o), d(loops.i)});
     biasExprs.push_back(d(loops.o));
     if (loops.hasHeads)

@@ -92,13 +92,15 @@ LogicalResult LinearOp::verify() {
                                     "head count mismatch")))
     return failure();
   if (Value b = getBias()) {
-    if (rankOf(b) != rw - 1)
-      return emitOpError() << "expects a bias of rank " << rw - 1 << ", got "
-                           << rankOf(b);
+    // A bias is shared ([O]) or per head ([H, O]), independently of W.
+    if (rankOf(b) == 2 && ro != 4)
+      return emitOpError("a per-head bias needs an output with a head "
+                         "dimension");
     if (failed(expectEqual(op, {b, -1, "bias"}, outD, "bias size mismatch")))
       return failure();
-    if (perHead && failed(expectEqual(op, {b, 0, "bias"}, {w, 0, "weight"},
-                                      "bias head count mismatch")))
+    if (rankOf(b) == 2 &&
+        failed(expectEqual(op, {b, 0, "bias"}, {out, 1, "output"},
+                           "bias head count mismatch")))
       return failure();
   }
   return success();
@@ -176,21 +178,6 @@ static LogicalResult verifyScoreParam(Operation *op, Value param,
   return success();
 }
 
-/// A bias is added to the output of its matrix: both are per head or both
-/// are shared. `matrixRank` is the rank of the shared matrix.
-static LogicalResult expectSameHeadedness(Operation *op, Value matrix,
-                                          Value bias, int64_t matrixRank,
-                                          StringRef matrixName,
-                                          StringRef biasName) {
-  bool matrixPerHead = rankOf(matrix) > matrixRank;
-  bool biasPerHead = rankOf(bias) > matrixRank - 1;
-  if (matrixPerHead == biasPerHead)
-    return success();
-  return op->emitOpError() << "score parameters '" << matrixName << "' and '"
-                           << biasName
-                           << "' must both be per head or both be shared";
-}
-
 //===----------------------------------------------------------------------===//
 // AttentionOp
 //===----------------------------------------------------------------------===//
@@ -236,7 +223,7 @@ LogicalResult AttentionOp::verify() {
         failed(verifyScoreParam(op, params[0], "W", {dk, dq}, q)) ||
         failed(verifyScoreParam(op, params[1], "b", {dk}, q)))
       return failure();
-    return expectSameHeadedness(op, params[0], params[1], 2, "W", "b");
+    return success();
   case ScoreKind::activated_general: {
     if (failed(expectParams(2)) ||
         failed(verifyScoreParam(op, params[0], "W", {dk, dq}, q)))
@@ -258,7 +245,7 @@ LogicalResult AttentionOp::verify() {
         failed(verifyScoreParam(op, params[2], "b", {dw}, q)) ||
         failed(verifyScoreParam(op, params[3], "w", {dw}, q)))
       return failure();
-    return expectSameHeadedness(op, params[0], params[2], 2, "W1", "b");
+    return success();
   }
   }
   return success();

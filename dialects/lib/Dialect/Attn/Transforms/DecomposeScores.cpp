@@ -31,11 +31,17 @@ namespace {
 /// Appends the buffer to `temporaries`.
 Value project(OpBuilder &b, Location loc, Value input, Value weight,
               Value bias, SmallVectorImpl<Value> &temporaries) {
-  bool perHead = cast<MemRefType>(weight.getType()).getRank() == 3;
+  auto rank = [](Value v) { return cast<MemRefType>(v.getType()).getRank(); };
+  // The heads of the result: those of a per-head weight or bias, else the
+  // input's.
+  OpFoldResult heads = rank(weight) == 3 ? memref::getMixedSize(b, loc, weight, 0)
+                       : bias && rank(bias) == 2
+                           ? memref::getMixedSize(b, loc, bias, 0)
+                           : memref::getMixedSize(b, loc, input, 1);
   SmallVector<OpFoldResult> sizes = {
-      memref::getMixedSize(b, loc, input, 0),
-      perHead ? memref::getMixedSize(b, loc, weight, 0) : memref::getMixedSize(b, loc, input, 1),
-      memref::getMixedSize(b, loc, input, 2), memref::getMixedSize(b, loc, weight, cast<MemRefType>(weight.getType()).getRank() - 2)};
+      memref::getMixedSize(b, loc, input, 0), heads,
+      memref::getMixedSize(b, loc, input, 2),
+      memref::getMixedSize(b, loc, weight, rank(weight) - 2)};
   Value out = allocF32Buffer(b, loc, sizes);
   b.create<LinearOp>(loc, input, weight, bias, out);
   temporaries.push_back(out);

@@ -23,12 +23,16 @@ def Attn_LinearOp : Attn_Op<"linear"> {
     the survey (its `W F`, with one row per vector). Four layouts are
     accepted; `B` is a batch, `H` the heads, `N` the vectors:
 
-    | input | weight | bias | output |
-    |---|---|---|---|
-    | [B, N, I] | [O, I] | [O] | [B, N, O] |
-    | [B, N, I] | [H, O, I] | [H, O] | [B, H, N, O] (per-head projection) |
-    | [B, H, N, I] | [O, I] | [O] | [B, H, N, O] |
-    | [B, H, N, I] | [H, O, I] | [H, O] | [B, H, N, O] |
+    | input | weight | output |
+    |---|---|---|
+    | [B, N, I] | [O, I] | [B, N, O] |
+    | [B, N, I] | [H, O, I] | [B, H, N, O] (per-head projection) |
+    | [B, H, N, I] | [O, I] | [B, H, N, O] |
+    | [B, H, N, I] | [H, O, I] | [B, H, N, O] |
+
+    The bias is shared ([O]) or per head ([H, O], with a 4-d output),
+    independently of the weight. An input with one (static) head is
+    broadcast over the output's heads.
 
     Example:
 
@@ -40,7 +44,8 @@ def Attn_LinearOp : Attn_Op<"linear"> {
   let arguments = (ins
     Arg<MemRefRankOf<[F32], [3, 4]>, "vectors, one per row", [MemRead]>:$input,
     Arg<MemRefRankOf<[F32], [2, 3]>, "the matrix W", [MemRead]>:$weight,
-    Arg<Optional<MemRefRankOf<[F32], [1, 2]>>, "the bias b", [MemRead]>:$bias,
+    Arg<Optional<MemRefRankOf<[F32], [1, 2]>>, "the bias b: [O] or [H, O]",
+        [MemRead]>:$bias,
     Arg<MemRefRankOf<[F32], [3, 4]>, "the result", [MemWrite]>:$output);
   let assemblyFormat = [{
     `ins` `(` $input `,` $weight `:` type($input) `,` type($weight) `)`

@@ -1,0 +1,288 @@
+// RUN: attn-opt %s | attn-opt | FileCheck %s
+// RUN: attn-opt %s --mlir-print-op-generic | attn-opt | FileCheck %s
+//
+// Round trip of every op of the attn dialect and every variant of their
+// syntax: optional operands (bias, params, lengths, weights, score_weights,
+// scale, bias), optional attributes (act, causal), per-head and shared
+// parameters, static and dynamic shapes.
+
+//===----------------------------------------------------------------------===//
+// attn.linear: the four layouts of AttnOps.td, with and without bias
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func @linear_3d_shared
+// CHECK-SAME: (%[[X:.*]]: memref<?x?x8xf32>, %[[W:.*]]: memref<4x8xf32>, %[[B:.*]]: memref<4xf32>, %[[Y:.*]]: memref<?x?x4xf32>)
+// CHECK-NEXT: attn.linear ins(%[[X]], %[[W]] : memref<?x?x8xf32>, memref<4x8xf32>) outs(%[[Y]] : memref<?x?x4xf32>){{$}}
+// CHECK-NEXT: attn.linear ins(%[[X]], %[[W]] : memref<?x?x8xf32>, memref<4x8xf32>) bias(%[[B]] : memref<4xf32>) outs(%[[Y]] : memref<?x?x4xf32>){{$}}
+func.func @linear_3d_shared(%x: memref<?x?x8xf32>, %w: memref<4x8xf32>,
+                            %b: memref<4xf32>, %y: memref<?x?x4xf32>) {
+  attn.linear ins(%x, %w : memref<?x?x8xf32>, memref<4x8xf32>)
+      outs(%y : memref<?x?x4xf32>)
+  attn.linear ins(%x, %w : memref<?x?x8xf32>, memref<4x8xf32>)
+      bias(%b : memref<4xf32>) outs(%y : memref<?x?x4xf32>)
+  return
+}
+
+// CHECK-LABEL: func @linear_3d_per_head
+// CHECK: attn.linear ins(%{{.*}}, %{{.*}} : memref<?x?x64xf32>, memref<4x16x64xf32>) outs(%{{.*}} : memref<?x4x?x16xf32>){{$}}
+// CHECK: attn.linear ins(%{{.*}}, %{{.*}} : memref<?x?x64xf32>, memref<4x16x64xf32>) bias(%{{.*}} : memref<4x16xf32>) outs(%{{.*}} : memref<?x4x?x16xf32>){{$}}
+func.func @linear_3d_per_head(%x: memref<?x?x64xf32>, %w: memref<4x16x64xf32>,
+                              %b: memref<4x16xf32>, %y: memref<?x4x?x16xf32>) {
+  attn.linear ins(%x, %w : memref<?x?x64xf32>, memref<4x16x64xf32>)
+      outs(%y : memref<?x4x?x16xf32>)
+  attn.linear ins(%x, %w : memref<?x?x64xf32>, memref<4x16x64xf32>)
+      bias(%b : memref<4x16xf32>) outs(%y : memref<?x4x?x16xf32>)
+  return
+}
+
+// CHECK-LABEL: func @linear_4d_shared
+// CHECK: attn.linear ins(%{{.*}}, %{{.*}} : memref<2x4x5x16xf32>, memref<32x16xf32>) outs(%{{.*}} : memref<2x4x5x32xf32>){{$}}
+// CHECK: attn.linear ins(%{{.*}}, %{{.*}} : memref<2x1x5x16xf32>, memref<32x16xf32>) bias(%{{.*}} : memref<32xf32>) outs(%{{.*}} : memref<2x4x5x32xf32>){{$}}
+func.func @linear_4d_shared(%x: memref<2x4x5x16xf32>, %x1: memref<2x1x5x16xf32>,
+                            %w: memref<32x16xf32>, %b: memref<32xf32>,
+                            %y: memref<2x4x5x32xf32>) {
+  attn.linear ins(%x, %w : memref<2x4x5x16xf32>, memref<32x16xf32>)
+      outs(%y : memref<2x4x5x32xf32>)
+  // A single input head is broadcast over the output's heads.
+  attn.linear ins(%x1, %w : memref<2x1x5x16xf32>, memref<32x16xf32>)
+      bias(%b : memref<32xf32>) outs(%y : memref<2x4x5x32xf32>)
+  return
+}
+
+// CHECK-LABEL: func @linear_4d_per_head
+// CHECK: attn.linear ins(%{{.*}}, %{{.*}} : memref<?x?x?x?xf32>, memref<?x?x?xf32>) outs(%{{.*}} : memref<?x?x?x?xf32>){{$}}
+// CHECK: attn.linear ins(%{{.*}}, %{{.*}} : memref<?x?x?x?xf32>, memref<?x?x?xf32>) bias(%{{.*}} : memref<?x?xf32>) outs(%{{.*}} : memref<?x?x?x?xf32>){{$}}
+func.func @linear_4d_per_head(%x: memref<?x?x?x?xf32>, %w: memref<?x?x?xf32>,
+                              %b: memref<?x?xf32>, %y: memref<?x?x?x?xf32>) {
+  attn.linear ins(%x, %w : memref<?x?x?x?xf32>, memref<?x?x?xf32>)
+      outs(%y : memref<?x?x?x?xf32>)
+  attn.linear ins(%x, %w : memref<?x?x?x?xf32>, memref<?x?x?xf32>)
+      bias(%b : memref<?x?xf32>) outs(%y : memref<?x?x?x?xf32>)
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// attn.attention
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func @attention_no_params
+// CHECK-SAME: (%[[Q:.*]]: memref<?x4x?x16xf32>, %[[K:.*]]: memref<?x4x?x16xf32>, %[[V:.*]]: memref<?x4x?x32xf32>, %[[C:.*]]: memref<?x?x4x32xf32>)
+// CHECK-NEXT: attn.attention dot align(softmax) ins(%[[Q]], %[[K]], %[[V]] : memref<?x4x?x16xf32>, memref<?x4x?x16xf32>, memref<?x4x?x32xf32>) outs(%[[C]] : memref<?x?x4x32xf32>){{$}}
+// CHECK-NEXT: attn.attention scaled_dot align(softmax) ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) outs(%[[C]] : memref<?x?x4x32xf32>){{$}}
+// CHECK-NEXT: attn.attention cosine align(softmax) ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) outs(%[[C]] : memref<?x?x4x32xf32>){{$}}
+func.func @attention_no_params(%q: memref<?x4x?x16xf32>, %k: memref<?x4x?x16xf32>,
+                               %v: memref<?x4x?x32xf32>, %c: memref<?x?x4x32xf32>) {
+  attn.attention dot align(softmax)
+      ins(%q, %k, %v : memref<?x4x?x16xf32>, memref<?x4x?x16xf32>, memref<?x4x?x32xf32>)
+      outs(%c : memref<?x?x4x32xf32>)
+  attn.attention scaled_dot align(softmax)
+      ins(%q, %k, %v : memref<?x4x?x16xf32>, memref<?x4x?x16xf32>, memref<?x4x?x32xf32>)
+      outs(%c : memref<?x?x4x32xf32>)
+  attn.attention cosine align(softmax)
+      ins(%q, %k, %v : memref<?x4x?x16xf32>, memref<?x4x?x16xf32>, memref<?x4x?x32xf32>)
+      outs(%c : memref<?x?x4x32xf32>)
+  return
+}
+
+// The default activation (identity) is not printed; an explicit
+// act(identity) parses and prints as the default.
+// CHECK-LABEL: func @attention_default_act
+// CHECK-NEXT: attn.attention dot align(softmax) ins(
+// CHECK-NOT: act(
+// CHECK: return
+func.func @attention_default_act(%q: memref<1x1x3x8xf32>, %k: memref<1x1x5x8xf32>,
+                                 %v: memref<1x1x5x8xf32>, %c: memref<1x3x1x8xf32>) {
+  attn.attention dot act(identity) align(softmax)
+      ins(%q, %k, %v : memref<1x1x3x8xf32>, memref<1x1x5x8xf32>, memref<1x1x5x8xf32>)
+      outs(%c : memref<1x3x1x8xf32>)
+  return
+}
+
+// Bahdanau: shared additive parameters, weights output.
+// CHECK-LABEL: func @attention_additive_shared
+// CHECK-SAME: (%[[Q:[^:]*]]: memref<?x1x1x32xf32>, %[[K:[^:]*]]: memref<?x1x?x64xf32>, %[[V:[^:]*]]: memref<?x1x?x64xf32>, %[[W1:[^:]*]]: memref<48x32xf32>, %[[W2:[^:]*]]: memref<48x64xf32>, %[[B:[^:]*]]: memref<48xf32>, %[[W:[^:]*]]: memref<48xf32>, %[[C:[^:]*]]: memref<?x1x1x64xf32>, %[[A:[^:]*]]: memref<?x1x1x?xf32>)
+// CHECK-NEXT: attn.attention additive act(tanh) align(softmax) ins(%[[Q]], %[[K]], %[[V]] : memref<?x1x1x32xf32>, memref<?x1x?x64xf32>, memref<?x1x?x64xf32>) params(%[[W1]], %[[W2]], %[[B]], %[[W]] : memref<48x32xf32>, memref<48x64xf32>, memref<48xf32>, memref<48xf32>) outs(%[[C]] : memref<?x1x1x64xf32>) weights(%[[A]] : memref<?x1x1x?xf32>){{$}}
+func.func @attention_additive_shared(
+    %q: memref<?x1x1x32xf32>, %k: memref<?x1x?x64xf32>, %v: memref<?x1x?x64xf32>,
+    %W1: memref<48x32xf32>, %W2: memref<48x64xf32>, %b: memref<48xf32>,
+    %w: memref<48xf32>, %c: memref<?x1x1x64xf32>, %a: memref<?x1x1x?xf32>) {
+  attn.attention additive act(tanh) align(softmax)
+      ins(%q, %k, %v : memref<?x1x1x32xf32>, memref<?x1x?x64xf32>, memref<?x1x?x64xf32>)
+      params(%W1, %W2, %b, %w : memref<48x32xf32>, memref<48x64xf32>, memref<48xf32>, memref<48xf32>)
+      outs(%c : memref<?x1x1x64xf32>) weights(%a : memref<?x1x1x?xf32>)
+  return
+}
+
+// Per-head additive parameters, keys shared by all heads (multi-query),
+// every mask and every optional operand.
+// CHECK-LABEL: func @attention_additive_per_head
+// CHECK-SAME: %[[L:[^:]*]]: memref<?xi32>, %[[C:[^:]*]]: memref<?x?x4x8xf32>, %[[A:[^:]*]]: memref<?x4x?x?xf32>)
+// CHECK-NEXT: attn.attention additive act(relu) align(softmax) causal ins(%{{.*}}, %{{.*}}, %{{.*}} : memref<?x4x?x16xf32>, memref<?x1x?x16xf32>, memref<?x1x?x8xf32>) params(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : memref<4x24x16xf32>, memref<4x24x16xf32>, memref<4x24xf32>, memref<4x24xf32>) lengths(%[[L]] : memref<?xi32>) outs(%[[C]] : memref<?x?x4x8xf32>) weights(%[[A]] : memref<?x4x?x?xf32>){{$}}
+func.func @attention_additive_per_head(
+    %q: memref<?x4x?x16xf32>, %k: memref<?x1x?x16xf32>, %v: memref<?x1x?x8xf32>,
+    %W1: memref<4x24x16xf32>, %W2: memref<4x24x16xf32>, %b: memref<4x24xf32>,
+    %w: memref<4x24xf32>, %len: memref<?xi32>, %c: memref<?x?x4x8xf32>,
+    %a: memref<?x4x?x?xf32>) {
+  attn.attention additive act(relu) align(softmax) causal
+      ins(%q, %k, %v : memref<?x4x?x16xf32>, memref<?x1x?x16xf32>, memref<?x1x?x8xf32>)
+      params(%W1, %W2, %b, %w : memref<4x24x16xf32>, memref<4x24x16xf32>, memref<4x24xf32>, memref<4x24xf32>)
+      lengths(%len : memref<?xi32>)
+      outs(%c : memref<?x?x4x8xf32>) weights(%a : memref<?x4x?x?xf32>)
+  return
+}
+
+// CHECK-LABEL: func @attention_general
+// CHECK: attn.attention general align(softmax) ins({{.*}}) params(%{{.*}} : memref<16x8xf32>) outs(%{{.*}} : memref<1x?x1x16xf32>){{$}}
+// CHECK: attn.attention general align(softmax) ins({{.*}}) params(%{{.*}} : memref<1x16x8xf32>) lengths(%{{.*}} : memref<1xi32>) outs(%{{.*}} : memref<1x?x1x16xf32>){{$}}
+func.func @attention_general(%q: memref<1x1x?x8xf32>, %k: memref<1x1x?x16xf32>,
+                             %v: memref<1x1x?x16xf32>, %W: memref<16x8xf32>,
+                             %Wh: memref<1x16x8xf32>, %len: memref<1xi32>,
+                             %c: memref<1x?x1x16xf32>) {
+  attn.attention general align(softmax)
+      ins(%q, %k, %v : memref<1x1x?x8xf32>, memref<1x1x?x16xf32>, memref<1x1x?x16xf32>)
+      params(%W : memref<16x8xf32>) outs(%c : memref<1x?x1x16xf32>)
+  attn.attention general align(softmax)
+      ins(%q, %k, %v : memref<1x1x?x8xf32>, memref<1x1x?x16xf32>, memref<1x1x?x16xf32>)
+      params(%Wh : memref<1x16x8xf32>) lengths(%len : memref<1xi32>)
+      outs(%c : memref<1x?x1x16xf32>)
+  return
+}
+
+// CHECK-LABEL: func @attention_biased_general
+// CHECK: attn.attention biased_general align(softmax) causal ins({{.*}}) params(%{{.*}}, %{{.*}} : memref<16x8xf32>, memref<16xf32>) outs({{.*}}){{$}}
+// CHECK: attn.attention biased_general align(softmax) ins({{.*}}) params(%{{.*}}, %{{.*}} : memref<2x16x8xf32>, memref<2x16xf32>) outs({{.*}}) weights(%{{.*}} : memref<3x2x5x7xf32>){{$}}
+func.func @attention_biased_general(
+    %q: memref<3x2x5x8xf32>, %k: memref<3x2x7x16xf32>, %v: memref<3x2x7x4xf32>,
+    %W: memref<16x8xf32>, %b: memref<16xf32>, %Wh: memref<2x16x8xf32>,
+    %bh: memref<2x16xf32>, %c: memref<3x5x2x4xf32>, %a: memref<3x2x5x7xf32>) {
+  attn.attention biased_general align(softmax) causal
+      ins(%q, %k, %v : memref<3x2x5x8xf32>, memref<3x2x7x16xf32>, memref<3x2x7x4xf32>)
+      params(%W, %b : memref<16x8xf32>, memref<16xf32>) outs(%c : memref<3x5x2x4xf32>)
+  attn.attention biased_general align(softmax)
+      ins(%q, %k, %v : memref<3x2x5x8xf32>, memref<3x2x7x16xf32>, memref<3x2x7x4xf32>)
+      params(%Wh, %bh : memref<2x16x8xf32>, memref<2x16xf32>) outs(%c : memref<3x5x2x4xf32>)
+      weights(%a : memref<3x2x5x7xf32>)
+  return
+}
+
+// activated_general: b of rank 0 or [1]; a batch of 1 in the query, keys
+// and values broadcast over the context's batch.
+// CHECK-LABEL: func @attention_activated_general
+// CHECK: attn.attention activated_general act(sigmoid) align(softmax) ins(%{{.*}}, %{{.*}}, %{{.*}} : memref<1x1x2x8xf32>, memref<1x1x?x16xf32>, memref<1x1x?x16xf32>) params(%{{.*}}, %{{.*}} : memref<16x8xf32>, memref<f32>) outs(%{{.*}} : memref<?x2x1x16xf32>){{$}}
+// CHECK: attn.attention activated_general act(tanh) align(softmax) ins({{.*}}) params(%{{.*}}, %{{.*}} : memref<16x8xf32>, memref<1xf32>) outs({{.*}}){{$}}
+func.func @attention_activated_general(
+    %q: memref<1x1x2x8xf32>, %k: memref<1x1x?x16xf32>, %v: memref<1x1x?x16xf32>,
+    %W: memref<16x8xf32>, %b0: memref<f32>, %b1: memref<1xf32>,
+    %c: memref<?x2x1x16xf32>) {
+  attn.attention activated_general act(sigmoid) align(softmax)
+      ins(%q, %k, %v : memref<1x1x2x8xf32>, memref<1x1x?x16xf32>, memref<1x1x?x16xf32>)
+      params(%W, %b0 : memref<16x8xf32>, memref<f32>) outs(%c : memref<?x2x1x16xf32>)
+  attn.attention activated_general act(tanh) align(softmax)
+      ins(%q, %k, %v : memref<1x1x2x8xf32>, memref<1x1x?x16xf32>, memref<1x1x?x16xf32>)
+      params(%W, %b1 : memref<16x8xf32>, memref<1xf32>) outs(%c : memref<?x2x1x16xf32>)
+  return
+}
+
+// Fully dynamic shapes.
+// CHECK-LABEL: func @attention_dynamic
+// CHECK: attn.attention scaled_dot align(softmax) causal ins({{.*}} : memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>) lengths(%{{.*}} : memref<?xi32>) outs(%{{.*}} : memref<?x?x?x?xf32>) weights(%{{.*}} : memref<?x?x?x?xf32>){{$}}
+func.func @attention_dynamic(%q: memref<?x?x?x?xf32>, %k: memref<?x?x?x?xf32>,
+                             %v: memref<?x?x?x?xf32>, %len: memref<?xi32>,
+                             %c: memref<?x?x?x?xf32>, %a: memref<?x?x?x?xf32>) {
+  attn.attention scaled_dot align(softmax) causal
+      ins(%q, %k, %v : memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>)
+      lengths(%len : memref<?xi32>)
+      outs(%c : memref<?x?x?x?xf32>) weights(%a : memref<?x?x?x?xf32>)
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// attn.online_attention
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func @online_dot
+// CHECK-SAME: %[[S:[^:]*]]: f32, %[[B:[^:]*]]: f32, %[[L:[^:]*]]: memref<?xi32>, %[[C:[^:]*]]: memref<?x?x4x16xf32>, %[[A:[^:]*]]: memref<?x4x?x?xf32>)
+// CHECK-NEXT: attn.online_attention dot ins(%{{.*}}, %{{.*}}, %{{.*}} : memref<?x4x?x16xf32>, memref<?x4x?x16xf32>, memref<?x4x?x16xf32>) outs(%[[C]] : memref<?x?x4x16xf32>){{$}}
+// CHECK-NEXT: attn.online_attention dot causal ins({{.*}}) scale(%[[S]]) outs(%[[C]] : memref<?x?x4x16xf32>){{$}}
+// CHECK-NEXT: attn.online_attention dot act(tanh) ins({{.*}}) bias(%[[B]]) outs(%[[C]] : memref<?x?x4x16xf32>){{$}}
+// CHECK-NEXT: attn.online_attention dot act(sigmoid) causal ins({{.*}}) scale(%[[S]]) bias(%[[B]]) lengths(%[[L]] : memref<?xi32>) outs(%[[C]] : memref<?x?x4x16xf32>) weights(%[[A]] : memref<?x4x?x?xf32>){{$}}
+func.func @online_dot(%q: memref<?x4x?x16xf32>, %k: memref<?x4x?x16xf32>,
+                      %v: memref<?x4x?x16xf32>, %s: f32, %bias: f32,
+                      %len: memref<?xi32>, %c: memref<?x?x4x16xf32>,
+                      %a: memref<?x4x?x?xf32>) {
+  attn.online_attention dot
+      ins(%q, %k, %v : memref<?x4x?x16xf32>, memref<?x4x?x16xf32>, memref<?x4x?x16xf32>)
+      outs(%c : memref<?x?x4x16xf32>)
+  attn.online_attention dot act(identity) causal
+      ins(%q, %k, %v : memref<?x4x?x16xf32>, memref<?x4x?x16xf32>, memref<?x4x?x16xf32>)
+      scale(%s) outs(%c : memref<?x?x4x16xf32>)
+  attn.online_attention dot act(tanh)
+      ins(%q, %k, %v : memref<?x4x?x16xf32>, memref<?x4x?x16xf32>, memref<?x4x?x16xf32>)
+      bias(%bias) outs(%c : memref<?x?x4x16xf32>)
+  attn.online_attention dot act(sigmoid) causal
+      ins(%q, %k, %v : memref<?x4x?x16xf32>, memref<?x4x?x16xf32>, memref<?x4x?x16xf32>)
+      scale(%s) bias(%bias) lengths(%len : memref<?xi32>)
+      outs(%c : memref<?x?x4x16xf32>) weights(%a : memref<?x4x?x?xf32>)
+  return
+}
+
+// CHECK-LABEL: func @online_additive
+// CHECK-SAME: %[[W:[^:]*]]: memref<16xf32>, %[[WH:[^:]*]]: memref<4x16xf32>
+// CHECK: attn.online_attention additive act(tanh) ins(%{{.*}}, %{{.*}}, %{{.*}} : memref<2x4x3x16xf32>, memref<2x2x5x16xf32>, memref<2x2x5x8xf32>) score_weights(%[[W]] : memref<16xf32>) outs(%{{.*}} : memref<2x3x4x8xf32>){{$}}
+// CHECK: attn.online_attention additive act(relu) causal ins({{.*}}) score_weights(%[[WH]] : memref<4x16xf32>) outs(%{{.*}} : memref<2x3x4x8xf32>) weights(%{{.*}} : memref<2x4x3x5xf32>){{$}}
+func.func @online_additive(%q: memref<2x4x3x16xf32>, %k: memref<2x2x5x16xf32>,
+                           %v: memref<2x2x5x8xf32>, %w: memref<16xf32>,
+                           %wh: memref<4x16xf32>, %c: memref<2x3x4x8xf32>,
+                           %a: memref<2x4x3x5xf32>) {
+  attn.online_attention additive act(tanh)
+      ins(%q, %k, %v : memref<2x4x3x16xf32>, memref<2x2x5x16xf32>, memref<2x2x5x8xf32>)
+      score_weights(%w : memref<16xf32>) outs(%c : memref<2x3x4x8xf32>)
+  attn.online_attention additive act(relu) causal
+      ins(%q, %k, %v : memref<2x4x3x16xf32>, memref<2x2x5x16xf32>, memref<2x2x5x8xf32>)
+      score_weights(%wh : memref<4x16xf32>) outs(%c : memref<2x3x4x8xf32>)
+      weights(%a : memref<2x4x3x5xf32>)
+  return
+}
+
+// CHECK-LABEL: func @online_cosine
+// CHECK: attn.online_attention cosine causal ins({{.*}}) lengths(%{{.*}} : memref<?xi32>) outs(%{{.*}} : memref<?x?x1x8xf32>) weights(%{{.*}} : memref<?x1x?x?xf32>){{$}}
+func.func @online_cosine(%q: memref<?x1x?x8xf32>, %k: memref<?x1x?x8xf32>,
+                         %v: memref<?x1x?x8xf32>, %len: memref<?xi32>,
+                         %c: memref<?x?x1x8xf32>, %a: memref<?x1x?x?xf32>) {
+  attn.online_attention cosine causal
+      ins(%q, %k, %v : memref<?x1x?x8xf32>, memref<?x1x?x8xf32>, memref<?x1x?x8xf32>)
+      lengths(%len : memref<?xi32>)
+      outs(%c : memref<?x?x1x8xf32>) weights(%a : memref<?x1x?x?xf32>)
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// Output model: attn.activation and attn.softmax
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func @output_model
+// CHECK-SAME: (%[[Y:[^:]*]]: memref<?x10xf32>, %[[Z:[^:]*]]: memref<?x10xf32>, %[[S:[^:]*]]: memref<f32>, %[[T:[^:]*]]: memref<2x3x4x5xf32>)
+// CHECK-NEXT: attn.activation identity ins(%[[Y]] : memref<?x10xf32>) outs(%[[Z]] : memref<?x10xf32>){{$}}
+// CHECK-NEXT: attn.activation tanh ins(%[[Y]] : memref<?x10xf32>) outs(%[[Y]] : memref<?x10xf32>){{$}}
+// CHECK-NEXT: attn.activation relu ins(%[[S]] : memref<f32>) outs(%[[S]] : memref<f32>){{$}}
+// CHECK-NEXT: attn.activation sigmoid ins(%[[T]] : memref<2x3x4x5xf32>) outs(%[[T]] : memref<2x3x4x5xf32>){{$}}
+// CHECK-NEXT: attn.softmax ins(%[[Y]] : memref<?x10xf32>) outs(%[[Z]] : memref<?x10xf32>){{$}}
+// CHECK-NEXT: attn.softmax ins(%[[T]] : memref<2x3x4x5xf32>) outs(%[[T]] : memref<2x3x4x5xf32>){{$}}
+func.func @output_model(%y: memref<?x10xf32>, %z: memref<?x10xf32>,
+                        %s: memref<f32>, %t: memref<2x3x4x5xf32>) {
+  attn.activation identity ins(%y : memref<?x10xf32>) outs(%z : memref<?x10xf32>)
+  attn.activation tanh ins(%y : memref<?x10xf32>) outs(%y : memref<?x10xf32>)
+  attn.activation relu ins(%s : memref<f32>) outs(%s : memref<f32>)
+  attn.activation sigmoid ins(%t : memref<2x3x4x5xf32>) outs(%t : memref<2x3x4x5xf32>)
+  attn.softmax ins(%y : memref<?x10xf32>) outs(%z : memref<?x10xf32>)
+  attn.softmax ins(%t : memref<2x3x4x5xf32>) outs(%t : memref<2x3x4x5xf32>)
+  return
+}
+
+// A discardable attribute survives the round trip in the attr-dict.
+// CHECK-LABEL: func @attr_dict
+// CHECK: attn.softmax ins(%{{.*}} : memref<7xf32>) outs(%{{.*}} : memref<7xf32>) {tag = "x"}
+func.func @attr_dict(%y: memref<7xf32>) {
+  attn.softmax ins(%y : memref<7xf32>) outs(%y : memref<7xf32>) {tag = "x"}
+  return
+}
