@@ -354,12 +354,16 @@ def run_case(source, model_name, spec, dims, seed=0, overrides=None,
             t = Tensor(data[a["name"]][1], shape, dt,
                        null_data=(null_empty and empty))
         tensors.append(t)
+    inputs_before = [list(t.buf) for t in tensors]
     rc = m.call(tensors)
     if rc != 0:
         raise CaseFailure("%s: attnc_%s returned %d: %s\n--- source:\n%s" % (
             what, model_name, rc, m.last_error(), shown))
     expected = reference.evaluate(spec, data)
     problems = []
+    for a, t, before in zip(sig["args"], tensors, inputs_before):
+        if a["role"] != "output" and list(t.buf) != before:
+            problems.append("%s %s was modified by the call" % (a["role"], a["name"]))
     for name, t in outs:
         got = t.values()
         if expected is None:  # no batch entry: outputs are empty

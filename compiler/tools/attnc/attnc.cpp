@@ -174,6 +174,8 @@ llvm::SmallVector<std::string> knownPassNames(MLIRContext &context,
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // --mlir-print-debuginfo & co. apply to every printed module.
+  registerAsmPrinterCLOptions();
   cl::HideUnrelatedOptions(attncCategory);
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
     os << "attnc " << ATTNC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
