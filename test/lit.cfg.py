@@ -34,3 +34,4 @@ tool_dirs = [config.attnc_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["attnc", "attn-opt", "attnc-run"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.attnc_tools_dir, append_path=True)
+config.environment["PYTHONDONTWRITEBYTECODE"] = "1"

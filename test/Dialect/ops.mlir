@@ -61,6 +61,24 @@ func.func @linear_4d_per_head(%x: memref<?x?x?x?xf32>, %w: memref<?x?x?xf32>,
   return
 }
 
+// The bias is per head or shared independently of the weight.
+// CHECK-LABEL: func @linear_mixed_bias
+// CHECK: attn.linear ins(%{{.*}}, %{{.*}} : memref<?x?x64xf32>, memref<4x16x64xf32>) bias(%{{.*}} : memref<16xf32>) outs(%{{.*}} : memref<?x4x?x16xf32>){{$}}
+// CHECK: attn.linear ins(%{{.*}}, %{{.*}} : memref<?x4x?x64xf32>, memref<16x64xf32>) bias(%{{.*}} : memref<4x16xf32>) outs(%{{.*}} : memref<?x4x?x16xf32>){{$}}
+// CHECK: attn.linear ins(%{{.*}}, %{{.*}} : memref<?x1x?x64xf32>, memref<16x64xf32>) bias(%{{.*}} : memref<4x16xf32>) outs(%{{.*}} : memref<?x4x?x16xf32>){{$}}
+func.func @linear_mixed_bias(%x3: memref<?x?x64xf32>, %x4: memref<?x4x?x64xf32>,
+                             %x1: memref<?x1x?x64xf32>, %wh: memref<4x16x64xf32>,
+                             %w: memref<16x64xf32>, %b: memref<16xf32>,
+                             %bh: memref<4x16xf32>, %y: memref<?x4x?x16xf32>) {
+  attn.linear ins(%x3, %wh : memref<?x?x64xf32>, memref<4x16x64xf32>)
+      bias(%b : memref<16xf32>) outs(%y : memref<?x4x?x16xf32>)
+  attn.linear ins(%x4, %w : memref<?x4x?x64xf32>, memref<16x64xf32>)
+      bias(%bh : memref<4x16xf32>) outs(%y : memref<?x4x?x16xf32>)
+  attn.linear ins(%x1, %w : memref<?x1x?x64xf32>, memref<16x64xf32>)
+      bias(%bh : memref<4x16xf32>) outs(%y : memref<?x4x?x16xf32>)
+  return
+}
+
 //===----------------------------------------------------------------------===//
 // attn.attention
 //===----------------------------------------------------------------------===//
@@ -162,6 +180,29 @@ func.func @attention_biased_general(
       ins(%q, %k, %v : memref<3x2x5x8xf32>, memref<3x2x7x16xf32>, memref<3x2x7x4xf32>)
       params(%Wh, %bh : memref<2x16x8xf32>, memref<2x16xf32>) outs(%c : memref<3x5x2x4xf32>)
       weights(%a : memref<3x2x5x7xf32>)
+  return
+}
+
+// Mixed per-head and shared score parameters.
+// CHECK-LABEL: func @attention_mixed_params
+// CHECK: attn.attention biased_general align(softmax) ins({{.*}}) params(%{{.*}}, %{{.*}} : memref<2x16x8xf32>, memref<16xf32>) outs({{.*}}){{$}}
+// CHECK: attn.attention biased_general align(softmax) ins({{.*}}) params(%{{.*}}, %{{.*}} : memref<16x8xf32>, memref<2x16xf32>) outs({{.*}}){{$}}
+// CHECK: attn.attention additive act(tanh) align(softmax) ins({{.*}}) params(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : memref<6x8xf32>, memref<2x6x16xf32>, memref<2x6xf32>, memref<6xf32>) outs({{.*}}){{$}}
+func.func @attention_mixed_params(
+    %q: memref<3x2x5x8xf32>, %k: memref<3x2x7x16xf32>, %v: memref<3x2x7x4xf32>,
+    %W: memref<16x8xf32>, %b: memref<16xf32>, %Wh: memref<2x16x8xf32>,
+    %bh: memref<2x16xf32>, %W1: memref<6x8xf32>, %W2h: memref<2x6x16xf32>,
+    %b6h: memref<2x6xf32>, %w6: memref<6xf32>, %c: memref<3x5x2x4xf32>) {
+  attn.attention biased_general align(softmax)
+      ins(%q, %k, %v : memref<3x2x5x8xf32>, memref<3x2x7x16xf32>, memref<3x2x7x4xf32>)
+      params(%Wh, %b : memref<2x16x8xf32>, memref<16xf32>) outs(%c : memref<3x5x2x4xf32>)
+  attn.attention biased_general align(softmax)
+      ins(%q, %k, %v : memref<3x2x5x8xf32>, memref<3x2x7x16xf32>, memref<3x2x7x4xf32>)
+      params(%W, %bh : memref<16x8xf32>, memref<2x16xf32>) outs(%c : memref<3x5x2x4xf32>)
+  attn.attention additive act(tanh) align(softmax)
+      ins(%q, %k, %v : memref<3x2x5x8xf32>, memref<3x2x7x16xf32>, memref<3x2x7x4xf32>)
+      params(%W1, %W2h, %b6h, %w6 : memref<6x8xf32>, memref<2x6x16xf32>, memref<2x6xf32>, memref<6xf32>)
+      outs(%c : memref<3x5x2x4xf32>)
   return
 }
 

@@ -134,6 +134,35 @@ model feat_keys_other_values {
       "score": ("biased_general", ["Wb", "bb"], None), "outputs": [("y", "c")]}),
 ]
 
+# Items in another order (values before keys, the mask before the score,
+# the weights output before the context, params declared between items,
+# several dims items), with comments of both kinds.
+MODELS.append(("item_order", """
+model item_order {
+  dims n            // dynamic
+  batch b
+  dims d = 3, d_v = 2
+  input L : i32[b]
+  input Xv : f32[b, n, d] /* values source */
+  values V = Xv
+  param Wv2 : f32[d_v, d]
+  input Xk : f32[b, n, d]
+  input s : f32[b, d]
+  keys K = Xk
+  mask lengths(L)
+  query q = s
+  param Wg : f32[d, d]
+  score e = general(q, K; Wg)
+  align a = softmax(e)
+  output A = a
+  context c = sum(a * V)
+  output y = Wv2 c
+}
+""", {"batch": 1, "inputs": ["L", "Xv", "Xk", "s"], "query": ("s", None, None),
+      "keys": ("Xk", None, None), "values": ("Xv", None, None),
+      "score": ("general", ["Wg"], None), "lengths": "L",
+      "outputs": [("A", "a"), ("y", "linear", "Wv2", None, None, False)]}))
+
 SIZES = [{"n": 1, "m": 1, "b": 1}, {"n": 7, "m": 3, "b": 3},
          {"n": 13, "m": 13, "b": 1}, {"n": 67, "m": 2, "b": 2},
          {"n": 130, "m": 1, "b": 1}]

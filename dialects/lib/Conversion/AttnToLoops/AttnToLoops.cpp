@@ -47,9 +47,16 @@ struct Emitter {
   }
   Value minIdx(Value x, Value y) { return b.create<arith::MinSIOp>(x, y); }
   Value maxIdx(Value x, Value y) { return b.create<arith::MaxSIOp>(x, y); }
-  Value add(Value x, Value y) { return b.create<arith::AddFOp>(x, y); }
-  Value mul(Value x, Value y) { return b.create<arith::MulFOp>(x, y); }
-  Value sub(Value x, Value y) { return b.create<arith::SubFOp>(x, y); }
+  // Reductions may be reassociated and multiply-adds contracted: this is
+  // what lets LLVM vectorize the dot products and fuse them into FMAs.
+  arith::FastMathFlagsAttr fastMath() {
+    return arith::FastMathFlagsAttr::get(
+        b.getContext(),
+        arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+  }
+  Value add(Value x, Value y) { return b.create<arith::AddFOp>(x, y, fastMath()); }
+  Value mul(Value x, Value y) { return b.create<arith::MulFOp>(x, y, fastMath()); }
+  Value sub(Value x, Value y) { return b.create<arith::SubFOp>(x, y, fastMath()); }
   Value exp(Value x) { return b.create<math::ExpOp>(x); }
   Value load(Value m, ValueRange idx) { return b.create<memref::LoadOp>(m, idx); }
   void store(Value v, Value m, ValueRange idx) {

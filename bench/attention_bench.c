@@ -1,0 +1,141 @@
+/*===- attention_bench.c - attnc kernels vs baselines, same process -------===*
+ *
+ * Times the attnc-compiled single-head scaled dot-product attention
+ * (bench/sdpa.attn, models sdpa and sdpa_causal) against a plain C baseline
+ * compiled with -O3 -march=native (row-by-row scores, softmax, weighted sum:
+ * what one writes by hand without BLAS), in the same run, and prints the
+ * time, GFLOP/s (4 n_q n_k d flops, halved with the causal mask) and the
+ * ratio. It also checks that both agree (max abs difference).
+ *
+ *   attnc-bench [n ...]      (default: 256 1024 2048)
+ *   ATTNC_BENCH_REPEAT=R     repetitions (median reported, default 5)
+ *
+ * Timings are noisy on shared machines: compare ratios, not absolutes.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "sdpa.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { D = 64 };
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static attnc_tensor tensor3(float *data, int64_t b, int64_t n, int64_t d) {
+  attnc_tensor t;
+  memset(&t, 0, sizeof t);
+  t.data = data;
+  t.dtype = ATTNC_F32;
+  t.rank = 3;
+  t.shape[0] = b, t.shape[1] = n, t.shape[2] = d;
+  t.strides[0] = n * d, t.strides[1] = d, t.strides[2] = 1;
+  return t;
+}
+
+/* The baseline: for each query, all scores into a row buffer, softmax, then
+ * the weighted sum of the values. */
+static void baseline(const float *q, const float *k, const float *v, float *o,
+                     int nq, int nk, int causal, float *row) {
+  const float scale = 1.0f / sqrtf((float)D);
+  for (int i = 0; i < nq; ++i) {
+    int end = causal ? i + 1 + nk - nq : nk;
+    if (end > nk) end = nk;
+    if (end < 0) end = 0;
+    float m = -INFINITY;
+    for (int j = 0; j < end; ++j) {
+      float s = 0;
+      for (int c = 0; c < D; ++c) s += q[i * D + c] * k[j * D + c];
+      row[j] = s * scale;
+      if (row[j] > m) m = row[j];
+    }
+    float l = 0;
+    for (int j = 0; j < end; ++j) l += row[j] = expf(row[j] - m);
+    float acc[D] = {0};
+    for (int j = 0; j < end; ++j)
+      for (int c = 0; c < D; ++c) acc[c] += row[j] * v[j * D + c];
+    for (int c = 0; c < D; ++c) o[i * D + c] = end ? acc[c] / l : 0.0f;
+  }
+}
+
+static double median_ms(double *t, int r) {
+  qsort(t, r, sizeof *t, cmp_double);
+  return 1e3 * t[r / 2];
+}
+
+int main(int argc, char **argv) {
+  int sizes[16] = {256, 1024, 2048}, nsizes = 3;
+  if (argc > 1) {
+    nsizes = 0;
+    for (int a = 1; a < argc && nsizes < 16; ++a) sizes[nsizes++] = atoi(argv[a]);
+  }
+  const char *rep = getenv("ATTNC_BENCH_REPEAT");
+  int repeat = rep ? atoi(rep) : 5;
+  if (repeat < 1) repeat = 1;
+  double *times = malloc(sizeof(double) * repeat);
+
+  printf("%-8s %6s %6s | %10s %8s | %10s %8s | %6s | %s\n", "model", "n", "d",
+         "attnc ms", "GFLOP/s", "base ms", "GFLOP/s", "ratio", "max |diff|");
+  for (int si = 0; si < nsizes; ++si) {
+    int n = sizes[si];
+    size_t elems = (size_t)n * D;
+    float *q = malloc(elems * 4), *k = malloc(elems * 4), *v = malloc(elems * 4);
+    float *o = malloc(elems * 4), *ob = malloc(elems * 4), *row = malloc((size_t)n * 4);
+    srand(1234);
+    for (size_t e = 0; e < elems; ++e) {
+      q[e] = (float)(2.0 * rand() / RAND_MAX - 1.0);
+      k[e] = (float)(2.0 * rand() / RAND_MAX - 1.0);
+      v[e] = (float)(2.0 * rand() / RAND_MAX - 1.0);
+    }
+    for (int causal = 0; causal <= 1; ++causal) {
+      attnc_tensor args[4] = {tensor3(q, 1, n, D), tensor3(k, 1, n, D),
+                              tensor3(v, 1, n, D), tensor3(o, 1, n, D)};
+      double flops = 4.0 * n * (double)n * D * (causal ? 0.5 : 1.0);
+      for (int r = 0; r < repeat; ++r) {
+        double t0 = now();
+        int32_t status = causal ? attnc_sdpa_causal(args, 4) : attnc_sdpa(args, 4);
+        times[r] = now() - t0;
+        if (status != 0) {
+          fprintf(stderr, "attnc call failed: %s\n",
+                  causal ? attnc_sdpa_causal_last_error() : attnc_sdpa_last_error());
+          return 1;
+        }
+      }
+      double attnc_ms = median_ms(times, repeat);
+      for (int r = 0; r < repeat; ++r) {
+        double t0 = now();
+        baseline(q, k, v, ob, n, n, causal, row);
+        times[r] = now() - t0;
+      }
+      double base_ms = median_ms(times, repeat);
+      double diff = 0;
+      for (size_t e = 0; e < elems; ++e)
+        diff = fmax(diff, fabs((double)o[e] - ob[e]));
+      printf("%-8s %6d %6d | %10.3f %8.2f | %10.3f %8.2f | %6.2f | %.2e\n",
+             causal ? "causal" : "full", n, D, attnc_ms,
+             flops / attnc_ms * 1e-6, base_ms, flops / base_ms * 1e-6,
+             base_ms / attnc_ms, diff);
+      if (diff > 1e-3) {
+        fprintf(stderr, "attnc and the baseline disagree\n");
+        return 1;
+      }
+    }
+    free(q), free(k), free(v), free(o), free(ob), free(row);
+  }
+  printf("ratio = baseline time / attnc time (> 1: attnc is faster); one thread\n");
+  free(times);
+  return 0;
+}

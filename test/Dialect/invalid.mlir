@@ -1,0 +1,751 @@
+// RUN: attn-opt %s -split-input-file -verify-diagnostics
+//
+// One case per error of the verifiers in lib/Dialect/Attn/IR/AttnOps.cpp,
+// then the errors of the type constraints of AttnOps.td and of the parser.
+
+//===----------------------------------------------------------------------===//
+// attn.linear
+//===----------------------------------------------------------------------===//
+
+func.func @linear_output_rank(%x: memref<?x?x8xf32>, %w: memref<4x4x8xf32>, %y: memref<?x?x4xf32>) {
+  // expected-error @+1 {{'attn.linear' op expects an output of rank 4 for an input of rank 3 and a weight of rank 3, got 3}}
+  attn.linear ins(%x, %w : memref<?x?x8xf32>, memref<4x4x8xf32>) outs(%y : memref<?x?x4xf32>)
+  return
+}
+
+// -----
+
+func.func @linear_output_rank_4d_input(%x: memref<?x2x?x8xf32>, %w: memref<4x8xf32>, %y: memref<?x?x4xf32>) {
+  // expected-error @+1 {{expects an output of rank 4 for an input of rank 4 and a weight of rank 2, got 3}}
+  attn.linear ins(%x, %w : memref<?x2x?x8xf32>, memref<4x8xf32>) outs(%y : memref<?x?x4xf32>)
+  return
+}
+
+// -----
+
+func.func @linear_output_rank_3d(%x: memref<?x?x8xf32>, %w: memref<4x8xf32>, %y: memref<?x1x?x4xf32>) {
+  // expected-error @+1 {{expects an output of rank 3 for an input of rank 3 and a weight of rank 2, got 4}}
+  attn.linear ins(%x, %w : memref<?x?x8xf32>, memref<4x8xf32>) outs(%y : memref<?x1x?x4xf32>)
+  return
+}
+
+// -----
+
+func.func @linear_input_size(%x: memref<?x?x8xf32>, %w: memref<4x7xf32>, %y: memref<?x?x4xf32>) {
+  // expected-error @+1 {{input size mismatch: 'input' dim 2 is 8 but 'weight' dim 1 is 7}}
+  attn.linear ins(%x, %w : memref<?x?x8xf32>, memref<4x7xf32>) outs(%y : memref<?x?x4xf32>)
+  return
+}
+
+// -----
+
+func.func @linear_output_size(%x: memref<?x?x8xf32>, %w: memref<2x4x8xf32>, %y: memref<?x2x?x5xf32>) {
+  // expected-error @+1 {{output size mismatch: 'weight' dim 1 is 4 but 'output' dim 3 is 5}}
+  attn.linear ins(%x, %w : memref<?x?x8xf32>, memref<2x4x8xf32>) outs(%y : memref<?x2x?x5xf32>)
+  return
+}
+
+// -----
+
+func.func @linear_batch(%x: memref<2x?x8xf32>, %w: memref<4x8xf32>, %y: memref<3x?x4xf32>) {
+  // expected-error @+1 {{batch mismatch: 'input' dim 0 is 2 but 'output' dim 0 is 3}}
+  attn.linear ins(%x, %w : memref<2x?x8xf32>, memref<4x8xf32>) outs(%y : memref<3x?x4xf32>)
+  return
+}
+
+// -----
+
+func.func @linear_rows(%x: memref<?x2x5x8xf32>, %w: memref<4x8xf32>, %y: memref<?x2x6x4xf32>) {
+  // expected-error @+1 {{row count mismatch: 'input' dim 2 is 5 but 'output' dim 2 is 6}}
+  attn.linear ins(%x, %w : memref<?x2x5x8xf32>, memref<4x8xf32>) outs(%y : memref<?x2x6x4xf32>)
+  return
+}
+
+// -----
+
+// Input heads must be 1 (broadcast) or the output's heads.
+func.func @linear_input_heads(%x: memref<?x2x?x8xf32>, %w: memref<4x8xf32>, %y: memref<?x3x?x4xf32>) {
+  // expected-error @+1 {{head count mismatch: 'input' dim 1 is 2 but 'output' dim 1 is 3}}
+  attn.linear ins(%x, %w : memref<?x2x?x8xf32>, memref<4x8xf32>) outs(%y : memref<?x3x?x4xf32>)
+  return
+}
+
+// -----
+
+func.func @linear_weight_heads(%x: memref<?x?x8xf32>, %w: memref<2x4x8xf32>, %y: memref<?x3x?x4xf32>) {
+  // expected-error @+1 {{head count mismatch: 'weight' dim 0 is 2 but 'output' dim 1 is 3}}
+  attn.linear ins(%x, %w : memref<?x?x8xf32>, memref<2x4x8xf32>) outs(%y : memref<?x3x?x4xf32>)
+  return
+}
+
+// -----
+
+// A per-head bias [H, O] needs the head dimension of a 4-d output.
+func.func @linear_bias_per_head_3d(%x: memref<?x?x8xf32>, %w: memref<4x8xf32>, %b: memref<1x4xf32>, %y: memref<?x?x4xf32>) {
+  // expected-error @+1 {{a per-head bias needs an output with a head dimension}}
+  attn.linear ins(%x, %w : memref<?x?x8xf32>, memref<4x8xf32>) bias(%b : memref<1x4xf32>) outs(%y : memref<?x?x4xf32>)
+  return
+}
+
+// -----
+
+func.func @linear_bias_size(%x: memref<?x?x8xf32>, %w: memref<4x8xf32>, %b: memref<5xf32>, %y: memref<?x?x4xf32>) {
+  // expected-error @+1 {{bias size mismatch: 'bias' dim 0 is 5 but 'output' dim 2 is 4}}
+  attn.linear ins(%x, %w : memref<?x?x8xf32>, memref<4x8xf32>) bias(%b : memref<5xf32>) outs(%y : memref<?x?x4xf32>)
+  return
+}
+
+// -----
+
+func.func @linear_bias_heads(%x: memref<?x?x8xf32>, %w: memref<2x4x8xf32>, %b: memref<3x4xf32>, %y: memref<?x2x?x4xf32>) {
+  // expected-error @+1 {{bias head count mismatch: 'bias' dim 0 is 3 but 'output' dim 1 is 2}}
+  attn.linear ins(%x, %w : memref<?x?x8xf32>, memref<2x4x8xf32>) bias(%b : memref<3x4xf32>) outs(%y : memref<?x2x?x4xf32>)
+  return
+}
+
+// -----
+
+// A per-head bias with a shared weight: its heads are the output's.
+func.func @linear_bias_heads_shared_weight(%x: memref<?x4x?x8xf32>, %w: memref<4x8xf32>, %b: memref<2x4xf32>, %y: memref<?x4x?x4xf32>) {
+  // expected-error @+1 {{bias head count mismatch: 'bias' dim 0 is 2 but 'output' dim 1 is 4}}
+  attn.linear ins(%x, %w : memref<?x4x?x8xf32>, memref<4x8xf32>) bias(%b : memref<2x4xf32>) outs(%y : memref<?x4x?x4xf32>)
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// attn.attention: layout
+//===----------------------------------------------------------------------===//
+
+func.func @attention_query_batch(%q: memref<2x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<4x3x1x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op batch mismatch: 'query' dim 0 is 2 but 'context' dim 0 is 4}}
+  attn.attention dot align(softmax) ins(%q, %k, %v : memref<2x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<4x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_keys_batch(%q: memref<1x1x3x8xf32>, %k: memref<3x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<4x3x1x8xf32>) {
+  // expected-error @+1 {{batch mismatch: 'keys' dim 0 is 3 but 'context' dim 0 is 4}}
+  attn.attention dot align(softmax) ins(%q, %k, %v : memref<1x1x3x8xf32>, memref<3x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<4x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_values_batch(%q: memref<?x1x3x8xf32>, %k: memref<1x1x5x8xf32>, %v: memref<2x1x5x8xf32>, %c: memref<4x3x1x8xf32>) {
+  // expected-error @+1 {{batch mismatch: 'values' dim 0 is 2 but 'context' dim 0 is 4}}
+  attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<1x1x5x8xf32>, memref<2x1x5x8xf32>) outs(%c : memref<4x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_kv_heads(%q: memref<?x2x3x8xf32>, %k: memref<?x2x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x2x8xf32>) {
+  // expected-error @+1 {{head count mismatch: 'keys' dim 1 is 2 but 'values' dim 1 is 1}}
+  attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x2x3x8xf32>, memref<?x2x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x2x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_kv_rows(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x6x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{keys and values must have as many rows: 'keys' dim 2 is 5 but 'values' dim 2 is 6}}
+  attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x6x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_query_count(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x4x1x8xf32>) {
+  // expected-error @+1 {{query count mismatch: 'query' dim 2 is 3 but 'context' dim 1 is 4}}
+  attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x4x1x8xf32>)
+  return
+}
+
+// -----
+
+// The context is [B, Nq, Hq, Dv], not [B, Hq, Nq, Dv].
+func.func @attention_context_heads(%q: memref<?x2x3x8xf32>, %k: memref<?x2x5x8xf32>, %v: memref<?x2x5x8xf32>, %c: memref<?x?x3x8xf32>) {
+  // expected-error @+1 {{head count mismatch: 'query' dim 1 is 2 but 'context' dim 2 is 3}}
+  attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x2x3x8xf32>, memref<?x2x5x8xf32>, memref<?x2x5x8xf32>) outs(%c : memref<?x?x3x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_value_size(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x16xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{value size mismatch: 'values' dim 3 is 16 but 'context' dim 3 is 8}}
+  attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x16xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_head_divisibility(%q: memref<?x4x3x8xf32>, %k: memref<?x3x5x8xf32>, %v: memref<?x3x5x8xf32>, %c: memref<?x3x4x8xf32>) {
+  // expected-error @+1 {{query heads (4) must be a multiple of key heads (3)}}
+  attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x4x3x8xf32>, memref<?x3x5x8xf32>, memref<?x3x5x8xf32>) outs(%c : memref<?x3x4x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_zero_key_heads(%q: memref<?x4x3x8xf32>, %k: memref<?x0x5x8xf32>, %v: memref<?x0x5x8xf32>, %c: memref<?x3x4x8xf32>) {
+  // expected-error @+1 {{query heads (4) must be a multiple of key heads (0)}}
+  attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x4x3x8xf32>, memref<?x0x5x8xf32>, memref<?x0x5x8xf32>) outs(%c : memref<?x3x4x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_weights_batch(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<2x3x1x8xf32>, %a: memref<1x1x3x5xf32>) {
+  // A batch of 1 broadcasts in the inputs, not in the weights.
+  // expected-error @+1 {{batch mismatch: 'weights' dim 0 is 1 but 'context' dim 0 is 2}}
+  attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<2x3x1x8xf32>) weights(%a : memref<1x1x3x5xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_weights_heads(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>, %a: memref<?x2x3x5xf32>) {
+  // expected-error @+1 {{head count mismatch: 'weights' dim 1 is 2 but 'query' dim 1 is 1}}
+  attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>) weights(%a : memref<?x2x3x5xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_weights_queries(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>, %a: memref<?x1x5x3xf32>) {
+  // expected-error @+1 {{query count mismatch: 'weights' dim 2 is 5 but 'query' dim 2 is 3}}
+  attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>) weights(%a : memref<?x1x5x3xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_weights_keys(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>, %a: memref<?x1x3x6xf32>) {
+  // expected-error @+1 {{key count mismatch: 'weights' dim 3 is 6 but 'keys' dim 2 is 5}}
+  attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>) weights(%a : memref<?x1x3x6xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_lengths(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %l: memref<3xi32>, %c: memref<2x3x1x8xf32>) {
+  // expected-error @+1 {{batch mismatch: 'lengths' dim 0 is 3 but 'context' dim 0 is 2}}
+  attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) lengths(%l : memref<3xi32>) outs(%c : memref<2x3x1x8xf32>)
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// attn.attention: score function
+//===----------------------------------------------------------------------===//
+
+func.func @attention_act_on_dot(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score 'dot' takes no activation}}
+  attn.attention dot act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_act_on_general(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %W: memref<8x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score 'general' takes no activation}}
+  attn.attention general act(relu) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(%W : memref<8x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_act_on_cosine(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score 'cosine' takes no activation}}
+  attn.attention cosine act(sigmoid) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_dot_params(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %W: memref<8x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score 'dot' expects 0 parameters, got 1}}
+  attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(%W : memref<8x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_scaled_dot_params(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %s: memref<f32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score 'scaled_dot' expects 0 parameters, got 1}}
+  attn.attention scaled_dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(%s : memref<f32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_cosine_params(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %W: memref<8x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score 'cosine' expects 0 parameters, got 2}}
+  attn.attention cosine align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(%W, %W : memref<8x8xf32>, memref<8x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_general_params(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score 'general' expects 1 parameters, got 0}}
+  attn.attention general align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_biased_general_params(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %W: memref<8x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score 'biased_general' expects 2 parameters, got 1}}
+  attn.attention biased_general align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(%W : memref<8x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_activated_general_params(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %W: memref<8x8xf32>, %b: memref<f32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score 'activated_general' expects 2 parameters, got 3}}
+  attn.attention activated_general act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(%W, %b, %b : memref<8x8xf32>, memref<f32>, memref<f32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_additive_params(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %W: memref<6x8xf32>, %b: memref<6xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score 'additive' expects 4 parameters, got 3}}
+  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(%W, %W, %b : memref<6x8xf32>, memref<6x8xf32>, memref<6xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_dot_sizes(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{query and key sizes differ: 'query' dim 3 is 8 but 'keys' dim 3 is 16}}
+  attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_scaled_dot_sizes(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x4xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{query and key sizes differ: 'query' dim 3 is 8 but 'keys' dim 3 is 4}}
+  attn.attention scaled_dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x4xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_cosine_sizes(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x4xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{query and key sizes differ: 'query' dim 3 is 8 but 'keys' dim 3 is 4}}
+  attn.attention cosine align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x4xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_param_rank(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W: memref<128xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score parameter 'W' must have rank 2 (shared) or 3 (per head), got 1}}
+  attn.attention general align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W : memref<128xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_param_shape(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W: memref<8x16xf32>, %c: memref<?x3x1x8xf32>) {
+  // W is [Dk, Dq], not [Dq, Dk].
+  // expected-error @+1 {{score parameter shape mismatch: 'W' dim 0 is 8 but 'keys' dim 3 is 16}}
+  attn.attention general align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W : memref<8x16xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_param_shape_per_head(%q: memref<?x2x3x8xf32>, %k: memref<?x2x5x16xf32>, %v: memref<?x2x5x8xf32>, %W: memref<2x16x4xf32>, %c: memref<?x3x2x8xf32>) {
+  // expected-error @+1 {{score parameter shape mismatch: 'W' dim 2 is 4 but 'query' dim 3 is 8}}
+  attn.attention general align(softmax) ins(%q, %k, %v : memref<?x2x3x8xf32>, memref<?x2x5x16xf32>, memref<?x2x5x8xf32>) params(%W : memref<2x16x4xf32>) outs(%c : memref<?x3x2x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_param_heads(%q: memref<?x2x3x8xf32>, %k: memref<?x2x5x16xf32>, %v: memref<?x2x5x8xf32>, %W: memref<4x16x8xf32>, %c: memref<?x3x2x8xf32>) {
+  // expected-error @+1 {{head count mismatch: 'W' dim 0 is 4 but 'query' dim 1 is 2}}
+  attn.attention general align(softmax) ins(%q, %k, %v : memref<?x2x3x8xf32>, memref<?x2x5x16xf32>, memref<?x2x5x8xf32>) params(%W : memref<4x16x8xf32>) outs(%c : memref<?x3x2x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_biased_general_bias_shape(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W: memref<16x8xf32>, %b: memref<8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score parameter shape mismatch: 'b' dim 0 is 8 but 'keys' dim 3 is 16}}
+  attn.attention biased_general align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W, %b : memref<16x8xf32>, memref<8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_activated_general_vector_b(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W: memref<16x8xf32>, %b: memref<16xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score parameter 'b' of activated_general must be a scalar (rank 0 or [1])}}
+  attn.attention activated_general act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W, %b : memref<16x8xf32>, memref<16xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_activated_general_rank2_b(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W: memref<16x8xf32>, %b: memref<1x1xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score parameter 'b' of activated_general must be a scalar (rank 0 or [1])}}
+  attn.attention activated_general act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W, %b : memref<16x8xf32>, memref<1x1xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_activated_general_w(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W: memref<16x16xf32>, %b: memref<f32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score parameter shape mismatch: 'W' dim 1 is 16 but 'query' dim 3 is 8}}
+  attn.attention activated_general act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W, %b : memref<16x16xf32>, memref<f32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_additive_w1_rank(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W1: memref<6xf32>, %W2: memref<6x16xf32>, %b: memref<6xf32>, %w: memref<6xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score parameter 'W1' must have rank 2 (shared) or 3 (per head), got 1}}
+  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W1, %W2, %b, %w : memref<6xf32>, memref<6x16xf32>, memref<6xf32>, memref<6xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_additive_w1_shape(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W1: memref<6x16xf32>, %W2: memref<6x16xf32>, %b: memref<6xf32>, %w: memref<6xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score parameter shape mismatch: 'W1' dim 1 is 16 but 'query' dim 3 is 8}}
+  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W1, %W2, %b, %w : memref<6x16xf32>, memref<6x16xf32>, memref<6xf32>, memref<6xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+// W2's rows must be as many as W1's (the hidden size Dw).
+func.func @attention_additive_w2_hidden(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W1: memref<6x8xf32>, %W2: memref<7x16xf32>, %b: memref<6xf32>, %w: memref<6xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score parameter shape mismatch: 'W2' dim 0 is 7 but 'W1' dim 0 is 6}}
+  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W1, %W2, %b, %w : memref<6x8xf32>, memref<7x16xf32>, memref<6xf32>, memref<6xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_additive_w2_keys(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W1: memref<6x8xf32>, %W2: memref<6x8xf32>, %b: memref<6xf32>, %w: memref<6xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score parameter shape mismatch: 'W2' dim 1 is 8 but 'keys' dim 3 is 16}}
+  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W1, %W2, %b, %w : memref<6x8xf32>, memref<6x8xf32>, memref<6xf32>, memref<6xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+// The hidden size of a per-head W1 is its dim 1.
+func.func @attention_additive_b_per_head_w1(%q: memref<?x2x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W1: memref<2x6x8xf32>, %W2: memref<6x16xf32>, %b: memref<2x5xf32>, %w: memref<6xf32>, %c: memref<?x3x2x8xf32>) {
+  // expected-error @+1 {{score parameter shape mismatch: 'b' dim 1 is 5 but 'W1' dim 1 is 6}}
+  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x2x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W1, %W2, %b, %w : memref<2x6x8xf32>, memref<6x16xf32>, memref<2x5xf32>, memref<6xf32>) outs(%c : memref<?x3x2x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_additive_w_shape(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W1: memref<6x8xf32>, %W2: memref<6x16xf32>, %b: memref<6xf32>, %w: memref<3xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score parameter shape mismatch: 'w' dim 0 is 3 but 'W1' dim 0 is 6}}
+  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W1, %W2, %b, %w : memref<6x8xf32>, memref<6x16xf32>, memref<6xf32>, memref<3xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_additive_w_heads(%q: memref<?x2x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W1: memref<6x8xf32>, %W2: memref<6x16xf32>, %b: memref<6xf32>, %w: memref<3x6xf32>, %c: memref<?x3x2x8xf32>) {
+  // expected-error @+1 {{head count mismatch: 'w' dim 0 is 3 but 'query' dim 1 is 2}}
+  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x2x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W1, %W2, %b, %w : memref<6x8xf32>, memref<6x16xf32>, memref<6xf32>, memref<3x6xf32>) outs(%c : memref<?x3x2x8xf32>)
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// attn.online_attention
+//===----------------------------------------------------------------------===//
+
+func.func @online_layout(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x6x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{'attn.online_attention' op keys and values must have as many rows: 'keys' dim 2 is 5 but 'values' dim 2 is 6}}
+  attn.online_attention dot ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x6x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @online_weights(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>, %a: memref<?x1x3x4xf32>) {
+  // expected-error @+1 {{key count mismatch: 'weights' dim 3 is 4 but 'keys' dim 2 is 5}}
+  attn.online_attention dot ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>) weights(%a : memref<?x1x3x4xf32>)
+  return
+}
+
+// -----
+
+func.func @online_sizes(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x4xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{query and key sizes differ: 'query' dim 3 is 8 but 'keys' dim 3 is 4}}
+  attn.online_attention dot ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x4xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @online_scale_on_cosine(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %s: f32, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{scale and bias apply to the dot combine only}}
+  attn.online_attention cosine ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) scale(%s) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @online_bias_on_additive(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %w: memref<8xf32>, %s: f32, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{scale and bias apply to the dot combine only}}
+  attn.online_attention additive act(tanh) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) score_weights(%w : memref<8xf32>) bias(%s) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @online_act_on_cosine(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{the cosine combine takes no activation}}
+  attn.online_attention cosine act(tanh) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @online_additive_without_weights(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score_weights are required by, and only by, the additive combine}}
+  attn.online_attention additive act(tanh) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @online_dot_with_weights(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %w: memref<8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score_weights are required by, and only by, the additive combine}}
+  attn.online_attention dot ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) score_weights(%w : memref<8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @online_score_weights_size(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %w: memref<6xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score parameter shape mismatch: 'score_weights' dim 0 is 6 but 'query' dim 3 is 8}}
+  attn.online_attention additive act(tanh) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) score_weights(%w : memref<6xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @online_score_weights_heads(%q: memref<?x2x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %w: memref<4x8xf32>, %c: memref<?x3x2x8xf32>) {
+  // expected-error @+1 {{head count mismatch: 'score_weights' dim 0 is 4 but 'query' dim 1 is 2}}
+  attn.online_attention additive act(tanh) ins(%q, %k, %v : memref<?x2x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) score_weights(%w : memref<4x8xf32>) outs(%c : memref<?x3x2x8xf32>)
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Output model
+//===----------------------------------------------------------------------===//
+
+func.func @activation_rank(%x: memref<?x10xf32>, %y: memref<?x1x10xf32>) {
+  // expected-error @+1 {{'attn.activation' op input and output ranks differ (2 vs 3)}}
+  attn.activation tanh ins(%x : memref<?x10xf32>) outs(%y : memref<?x1x10xf32>)
+  return
+}
+
+// -----
+
+func.func @activation_shape(%x: memref<?x10xf32>, %y: memref<?x11xf32>) {
+  // expected-error @+1 {{'attn.activation' op shape mismatch: 'input' dim 1 is 10 but 'output' dim 1 is 11}}
+  attn.activation relu ins(%x : memref<?x10xf32>) outs(%y : memref<?x11xf32>)
+  return
+}
+
+// -----
+
+func.func @softmax_rank(%x: memref<10xf32>, %y: memref<1x10xf32>) {
+  // expected-error @+1 {{'attn.softmax' op input and output ranks differ (1 vs 2)}}
+  attn.softmax ins(%x : memref<10xf32>) outs(%y : memref<1x10xf32>)
+  return
+}
+
+// -----
+
+func.func @softmax_shape(%x: memref<2x?x10xf32>, %y: memref<3x?x10xf32>) {
+  // expected-error @+1 {{'attn.softmax' op shape mismatch: 'input' dim 0 is 2 but 'output' dim 0 is 3}}
+  attn.softmax ins(%x : memref<2x?x10xf32>) outs(%y : memref<3x?x10xf32>)
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Type constraints (AttnOps.td)
+//===----------------------------------------------------------------------===//
+
+func.func @linear_input_rank(%x: memref<?x8xf32>, %w: memref<4x8xf32>, %y: memref<?x?x4xf32>) {
+  // expected-error @+1 {{'attn.linear' op operand #0 must be 3D/4D memref of 32-bit float values, but got 'memref<?x8xf32>'}}
+  attn.linear ins(%x, %w : memref<?x8xf32>, memref<4x8xf32>) outs(%y : memref<?x?x4xf32>)
+  return
+}
+
+// -----
+
+func.func @linear_weight_rank(%x: memref<?x?x8xf32>, %w: memref<1x2x4x8xf32>, %y: memref<?x?x4xf32>) {
+  // expected-error @+1 {{'attn.linear' op operand #1 must be 2D/3D memref of 32-bit float values, but got 'memref<1x2x4x8xf32>'}}
+  attn.linear ins(%x, %w : memref<?x?x8xf32>, memref<1x2x4x8xf32>) outs(%y : memref<?x?x4xf32>)
+  return
+}
+
+// -----
+
+func.func @linear_i32_input(%x: memref<?x?x8xi32>, %w: memref<4x8xf32>, %y: memref<?x?x4xf32>) {
+  // expected-error @+1 {{'attn.linear' op operand #0 must be 3D/4D memref of 32-bit float values, but got 'memref<?x?x8xi32>'}}
+  attn.linear ins(%x, %w : memref<?x?x8xi32>, memref<4x8xf32>) outs(%y : memref<?x?x4xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_query_rank(%q: memref<?x3x8xf32>, %k: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op operand #0 must be 4D memref of 32-bit float values, but got 'memref<?x3x8xf32>'}}
+  attn.attention dot align(softmax) ins(%q, %k, %k : memref<?x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_f16_keys(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf16>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op operand #1 must be 4D memref of 32-bit float values, but got 'memref<?x1x5x8xf16>'}}
+  attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf16>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_f32_lengths(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %l: memref<?xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op operand #3 must be 1D memref of 32-bit signless integer values, but got 'memref<?xf32>'}}
+  attn.attention dot align(softmax) ins(%q, %k, %k : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) lengths(%l : memref<?xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_i64_lengths(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %l: memref<?xi64>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op operand #3 must be 1D memref of 32-bit signless integer values, but got 'memref<?xi64>'}}
+  attn.attention dot align(softmax) ins(%q, %k, %k : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) lengths(%l : memref<?xi64>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_i32_param(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %W: memref<8x8xi32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op operand #3 must be variadic of memref of 32-bit float values, but got 'memref<8x8xi32>'}}
+  attn.attention general align(softmax) ins(%q, %k, %k : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(%W : memref<8x8xi32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_tensor_param(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %W: tensor<8x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op operand #3 must be variadic of memref of 32-bit float values, but got 'tensor<8x8xf32>'}}
+  attn.attention general align(softmax) ins(%q, %k, %k : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(%W : tensor<8x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_weights_rank(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>, %a: memref<?x3x5xf32>) {
+  // expected-error @+1 {{'attn.attention' op operand #4 must be 4D memref of 32-bit float values, but got 'memref<?x3x5xf32>'}}
+  attn.attention dot align(softmax) ins(%q, %k, %k : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>) weights(%a : memref<?x3x5xf32>)
+  return
+}
+
+// -----
+
+func.func @online_score_weights_rank(%q: memref<?x4x?x16xf32>, %c: memref<?x?x4x16xf32>, %w: memref<2x4x16xf32>) {
+  // expected-error @+1 {{'attn.online_attention' op operand #3 must be 1D/2D memref of 32-bit float values, but got 'memref<2x4x16xf32>'}}
+  attn.online_attention additive ins(%q, %q, %q : memref<?x4x?x16xf32>, memref<?x4x?x16xf32>, memref<?x4x?x16xf32>) score_weights(%w : memref<2x4x16xf32>) outs(%c : memref<?x?x4x16xf32>)
+  return
+}
+
+// -----
+
+// expected-note @+1 {{prior use here}}
+func.func @online_i32_scale(%s: i32, %q: memref<?x4x?x16xf32>, %c: memref<?x?x4x16xf32>) {
+  // expected-error @+1 {{use of value '%s' expects different type than prior uses: 'f32' vs 'i32'}}
+  attn.online_attention dot ins(%q, %q, %q : memref<?x4x?x16xf32>, memref<?x4x?x16xf32>, memref<?x4x?x16xf32>) scale(%s) outs(%c : memref<?x?x4x16xf32>)
+  return
+}
+
+// -----
+
+func.func @softmax_rank5(%x: memref<2x3x4x5x6xf32>) {
+  // expected-error @+1 {{'attn.softmax' op operand #0 must be 1D/2D/3D/4D memref of 32-bit float values, but got 'memref<2x3x4x5x6xf32>'}}
+  attn.softmax ins(%x : memref<2x3x4x5x6xf32>) outs(%x : memref<2x3x4x5x6xf32>)
+  return
+}
+
+// -----
+
+func.func @softmax_rank0(%x: memref<f32>) {
+  // expected-error @+1 {{'attn.softmax' op operand #0 must be 1D/2D/3D/4D memref of 32-bit float values, but got 'memref<f32>'}}
+  attn.softmax ins(%x : memref<f32>) outs(%x : memref<f32>)
+  return
+}
+
+// -----
+
+func.func @activation_f64(%x: memref<2xf64>) {
+  // expected-error @+1 {{'attn.activation' op operand #0 must be memref of 32-bit float values, but got 'memref<2xf64>'}}
+  attn.activation tanh ins(%x : memref<2xf64>) outs(%x : memref<2xf64>)
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Parser: enum keywords
+//===----------------------------------------------------------------------===//
+
+func.func @unknown_score(%q: memref<?x1x3x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'score' [additive, dot, scaled_dot, general, biased_general, activated_general, cosine]}}
+  attn.attention bilinear align(softmax) ins(%q, %q, %q : memref<?x1x3x8xf32>, memref<?x1x3x8xf32>, memref<?x1x3x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @unknown_act(%q: memref<?x1x3x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'act' [identity, tanh, relu, sigmoid]}}
+  attn.attention additive act(gelu) align(softmax) ins(%q, %q, %q : memref<?x1x3x8xf32>, memref<?x1x3x8xf32>, memref<?x1x3x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @unknown_align(%q: memref<?x1x3x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'align' [softmax]}}
+  attn.attention dot align(sparsemax) ins(%q, %q, %q : memref<?x1x3x8xf32>, memref<?x1x3x8xf32>, memref<?x1x3x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @unknown_combine(%q: memref<?x1x3x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'combine' [dot, additive, cosine]}}
+  attn.online_attention general ins(%q, %q, %q : memref<?x1x3x8xf32>, memref<?x1x3x8xf32>, memref<?x1x3x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
