@@ -155,6 +155,35 @@ model mh_one_head {
       "query": ("F", "Wq", None), "keys": ("F", "Wk", None),
       "values": ("F", "Wv", None), "score": ("cosine", [], None),
       "outputs": [("C", "c"), ("A", "a")]}),
+    # Additive score with W2 per head over keys and values shared by the
+    # heads: the projected keys get h heads while the values keep one.
+    ("mh_additive_mqa", """
+model mh_additive_mqa {
+  dims  n, d = 5, h = 3, d_k = 4, d_w = 6
+  batch b
+  input X : f32[b, n, d]
+  param Wq : f32[h, d_k, d]
+  param Wk, Wv : f32[d_k, d]
+  param W1 : f32[d_w, d_k]
+  param W2 : f32[h, d_w, d_k]
+  param bw : f32[d_w]
+  param w : f32[h, d_w]
+  heads h {
+    query   Q = Wq X
+    keys    K = Wk X
+    values  V = Wv X
+    score   e = additive(Q, K; W1, W2, bw, w, act = tanh)
+    mask    causal
+    align   a = softmax(e)
+    context c = sum(a * V)
+  }
+  output C = concat(c)
+  output A = a
+}
+""", {"batch": 1, "heads": 3, "inputs": ["X"], "query": ("X", "Wq", None),
+      "keys": ("X", "Wk", None), "values": ("X", "Wv", None),
+      "score": ("additive", ["W1", "W2", "bw", "w"], "tanh"),
+      "causal": True, "outputs": [("C", "c"), ("A", "a")]}),
 ]
 
 SIZES = [{"n": 1, "m": 1, "b": 1}, {"n": 7, "m": 3, "b": 3},

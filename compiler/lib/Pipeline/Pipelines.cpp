@@ -31,6 +31,7 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
   funcPm.addPass(attn::createConvertAttnToLoops(loopOptions));
   funcPm.addPass(createConvertLinalgToLoopsPass());
   if (options.optLevel > 0) {
+    funcPm.addPass(attn::createAttnApproximateMath());
     funcPm.addPass(createCanonicalizerPass());
     funcPm.addPass(createCSEPass());
     funcPm.addPass(createLoopInvariantCodeMotionPass());

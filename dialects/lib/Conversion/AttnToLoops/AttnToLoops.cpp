@@ -184,10 +184,14 @@ void lowerOnlineAttention(OnlineAttentionOp op, int64_t tileSize) {
   Value context = op.getOutput(), weights = op.getWeights();
   Value batch = e.dim(context, 0), hq = e.dim(q, 1), nq = e.dim(q, 2),
         d = e.dim(q, 3), hk = e.dim(k, 1), nk = e.dim(k, 2), dv = e.dim(v, 3);
-  // Query head h reads key head h / (Hq / Hk); guard the divisions against
-  // empty head dimensions (then no loop runs anyway).
-  Value groupSize = b.create<arith::DivUIOp>(hq, e.maxIdx(hk, e.index(1)));
-  groupSize = e.maxIdx(groupSize, e.index(1));
+  // Query head h reads key head h / (Hq / Hk) and value head
+  // h / (Hq / Hv); the divisions are guarded against empty head dimensions
+  // (then no loop runs anyway).
+  auto groupSize = [&](Value heads) {
+    Value size = b.create<arith::DivUIOp>(hq, e.maxIdx(heads, e.index(1)));
+    return e.maxIdx(size, e.index(1));
+  };
+  Value keyGroup = groupSize(hk), valueGroup = groupSize(e.dim(v, 1));
   Value tile = e.index(tileSize);
 
   auto accType = MemRefType::get({ShapedType::kDynamic}, b.getF32Type());
@@ -207,7 +211,8 @@ void lowerOnlineAttention(OnlineAttentionOp op, int64_t tileSize) {
     }
     e.forEach(hq, [&](Value h) {
       s.h = h;
-      s.hk = b.create<arith::DivUIOp>(h, groupSize);
+      s.hk = b.create<arith::DivUIOp>(h, keyGroup);
+      Value hv = b.create<arith::DivUIOp>(h, valueGroup);
       if (Value w = op.getScoreWeights();
           w && cast<MemRefType>(w.getType()).getRank() == 2)
         s.wRow = h;
@@ -252,17 +257,23 @@ void lowerOnlineAttention(OnlineAttentionOp op, int64_t tileSize) {
               e.forEach(dv, [&](Value c) {
                 e.store(e.mul(e.load(acc, {c}), alpha), acc, {c});
               });
-              // Pass 2: probabilities and the weighted sum of the values.
+              // Pass 2: the probabilities, in place of the scores (a loop
+              // without memory dependences, so that exp vectorizes).
               Value tileSum = e.loop(e.index(0), count, {e.f32(0)},
                                      [&](Value jj, ValueRange sum) {
-                Value j = b.create<arith::AddIOp>(j0, jj);
                 Value p = e.exp(e.sub(e.load(scores, {jj}), mNew));
-                e.forEach(dv, [&](Value c) {
-                  Value vc = e.load(v, {bv, s.hk, j, c});
-                  e.store(e.add(e.load(acc, {c}), e.mul(p, vc)), acc, {c});
-                });
+                e.store(p, scores, {jj});
                 return SmallVector<Value>{e.add(sum[0], p)};
               }).getResult(0);
+              // Pass 3: the weighted sum of the values.
+              e.forEach(count, [&](Value jj) {
+                Value j = b.create<arith::AddIOp>(j0, jj);
+                Value p = e.load(scores, {jj});
+                e.forEach(dv, [&](Value c) {
+                  Value vc = e.load(v, {bv, hv, j, c});
+                  e.store(e.add(e.load(acc, {c}), e.mul(p, vc)), acc, {c});
+                });
+              });
               return SmallVector<Value>{mNew,
                                         e.add(e.mul(state[1], alpha), tileSum)};
             });

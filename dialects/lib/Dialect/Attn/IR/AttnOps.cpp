@@ -122,9 +122,7 @@ static LogicalResult verifyAttentionLayout(Operation *op, Value q, Value k,
     if (failed(expectBroadcastable(op, {value, 0, name}, batch,
                                    "batch mismatch")))
       return failure();
-  if (failed(expectEqual(op, {k, 1, "keys"}, {v, 1, "values"},
-                         "head count mismatch")) ||
-      failed(expectEqual(op, {k, 2, "keys"}, {v, 2, "values"},
+  if (failed(expectEqual(op, {k, 2, "keys"}, {v, 2, "values"},
                          "keys and values must have as many rows")) ||
       failed(expectEqual(op, {q, 2, "query"}, {context, 1, "context"},
                          "query count mismatch")) ||
@@ -133,12 +131,17 @@ static LogicalResult verifyAttentionLayout(Operation *op, Value q, Value k,
       failed(expectEqual(op, {v, 3, "values"}, {context, 3, "context"},
                          "value size mismatch")))
     return failure();
-  int64_t hq = DimRef{q, 1, ""}.size(), hk = DimRef{k, 1, ""}.size();
-  if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hk) &&
-      (hk == 0 || hq % hk != 0))
-    return op->emitOpError() << "query heads (" << hq
-                             << ") must be a multiple of key heads (" << hk
-                             << ")";
+  // Keys and values may have fewer heads than the queries (multi-query or
+  // grouped-query attention), each a divisor of the query heads.
+  int64_t hq = DimRef{q, 1, ""}.size();
+  for (auto [value, name] : {std::pair{k, "key"}, std::pair{v, "value"}}) {
+    int64_t h = DimRef{value, 1, ""}.size();
+    if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(h) &&
+        (h == 0 || hq % h != 0))
+      return op->emitOpError() << "query heads (" << hq
+                               << ") must be a multiple of " << name
+                               << " heads (" << h << ")";
+  }
   if (weights) {
     if (failed(expectEqual(op, {weights, 0, "weights"}, batch,
                            "batch mismatch")) ||

@@ -68,9 +68,10 @@ def Attn_AttentionOp : Attn_Op<"attention", [AttrSizedOperandSegments]> {
         a   = align(e) over the unmasked keys l   (eq. 3)
         c_i = sum_l a_l v_l                       (eq. 4)
 
-    `query` is [B, Hq, Nq, Dq], `keys` [B, Hk, Nk, Dk], `values` [B, Hk,
-    Nk, Dv] with Hq a multiple of Hk (head h reads key/value head
-    h / (Hq / Hk): Hk = 1 is multi-query attention). A batch size of 1 in
+    `query` is [B, Hq, Nq, Dq], `keys` [B, Hk, Nk, Dk], `values` [B, Hv,
+    Nk, Dv] with Hq a multiple of Hk and of Hv (query head h reads key head
+    h / (Hq / Hk) and value head h / (Hq / Hv): Hk = Hv = 1 is multi-query
+    attention). A batch size of 1 in
     `query`, `keys` or `values` is broadcast. `context` is [B, Nq, Hq, Dv]:
     the heads' contexts side by side, i.e. already concatenated.
     `weights`, when present, receives a as [B, Hq, Nq, Nk].
@@ -100,7 +101,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [AttrSizedOperandSegments]> {
   let arguments = (ins
     Arg<MemRefRankOf<[F32], [4]>, "queries [B, Hq, Nq, Dq]", [MemRead]>:$query,
     Arg<MemRefRankOf<[F32], [4]>, "keys [B, Hk, Nk, Dk]", [MemRead]>:$keys,
-    Arg<MemRefRankOf<[F32], [4]>, "values [B, Hk, Nk, Dv]", [MemRead]>:$values,
+    Arg<MemRefRankOf<[F32], [4]>, "values [B, Hv, Nk, Dv]", [MemRead]>:$values,
     Arg<Variadic<MemRefOf<[F32]>>, "score parameters", [MemRead]>:$params,
     Arg<Optional<MemRefRankOf<[I32], [1]>>, "valid keys per batch entry",
         [MemRead]>:$lengths,
@@ -157,7 +158,7 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
   let arguments = (ins
     Arg<MemRefRankOf<[F32], [4]>, "queries [B, Hq, Nq, D]", [MemRead]>:$query,
     Arg<MemRefRankOf<[F32], [4]>, "keys [B, Hk, Nk, D]", [MemRead]>:$keys,
-    Arg<MemRefRankOf<[F32], [4]>, "values [B, Hk, Nk, Dv]", [MemRead]>:$values,
+    Arg<MemRefRankOf<[F32], [4]>, "values [B, Hv, Nk, Dv]", [MemRead]>:$values,
     Arg<Optional<MemRefRankOf<[F32], [1, 2]>>, "w of the additive score",
         [MemRead]>:$score_weights,
     Optional<F32>:$scale,

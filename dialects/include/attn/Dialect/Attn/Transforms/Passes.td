@@ -45,4 +45,26 @@ def AttnDecomposeScores : Pass<"attn-decompose-scores", "func::FuncOp"> {
                            "::mlir::math::MathDialect"];
 }
 
+def AttnApproximateMath : Pass<"attn-approximate-math", "func::FuncOp"> {
+  let summary = "Replace math.exp and math.tanh by polynomial approximations";
+  let description = [{
+    Applies MLIR's polynomial approximations (`math` ->
+    `arith`) to exp, tanh and the other functions they cover, so that the
+    loops of the fused attention that contain them (softmax probabilities,
+    tanh of the additive score) vectorize: LLVM cannot vectorize the libm
+    calls these functions otherwise become. The approximations are accurate
+    to a few ulp in f32. attnc runs it from -O1 up; -O0 keeps libm.
+
+    ```mlir
+    %p = math.exp %x : f32
+    ```
+    becomes a range reduction and a polynomial in `arith` ops
+    (`arith.mulf`, `arith.addf`, `arith.fptosi`, `arith.shli`, ...).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::x86vector::X86VectorDialect"];
+}
+
 #endif // ATTN_TRANSFORMS_PASSES_TD
