@@ -73,7 +73,8 @@ cl::opt<OptLevel> optLevel(cl::desc("Optimization level"), cl::init(O2),
                                       clEnumVal(O3, "aggressive")),
                            cl::cat(attncCategory));
 cl::opt<std::string> target("target",
-                            cl::desc("Code generation target (host)"),
+                            cl::desc("Code generation target: host (the CPU "
+                                     "attnc runs on, with all its features)"),
                             cl::init("host"), cl::cat(attncCategory));
 cl::opt<int64_t> tileSize("tile-size",
                           cl::desc("Keys per tile of the online softmax"),
@@ -177,6 +178,9 @@ int main(int argc, char **argv) {
   // --mlir-print-debuginfo & co. apply to every printed module.
   registerAsmPrinterCLOptions();
   cl::HideUnrelatedOptions(attncCategory);
+  // Keep the one printing flag the README documents visible.
+  if (auto *debugInfo = cl::getRegisteredOptions().lookup("mlir-print-debuginfo"))
+    debugInfo->setHiddenFlag(cl::NotHidden), debugInfo->addCategory(attncCategory);
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
     os << "attnc " << ATTNC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
        << ")\n";
@@ -213,9 +217,13 @@ int main(int argc, char **argv) {
                                               : outputFilename.getValue();
   bool toStdout = output == "-";
   if (toStdout && !isTextStage(emitStage) && emitStage != Stage::Header)
-    return fail("--emit=" + std::string(cl::getRegisteredOptions()["emit"]
-                                            ->ArgStr) +
-                " writes a binary file: give -o <file>");
+    return fail("this --emit stage writes a binary file: give -o <file>");
+  if (!toStdout) {
+    // Fail before any work when the output cannot be created.
+    llvm::StringRef dir = llvm::sys::path::parent_path(output);
+    if (!dir.empty() && !llvm::sys::fs::is_directory(dir))
+      return fail("cannot write '" + output + "': no directory '" + dir + "'");
+  }
 
   // Everything is written to a temporary file that is renamed at the end.
   std::string tempPath;

@@ -1,0 +1,342 @@
+// RUN: split-file --leading-lines %s %t
+// RUN: attn-opt %t/loops.mlir --convert-attn-to-loops | FileCheck %t/loops.mlir
+// RUN: attn-opt %t/loops.mlir --convert-attn-to-loops | FileCheck %t/loops.mlir --check-prefix=NOMAT
+// RUN: attn-opt %t/loops.mlir --convert-attn-to-loops=tile-size=16 | FileCheck %t/loops.mlir --check-prefix=TILE16
+// RUN: not attn-opt %t/loops.mlir --convert-attn-to-loops=tile-size=0 2>&1 | FileCheck %t/loops.mlir --check-prefix=TILE0
+// RUN: attn-opt %t/undecomposed.mlir --convert-attn-to-loops -verify-diagnostics
+//
+// -convert-attn-to-loops: attn.online_attention becomes one loop nest per
+// (batch, head, query) streaming over tiles of keys with a running maximum
+// and sum (online softmax); attn.softmax becomes a three-pass row loop.
+
+//--- loops.mlir
+
+// No attn op survives, and the Nq x Nk scores are never materialized: the
+// only buffers are the [Dv] accumulator (one dynamic size) and the
+// tile-sized score buffer (static, rank 1).
+// NOMAT-NOT: attn.
+// NOMAT-NOT: memref.alloc({{[^)]*}},
+// NOMAT-NOT: memref.alloc()
+// NOMAT-NOT: memref.alloca() : memref<{{[0-9?]+x[0-9?]+x}}
+// NOMAT-NOT: memref.alloca() : memref<?
+// NOMAT-NOT: memref<?x?xf32>
+
+// TILE0: error: tile-size must be at least 1
+
+//===----------------------------------------------------------------------===//
+// dot: scale, causal, lengths and weights, all shapes dynamic
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func @dot_masks
+// CHECK-SAME: (%[[Q:[^:]*]]: memref<?x?x?x?xf32>, %[[K:[^:]*]]: memref<?x?x?x?xf32>, %[[V:[^:]*]]: memref<?x?x?x?xf32>, %[[S:[^:]*]]: f32, %[[LEN:[^:]*]]: memref<?xi32>, %[[C:[^:]*]]: memref<?x?x?x?xf32>, %[[A:[^:]*]]: memref<?x?x?x?xf32>)
+// Sizes: B from the context, Hq, Nq, D from the query, Hk, Nk from the
+// keys, Dv from the values.
+// CHECK:      %[[BATCH:.*]] = memref.dim %[[C]], %{{.*}} : memref<?x?x?x?xf32>
+// CHECK:      %[[HQ:.*]] = memref.dim %[[Q]], %{{.*}} : memref<?x?x?x?xf32>
+// CHECK:      %[[NQ:.*]] = memref.dim %[[Q]], %{{.*}} : memref<?x?x?x?xf32>
+// CHECK:      %[[D:.*]] = memref.dim %[[Q]], %{{.*}} : memref<?x?x?x?xf32>
+// CHECK:      %[[HK:.*]] = memref.dim %[[K]], %{{.*}} : memref<?x?x?x?xf32>
+// CHECK:      %[[NK:.*]] = memref.dim %[[K]], %{{.*}} : memref<?x?x?x?xf32>
+// CHECK:      %[[DV:.*]] = memref.dim %[[V]], %{{.*}} : memref<?x?x?x?xf32>
+// Query head h reads key head h / (Hq / max(Hk, 1)).
+// CHECK:      %[[HK1:.*]] = arith.maxsi %[[HK]], %{{.*}} : index
+// CHECK-NEXT: %[[GROUP0:.*]] = arith.divui %[[HQ]], %[[HK1]] : index
+// CHECK:      %[[GROUP:.*]] = arith.maxsi %[[GROUP0]], %{{.*}} : index
+// CHECK:      %[[TILE:.*]] = arith.constant 64 : index
+// CHECK:      %[[ACC:.*]] = memref.alloc(%[[DV]]) : memref<?xf32>
+// CHECK-NEXT: %[[SCORES:.*]] = memref.alloca() : memref<64xf32>
+// CHECK:      scf.for %[[B:[^ ]*]] = %{{.*}} to %[[BATCH]] step
+// A batch of 1 is broadcast (dynamic: decided at run time).
+// CHECK:        %[[QB1:.*]] = arith.cmpi eq, %{{.*}}, %{{.*}} : index
+// CHECK:        %[[QB:.*]] = arith.select %[[QB1]], %{{.*}}, %[[B]] : index
+// CHECK:        %[[KB:.*]] = arith.select %{{.*}}, %{{.*}}, %[[B]] : index
+// lengths clamped to [0, Nk].
+// CHECK:        %[[LEN32:.*]] = memref.load %[[LEN]][%[[B]]] : memref<?xi32>
+// CHECK-NEXT:   %[[LENIDX:.*]] = arith.index_cast %[[LEN32]] : i32 to index
+// CHECK:        %[[LEN0:.*]] = arith.maxsi %[[LENIDX]], %{{.*}} : index
+// CHECK-NEXT:   %[[VISIBLE:.*]] = arith.minsi %[[LEN0]], %[[NK]] : index
+// CHECK:        scf.for %[[H:[^ ]*]] = %{{.*}} to %[[HQ]] step
+// CHECK-NEXT:     %[[KH:.*]] = arith.divui %[[H]], %[[GROUP]] : index
+// CHECK:          scf.for %[[I:[^ ]*]] = %{{.*}} to %[[NQ]] step
+// causal: keys [0, max(min(visible, i + 1 - (Nq - Nk)), 0)).
+// CHECK:            %[[I1:.*]] = arith.addi %[[I]], %{{.*}} : index
+// CHECK-NEXT:       %[[SHIFT:.*]] = arith.subi %[[NQ]], %[[NK]] : index
+// CHECK-NEXT:       %[[LAST:.*]] = arith.subi %[[I1]], %[[SHIFT]] : index
+// CHECK-NEXT:       %[[END0:.*]] = arith.minsi %[[VISIBLE]], %[[LAST]] : index
+// CHECK:            %[[END:.*]] = arith.maxsi %[[END0]], %{{.*}} : index
+// acc = 0
+// CHECK:            scf.for %[[C0:[^ ]*]] = %{{.*}} to %[[DV]] step
+// CHECK-NEXT:         %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-NEXT:         memref.store %[[ZERO]], %[[ACC]][%[[C0]]] : memref<?xf32>
+// The loop over tiles of visible keys carries the running max and sum.
+// CHECK:            %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK-NEXT:       %[[SUM0:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-NEXT:       %[[ML:.*]]:2 = scf.for %[[J0:[^ ]*]] = %{{.*}} to %[[END]] step %[[TILE]] iter_args(%[[M:[^ ]*]] = %[[NEGINF]], %[[L:[^ ]*]] = %[[SUM0]]) -> (f32, f32) {
+// CHECK-NEXT:         %[[REST:.*]] = arith.subi %[[END]], %[[J0]] : index
+// CHECK-NEXT:         %[[COUNT:.*]] = arith.minsi %[[TILE]], %[[REST]] : index
+// Scores of the tile into the tile buffer, and their maximum.
+// CHECK:              %[[TMAX:.*]] = scf.for %[[JJ:[^ ]*]] = %{{.*}} to %[[COUNT]] step %{{.*}} iter_args(%[[MM:[^ ]*]] = %{{.*}}) -> (f32) {
+// CHECK-NEXT:           %[[J:.*]] = arith.addi %[[J0]], %[[JJ]] : index
+// CHECK:                %[[DOT:.*]] = scf.for %[[DD:[^ ]*]] = %{{.*}} to %[[D]] step %{{.*}} iter_args(%[[DACC:[^ ]*]] = %{{.*}}) -> (f32) {
+// CHECK-NEXT:             %[[QD:.*]] = memref.load %[[Q]][%[[QB]], %[[H]], %[[I]], %[[DD]]] : memref<?x?x?x?xf32>
+// CHECK-NEXT:             %[[KD:.*]] = memref.load %[[K]][%[[KB]], %[[KH]], %[[J]], %[[DD]]] : memref<?x?x?x?xf32>
+// CHECK-NEXT:             %[[QK:.*]] = arith.mulf %[[QD]], %[[KD]]
+// CHECK-NEXT:             %[[DACC1:.*]] = arith.addf %[[DACC]], %[[QK]]
+// CHECK-NEXT:             scf.yield %[[DACC1]] : f32
+// CHECK-NEXT:           }
+// CHECK-NEXT:           %[[SCORE:.*]] = arith.mulf %[[DOT]], %[[S]]
+// CHECK-NEXT:           memref.store %[[SCORE]], %[[SCORES]][%[[JJ]]] : memref<64xf32>
+// CHECK-NEXT:           %[[MM1:.*]] = arith.maximumf %[[MM]], %[[SCORE]] : f32
+// CHECK-NEXT:           scf.yield %[[MM1]] : f32
+// CHECK-NEXT:         }
+// CHECK-NEXT:         %[[MNEW:.*]] = arith.maximumf %[[M]], %[[TMAX]] : f32
+// alpha = exp(m - m'), 1 while the maximum is still -inf.
+// CHECK:              %[[STILLEMPTY:.*]] = arith.cmpf oeq, %[[MNEW]], %{{.*}} : f32
+// CHECK:              %[[DM:.*]] = arith.subf %[[M]], %[[MNEW]]
+// CHECK-NEXT:         %[[EDM:.*]] = math.exp %[[DM]] : f32
+// CHECK-NEXT:         %[[ALPHA:.*]] = arith.select %[[STILLEMPTY]], %{{.*}}, %[[EDM]] : f32
+// The accumulator is rescaled by alpha, then gets p_j v_j.
+// CHECK:              scf.for
+// CHECK:                memref.load %[[ACC]]
+// CHECK-NEXT:           arith.mulf %{{.*}}, %[[ALPHA]]
+// CHECK:              %[[PS:.*]] = arith.subf %{{.*}}, %[[MNEW]]
+// CHECK-NEXT:         %[[P:.*]] = math.exp %[[PS]] : f32
+// CHECK:              memref.load %[[V]]
+// CHECK:              %[[LA:.*]] = arith.mulf %[[L]], %[[ALPHA]]
+// CHECK-NEXT:         %[[LNEW:.*]] = arith.addf %[[LA]], %{{.*}}
+// CHECK-NEXT:         scf.yield %[[MNEW]], %[[LNEW]] : f32, f32
+// CHECK-NEXT:       }
+// c = acc / l, or 0 when no key was visible; context[b, i, h, :].
+// CHECK:            %[[NONEMPTY:.*]] = arith.cmpf ogt, %[[ML]]#1, %{{.*}} : f32
+// CHECK:            %[[INV:.*]] = arith.divf %{{.*}}, %[[ML]]#1 : f32
+// CHECK:            %[[INVL:.*]] = arith.select %[[NONEMPTY]], %[[INV]], %{{.*}} : f32
+// CHECK:            scf.for %[[CC:[^ ]*]] = %{{.*}} to %[[DV]] step
+// CHECK-NEXT:         %[[ACCC:.*]] = memref.load %[[ACC]][%[[CC]]] : memref<?xf32>
+// CHECK-NEXT:         %[[CTX:.*]] = arith.mulf %[[ACCC]], %[[INVL]]
+// CHECK-NEXT:         memref.store %[[CTX]], %[[C]][%[[B]], %[[I]], %[[H]], %[[CC]]] : memref<?x?x?x?xf32>
+// weights: a second pass over all Nk keys recomputes the visible scores.
+// CHECK:            scf.for %[[JW:[^ ]*]] = %{{.*}} to %[[NK]] step
+// CHECK-NEXT:         %[[VIS:.*]] = arith.cmpi slt, %[[JW]], %[[END]] : index
+// CHECK-NEXT:         %[[AW:.*]] = scf.if %[[VIS]] -> (f32) {
+// CHECK:                memref.load %[[K]][%[[KB]], %[[KH]], %[[JW]], %{{.*}}]
+// CHECK:                %[[SW:.*]] = arith.mulf %{{.*}}, %[[S]]
+// CHECK-NEXT:           %[[SWM:.*]] = arith.subf %[[SW]], %[[ML]]#0
+// CHECK-NEXT:           %[[EW:.*]] = math.exp %[[SWM]] : f32
+// CHECK-NEXT:           %[[PW:.*]] = arith.mulf %[[EW]], %[[INVL]]
+// CHECK-NEXT:           scf.yield %[[PW]] : f32
+// CHECK-NEXT:         } else {
+// CHECK-NEXT:           %[[WZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-NEXT:           scf.yield %[[WZERO]] : f32
+// CHECK-NEXT:         }
+// CHECK-NEXT:         memref.store %[[AW]], %[[A]][%[[B]], %[[H]], %[[I]], %[[JW]]] : memref<?x?x?x?xf32>
+// CHECK:      memref.dealloc %[[ACC]] : memref<?xf32>
+// CHECK-NEXT: return
+
+// TILE16-LABEL: func @dot_masks
+// TILE16:       %[[TILE:.*]] = arith.constant 16 : index
+// TILE16:       memref.alloca() : memref<16xf32>
+// TILE16-NOT:   memref<64xf32>
+// TILE16:       scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[TILE]] iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (f32, f32)
+// TILE16:       arith.minsi %[[TILE]], %{{.*}} : index
+func.func @dot_masks(%q: memref<?x?x?x?xf32>, %k: memref<?x?x?x?xf32>,
+                     %v: memref<?x?x?x?xf32>, %s: f32, %len: memref<?xi32>,
+                     %c: memref<?x?x?x?xf32>, %a: memref<?x?x?x?xf32>) {
+  attn.online_attention dot causal
+      ins(%q, %k, %v : memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>)
+      scale(%s) lengths(%len : memref<?xi32>)
+      outs(%c : memref<?x?x?x?xf32>) weights(%a : memref<?x?x?x?xf32>)
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// dot with bias and activation; no masks, no weights
+//===----------------------------------------------------------------------===//
+
+// Without masks the key loop runs to Nk; without weights there is no
+// second pass.
+// CHECK-LABEL: func @dot_bias_act
+// CHECK-SAME: (%[[Q:[^:]*]]: memref<2x1x3x8xf32>, %[[K:[^:]*]]: memref<2x1x5x8xf32>, %[[V:[^:]*]]: memref<2x1x5x4xf32>, %[[BIAS:[^:]*]]: f32, %[[C:[^:]*]]: memref<2x3x1x4xf32>)
+// CHECK:      %[[NK:.*]] = arith.constant 5 : index
+// CHECK:      %[[DV:.*]] = arith.constant 4 : index
+// CHECK:      %[[ACC:.*]] = memref.alloc(%[[DV]]) : memref<?xf32>
+// CHECK:      scf.for %[[B:[^ ]*]] = %{{.*}} to %{{.*}} step
+// CHECK-NOT:    memref.load
+// CHECK:        scf.for
+// CHECK:          scf.for
+// CHECK-NOT:        arith.minsi %{{.*}}, %[[NK]]
+// CHECK:            scf.for %{{.*}} = %{{.*}} to %[[NK]] step %{{.*}} iter_args
+// A static batch > 1 needs no broadcast test.
+// CHECK:            arith.addi
+// CHECK:            %[[DOT:.*]] = scf.for {{.*}} iter_args
+// CHECK-NEXT:         memref.load %[[Q]][%[[B]],
+// CHECK-NEXT:         memref.load %[[K]][%[[B]],
+// act(q.k + bias), sigmoid = 1 / (1 + exp(-x)).
+// CHECK:            %[[X:.*]] = arith.addf %[[DOT]], %[[BIAS]]
+// CHECK-NEXT:       %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+// CHECK-NEXT:       %[[NEG:.*]] = arith.negf %[[X]] : f32
+// CHECK-NEXT:       %[[E:.*]] = math.exp %[[NEG]] : f32
+// CHECK-NEXT:       %[[DEN:.*]] = arith.addf %[[ONE]], %[[E]]
+// CHECK-NEXT:       %[[SIG:.*]] = arith.divf %[[ONE]], %[[DEN]]
+// CHECK-NEXT:       memref.store %[[SIG]]
+// CHECK:        memref.store %{{.*}}, %[[C]]
+// CHECK-NOT:    scf.if
+// CHECK:      memref.dealloc %[[ACC]]
+// CHECK-NEXT: return
+func.func @dot_bias_act(%q: memref<2x1x3x8xf32>, %k: memref<2x1x5x8xf32>,
+                        %v: memref<2x1x5x4xf32>, %bias: f32,
+                        %c: memref<2x3x1x4xf32>) {
+  attn.online_attention dot act(sigmoid)
+      ins(%q, %k, %v : memref<2x1x3x8xf32>, memref<2x1x5x8xf32>, memref<2x1x5x4xf32>)
+      bias(%bias) outs(%c : memref<2x3x1x4xf32>)
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// additive: sum_d w_d act(q_d + k_d)
+//===----------------------------------------------------------------------===//
+
+// Per-head w [Hq, D] (row h), query batch of 1 broadcast (index 0), two
+// query heads per key head.
+// CHECK-LABEL: func @additive_per_head_w
+// CHECK-SAME: (%[[Q:[^:]*]]: memref<1x4x3x16xf32>, %[[K:[^:]*]]: memref<2x2x5x16xf32>, %[[V:[^:]*]]: memref<2x2x5x8xf32>, %[[W:[^:]*]]: memref<4x16xf32>, %[[C:[^:]*]]: memref<2x3x4x8xf32>)
+// CHECK:      scf.for %[[B:[^ ]*]] = %{{.*}} to %{{.*}} step
+// CHECK:        scf.for %[[H:[^ ]*]] = %{{.*}} to %{{.*}} step
+// CHECK-NEXT:     %[[KH:.*]] = arith.divui %[[H]], %{{.*}} : index
+// CHECK:          scf.for %[[I:[^ ]*]] = %{{.*}} to %{{.*}} step
+// CHECK:              %[[J:.*]] = arith.addi
+// CHECK:              %[[SCORE:.*]] = scf.for %[[DD:[^ ]*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[SACC:[^ ]*]] = %{{.*}}) -> (f32) {
+// CHECK-NEXT:           %[[QD:.*]] = memref.load %[[Q]][%[[QB:c0[_0-9]*]], %[[H]], %[[I]], %[[DD]]] : memref<1x4x3x16xf32>
+// CHECK-NEXT:           %[[KD:.*]] = memref.load %[[K]][%[[B]], %[[KH]], %[[J]], %[[DD]]] : memref<2x2x5x16xf32>
+// CHECK-NEXT:           %[[SUM:.*]] = arith.addf %[[QD]], %[[KD]]
+// CHECK-NEXT:           %[[T:.*]] = math.tanh %[[SUM]] : f32
+// CHECK-NEXT:           %[[WD:.*]] = memref.load %[[W]][%[[H]], %[[DD]]] : memref<4x16xf32>
+// CHECK-NEXT:           %[[WT:.*]] = arith.mulf %[[WD]], %[[T]]
+// CHECK-NEXT:           %[[SACC1:.*]] = arith.addf %[[SACC]], %[[WT]]
+// CHECK-NEXT:           scf.yield %[[SACC1]] : f32
+// CHECK-NEXT:         }
+// CHECK-NEXT:         memref.store %[[SCORE]], %{{.*}} : memref<64xf32>
+// CHECK:            memref.store %{{.*}}, %[[C]][%[[B]], %[[I]], %[[H]], %{{.*}}] : memref<2x3x4x8xf32>
+func.func @additive_per_head_w(%q: memref<1x4x3x16xf32>, %k: memref<2x2x5x16xf32>,
+                               %v: memref<2x2x5x8xf32>, %w: memref<4x16xf32>,
+                               %c: memref<2x3x4x8xf32>) {
+  attn.online_attention additive act(tanh)
+      ins(%q, %k, %v : memref<1x4x3x16xf32>, memref<2x2x5x16xf32>, memref<2x2x5x8xf32>)
+      score_weights(%w : memref<4x16xf32>) outs(%c : memref<2x3x4x8xf32>)
+  return
+}
+
+// Shared w [D], relu.
+// CHECK-LABEL: func @additive_shared_w
+// CHECK-SAME: %[[W:[^:]*]]: memref<8xf32>
+// CHECK:      arith.addi
+// CHECK:      scf.for %[[DD:[^ ]*]] = %{{.*}} iter_args
+// CHECK-NEXT:   memref.load
+// CHECK-NEXT:   memref.load
+// CHECK-NEXT:   %[[SUM:.*]] = arith.addf
+// CHECK-NEXT:   %[[Z:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-NEXT:   %[[R:.*]] = arith.maximumf %[[SUM]], %[[Z]] : f32
+// CHECK-NEXT:   %[[WD:.*]] = memref.load %[[W]][%[[DD]]] : memref<8xf32>
+// CHECK-NEXT:   arith.mulf %[[WD]], %[[R]]
+func.func @additive_shared_w(%q: memref<?x1x?x8xf32>, %k: memref<?x1x?x8xf32>,
+                             %v: memref<?x1x?x8xf32>, %w: memref<8xf32>,
+                             %c: memref<?x?x1x8xf32>) {
+  attn.online_attention additive act(relu)
+      ins(%q, %k, %v : memref<?x1x?x8xf32>, memref<?x1x?x8xf32>, memref<?x1x?x8xf32>)
+      score_weights(%w : memref<8xf32>) outs(%c : memref<?x?x1x8xf32>)
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// cosine: q.k / (|q| |k|), 0 when a norm is 0
+//===----------------------------------------------------------------------===//
+
+// |q| once per query, before the key loop; |k| and q.k per key.
+// CHECK-LABEL: func @cosine
+// CHECK-SAME: (%[[Q:[^:]*]]: memref<?x1x?x8xf32>, %[[K:[^:]*]]: memref<?x1x?x8xf32>
+// CHECK:      scf.for
+// CHECK:        scf.for
+// CHECK:          scf.for %[[I:[^ ]*]] = %{{.*}} to %{{.*}} step
+// CHECK:            %[[QQ:.*]] = scf.for %[[DD:[^ ]*]] = %{{.*}} iter_args(%[[QACC:[^ ]*]] = %{{.*}}) -> (f32) {
+// CHECK-NEXT:         %[[QD:.*]] = memref.load %[[Q]][%{{.*}}, %{{.*}}, %[[I]], %[[DD]]]
+// CHECK-NEXT:         %[[QD2:.*]] = arith.mulf %[[QD]], %[[QD]]
+// CHECK-NEXT:         %[[QACC1:.*]] = arith.addf %[[QACC]], %[[QD2]]
+// CHECK-NEXT:         scf.yield %[[QACC1]]
+// CHECK-NEXT:       }
+// CHECK-NEXT:       %[[QN:.*]] = math.sqrt %[[QQ]] : f32
+// CHECK:            scf.for {{.*}} iter_args({{.*}}) -> (f32, f32) {
+// CHECK:                %[[SUMS:.*]]:2 = scf.for {{.*}} -> (f32, f32) {
+// CHECK:                %[[KN:.*]] = math.sqrt %[[SUMS]]#1 : f32
+// CHECK-NEXT:           %[[DEN:.*]] = arith.mulf %[[QN]], %[[KN]]
+// CHECK:                %[[POS:.*]] = arith.cmpf ogt, %[[DEN]], %{{.*}} : f32
+// CHECK:                %[[SAFE:.*]] = arith.select %[[POS]], %[[DEN]], %{{.*}} : f32
+// CHECK-NEXT:           %[[COS:.*]] = arith.divf %[[SUMS]]#0, %[[SAFE]]
+// CHECK:                %[[SCORE:.*]] = arith.select %[[POS]], %[[COS]], %{{.*}} : f32
+// CHECK-NEXT:           memref.store %[[SCORE]]
+func.func @cosine(%q: memref<?x1x?x8xf32>, %k: memref<?x1x?x8xf32>,
+                  %v: memref<?x1x?x8xf32>, %c: memref<?x?x1x8xf32>) {
+  attn.online_attention cosine
+      ins(%q, %k, %v : memref<?x1x?x8xf32>, memref<?x1x?x8xf32>, memref<?x1x?x8xf32>)
+      outs(%c : memref<?x?x1x8xf32>)
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// attn.softmax: max, sum of exponentials, normalization per row
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func @softmax
+// CHECK-SAME: (%[[X:[^:]*]]: memref<?x10xf32>, %[[Y:[^:]*]]: memref<?x10xf32>)
+// CHECK:      %[[ROWS:.*]] = memref.dim %[[X]], %{{.*}} : memref<?x10xf32>
+// CHECK:      scf.for %[[R:[^ ]*]] = %{{.*}} to %[[ROWS]] step
+// CHECK:        %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK:        %[[MAX:.*]] = scf.for %[[J:[^ ]*]] = %{{.*}} to %[[COLS:[^ ]*]] step %{{.*}} iter_args(%[[M:[^ ]*]] = %[[NEGINF]]) -> (f32) {
+// CHECK-NEXT:     %[[XJ:.*]] = memref.load %[[X]][%[[R]], %[[J]]] : memref<?x10xf32>
+// CHECK-NEXT:     %[[M1:.*]] = arith.maximumf %[[M]], %[[XJ]] : f32
+// CHECK-NEXT:     scf.yield %[[M1]] : f32
+// CHECK-NEXT:   }
+// CHECK:        %[[SUM:.*]] = scf.for %[[J2:[^ ]*]] = %{{.*}} to %[[COLS]] step %{{.*}} iter_args(%[[S:[^ ]*]] = %{{.*}}) -> (f32) {
+// CHECK-NEXT:     %[[XJ2:.*]] = memref.load %[[X]][%[[R]], %[[J2]]] : memref<?x10xf32>
+// CHECK-NEXT:     %[[D:.*]] = arith.subf %[[XJ2]], %[[MAX]]
+// CHECK-NEXT:     %[[E:.*]] = math.exp %[[D]] : f32
+// CHECK-NEXT:     memref.store %[[E]], %[[Y]][%[[R]], %[[J2]]] : memref<?x10xf32>
+// CHECK-NEXT:     %[[S1:.*]] = arith.addf %[[S]], %[[E]]
+// CHECK-NEXT:     scf.yield %[[S1]] : f32
+// CHECK-NEXT:   }
+// CHECK:        %[[INV:.*]] = arith.divf %{{.*}}, %[[SUM]] : f32
+// CHECK:        scf.for %[[J3:[^ ]*]] = %{{.*}} to %[[COLS]] step
+// CHECK-NEXT:     %[[YJ:.*]] = memref.load %[[Y]][%[[R]], %[[J3]]] : memref<?x10xf32>
+// CHECK-NEXT:     %[[P:.*]] = arith.mulf %[[YJ]], %[[INV]]
+// CHECK-NEXT:     memref.store %[[P]], %[[Y]][%[[R]], %[[J3]]] : memref<?x10xf32>
+// CHECK:      return
+func.func @softmax(%x: memref<?x10xf32>, %y: memref<?x10xf32>) {
+  attn.softmax ins(%x : memref<?x10xf32>) outs(%y : memref<?x10xf32>)
+  return
+}
+
+// Rank 1: a single row, no outer loop; rank 4: three outer loops.
+// CHECK-LABEL: func @softmax_ranks
+// CHECK-NEXT:   %{{.*}} = arith.constant
+// CHECK:        scf.for {{.*}} iter_args
+// CHECK:        scf.for {{.*}} iter_args
+// CHECK:        scf.for
+// CHECK:        scf.for %[[I0:[^ ]*]] =
+// CHECK:          scf.for %[[I1:[^ ]*]] =
+// CHECK:            scf.for %[[I2:[^ ]*]] =
+// CHECK:              scf.for %[[J:[^ ]*]] = {{.*}} iter_args
+// CHECK-NEXT:           memref.load %{{.*}}[%[[I0]], %[[I1]], %[[I2]], %[[J]]] : memref<2x3x4x5xf32>
+func.func @softmax_ranks(%x: memref<7xf32>, %t: memref<2x3x4x5xf32>) {
+  attn.softmax ins(%x : memref<7xf32>) outs(%x : memref<7xf32>)
+  attn.softmax ins(%t : memref<2x3x4x5xf32>) outs(%t : memref<2x3x4x5xf32>)
+  return
+}
+
+//--- undecomposed.mlir
+
+func.func @undecomposed(%q: memref<?x1x?x8xf32>, %k: memref<?x1x?x8xf32>,
+                        %v: memref<?x1x?x8xf32>, %c: memref<?x?x1x8xf32>) {
+  // expected-error @+1 {{attn.attention must be decomposed by -attn-decompose-scores before -convert-attn-to-loops}}
+  attn.attention dot align(softmax)
+      ins(%q, %k, %v : memref<?x1x?x8xf32>, memref<?x1x?x8xf32>, memref<?x1x?x8xf32>)
+      outs(%c : memref<?x?x1x8xf32>)
+  return
+}
