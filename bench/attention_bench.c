@@ -53,21 +53,28 @@ static void baseline(const float *q, const float *k, const float *v, float *o,
   const float scale = 1.0f / sqrtf((float)D);
   for (int i = 0; i < nq; ++i) {
     int end = causal ? i + 1 + nk - nq : nk;
-    if (end > nk) end = nk;
-    if (end < 0) end = 0;
+    if (end > nk)
+      end = nk;
+    if (end < 0)
+      end = 0;
     float m = -INFINITY;
     for (int j = 0; j < end; ++j) {
       float s = 0;
-      for (int c = 0; c < D; ++c) s += q[i * D + c] * k[j * D + c];
+      for (int c = 0; c < D; ++c)
+        s += q[i * D + c] * k[j * D + c];
       row[j] = s * scale;
-      if (row[j] > m) m = row[j];
+      if (row[j] > m)
+        m = row[j];
     }
     float l = 0;
-    for (int j = 0; j < end; ++j) l += row[j] = expf(row[j] - m);
+    for (int j = 0; j < end; ++j)
+      l += row[j] = expf(row[j] - m);
     float acc[D] = {0};
     for (int j = 0; j < end; ++j)
-      for (int c = 0; c < D; ++c) acc[c] += row[j] * v[j * D + c];
-    for (int c = 0; c < D; ++c) o[i * D + c] = end ? acc[c] / l : 0.0f;
+      for (int c = 0; c < D; ++c)
+        acc[c] += row[j] * v[j * D + c];
+    for (int c = 0; c < D; ++c)
+      o[i * D + c] = end ? acc[c] / l : 0.0f;
   }
 }
 
@@ -80,11 +87,13 @@ int main(int argc, char **argv) {
   int sizes[16] = {256, 1024, 2048}, nsizes = 3;
   if (argc > 1) {
     nsizes = 0;
-    for (int a = 1; a < argc && nsizes < 16; ++a) sizes[nsizes++] = atoi(argv[a]);
+    for (int a = 1; a < argc && nsizes < 16; ++a)
+      sizes[nsizes++] = atoi(argv[a]);
   }
   const char *rep = getenv("ATTNC_BENCH_REPEAT");
   int repeat = rep ? atoi(rep) : 5;
-  if (repeat < 1) repeat = 1;
+  if (repeat < 1)
+    repeat = 1;
   double *times = malloc(sizeof(double) * repeat);
 
   printf("%-8s %6s %6s | %10s %8s | %10s %8s | %6s | %s\n", "model", "n", "d",
@@ -92,8 +101,10 @@ int main(int argc, char **argv) {
   for (int si = 0; si < nsizes; ++si) {
     int n = sizes[si];
     size_t elems = (size_t)n * D;
-    float *q = malloc(elems * 4), *k = malloc(elems * 4), *v = malloc(elems * 4);
-    float *o = malloc(elems * 4), *ob = malloc(elems * 4), *row = malloc((size_t)n * 4);
+    float *q = malloc(elems * 4), *k = malloc(elems * 4),
+          *v = malloc(elems * 4);
+    float *o = malloc(elems * 4), *ob = malloc(elems * 4),
+          *row = malloc((size_t)n * 4);
     srand(1234);
     for (size_t e = 0; e < elems; ++e) {
       q[e] = (float)(2.0 * rand() / RAND_MAX - 1.0);
@@ -106,11 +117,13 @@ int main(int argc, char **argv) {
       double flops = 4.0 * n * (double)n * D * (causal ? 0.5 : 1.0);
       for (int r = 0; r < repeat; ++r) {
         double t0 = now();
-        int32_t status = causal ? attnc_sdpa_causal(args, 4) : attnc_sdpa(args, 4);
+        int32_t status =
+            causal ? attnc_sdpa_causal(args, 4) : attnc_sdpa(args, 4);
         times[r] = now() - t0;
         if (status != 0) {
           fprintf(stderr, "attnc call failed: %s\n",
-                  causal ? attnc_sdpa_causal_last_error() : attnc_sdpa_last_error());
+                  causal ? attnc_sdpa_causal_last_error()
+                         : attnc_sdpa_last_error());
           return 1;
         }
       }
@@ -135,7 +148,8 @@ int main(int argc, char **argv) {
     }
     free(q), free(k), free(v), free(o), free(ob), free(row);
   }
-  printf("ratio = baseline time / attnc time (> 1: attnc is faster); one thread\n");
+  printf("ratio = baseline time / attnc time (> 1: attnc is faster); one "
+         "thread\n");
   free(times);
   return 0;
 }

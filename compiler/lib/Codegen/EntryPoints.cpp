@@ -54,15 +54,15 @@ LogicalResult attnc::addEntryPoints(ModuleOp module,
   Type i32 = b.getI32Type();
   Type voidTy = LLVM::LLVMVoidType::get(ctx);
 
-  auto invoke = declareFunction(
-      b, module, "attnc_rt_invoke",
-      LLVM::LLVMFunctionType::get(i32, {ptr, ptr, i32, ptr}));
+  auto invoke =
+      declareFunction(b, module, "attnc_rt_invoke",
+                      LLVM::LLVMFunctionType::get(i32, {ptr, ptr, i32, ptr}));
   auto lastError = declareFunction(b, module, "attnc_rt_last_error",
                                    LLVM::LLVMFunctionType::get(ptr, {}));
 
   for (const ModelSpec &spec : models) {
-    Location loc = FileLineColLoc::get(ctx, spec.loc.file, spec.loc.line,
-                                       spec.loc.col);
+    Location loc =
+        FileLineColLoc::get(ctx, spec.loc.file, spec.loc.line, spec.loc.col);
     std::string prefix = "attnc_" + spec.name;
     std::string kernel = "_mlir_ciface_" + kernelName(spec.name);
     auto kernelFn = module.lookupSymbol<LLVM::LLVMFuncOp>(kernel);
@@ -101,20 +101,19 @@ LogicalResult attnc::addEntryPoints(ModuleOp module,
                                 LLVM::Linkage::External);
     Value sig = b.create<LLVM::AddressOfOp>(loc, ptr, sigName);
     Value thunk = b.create<LLVM::AddressOfOp>(loc, ptr, thunkName);
-    Value status = b.create<LLVM::CallOp>(
-                        loc, invoke,
-                        ValueRange{sig, entry.getArgument(0),
-                                   entry.getArgument(1), thunk})
-                       .getResult();
+    Value status =
+        b.create<LLVM::CallOp>(
+             loc, invoke,
+             ValueRange{sig, entry.getArgument(0), entry.getArgument(1), thunk})
+            .getResult();
     b.create<LLVM::ReturnOp>(loc, status);
 
     // attnc_M_signature()
     defineFunction(b, module, loc, prefix + "_signature",
                    LLVM::LLVMFunctionType::get(ptr, {}),
                    LLVM::Linkage::External);
-    b.create<LLVM::ReturnOp>(loc,
-                             b.create<LLVM::AddressOfOp>(loc, ptr, sigName)
-                                 .getResult());
+    b.create<LLVM::ReturnOp>(
+        loc, b.create<LLVM::AddressOfOp>(loc, ptr, sigName).getResult());
 
     // attnc_M_last_error()
     defineFunction(b, module, loc, prefix + "_last_error",

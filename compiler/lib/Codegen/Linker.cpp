@@ -26,7 +26,8 @@ using namespace mlir;
 static std::string findCCompiler() {
   if (const char *env = std::getenv("ATTNC_CC"))
     return env;
-  for (llvm::StringRef candidate : {ATTNC_DEFAULT_CC, "cc", "clang-19", "gcc"}) {
+  for (llvm::StringRef candidate :
+       {ATTNC_DEFAULT_CC, "cc", "clang-19", "gcc"}) {
     if (llvm::sys::fs::can_execute(candidate))
       return candidate.str();
     if (llvm::ErrorOr<std::string> path =
@@ -52,13 +53,11 @@ LogicalResult attnc::linkSharedLibrary(llvm::StringRef objectPath,
     error = "no C compiler found to link the shared library (set ATTNC_CC)";
     return failure();
   }
-  llvm::SmallVector<llvm::StringRef> argv = {cc,         "-shared",
-                                             "-o",       outputPath,
-                                             objectPath, runtime,
-                                             "-lm"};
+  llvm::SmallVector<llvm::StringRef> argv = {
+      cc, "-shared", "-o", outputPath, objectPath, runtime, "-lm"};
   std::string message;
-  int status = llvm::sys::ExecuteAndWait(cc, argv, std::nullopt, {}, 0, 0,
-                                         &message);
+  int status =
+      llvm::sys::ExecuteAndWait(cc, argv, std::nullopt, {}, 0, 0, &message);
   if (status != 0) {
     error = "linking with '" + cc + "' failed" +
             (message.empty() ? "" : ": " + message);

@@ -1,4 +1,5 @@
-//===- ObjectEmitter.cpp - LLVM dialect -> optimized LLVM IR -> machine code ===//
+//===- ObjectEmitter.cpp - LLVM dialect -> optimized LLVM IR -> machine code
+//===//
 //
 // Translates the lowered module to LLVM IR, tunes it for the target CPU
 // (target-cpu/target-features on every function, so that the vectorizers
@@ -15,9 +16,9 @@
 
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/TargetRegistry.h"
-#include "llvm/TargetParser/SubtargetFeature.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
 
 using namespace mlir;
 
@@ -42,8 +43,9 @@ attnc::createTargetMachine(llvm::StringRef target, unsigned optLevel,
     features.AddFeature(feature.first(), feature.second);
   llvm::CodeGenOptLevel level = optLevel == 0   ? llvm::CodeGenOptLevel::None
                                 : optLevel == 1 ? llvm::CodeGenOptLevel::Less
-                                : optLevel == 2 ? llvm::CodeGenOptLevel::Default
-                                                : llvm::CodeGenOptLevel::Aggressive;
+                                : optLevel == 2
+                                    ? llvm::CodeGenOptLevel::Default
+                                    : llvm::CodeGenOptLevel::Aggressive;
   std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
       triple, llvm::sys::getHostCPUName(), features.getString(),
       llvm::TargetOptions(), llvm::Reloc::PIC_, std::nullopt, level));
@@ -77,10 +79,11 @@ attnc::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
     if (!global.isDeclaration() && !global.hasLocalLinkage())
       global.setVisibility(llvm::GlobalValue::HiddenVisibility);
 
-  auto optimize = makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, &machine);
+  auto optimize =
+      makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, &machine);
   if (llvm::Error err = optimize(llvmModule.get())) {
-    emitError(module.getLoc()) << "LLVM optimization failed: "
-                               << llvm::toString(std::move(err));
+    emitError(module.getLoc())
+        << "LLVM optimization failed: " << llvm::toString(std::move(err));
     return nullptr;
   }
   return llvmModule;
@@ -88,8 +91,8 @@ attnc::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
 
 LogicalResult attnc::emitMachineCode(llvm::Module &module,
                                      llvm::TargetMachine &machine,
-                                     llvm::raw_pwrite_stream &os,
-                                     bool assembly, std::string &error) {
+                                     llvm::raw_pwrite_stream &os, bool assembly,
+                                     std::string &error) {
   llvm::legacy::PassManager pm;
   auto fileType = assembly ? llvm::CodeGenFileType::AssemblyFile
                            : llvm::CodeGenFileType::ObjectFile;

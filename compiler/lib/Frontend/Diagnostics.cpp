@@ -46,8 +46,8 @@ void DiagnosticReporter::report(const SourceLoc &loc,
     file = sourceMgr.getMemoryBuffer(mainID)->getBufferIdentifier().str();
   llvm::SMDiagnostic diag(sourceMgr, llvm::SMLoc(), file,
                           loc.line ? int(loc.line) : -1,
-                          loc.line ? int(loc.col) - 1 : -1, kind,
-                          message.str(), /*LineStr=*/"", /*Ranges=*/{});
+                          loc.line ? int(loc.col) - 1 : -1, kind, message.str(),
+                          /*LineStr=*/"", /*Ranges=*/{});
   diag.print(/*ProgName=*/nullptr, os, /*ShowColors=*/true,
              /*ShowKindLabel=*/true);
 }

@@ -143,7 +143,8 @@ public:
       loc.line = unsigned(line);
       loc.col = unsigned(charPositionInLine + 1);
     }
-    if (offendingSymbol && offendingSymbol->getType() == AttnLexer::INVALID_CHAR)
+    if (offendingSymbol &&
+        offendingSymbol->getType() == AttnLexer::INVALID_CHAR)
       diag.error(loc, "invalid character '" +
                           sanitize(offendingSymbol->getText()) + "'");
     else if (offendingSymbol &&
@@ -228,7 +229,7 @@ private:
         item.dims.push_back(buildDimDecl(decl));
     } else if (auto *t = ctx->tensorItem()) {
       item.kind = t->role->getText() == "input" ? ast::Item::Kind::Input
-                                                 : ast::Item::Kind::Param;
+                                                : ast::Item::Kind::Param;
       for (auto *id : t->ID())
         item.names.push_back(ident(id->getSymbol()));
       item.type = buildType(t->tensorType());
@@ -319,8 +320,8 @@ private:
   ast::ExprPtr newExpr(ast::Expr::Kind kind, const SourceLoc &l) {
     if (++nodes > kMaxExprNodes && !tooLarge) {
       tooLarge = true;
-      error(l, "expression too large (more than " +
-                   llvm::Twine(kMaxExprNodes) + " terms)");
+      error(l, "expression too large (more than " + llvm::Twine(kMaxExprNodes) +
+                   " terms)");
     }
     auto e = std::make_unique<ast::Expr>();
     e->kind = kind;
@@ -460,9 +461,9 @@ bool checkNesting(antlr4::CommonTokenStream &tokens, const SourceText &text,
     std::string t = token->getText();
     if (t == "(" || t == "[" || t == "{") {
       if (++depth > kMaxNesting) {
-        diag.error(text.locOf(token),
-                   "nesting too deep (more than " + llvm::Twine(kMaxNesting) +
-                       " levels of brackets)");
+        diag.error(text.locOf(token), "nesting too deep (more than " +
+                                          llvm::Twine(kMaxNesting) +
+                                          " levels of brackets)");
         return false;
       }
     } else if ((t == ")" || t == "]" || t == "}") && depth > 0) {

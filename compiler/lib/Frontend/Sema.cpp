@@ -155,8 +155,8 @@ struct Symbol {
   SymKind kind = SymKind::Dim;
   SourceLoc loc;
   bool valid = true;
-  int arg = -1;  ///< Input, Param: the argument index.
-  Dim dim;       ///< Dim, BatchDim.
+  int arg = -1;            ///< Input, Param: the argument index.
+  Dim dim;                 ///< Dim, BatchDim.
   bool determined = false; ///< Dim, BatchDim: set by an input/param shape.
 };
 
@@ -287,10 +287,9 @@ private:
   bool modelHasHeads = false;
   bool inHeads = false;
 
-  const Item *featureItem = nullptr, *queryItem = nullptr,
-             *keysItem = nullptr, *valuesItem = nullptr, *scoreItem = nullptr,
-             *alignItem = nullptr, *contextItem = nullptr,
-             *headsItem = nullptr, *batchItem = nullptr;
+  const Item *featureItem = nullptr, *queryItem = nullptr, *keysItem = nullptr,
+             *valuesItem = nullptr, *scoreItem = nullptr, *alignItem = nullptr,
+             *contextItem = nullptr, *headsItem = nullptr, *batchItem = nullptr;
   bool sawMask = false;
 
   // What the items established (valid when the item checked cleanly).
@@ -332,12 +331,13 @@ Symbol *ModelChecker::lookup(const std::string &name, const SourceLoc &loc) {
 
 /// Resolves a name expression whose symbol must be of one of the `allowed`
 /// kinds; `what` names the position ("the source of the keys").
-Symbol *ModelChecker::expectName(const Expr &e,
-                                 llvm::ArrayRef<SymKind> allowed,
+Symbol *ModelChecker::expectName(const Expr &e, llvm::ArrayRef<SymKind> allowed,
                                  llvm::StringRef what) {
   std::string expected;
   for (size_t i = 0; i < allowed.size(); ++i)
-    expected += std::string(i == 0 ? "" : i + 1 == allowed.size() ? " or " : ", ") +
+    expected += std::string(i == 0                    ? ""
+                            : i + 1 == allowed.size() ? " or "
+                                                      : ", ") +
                 describe(allowed[i]);
   if (e.kind != Expr::Kind::Name) {
     error(e.loc, what + " must be " + expected + ", not an expression");
@@ -358,8 +358,8 @@ bool ModelChecker::expectF32(const Symbol &sym, const Expr &use,
                              llvm::StringRef what) {
   if (sym.arg < 0 || spec.args[sym.arg].dtype == DType::F32)
     return true;
-  error(use.loc,
-        "'" + use.name + "' has element type i32, but " + what + " must be f32");
+  error(use.loc, "'" + use.name + "' has element type i32, but " + what +
+                     " must be f32");
   return false;
 }
 
@@ -405,7 +405,8 @@ std::optional<Shape> ModelChecker::resolveShape(const ast::TensorType &type,
                                                 bool markDetermined) {
   if (type.dims.size() > kMaxRank) {
     error(type.loc, "rank " + llvm::Twine(type.dims.size()) +
-                        " exceeds the maximum rank of " + llvm::Twine(kMaxRank));
+                        " exceeds the maximum rank of " +
+                        llvm::Twine(kMaxRank));
     return std::nullopt;
   }
   Shape shape;
@@ -461,9 +462,10 @@ std::optional<Shape> ModelChecker::resolveShape(const ast::TensorType &type,
       dim = staticDim(product);
       dim.text.clear();
       for (size_t i = 0; i < sd.factors.size(); ++i)
-        dim.text += (i ? " * " : "") +
-                    (sd.factors[i].isName ? sd.factors[i].name
-                                          : std::to_string(sd.factors[i].value));
+        dim.text +=
+            (i ? " * " : "") + (sd.factors[i].isName
+                                    ? sd.factors[i].name
+                                    : std::to_string(sd.factors[i].value));
     }
     shape.push_back(dim);
   }
@@ -497,8 +499,8 @@ int ModelChecker::expectParamShape(const Expr &e, const Shape &expected,
     if (sameShape(shape, headed))
       return arg;
   }
-  error(e.loc, "'" + e.name + "' has shape " + shapeText(shape) +
-                   ", but " + what + " must be " + shapeText(expected) +
+  error(e.loc, "'" + e.name + "' has shape " + shapeText(shape) + ", but " +
+                   what + " must be " + shapeText(expected) +
                    (headed.empty() ? "" : " or " + shapeText(headed)));
   return -1;
 }
@@ -519,7 +521,8 @@ std::optional<Dim> ModelChecker::applyLinear(const LinearForm &form,
   bool headed = perHead && inHeads && ws.size() == 3;
   if (headed && !sameDim(ws[0], numHeads)) {
     error(form.weight->loc, "'" + form.weight->name + "' has shape " +
-                                shapeText(ws) + "; a per-head weight must start with " +
+                                shapeText(ws) +
+                                "; a per-head weight must start with " +
                                 numHeads.text + " (the number of heads)");
     return std::nullopt;
   }
@@ -532,10 +535,10 @@ std::optional<Dim> ModelChecker::applyLinear(const LinearForm &form,
     return std::nullopt;
   }
   if (!sameDim(core[1], inDim)) {
-    error(form.weight->loc,
-          "'" + form.weight->name + "' has shape " + shapeText(ws) +
-              "; its last dimension must be " + inDim.text + " to apply it to '" +
-              srcName + "'");
+    error(form.weight->loc, "'" + form.weight->name + "' has shape " +
+                                shapeText(ws) +
+                                "; its last dimension must be " + inDim.text +
+                                " to apply it to '" + srcName + "'");
     return std::nullopt;
   }
   map.weight = w;
@@ -598,7 +601,8 @@ void ModelChecker::checkTensorDecl(const Item &item) {
   sawTensorDecl = true;
   bool isInput = item.kind == Item::Kind::Input;
   std::optional<DType> dtype = resolveElemType(item.type->elemType);
-  std::optional<Shape> shape = resolveShape(*item.type, /*markDetermined=*/true);
+  std::optional<Shape> shape =
+      resolveShape(*item.type, /*markDetermined=*/true);
   bool ok = dtype && shape;
   std::string batchText = shapeText(batchShape());
 
@@ -609,8 +613,8 @@ void ModelChecker::checkTensorDecl(const Item &item) {
       if (i >= dims.size() || dims[i].factors.size() != 1 ||
           !dims[i].factors[0].isName ||
           dims[i].factors[0].name != batchDims[i]) {
-        error(item.type->loc, "an input must start with the batch dimensions " +
-                                  batchText);
+        error(item.type->loc,
+              "an input must start with the batch dimensions " + batchText);
         ok = false;
         break;
       }
@@ -668,9 +672,9 @@ void ModelChecker::checkFeature(const Item &item) {
     return;
   Shape shape = stripBatch(argShape(in->arg));
   if (shape.size() != 2) {
-    error(src.loc, "'" + src.name + "' has shape " +
-                       shapeText(argShape(in->arg)) +
-                       ", but the source of the features must be [batch.., n, d]");
+    error(src.loc,
+          "'" + src.name + "' has shape " + shapeText(argShape(in->arg)) +
+              ", but the source of the features must be [batch.., n, d]");
     return;
   }
   LinearMap map;
@@ -760,8 +764,7 @@ void ModelChecker::checkKeysOrValues(const Item &item) {
   }
   const Expr &src = *form->source;
   std::string position = std::string("the source of the ") + what;
-  Symbol *sym =
-      expectName(src, {SymKind::Feature, SymKind::Input}, position);
+  Symbol *sym = expectName(src, {SymKind::Feature, SymKind::Input}, position);
   if (!sym)
     return;
   LinearMap map;
@@ -862,8 +865,8 @@ void ModelChecker::checkScore(const Item &item) {
   bool sawAct = false;
   for (const ast::NamedArg &arg : call.named) {
     if (arg.key.name != "act") {
-      error(arg.key.loc, "unknown argument '" + arg.key.name + "' of '" +
-                             call.name + "'");
+      error(arg.key.loc,
+            "unknown argument '" + arg.key.name + "' of '" + call.name + "'");
       ok = false;
       continue;
     }
@@ -1001,8 +1004,7 @@ void ModelChecker::checkMask(const Item &item) {
     if (!sameShape(argShape(sym->arg), expected)) {
       error(arg.loc, "the lengths '" + arg.name + "' have shape " +
                          shapeText(argShape(sym->arg)) + ", but must be " +
-                         shapeText(expected) +
-                         " (one length per batch entry)");
+                         shapeText(expected) + " (one length per batch entry)");
       continue;
     }
     if (spec.lengthsArg >= 0) {
@@ -1047,8 +1049,8 @@ void ModelChecker::checkContext(const Item &item) {
   spec.contextLoc = item.loc;
   const Expr &e = *item.value;
   const Expr *product = nullptr;
-  if (e.kind == Expr::Kind::Call && e.name == "sum" &&
-      e.operands.size() == 1 && !e.hasParamList && e.named.empty() &&
+  if (e.kind == Expr::Kind::Call && e.name == "sum" && e.operands.size() == 1 &&
+      !e.hasParamList && e.named.empty() &&
       e.operands[0]->kind == Expr::Kind::Binary && e.operands[0]->op == '*')
     product = e.operands[0].get();
   if (!product) {
@@ -1154,8 +1156,7 @@ void ModelChecker::checkOutput(const Item &item) {
     const Expr *ctxName = src;
     bool concat = false;
     if (src && src->kind == Expr::Kind::Call && src->name == "concat" &&
-        src->operands.size() == 1 && !src->hasParamList &&
-        src->named.empty()) {
+        src->operands.size() == 1 && !src->hasParamList && src->named.empty()) {
       concat = true;
       ctxName = src->operands[0].get();
     }
@@ -1253,8 +1254,8 @@ void ModelChecker::checkItem(const Item &item, bool nested) {
                        item.kind == K::Context;
   const char *keyword = ast::itemKeyword(item.kind);
   if (nested && !attentionItem && item.kind != K::Heads) {
-    error(item.loc, llvm::Twine("'") + keyword +
-                        "' is not allowed inside 'heads'");
+    error(item.loc,
+          llvm::Twine("'") + keyword + "' is not allowed inside 'heads'");
     return;
   }
   if (!nested && attentionItem && modelHasHeads) {
@@ -1345,8 +1346,8 @@ void ModelChecker::checkComplete() {
         Required{valuesItem, "values"}, Required{scoreItem, "score"},
         Required{alignItem, "align"}, Required{contextItem, "context"}}) {
     if (!r.item)
-      error(model.name.loc, "model '" + model.name.name + "' has no '" +
-                                r.keyword + "' item");
+      error(model.name.loc,
+            "model '" + model.name.name + "' has no '" + r.keyword + "' item");
   }
   bool hasOutputItem = false;
   for (const Item &item : model.items)
@@ -1422,7 +1423,8 @@ attnc::analyzeFile(const ast::File &file, DiagnosticReporter &diag) {
   bool ok = true;
   llvm::StringMap<SourceLoc> modelNames;
   for (const ast::Model &model : file.models) {
-    auto [it, inserted] = modelNames.try_emplace(model.name.name, model.name.loc);
+    auto [it, inserted] =
+        modelNames.try_emplace(model.name.name, model.name.loc);
     if (!inserted) {
       diag.error(model.name.loc, "duplicate model '" + model.name.name + "'");
       diag.note(it->second, "previous definition of '" + model.name.name + "'");

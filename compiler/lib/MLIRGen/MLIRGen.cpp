@@ -101,8 +101,9 @@ private:
     return buffer;
   }
   Value source(const LinearMap &map) {
-    return map.source == LinearMap::kFeatures ? features
-                                              : batched(loc(map.loc), args[map.source]);
+    return map.source == LinearMap::kFeatures
+               ? features
+               : batched(loc(map.loc), args[map.source]);
   }
 
   OpBuilder &b;
@@ -115,9 +116,10 @@ private:
 MemRefType ModelGen::argType(const ArgSpec &arg) {
   SmallVector<int64_t> shape;
   for (const ShapeEntry &entry : arg.shape)
-    shape.push_back(entry.isDynamic() ? ShapedType::kDynamic : entry.staticSize);
-  Type element = arg.dtype == DType::I32 ? Type(b.getI32Type())
-                                         : Type(b.getF32Type());
+    shape.push_back(entry.isDynamic() ? ShapedType::kDynamic
+                                      : entry.staticSize);
+  Type element =
+      arg.dtype == DType::I32 ? Type(b.getI32Type()) : Type(b.getF32Type());
   return MemRefType::get(shape, element);
 }
 
@@ -178,7 +180,8 @@ Value ModelGen::applyMap(const LinearMap &map, Value x) {
   Value bias = map.bias >= 0 ? args[map.bias] : Value();
   OpFoldResult outSize = size(weight, rank(weight) - 2);
   if (rank(weight) == 3) {
-    Value out = temporary(l, {size(x, 0), size(weight, 0), size(x, 1), outSize});
+    Value out =
+        temporary(l, {size(x, 0), size(weight, 0), size(x, 1), outSize});
     b.create<attn::LinearOp>(l, x, weight, bias, out);
     return out;
   }
@@ -209,8 +212,8 @@ func::FuncOp ModelGen::emit() {
     features = x;
     if (!fm.isIdentity()) {
       Value weight = args[fm.weight];
-      features = temporary(loc(fm.loc), {size(x, 0), size(x, 1),
-                                         size(weight, 0)});
+      features =
+          temporary(loc(fm.loc), {size(x, 0), size(x, 1), size(weight, 0)});
       b.create<attn::LinearOp>(loc(fm.loc), x, weight,
                                fm.bias >= 0 ? args[fm.bias] : Value(),
                                features);
@@ -324,9 +327,9 @@ OwningOpRef<ModuleOp> attnc::mlirGen(MLIRContext &context,
   context.loadDialect<attn::AttnDialect, func::FuncDialect,
                       memref::MemRefDialect, LLVM::LLVMDialect>();
   OpBuilder builder(&context);
-  Location fileLoc = models.empty()
-                         ? builder.getUnknownLoc()
-                         : FileLineColLoc::get(&context, models[0].loc.file, 1, 1);
+  Location fileLoc =
+      models.empty() ? builder.getUnknownLoc()
+                     : FileLineColLoc::get(&context, models[0].loc.file, 1, 1);
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
   builder.setInsertionPointToEnd(module->getBody());
   for (const ModelSpec &spec : models)

@@ -21,14 +21,14 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/Pass.h"
-#include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassInstrumentation.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -41,15 +41,26 @@ namespace cl = llvm::cl;
 
 namespace {
 
-enum class Stage { AST, Attn, Loops, LLVMDialect, LLVMIR, Asm, Obj, Header, SO };
+enum class Stage {
+  AST,
+  Attn,
+  Loops,
+  LLVMDialect,
+  LLVMIR,
+  Asm,
+  Obj,
+  Header,
+  SO
+};
 
 cl::OptionCategory attncCategory("attnc options");
 
 cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<model.attn>"),
                                    cl::Required, cl::cat(attncCategory));
 cl::opt<std::string> outputFilename(
-    "o", cl::desc("Output file (default: lib<stem>.so, <stem>.o, <stem>.s, "
-                  "<model>.h; '-' or none for text stages: stdout)"),
+    "o",
+    cl::desc("Output file (default: lib<stem>.so, <stem>.o, <stem>.s, "
+             "<model>.h; '-' or none for text stages: stdout)"),
     cl::value_desc("file"), cl::cat(attncCategory));
 cl::opt<Stage> emitStage(
     "emit", cl::desc("What to produce"), cl::init(Stage::SO),
@@ -179,8 +190,10 @@ int main(int argc, char **argv) {
   registerAsmPrinterCLOptions();
   cl::HideUnrelatedOptions(attncCategory);
   // Keep the one printing flag the README documents visible.
-  if (auto *debugInfo = cl::getRegisteredOptions().lookup("mlir-print-debuginfo"))
-    debugInfo->setHiddenFlag(cl::NotHidden), debugInfo->addCategory(attncCategory);
+  if (auto *debugInfo =
+          cl::getRegisteredOptions().lookup("mlir-print-debuginfo"))
+    debugInfo->setHiddenFlag(cl::NotHidden),
+        debugInfo->addCategory(attncCategory);
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
     os << "attnc " << ATTNC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
        << ")\n";
@@ -227,8 +240,9 @@ int main(int argc, char **argv) {
 
   // Everything is written to a temporary file that is renamed at the end.
   std::string tempPath;
-  auto finish = [&](llvm::function_ref<LogicalResult(llvm::raw_pwrite_stream &)>
-                        write) -> int {
+  auto finish =
+      [&](llvm::function_ref<LogicalResult(llvm::raw_pwrite_stream &)> write)
+      -> int {
     if (toStdout)
       return failed(write(llvm::outs())) ? 1 : 0;
     std::string error;

@@ -38,11 +38,11 @@ typedef enum {
 #define ATTNC_MAX_RANK 8
 
 typedef struct {
-  void *data;                       /* address of element [0,...,0] */
-  int32_t dtype;                    /* an attnc_dtype */
-  int32_t rank;                     /* at most 8 */
+  void *data;    /* address of element [0,...,0] */
+  int32_t dtype; /* an attnc_dtype */
+  int32_t rank;  /* at most 8 */
   int64_t shape[ATTNC_MAX_RANK];
-  int64_t strides[ATTNC_MAX_RANK];  /* in elements */
+  int64_t strides[ATTNC_MAX_RANK]; /* in elements */
 } attnc_tensor;
 
 #ifdef __cplusplus

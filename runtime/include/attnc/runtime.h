@@ -1,4 +1,5 @@
-/*===- runtime.h - Host-side support linked into every compiled model -*- C -*-===*
+/*===- runtime.h - Host-side support linked into every compiled model -*- C
+ *-*-===*
  *
  * Not for users: the entry points that attnc generates for a model M call
  * into this library (linked statically, with hidden visibility, into each

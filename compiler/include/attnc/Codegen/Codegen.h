@@ -1,4 +1,5 @@
-//===- Codegen.h - LLVM dialect -> object code and shared library -*- C++ -*-===//
+//===- Codegen.h - LLVM dialect -> object code and shared library -*- C++
+//-*-===//
 //
 // The back half of attnc: add the C ABI entry points to a lowered module,
 // translate it to LLVM IR, optimize it for a target, write assembly or an
@@ -33,9 +34,9 @@ mlir::LogicalResult addEntryPoints(mlir::ModuleOp module,
 
 /// Creates the target machine for `target` ("host": the CPU attnc runs on,
 /// with all its features). Returns null and sets `error` when unsupported.
-std::unique_ptr<llvm::TargetMachine>
-createTargetMachine(llvm::StringRef target, unsigned optLevel,
-                    std::string &error);
+std::unique_ptr<llvm::TargetMachine> createTargetMachine(llvm::StringRef target,
+                                                         unsigned optLevel,
+                                                         std::string &error);
 
 /// Translates an LLVM-dialect module to LLVM IR for `machine`, hides every
 /// symbol but the ABI's, and runs LLVM's optimization pipeline at

@@ -1,4 +1,5 @@
-//===- Frontend.h - Parse and check .attn files ------------------*- C++ -*-===//
+//===- Frontend.h - Parse and check .attn files ------------------*- C++
+//-*-===//
 //
 // The front end's public face: source text -> AST -> checked ModelSpecs.
 // ANTLR types never appear here; the parser is built with exceptions enabled

@@ -32,8 +32,8 @@ struct LinearLoops {
   unsigned numLoops;
   unsigned b = 0, h = 1, n, o, i;
   explicit LinearLoops(bool hasHeads)
-      : hasHeads(hasHeads), numLoops(hasHeads ? 5 : 4),
-        n(hasHeads ? 2 : 1), o(hasHeads ? 3 : 2), i(hasHeads ? 4 : 3) {}
+      : hasHeads(hasHeads), numLoops(hasHeads ? 5 : 4), n(hasHeads ? 2 : 1),
+        o(hasHeads ? 3 : 2), i(hasHeads ? 4 : 3) {}
 };
 
 struct LinearOpLowering : public OpRewritePattern<LinearOp> {
@@ -71,7 +71,8 @@ struct LinearOpLowering : public OpRewritePattern<LinearOp> {
     AffineMap inMap = AffineMap::get(n, 0, inExprs, ctx);
     AffineMap wMap = AffineMap::get(n, 0, wExprs, ctx);
     AffineMap outMap = AffineMap::get(n, 0, outExprs, ctx);
-    SmallVector<utils::IteratorType> iterators(n, utils::IteratorType::parallel);
+    SmallVector<utils::IteratorType> iterators(n,
+                                               utils::IteratorType::parallel);
     iterators[loops.i] = utils::IteratorType::reduction;
 
     Value out = op.getOutput();

@@ -50,15 +50,23 @@ struct Emitter {
   // Reductions may be reassociated and multiply-adds contracted: this is
   // what lets LLVM vectorize the dot products and fuse them into FMAs.
   arith::FastMathFlagsAttr fastMath() {
-    return arith::FastMathFlagsAttr::get(
-        b.getContext(),
-        arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+    return arith::FastMathFlagsAttr::get(b.getContext(),
+                                         arith::FastMathFlags::reassoc |
+                                             arith::FastMathFlags::contract);
   }
-  Value add(Value x, Value y) { return b.create<arith::AddFOp>(x, y, fastMath()); }
-  Value mul(Value x, Value y) { return b.create<arith::MulFOp>(x, y, fastMath()); }
-  Value sub(Value x, Value y) { return b.create<arith::SubFOp>(x, y, fastMath()); }
+  Value add(Value x, Value y) {
+    return b.create<arith::AddFOp>(x, y, fastMath());
+  }
+  Value mul(Value x, Value y) {
+    return b.create<arith::MulFOp>(x, y, fastMath());
+  }
+  Value sub(Value x, Value y) {
+    return b.create<arith::SubFOp>(x, y, fastMath());
+  }
   Value exp(Value x) { return b.create<math::ExpOp>(x); }
-  Value load(Value m, ValueRange idx) { return b.create<memref::LoadOp>(m, idx); }
+  Value load(Value m, ValueRange idx) {
+    return b.create<memref::LoadOp>(m, idx);
+  }
   void store(Value v, Value m, ValueRange idx) {
     b.create<memref::StoreOp>(v, m, idx);
   }
@@ -120,12 +128,12 @@ struct Emitter {
 /// Everything the score of one (query, key) pair needs.
 struct ScoreContext {
   OnlineAttentionOp op;
-  Value q, k;          // memrefs [B, H, N, D]
-  Value bq, h, i;      // query indices
-  Value bk, hk;        // key indices (the key row is passed per call)
-  Value d;             // D
-  Value wRow;          // additive: index of the row of w, or null (rank 1)
-  Value queryNorm;     // cosine: |q|
+  Value q, k;      // memrefs [B, H, N, D]
+  Value bq, h, i;  // query indices
+  Value bk, hk;    // key indices (the key row is passed per call)
+  Value d;         // D
+  Value wRow;      // additive: index of the row of w, or null (rank 1)
+  Value queryNorm; // cosine: |q|
 };
 
 /// score(q_i, k_j) for the op's combine, before masking.
@@ -135,11 +143,12 @@ Value emitScore(Emitter &e, const ScoreContext &s, Value j) {
   Activation act = op.getAct();
   switch (op.getCombine()) {
   case ScoreCombine::dot: {
-    Value dot = e.loop(e.index(0), s.d, {e.f32(0)}, [&](Value c, ValueRange acc) {
-      Value qc = e.load(s.q, {s.bq, s.h, s.i, c});
-      Value kc = e.load(s.k, {s.bk, s.hk, j, c});
-      return SmallVector<Value>{e.add(acc[0], e.mul(qc, kc))};
-    }).getResult(0);
+    Value dot =
+        e.loop(e.index(0), s.d, {e.f32(0)}, [&](Value c, ValueRange acc) {
+           Value qc = e.load(s.q, {s.bq, s.h, s.i, c});
+           Value kc = e.load(s.k, {s.bk, s.hk, j, c});
+           return SmallVector<Value>{e.add(acc[0], e.mul(qc, kc))};
+         }).getResult(0);
     if (Value scale = op.getScale())
       dot = e.mul(dot, scale);
     if (Value bias = op.getBias())
@@ -148,22 +157,26 @@ Value emitScore(Emitter &e, const ScoreContext &s, Value j) {
   }
   case ScoreCombine::additive: {
     Value w = op.getScoreWeights();
-    return e.loop(e.index(0), s.d, {e.f32(0)}, [&](Value c, ValueRange acc) {
-      Value qc = e.load(s.q, {s.bq, s.h, s.i, c});
-      Value kc = e.load(s.k, {s.bk, s.hk, j, c});
-      Value hidden = buildActivation(b, b.getLoc(), act, e.add(qc, kc));
-      Value wc = s.wRow ? e.load(w, {s.wRow, c}) : e.load(w, {c});
-      return SmallVector<Value>{e.add(acc[0], e.mul(wc, hidden))};
-    }).getResult(0);
+    return e
+        .loop(e.index(0), s.d, {e.f32(0)},
+              [&](Value c, ValueRange acc) {
+                Value qc = e.load(s.q, {s.bq, s.h, s.i, c});
+                Value kc = e.load(s.k, {s.bk, s.hk, j, c});
+                Value hidden =
+                    buildActivation(b, b.getLoc(), act, e.add(qc, kc));
+                Value wc = s.wRow ? e.load(w, {s.wRow, c}) : e.load(w, {c});
+                return SmallVector<Value>{e.add(acc[0], e.mul(wc, hidden))};
+              })
+        .getResult(0);
   }
   case ScoreCombine::cosine: {
-    auto sums = e.loop(e.index(0), s.d, {e.f32(0), e.f32(0)},
-                       [&](Value c, ValueRange acc) {
-      Value qc = e.load(s.q, {s.bq, s.h, s.i, c});
-      Value kc = e.load(s.k, {s.bk, s.hk, j, c});
-      return SmallVector<Value>{e.add(acc[0], e.mul(qc, kc)),
-                                e.add(acc[1], e.mul(kc, kc))};
-    });
+    auto sums = e.loop(
+        e.index(0), s.d, {e.f32(0), e.f32(0)}, [&](Value c, ValueRange acc) {
+          Value qc = e.load(s.q, {s.bq, s.h, s.i, c});
+          Value kc = e.load(s.k, {s.bk, s.hk, j, c});
+          return SmallVector<Value>{e.add(acc[0], e.mul(qc, kc)),
+                                    e.add(acc[1], e.mul(kc, kc))};
+        });
     Value keyNorm = b.create<math::SqrtOp>(sums.getResult(1));
     Value denom = e.mul(s.queryNorm, keyNorm);
     Value positive =
@@ -196,12 +209,21 @@ void lowerOnlineAttention(OnlineAttentionOp op, int64_t tileSize) {
 
   auto accType = MemRefType::get({ShapedType::kDynamic}, b.getF32Type());
   Value acc = b.create<memref::AllocOp>(accType, ValueRange{dv});
-  Value scores = b.create<memref::AllocaOp>(
-      MemRefType::get({tileSize}, b.getF32Type()));
+  Value scores =
+      b.create<memref::AllocaOp>(MemRefType::get({tileSize}, b.getF32Type()));
 
   e.forEach(batch, [&](Value bIdx) {
-    ScoreContext s{op, q, k, e.broadcastIndex(q, 0, bIdx), {}, {},
-                   e.broadcastIndex(k, 0, bIdx), {}, d, {}, {}};
+    ScoreContext s{op,
+                   q,
+                   k,
+                   e.broadcastIndex(q, 0, bIdx),
+                   {},
+                   {},
+                   e.broadcastIndex(k, 0, bIdx),
+                   {},
+                   d,
+                   {},
+                   {}};
     Value bv = e.broadcastIndex(v, 0, bIdx);
     Value visibleKeys = nk;
     if (Value lengths = op.getLengths()) {
@@ -221,16 +243,17 @@ void lowerOnlineAttention(OnlineAttentionOp op, int64_t tileSize) {
         // Keys [0, end) are visible to query i.
         Value end = visibleKeys;
         if (op.getCausal()) {
-          Value last = b.create<arith::SubIOp>(
-              b.create<arith::AddIOp>(i, e.index(1)),
-              b.create<arith::SubIOp>(nq, nk));
+          Value last =
+              b.create<arith::SubIOp>(b.create<arith::AddIOp>(i, e.index(1)),
+                                      b.create<arith::SubIOp>(nq, nk));
           end = e.maxIdx(e.minIdx(end, last), e.index(0));
         }
         if (op.getCombine() == ScoreCombine::cosine) {
-          Value sq = e.loop(e.index(0), d, {e.f32(0)}, [&](Value c, ValueRange a) {
-            Value qc = e.load(q, {s.bq, h, i, c});
-            return SmallVector<Value>{e.add(a[0], e.mul(qc, qc))};
-          }).getResult(0);
+          Value sq =
+              e.loop(e.index(0), d, {e.f32(0)}, [&](Value c, ValueRange a) {
+                 Value qc = e.load(q, {s.bq, h, i, c});
+                 return SmallVector<Value>{e.add(a[0], e.mul(qc, qc))};
+               }).getResult(0);
           s.queryNorm = b.create<math::SqrtOp>(sq);
         }
         e.forEach(dv, [&](Value c) { e.store(e.f32(0), acc, {c}); });
@@ -240,31 +263,37 @@ void lowerOnlineAttention(OnlineAttentionOp op, int64_t tileSize) {
             [&](Value j0, ValueRange state) {
               Value count = e.minIdx(tile, b.create<arith::SubIOp>(end, j0));
               // Pass 1: the tile's scores and their maximum.
-              Value tileMax = e.loop(e.index(0), count, {e.negInf()},
-                                     [&](Value jj, ValueRange m) {
-                Value score = emitScore(e, s, b.create<arith::AddIOp>(j0, jj));
-                e.store(score, scores, {jj});
-                return SmallVector<Value>{b.create<arith::MaximumFOp>(m[0], score)};
-              }).getResult(0);
+              Value tileMax =
+                  e.loop(e.index(0), count, {e.negInf()},
+                         [&](Value jj, ValueRange m) {
+                           Value score =
+                               emitScore(e, s, b.create<arith::AddIOp>(j0, jj));
+                           e.store(score, scores, {jj});
+                           return SmallVector<Value>{
+                               b.create<arith::MaximumFOp>(m[0], score)};
+                         })
+                      .getResult(0);
               Value mOld = state[0];
               Value mNew = b.create<arith::MaximumFOp>(mOld, tileMax);
               // alpha rescales what was accumulated under the old maximum;
               // while the maximum is still -inf nothing was accumulated.
               Value stillEmpty = b.create<arith::CmpFOp>(
                   arith::CmpFPredicate::OEQ, mNew, e.negInf());
-              Value alpha = b.create<arith::SelectOp>(
-                  stillEmpty, e.f32(1), e.exp(e.sub(mOld, mNew)));
+              Value alpha = b.create<arith::SelectOp>(stillEmpty, e.f32(1),
+                                                      e.exp(e.sub(mOld, mNew)));
               e.forEach(dv, [&](Value c) {
                 e.store(e.mul(e.load(acc, {c}), alpha), acc, {c});
               });
               // Pass 2: the probabilities, in place of the scores (a loop
               // without memory dependences, so that exp vectorizes).
-              Value tileSum = e.loop(e.index(0), count, {e.f32(0)},
-                                     [&](Value jj, ValueRange sum) {
-                Value p = e.exp(e.sub(e.load(scores, {jj}), mNew));
-                e.store(p, scores, {jj});
-                return SmallVector<Value>{e.add(sum[0], p)};
-              }).getResult(0);
+              Value tileSum =
+                  e.loop(e.index(0), count, {e.f32(0)},
+                         [&](Value jj, ValueRange sum) {
+                           Value p = e.exp(e.sub(e.load(scores, {jj}), mNew));
+                           e.store(p, scores, {jj});
+                           return SmallVector<Value>{e.add(sum[0], p)};
+                         })
+                      .getResult(0);
               // Pass 3: the weighted sum of the values.
               e.forEach(count, [&](Value jj) {
                 Value j = b.create<arith::AddIOp>(j0, jj);
@@ -328,15 +357,17 @@ void lowerSoftmax(SoftmaxOp op) {
       full.push_back(j);
       return full;
     };
-    Value max = e.loop(e.index(0), cols, {e.negInf()}, [&](Value j, ValueRange m) {
-      return SmallVector<Value>{
-          b.create<arith::MaximumFOp>(m[0], e.load(in, at(j)))};
-    }).getResult(0);
-    Value sum = e.loop(e.index(0), cols, {e.f32(0)}, [&](Value j, ValueRange s) {
-      Value p = e.exp(e.sub(e.load(in, at(j)), max));
-      e.store(p, out, at(j));
-      return SmallVector<Value>{e.add(s[0], p)};
-    }).getResult(0);
+    Value max =
+        e.loop(e.index(0), cols, {e.negInf()}, [&](Value j, ValueRange m) {
+           return SmallVector<Value>{
+               b.create<arith::MaximumFOp>(m[0], e.load(in, at(j)))};
+         }).getResult(0);
+    Value sum =
+        e.loop(e.index(0), cols, {e.f32(0)}, [&](Value j, ValueRange s) {
+           Value p = e.exp(e.sub(e.load(in, at(j)), max));
+           e.store(p, out, at(j));
+           return SmallVector<Value>{e.add(s[0], p)};
+         }).getResult(0);
     Value inv = b.create<arith::DivFOp>(e.f32(1), sum);
     e.forEach(cols, [&](Value j) {
       e.store(e.mul(e.load(out, at(j)), inv), out, at(j));

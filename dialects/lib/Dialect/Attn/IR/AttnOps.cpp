@@ -39,7 +39,9 @@ struct DimRef {
 };
 } // namespace
 
-static int64_t rankOf(Value v) { return cast<MemRefType>(v.getType()).getRank(); }
+static int64_t rankOf(Value v) {
+  return cast<MemRefType>(v.getType()).getRank();
+}
 
 /// Fails when both dimensions are static and differ.
 static LogicalResult expectEqual(Operation *op, DimRef a, DimRef b,
@@ -84,9 +86,9 @@ LogicalResult LinearOp::verify() {
       failed(expectEqual(op, {in, -2, "input"}, {out, -2, "output"},
                          "row count mismatch")))
     return failure();
-  if (ri == 4 && failed(expectBroadcastable(op, {in, 1, "input"},
-                                            {out, 1, "output"},
-                                            "head count mismatch")))
+  if (ri == 4 &&
+      failed(expectBroadcastable(op, {in, 1, "input"}, {out, 1, "output"},
+                                 "head count mismatch")))
     return failure();
   if (perHead && failed(expectEqual(op, {w, 0, "weight"}, {out, 1, "output"},
                                     "head count mismatch")))
@@ -117,10 +119,10 @@ static LogicalResult verifyAttentionLayout(Operation *op, Value q, Value k,
                                            Value v, Value context,
                                            Value weights, Value lengths) {
   DimRef batch{context, 0, "context"};
-  for (auto [value, name] : {std::pair{q, "query"}, std::pair{k, "keys"},
-                             std::pair{v, "values"}})
-    if (failed(expectBroadcastable(op, {value, 0, name}, batch,
-                                   "batch mismatch")))
+  for (auto [value, name] :
+       {std::pair{q, "query"}, std::pair{k, "keys"}, std::pair{v, "values"}})
+    if (failed(
+            expectBroadcastable(op, {value, 0, name}, batch, "batch mismatch")))
       return failure();
   if (failed(expectEqual(op, {k, 2, "keys"}, {v, 2, "values"},
                          "keys and values must have as many rows")) ||
@@ -138,9 +140,9 @@ static LogicalResult verifyAttentionLayout(Operation *op, Value q, Value k,
     int64_t h = DimRef{value, 1, ""}.size();
     if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(h) &&
         (h == 0 || hq % h != 0))
-      return op->emitOpError() << "query heads (" << hq
-                               << ") must be a multiple of " << name
-                               << " heads (" << h << ")";
+      return op->emitOpError()
+             << "query heads (" << hq << ") must be a multiple of " << name
+             << " heads (" << h << ")";
   }
   if (weights) {
     if (failed(expectEqual(op, {weights, 0, "weights"}, batch,
@@ -153,8 +155,8 @@ static LogicalResult verifyAttentionLayout(Operation *op, Value q, Value k,
                            "key count mismatch")))
       return failure();
   }
-  if (lengths && failed(expectEqual(op, {lengths, 0, "lengths"}, batch,
-                                    "batch mismatch")))
+  if (lengths &&
+      failed(expectEqual(op, {lengths, 0, "lengths"}, batch, "batch mismatch")))
     return failure();
   return success();
 }
@@ -162,14 +164,14 @@ static LogicalResult verifyAttentionLayout(Operation *op, Value q, Value k,
 /// Checks a score parameter of shape [(H,) dims...]: rank is
 /// dims.size() or dims.size() + 1 (per head, leading H = query heads).
 static LogicalResult verifyScoreParam(Operation *op, Value param,
-                                      StringRef name,
-                                      ArrayRef<DimRef> dims, Value q) {
+                                      StringRef name, ArrayRef<DimRef> dims,
+                                      Value q) {
   int64_t rank = rankOf(param);
   int64_t base = dims.size();
   if (rank != base && rank != base + 1)
-    return op->emitOpError() << "score parameter '" << name << "' must have rank "
-                             << base << " (shared) or " << base + 1
-                             << " (per head), got " << rank;
+    return op->emitOpError()
+           << "score parameter '" << name << "' must have rank " << base
+           << " (shared) or " << base + 1 << " (per head), got " << rank;
   int64_t offset = rank - base;
   if (offset == 1 && failed(expectEqual(op, {param, 0, name}, {q, 1, "query"},
                                         "head count mismatch")))
@@ -193,8 +195,8 @@ LogicalResult AttentionOp::verify() {
     return failure();
 
   ScoreKind kind = getScore();
-  bool hasAct = kind == ScoreKind::additive ||
-                kind == ScoreKind::activated_general;
+  bool hasAct =
+      kind == ScoreKind::additive || kind == ScoreKind::activated_general;
   if (!hasAct && getAct() != Activation::identity)
     return emitOpError() << "score '" << stringifyScoreKind(kind)
                          << "' takes no activation";
@@ -277,8 +279,7 @@ LogicalResult OnlineAttentionOp::verify() {
     return emitOpError("score_weights are required by, and only by, the "
                        "additive combine");
   if (w)
-    return verifyScoreParam(op, w, "score_weights", {DimRef{q, 3, "query"}},
-                            q);
+    return verifyScoreParam(op, w, "score_weights", {DimRef{q, 3, "query"}}, q);
   return success();
 }
 
@@ -290,9 +291,9 @@ static LogicalResult verifySameShape(Operation *op, Value in, Value out) {
   auto inType = cast<MemRefType>(in.getType());
   auto outType = cast<MemRefType>(out.getType());
   if (inType.getRank() != outType.getRank())
-    return op->emitOpError() << "input and output ranks differ ("
-                             << inType.getRank() << " vs "
-                             << outType.getRank() << ")";
+    return op->emitOpError()
+           << "input and output ranks differ (" << inType.getRank() << " vs "
+           << outType.getRank() << ")";
   for (int64_t i = 0; i < inType.getRank(); ++i)
     if (failed(expectEqual(op, {in, i, "input"}, {out, i, "output"},
                            "shape mismatch")))
@@ -326,9 +327,11 @@ Value mlir::attn::buildActivation(OpBuilder &b, Location loc, Activation act,
   case Activation::sigmoid: {
     // 1 / (1 + exp(-x)): exp overflows to +inf for very negative x, which
     // correctly gives 0.
-    Value one = b.create<arith::ConstantOp>(loc, b.getFloatAttr(x.getType(), 1.0));
+    Value one =
+        b.create<arith::ConstantOp>(loc, b.getFloatAttr(x.getType(), 1.0));
     Value negX = b.create<arith::NegFOp>(loc, x);
-    Value denom = b.create<arith::AddFOp>(loc, one, b.create<math::ExpOp>(loc, negX));
+    Value denom =
+        b.create<arith::AddFOp>(loc, one, b.create<math::ExpOp>(loc, negX));
     return b.create<arith::DivFOp>(loc, one, denom);
   }
   }
@@ -347,6 +350,6 @@ Value mlir::attn::allocF32Buffer(OpBuilder &b, Location loc,
       dynamicSizes.push_back(cast<Value>(size));
     }
   }
-  return b.create<memref::AllocOp>(
-      loc, MemRefType::get(shape, b.getF32Type()), dynamicSizes);
+  return b.create<memref::AllocOp>(loc, MemRefType::get(shape, b.getF32Type()),
+                                   dynamicSizes);
 }

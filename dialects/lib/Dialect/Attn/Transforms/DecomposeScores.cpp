@@ -29,15 +29,15 @@ namespace {
 /// Emits `attn.linear` of a [B, H, N, I] tensor with a shared [O, I] or
 /// per-head [H', O, I] weight into a new [B, H or H', N, O] buffer.
 /// Appends the buffer to `temporaries`.
-Value project(OpBuilder &b, Location loc, Value input, Value weight,
-              Value bias, SmallVectorImpl<Value> &temporaries) {
+Value project(OpBuilder &b, Location loc, Value input, Value weight, Value bias,
+              SmallVectorImpl<Value> &temporaries) {
   auto rank = [](Value v) { return cast<MemRefType>(v.getType()).getRank(); };
   // The heads of the result: those of a per-head weight or bias, else the
   // input's.
-  OpFoldResult heads = rank(weight) == 3 ? memref::getMixedSize(b, loc, weight, 0)
-                       : bias && rank(bias) == 2
-                           ? memref::getMixedSize(b, loc, bias, 0)
-                           : memref::getMixedSize(b, loc, input, 1);
+  OpFoldResult heads =
+      rank(weight) == 3         ? memref::getMixedSize(b, loc, weight, 0)
+      : bias && rank(bias) == 2 ? memref::getMixedSize(b, loc, bias, 0)
+                                : memref::getMixedSize(b, loc, input, 1);
   SmallVector<OpFoldResult> sizes = {
       memref::getMixedSize(b, loc, input, 0), heads,
       memref::getMixedSize(b, loc, input, 2),
@@ -63,8 +63,8 @@ Value inverseSqrtOfKeySize(OpBuilder &b, Location loc, Value keys) {
   if (std::optional<int64_t> c = getConstantIntValue(dk))
     return b.create<arith::ConstantOp>(
         loc, b.getF32FloatAttr(1.0f / std::sqrt(float(*c))));
-  Value asInt = b.create<arith::IndexCastOp>(loc, b.getI64Type(),
-                                             cast<Value>(dk));
+  Value asInt =
+      b.create<arith::IndexCastOp>(loc, b.getI64Type(), cast<Value>(dk));
   Value asFloat = b.create<arith::SIToFPOp>(loc, b.getF32Type(), asInt);
   return b.create<math::RsqrtOp>(loc, asFloat);
 }
@@ -105,10 +105,9 @@ void decompose(AttentionOp op) {
     break;
   }
 
-  b.create<OnlineAttentionOp>(loc, q, k, op.getValues(), scoreWeights, scale,
-                              bias, op.getLengths(), op.getOutput(),
-                              op.getWeights(), combine, op.getAct(),
-                              op.getCausal());
+  b.create<OnlineAttentionOp>(
+      loc, q, k, op.getValues(), scoreWeights, scale, bias, op.getLengths(),
+      op.getOutput(), op.getWeights(), combine, op.getAct(), op.getCausal());
   for (Value temporary : temporaries)
     b.create<memref::DeallocOp>(loc, temporary);
   op.erase();

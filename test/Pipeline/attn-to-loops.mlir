@@ -1,0 +1,96 @@
+// RUN: attn-opt %s --attn-to-loops | FileCheck %s
+// RUN: attn-opt %s --attn-to-loops | FileCheck %s --check-prefixes=GONE,O2-GONE
+// RUN: attn-opt %s --attn-to-loops="opt-level=0 tile-size=8" | FileCheck %s --check-prefix=O0
+// RUN: attn-opt %s --attn-to-loops="opt-level=0 tile-size=8" | FileCheck %s --check-prefix=GONE
+//
+// The attn-to-loops pipeline (attn-decompose-scores, convert-attn-to-linalg,
+// convert-attn-to-loops, convert-linalg-to-loops, and from opt-level 1
+// attn-approximate-math, canonicalize, cse, loop-invariant-code-motion) on a
+// small multi-query transformer layer and a Bahdanau attention: no attn or
+// linalg op is left, only scf loops over memrefs.
+
+// GONE-NOT: attn.
+// GONE-NOT: linalg.
+// From opt-level 1, exp and tanh are polynomial approximations (so that the
+// loops vectorize); opt-level 0 keeps them for libm.
+// O2-GONE-NOT: math.exp
+// O2-GONE-NOT: math.tanh
+
+// CHECK-LABEL: func.func @model
+// CHECK-SAME: attributes {llvm.emit_c_interface}
+// The default tile of 64 keys; the [Dv] accumulator.
+// CHECK-DAG:   memref.alloca() : memref<64xf32>
+// CHECK-DAG:   memref.alloc() : memref<8xf32>
+// CHECK:       scf.for
+// The lengths are read per batch entry.
+// CHECK:       memref.load %{{.*}} : memref<?xi32>
+// CHECK:       scf.for {{.*}} iter_args({{.*}}) -> (f32, f32)
+// CHECK:       return
+
+// O0-LABEL: func.func @model
+// O0-DAG:   memref.alloca() : memref<8xf32>
+// O0-DAG:   memref.alloc(%{{.*}}) : memref<?xf32>
+// O0:       scf.for {{.*}} iter_args({{.*}}) -> (f32, f32)
+// O0:       math.exp
+// The output layer's tanh (attn.activation), via linalg to loops.
+// O0:       math.tanh
+// O0:       return
+
+func.func @model(%x: memref<?x?x16xf32>, %wq: memref<2x8x16xf32>,
+                 %wk: memref<8x16xf32>, %wv: memref<8x16xf32>,
+                 %len: memref<?xi32>, %wo: memref<4x16xf32>,
+                 %bo: memref<4xf32>, %y: memref<?x?x4xf32>)
+    attributes {llvm.emit_c_interface} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %b = memref.dim %x, %c0 : memref<?x?x16xf32>
+  %n = memref.dim %x, %c1 : memref<?x?x16xf32>
+  %q = memref.alloc(%b, %n) : memref<?x2x?x8xf32>
+  %k = memref.alloc(%b, %n) : memref<?x1x?x8xf32>
+  %v = memref.alloc(%b, %n) : memref<?x1x?x8xf32>
+  %c = memref.alloc(%b, %n) : memref<?x?x2x8xf32>
+  attn.linear ins(%x, %wq : memref<?x?x16xf32>, memref<2x8x16xf32>)
+      outs(%q : memref<?x2x?x8xf32>)
+  %x4 = memref.expand_shape %x [[0], [1, 2], [3]] output_shape [%b, 1, %n, 16]
+      : memref<?x?x16xf32> into memref<?x1x?x16xf32>
+  attn.linear ins(%x4, %wk : memref<?x1x?x16xf32>, memref<8x16xf32>)
+      outs(%k : memref<?x1x?x8xf32>)
+  attn.linear ins(%x4, %wv : memref<?x1x?x16xf32>, memref<8x16xf32>)
+      outs(%v : memref<?x1x?x8xf32>)
+  attn.attention scaled_dot align(softmax) causal
+      ins(%q, %k, %v : memref<?x2x?x8xf32>, memref<?x1x?x8xf32>, memref<?x1x?x8xf32>)
+      lengths(%len : memref<?xi32>) outs(%c : memref<?x?x2x8xf32>)
+  %cc = memref.collapse_shape %c [[0], [1], [2, 3]]
+      : memref<?x?x2x8xf32> into memref<?x?x16xf32>
+  attn.linear ins(%cc, %wo : memref<?x?x16xf32>, memref<4x16xf32>)
+      bias(%bo : memref<4xf32>) outs(%y : memref<?x?x4xf32>)
+  attn.activation tanh ins(%y : memref<?x?x4xf32>) outs(%y : memref<?x?x4xf32>)
+  attn.softmax ins(%y : memref<?x?x4xf32>) outs(%y : memref<?x?x4xf32>)
+  memref.dealloc %q : memref<?x2x?x8xf32>
+  memref.dealloc %k : memref<?x1x?x8xf32>
+  memref.dealloc %v : memref<?x1x?x8xf32>
+  memref.dealloc %c : memref<?x?x2x8xf32>
+  return
+}
+
+// Bahdanau: q' and k' are buffers of the pipeline (allocated and freed),
+// the weights are written by a second pass under scf.if.
+// CHECK-LABEL: func.func @helper
+// CHECK-NOT:   llvm.emit_c_interface
+// CHECK:       memref.alloc() : memref<1x1x3x6xf32>
+// CHECK:       memref.alloc() : memref<1x1x5x6xf32>
+// CHECK:       scf.if
+// CHECK:       memref.store %{{.*}}, %{{.*}} : memref<1x1x3x5xf32>
+// CHECK-DAG:   memref.dealloc %{{.*}} : memref<1x1x3x6xf32>
+// CHECK-DAG:   memref.dealloc %{{.*}} : memref<1x1x5x6xf32>
+// CHECK:       return
+func.func @helper(%q: memref<1x1x3x8xf32>, %k: memref<1x1x5x8xf32>,
+                  %W1: memref<6x8xf32>, %W2: memref<6x8xf32>, %bw: memref<6xf32>,
+                  %w: memref<6xf32>, %c: memref<1x3x1x8xf32>,
+                  %a: memref<1x1x3x5xf32>) {
+  attn.attention additive act(tanh) align(softmax)
+      ins(%q, %k, %k : memref<1x1x3x8xf32>, memref<1x1x5x8xf32>, memref<1x1x5x8xf32>)
+      params(%W1, %W2, %bw, %w : memref<6x8xf32>, memref<6x8xf32>, memref<6xf32>, memref<6xf32>)
+      outs(%c : memref<1x3x1x8xf32>) weights(%a : memref<1x1x3x5xf32>)
+  return
+}
