@@ -202,8 +202,8 @@ int main(int argc, char **argv) {
                               "attnc: compiles attention models (.attn) to "
                               "shared libraries with a C ABI\n");
 
-  if (tileSize < 1)
-    return fail("--tile-size must be at least 1");
+  if (tileSize < 1 || tileSize > 4096)
+    return fail("--tile-size must be between 1 and 4096");
 
   // Front end.
   auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputFilename);
@@ -311,6 +311,9 @@ int main(int argc, char **argv) {
   if (failed(runPipeline(*module, attnc::buildLoopsToLLVMPipeline, options)) ||
       failed(attnc::addEntryPoints(*module, *models)))
     return 1;
+  if (printAfterAll)
+    llvm::errs() << "// -----// IR after adding the ABI entry points //----- //\n"
+                 << *module << "\n";
   if (emitStage == Stage::LLVMDialect)
     return finish([&](llvm::raw_pwrite_stream &os) {
       module->print(os);

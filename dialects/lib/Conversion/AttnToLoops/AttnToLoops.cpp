@@ -33,6 +33,8 @@ using namespace mlir::attn;
 
 namespace {
 
+constexpr int64_t kMaxTileSize = 4096;
+
 /// Small arithmetic helpers over an ImplicitLocOpBuilder.
 struct Emitter {
   ImplicitLocOpBuilder &b;
@@ -382,8 +384,10 @@ struct ConvertAttnToLoopsPass
   using ConvertAttnToLoopsBase::ConvertAttnToLoopsBase;
 
   void runOnOperation() override {
-    if (tileSize < 1) {
-      getOperation().emitError("tile-size must be at least 1");
+    // The tile's scores live on the stack: keep them well within it.
+    if (tileSize < 1 || tileSize > kMaxTileSize) {
+      getOperation().emitError()
+          << "tile-size must be between 1 and " << kMaxTileSize;
       return signalPassFailure();
     }
     SmallVector<Operation *> ops;
