@@ -13,10 +13,12 @@
  *
  *===----------------------------------------------------------------------===*/
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The runtime must neither export nor interpose symbols in the .so it is
@@ -541,6 +543,57 @@ static int32_t check_shape(const call *c, const int32_t *order, int32_t pos) {
   return 0;
 }
 
+/*===----------------------------------------------------------------------===*
+ * Memory of the kernels
+ *===----------------------------------------------------------------------===*/
+
+/* The kernels' memref.alloc/dealloc are lowered to MLIR's generic allocation
+ * functions, defined here, so that a failed allocation ends the call with an
+ * error instead of a crash: the allocator jumps back to attnc_rt_invoke,
+ * which frees what the interrupted call had allocated (blocks are chained in
+ * a per-thread list for that) and refuses the call. The 16-byte header keeps
+ * malloc's alignment. */
+typedef struct block {
+  struct block *prev, *next;
+} block;
+
+static _Thread_local block *liveBlocks;
+static _Thread_local jmp_buf *onAllocFailure;
+
+void *_mlir_memref_to_llvm_alloc(size_t size) {
+  block *b = size > SIZE_MAX - sizeof(block) ? NULL : malloc(sizeof(block) + size);
+  if (!b) {
+    if (onAllocFailure)
+      longjmp(*onAllocFailure, 1);
+    abort(); /* not reachable from attnc_rt_invoke */
+  }
+  b->prev = NULL;
+  b->next = liveBlocks;
+  if (liveBlocks)
+    liveBlocks->prev = b;
+  liveBlocks = b;
+  return b + 1;
+}
+
+void _mlir_memref_to_llvm_free(void *ptr) {
+  if (!ptr)
+    return;
+  block *b = (block *)ptr - 1;
+  if (b->prev)
+    b->prev->next = b->next;
+  else
+    liveBlocks = b->next;
+  if (b->next)
+    b->next->prev = b->prev;
+  free(b);
+}
+
+/* Frees the blocks allocated since `mark` was the head of the list. */
+static void freeBlocksSince(block *mark) {
+  while (liveBlocks && liveBlocks != mark)
+    _mlir_memref_to_llvm_free(liveBlocks + 1);
+}
+
 /* A canonical descriptor word array of the largest rank. */
 #define DESC_WORDS (3 + 2 * ATTNC_MAX_RANK)
 
@@ -705,6 +758,17 @@ int32_t attnc_rt_invoke(const char *signature, attnc_tensor *args,
     }
     ptrs[i] = desc[i];
   }
+  jmp_buf env;
+  jmp_buf *outerHandler = onAllocFailure;
+  block *mark = liveBlocks;
+  if (setjmp(env)) {
+    onAllocFailure = outerHandler;
+    freeBlocksSince(mark);
+    return refuse(&c, ATTNC_RT_ERR_NO_MEMORY,
+                  "out of memory for the temporary buffers of the call");
+  }
+  onAllocFailure = &env;
   thunk(ptrs);
+  onAllocFailure = outerHandler;
   return ATTNC_RT_OK;
 }

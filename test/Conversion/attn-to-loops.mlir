@@ -2,7 +2,9 @@
 // RUN: attn-opt %t/loops.mlir --convert-attn-to-loops | FileCheck %t/loops.mlir
 // RUN: attn-opt %t/loops.mlir --convert-attn-to-loops | FileCheck %t/loops.mlir --check-prefix=NOMAT
 // RUN: attn-opt %t/loops.mlir --convert-attn-to-loops=tile-size=16 | FileCheck %t/loops.mlir --check-prefix=TILE16
-// RUN: not attn-opt %t/loops.mlir --convert-attn-to-loops=tile-size=0 2>&1 | FileCheck %t/loops.mlir --check-prefix=TILE0
+// RUN: not attn-opt %t/loops.mlir --convert-attn-to-loops=tile-size=0 2>&1 | FileCheck %t/loops.mlir --check-prefix=BADTILE
+// RUN: not attn-opt %t/loops.mlir --convert-attn-to-loops=tile-size=4097 2>&1 | FileCheck %t/loops.mlir --check-prefix=BADTILE
+// RUN: attn-opt %t/loops.mlir --convert-attn-to-loops=tile-size=4096 | FileCheck %t/loops.mlir --check-prefix=TILE4096
 // RUN: attn-opt %t/undecomposed.mlir --convert-attn-to-loops -verify-diagnostics
 //
 // -convert-attn-to-loops: attn.online_attention becomes one loop nest per
@@ -21,7 +23,8 @@
 // NOMAT-NOT: memref.alloca() : memref<?
 // NOMAT-NOT: memref<?x?xf32>
 
-// TILE0: error: tile-size must be at least 1
+// BADTILE: error: tile-size must be between 1 and 4096
+// TILE4096: memref.alloca() : memref<4096xf32>
 
 //===----------------------------------------------------------------------===//
 // dot: scale, causal, lengths and weights, all shapes dynamic

@@ -142,9 +142,10 @@ func.func @attention_values_batch(%q: memref<?x1x3x8xf32>, %k: memref<1x1x5x8xf3
 
 // -----
 
-func.func @attention_kv_heads(%q: memref<?x2x3x8xf32>, %k: memref<?x2x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x2x8xf32>) {
-  // expected-error @+1 {{head count mismatch: 'keys' dim 1 is 2 but 'values' dim 1 is 1}}
-  attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x2x3x8xf32>, memref<?x2x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x2x8xf32>)
+// Keys and values may have fewer heads than the query, each a divisor.
+func.func @attention_value_heads(%q: memref<?x4x3x8xf32>, %k: memref<?x2x5x8xf32>, %v: memref<?x3x5x8xf32>, %c: memref<?x3x4x8xf32>) {
+  // expected-error @+1 {{query heads (4) must be a multiple of value heads (3)}}
+  attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x4x3x8xf32>, memref<?x2x5x8xf32>, memref<?x3x5x8xf32>) outs(%c : memref<?x3x4x8xf32>)
   return
 }
 
@@ -747,5 +748,47 @@ func.func @unknown_align(%q: memref<?x1x3x8xf32>, %c: memref<?x3x1x8xf32>) {
 func.func @unknown_combine(%q: memref<?x1x3x8xf32>, %c: memref<?x3x1x8xf32>) {
   // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'combine' [dot, additive, cosine]}}
   attn.online_attention general ins(%q, %q, %q : memref<?x1x3x8xf32>, memref<?x1x3x8xf32>, memref<?x1x3x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Sizes that must agree, both static, compared only through a dynamic third
+// size (the header of AttnOps.cpp: "every pair of dimensions that must agree
+// when both are known"). The messages are matched loosely on purpose.
+//===----------------------------------------------------------------------===//
+
+// Neither batch is 1, so both must be the context's (dynamic) batch.
+func.func @attention_query_keys_batch(%q: memref<2x1x3x8xf32>, %k: memref<3x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{batch mismatch}}
+  attn.attention dot align(softmax) ins(%q, %k, %v : memref<2x1x3x8xf32>, memref<3x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+// 4 rows of weights but 3 rows of context.
+func.func @attention_weights_context_queries(%q: memref<1x1x?x8xf32>, %k: memref<1x1x5x8xf32>, %v: memref<1x1x5x8xf32>, %c: memref<1x3x1x8xf32>, %a: memref<1x1x4x5xf32>) {
+  // expected-error @+1 {{query count mismatch}}
+  attn.attention dot align(softmax) ins(%q, %k, %v : memref<1x1x?x8xf32>, memref<1x1x5x8xf32>, memref<1x1x5x8xf32>) outs(%c : memref<1x3x1x8xf32>) weights(%a : memref<1x1x4x5xf32>)
+  return
+}
+
+// -----
+
+// 6 columns of weights but 5 value rows.
+func.func @attention_weights_values_keys(%q: memref<1x1x3x8xf32>, %k: memref<1x1x?x8xf32>, %v: memref<1x1x5x8xf32>, %c: memref<1x3x1x8xf32>, %a: memref<1x1x3x6xf32>) {
+  // expected-error @+1 {{key count mismatch}}
+  attn.online_attention dot ins(%q, %k, %v : memref<1x1x3x8xf32>, memref<1x1x?x8xf32>, memref<1x1x5x8xf32>) outs(%c : memref<1x3x1x8xf32>) weights(%a : memref<1x1x3x6xf32>)
+  return
+}
+
+// -----
+
+// A per-head weight of 2 heads and a per-head bias of 3 heads.
+func.func @linear_bias_weight_heads(%x: memref<?x?x8xf32>, %w: memref<2x4x8xf32>, %b: memref<3x4xf32>, %y: memref<?x?x?x4xf32>) {
+  // expected-error @+1 {{head count mismatch}}
+  attn.linear ins(%x, %w : memref<?x?x8xf32>, memref<2x4x8xf32>) bias(%b : memref<3x4xf32>) outs(%y : memref<?x?x?x4xf32>)
   return
 }

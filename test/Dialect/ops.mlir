@@ -224,6 +224,24 @@ func.func @attention_activated_general(
   return
 }
 
+// Grouped-query heads: keys and values with their own head counts, each a
+// divisor of the query heads; no heads at all.
+// CHECK-LABEL: func @attention_grouped_heads
+// CHECK: attn.attention dot align(softmax) ins({{.*}} : memref<2x4x3x8xf32>, memref<2x2x5x8xf32>, memref<2x1x5x8xf32>) outs(%{{.*}} : memref<2x3x4x8xf32>){{$}}
+// CHECK: attn.attention dot align(softmax) ins({{.*}} : memref<2x0x3x8xf32>, memref<2x0x5x8xf32>, memref<2x0x5x8xf32>) outs(%{{.*}} : memref<2x3x0x8xf32>){{$}}
+func.func @attention_grouped_heads(
+    %q: memref<2x4x3x8xf32>, %k: memref<2x2x5x8xf32>, %v: memref<2x1x5x8xf32>,
+    %c: memref<2x3x4x8xf32>, %q0: memref<2x0x3x8xf32>, %k0: memref<2x0x5x8xf32>,
+    %c0: memref<2x3x0x8xf32>) {
+  attn.attention dot align(softmax)
+      ins(%q, %k, %v : memref<2x4x3x8xf32>, memref<2x2x5x8xf32>, memref<2x1x5x8xf32>)
+      outs(%c : memref<2x3x4x8xf32>)
+  attn.attention dot align(softmax)
+      ins(%q0, %k0, %k0 : memref<2x0x3x8xf32>, memref<2x0x5x8xf32>, memref<2x0x5x8xf32>)
+      outs(%c0 : memref<2x3x0x8xf32>)
+  return
+}
+
 // Fully dynamic shapes.
 // CHECK-LABEL: func @attention_dynamic
 // CHECK: attn.attention scaled_dot align(softmax) causal ins({{.*}} : memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>) lengths(%{{.*}} : memref<?xi32>) outs(%{{.*}} : memref<?x?x?x?xf32>) weights(%{{.*}} : memref<?x?x?x?xf32>){{$}}

@@ -12,6 +12,7 @@
 
 #include "gtest/gtest.h"
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -365,6 +366,40 @@ TEST_F(RuntimeTest, RankZeroAndOtherDTypes) {
   args[1] = makeTensor(h, ATTNC_BF16, {2});
   args[2] = makeTensor(&out, ATTNC_I64, {});
   expectRefused(invoke(sig), ATTNC_RT_ERR_NULL_DATA, {"argument 'L' (#0)"});
+}
+
+/// A kernel whose temporaries cannot all be allocated: two blocks succeed,
+/// the third (too large for any malloc) fails.
+int allocationsBeforeFailure;
+void allocatingThunk(void **) {
+  void *a = _mlir_memref_to_llvm_alloc(64);
+  void *b = _mlir_memref_to_llvm_alloc(1 << 20);
+  allocationsBeforeFailure = (a != nullptr) + (b != nullptr);
+  std::memset(b, 0, 1 << 20);
+  _mlir_memref_to_llvm_alloc(SIZE_MAX - 8);
+  ADD_FAILURE() << "the failed allocation returned";
+}
+
+void balancedThunk(void **) {
+  void *a = _mlir_memref_to_llvm_alloc(16);
+  void *b = _mlir_memref_to_llvm_alloc(0);
+  _mlir_memref_to_llvm_free(a);
+  _mlir_memref_to_llvm_free(b);
+  _mlir_memref_to_llvm_free(nullptr);
+}
+
+TEST_F(RuntimeTest, FailedAllocationEndsTheCall) {
+  allocationsBeforeFailure = 0;
+  EXPECT_EQ(attnc_rt_invoke(kSig, args, 3, allocatingThunk),
+            ATTNC_RT_ERR_NO_MEMORY);
+  EXPECT_EQ(allocationsBeforeFailure, 2);
+  EXPECT_NE(std::string(attnc_rt_last_error()).find("out of memory"),
+            std::string::npos)
+      << attnc_rt_last_error();
+  // The runtime is usable afterwards (the interrupted call's blocks were
+  // freed: LeakSanitizer would report them otherwise).
+  EXPECT_EQ(attnc_rt_invoke(kSig, args, 3, balancedThunk), ATTNC_RT_OK);
+  EXPECT_EQ(invoke(), ATTNC_RT_OK);
 }
 
 TEST_F(RuntimeTest, ErrorIsPerThread) {

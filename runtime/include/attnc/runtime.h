@@ -23,6 +23,8 @@
 
 #include "attnc/attnc.h"
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -46,9 +48,17 @@ enum {
   ATTNC_RT_ERR_NULL_DATA = 4, /* data == NULL for a non-empty tensor */
   ATTNC_RT_ERR_STRIDES = 5,   /* not a contiguous row-major layout */
   ATTNC_RT_ERR_OVERLAP = 6,   /* an output overlaps another argument */
-  ATTNC_RT_ERR_SIGNATURE = 7  /* the signature JSON is malformed or exceeds
+  ATTNC_RT_ERR_SIGNATURE = 7, /* the signature JSON is malformed or exceeds
                                  ATTNC_RT_MAX_ARGS / ATTNC_MAX_RANK */
+  ATTNC_RT_ERR_NO_MEMORY = 8  /* a temporary buffer could not be allocated
+                                 (outputs may then be partly written) */
 };
+
+/* The allocation functions of the kernels' memref.alloc/dealloc (MLIR's
+ * "generic" allocation functions): like malloc/free, but a failure inside
+ * attnc_rt_invoke ends the call with ATTNC_RT_ERR_NO_MEMORY. */
+void *_mlir_memref_to_llvm_alloc(size_t size);
+void _mlir_memref_to_llvm_free(void *ptr);
 
 /* Returns 0 after calling `thunk`, or non-zero (without calling it) when an
  * argument is refused; the message is then available from

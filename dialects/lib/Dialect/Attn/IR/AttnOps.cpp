@@ -139,7 +139,7 @@ static LogicalResult verifyAttentionLayout(Operation *op, Value q, Value k,
   for (auto [value, name] : {std::pair{k, "key"}, std::pair{v, "value"}}) {
     int64_t h = DimRef{value, 1, ""}.size();
     if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(h) &&
-        (h == 0 || hq % h != 0))
+        (h == 0 ? hq != 0 : hq % h != 0))
       return op->emitOpError()
              << "query heads (" << hq << ") must be a multiple of " << name
              << " heads (" << h << ")";
