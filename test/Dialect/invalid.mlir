@@ -65,7 +65,7 @@ func.func @linear_rows(%x: memref<?x2x5x8xf32>, %w: memref<4x8xf32>, %y: memref<
 
 // Input heads must be 1 (broadcast) or the output's heads.
 func.func @linear_input_heads(%x: memref<?x2x?x8xf32>, %w: memref<4x8xf32>, %y: memref<?x3x?x4xf32>) {
-  // expected-error @+1 {{head count mismatch: 'input' dim 1 is 2 but 'output' dim 1 is 3}}
+  // expected-error @+1 {{head count mismatch: 'output' dim 1 is 3 but 'input' dim 1 is 2}}
   attn.linear ins(%x, %w : memref<?x2x?x8xf32>, memref<4x8xf32>) outs(%y : memref<?x3x?x4xf32>)
   return
 }
@@ -73,7 +73,7 @@ func.func @linear_input_heads(%x: memref<?x2x?x8xf32>, %w: memref<4x8xf32>, %y: 
 // -----
 
 func.func @linear_weight_heads(%x: memref<?x?x8xf32>, %w: memref<2x4x8xf32>, %y: memref<?x3x?x4xf32>) {
-  // expected-error @+1 {{head count mismatch: 'weight' dim 0 is 2 but 'output' dim 1 is 3}}
+  // expected-error @+1 {{head count mismatch: 'output' dim 1 is 3 but 'weight' dim 0 is 2}}
   attn.linear ins(%x, %w : memref<?x?x8xf32>, memref<2x4x8xf32>) outs(%y : memref<?x3x?x4xf32>)
   return
 }
@@ -98,7 +98,7 @@ func.func @linear_bias_size(%x: memref<?x?x8xf32>, %w: memref<4x8xf32>, %b: memr
 // -----
 
 func.func @linear_bias_heads(%x: memref<?x?x8xf32>, %w: memref<2x4x8xf32>, %b: memref<3x4xf32>, %y: memref<?x2x?x4xf32>) {
-  // expected-error @+1 {{bias head count mismatch: 'bias' dim 0 is 3 but 'output' dim 1 is 2}}
+  // expected-error @+1 {{head count mismatch: 'output' dim 1 is 2 but 'bias' dim 0 is 3}}
   attn.linear ins(%x, %w : memref<?x?x8xf32>, memref<2x4x8xf32>) bias(%b : memref<3x4xf32>) outs(%y : memref<?x2x?x4xf32>)
   return
 }
@@ -107,7 +107,7 @@ func.func @linear_bias_heads(%x: memref<?x?x8xf32>, %w: memref<2x4x8xf32>, %b: m
 
 // A per-head bias with a shared weight: its heads are the output's.
 func.func @linear_bias_heads_shared_weight(%x: memref<?x4x?x8xf32>, %w: memref<4x8xf32>, %b: memref<2x4xf32>, %y: memref<?x4x?x4xf32>) {
-  // expected-error @+1 {{bias head count mismatch: 'bias' dim 0 is 2 but 'output' dim 1 is 4}}
+  // expected-error @+1 {{head count mismatch: 'output' dim 1 is 4 but 'bias' dim 0 is 2}}
   attn.linear ins(%x, %w : memref<?x4x?x8xf32>, memref<4x8xf32>) bias(%b : memref<2x4xf32>) outs(%y : memref<?x4x?x4xf32>)
   return
 }
@@ -152,7 +152,7 @@ func.func @attention_value_heads(%q: memref<?x4x3x8xf32>, %k: memref<?x2x5x8xf32
 // -----
 
 func.func @attention_kv_rows(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x6x8xf32>, %c: memref<?x3x1x8xf32>) {
-  // expected-error @+1 {{keys and values must have as many rows: 'keys' dim 2 is 5 but 'values' dim 2 is 6}}
+  // expected-error @+1 {{key count mismatch: 'keys' dim 2 is 5 but 'values' dim 2 is 6}}
   attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x6x8xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
@@ -202,7 +202,7 @@ func.func @attention_zero_key_heads(%q: memref<?x4x3x8xf32>, %k: memref<?x0x5x8x
 
 func.func @attention_weights_batch(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<2x3x1x8xf32>, %a: memref<1x1x3x5xf32>) {
   // A batch of 1 broadcasts in the inputs, not in the weights.
-  // expected-error @+1 {{batch mismatch: 'weights' dim 0 is 1 but 'context' dim 0 is 2}}
+  // expected-error @+1 {{batch mismatch: 'context' dim 0 is 2 but 'weights' dim 0 is 1}}
   attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<2x3x1x8xf32>) weights(%a : memref<1x1x3x5xf32>)
   return
 }
@@ -210,7 +210,7 @@ func.func @attention_weights_batch(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf
 // -----
 
 func.func @attention_weights_heads(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>, %a: memref<?x2x3x5xf32>) {
-  // expected-error @+1 {{head count mismatch: 'weights' dim 1 is 2 but 'query' dim 1 is 1}}
+  // expected-error @+1 {{head count mismatch: 'query' dim 1 is 1 but 'weights' dim 1 is 2}}
   attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>) weights(%a : memref<?x2x3x5xf32>)
   return
 }
@@ -218,7 +218,7 @@ func.func @attention_weights_heads(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf
 // -----
 
 func.func @attention_weights_queries(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>, %a: memref<?x1x5x3xf32>) {
-  // expected-error @+1 {{query count mismatch: 'weights' dim 2 is 5 but 'query' dim 2 is 3}}
+  // expected-error @+1 {{query count mismatch: 'query' dim 2 is 3 but 'weights' dim 2 is 5}}
   attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>) weights(%a : memref<?x1x5x3xf32>)
   return
 }
@@ -226,7 +226,7 @@ func.func @attention_weights_queries(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8
 // -----
 
 func.func @attention_weights_keys(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>, %a: memref<?x1x3x6xf32>) {
-  // expected-error @+1 {{key count mismatch: 'weights' dim 3 is 6 but 'keys' dim 2 is 5}}
+  // expected-error @+1 {{key count mismatch: 'keys' dim 2 is 5 but 'weights' dim 3 is 6}}
   attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>) weights(%a : memref<?x1x3x6xf32>)
   return
 }
@@ -234,7 +234,7 @@ func.func @attention_weights_keys(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf3
 // -----
 
 func.func @attention_lengths(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %l: memref<3xi32>, %c: memref<2x3x1x8xf32>) {
-  // expected-error @+1 {{batch mismatch: 'lengths' dim 0 is 3 but 'context' dim 0 is 2}}
+  // expected-error @+1 {{batch mismatch: 'context' dim 0 is 2 but 'lengths' dim 0 is 3}}
   attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) lengths(%l : memref<3xi32>) outs(%c : memref<2x3x1x8xf32>)
   return
 }
@@ -477,7 +477,7 @@ func.func @attention_additive_w_heads(%q: memref<?x2x3x8xf32>, %k: memref<?x1x5x
 //===----------------------------------------------------------------------===//
 
 func.func @online_layout(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x6x8xf32>, %c: memref<?x3x1x8xf32>) {
-  // expected-error @+1 {{'attn.online_attention' op keys and values must have as many rows: 'keys' dim 2 is 5 but 'values' dim 2 is 6}}
+  // expected-error @+1 {{'attn.online_attention' op key count mismatch: 'keys' dim 2 is 5 but 'values' dim 2 is 6}}
   attn.online_attention dot ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x6x8xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
@@ -485,7 +485,7 @@ func.func @online_layout(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: m
 // -----
 
 func.func @online_weights(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>, %a: memref<?x1x3x4xf32>) {
-  // expected-error @+1 {{key count mismatch: 'weights' dim 3 is 4 but 'keys' dim 2 is 5}}
+  // expected-error @+1 {{key count mismatch: 'keys' dim 2 is 5 but 'weights' dim 3 is 4}}
   attn.online_attention dot ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>) weights(%a : memref<?x1x3x4xf32>)
   return
 }
@@ -790,5 +790,21 @@ func.func @attention_weights_values_keys(%q: memref<1x1x3x8xf32>, %k: memref<1x1
 func.func @linear_bias_weight_heads(%x: memref<?x?x8xf32>, %w: memref<2x4x8xf32>, %b: memref<3x4xf32>, %y: memref<?x?x?x4xf32>) {
   // expected-error @+1 {{head count mismatch}}
   attn.linear ins(%x, %w : memref<?x?x8xf32>, memref<2x4x8xf32>) bias(%b : memref<3x4xf32>) outs(%y : memref<?x?x?x4xf32>)
+  return
+}
+
+// -----
+
+// A per-head W2 projects the keys to the query heads; grouped keys
+// (1 < Hk < Hq) have no such projection.
+func.func @additive_grouped_query_per_head_w2(
+    %q: memref<1x4x3x8xf32>, %k: memref<1x2x5x8xf32>, %v: memref<1x2x5x8xf32>,
+    %W1: memref<4x6x8xf32>, %W2: memref<4x6x8xf32>, %b: memref<4x6xf32>,
+    %w: memref<4x6xf32>, %c: memref<1x3x4x8xf32>) {
+  // expected-error @+1 {{a per-head W2 needs keys with one head or as many as the query: 'keys' dim 1 is 2 but 'query' dim 1 is 4}}
+  attn.attention additive act(tanh) align(softmax)
+      ins(%q, %k, %v : memref<1x4x3x8xf32>, memref<1x2x5x8xf32>, memref<1x2x5x8xf32>)
+      params(%W1, %W2, %b, %w : memref<4x6x8xf32>, memref<4x6x8xf32>, memref<4x6xf32>, memref<4x6xf32>)
+      outs(%c : memref<1x3x4x8xf32>)
   return
 }

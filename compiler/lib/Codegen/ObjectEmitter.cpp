@@ -72,7 +72,7 @@ attnc::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
       continue;
     fn.addFnAttr("target-cpu", cpu);
     fn.addFnAttr("target-features", features);
-    if (!fn.getName().starts_with("attnc_"))
+    if (!fn.getName().starts_with("attnc_") && !fn.hasLocalLinkage())
       fn.setVisibility(llvm::GlobalValue::HiddenVisibility);
   }
   for (llvm::GlobalVariable &global : llvmModule->globals())

@@ -265,7 +265,11 @@ int main(int argc, char **argv) {
     });
   if (emitStage == Stage::Header)
     return finish([&](llvm::raw_pwrite_stream &os) {
-      std::string guard = llvm::sys::path::stem(output).str();
+      // ATTNC_<FILE STEM>_H, with what C does not allow in a name as '_'.
+      std::string guard = "ATTNC_";
+      for (char c : llvm::sys::path::stem(toStdout ? stem : output))
+        guard.push_back(llvm::isAlnum(c) ? llvm::toUpper(c) : '_');
+      guard += "_H";
       os << attnc::headerText(*models, guard);
       return success();
     });

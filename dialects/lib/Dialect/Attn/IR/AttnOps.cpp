@@ -26,6 +26,7 @@ struct DimRef {
   Value value;
   int64_t index; // negative counts from the end
   StringRef name;
+  bool mayBroadcast = false; // a size of 1 is broadcast to the others
 
   int64_t size() const {
     auto type = cast<MemRefType>(value.getType());
@@ -63,6 +64,21 @@ static LogicalResult expectBroadcastable(Operation *op, DimRef a, DimRef b,
   return expectEqual(op, a, b, what);
 }
 
+/// Checks every pair of `dims` that must agree (directly, not through a
+/// third that may be dynamic); a size of 1 in a broadcastable one is fine.
+static LogicalResult expectAllEqual(Operation *op, ArrayRef<DimRef> dims,
+                                    StringRef what) {
+  for (size_t i = 0; i < dims.size(); ++i)
+    for (size_t j = i + 1; j < dims.size(); ++j) {
+      if ((dims[i].mayBroadcast && dims[i].size() == 1) ||
+          (dims[j].mayBroadcast && dims[j].size() == 1))
+        continue;
+      if (failed(expectEqual(op, dims[i], dims[j], what)))
+        return failure();
+    }
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // LinearOp
 //===----------------------------------------------------------------------===//
@@ -86,13 +102,6 @@ LogicalResult LinearOp::verify() {
       failed(expectEqual(op, {in, -2, "input"}, {out, -2, "output"},
                          "row count mismatch")))
     return failure();
-  if (ri == 4 &&
-      failed(expectBroadcastable(op, {in, 1, "input"}, {out, 1, "output"},
-                                 "head count mismatch")))
-    return failure();
-  if (perHead && failed(expectEqual(op, {w, 0, "weight"}, {out, 1, "output"},
-                                    "head count mismatch")))
-    return failure();
   if (Value b = getBias()) {
     // A bias is shared ([O]) or per head ([H, O]), independently of W.
     if (rankOf(b) == 2 && ro != 4)
@@ -100,9 +109,16 @@ LogicalResult LinearOp::verify() {
                          "dimension");
     if (failed(expectEqual(op, {b, -1, "bias"}, outD, "bias size mismatch")))
       return failure();
-    if (rankOf(b) == 2 &&
-        failed(expectEqual(op, {b, 0, "bias"}, {out, 1, "output"},
-                           "bias head count mismatch")))
+  }
+  if (ro == 4) {
+    SmallVector<DimRef> heads = {{out, 1, "output"}};
+    if (ri == 4)
+      heads.push_back({in, 1, "input", /*mayBroadcast=*/true});
+    if (perHead)
+      heads.push_back({w, 0, "weight"});
+    if (Value b = getBias(); b && rankOf(b) == 2)
+      heads.push_back({b, 0, "bias"});
+    if (failed(expectAllEqual(op, heads, "head count mismatch")))
       return failure();
   }
   return success();
@@ -118,18 +134,25 @@ LogicalResult LinearOp::verify() {
 static LogicalResult verifyAttentionLayout(Operation *op, Value q, Value k,
                                            Value v, Value context,
                                            Value weights, Value lengths) {
-  DimRef batch{context, 0, "context"};
-  for (auto [value, name] :
-       {std::pair{q, "query"}, std::pair{k, "keys"}, std::pair{v, "values"}})
-    if (failed(
-            expectBroadcastable(op, {value, 0, name}, batch, "batch mismatch")))
-      return failure();
-  if (failed(expectEqual(op, {k, 2, "keys"}, {v, 2, "values"},
-                         "keys and values must have as many rows")) ||
-      failed(expectEqual(op, {q, 2, "query"}, {context, 1, "context"},
-                         "query count mismatch")) ||
-      failed(expectEqual(op, {q, 1, "query"}, {context, 2, "context"},
-                         "head count mismatch")) ||
+  SmallVector<DimRef> batch = {{q, 0, "query", true},
+                               {k, 0, "keys", true},
+                               {v, 0, "values", true},
+                               {context, 0, "context"}};
+  SmallVector<DimRef> queries = {{q, 2, "query"}, {context, 1, "context"}};
+  SmallVector<DimRef> heads = {{q, 1, "query"}, {context, 2, "context"}};
+  SmallVector<DimRef> keys = {{k, 2, "keys"}, {v, 2, "values"}};
+  if (weights) {
+    batch.push_back({weights, 0, "weights"});
+    heads.push_back({weights, 1, "weights"});
+    queries.push_back({weights, 2, "weights"});
+    keys.push_back({weights, 3, "weights"});
+  }
+  if (lengths)
+    batch.push_back({lengths, 0, "lengths"});
+  if (failed(expectAllEqual(op, batch, "batch mismatch")) ||
+      failed(expectAllEqual(op, queries, "query count mismatch")) ||
+      failed(expectAllEqual(op, heads, "head count mismatch")) ||
+      failed(expectAllEqual(op, keys, "key count mismatch")) ||
       failed(expectEqual(op, {v, 3, "values"}, {context, 3, "context"},
                          "value size mismatch")))
     return failure();
@@ -144,20 +167,6 @@ static LogicalResult verifyAttentionLayout(Operation *op, Value q, Value k,
              << "query heads (" << hq << ") must be a multiple of " << name
              << " heads (" << h << ")";
   }
-  if (weights) {
-    if (failed(expectEqual(op, {weights, 0, "weights"}, batch,
-                           "batch mismatch")) ||
-        failed(expectEqual(op, {weights, 1, "weights"}, {q, 1, "query"},
-                           "head count mismatch")) ||
-        failed(expectEqual(op, {weights, 2, "weights"}, {q, 2, "query"},
-                           "query count mismatch")) ||
-        failed(expectEqual(op, {weights, 3, "weights"}, {k, 2, "keys"},
-                           "key count mismatch")))
-      return failure();
-  }
-  if (lengths &&
-      failed(expectEqual(op, {lengths, 0, "lengths"}, batch, "batch mismatch")))
-    return failure();
   return success();
 }
 
@@ -243,6 +252,13 @@ LogicalResult AttentionOp::verify() {
   }
   case ScoreKind::additive: {
     if (failed(expectParams(4)))
+      return failure();
+    // A per-head W2 gives the projected keys the query heads: the keys
+    // must then have one head or as many as the queries.
+    if (rankOf(params[1]) == 3 && DimRef{k, 1, ""}.size() != 1 &&
+        failed(expectEqual(op, {k, 1, "keys"}, {q, 1, "query"},
+                           "a per-head W2 needs keys with one head or as "
+                           "many as the query")))
       return failure();
     DimRef dw{params[0], -2, "W1"};
     if (failed(verifyScoreParam(op, params[0], "W1", {dw, dq}, q)) ||
