@@ -67,14 +67,19 @@ func.func @scaled_dot_static_3(%q: memref<1x1x2x3xf32>, %k: memref<1x1x?x3xf32>,
   return
 }
 
-// A dynamic Dk (dim 3 of the keys) gives math.rsqrt at run time.
+// A dynamic Dk (dim 3 of the keys) gives math.rsqrt at run time, and 1 for
+// Dk = 0 (the dot products are then 0 and must not become 0 * inf).
 // CHECK-LABEL: func @scaled_dot_dynamic
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<?x?x?x?xf32>, %[[K:[^:]*]]: memref<?x?x?x?xf32>, %[[V:[^:]*]]: memref<?x?x?x?xf32>, %[[C:[^:]*]]: memref<?x?x?x?xf32>)
 // CHECK-NEXT: %[[C3:.*]] = arith.constant 3 : index
 // CHECK-NEXT: %[[DK:.*]] = memref.dim %[[K]], %[[C3]] : memref<?x?x?x?xf32>
 // CHECK-NEXT: %[[I:.*]] = arith.index_cast %[[DK]] : index to i64
 // CHECK-NEXT: %[[F:.*]] = arith.sitofp %[[I]] : i64 to f32
-// CHECK-NEXT: %[[S:.*]] = math.rsqrt %[[F]] : f32
+// CHECK-NEXT: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-NEXT: %[[EMPTY:.*]] = arith.cmpi eq, %[[DK]], %[[C0]] : index
+// CHECK-NEXT: %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+// CHECK-NEXT: %[[R:.*]] = math.rsqrt %[[F]] : f32
+// CHECK-NEXT: %[[S:.*]] = arith.select %[[EMPTY]], %[[ONE]], %[[R]] : f32
 // CHECK-NEXT: attn.online_attention dot ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) scale(%[[S]]) outs(%[[C]] : memref<?x?x?x?xf32>){{$}}
 // CHECK-NEXT: return
 func.func @scaled_dot_dynamic(%q: memref<?x?x?x?xf32>, %k: memref<?x?x?x?xf32>,

@@ -100,7 +100,8 @@ cl::list<std::string> printAfter(
 
 bool isTextStage(Stage s) {
   return s == Stage::AST || s == Stage::Attn || s == Stage::Loops ||
-         s == Stage::LLVMDialect || s == Stage::LLVMIR;
+         s == Stage::LLVMDialect || s == Stage::LLVMIR || s == Stage::Asm ||
+         s == Stage::Header;
 }
 
 std::string defaultOutput(llvm::StringRef stem,
@@ -229,7 +230,7 @@ int main(int argc, char **argv) {
   std::string output = outputFilename.empty() ? defaultOutput(stem, modelList)
                                               : outputFilename.getValue();
   bool toStdout = output == "-";
-  if (toStdout && !isTextStage(emitStage) && emitStage != Stage::Header)
+  if (toStdout && !isTextStage(emitStage))
     return fail("this --emit stage writes a binary file: give -o <file>");
   if (!toStdout) {
     // Fail before any work when the output cannot be created.

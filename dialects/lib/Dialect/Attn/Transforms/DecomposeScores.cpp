@@ -57,16 +57,22 @@ Value loadScalar(OpBuilder &b, Location loc, Value param) {
   return b.create<memref::LoadOp>(loc, param, indices);
 }
 
-/// 1 / sqrt(Dk) as an f32 value.
+/// 1 / sqrt(Dk) as an f32 value; 1 when Dk = 0 (the dot products are then
+/// 0, and must not become 0 * inf).
 Value inverseSqrtOfKeySize(OpBuilder &b, Location loc, Value keys) {
   OpFoldResult dk = memref::getMixedSize(b, loc, keys, 3);
   if (std::optional<int64_t> c = getConstantIntValue(dk))
     return b.create<arith::ConstantOp>(
-        loc, b.getF32FloatAttr(1.0f / std::sqrt(float(*c))));
-  Value asInt =
-      b.create<arith::IndexCastOp>(loc, b.getI64Type(), cast<Value>(dk));
+        loc, b.getF32FloatAttr(*c == 0 ? 1.0f : 1.0f / std::sqrt(float(*c))));
+  Value size = cast<Value>(dk);
+  Value asInt = b.create<arith::IndexCastOp>(loc, b.getI64Type(), size);
   Value asFloat = b.create<arith::SIToFPOp>(loc, b.getF32Type(), asInt);
-  return b.create<math::RsqrtOp>(loc, asFloat);
+  Value isEmpty = b.create<arith::CmpIOp>(
+      loc, arith::CmpIPredicate::eq, size,
+      b.create<arith::ConstantIndexOp>(loc, 0));
+  Value one = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(1.0f));
+  return b.create<arith::SelectOp>(loc, isEmpty, one,
+                                   b.create<math::RsqrtOp>(loc, asFloat));
 }
 
 void decompose(AttentionOp op) {
