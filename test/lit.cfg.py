@@ -17,7 +17,7 @@ config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs", "lib", "unit",
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.attnc_obj_root, "test")
 
-llvm_config.with_system_environment(["HOME", "TMPDIR"])
+llvm_config.with_system_environment(["HOME", "TMPDIR", "ATTNC_TEST_FLAGS"])
 llvm_config.use_default_substitutions()
 
 python = config.python_executable or sys.executable

@@ -1,11 +1,11 @@
 // RUN: split-file --leading-lines %s %t
-// RUN: attn-opt %t/loops.mlir --convert-attn-to-loops | FileCheck %t/loops.mlir
-// RUN: attn-opt %t/loops.mlir --convert-attn-to-loops | FileCheck %t/loops.mlir --check-prefix=NOMAT
-// RUN: attn-opt %t/loops.mlir --convert-attn-to-loops=tile-size=16 | FileCheck %t/loops.mlir --check-prefix=TILE16
+// RUN: attn-opt %t/loops.mlir --convert-attn-to-loops=vectorize=false | FileCheck %t/loops.mlir
+// RUN: attn-opt %t/loops.mlir --convert-attn-to-loops=vectorize=false | FileCheck %t/loops.mlir --check-prefix=NOMAT
+// RUN: attn-opt %t/loops.mlir "--convert-attn-to-loops=tile-size=16 vectorize=false" | FileCheck %t/loops.mlir --check-prefix=TILE16
 // RUN: not attn-opt %t/loops.mlir --convert-attn-to-loops=tile-size=0 2>&1 | FileCheck %t/loops.mlir --check-prefix=BADTILE
 // RUN: not attn-opt %t/loops.mlir --convert-attn-to-loops=tile-size=4097 2>&1 | FileCheck %t/loops.mlir --check-prefix=BADTILE
-// RUN: attn-opt %t/loops.mlir --convert-attn-to-loops=tile-size=4096 | FileCheck %t/loops.mlir --check-prefix=TILE4096
-// RUN: attn-opt %t/undecomposed.mlir --convert-attn-to-loops -verify-diagnostics
+// RUN: attn-opt %t/loops.mlir "--convert-attn-to-loops=tile-size=4096 vectorize=false" | FileCheck %t/loops.mlir --check-prefix=TILE4096
+// RUN: attn-opt %t/undecomposed.mlir --convert-attn-to-loops=vectorize=false -verify-diagnostics
 //
 // -convert-attn-to-loops: attn.online_attention becomes one loop nest per
 // (batch, head, query) streaming over tiles of keys with a running maximum
@@ -89,7 +89,7 @@
 // CHECK-NEXT:           }
 // CHECK-NEXT:           %[[SCORE:.*]] = arith.mulf %[[DOT]], %[[S]]
 // CHECK-NEXT:           memref.store %[[SCORE]], %[[SCORES]][%[[JJ]]] : memref<64xf32>
-// CHECK-NEXT:           %[[MM1:.*]] = arith.maximumf %[[MM]], %[[SCORE]] : f32
+// CHECK-NEXT:           %[[MM1:.*]] = arith.maxnumf %[[MM]], %[[SCORE]] : f32
 // CHECK-NEXT:           scf.yield %[[MM1]] : f32
 // CHECK-NEXT:         }
 // CHECK-NEXT:         %[[MNEW:.*]] = arith.maximumf %[[M]], %[[TMAX]] : f32

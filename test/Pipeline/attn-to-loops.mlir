@@ -2,6 +2,7 @@
 // RUN: attn-opt %s --attn-to-loops | FileCheck %s --check-prefixes=GONE,O2-GONE
 // RUN: attn-opt %s --attn-to-loops="opt-level=0 tile-size=8" | FileCheck %s --check-prefix=O0
 // RUN: attn-opt %s --attn-to-loops="opt-level=0 tile-size=8" | FileCheck %s --check-prefix=GONE
+// RUN: attn-opt %s --attn-to-loops="vectorize=false" | FileCheck %s --check-prefix=SCALAR
 //
 // The attn-to-loops pipeline (attn-decompose-scores, convert-attn-to-linalg,
 // convert-attn-to-loops, convert-linalg-to-loops, and from opt-level 1
@@ -18,19 +19,26 @@
 
 // CHECK-LABEL: func.func @model
 // CHECK-SAME: attributes {llvm.emit_c_interface}
-// The default tile of 64 keys; the [Dv] accumulator.
-// CHECK-DAG:   memref.alloca() : memref<64xf32>
-// CHECK-DAG:   memref.alloc() : memref<8xf32>
+// The default tile of 64 keys; with Dv = 8 static the accumulator is a
+// vector<8xf32> carried by the key loop, not a buffer.
+// CHECK:       memref.alloca() : memref<64xf32>
+// CHECK-NOT:   memref.alloc() : memref<8xf32>
 // CHECK:       scf.for
 // The lengths are read per batch entry.
 // CHECK:       memref.load %{{.*}} : memref<?xi32>
-// CHECK:       scf.for {{.*}} iter_args({{.*}}) -> (f32, f32)
+// CHECK:       scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, vector<8xf32>)
+// CHECK:       vector.fma
 // CHECK:       return
 
+// Without vectors the accumulator is a [Dv] buffer.
+// SCALAR-LABEL: func.func @model
+// SCALAR:       memref.alloc() : memref<8xf32>
+// SCALAR:       scf.for {{.*}} iter_args({{.*}}) -> (f32, f32)
+// SCALAR-NOT:   vector.
+
 // O0-LABEL: func.func @model
-// O0-DAG:   memref.alloca() : memref<8xf32>
-// O0-DAG:   memref.alloc(%{{.*}}) : memref<?xf32>
-// O0:       scf.for {{.*}} iter_args({{.*}}) -> (f32, f32)
+// O0:       memref.alloca() : memref<8xf32>
+// O0:       scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, vector<8xf32>)
 // O0:       math.exp
 // The output layer's tanh (attn.activation), via linalg to loops.
 // O0:       math.tanh

@@ -28,6 +28,7 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
   funcPm.addPass(attn::createConvertAttnToLinalg());
   attn::ConvertAttnToLoopsOptions loopOptions;
   loopOptions.tileSize = options.tileSize;
+  loopOptions.vectorize = options.vectorize;
   funcPm.addPass(attn::createConvertAttnToLoops(loopOptions));
   funcPm.addPass(createConvertLinalgToLoopsPass());
   if (options.optLevel > 0) {
@@ -46,6 +47,9 @@ void attnc::buildLoopsToLLVMPipeline(OpPassManager &pm,
   // intrinsic for (tanh) becomes a libm call.
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
+  ConvertVectorToLLVMPassOptions vectorOptions;
+  vectorOptions.reassociateFPReductions = true;
+  pm.addPass(createConvertVectorToLLVMPass(vectorOptions));
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   // Allocations go through _mlir_memref_to_llvm_alloc/free, which the attnc

@@ -90,6 +90,11 @@ cl::opt<std::string> target("target",
 cl::opt<int64_t> tileSize("tile-size",
                           cl::desc("Keys per tile of the online softmax"),
                           cl::init(64), cl::cat(attncCategory));
+cl::opt<bool> vectorize(
+    "vectorize",
+    cl::desc("Keep vectors in registers in the fused loops when sizes are "
+             "static (default true; --vectorize=false: scalar loops)"),
+    cl::init(true), cl::cat(attncCategory));
 cl::opt<bool> printAfterAll("print-ir-after-all",
                             cl::desc("Print the IR after every pass (stderr)"),
                             cl::cat(attncCategory));
@@ -285,6 +290,7 @@ int main(int argc, char **argv) {
   attnc::PipelineOptions options;
   options.optLevel = optLevel.getValue();
   options.tileSize = tileSize.getValue();
+  options.vectorize = vectorize.getValue();
   for (const std::string &name : printAfter) {
     auto known = knownPassNames(context, options);
     if (!llvm::is_contained(known, name))

@@ -24,6 +24,10 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
       *this, "tile-size",
       llvm::cl::desc("keys per tile of the online softmax loop"),
       llvm::cl::init(64)};
+  Option<bool> vectorize{
+      *this, "vectorize",
+      llvm::cl::desc("keep vectors in registers in the fused loops"),
+      llvm::cl::init(true)};
 };
 
 /// attn.attention & co -> scf/memref/arith/math loops.

@@ -48,19 +48,27 @@ def ConvertAttnToLoops : Pass<"convert-attn-to-loops", "func::FuncOp"> {
         c = l > 0 ? acc / l : 0
 
     Memory is O(tile-size + Dv) per query: the Nq x Nk score matrix is never
-    formed. Masks shrink the key range (causal, lengths) instead of being
+    formed. When D and Dv are static (at most 256) and the buffers
+    contiguous, q_i, w and the accumulator are `vector` values kept in
+    registers: scores are vector products with a `vector.reduction`, and the
+    weighted sum is a `vector.fma` per key; otherwise the loops are scalar
+    and the accumulator is a [Dv] buffer. Masks shrink the key range (causal, lengths) instead of being
     tested per key. When `weights` are requested, a second pass over the
     keys writes exp(s_j - m) / l. `attn.softmax` becomes a three-pass row
     loop (max, sum of exponentials, normalize).
   }];
   let options = [
     Option<"tileSize", "tile-size", "int64_t", /*default=*/"64",
-           "number of keys scored per tile of the online softmax (1 to 4096)">
+           "number of keys scored per tile of the online softmax (1 to 4096)">,
+    Option<"vectorize", "vectorize", "bool", /*default=*/"true",
+           "keep q, w and the accumulator in vector registers when D and Dv "
+           "are static (at most 256)">
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
-                           "::mlir::memref::MemRefDialect"];
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 #endif // ATTN_CONVERSION_PASSES_TD

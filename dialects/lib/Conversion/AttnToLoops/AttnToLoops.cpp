@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
 #include <limits>
@@ -34,6 +35,8 @@ using namespace mlir::attn;
 namespace {
 
 constexpr int64_t kMaxTileSize = 4096;
+/// Largest D or Dv kept in vector registers (256 floats = 16 zmm).
+constexpr int64_t kMaxVectorSize = 256;
 
 /// Small arithmetic helpers over an ImplicitLocOpBuilder.
 struct Emitter {
@@ -118,6 +121,19 @@ struct Emitter {
     b.create<scf::YieldOp>(elseValue());
     return ifOp.getResult(0);
   }
+  Value splat(VectorType type, Value scalar) {
+    return b.create<vector::BroadcastOp>(type, scalar);
+  }
+  Value vload(VectorType type, Value m, ValueRange idx) {
+    return b.create<vector::LoadOp>(type, m, idx);
+  }
+  /// sum(x) with reassociation allowed.
+  Value reduceAdd(Value x) {
+    return b.create<vector::ReductionOp>(
+        vector::CombiningKind::ADD, x,
+        arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+  }
+
   /// for iv in [0, ub): body(iv) with no loop-carried values.
   void forEach(Value ub, function_ref<void(Value)> body) {
     loop(index(0), ub, {}, [&](Value iv, ValueRange) {
@@ -136,10 +152,49 @@ struct ScoreContext {
   Value d;         // D
   Value wRow;      // additive: index of the row of w, or null (rank 1)
   Value queryNorm; // cosine: |q|
+  // Vectorized form (D static and small): q_i and w in registers.
+  VectorType vecType; // vector<D x f32>, or null for the scalar loops
+  Value queryVec, wVec;
 };
+
+/// score(q_i, k_j) with q_i, w and k_j as vector<D> values.
+Value emitVectorScore(Emitter &e, const ScoreContext &s, Value j) {
+  OnlineAttentionOp op = s.op;
+  ImplicitLocOpBuilder &b = e.b;
+  Value zero = e.index(0);
+  Value key = e.vload(s.vecType, s.k, {s.bk, s.hk, j, zero});
+  switch (op.getCombine()) {
+  case ScoreCombine::dot: {
+    Value dot = e.reduceAdd(e.mul(s.queryVec, key));
+    if (Value scale = op.getScale())
+      dot = e.mul(dot, scale);
+    if (Value bias = op.getBias())
+      dot = e.add(dot, bias);
+    return buildActivation(b, b.getLoc(), op.getAct(), dot);
+  }
+  case ScoreCombine::additive: {
+    Value hidden =
+        buildActivation(b, b.getLoc(), op.getAct(), e.add(s.queryVec, key));
+    return e.reduceAdd(e.mul(s.wVec, hidden));
+  }
+  case ScoreCombine::cosine: {
+    Value dot = e.reduceAdd(e.mul(s.queryVec, key));
+    Value keyNorm = b.create<math::SqrtOp>(e.reduceAdd(e.mul(key, key)));
+    Value denom = e.mul(s.queryNorm, keyNorm);
+    Value positive =
+        b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, denom, e.f32(0));
+    Value safeDenom = b.create<arith::SelectOp>(positive, denom, e.f32(1));
+    return b.create<arith::SelectOp>(
+        positive, b.create<arith::DivFOp>(dot, safeDenom), e.f32(0));
+  }
+  }
+  llvm_unreachable("unknown score combine");
+}
 
 /// score(q_i, k_j) for the op's combine, before masking.
 Value emitScore(Emitter &e, const ScoreContext &s, Value j) {
+  if (s.vecType)
+    return emitVectorScore(e, s, j);
   OnlineAttentionOp op = s.op;
   ImplicitLocOpBuilder &b = e.b;
   Activation act = op.getAct();
@@ -192,7 +247,19 @@ Value emitScore(Emitter &e, const ScoreContext &s, Value j) {
   llvm_unreachable("unknown score combine");
 }
 
-void lowerOnlineAttention(OnlineAttentionOp op, int64_t tileSize) {
+/// The size of dimension 3 of `value` if it is static, between 1 and
+/// kMaxVectorSize, and contiguous (identity layout).
+std::optional<int64_t> vectorizableSize(Value value) {
+  auto type = cast<MemRefType>(value.getType());
+  int64_t size = type.getDimSize(type.getRank() - 1);
+  if (!type.getLayout().isIdentity() || ShapedType::isDynamic(size) ||
+      size < 1 || size > kMaxVectorSize)
+    return std::nullopt;
+  return size;
+}
+
+void lowerOnlineAttention(OnlineAttentionOp op, int64_t tileSize,
+                          bool allowVectors) {
   ImplicitLocOpBuilder b(op.getLoc(), op);
   Emitter e{b};
   Value q = op.getQuery(), k = op.getKeys(), v = op.getValues();
@@ -208,38 +275,56 @@ void lowerOnlineAttention(OnlineAttentionOp op, int64_t tileSize) {
   };
   Value keyGroup = groupSize(hk), valueGroup = groupSize(e.dim(v, 1));
   Value tile = e.index(tileSize);
+  Value zero = e.index(0);
 
-  auto accType = MemRefType::get({ShapedType::kDynamic}, b.getF32Type());
-  Value acc = b.create<memref::AllocOp>(accType, ValueRange{dv});
+  // With static, small D and Dv, q_i, w and the accumulator live in vector
+  // registers (vector<D>, vector<Dv>); otherwise the loops are scalar and
+  // the accumulator is a [Dv] buffer.
+  Value w = op.getScoreWeights();
+  std::optional<int64_t> dSize = vectorizableSize(q), dkSize = vectorizableSize(k),
+                         dvSize = vectorizableSize(v),
+                         outSize = vectorizableSize(context);
+  bool vectorized = allowVectors && dSize && dkSize && dvSize && outSize &&
+                    (!w || vectorizableSize(w)) &&
+                    (!weights ||
+                     cast<MemRefType>(weights.getType()).getLayout().isIdentity());
+  VectorType dType, dvType;
+  Value accBuffer;
+  if (vectorized) {
+    dType = VectorType::get({*dSize}, b.getF32Type());
+    dvType = VectorType::get({*dvSize}, b.getF32Type());
+  } else {
+    auto accType = MemRefType::get({ShapedType::kDynamic}, b.getF32Type());
+    accBuffer = b.create<memref::AllocOp>(accType, ValueRange{dv});
+  }
   Value scores =
       b.create<memref::AllocaOp>(MemRefType::get({tileSize}, b.getF32Type()));
 
   e.forEach(batch, [&](Value bIdx) {
-    ScoreContext s{op,
-                   q,
-                   k,
-                   e.broadcastIndex(q, 0, bIdx),
-                   {},
-                   {},
-                   e.broadcastIndex(k, 0, bIdx),
-                   {},
-                   d,
-                   {},
-                   {}};
+    ScoreContext s;
+    s.op = op;
+    s.q = q;
+    s.k = k;
+    s.d = d;
+    s.vecType = dType;
+    s.bq = e.broadcastIndex(q, 0, bIdx);
+    s.bk = e.broadcastIndex(k, 0, bIdx);
     Value bv = e.broadcastIndex(v, 0, bIdx);
     Value visibleKeys = nk;
     if (Value lengths = op.getLengths()) {
       Value len = b.create<arith::IndexCastOp>(b.getIndexType(),
                                                e.load(lengths, {bIdx}));
-      visibleKeys = e.minIdx(e.maxIdx(len, e.index(0)), nk);
+      visibleKeys = e.minIdx(e.maxIdx(len, zero), nk);
     }
     e.forEach(hq, [&](Value h) {
       s.h = h;
       s.hk = b.create<arith::DivUIOp>(h, keyGroup);
       Value hv = b.create<arith::DivUIOp>(h, valueGroup);
-      if (Value w = op.getScoreWeights();
-          w && cast<MemRefType>(w.getType()).getRank() == 2)
+      if (w && cast<MemRefType>(w.getType()).getRank() == 2)
         s.wRow = h;
+      if (w && vectorized)
+        s.wVec = s.wRow ? e.vload(dType, w, {s.wRow, zero})
+                        : e.vload(dType, w, {zero});
       e.forEach(nq, [&](Value i) {
         s.i = i;
         // Keys [0, end) are visible to query i.
@@ -248,31 +333,41 @@ void lowerOnlineAttention(OnlineAttentionOp op, int64_t tileSize) {
           Value last =
               b.create<arith::SubIOp>(b.create<arith::AddIOp>(i, e.index(1)),
                                       b.create<arith::SubIOp>(nq, nk));
-          end = e.maxIdx(e.minIdx(end, last), e.index(0));
+          end = e.maxIdx(e.minIdx(end, last), zero);
         }
+        if (vectorized)
+          s.queryVec = e.vload(dType, q, {s.bq, h, i, zero});
         if (op.getCombine() == ScoreCombine::cosine) {
           Value sq =
-              e.loop(e.index(0), d, {e.f32(0)}, [&](Value c, ValueRange a) {
-                 Value qc = e.load(q, {s.bq, h, i, c});
-                 return SmallVector<Value>{e.add(a[0], e.mul(qc, qc))};
-               }).getResult(0);
+              vectorized
+                  ? e.reduceAdd(e.mul(s.queryVec, s.queryVec))
+                  : e.loop(zero, d, {e.f32(0)}, [&](Value c, ValueRange a) {
+                       Value qc = e.load(q, {s.bq, h, i, c});
+                       return SmallVector<Value>{e.add(a[0], e.mul(qc, qc))};
+                     }).getResult(0);
           s.queryNorm = b.create<math::SqrtOp>(sq);
         }
-        e.forEach(dv, [&](Value c) { e.store(e.f32(0), acc, {c}); });
+
+        // The key loop carries (m, l) and, vectorized, the accumulator.
+        if (!vectorized)
+          e.forEach(dv, [&](Value c) { e.store(e.f32(0), accBuffer, {c}); });
+        SmallVector<Value> init = {e.negInf(), e.f32(0)};
+        if (vectorized)
+          init.push_back(e.splat(dvType, e.f32(0)));
 
         auto keyLoop = e.loop(
-            e.index(0), end, tile, ValueRange{e.negInf(), e.f32(0)},
-            [&](Value j0, ValueRange state) {
+            zero, end, tile, init, [&](Value j0, ValueRange state) {
               Value count = e.minIdx(tile, b.create<arith::SubIOp>(end, j0));
-              // Pass 1: the tile's scores and their maximum.
+              // Pass 1: the tile's scores and their maximum (maxnumf: a
+              // plain vmaxss; a NaN score still propagates through exp).
               Value tileMax =
-                  e.loop(e.index(0), count, {e.negInf()},
+                  e.loop(zero, count, {e.negInf()},
                          [&](Value jj, ValueRange m) {
                            Value score =
                                emitScore(e, s, b.create<arith::AddIOp>(j0, jj));
                            e.store(score, scores, {jj});
                            return SmallVector<Value>{
-                               b.create<arith::MaximumFOp>(m[0], score)};
+                               b.create<arith::MaxNumFOp>(m[0], score)};
                          })
                       .getResult(0);
               Value mOld = state[0];
@@ -283,30 +378,50 @@ void lowerOnlineAttention(OnlineAttentionOp op, int64_t tileSize) {
                   arith::CmpFPredicate::OEQ, mNew, e.negInf());
               Value alpha = b.create<arith::SelectOp>(stillEmpty, e.f32(1),
                                                       e.exp(e.sub(mOld, mNew)));
-              e.forEach(dv, [&](Value c) {
-                e.store(e.mul(e.load(acc, {c}), alpha), acc, {c});
-              });
+              // The accumulator is rescaled by alpha...
+              Value acc;
+              if (vectorized)
+                acc = e.mul(state[2], e.splat(dvType, alpha));
+              else
+                e.forEach(dv, [&](Value c) {
+                  e.store(e.mul(e.load(accBuffer, {c}), alpha), accBuffer,
+                          {c});
+                });
               // Pass 2: the probabilities, in place of the scores (a loop
               // without memory dependences, so that exp vectorizes).
               Value tileSum =
-                  e.loop(e.index(0), count, {e.f32(0)},
+                  e.loop(zero, count, {e.f32(0)},
                          [&](Value jj, ValueRange sum) {
                            Value p = e.exp(e.sub(e.load(scores, {jj}), mNew));
                            e.store(p, scores, {jj});
                            return SmallVector<Value>{e.add(sum[0], p)};
                          })
                       .getResult(0);
-              // Pass 3: the weighted sum of the values.
-              e.forEach(count, [&](Value jj) {
-                Value j = b.create<arith::AddIOp>(j0, jj);
-                Value p = e.load(scores, {jj});
-                e.forEach(dv, [&](Value c) {
-                  Value vc = e.load(v, {bv, hv, j, c});
-                  e.store(e.add(e.load(acc, {c}), e.mul(p, vc)), acc, {c});
+              // Pass 3: ... and gets the weighted values p_j v_j.
+              if (vectorized) {
+                acc = e.loop(zero, count, {acc}, [&](Value jj, ValueRange a) {
+                         Value j = b.create<arith::AddIOp>(j0, jj);
+                         Value p = e.splat(dvType, e.load(scores, {jj}));
+                         Value value = e.vload(dvType, v, {bv, hv, j, zero});
+                         return SmallVector<Value>{
+                             b.create<vector::FMAOp>(p, value, a[0])};
+                       }).getResult(0);
+              } else {
+                e.forEach(count, [&](Value jj) {
+                  Value j = b.create<arith::AddIOp>(j0, jj);
+                  Value p = e.load(scores, {jj});
+                  e.forEach(dv, [&](Value c) {
+                    Value vc = e.load(v, {bv, hv, j, c});
+                    e.store(e.add(e.load(accBuffer, {c}), e.mul(p, vc)),
+                            accBuffer, {c});
+                  });
                 });
-              });
-              return SmallVector<Value>{mNew,
-                                        e.add(e.mul(state[1], alpha), tileSum)};
+              }
+              SmallVector<Value> next = {
+                  mNew, e.add(e.mul(state[1], alpha), tileSum)};
+              if (vectorized)
+                next.push_back(acc);
+              return next;
             });
         Value m = keyLoop.getResult(0), l = keyLoop.getResult(1);
 
@@ -315,9 +430,15 @@ void lowerOnlineAttention(OnlineAttentionOp op, int64_t tileSize) {
             b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, l, e.f32(0));
         Value invL = b.create<arith::SelectOp>(
             nonEmpty, b.create<arith::DivFOp>(e.f32(1), l), e.f32(0));
-        e.forEach(dv, [&](Value c) {
-          e.store(e.mul(e.load(acc, {c}), invL), context, {bIdx, i, h, c});
-        });
+        if (vectorized) {
+          Value c = e.mul(keyLoop.getResult(2), e.splat(dvType, invL));
+          b.create<vector::StoreOp>(c, context, ValueRange{bIdx, i, h, zero});
+        } else {
+          e.forEach(dv, [&](Value c) {
+            e.store(e.mul(e.load(accBuffer, {c}), invL), context,
+                    {bIdx, i, h, c});
+          });
+        }
         if (!weights)
           return;
         e.forEach(nk, [&](Value j) {
@@ -332,7 +453,8 @@ void lowerOnlineAttention(OnlineAttentionOp op, int64_t tileSize) {
       });
     });
   });
-  b.create<memref::DeallocOp>(acc);
+  if (accBuffer)
+    b.create<memref::DeallocOp>(accBuffer);
   op.erase();
 }
 
@@ -397,7 +519,7 @@ struct ConvertAttnToLoopsPass
     });
     for (Operation *op : ops) {
       if (auto attention = dyn_cast<OnlineAttentionOp>(op))
-        lowerOnlineAttention(attention, tileSize);
+        lowerOnlineAttention(attention, tileSize, vectorize);
       else
         lowerSoftmax(cast<SoftmaxOp>(op));
     }

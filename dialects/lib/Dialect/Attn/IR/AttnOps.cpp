@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -331,20 +332,26 @@ LogicalResult SoftmaxOp::verify() {
 
 Value mlir::attn::buildActivation(OpBuilder &b, Location loc, Activation act,
                                   Value x) {
+  // x is an f32 or a vector of f32.
+  auto constant = [&](double value) -> Value {
+    Type type = x.getType();
+    auto scalar = b.getFloatAttr(getElementTypeOrSelf(type), value);
+    if (auto vectorType = dyn_cast<VectorType>(type))
+      return b.create<arith::ConstantOp>(
+          loc, DenseElementsAttr::get(vectorType, scalar.getValue()));
+    return b.create<arith::ConstantOp>(loc, scalar);
+  };
   switch (act) {
   case Activation::identity:
     return x;
   case Activation::tanh:
     return b.create<math::TanhOp>(loc, x);
-  case Activation::relu: {
-    Value zero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(x.getType()));
-    return b.create<arith::MaximumFOp>(loc, x, zero);
-  }
+  case Activation::relu:
+    return b.create<arith::MaximumFOp>(loc, x, constant(0.0));
   case Activation::sigmoid: {
     // 1 / (1 + exp(-x)): exp overflows to +inf for very negative x, which
     // correctly gives 0.
-    Value one =
-        b.create<arith::ConstantOp>(loc, b.getFloatAttr(x.getType(), 1.0));
+    Value one = constant(1.0);
     Value negX = b.create<arith::NegFOp>(loc, x);
     Value denom =
         b.create<arith::AddFOp>(loc, one, b.create<math::ExpOp>(loc, negX));
