@@ -561,7 +561,8 @@ static _Thread_local block *liveBlocks;
 static _Thread_local jmp_buf *onAllocFailure;
 
 void *_mlir_memref_to_llvm_alloc(size_t size) {
-  block *b = size > SIZE_MAX - sizeof(block) ? NULL : malloc(sizeof(block) + size);
+  block *b =
+      size > SIZE_MAX - sizeof(block) ? NULL : malloc(sizeof(block) + size);
   if (!b) {
     if (onAllocFailure)
       longjmp(*onAllocFailure, 1);

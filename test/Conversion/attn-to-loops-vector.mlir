@@ -5,10 +5,12 @@
 // vector product and a vector.reduction, each key adds p_j v_j with one
 // vector.fma, and the context row is written with one vector.store. No [Dv]
 // accumulator buffer is allocated. (attn-to-loops.mlir checks the scalar
-// form with vectorize=false.)
+// form with vectorize=false; attn-to-loops-blocked.mlir the blocked kernel
+// that a dot score without a weights output takes.)
 
+// A dot score with a weights output (so not the blocked kernel).
 // CHECK-LABEL: func @dot_vector
-// CHECK-SAME: (%[[Q:[^:]*]]: memref<2x1x3x8xf32>, %[[K:[^:]*]]: memref<2x1x5x8xf32>, %[[V:[^:]*]]: memref<2x1x5x4xf32>, %[[S:[^:]*]]: f32, %[[C:[^:]*]]: memref<2x3x1x4xf32>)
+// CHECK-SAME: (%[[Q:[^:]*]]: memref<2x1x3x8xf32>, %[[K:[^:]*]]: memref<2x1x5x8xf32>, %[[V:[^:]*]]: memref<2x1x5x4xf32>, %[[S:[^:]*]]: f32, %[[C:[^:]*]]: memref<2x3x1x4xf32>, %[[W:[^:]*]]: memref<2x1x3x5xf32>)
 // CHECK-NOT:  memref.alloc(
 // CHECK:      %[[SCORES:.*]] = memref.alloca() : memref<64xf32>
 // CHECK:      scf.for %[[B:[^ ]*]] =
@@ -38,14 +40,19 @@
 // CHECK:            %[[INVLV:.*]] = vector.broadcast %[[INVL]] : f32 to vector<4xf32>
 // CHECK-NEXT:       %[[CV:.*]] = arith.mulf %[[LOOP]]#2, %[[INVLV]]
 // CHECK-NEXT:       vector.store %[[CV]], %[[C]][%[[B]], %[[I]], %[[H]], %{{.*}}] : memref<2x3x1x4xf32>, vector<4xf32>
+// The weights: each score recomputed as a vector product.
+// CHECK:            scf.if
+// CHECK:              vector.load %[[K]]
+// CHECK:              vector.reduction <add>
+// CHECK:            memref.store %{{.*}}, %[[W]]
 // CHECK-NOT:  memref.dealloc
 // CHECK:      return
 func.func @dot_vector(%q: memref<2x1x3x8xf32>, %k: memref<2x1x5x8xf32>,
                       %v: memref<2x1x5x4xf32>, %s: f32,
-                      %c: memref<2x3x1x4xf32>) {
+                      %c: memref<2x3x1x4xf32>, %a: memref<2x1x3x5xf32>) {
   attn.online_attention dot
       ins(%q, %k, %v : memref<2x1x3x8xf32>, memref<2x1x5x8xf32>, memref<2x1x5x4xf32>)
-      scale(%s) outs(%c : memref<2x3x1x4xf32>)
+      scale(%s) outs(%c : memref<2x3x1x4xf32>) weights(%a : memref<2x1x3x5xf32>)
   return
 }
 

@@ -19,14 +19,16 @@
 
 // CHECK-LABEL: func.func @model
 // CHECK-SAME: attributes {llvm.emit_c_interface}
-// The default tile of 64 keys; with Dv = 8 static the accumulator is a
-// vector<8xf32> carried by the key loop, not a buffer.
-// CHECK:       memref.alloca() : memref<64xf32>
+// A scaled dot score without a weights output takes the blocked kernel:
+// keys transposed in panels of 16, a tile of 64 keys for each of 4 queries,
+// and per query (m, l, acc) carried by the key loop, acc a vector<8xf32>.
+// CHECK:       memref.alloc(%{{.*}}) : memref<?x8x16xf32>
+// CHECK:       memref.alloca() : memref<4x64xf32>
 // CHECK-NOT:   memref.alloc() : memref<8xf32>
 // CHECK:       scf.for
 // The lengths are read per batch entry.
 // CHECK:       memref.load %{{.*}} : memref<?xi32>
-// CHECK:       scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, vector<8xf32>)
+// CHECK:       scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, vector<8xf32>, f32, f32, vector<8xf32>, f32, f32, vector<8xf32>, f32, f32, vector<8xf32>)
 // CHECK:       vector.fma
 // CHECK:       return
 

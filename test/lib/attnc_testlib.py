@@ -452,10 +452,11 @@ SAME_DIM_SCORES = ("dot", "scaled_dot", "cosine")
 
 
 def score_model(name, kind, act=None, causal=False, lengths=False,
-                single_query=False, d=17, d_q=3, d_w=5, bias_shape=None):
+                single_query=False, d=17, d_q=3, d_w=5, bias_shape=None,
+                weights=True):
     """A model: keys = values = X [b, n_k, d], queries S [b, n_q, d_q] (or
-    s [b, d_q]), the given score and masks, outputs c and a. Returns
-    (source, spec) where spec is for reference.evaluate."""
+    s [b, d_q]), the given score and masks, outputs c and (if `weights`) a.
+    Returns (source, spec) where spec is for reference.evaluate."""
     if kind in SAME_DIM_SCORES:
         d_q = d
     decl, params = SCORE_DECLS[kind]
@@ -489,14 +490,13 @@ def score_model(name, kind, act=None, causal=False, lengths=False,
         lines.append("  mask " + ", ".join(masks))
     lines += ["  align a = softmax(e)",
               "  context c = sum(a * V)",
-              "  output y = c",
-              "  output A = a",
+              "  output y = c"] + (["  output A = a"] if weights else []) + [
               "}", ""]
     spec = {"batch": 1, "inputs": inputs, "query": (qname, None, None),
             "keys": ("X", None, None), "values": ("X", None, None),
             "score": (kind, params, act or "tanh"), "causal": causal,
             "lengths": "L" if lengths else None,
-            "outputs": [("y", "c"), ("A", "a")]}
+            "outputs": [("y", "c")] + ([("A", "a")] if weights else [])}
     return "\n".join(lines), spec
 
 

@@ -323,8 +323,9 @@ int main(int argc, char **argv) {
       failed(attnc::addEntryPoints(*module, *models)))
     return 1;
   if (printAfterAll)
-    llvm::errs() << "// -----// IR after adding the ABI entry points //----- //\n"
-                 << *module << "\n";
+    llvm::errs()
+        << "// -----// IR after adding the ABI entry points //----- //\n"
+        << *module << "\n";
   if (emitStage == Stage::LLVMDialect)
     return finish([&](llvm::raw_pwrite_stream &os) {
       module->print(os);

@@ -52,7 +52,16 @@ def ConvertAttnToLoops : Pass<"convert-attn-to-loops", "func::FuncOp"> {
     contiguous, q_i, w and the accumulator are `vector` values kept in
     registers: scores are vector products with a `vector.reduction`, and the
     weighted sum is a `vector.fma` per key; otherwise the loops are scalar
-    and the accumulator is a [Dv] buffer. Masks shrink the key range (causal, lengths) instead of being
+    and the accumulator is a [Dv] buffer.
+
+    A dot score without a weights output (with static D and Dv) takes a
+    blocked form, as in FlashAttention: per (batch, head) the keys are
+    transposed once into panels of 16 ([ceil(Nk / 16), D, 16]), blocks of 4
+    queries score 16 keys at a time with 16-lane FMAs (no horizontal
+    reduction), keep their (m, l, acc) in the key loop, and read each value
+    row once for the block; masks are a lane-wise select to -inf. Its tile
+    is rounded up to a multiple of 16. The extra memory, O(Nk D), is that of
+    the keys themselves. Masks shrink the key range (causal, lengths) instead of being
     tested per key. When `weights` are requested, a second pass over the
     keys writes exp(s_j - m) / l. `attn.softmax` becomes a three-pass row
     loop (max, sum of exponentials, normalize).

@@ -67,9 +67,9 @@ Value inverseSqrtOfKeySize(OpBuilder &b, Location loc, Value keys) {
   Value size = cast<Value>(dk);
   Value asInt = b.create<arith::IndexCastOp>(loc, b.getI64Type(), size);
   Value asFloat = b.create<arith::SIToFPOp>(loc, b.getF32Type(), asInt);
-  Value isEmpty = b.create<arith::CmpIOp>(
-      loc, arith::CmpIPredicate::eq, size,
-      b.create<arith::ConstantIndexOp>(loc, 0));
+  Value isEmpty =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, size,
+                              b.create<arith::ConstantIndexOp>(loc, 0));
   Value one = b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(1.0f));
   return b.create<arith::SelectOp>(loc, isEmpty, one,
                                    b.create<math::RsqrtOp>(loc, asFloat));
