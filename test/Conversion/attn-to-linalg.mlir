@@ -42,8 +42,9 @@
 // CHECK-NEXT: linalg.fill ins(%[[ZERO]] : f32) outs(%[[Y]] : memref<?x?x4xf32>)
 // CHECK-NEXT: linalg.generic {indexing_maps = [#[[$IN3]], #[[$W2_4]], #[[$OUT3]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[X]], %[[W]] : memref<?x?x8xf32>, memref<4x8xf32>) outs(%[[Y]] : memref<?x?x4xf32>) {
 // CHECK-NEXT: ^bb0(%[[IN:.*]]: f32, %[[WIN:.*]]: f32, %[[ACC:.*]]: f32):
-// CHECK-NEXT:   %[[P:.*]] = arith.mulf %[[IN]], %[[WIN]] : f32
-// CHECK-NEXT:   %[[S:.*]] = arith.addf %[[ACC]], %[[P]] : f32
+// The reduction may be reassociated and contracted (so that LLVM vectorizes it).
+// CHECK-NEXT:   %[[P:.*]] = arith.mulf %[[IN]], %[[WIN]] fastmath<reassoc,contract> : f32
+// CHECK-NEXT:   %[[S:.*]] = arith.addf %[[ACC]], %[[P]] fastmath<reassoc,contract> : f32
 // CHECK-NEXT:   linalg.yield %[[S]] : f32
 // CHECK-NEXT: }
 // With bias: the bias broadcast over (b, n) is the init, no fill.

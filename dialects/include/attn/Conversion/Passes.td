@@ -10,7 +10,9 @@ def ConvertAttnToLinalg : Pass<"convert-attn-to-linalg", "func::FuncOp"> {
   let description = [{
     `attn.linear` becomes a `linalg.generic` with a reduction over the input
     dimension (a batched matrix product with the head dimension placed by
-    its indexing maps) and, with a bias, an init from the broadcast bias;
+    its indexing maps; the multiply-add may be reassociated and contracted,
+    so that LLVM vectorizes the reduction) and, with a bias, an init from the
+    broadcast bias;
     `attn.activation` becomes an elementwise `linalg.generic`.
 
     ```mlir

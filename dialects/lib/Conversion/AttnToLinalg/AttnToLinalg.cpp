@@ -100,8 +100,14 @@ struct LinearOpLowering : public OpRewritePattern<LinearOp> {
         loc, ValueRange{op.getInput(), op.getWeight()}, ValueRange{out},
         ArrayRef<AffineMap>{inMap, wMap, outMap}, iterators,
         [](OpBuilder &b, Location loc, ValueRange args) {
-          Value product = b.create<arith::MulFOp>(loc, args[0], args[1]);
-          Value sum = b.create<arith::AddFOp>(loc, args[2], product);
+          // The reduction may be reassociated (and contracted to FMAs):
+          // that is what lets LLVM vectorize the loop over the input.
+          auto fastMath = arith::FastMathFlagsAttr::get(
+              b.getContext(),
+              arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+          Value product =
+              b.create<arith::MulFOp>(loc, args[0], args[1], fastMath);
+          Value sum = b.create<arith::AddFOp>(loc, args[2], product, fastMath);
           b.create<linalg::YieldOp>(loc, sum);
         });
     rewriter.eraseOp(op);
