@@ -198,8 +198,8 @@ func::FuncOp ModelGen::emit() {
                                      b.getFunctionType(types, {}));
   func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(), b.getUnitAttr());
   Block *entry = func.addEntryBlock();
-  for (auto [arg, spec] : llvm::zip(entry->getArguments(), spec.args))
-    arg.setLoc(loc(spec.loc));
+  for (auto [arg, argSpec] : llvm::zip(entry->getArguments(), spec.args))
+    arg.setLoc(loc(argSpec.loc));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(entry);
   for (BlockArgument arg : entry->getArguments())

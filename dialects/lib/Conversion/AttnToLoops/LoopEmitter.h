@@ -1,0 +1,195 @@
+//===- LoopEmitter.h - Helpers of the attn-to-loops lowering ----*- C++ -*-===//
+//
+// What the two lowerings of attn.online_attention share: an emitter of
+// arithmetic, loads and loops over an ImplicitLocOpBuilder, the mask and
+// head arithmetic, and the blocked dot-product kernel's entry points
+// (BlockedDot.cpp). Internal to dialects/lib/Conversion/AttnToLoops.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_CONVERSION_ATTNTOLOOPS_LOOPEMITTER_H
+#define ATTN_CONVERSION_ATTNTOLOOPS_LOOPEMITTER_H
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+#include <limits>
+#include <optional>
+
+namespace mlir::attn::loops {
+
+/// Largest D or Dv kept in vector registers (256 floats = 16 zmm).
+constexpr int64_t kMaxVectorSize = 256;
+
+/// Small arithmetic helpers over an ImplicitLocOpBuilder.
+struct Emitter {
+  ImplicitLocOpBuilder &b;
+
+  Value index(int64_t v) { return b.create<arith::ConstantIndexOp>(v); }
+  Value f32(double v) {
+    return b.create<arith::ConstantOp>(b.getF32FloatAttr(float(v)));
+  }
+  Value negInf() { return f32(-std::numeric_limits<double>::infinity()); }
+  Value dim(Value memref, int64_t d) {
+    return b.createOrFold<memref::DimOp>(memref, d);
+  }
+  Value minIdx(Value x, Value y) { return b.create<arith::MinSIOp>(x, y); }
+  Value maxIdx(Value x, Value y) { return b.create<arith::MaxSIOp>(x, y); }
+  // Reductions may be reassociated and multiply-adds contracted: this is
+  // what lets LLVM vectorize the dot products and fuse them into FMAs.
+  arith::FastMathFlagsAttr fastMath() {
+    return arith::FastMathFlagsAttr::get(b.getContext(),
+                                         arith::FastMathFlags::reassoc |
+                                             arith::FastMathFlags::contract);
+  }
+  Value add(Value x, Value y) {
+    return b.create<arith::AddFOp>(x, y, fastMath());
+  }
+  Value mul(Value x, Value y) {
+    return b.create<arith::MulFOp>(x, y, fastMath());
+  }
+  Value sub(Value x, Value y) {
+    return b.create<arith::SubFOp>(x, y, fastMath());
+  }
+  Value exp(Value x) { return b.create<math::ExpOp>(x); }
+  Value load(Value m, ValueRange idx) {
+    return b.create<memref::LoadOp>(m, idx);
+  }
+  void store(Value v, Value m, ValueRange idx) {
+    b.create<memref::StoreOp>(v, m, idx);
+  }
+  /// `size == 1 ? 0 : i`: the index into a dimension that may broadcast.
+  Value broadcastIndex(Value memref, int64_t d, Value i) {
+    auto type = cast<MemRefType>(memref.getType());
+    if (type.getDimSize(d) == 1)
+      return index(0);
+    if (!type.isDynamicDim(d))
+      return i;
+    Value isOne = b.create<arith::CmpIOp>(arith::CmpIPredicate::eq,
+                                          dim(memref, d), index(1));
+    return b.create<arith::SelectOp>(isOne, index(0), i);
+  }
+
+  /// for iv in [lb, ub) step `step`: body(iv, iterArgs) -> yielded values.
+  /// The body builds with this same builder, whose insertion point is moved
+  /// into the loop for the duration of the call.
+  scf::ForOp loop(Value lb, Value ub, Value step, ValueRange init,
+                  function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    auto forOp = b.create<scf::ForOp>(lb, ub, step, init);
+    OpBuilder::InsertionGuard guard(b);
+    Block *block = forOp.getBody();
+    if (block->mightHaveTerminator())
+      b.setInsertionPoint(block->getTerminator());
+    else
+      b.setInsertionPointToEnd(block);
+    SmallVector<Value> results =
+        body(forOp.getInductionVar(), forOp.getRegionIterArgs());
+    if (!init.empty())
+      b.create<scf::YieldOp>(results);
+    return forOp;
+  }
+  scf::ForOp loop(Value lb, Value ub, ValueRange init,
+                  function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    return loop(lb, ub, index(1), init, body);
+  }
+  /// cond ? thenValue() : elseValue(), each built only in its branch.
+  Value ifElse(Value cond, function_ref<Value()> thenValue,
+               function_ref<Value()> elseValue) {
+    auto ifOp = b.create<scf::IfOp>(TypeRange{b.getF32Type()}, cond,
+                                    /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    b.create<scf::YieldOp>(thenValue());
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    b.create<scf::YieldOp>(elseValue());
+    return ifOp.getResult(0);
+  }
+  Value splat(VectorType type, Value scalar) {
+    return b.create<vector::BroadcastOp>(type, scalar);
+  }
+  Value vload(VectorType type, Value m, ValueRange idx) {
+    return b.create<vector::LoadOp>(type, m, idx);
+  }
+  /// sum(x) with reassociation allowed.
+  Value reduceAdd(Value x) {
+    return b.create<vector::ReductionOp>(vector::CombiningKind::ADD, x,
+                                         arith::FastMathFlags::reassoc |
+                                             arith::FastMathFlags::contract);
+  }
+
+  /// for iv in [0, ub): body(iv) with no loop-carried values.
+  void forEach(Value ub, function_ref<void(Value)> body) {
+    loop(index(0), ub, {}, [&](Value iv, ValueRange) {
+      body(iv);
+      return SmallVector<Value>{};
+    });
+  }
+};
+
+/// Query head h reads key (or value) head h / (Hq / heads); the division
+/// is guarded against empty head dimensions (then no loop runs anyway).
+inline Value headGroupSize(Emitter &e, Value queryHeads, Value heads) {
+  Value size =
+      e.b.create<arith::DivUIOp>(queryHeads, e.maxIdx(heads, e.index(1)));
+  return e.maxIdx(size, e.index(1));
+}
+
+/// The number of keys batch entry `b` sees: Nk, or lengths[b] clamped to
+/// [0, Nk].
+inline Value visibleKeyCount(Emitter &e, OnlineAttentionOp op, Value b,
+                             Value nk) {
+  Value lengths = op.getLengths();
+  if (!lengths)
+    return nk;
+  Value len =
+      e.b.create<arith::IndexCastOp>(e.b.getIndexType(), e.load(lengths, {b}));
+  return e.minIdx(e.maxIdx(len, e.index(0)), nk);
+}
+
+/// The end of the keys query i sees: `visible`, cut by the causal mask
+/// (key l is visible iff l <= i + Nk - Nq) when the op has it.
+inline Value visibleKeyEnd(Emitter &e, OnlineAttentionOp op, Value visible,
+                           Value i, Value nq, Value nk) {
+  if (!op.getCausal())
+    return visible;
+  Value last =
+      e.b.create<arith::SubIOp>(e.b.create<arith::AddIOp>(i, e.index(1)),
+                                e.b.create<arith::SubIOp>(nq, nk));
+  return e.maxIdx(e.minIdx(visible, last), e.index(0));
+}
+
+/// 1 / l, or 0 when l = 0 (a query that saw no key gets c = 0).
+inline Value inverseOrZero(Emitter &e, Value l) {
+  Value positive =
+      e.b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, l, e.f32(0));
+  return e.b.create<arith::SelectOp>(
+      positive, e.b.create<arith::DivFOp>(e.f32(1), l), e.f32(0));
+}
+
+/// The size of dimension 3 of `value` if it is static, between 1 and
+/// kMaxVectorSize, and contiguous (identity layout).
+inline std::optional<int64_t> vectorizableSize(Value value) {
+  auto type = cast<MemRefType>(value.getType());
+  int64_t size = type.getDimSize(type.getRank() - 1);
+  if (!type.getLayout().isIdentity() || ShapedType::isDynamic(size) ||
+      size < 1 || size > kMaxVectorSize)
+    return std::nullopt;
+  return size;
+}
+
+/// Whether the blocked kernel (BlockedDot.cpp) applies: a dot score, no
+/// weights output, and static, small, contiguous D and Dv.
+bool canUseBlockedDot(OnlineAttentionOp op);
+
+/// Lowers `op` with the blocked dot-product kernel and erases it.
+void lowerBlockedDot(OnlineAttentionOp op, int64_t tileSize);
+
+} // namespace mlir::attn::loops
+
+#endif // ATTN_CONVERSION_ATTNTOLOOPS_LOOPEMITTER_H
