@@ -1,26 +1,37 @@
 /*===- attention_bench.c - attnc kernels vs baselines, same process -------===*
  *
  * Times the attnc-compiled single-head scaled dot-product attention
- * (bench/sdpa.attn, models sdpa and sdpa_causal) against a plain C baseline
- * compiled with -O3 -march=native (row-by-row scores, softmax, weighted sum:
- * what one writes by hand without BLAS), in the same run, and prints the
- * time, GFLOP/s (4 n_q n_k d flops, halved with the causal mask) and the
- * ratio. It also checks that both agree (max abs difference).
+ * (bench/sdpa.attn, models sdpa and sdpa_causal) against two baselines in
+ * the same run, all on one thread:
+ *   plain: C compiled with -O3 -march=native (row-by-row scores, softmax,
+ *          weighted sum: what one writes by hand without BLAS);
+ *   blas:  OpenBLAS sgemm on blocks of 128 queries plus a vectorized
+ *          softmax (blas_baseline.c; when OpenBLAS was found at build time).
+ * It prints the time, GFLOP/s (4 n_q n_k d flops, halved with the causal
+ * mask), the ratios (baseline time / attnc time) and the largest difference
+ * between attnc and each baseline, which must stay below 1e-3.
  *
  *   attnc-bench [n ...]      (default: 256 1024 2048)
  *   ATTNC_BENCH_REPEAT=R     repetitions (median reported, default 5)
  *
- * Timings are noisy on shared machines: compare ratios, not absolutes.
+ * OpenBLAS 0.3.21 misdetects this CPU unless OPENBLAS_CORETYPE is set (see
+ * shared/TOOLCHAIN.md); the bench sets SkylakeX and re-executes itself when
+ * it is unset. Timings are noisy on shared machines: compare ratios.
  *
  *===----------------------------------------------------------------------===*/
 
 #include "sdpa.h"
+
+#ifdef ATTNC_BENCH_BLAS
+#include "blas_baseline.h"
+#endif
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { D = 64 };
 
@@ -83,7 +94,33 @@ static double median_ms(double *t, int r) {
   return 1e3 * t[r / 2];
 }
 
+/* Times `run` `repeat` times; returns the median in ms. */
+#define TIME_MS(result, repeat, times, ...)                                    \
+  do {                                                                         \
+    for (int r_ = 0; r_ < (repeat); ++r_) {                                    \
+      double t0_ = now();                                                      \
+      __VA_ARGS__;                                                             \
+      (times)[r_] = now() - t0_;                                               \
+    }                                                                          \
+    (result) = median_ms((times), (repeat));                                   \
+  } while (0)
+
+static double max_diff(const float *a, const float *b, size_t n) {
+  double diff = 0;
+  for (size_t e = 0; e < n; ++e)
+    diff = fmax(diff, fabs((double)a[e] - b[e]));
+  return diff;
+}
+
 int main(int argc, char **argv) {
+#ifdef ATTNC_BENCH_BLAS
+  if (!getenv("OPENBLAS_CORETYPE")) {
+    setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+    setenv("OPENBLAS_NUM_THREADS", "1", 1);
+    execv("/proc/self/exe", argv);
+  }
+  blas_use_one_thread();
+#endif
   int sizes[16] = {256, 1024, 2048}, nsizes = 3;
   if (argc > 1) {
     nsizes = 0;
@@ -95,16 +132,17 @@ int main(int argc, char **argv) {
   if (repeat < 1)
     repeat = 1;
   double *times = malloc(sizeof(double) * repeat);
+  int failed = 0;
 
-  printf("%-8s %6s %6s | %10s %8s | %10s %8s | %6s | %s\n", "model", "n", "d",
-         "attnc ms", "GFLOP/s", "base ms", "GFLOP/s", "ratio", "max |diff|");
+  printf("%-7s %5s %3s | %8s %7s | %8s %7s %6s | %8s %7s %6s | %s\n", "model",
+         "n", "d", "attnc ms", "GFLOP/s", "plain ms", "GFLOP/s", "ratio",
+         "blas ms", "GFLOP/s", "ratio", "max |diff|");
   for (int si = 0; si < nsizes; ++si) {
     int n = sizes[si];
     size_t elems = (size_t)n * D;
-    float *q = malloc(elems * 4), *k = malloc(elems * 4),
-          *v = malloc(elems * 4);
-    float *o = malloc(elems * 4), *ob = malloc(elems * 4),
-          *row = malloc((size_t)n * 4);
+    float *q = malloc(elems * 4), *k = malloc(elems * 4), *v = malloc(elems * 4);
+    float *o = malloc(elems * 4), *ob = malloc(elems * 4);
+    float *row = malloc((size_t)n * 4);
     srand(1234);
     for (size_t e = 0; e < elems; ++e) {
       q[e] = (float)(2.0 * rand() / RAND_MAX - 1.0);
@@ -115,35 +153,33 @@ int main(int argc, char **argv) {
       attnc_tensor args[4] = {tensor3(q, 1, n, D), tensor3(k, 1, n, D),
                               tensor3(v, 1, n, D), tensor3(o, 1, n, D)};
       double flops = 4.0 * n * (double)n * D * (causal ? 0.5 : 1.0);
-      for (int r = 0; r < repeat; ++r) {
-        double t0 = now();
-        int32_t status =
-            causal ? attnc_sdpa_causal(args, 4) : attnc_sdpa(args, 4);
-        times[r] = now() - t0;
-        if (status != 0) {
-          fprintf(stderr, "attnc call failed: %s\n",
-                  causal ? attnc_sdpa_causal_last_error()
-                         : attnc_sdpa_last_error());
-          return 1;
-        }
-      }
-      double attnc_ms = median_ms(times, repeat);
-      for (int r = 0; r < repeat; ++r) {
-        double t0 = now();
-        baseline(q, k, v, ob, n, n, causal, row);
-        times[r] = now() - t0;
-      }
-      double base_ms = median_ms(times, repeat);
-      double diff = 0;
-      for (size_t e = 0; e < elems; ++e)
-        diff = fmax(diff, fabs((double)o[e] - ob[e]));
-      printf("%-8s %6d %6d | %10.3f %8.2f | %10.3f %8.2f | %6.2f | %.2e\n",
-             causal ? "causal" : "full", n, D, attnc_ms,
-             flops / attnc_ms * 1e-6, base_ms, flops / base_ms * 1e-6,
-             base_ms / attnc_ms, diff);
-      if (diff > 1e-3) {
-        fprintf(stderr, "attnc and the baseline disagree\n");
+      int32_t status = 0;
+      double attnc_ms, plain_ms, blas_ms = NAN, diff;
+      TIME_MS(attnc_ms, repeat, times,
+              status = causal ? attnc_sdpa_causal(args, 4)
+                              : attnc_sdpa(args, 4));
+      if (status != 0) {
+        fprintf(stderr, "attnc call failed: %s\n",
+                causal ? attnc_sdpa_causal_last_error()
+                       : attnc_sdpa_last_error());
         return 1;
+      }
+      TIME_MS(plain_ms, repeat, times, baseline(q, k, v, ob, n, n, causal, row));
+      diff = max_diff(o, ob, elems);
+#ifdef ATTNC_BENCH_BLAS
+      TIME_MS(blas_ms, repeat, times,
+              blas_attention(q, k, v, ob, n, n, D, causal));
+      diff = fmax(diff, max_diff(o, ob, elems));
+#endif
+      printf("%-7s %5d %3d | %8.3f %7.2f | %8.3f %7.2f %6.2f | %8.3f %7.2f "
+             "%6.2f | %.2e\n",
+             causal ? "causal" : "full", n, D, attnc_ms,
+             flops / attnc_ms * 1e-6, plain_ms, flops / plain_ms * 1e-6,
+             plain_ms / attnc_ms, blas_ms, flops / blas_ms * 1e-6,
+             blas_ms / attnc_ms, diff);
+      if (diff > 1e-3) {
+        fprintf(stderr, "attnc and a baseline disagree\n");
+        failed = 1;
       }
     }
     free(q), free(k), free(v), free(o), free(ob), free(row);
@@ -151,5 +187,5 @@ int main(int argc, char **argv) {
   printf("ratio = baseline time / attnc time (> 1: attnc is faster); one "
          "thread\n");
   free(times);
-  return 0;
+  return failed;
 }

@@ -31,7 +31,7 @@ config.environment["PYTHONPATH"] = os.path.join(
 config.environment["ATTNC_TOOLS_DIR"] = config.attnc_tools_dir
 
 tool_dirs = [config.attnc_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["attnc", "attn-opt", "attnc-run"], tool_dirs)
+llvm_config.add_tool_substitutions(["attnc", "attn-opt", "attnc-run", "attnc-bench"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.attnc_tools_dir, append_path=True)
 config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
