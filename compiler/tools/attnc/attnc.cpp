@@ -197,9 +197,10 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(attncCategory);
   // Keep the one printing flag the README documents visible.
   if (auto *debugInfo =
-          cl::getRegisteredOptions().lookup("mlir-print-debuginfo"))
-    debugInfo->setHiddenFlag(cl::NotHidden),
-        debugInfo->addCategory(attncCategory);
+          cl::getRegisteredOptions().lookup("mlir-print-debuginfo")) {
+    debugInfo->setHiddenFlag(cl::NotHidden);
+    debugInfo->addCategory(attncCategory);
+  }
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
     os << "attnc " << ATTNC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
        << ")\n";
@@ -291,12 +292,13 @@ int main(int argc, char **argv) {
   options.optLevel = optLevel.getValue();
   options.tileSize = tileSize.getValue();
   options.vectorize = vectorize.getValue();
-  for (const std::string &name : printAfter) {
-    auto known = knownPassNames(context, options);
-    if (!llvm::is_contained(known, name))
-      return fail("--print-ir-after: no pass named '" + name +
-                  "' in the pipeline (passes: " + llvm::join(known, ", ") +
-                  ")");
+  if (!printAfter.empty()) {
+    llvm::SmallVector<std::string> known = knownPassNames(context, options);
+    for (const std::string &name : printAfter)
+      if (!llvm::is_contained(known, name))
+        return fail("--print-ir-after: no pass named '" + name +
+                    "' in the pipeline (passes: " + llvm::join(known, ", ") +
+                    ")");
   }
 
   OwningOpRef<ModuleOp> module = attnc::mlirGen(context, *models);
