@@ -547,3 +547,55 @@ def run_models(checker, models, size_list, seed=1, overrides=None,
         for i, dims in enumerate(sizes):
             checker.case(sources[name], name, spec, dims, seed=seed + i,
                          overrides=ov, scale=scale, show=src)
+
+
+# ---------------------------------------------------------------------------
+# The score-function x mask suites (score_masks*.py)
+# ---------------------------------------------------------------------------
+
+MASK_SUITE_KINDS = [("additive", "sigmoid"), ("dot", None),
+                    ("scaled_dot", None), ("general", None),
+                    ("biased_general", None), ("activated_general", "relu"),
+                    ("cosine", None)]
+
+
+def run_mask_suite(masks, big_if, seed):
+    """Every score function (MASK_SUITE_KINDS) with each of `masks` (tuples
+    (name, causal, lengths)), with several queries and with a single one, on
+    sizes where n_q < n_k, = n_k and > n_k (so that some causal rows see no
+    key), plus one square 65 x 65 case (two 64-key tiles) for the mask names
+    containing `big_if`. Cosine gets zero rows. Exits 1 on any failure."""
+    models = []
+    for kind, act in MASK_SUITE_KINDS:
+        for mname, causal, lengths in masks:
+            name = "%s_%s" % (kind, mname)
+            src, spec = score_model(name, kind, act, causal=causal,
+                                    lengths=lengths)
+            models.append((name, src, spec))
+            name1 = name + "_1q"
+            src, spec = score_model(name1, kind, act, causal=causal,
+                                    lengths=lengths, single_query=True)
+            models.append((name1, src, spec))
+
+    # (n_q, n_k, b)
+    size_list = [(1, 1, 1), (3, 7, 3), (7, 7, 2), (13, 5, 2), (4, 31, 3),
+                 (2, 67, 3), (3, 130, 3)]
+
+    def sizes(name):
+        if name.endswith("_1q"):  # n_q does not matter
+            chosen = [size_list[0], size_list[1], size_list[5], size_list[6]]
+        else:
+            chosen = size_list + ([(65, 65, 1)] if big_if in name else [])
+        return [{"n_q": nq, "n_k": nk, "b": b} for nq, nk, b in chosen]
+
+    def overrides(name):
+        ov = {"L": lengths_override}
+        if name.startswith("cosine"):
+            ov.update({"X": zero_rows(3), "S": zero_rows(2),
+                       "s": zero_rows(2)})
+        return ov
+
+    checker = Checker()
+    run_models(checker, models, sizes, seed=seed, overrides=overrides,
+               scale={"W": 2.0, "w": 3.0})
+    checker.finish()

@@ -7,7 +7,7 @@
 // which gives better diagnostics than a syntax error would.
 //
 // Left recursion is avoided on purpose: the parse depth then only grows with
-// parentheses and brackets, which Parser.cpp bounds before parsing.
+// parentheses and brackets, which ParseTreeToAST.cpp bounds before parsing.
 //
 //===----------------------------------------------------------------------===//
 

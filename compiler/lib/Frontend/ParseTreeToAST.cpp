@@ -1,4 +1,4 @@
-//===- Parser.cpp - .attn text to AST through ANTLR -----------------------===//
+//===- ParseTreeToAST.cpp - .attn text to AST through ANTLR ---------------===//
 //
 // The only file that sees ANTLR. It is compiled with -fexceptions (the ANTLR
 // runtime throws) while the rest of the compiler is not, so nothing may
