@@ -25,11 +25,13 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
                                      const PipelineOptions &options) {
   OpPassManager &funcPm = pm.nest<func::FuncOp>();
   funcPm.addPass(attn::createAttnDecomposeScores());
-  funcPm.addPass(attn::createConvertAttnToLinalg());
+  // The loops pass first: it takes the attention ops and the linear maps it
+  // can keep in vector registers; the rest go through linalg.
   attn::ConvertAttnToLoopsOptions loopOptions;
   loopOptions.tileSize = options.tileSize;
   loopOptions.vectorize = options.vectorize;
   funcPm.addPass(attn::createConvertAttnToLoops(loopOptions));
+  funcPm.addPass(attn::createConvertAttnToLinalg());
   funcPm.addPass(createConvertLinalgToLoopsPass());
   if (options.optLevel > 0) {
     funcPm.addPass(attn::createAttnApproximateMath());

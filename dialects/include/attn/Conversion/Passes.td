@@ -35,7 +35,8 @@ def ConvertAttnToLinalg : Pass<"convert-attn-to-linalg", "func::FuncOp"> {
 }
 
 def ConvertAttnToLoops : Pass<"convert-attn-to-loops", "func::FuncOp"> {
-  let summary = "Lower attn.online_attention to a fused online-softmax loop nest";
+  let summary = "Lower attn.online_attention to a fused online-softmax loop "
+                "nest (and static-size attn.linear to vector loops)";
   let description = [{
     Each `attn.online_attention` becomes, for every (batch, head, query), one
     loop over tiles of `tile-size` keys that computes the tile's scores into
@@ -63,7 +64,14 @@ def ConvertAttnToLoops : Pass<"convert-attn-to-loops", "func::FuncOp"> {
     reduction), keep their (m, l, acc) in the key loop, and read each value
     row once for the block; masks are a lane-wise select to -inf. Its tile
     is rounded up to a multiple of 16. The extra memory, O(Nk D), is that of
-    the keys themselves. Masks shrink the key range (causal, lengths) instead of being
+    the keys themselves.
+
+    With `vectorize`, attn.linear ops with static input and output sizes
+    (output at most 256) are lowered here too: W is transposed once into
+    W^T [H', I, O], and each block of 4 output rows keeps 4 vector<O>
+    accumulators (from the bias) that get x_r[i] * W^T[i, :] for every i.
+    The other attn.linear ops are left for -convert-attn-to-linalg, which
+    therefore runs after this pass. Masks shrink the key range (causal, lengths) instead of being
     tested per key. When `weights` are requested, a second pass over the
     keys writes exp(s_j - m) / l. `attn.softmax` becomes a three-pass row
     loop (max, sum of exponentials, normalize).

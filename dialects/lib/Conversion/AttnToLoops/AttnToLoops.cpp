@@ -382,17 +382,22 @@ struct ConvertAttnToLoopsPass
     }
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
-      if (isa<OnlineAttentionOp, SoftmaxOp>(op))
+      if (isa<OnlineAttentionOp, SoftmaxOp>(op) ||
+          (vectorize && isa<LinearOp>(op) &&
+           canVectorizeLinear(cast<LinearOp>(op))))
         ops.push_back(op);
     });
     for (Operation *op : ops) {
-      if (auto attention = dyn_cast<OnlineAttentionOp>(op))
+      if (auto attention = dyn_cast<OnlineAttentionOp>(op)) {
         if (vectorize && canUseBlockedDot(attention))
           lowerBlockedDot(attention, tileSize);
         else
           lowerOnlineAttention(attention, tileSize, vectorize);
-      else
+      } else if (auto linear = dyn_cast<LinearOp>(op)) {
+        lowerVectorLinear(linear);
+      } else {
         lowerSoftmax(cast<SoftmaxOp>(op));
+      }
     }
     // attn.attention must have been decomposed first.
     WalkResult leftover = getOperation().walk([](AttentionOp op) {

@@ -190,6 +190,13 @@ bool canUseBlockedDot(OnlineAttentionOp op);
 /// Lowers `op` with the blocked dot-product kernel and erases it.
 void lowerBlockedDot(OnlineAttentionOp op, int64_t tileSize);
 
+/// Whether attn.linear has static I and O (O at most kMaxVectorSize) and
+/// contiguous operands, so that VectorLinear.cpp can lower it.
+bool canVectorizeLinear(LinearOp op);
+
+/// Lowers `op` with one vector<O> accumulator per output row and erases it.
+void lowerVectorLinear(LinearOp op);
+
 } // namespace mlir::attn::loops
 
 #endif // ATTN_CONVERSION_ATTNTOLOOPS_LOOPEMITTER_H

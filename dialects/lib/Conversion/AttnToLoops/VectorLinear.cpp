@@ -1,0 +1,123 @@
+//===- VectorLinear.cpp - attn.linear with the outputs in vector registers ===//
+//
+// The form convert-attn-to-loops gives attn.linear when its input size I
+// and output size O are static (O at most kMaxVectorSize): W is transposed
+// once per call into W^T [H', I, O], and each output row is one vector<O>
+// accumulator that gets x[i] * W^T[i, :] for every i (one broadcast and
+// O/16 FMAs per i, no horizontal reduction), starting from the bias; rows
+// go in blocks of 4, whose FMA chains are independent and share the loads
+// of W^T.
+// Other attn.linear ops are left to convert-attn-to-linalg.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoopEmitter.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::loops;
+
+namespace {
+/// Output rows computed together (independent FMA chains).
+constexpr int64_t kRowBlock = 4;
+} // namespace
+
+bool mlir::attn::loops::canVectorizeLinear(LinearOp op) {
+  auto inType = cast<MemRefType>(op.getInput().getType());
+  auto wType = cast<MemRefType>(op.getWeight().getType());
+  auto isContiguous = [](Value v) {
+    return cast<MemRefType>(v.getType()).getLayout().isIdentity();
+  };
+  int64_t in = inType.getDimSize(inType.getRank() - 1);
+  return vectorizableSize(op.getOutput()) && !ShapedType::isDynamic(in) &&
+         in > 0 && isContiguous(op.getInput()) &&
+         isContiguous(op.getWeight()) &&
+         (!op.getBias() || isContiguous(op.getBias())) &&
+         !ShapedType::isDynamic(wType.getDimSize(0));
+}
+
+void mlir::attn::loops::lowerVectorLinear(LinearOp op) {
+  ImplicitLocOpBuilder b(op.getLoc(), op);
+  Emitter e{b};
+  Value x = op.getInput(), w = op.getWeight(), bias = op.getBias(),
+        out = op.getOutput();
+  auto xType = cast<MemRefType>(x.getType());
+  auto wType = cast<MemRefType>(w.getType());
+  bool perHead = wType.getRank() == 3, inputHeads = xType.getRank() == 4,
+       outputHeads = cast<MemRefType>(out.getType()).getRank() == 4;
+  int64_t in = xType.getDimSize(xType.getRank() - 1);
+  int64_t outSize = *vectorizableSize(out);
+  int64_t weightHeads = perHead ? wType.getDimSize(0) : 1;
+  Type f32 = b.getF32Type();
+  auto rowType = VectorType::get({outSize}, f32);
+  Value zero = e.index(0);
+
+  // W^T [H', I, O]: row i of a head holds W[(h,) :, i], contiguous.
+  Value wt = b.create<memref::AllocOp>(
+      MemRefType::get({weightHeads, in, outSize}, f32));
+  e.forEach(e.index(weightHeads), [&](Value h) {
+    e.forEach(e.index(outSize), [&](Value o) {
+      e.forEach(e.index(in), [&](Value i) {
+        Value value = perHead ? e.load(w, {h, o, i}) : e.load(w, {o, i});
+        e.store(value, wt, {h, i, o});
+      });
+    });
+  });
+
+  // Blocks of kRowBlock output rows: acc_r = bias + sum_i x_r[i] W^T[i, :],
+  // the rows' independent FMA chains sharing each load of W^T. Rows past
+  // the end are clamped to the last one (recomputed and rewritten alike).
+  auto emitRows = [&](Value bIdx, Value h, Value n0, Value rows) {
+    Value init = e.splat(rowType, e.f32(0));
+    if (bias) {
+      bool biasPerHead = cast<MemRefType>(bias.getType()).getRank() == 2;
+      init = biasPerHead ? e.vload(rowType, bias, {h, zero})
+                         : e.vload(rowType, bias, {zero});
+    }
+    Value lastRow = e.maxIdx(b.create<arith::SubIOp>(rows, e.index(1)), zero);
+    SmallVector<Value> ns;
+    for (int64_t r = 0; r < kRowBlock; ++r)
+      ns.push_back(e.minIdx(b.create<arith::AddIOp>(n0, e.index(r)), lastRow));
+    auto xIndex = [&](Value n, Value i) {
+      SmallVector<Value> at = {bIdx};
+      if (inputHeads)
+        at.push_back(xType.getDimSize(1) == 1 ? zero : h);
+      at.append({n, i});
+      return at;
+    };
+    Value wHead = perHead ? h : zero;
+    SmallVector<Value> inits(kRowBlock, init);
+    auto accs = e.loop(zero, e.index(in), inits, [&](Value i, ValueRange a) {
+      Value row = e.vload(rowType, wt, {wHead, i, zero});
+      SmallVector<Value> next;
+      for (int64_t r = 0; r < kRowBlock; ++r) {
+        Value xi = e.splat(rowType, e.load(x, xIndex(ns[r], i)));
+        next.push_back(b.create<vector::FMAOp>(xi, row, a[r]));
+      }
+      return next;
+    });
+    for (int64_t r = 0; r < kRowBlock; ++r) {
+      SmallVector<Value> outIndex = {bIdx};
+      if (outputHeads)
+        outIndex.push_back(h);
+      outIndex.append({ns[r], zero});
+      b.create<vector::StoreOp>(accs.getResult(r), out, outIndex);
+    }
+  };
+
+  int64_t rank = cast<MemRefType>(out.getType()).getRank();
+  Value rows = e.dim(out, rank - 2), step = e.index(kRowBlock);
+  auto forRowBlocks = [&](Value bIdx, Value h) {
+    e.loop(zero, rows, step, {}, [&](Value n0, ValueRange) {
+      emitRows(bIdx, h, n0, rows);
+      return SmallVector<Value>{};
+    });
+  };
+  e.forEach(e.dim(out, 0), [&](Value bIdx) {
+    if (!outputHeads)
+      return forRowBlocks(bIdx, zero);
+    e.forEach(e.dim(out, 1), [&](Value h) { forRowBlocks(bIdx, h); });
+  });
+  b.create<memref::DeallocOp>(wt);
+  op.erase();
+}
