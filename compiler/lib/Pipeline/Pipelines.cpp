@@ -25,13 +25,15 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
                                      const PipelineOptions &options) {
   OpPassManager &funcPm = pm.nest<func::FuncOp>();
   funcPm.addPass(attn::createAttnDecomposeScores());
-  // The loops pass first: it takes the attention ops and the linear maps it
-  // can keep in vector registers; the rest go through linalg.
+  // Static-size projections become vector loops; the others go through
+  // linalg.
+  if (options.vectorize)
+    funcPm.addPass(attn::createConvertAttnLinearToLoops());
+  funcPm.addPass(attn::createConvertAttnToLinalg());
   attn::ConvertAttnToLoopsOptions loopOptions;
   loopOptions.tileSize = options.tileSize;
   loopOptions.vectorize = options.vectorize;
   funcPm.addPass(attn::createConvertAttnToLoops(loopOptions));
-  funcPm.addPass(attn::createConvertAttnToLinalg());
   funcPm.addPass(createConvertLinalgToLoopsPass());
   if (options.optLevel > 0) {
     funcPm.addPass(attn::createAttnApproximateMath());

@@ -35,8 +35,7 @@ def ConvertAttnToLinalg : Pass<"convert-attn-to-linalg", "func::FuncOp"> {
 }
 
 def ConvertAttnToLoops : Pass<"convert-attn-to-loops", "func::FuncOp"> {
-  let summary = "Lower attn.online_attention to a fused online-softmax loop "
-                "nest (and static-size attn.linear to vector loops)";
+  let summary = "Lower attn.online_attention to a fused online-softmax loop nest";
   let description = [{
     Each `attn.online_attention` becomes, for every (batch, head, query), one
     loop over tiles of `tile-size` keys that computes the tile's scores into
@@ -65,13 +64,7 @@ def ConvertAttnToLoops : Pass<"convert-attn-to-loops", "func::FuncOp"> {
     row once for the block; masks are a lane-wise select to -inf. Its tile
     is rounded up to a multiple of 16. The extra memory, O(Nk D), is that of
     the keys themselves.
-
-    With `vectorize`, attn.linear ops with static input and output sizes
-    (output at most 256) are lowered here too: W is transposed once into
-    W^T [H', I, O], and each block of 4 output rows keeps 4 vector<O>
-    accumulators (from the bias) that get x_r[i] * W^T[i, :] for every i.
-    The other attn.linear ops are left for -convert-attn-to-linalg, which
-    therefore runs after this pass. Masks shrink the key range (causal, lengths) instead of being
+ Masks shrink the key range (causal, lengths) instead of being
     tested per key. When `weights` are requested, a second pass over the
     keys writes exp(s_j - m) / l. `attn.softmax` becomes a three-pass row
     loop (max, sum of exponentials, normalize).
@@ -86,6 +79,45 @@ def ConvertAttnToLoops : Pass<"convert-attn-to-loops", "func::FuncOp"> {
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+def ConvertAttnLinearToLoops
+    : Pass<"convert-attn-linear-to-loops", "func::FuncOp"> {
+  let summary = "Lower static-size attn.linear to vector loops";
+  let description = [{
+    An attn.linear with static input and output sizes (output at most 256)
+    and contiguous operands becomes: W transposed once into W^T [H', I, O],
+    then for each block of 4 output rows, 4 vector<O> accumulators (starting
+    from the bias) that get x_r[i] * W^T[i, :] for every i: one broadcast
+    and O/16 FMAs per row and i, no horizontal reduction, and independent
+    FMA chains that share each load of W^T. Rows past the end are clamped to
+    the last one. Other attn.linear ops are left for
+    -convert-attn-to-linalg.
+
+    ```mlir
+    attn.linear ins(%x, %w : memref<?x?x8xf32>, memref<5x8xf32>)
+        bias(%b : memref<5xf32>) outs(%y : memref<?x?x5xf32>)
+    ```
+    becomes
+    ```mlir
+    %wt = memref.alloc() : memref<1x8x5xf32>      // W^T
+    scf.for %b ... { scf.for %n0 = %c0 to %n step %c4 {
+      %bias = vector.load %b[%c0] : memref<5xf32>, vector<5xf32>
+      %acc:4 = scf.for %i = %c0 to %c8 step %c1 iter_args(...) {
+        %row = vector.load %wt[%c0, %i, %c0] : memref<1x8x5xf32>, vector<5xf32>
+        %x0 = vector.broadcast (memref.load %x[%b, %n0, %i]) : f32 to vector<5xf32>
+        %a0 = vector.fma %x0, %row, %acc0 : vector<5xf32>
+        ...
+      }
+      vector.store %acc#0, %y[%b, %n0, %c0] : memref<?x?x5xf32>, vector<5xf32>
+      ...
+    } }
+    ```
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::vector::VectorDialect"];
 }

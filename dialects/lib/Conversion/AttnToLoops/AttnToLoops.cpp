@@ -14,7 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "LoopEmitter.h"
+#include "../LoopEmitter.h"
 
 #include "attn/Conversion/Passes.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
@@ -382,9 +382,7 @@ struct ConvertAttnToLoopsPass
     }
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
-      if (isa<OnlineAttentionOp, SoftmaxOp>(op) ||
-          (vectorize && isa<LinearOp>(op) &&
-           canVectorizeLinear(cast<LinearOp>(op))))
+      if (isa<OnlineAttentionOp, SoftmaxOp>(op))
         ops.push_back(op);
     });
     for (Operation *op : ops) {
@@ -393,8 +391,6 @@ struct ConvertAttnToLoopsPass
           lowerBlockedDot(attention, tileSize);
         else
           lowerOnlineAttention(attention, tileSize, vectorize);
-      } else if (auto linear = dyn_cast<LinearOp>(op)) {
-        lowerVectorLinear(linear);
       } else {
         lowerSoftmax(cast<SoftmaxOp>(op));
       }

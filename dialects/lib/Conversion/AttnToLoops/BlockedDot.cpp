@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "LoopEmitter.h"
+#include "../LoopEmitter.h"
 
 using namespace mlir;
 using namespace mlir::attn;

@@ -1,11 +1,12 @@
-// RUN: attn-opt %s --convert-attn-to-loops | FileCheck %s
-// RUN: attn-opt %s "--convert-attn-to-loops=vectorize=false" | FileCheck %s --check-prefix=KEPT
+// RUN: attn-opt %s --convert-attn-linear-to-loops | FileCheck %s
+// RUN: attn-opt %s --convert-attn-to-loops | FileCheck %s --check-prefix=KEPT
 //
 // attn.linear with static I and O (O at most 256) is lowered by
-// convert-attn-to-loops: W is transposed once into W^T [H', I, O], and each
-// block of 4 output rows keeps 4 vector<O> accumulators (starting from the
-// bias) that get x_r[i] * W^T[i, :] for every i. Without vectorization, or
-// with a dynamic I or O, attn.linear is left for convert-attn-to-linalg.
+// convert-attn-linear-to-loops: W is transposed once into W^T [H', I, O],
+// and each block of 4 output rows keeps 4 vector<O> accumulators (starting
+// from the bias) that get x_r[i] * W^T[i, :] for every i. With a dynamic I
+// or O, attn.linear is left for convert-attn-to-linalg (as it is by the
+// other passes).
 
 // CHECK-LABEL: func @shared_weight_with_bias
 // CHECK-SAME: (%[[X:[^:]*]]: memref<?x?x8xf32>, %[[W:[^:]*]]: memref<5x8xf32>, %[[B:[^:]*]]: memref<5xf32>, %[[Y:[^:]*]]: memref<?x?x5xf32>)

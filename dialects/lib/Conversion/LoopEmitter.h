@@ -1,14 +1,15 @@
-//===- LoopEmitter.h - Helpers of the attn-to-loops lowering ----*- C++ -*-===//
+//===- LoopEmitter.h - Helpers of the lowerings to loops ---------*- C++
+//-*-===//
 //
-// What the two lowerings of attn.online_attention share: an emitter of
+// What the lowerings of attn ops to scf/vector loops share: an emitter of
 // arithmetic, loads and loops over an ImplicitLocOpBuilder, the mask and
 // head arithmetic, and the blocked dot-product kernel's entry points
-// (BlockedDot.cpp). Internal to dialects/lib/Conversion/AttnToLoops.
+// (AttnToLoops/BlockedDot.cpp). Internal to dialects/lib/Conversion.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef ATTN_CONVERSION_ATTNTOLOOPS_LOOPEMITTER_H
-#define ATTN_CONVERSION_ATTNTOLOOPS_LOOPEMITTER_H
+#ifndef ATTN_CONVERSION_LOOPEMITTER_H
+#define ATTN_CONVERSION_LOOPEMITTER_H
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
@@ -190,13 +191,6 @@ bool canUseBlockedDot(OnlineAttentionOp op);
 /// Lowers `op` with the blocked dot-product kernel and erases it.
 void lowerBlockedDot(OnlineAttentionOp op, int64_t tileSize);
 
-/// Whether attn.linear has static I and O (O at most kMaxVectorSize) and
-/// contiguous operands, so that VectorLinear.cpp can lower it.
-bool canVectorizeLinear(LinearOp op);
-
-/// Lowers `op` with one vector<O> accumulator per output row and erases it.
-void lowerVectorLinear(LinearOp op);
-
 } // namespace mlir::attn::loops
 
-#endif // ATTN_CONVERSION_ATTNTOLOOPS_LOOPEMITTER_H
+#endif // ATTN_CONVERSION_LOOPEMITTER_H

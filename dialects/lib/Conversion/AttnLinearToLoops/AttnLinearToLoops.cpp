@@ -1,28 +1,36 @@
-//===- VectorLinear.cpp - attn.linear with the outputs in vector registers ===//
+//===- AttnLinearToLoops.cpp - attn.linear -> vector loops ----------------===//
 //
-// The form convert-attn-to-loops gives attn.linear when its input size I
-// and output size O are static (O at most kMaxVectorSize): W is transposed
+// Lowers attn.linear when its input size I and output size O are static (O
+// at most kMaxVectorSize) and its operands contiguous: W is transposed
 // once per call into W^T [H', I, O], and each output row is one vector<O>
 // accumulator that gets x[i] * W^T[i, :] for every i (one broadcast and
 // O/16 FMAs per i, no horizontal reduction), starting from the bias; rows
 // go in blocks of 4, whose FMA chains are independent and share the loads
-// of W^T.
-// Other attn.linear ops are left to convert-attn-to-linalg.
+// of W^T. Other attn.linear ops are left to convert-attn-to-linalg.
 //
 //===----------------------------------------------------------------------===//
 
-#include "LoopEmitter.h"
+#include "../LoopEmitter.h"
+
+#include "attn/Conversion/Passes.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_CONVERTATTNLINEARTOLOOPS
+#include "attn/Conversion/Passes.h.inc"
+} // namespace mlir::attn
 
 using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::loops;
 
 namespace {
+
 /// Output rows computed together (independent FMA chains).
 constexpr int64_t kRowBlock = 4;
-} // namespace
 
-bool mlir::attn::loops::canVectorizeLinear(LinearOp op) {
+/// Whether `op` has static I and O (O at most kMaxVectorSize) and
+/// contiguous operands.
+bool canVectorizeLinear(LinearOp op) {
   auto inType = cast<MemRefType>(op.getInput().getType());
   auto wType = cast<MemRefType>(op.getWeight().getType());
   auto isContiguous = [](Value v) {
@@ -36,7 +44,7 @@ bool mlir::attn::loops::canVectorizeLinear(LinearOp op) {
          !ShapedType::isDynamic(wType.getDimSize(0));
 }
 
-void mlir::attn::loops::lowerVectorLinear(LinearOp op) {
+void lowerVectorLinear(LinearOp op) {
   ImplicitLocOpBuilder b(op.getLoc(), op);
   Emitter e{b};
   Value x = op.getInput(), w = op.getWeight(), bias = op.getBias(),
@@ -121,3 +129,19 @@ void mlir::attn::loops::lowerVectorLinear(LinearOp op) {
   b.create<memref::DeallocOp>(wt);
   op.erase();
 }
+
+struct ConvertAttnLinearToLoopsPass
+    : public attn::impl::ConvertAttnLinearToLoopsBase<
+          ConvertAttnLinearToLoopsPass> {
+  void runOnOperation() override {
+    SmallVector<LinearOp> ops;
+    getOperation().walk([&](LinearOp op) {
+      if (canVectorizeLinear(op))
+        ops.push_back(op);
+    });
+    for (LinearOp op : ops)
+      lowerVectorLinear(op);
+  }
+};
+
+} // namespace
