@@ -38,6 +38,20 @@ Result analyze(llvm::StringRef text) {
   return result;
 }
 
+/// The argument a value stands for, or -1 when it is not an argument.
+int argOf(const ModelSpec &s, ValueId v) {
+  if (v < 0 || s.values[v].kind != ValueSpec::Kind::Arg)
+    return -1;
+  return s.values[v].arg;
+}
+
+std::vector<int> argsOf(const ModelSpec &s, const std::vector<ValueId> &vs) {
+  std::vector<int> out;
+  for (ValueId v : vs)
+    out.push_back(argOf(s, v));
+  return out;
+}
+
 ModelSpec analyzeOne(llvm::StringRef text) {
   Result r = analyze(text);
   EXPECT_TRUE(r.specs) << r.diagnostics;
@@ -99,30 +113,33 @@ TEST(FrontendTest, Bahdanau) {
   EXPECT_EQ(shapeOf(s.args[8]), "[b,10]");
   EXPECT_EQ(shapeOf(s.args[9]), "[b,n_f]");
   EXPECT_EQ(s.numBatchDims, 1u);
-  EXPECT_EQ(s.featureMap.source, 0);
-  EXPECT_TRUE(s.featureMap.isIdentity());
-  EXPECT_EQ(s.querySource, QuerySource::Input);
-  EXPECT_EQ(s.queryMap.source, 1);
-  EXPECT_FALSE(s.multiQuery);
-  EXPECT_FALSE(s.hasHeads);
-  EXPECT_EQ(s.keyMap.source, LinearMap::kFeatures);
-  EXPECT_EQ(s.valueMap.source, LinearMap::kFeatures);
-  EXPECT_EQ(s.score, ScoreKind::Additive);
-  EXPECT_EQ(s.scoreAct, Activation::Tanh);
-  EXPECT_EQ(s.scoreParams, (std::vector<int>{2, 3, 4, 5}));
-  EXPECT_FALSE(s.causal);
-  EXPECT_EQ(s.lengthsArg, -1);
-  ASSERT_EQ(s.outputs.size(), 2u);
-  EXPECT_EQ(s.outputs[0].arg, 8);
-  EXPECT_EQ(s.outputs[0].kind, OutputSpec::Kind::Linear);
-  EXPECT_TRUE(s.outputs[0].softmax);
-  EXPECT_EQ(s.outputs[0].map.weight, 6);
-  EXPECT_EQ(s.outputs[0].map.bias, 7);
-  EXPECT_EQ(s.outputs[1].kind, OutputSpec::Kind::Weights);
-  EXPECT_EQ(s.scoreLoc.line, 17u);
-  EXPECT_EQ(s.scoreLoc.col, 3u);
+  ASSERT_EQ(s.attentions.size(), 1u);
+  const AttentionSpec &att = s.attentions[0];
+  EXPECT_EQ(argOf(s, att.query.source), 1);
+  EXPECT_FALSE(att.multiQuery);
+  EXPECT_FALSE(att.hasHeads);
+  EXPECT_EQ(att.numGroupDims, 1u);
+  EXPECT_EQ(argOf(s, att.keys.source), 0);
+  EXPECT_EQ(argOf(s, att.values.source), 0);
+  EXPECT_EQ(att.score, ScoreKind::Additive);
+  EXPECT_EQ(att.scoreAct, Activation::Tanh);
+  EXPECT_EQ(argsOf(s, att.scoreParams), (std::vector<int>{2, 3, 4, 5}));
+  EXPECT_FALSE(att.causal);
+  EXPECT_EQ(att.lengths, -1);
+  EXPECT_EQ(att.weightsOutputs, (std::vector<int>{9}));
+  // y = softmax(Wc c + bc): a softmax of a linear map of the context.
+  ASSERT_EQ(s.outputs.size(), 1u);
+  EXPECT_EQ(s.outputs[0].first, 8);
+  const ValueSpec &y = s.values[s.outputs[0].second];
+  EXPECT_EQ(y.kind, ValueSpec::Kind::Softmax);
+  const ValueSpec &linear = s.values[y.operands[0]];
+  EXPECT_EQ(linear.kind, ValueSpec::Kind::Linear);
+  EXPECT_EQ(s.values[linear.operands[0]].kind, ValueSpec::Kind::Attention);
+  EXPECT_EQ(argOf(s, linear.operands[1]), 6);
+  EXPECT_EQ(argOf(s, linear.operands[2]), 7);
+  EXPECT_EQ(att.scoreLoc.line, 17u);
+  EXPECT_EQ(att.scoreLoc.col, 3u);
 }
-
 TEST(FrontendTest, DumpAST) {
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(
@@ -159,19 +176,20 @@ model mha {
   output Y = Wo concat(c)
   output A = a
 })");
-  EXPECT_TRUE(s.hasHeads);
-  EXPECT_EQ(s.numHeads.staticSize, 4);
-  EXPECT_EQ(s.querySource, QuerySource::Input);
-  EXPECT_TRUE(s.multiQuery);
-  EXPECT_EQ(s.queryMap.weight, 2);
-  EXPECT_EQ(s.keyMap.source, 0);
-  EXPECT_EQ(s.keyMap.weight, 3);
-  EXPECT_EQ(s.valueMap.weight, 4);
-  EXPECT_EQ(s.featureMap.source, 0); // No feature item: the keys' input.
-  EXPECT_EQ(s.score, ScoreKind::ScaledDot);
-  EXPECT_EQ(s.scoreAct, Activation::Identity);
-  EXPECT_TRUE(s.causal);
-  EXPECT_EQ(s.lengthsArg, 1);
+  ASSERT_EQ(s.attentions.size(), 1u);
+  const AttentionSpec &att = s.attentions[0];
+  EXPECT_TRUE(att.hasHeads);
+  EXPECT_EQ(att.numHeads.staticSize, 4);
+  EXPECT_TRUE(att.multiQuery);
+  EXPECT_EQ(argOf(s, att.query.source), 0);
+  EXPECT_EQ(argOf(s, att.query.weight), 2);
+  EXPECT_EQ(argOf(s, att.keys.source), 0);
+  EXPECT_EQ(argOf(s, att.keys.weight), 3);
+  EXPECT_EQ(argOf(s, att.values.weight), 4);
+  EXPECT_EQ(att.score, ScoreKind::ScaledDot);
+  EXPECT_EQ(att.scoreAct, Activation::Identity);
+  EXPECT_TRUE(att.causal);
+  EXPECT_EQ(argOf(s, att.lengths), 1);
   ASSERT_EQ(s.args.size(), 8u);
   EXPECT_EQ(shapeOf(s.args[5]), "[64,64]");
   EXPECT_EQ(shapeOf(s.args[6]), "[b,n,64]");
@@ -228,11 +246,13 @@ TEST(FrontendTest, EveryScoreKind) {
   for (const Case &c : cases) {
     SCOPED_TRACE(c.text);
     ModelSpec s = analyzeOne(scoreModel(c.text));
-    EXPECT_EQ(s.score, c.kind);
-    EXPECT_EQ(s.scoreAct, c.act);
-    EXPECT_EQ(s.scoreParams, c.params);
-    EXPECT_EQ(s.querySource, QuerySource::Param);
-    EXPECT_FALSE(s.multiQuery);
+    ASSERT_EQ(s.attentions.size(), 1u);
+    const AttentionSpec &att = s.attentions[0];
+    EXPECT_EQ(att.score, c.kind);
+    EXPECT_EQ(att.scoreAct, c.act);
+    EXPECT_EQ(argsOf(s, att.scoreParams), c.params);
+    EXPECT_EQ(s.args[argOf(s, att.query.source)].role, Role::Param);
+    EXPECT_FALSE(att.multiQuery);
     EXPECT_EQ(s.numBatchDims, 0u);
   }
 }
@@ -269,15 +289,19 @@ model sa {
   context c = sum(V * a)
   output y : f32[b, n, d_f] = c
 })");
-  EXPECT_EQ(s.featureMap.source, 0);
-  EXPECT_EQ(s.featureMap.weight, 1);
-  EXPECT_EQ(s.featureMap.bias, 2);
-  EXPECT_EQ(s.querySource, QuerySource::Features);
-  EXPECT_EQ(s.queryMap.source, LinearMap::kFeatures);
-  EXPECT_TRUE(s.multiQuery);
+  ASSERT_EQ(s.attentions.size(), 1u);
+  const AttentionSpec &att = s.attentions[0];
+  // F = Wf X + bf is one linear value, read by the query, keys and values.
+  const ValueSpec &f = s.values[att.query.source];
+  EXPECT_EQ(f.kind, ValueSpec::Kind::Linear);
+  EXPECT_EQ(argOf(s, f.operands[0]), 0);
+  EXPECT_EQ(argOf(s, f.operands[1]), 1);
+  EXPECT_EQ(argOf(s, f.operands[2]), 2);
+  EXPECT_EQ(att.keys.source, att.query.source);
+  EXPECT_TRUE(att.multiQuery);
   ASSERT_EQ(s.outputs.size(), 1u);
-  EXPECT_EQ(s.outputs[0].kind, OutputSpec::Kind::Context);
-  EXPECT_EQ(s.outputs[0].arg, 3);
+  EXPECT_EQ(s.values[s.outputs[0].second].kind, ValueSpec::Kind::Attention);
+  EXPECT_EQ(s.outputs[0].first, 3);
 }
 
 TEST(FrontendTest, Diagnostics) {

@@ -44,6 +44,12 @@ const char *ast::itemKeyword(Item::Kind kind) {
     return "mask";
   case Item::Kind::Heads:
     return "heads";
+  case Item::Kind::Let:
+    return "let";
+  case Item::Kind::Hops:
+    return "hops";
+  case Item::Kind::Return:
+    return "return";
   }
   return "item";
 }
@@ -107,6 +113,8 @@ void printExpr(const Expr &e, llvm::raw_ostream &os) {
       sep = ", ";
     }
     os << ")";
+    if (!e.withSet.name.empty())
+      os << " with " << e.withSet.name;
     return;
   }
   }
@@ -165,8 +173,15 @@ void printItem(const Item &item, unsigned indent, llvm::raw_ostream &os) {
     }
     break;
   }
+  case Item::Kind::Return:
+    os << " ";
+    printExpr(*item.value, os);
+    break;
   case Item::Kind::Heads:
+  case Item::Kind::Hops:
     os << " " << item.count.name;
+    if (item.untied)
+      os << " untied";
     printLoc(item.loc, os);
     os << "\n";
     for (const Item &sub : item.body)
@@ -195,6 +210,27 @@ void attnc::dumpAST(const File &file, llvm::raw_ostream &os) {
     printLoc(model.loc, os);
     os << "\n";
     for (const Item &item : model.items)
+      printItem(item, 2, os);
+  }
+  for (const Block &block : file.blocks) {
+    os << "block " << block.name.name << "(";
+    llvm::StringRef sep = "";
+    for (const Ident &arg : block.valueArgs) {
+      os << sep << arg.name;
+      sep = ", ";
+    }
+    if (!block.paramArgs.empty()) {
+      os << ";";
+      sep = " ";
+      for (const Ident &arg : block.paramArgs) {
+        os << sep << arg.name;
+        sep = ", ";
+      }
+    }
+    os << ")";
+    printLoc(block.loc, os);
+    os << "\n";
+    for (const Item &item : block.items)
       printItem(item, 2, os);
   }
 }

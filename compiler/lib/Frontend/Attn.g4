@@ -13,9 +13,14 @@
 
 grammar Attn;
 
-file : model* EOF ;
+file : (model | block)* EOF ;
 
 model : 'model' name=ID '{' item* '}' ;
+
+// A reusable attention block: value arguments, then `;` and param arguments.
+block : 'block' name=ID '(' valueArgs=idList? (';' paramArgs=idList?)? ')'
+        '{' item* '}' ;
+idList : ID (',' ID)* ;
 
 item
   : dimsItem
@@ -25,6 +30,9 @@ item
   | outputItem
   | maskItem
   | headsItem
+  | letItem
+  | hopsItem
+  | returnItem
   ;
 
 dimsItem  : 'dims' dimDecl (',' dimDecl)* ;
@@ -48,6 +56,14 @@ maskItem : 'mask' expr (',' expr)* ;
 
 headsItem : 'heads' count=(ID | INT) '{' item* '}' ;
 
+letItem : 'let' name=ID '=' expr ;
+
+// `hops 3 { ... }` or `hops 3 untied { ... }` (`untied` is checked by the
+// AST builder, so that it stays an ordinary identifier elsewhere).
+hopsItem : 'hops' count=INT hopMode=ID? '{' item* '}' ;
+
+returnItem : 'return' expr ;
+
 // Precedence, loosest first: + -, then * /, then unary minus, then
 // juxtaposition (`W x` applies the linear map W to x; `A B x` is A (B x)).
 expr     : mulExpr (op+=('+' | '-') mulExpr)* ;
@@ -55,7 +71,7 @@ mulExpr  : unaryExpr (op+=('*' | '/') unaryExpr)* ;
 unaryExpr : neg+='-'* applyExpr ;
 applyExpr : primary+ ;
 primary
-  : callee=ID '(' callArgs? ')'     # callPrimary
+  : callee=ID '(' callArgs? ')' ('with' set=ID)?  # callPrimary
   | ID                              # namePrimary
   | INT                             # intPrimary
   | FLOAT                           # floatPrimary

@@ -177,6 +177,8 @@ public:
     file->filename = text.file;
     for (auto *m : ctx->model())
       file->models.push_back(buildModel(m));
+    for (auto *b : ctx->block())
+      file->blocks.push_back(buildBlock(b));
     return file;
   }
 
@@ -214,6 +216,21 @@ private:
     for (auto *item : ctx->item())
       model.items.push_back(buildItem(item));
     return model;
+  }
+
+  ast::Block buildBlock(AttnParser::BlockContext *ctx) {
+    ast::Block block;
+    block.loc = loc(ctx);
+    block.name = ident(ctx->name);
+    if (ctx->valueArgs)
+      for (auto *id : ctx->valueArgs->ID())
+        block.valueArgs.push_back(ident(id->getSymbol()));
+    if (ctx->paramArgs)
+      for (auto *id : ctx->paramArgs->ID())
+        block.paramArgs.push_back(ident(id->getSymbol()));
+    for (auto *item : ctx->item())
+      block.items.push_back(buildItem(item));
+    return block;
   }
 
   ast::Item buildItem(AttnParser::ItemContext *ctx) {
@@ -256,6 +273,28 @@ private:
       }
       for (auto *sub : h->item())
         item.body.push_back(buildItem(sub));
+    } else if (auto *l = ctx->letItem()) {
+      item.kind = ast::Item::Kind::Let;
+      item.name = ident(l->name);
+      item.value = buildTopExpr(l->expr());
+    } else if (auto *h = ctx->hopsItem()) {
+      item.kind = ast::Item::Kind::Hops;
+      item.count = ident(h->count);
+      item.countIsInt = true;
+      item.countValue = parseInt(h->count);
+      if (h->hopMode) {
+        if (h->hopMode->getText() == "untied")
+          item.untied = true;
+        else if (h->hopMode->getText() != "shared")
+          error(loc(h->hopMode), "expected 'shared' or 'untied' after the "
+                              "number of hops, got '" +
+                                  h->hopMode->getText() + "'");
+      }
+      for (auto *sub : h->item())
+        item.body.push_back(buildItem(sub));
+    } else if (auto *r = ctx->returnItem()) {
+      item.kind = ast::Item::Kind::Return;
+      item.value = buildTopExpr(r->expr());
     }
     return item;
   }
@@ -403,6 +442,8 @@ private:
     auto *c = dynamic_cast<AttnParser::CallPrimaryContext *>(ctx);
     auto e = newExpr(ast::Expr::Kind::Call, l);
     e->name = c->callee->getText();
+    if (c->set)
+      e->withSet = ident(c->set);
     if (auto *args = c->callArgs()) {
       // The children are argList, `;`, argList in source order; which list
       // an argument belongs to depends on whether the `;` came before it.

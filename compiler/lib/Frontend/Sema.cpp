@@ -1,13 +1,20 @@
-//===- Sema.cpp - Check .attn models and build ModelSpecs -----------------===//
+//===- Sema.cpp - Check .attn programs and build ModelSpecs ---------------===//
 //
 // Names, roles, shapes and supported combinations (docs/language.md). The
 // grammar accepts general expressions; this is where the supported forms are
 // recognized, so every "unsupported" message comes from here.
 //
-// Items are checked in source order, one function per item kind, and each
-// records what later items need (the query's size, the keys' rows, ...). An
-// item that fails still defines its name, marked invalid, so that later items
-// that use it stay quiet instead of repeating the error.
+// A model is checked item by item in source order, and becomes a list of
+// values (ModelSpec::values): its arguments, the values of its expressions
+// and one value per attention step. Attention items (query ... context) of
+// one scope (the model, a block body, or a `heads` block in them) form one
+// step. A block is checked anew at each call, in a scope of its own that
+// sees only its arguments and the model's dimensions, so it adapts to the
+// shapes it is called with; its params become model arguments named after
+// the call's parameter set.
+//
+// An item that fails still defines its name, marked invalid, so that later
+// items that use it stay quiet instead of repeating the error.
 //
 // Shapes are compared entry by entry: static sizes by value, dynamic
 // dimensions by name. A static and a dynamic entry never match, since the
@@ -89,6 +96,7 @@ enum class SymKind {
   BatchDim,
   Input,
   Param,
+  Value,
   Feature,
   Query,
   Keys,
@@ -109,6 +117,8 @@ const char *describe(SymKind kind) {
     return "an input";
   case SymKind::Param:
     return "a param";
+  case SymKind::Value:
+    return "a value";
   case SymKind::Feature:
     return "the features";
   case SymKind::Query:
@@ -156,6 +166,7 @@ struct Symbol {
   SourceLoc loc;
   bool valid = true;
   int arg = -1;            ///< Input, Param: the argument index.
+  ValueId value = -1;      ///< The value the name stands for, if any.
   Dim dim;                 ///< Dim, BatchDim.
   bool determined = false; ///< Dim, BatchDim: set by an input/param shape.
 };
@@ -220,97 +231,177 @@ std::optional<LinearForm> matchLinear(const Expr &e) {
 }
 
 //===----------------------------------------------------------------------===//
+// Scopes and attention steps
+//===----------------------------------------------------------------------===//
+
+/// What Sema knows of a value beyond its ValueSpec: shapes with spelling,
+/// and whether it depends on an input (a value that does not is the same
+/// for every batch entry, e.g. a learned query).
+struct ValueInfo {
+  Shape shape;
+  DType dtype = DType::F32;
+  bool dependsOnInput = false;
+  /// The per-head context of a `heads` step: only `concat(c)` may use it.
+  bool headsContext = false;
+};
+
+/// The names of the model, of a block instance, or of a `heads` block.
+struct Scope {
+  llvm::StringMap<Symbol> symbols;
+  /// Lookups continue here; a block body sees only the model's dimensions.
+  Scope *parent = nullptr;
+  bool parentDimsOnly = false;
+  /// Every name some item of this scope defines, to tell "used before its
+  /// definition" from "undefined".
+  llvm::StringSet<> allNames;
+};
+
+/// The attention items of one scope, and what they established.
+struct Step {
+  const Item *queryItem = nullptr, *keysItem = nullptr, *valuesItem = nullptr,
+             *scoreItem = nullptr, *alignItem = nullptr,
+             *contextItem = nullptr, *headsItem = nullptr;
+  bool sawMask = false;
+  bool hasHeads = false;
+  bool hasHeadsAhead = false; ///< The scope has a `heads` item somewhere.
+  Dim numHeads;
+
+  StepOperand query, keys, values;
+  bool queryOk = false, keysOk = false, valuesOk = false;
+  Shape querySource, keySource, valueSource; ///< Shapes before the maps.
+  Dim queryCols, keyCols, valueCols;         ///< Sizes after the maps.
+
+  bool scoreOk = false, alignOk = false;
+  AttentionSpec spec;
+  const Expr *lengthsExpr = nullptr;
+  Symbol *lengths = nullptr;
+  int attention = -1; ///< Set once the context item built the step.
+  Symbol *alignSymbol = nullptr;
+  /// `output A = a` items before the context: completed by the context.
+  std::vector<std::pair<const Item *, size_t>> deferredWeights;
+
+  bool any() const {
+    return queryItem || keysItem || valuesItem || scoreItem || alignItem ||
+           contextItem || sawMask;
+  }
+};
+
+//===----------------------------------------------------------------------===//
 // The checker of one model
 //===----------------------------------------------------------------------===//
 
 class ModelChecker {
 public:
-  ModelChecker(const ast::Model &model, DiagnosticReporter &diag)
-      : model(model), diag(diag) {}
+  ModelChecker(const ast::Model &model,
+               const llvm::StringMap<const ast::Block *> &blocks,
+               DiagnosticReporter &diag)
+      : model(model), blocks(blocks), diag(diag) {}
 
   std::optional<ModelSpec> run();
 
 private:
+  enum class Context { Model, Block, Heads, Hops };
+
   // Items, one function per kind.
-  void checkItem(const Item &item, bool inHeads);
+  void checkItems(const std::vector<Item> &items, Context where, Step &step);
+  void checkItem(const Item &item, Context where, Step &step);
   void checkDims(const Item &item);
   void checkBatch(const Item &item);
-  void checkTensorDecl(const Item &item);
+  void checkTensorDecl(const Item &item, bool inBlock);
+  void checkLet(const Item &item);
   void checkFeature(const Item &item);
-  void checkQuery(const Item &item);
-  void checkKeysOrValues(const Item &item);
-  void checkScore(const Item &item);
-  void checkMask(const Item &item);
-  void checkAlign(const Item &item);
-  void checkContext(const Item &item);
-  void checkHeads(const Item &item);
-  void checkOutput(const Item &item);
-  void checkComplete();
+  void checkStepOperand(const Item &item, Step &step);
+  void checkScore(const Item &item, Step &step);
+  void checkMask(const Item &item, Step &step);
+  void checkAlign(const Item &item, Step &step);
+  void checkContext(const Item &item, Step &step);
+  void checkHeads(const Item &item, Context where, Step &step);
+  void checkHops(const Item &item);
+  void checkOutput(const Item &item, Step &step);
+  Shape weightsShape(const Step &step);
+  void checkStepComplete(const Step &step, const SourceLoc &loc,
+                         llvm::StringRef owner);
+  void checkDeterminedDims();
+
+  // Values.
+  ValueId evalValue(const Expr &e);
+  ValueId evalName(const Expr &e);
+  ValueId evalCall(const Expr &e);
+  ValueId evalLinear(const Expr &weightExpr, ValueId x, const Expr *biasExpr,
+                     const SourceLoc &loc);
+  ValueId evalBlockCall(const Expr &e, const ast::Block &block);
+  ValueId addValue(ValueSpec value, ValueInfo info);
+  ValueId addArgValue(int arg);
+  std::optional<Shape> broadcastShapes(const Shape &a, const Shape &b);
 
   // Helpers.
   void error(const SourceLoc &loc, const llvm::Twine &message) {
-    diag.error(loc, message);
     failed = true;
+    if (muted == 0)
+      diag.error(loc, message);
+  }
+  void note(const SourceLoc &loc, const llvm::Twine &message) {
+    if (muted == 0)
+      diag.note(loc, message);
   }
   Symbol *define(const ast::Ident &id, SymKind kind);
   Symbol *lookup(const std::string &name, const SourceLoc &loc);
+  Symbol *find(const std::string &name);
   Symbol *expectName(const Expr &e, llvm::ArrayRef<SymKind> allowed,
                      llvm::StringRef what);
-  bool expectF32(const Symbol &sym, const Expr &use, llvm::StringRef what);
+  bool expectF32(ValueId v, const Expr &use, llvm::StringRef what);
   std::optional<Shape> resolveShape(const ast::TensorType &type,
                                     bool markDetermined);
   std::optional<DType> resolveElemType(const ast::Ident &elem);
   Shape argShape(int arg) const;
   Shape batchShape() const;
-  Shape stripBatch(const Shape &shape) const {
-    return Shape(shape.begin() + std::min(shape.size(), batchDims.size()),
-                 shape.end());
-  }
-  int expectParam(const Expr &e, llvm::StringRef what);
-  int expectParamShape(const Expr &e, const Shape &expected, bool perHead,
-                       llvm::StringRef what);
-  std::optional<Dim> applyLinear(const LinearForm &form, const Dim &inDim,
-                                 const std::string &srcName, bool perHead,
-                                 LinearMap &map);
+  const Shape &shapeOf(ValueId v) const { return infos[v].shape; }
+  ValueId expectParam(const Expr &e, llvm::StringRef what);
+  ValueId expectParamShape(const Expr &e, const Shape &expected,
+                           const Step &step, bool perHead,
+                           llvm::StringRef what);
+  void collectNames(const std::vector<Item> &items, Scope &scope);
 
   const ast::Model &model;
+  const llvm::StringMap<const ast::Block *> &blocks;
   DiagnosticReporter &diag;
   bool failed = false;
+  unsigned muted = 0;
   ModelSpec spec;
+  std::vector<ValueInfo> infos;
 
-  llvm::StringMap<Symbol> symbols;
+  Scope modelScope;
+  Scope *scope = &modelScope;
   /// The declared spelling of each argument's shape entries, for messages.
   std::map<int, std::vector<std::string>> declaredText;
-  llvm::StringSet<> allNames; ///< Every name the model defines, anywhere.
   std::vector<std::string> batchDims;
+  const Item *batchItem = nullptr;
   bool sawTensorDecl = false;
-  bool modelHasHeads = false;
-  bool inHeads = false;
+  bool sawOutput = false;
+  std::vector<ValueId> argValues; ///< Per argument index, its Arg value.
 
-  const Item *featureItem = nullptr, *queryItem = nullptr, *keysItem = nullptr,
-             *valuesItem = nullptr, *scoreItem = nullptr, *alignItem = nullptr,
-             *contextItem = nullptr, *headsItem = nullptr, *batchItem = nullptr;
-  bool sawMask = false;
-
-  // What the items established (valid when the item checked cleanly).
-  Dim featureRows, featureCols;
-  Dim queryRows, queryCols; ///< queryRows only when multiQuery.
-  Dim keyRows, keyCols, valueRows, valueCols;
-  Dim numHeads;
-  bool queryOk = false, keysOk = false, valuesOk = false, featureOk = false;
+  /// Block instantiation: the parameter set prefix of the enclosing calls,
+  /// the `_k` suffix of untied hops, and the calls in progress.
+  std::string setPrefix, hopSuffix;
+  std::vector<const ast::Block *> callStack;
+  llvm::StringSet<> failedBlocks;
+  /// Where each generated param name came from (block and declaration).
+  llvm::StringMap<const Item *> blockParamDecls;
 
   struct PendingOutput {
     ArgSpec arg;
-    OutputSpec out;
+    ValueId value = -1;
+    int weightsOf = -1; ///< The attention whose weights this output is.
   };
   std::vector<PendingOutput> outputs;
+  long completingSlot = -1; ///< The deferred output being completed.
 };
 
 Symbol *ModelChecker::define(const ast::Ident &id, SymKind kind) {
-  auto [it, inserted] = symbols.try_emplace(id.name);
+  auto [it, inserted] = scope->symbols.try_emplace(id.name);
   if (!inserted) {
     error(id.loc, "duplicate name '" + id.name + "'");
-    diag.note(it->second.loc, "previous definition of '" + id.name + "'");
+    note(it->second.loc, "previous definition of '" + id.name + "'");
     return nullptr;
   }
   it->second.kind = kind;
@@ -318,12 +409,34 @@ Symbol *ModelChecker::define(const ast::Ident &id, SymKind kind) {
   return &it->second;
 }
 
+Symbol *ModelChecker::find(const std::string &name) {
+  bool dimsOnly = false;
+  for (Scope *s = scope; s; s = s->parent) {
+    auto it = s->symbols.find(name);
+    if (it != s->symbols.end() &&
+        (!dimsOnly || it->second.kind == SymKind::Dim ||
+         it->second.kind == SymKind::BatchDim))
+      return &it->second;
+    dimsOnly |= s->parentDimsOnly;
+  }
+  return nullptr;
+}
+
 Symbol *ModelChecker::lookup(const std::string &name, const SourceLoc &loc) {
-  auto it = symbols.find(name);
-  if (it != symbols.end())
-    return &it->second;
-  if (allNames.contains(name))
+  if (Symbol *sym = find(name))
+    return sym;
+  bool later = false;
+  for (Scope *s = scope; s; s = s->parent) {
+    later |= s->allNames.contains(name);
+    if (s->parentDimsOnly)
+      break;
+  }
+  if (later)
     error(loc, "'" + name + "' is used before its definition");
+  else if (!callStack.empty() && modelScope.symbols.count(name))
+    error(loc, "'" + name + "' is not visible inside block '" +
+                   callStack.back()->name.name +
+                   "'; pass it as an argument");
   else
     error(loc, "undefined name '" + name + "'");
   return nullptr;
@@ -354,12 +467,12 @@ Symbol *ModelChecker::expectName(const Expr &e, llvm::ArrayRef<SymKind> allowed,
   return sym->valid ? sym : nullptr;
 }
 
-bool ModelChecker::expectF32(const Symbol &sym, const Expr &use,
-                             llvm::StringRef what) {
-  if (sym.arg < 0 || spec.args[sym.arg].dtype == DType::F32)
+bool ModelChecker::expectF32(ValueId v, const Expr &use, llvm::StringRef what) {
+  if (infos[v].dtype == DType::F32)
     return true;
-  error(use.loc, "'" + use.name + "' has element type i32, but " + what +
-                     " must be f32");
+  error(use.loc, (use.kind == Expr::Kind::Name ? "'" + use.name + "'"
+                                               : std::string("this value")) +
+                     " has element type i32, but " + what + " must be f32");
   return false;
 }
 
@@ -382,7 +495,7 @@ Shape ModelChecker::argShape(int arg) const {
 Shape ModelChecker::batchShape() const {
   Shape shape;
   for (const std::string &b : batchDims)
-    shape.push_back(symbols.lookup(b).dim);
+    shape.push_back(modelScope.symbols.lookup(b).dim);
   return shape;
 }
 
@@ -474,30 +587,81 @@ std::optional<Shape> ModelChecker::resolveShape(const ast::TensorType &type,
   return shape;
 }
 
-/// The argument index of the param named by `e`, or -1 after an error.
-int ModelChecker::expectParam(const Expr &e, llvm::StringRef what) {
+//===----------------------------------------------------------------------===//
+// Values
+//===----------------------------------------------------------------------===//
+
+ValueId ModelChecker::addValue(ValueSpec value, ValueInfo info) {
+  value.shape = entries(info.shape);
+  for (ValueId op : value.operands)
+    info.dependsOnInput |= infos[op].dependsOnInput;
+  spec.values.push_back(std::move(value));
+  infos.push_back(std::move(info));
+  return ValueId(spec.values.size() - 1);
+}
+
+ValueId ModelChecker::addArgValue(int arg) {
+  ValueSpec value;
+  value.kind = ValueSpec::Kind::Arg;
+  value.arg = arg;
+  value.loc = spec.args[arg].loc;
+  ValueInfo info;
+  info.shape = argShape(arg);
+  info.dtype = spec.args[arg].dtype;
+  info.dependsOnInput = spec.args[arg].role == Role::Input;
+  ValueId id = addValue(std::move(value), std::move(info));
+  if (argValues.size() <= size_t(arg))
+    argValues.resize(arg + 1, -1);
+  argValues[arg] = id;
+  return id;
+}
+
+/// NumPy broadcasting: shapes align at the right; a static 1 stretches.
+std::optional<Shape> ModelChecker::broadcastShapes(const Shape &a,
+                                                   const Shape &b) {
+  Shape out(std::max(a.size(), b.size()));
+  for (size_t i = 0; i < out.size(); ++i) {
+    const Dim *da = i < a.size() ? &a[a.size() - 1 - i] : nullptr;
+    const Dim *db = i < b.size() ? &b[b.size() - 1 - i] : nullptr;
+    Dim &d = out[out.size() - 1 - i];
+    auto isOne = [](const Dim *x) {
+      return x && !x->entry.isDynamic() && x->entry.staticSize == 1;
+    };
+    if (!da || isOne(da))
+      d = *db;
+    else if (!db || isOne(db) || sameDim(*da, *db))
+      d = *da;
+    else
+      return std::nullopt;
+  }
+  return out;
+}
+
+/// The param named by `e`, or -1 after an error.
+ValueId ModelChecker::expectParam(const Expr &e, llvm::StringRef what) {
   Symbol *sym = expectName(e, {SymKind::Param}, what);
-  if (!sym || !expectF32(*sym, e, what))
+  if (!sym || !expectF32(sym->value, e, what))
     return -1;
-  return sym->arg;
+  return sym->value;
 }
 
 /// Like expectParam, and the param must have shape `expected` (or, inside
 /// `heads` when `perHead`, [h] + `expected`).
-int ModelChecker::expectParamShape(const Expr &e, const Shape &expected,
-                                   bool perHead, llvm::StringRef what) {
-  int arg = expectParam(e, what);
-  if (arg < 0)
+ValueId ModelChecker::expectParamShape(const Expr &e, const Shape &expected,
+                                       const Step &step, bool perHead,
+                                       llvm::StringRef what) {
+  ValueId v = expectParam(e, what);
+  if (v < 0)
     return -1;
-  Shape shape = argShape(arg);
+  const Shape &shape = shapeOf(v);
   if (sameShape(shape, expected))
-    return arg;
+    return v;
   Shape headed;
-  if (perHead && inHeads) {
-    headed.push_back(numHeads);
+  if (perHead && step.hasHeads) {
+    headed.push_back(step.numHeads);
     headed.insert(headed.end(), expected.begin(), expected.end());
     if (sameShape(shape, headed))
-      return arg;
+      return v;
   }
   error(e.loc, "'" + e.name + "' has shape " + shapeText(shape) + ", but " +
                    what + " must be " + shapeText(expected) +
@@ -505,53 +669,513 @@ int ModelChecker::expectParamShape(const Expr &e, const Shape &expected,
   return -1;
 }
 
-/// Checks the weight and bias of `form` applied to vectors of size `inDim`
-/// and fills `map` (but not map.source). Returns the output size.
-std::optional<Dim> ModelChecker::applyLinear(const LinearForm &form,
-                                             const Dim &inDim,
-                                             const std::string &srcName,
-                                             bool perHead, LinearMap &map) {
-  if (!form.weight)
-    return inDim;
-  map.loc = form.weight->loc;
-  int w = expectParam(*form.weight, "a weight");
-  if (w < 0)
-    return std::nullopt;
-  Shape ws = argShape(w);
-  bool headed = perHead && inHeads && ws.size() == 3;
-  if (headed && !sameDim(ws[0], numHeads)) {
-    error(form.weight->loc, "'" + form.weight->name + "' has shape " +
-                                shapeText(ws) +
-                                "; a per-head weight must start with " +
-                                numHeads.text + " (the number of heads)");
-    return std::nullopt;
+ValueId ModelChecker::evalValue(const Expr &e) {
+  switch (e.kind) {
+  case Expr::Kind::Name:
+    return evalName(e);
+  case Expr::Kind::Int:
+  case Expr::Kind::Float:
+    error(e.loc, "unsupported: a number cannot be used as a tensor here");
+    return -1;
+  case Expr::Kind::Neg:
+    error(e.loc, "unsupported: unary minus");
+    return -1;
+  case Expr::Kind::Apply:
+    // `W x`: x first, so that its errors come in reading order after W's
+    // name is known to be a param.
+    {
+      if (e.operands[0]->kind != Expr::Kind::Name) {
+        error(e.loc, "a linear map 'W x' needs a param W on the left");
+        return -1;
+      }
+      ValueId x = evalValue(*e.operands[1]);
+      if (x < 0)
+        return -1;
+      return evalLinear(*e.operands[0], x, nullptr, e.loc);
+    }
+  case Expr::Kind::Binary: {
+    // `W x + b` is one linear map with a bias.
+    if (e.op == '+' && e.operands[0]->kind == Expr::Kind::Apply &&
+        e.operands[1]->kind == Expr::Kind::Name) {
+      const Expr &apply = *e.operands[0];
+      Symbol *biasSym = find(e.operands[1]->name);
+      if (apply.operands[0]->kind == Expr::Kind::Name && biasSym &&
+          biasSym->kind == SymKind::Param) {
+        ValueId x = evalValue(*apply.operands[1]);
+        if (x < 0)
+          return -1;
+        return evalLinear(*apply.operands[0], x, e.operands[1].get(), e.loc);
+      }
+    }
+    if (e.op == '/') {
+      error(e.opLoc, "unsupported operator '/'");
+      return -1;
+    }
+    ValueId a = evalValue(*e.operands[0]);
+    ValueId b = evalValue(*e.operands[1]);
+    if (a < 0 || b < 0)
+      return -1;
+    if (!expectF32(a, *e.operands[0], "an operand of '" +
+                                          std::string(1, e.op) + "'") ||
+        !expectF32(b, *e.operands[1],
+                   "an operand of '" + std::string(1, e.op) + "'"))
+      return -1;
+    std::optional<Shape> shape = broadcastShapes(shapeOf(a), shapeOf(b));
+    if (!shape) {
+      error(e.opLoc, "shapes " + shapeText(shapeOf(a)) + " and " +
+                         shapeText(shapeOf(b)) + " do not broadcast for '" +
+                         std::string(1, e.op) + "'");
+      return -1;
+    }
+    ValueSpec value;
+    value.kind = ValueSpec::Kind::Binary;
+    value.loc = e.opLoc;
+    value.binaryOp = e.op;
+    value.operands = {a, b};
+    ValueInfo info;
+    info.shape = *shape;
+    return addValue(std::move(value), std::move(info));
   }
-  Shape core = headed ? Shape(ws.begin() + 1, ws.end()) : ws;
-  if (core.size() != 2) {
-    error(form.weight->loc,
-          "'" + form.weight->name + "' has shape " + shapeText(ws) +
-              ", but a weight must be [d_out, d_in]" +
-              (perHead && inHeads ? " or [h, d_out, d_in]" : ""));
-    return std::nullopt;
+  case Expr::Kind::Call:
+    return evalCall(e);
   }
-  if (!sameDim(core[1], inDim)) {
-    error(form.weight->loc, "'" + form.weight->name + "' has shape " +
-                                shapeText(ws) +
-                                "; its last dimension must be " + inDim.text +
-                                " to apply it to '" + srcName + "'");
-    return std::nullopt;
+  return -1;
+}
+
+ValueId ModelChecker::evalName(const Expr &e) {
+  Symbol *sym = lookup(e.name, e.loc);
+  if (!sym)
+    return -1;
+  switch (sym->kind) {
+  case SymKind::Dim:
+  case SymKind::BatchDim:
+    error(e.loc, "'" + e.name + "' is " + describe(sym->kind) +
+                     ", not a tensor");
+    return -1;
+  case SymKind::Score:
+    error(e.loc, "the score '" + e.name +
+                     "' can only be used by the alignment ('softmax(" +
+                     e.name + ")')");
+    return -1;
+  case SymKind::Align:
+    error(e.loc, "the weights '" + e.name +
+                     "' can only be used by the context or output as they are");
+    return -1;
+  case SymKind::Output:
+    error(e.loc, "'" + e.name + "' is an output; outputs cannot be read");
+    return -1;
+  default:
+    break;
   }
-  map.weight = w;
-  if (form.bias) {
-    Shape expected{core[0]};
-    int b = expectParamShape(*form.bias, expected, headed, "the bias");
+  if (!sym->valid)
+    return -1;
+  if (sym->value < 0) {
+    error(e.loc, "'" + e.name +
+                     "' is a per-head projection; it can only be used by the "
+                     "attention step of its 'heads' block");
+    return -1;
+  }
+  if (infos[sym->value].headsContext) {
+    error(e.loc, "with 'heads', the context must be concatenated: write "
+                 "'concat(" +
+                     e.name + ")'");
+    return -1;
+  }
+  return sym->value;
+}
+
+/// `W x (+ b)` outside an attention step's own projections.
+ValueId ModelChecker::evalLinear(const Expr &weightExpr, ValueId x,
+                                 const Expr *biasExpr, const SourceLoc &loc) {
+  ValueId w = expectParam(weightExpr, "a weight");
+  if (w < 0 || !expectF32(x, weightExpr, "the input of a linear map"))
+    return -1;
+  const Shape &ws = shapeOf(w);
+  const Shape &xs = shapeOf(x);
+  ValueSpec value;
+  value.kind = ValueSpec::Kind::Linear;
+  value.loc = loc;
+  value.operands = {x, w};
+  if (ws.size() == 3) {
+    // One matrix per row of the last-but-one dimension of x.
+    if (xs.size() < 2 || !sameDim(xs[xs.size() - 2], ws[0]) ||
+        !sameDim(xs.back(), ws[2])) {
+      error(weightExpr.loc,
+            "'" + weightExpr.name + "' has shape " + shapeText(ws) +
+                "; a weight [g, d_out, d_in] applies to vectors [.., g, "
+                "d_in], but the input has shape " +
+                shapeText(xs));
+      return -1;
+    }
+    value.linearForm = ValueSpec::LinearForm::PerGroup;
+  } else if (ws.size() != 2) {
+    error(weightExpr.loc, "'" + weightExpr.name + "' has shape " +
+                              shapeText(ws) +
+                              ", but a weight must be [d_out, d_in]");
+    return -1;
+  } else if (xs.empty() || !sameDim(ws[1], xs.back())) {
+    error(weightExpr.loc,
+          "'" + weightExpr.name + "' has shape " + shapeText(ws) +
+              "; its last dimension must be " +
+              (xs.empty() ? std::string("the input's last dimension")
+                          : xs.back().text) +
+              " to apply it to a value of shape " + shapeText(xs));
+    return -1;
+  }
+  Dim out = ws[ws.size() - 2];
+  if (biasExpr) {
+    Shape expected{out};
+    if (ws.size() == 3)
+      expected.insert(expected.begin(), ws[0]);
+    Step none;
+    ValueId b = expectParamShape(*biasExpr, expected, none, false, "the bias");
     if (b < 0)
-      return std::nullopt;
-    // A per-head bias with a shared weight would change the map per head
-    // only by its bias: allowed, the bias alone decides.
-    map.bias = b;
+      return -1;
+    value.operands.push_back(b);
   }
-  return core[0];
+  ValueInfo info;
+  info.shape = xs;
+  info.shape.back() = out;
+  return addValue(std::move(value), std::move(info));
+}
+
+ValueId ModelChecker::evalCall(const Expr &e) {
+  auto it = blocks.find(e.name);
+  if (it != blocks.end())
+    return evalBlockCall(e, *it->second);
+  if (!e.withSet.name.empty()) {
+    error(e.withSet.loc, "'with' names the parameter set of a block call, "
+                         "but '" +
+                             e.name + "' is not a block");
+    return -1;
+  }
+  for (const ScoreInfo &s : kScores)
+    if (e.name == s.name) {
+      error(e.loc, "the score function '" + e.name +
+                       "' can only be used in a 'score' item");
+      return -1;
+    }
+  if (e.name == "sum") {
+    error(e.loc, "'sum(a * V)' can only be used in a 'context' item");
+    return -1;
+  }
+
+  struct Builtin {
+    const char *name;
+    unsigned minArgs, maxArgs, params;
+  };
+  static const Builtin kBuiltins[] = {
+      {"tanh", 1, 1, 0},   {"relu", 1, 1, 0},      {"sigmoid", 1, 1, 0},
+      {"softmax", 1, 1, 0}, {"layer_norm", 1, 1, 2}, {"concat", 1, 64, 0},
+      {"mean", 1, 1, 0},   {"max", 1, 1, 0},       {"dot", 2, 2, 0},
+      {"matmul", 2, 2, 0}, {"transpose", 1, 1, 0},
+  };
+  const Builtin *builtin = nullptr;
+  for (const Builtin &b : kBuiltins)
+    if (e.name == b.name)
+      builtin = &b;
+  if (!builtin) {
+    error(e.loc, "unknown function '" + e.name + "'");
+    return -1;
+  }
+  if (e.operands.size() < builtin->minArgs ||
+      e.operands.size() > builtin->maxArgs || !e.named.empty() ||
+      (e.hasParamList && builtin->params == 0) ||
+      (builtin->params && e.hasParamList &&
+       e.params.size() != builtin->params)) {
+    std::string form = e.name == "layer_norm" ? "'layer_norm(x)' or "
+                                                "'layer_norm(x; g, b)'"
+                       : e.name == "concat"   ? "'concat(x, y, ...)'"
+                       : builtin->minArgs == 2
+                           ? "'" + e.name + "(x, y)'"
+                           : "'" + e.name + "(x)'";
+    error(e.loc, "wrong arguments for '" + e.name + "'; expected " + form);
+    return -1;
+  }
+
+  // concat(c) of a heads step's context: the heads side by side.
+  if (e.name == "concat" && e.operands.size() == 1 &&
+      e.operands[0]->kind == Expr::Kind::Name) {
+    Symbol *sym = find(e.operands[0]->name);
+    if (sym && sym->kind == SymKind::Context && sym->valid &&
+        sym->value >= 0 && infos[sym->value].headsContext) {
+      Shape shape = shapeOf(sym->value);
+      Dim h = shape[shape.size() - 2], d = shape.back();
+      Dim width;
+      if (!h.entry.isDynamic() && !d.entry.isDynamic()) {
+        int64_t hs = h.entry.staticSize, ds = d.entry.staticSize;
+        if (ds != 0 && hs > INT64_MAX / ds) {
+          error(e.loc, "dimension too large");
+          return -1;
+        }
+        width = staticDim(hs * ds);
+        width.text = h.text + " * " + d.text;
+      } else if (!h.entry.isDynamic() && h.entry.staticSize == 1) {
+        width = d;
+      } else {
+        error(e.loc, "unsupported: 'concat' needs a static number of heads "
+                     "and a static value size");
+        return -1;
+      }
+      shape.pop_back();
+      shape.back() = width;
+      ValueSpec value;
+      value.kind = ValueSpec::Kind::Reshape;
+      value.loc = e.loc;
+      value.operands = {sym->value};
+      ValueInfo info;
+      info.shape = shape;
+      return addValue(std::move(value), std::move(info));
+    }
+  }
+
+  std::vector<ValueId> args;
+  for (const ast::ExprPtr &arg : e.operands) {
+    ValueId v = evalValue(*arg);
+    if (v < 0)
+      return -1;
+    if (!expectF32(v, *arg, "an argument of '" + e.name + "'"))
+      return -1;
+    args.push_back(v);
+  }
+  ValueSpec value;
+  value.loc = e.loc;
+  value.operands = args;
+  ValueInfo info;
+  const Shape &x = shapeOf(args[0]);
+  auto needRank = [&](size_t i, size_t rank, const char *what) {
+    if (shapeOf(args[i]).size() >= rank)
+      return true;
+    error(e.operands[i]->loc, "'" + e.name + "' needs " + what +
+                                  ", but the argument has shape " +
+                                  shapeText(shapeOf(args[i])));
+    return false;
+  };
+
+  if (e.name == "tanh" || e.name == "relu" || e.name == "sigmoid") {
+    value.kind = ValueSpec::Kind::Activation;
+    value.act = *parseActivation(e.name);
+    info.shape = x;
+  } else if (e.name == "softmax") {
+    if (!needRank(0, 1, "a vector"))
+      return -1;
+    value.kind = ValueSpec::Kind::Softmax;
+    info.shape = x;
+  } else if (e.name == "layer_norm") {
+    if (!needRank(0, 1, "a vector"))
+      return -1;
+    value.kind = ValueSpec::Kind::LayerNorm;
+    Step none;
+    for (const ast::ExprPtr &p : e.params) {
+      ValueId v = expectParamShape(*p, {x.back()}, none, false,
+                                   "a scale or shift of layer_norm");
+      if (v < 0)
+        return -1;
+      value.operands.push_back(v);
+    }
+    info.shape = x;
+  } else if (e.name == "concat") {
+    value.kind = ValueSpec::Kind::Concat;
+    Shape shape = x;
+    if (!needRank(0, 1, "vectors"))
+      return -1;
+    int64_t width = 0;
+    std::string text;
+    for (size_t i = 0; i < args.size(); ++i) {
+      const Shape &s = shapeOf(args[i]);
+      Shape lead(s.begin(), s.end() - (s.empty() ? 0 : 1));
+      Shape lead0(x.begin(), x.end() - 1);
+      if (s.empty() || !sameShape(lead, lead0)) {
+        error(e.operands[i]->loc,
+              "'concat' joins values along their last dimension; the others "
+              "must agree, but " +
+                  shapeText(s) + " does not match " + shapeText(x));
+        return -1;
+      }
+      if (s.back().entry.isDynamic()) {
+        error(e.operands[i]->loc, "unsupported: 'concat' of a value with a "
+                                  "dynamic last dimension (" +
+                                      s.back().text + ")");
+        return -1;
+      }
+      width += s.back().entry.staticSize;
+      text += (i ? " + " : "") + s.back().text;
+    }
+    shape.back() = staticDim(width);
+    if (args.size() > 1)
+      shape.back().text = text;
+    info.shape = shape;
+  } else if (e.name == "mean" || e.name == "max") {
+    if (!needRank(0, 2, "rows [.., n, d]"))
+      return -1;
+    value.kind = ValueSpec::Kind::Pool;
+    value.pool = e.name == "mean" ? ValueSpec::PoolKind::Mean
+                                  : ValueSpec::PoolKind::Max;
+    info.shape = x;
+    info.shape.erase(info.shape.end() - 2);
+  } else if (e.name == "dot") {
+    if (!needRank(0, 1, "vectors") || !needRank(1, 1, "vectors"))
+      return -1;
+    std::optional<Shape> shape = broadcastShapes(x, shapeOf(args[1]));
+    if (!shape) {
+      error(e.loc, "'dot' needs shapes that broadcast, but got " +
+                       shapeText(x) + " and " + shapeText(shapeOf(args[1])));
+      return -1;
+    }
+    value.kind = ValueSpec::Kind::Dot;
+    shape->back() = staticDim(1);
+    info.shape = *shape;
+  } else if (e.name == "matmul") {
+    if (!needRank(0, 2, "a matrix [.., m, k]") ||
+        !needRank(1, 2, "a matrix [.., k, n]"))
+      return -1;
+    const Shape &y = shapeOf(args[1]);
+    if (!sameDim(x.back(), y[y.size() - 2])) {
+      error(e.loc, "'matmul' needs [.., m, k] x [.., k, n], but got " +
+                       shapeText(x) + " and " + shapeText(y));
+      return -1;
+    }
+    std::optional<Shape> lead = broadcastShapes(
+        Shape(x.begin(), x.end() - 2), Shape(y.begin(), y.end() - 2));
+    if (!lead) {
+      error(e.loc, "the leading dimensions of " + shapeText(x) + " and " +
+                       shapeText(y) + " do not broadcast");
+      return -1;
+    }
+    value.kind = ValueSpec::Kind::MatMul;
+    info.shape = *lead;
+    info.shape.push_back(x[x.size() - 2]);
+    info.shape.push_back(y.back());
+  } else if (e.name == "transpose") {
+    if (!needRank(0, 2, "a matrix [.., m, n]"))
+      return -1;
+    value.kind = ValueSpec::Kind::Transpose;
+    info.shape = x;
+    std::swap(info.shape[x.size() - 1], info.shape[x.size() - 2]);
+  }
+  return addValue(std::move(value), std::move(info));
+}
+
+/// Checks the block's body in a scope of its own, with its value arguments
+/// bound to `e`'s arguments and its params to `e`'s params (passed) or to
+/// new model params named after the parameter set (declared in the block).
+ValueId ModelChecker::evalBlockCall(const Expr &e, const ast::Block &block) {
+  if (llvm::is_contained(callStack, &block)) {
+    error(e.loc, "block '" + block.name.name + "' calls itself");
+    return -1;
+  }
+  if (callStack.size() >= 16) {
+    error(e.loc, "blocks nested too deeply (more than 16 calls)");
+    return -1;
+  }
+  if (e.operands.size() != block.valueArgs.size() ||
+      e.params.size() != block.paramArgs.size() || !e.named.empty()) {
+    error(e.loc, "block '" + block.name.name + "' takes " +
+                     llvm::Twine(block.valueArgs.size()) + " value argument" +
+                     (block.valueArgs.size() == 1 ? "" : "s") + " and " +
+                     llvm::Twine(block.paramArgs.size()) + " param argument" +
+                     (block.paramArgs.size() == 1 ? "" : "s") + ", got " +
+                     llvm::Twine(e.operands.size()) + " and " +
+                     llvm::Twine(e.params.size()));
+    note(block.name.loc, "'" + block.name.name + "' is defined here");
+    return -1;
+  }
+  std::vector<ValueId> values;
+  for (const ast::ExprPtr &arg : e.operands) {
+    ValueId v = evalValue(*arg);
+    if (v < 0)
+      return -1;
+    values.push_back(v);
+  }
+  std::vector<Symbol *> params;
+  for (const ast::ExprPtr &arg : e.params) {
+    Symbol *sym = expectName(*arg, {SymKind::Param},
+                             "a param argument of a block call");
+    if (!sym)
+      return -1;
+    params.push_back(sym);
+  }
+
+  std::string set = e.withSet.name.empty() ? block.name.name : e.withSet.name;
+  set += hopSuffix;
+  Scope blockScope;
+  blockScope.parent = &modelScope;
+  blockScope.parentDimsOnly = true;
+  for (size_t i = 0; i < block.valueArgs.size(); ++i) {
+    auto [it, inserted] =
+        blockScope.symbols.try_emplace(block.valueArgs[i].name);
+    if (!inserted) {
+      error(block.valueArgs[i].loc,
+            "duplicate argument '" + block.valueArgs[i].name + "'");
+      return -1;
+    }
+    it->second.kind = SymKind::Value;
+    it->second.loc = block.valueArgs[i].loc;
+    it->second.value = values[i];
+  }
+  for (size_t i = 0; i < block.paramArgs.size(); ++i) {
+    auto [it, inserted] =
+        blockScope.symbols.try_emplace(block.paramArgs[i].name);
+    if (!inserted) {
+      error(block.paramArgs[i].loc,
+            "duplicate argument '" + block.paramArgs[i].name + "'");
+      return -1;
+    }
+    it->second = *params[i];
+    it->second.loc = block.paramArgs[i].loc;
+  }
+  collectNames(block.items, blockScope);
+
+  Scope *savedScope = scope;
+  std::string savedPrefix = setPrefix, savedSuffix = hopSuffix;
+  scope = &blockScope;
+  setPrefix = setPrefix.empty() ? set : setPrefix + "_" + set;
+  hopSuffix.clear();
+  callStack.push_back(&block);
+  unsigned errorsBefore = diag.numErrors();
+  bool failedBefore = failed;
+  failed = false;
+  // A block that failed once is checked quietly at its other calls.
+  bool quiet = failedBlocks.contains(block.name.name);
+  muted += quiet;
+
+  Step step;
+  for (const Item &item : block.items)
+    step.hasHeadsAhead |= item.kind == Item::Kind::Heads;
+  checkItems(block.items, Context::Block, step);
+  checkStepComplete(step, block.name.loc, "block '" + block.name.name + "'");
+  ValueId result = -1;
+  const Item *ret = nullptr;
+  for (const Item &item : block.items)
+    if (item.kind == Item::Kind::Return)
+      ret = &item;
+  if (ret) {
+    result = evalValue(*ret->value);
+  } else if (step.hasHeads) {
+    error(block.name.loc, "block '" + block.name.name +
+                              "' has 'heads'; it needs a 'return' item (e.g. "
+                              "'return Wo concat(c)')");
+  } else if (step.contextItem) {
+    Symbol *ctx = find(step.contextItem->name.name);
+    result = ctx && ctx->valid ? ctx->value : -1;
+  } else if (!failed) {
+    error(block.name.loc, "block '" + block.name.name +
+                              "' has neither a 'context' nor a 'return' item");
+  }
+  if (failed) {
+    result = -1;
+    failedBlocks.insert(block.name.name);
+    if (diag.numErrors() > errorsBefore)
+      note(e.loc, "in the call of block '" + block.name.name + "' here");
+  }
+  failed |= failedBefore;
+
+  muted -= quiet;
+  callStack.pop_back();
+  setPrefix = savedPrefix;
+  hopSuffix = savedSuffix;
+  scope = savedScope;
+  return result;
 }
 
 //===----------------------------------------------------------------------===//
@@ -577,7 +1201,7 @@ void ModelChecker::checkDims(const Item &item) {
 void ModelChecker::checkBatch(const Item &item) {
   if (batchItem) {
     error(item.loc, "duplicate 'batch' item");
-    diag.note(batchItem->loc, "previous 'batch' item");
+    note(batchItem->loc, "previous 'batch' item");
     return;
   }
   batchItem = &item;
@@ -587,8 +1211,8 @@ void ModelChecker::checkBatch(const Item &item) {
   }
   checkDims(item);
   for (const ast::DimDecl &d : item.dims) {
-    auto it = symbols.find(d.name.name);
-    if (it == symbols.end() || it->second.loc.line != d.name.loc.line ||
+    auto it = scope->symbols.find(d.name.name);
+    if (it == scope->symbols.end() || it->second.loc.line != d.name.loc.line ||
         it->second.loc.col != d.name.loc.col)
       continue; // A duplicate, already reported.
     it->second.kind = SymKind::BatchDim;
@@ -597,7 +1221,7 @@ void ModelChecker::checkBatch(const Item &item) {
   spec.numBatchDims = unsigned(batchDims.size());
 }
 
-void ModelChecker::checkTensorDecl(const Item &item) {
+void ModelChecker::checkTensorDecl(const Item &item, bool inBlock) {
   sawTensorDecl = true;
   bool isInput = item.kind == Item::Kind::Input;
   std::optional<DType> dtype = resolveElemType(item.type->elemType);
@@ -641,188 +1265,209 @@ void ModelChecker::checkTensorDecl(const Item &item) {
     if (!ok)
       continue;
     ArgSpec arg;
-    arg.name = name.name;
+    arg.name = inBlock ? setPrefix + "_" + name.name : name.name;
     arg.role = isInput ? Role::Input : Role::Param;
     arg.dtype = *dtype;
     arg.shape = entries(*shape);
     arg.loc = name.loc;
-    sym->arg = int(spec.args.size());
     std::vector<std::string> text;
     for (const Dim &d : *shape)
       text.push_back(d.text);
+
+    if (inBlock) {
+      // The same parameter set again: the same argument.
+      auto existing = llvm::find_if(
+          spec.args, [&](const ArgSpec &a) { return a.name == arg.name; });
+      if (existing != spec.args.end()) {
+        int index = int(existing - spec.args.begin());
+        auto decl = blockParamDecls.find(arg.name);
+        if (decl == blockParamDecls.end() || decl->second != &item) {
+          error(name.loc, "the param '" + arg.name +
+                              "' of this call clashes with another "
+                              "argument of the model; choose another "
+                              "parameter set with 'with'");
+          sym->valid = false;
+          continue;
+        }
+        sym->arg = index;
+        sym->value = argValues[index];
+        continue;
+      }
+      if (modelScope.symbols.count(arg.name)) {
+        error(name.loc, "the param '" + arg.name +
+                            "' of this call clashes with the model's name '" +
+                            arg.name + "'; choose another parameter set");
+        sym->valid = false;
+        continue;
+      }
+      blockParamDecls[arg.name] = &item;
+    }
+    sym->arg = int(spec.args.size());
     declaredText[sym->arg] = text;
     spec.args.push_back(arg);
+    sym->value = addArgValue(sym->arg);
   }
+}
+
+void ModelChecker::checkLet(const Item &item) {
+  ValueId v = evalValue(*item.value);
+  auto it = scope->symbols.find(item.name.name);
+  if (it != scope->symbols.end() && it->second.kind == SymKind::Value) {
+    // A later `let` rebinds the name (hops, running updates).
+    it->second.value = v;
+    it->second.valid = v >= 0;
+    return;
+  }
+  Symbol *sym = define(item.name, SymKind::Value);
+  if (!sym)
+    return;
+  sym->value = v;
+  sym->valid = v >= 0;
 }
 
 void ModelChecker::checkFeature(const Item &item) {
   Symbol *self = define(item.name, SymKind::Feature);
   if (!self)
     return;
-  self->valid = false;
-  std::optional<LinearForm> form = matchLinear(*item.value);
-  if (!form || form->source->kind != Expr::Kind::Name) {
-    error(item.value->loc, "unsupported feature expression; expected 'X', "
-                           "'Wf X' or 'Wf X + bf'");
-    return;
+  ValueId v = evalValue(*item.value);
+  self->value = v;
+  self->valid = v >= 0;
+  if (v >= 0 && shapeOf(v).size() < 2) {
+    error(item.value->loc, "the features have shape " +
+                               shapeText(shapeOf(v)) +
+                               ", but must be rows [.., n, d]");
+    self->valid = false;
   }
-  const Expr &src = *form->source;
-  Symbol *in = expectName(src, {SymKind::Input}, "the source of the features");
-  if (!in || !expectF32(*in, src, "the source of the features"))
-    return;
-  Shape shape = stripBatch(argShape(in->arg));
-  if (shape.size() != 2) {
-    error(src.loc,
-          "'" + src.name + "' has shape " + shapeText(argShape(in->arg)) +
-              ", but the source of the features must be [batch.., n, d]");
-    return;
-  }
-  LinearMap map;
-  map.source = in->arg;
-  map.loc = item.value->loc;
-  std::optional<Dim> out =
-      applyLinear(*form, shape[1], src.name, /*perHead=*/false, map);
-  if (!out)
-    return;
-  spec.featureMap = map;
-  featureRows = shape[0];
-  featureCols = *out;
-  featureOk = self->valid = true;
 }
 
-void ModelChecker::checkQuery(const Item &item) {
-  Symbol *self = define(item.name, SymKind::Query);
+/// query / keys / values: any value; inside `heads`, `W x (+ b)` is the
+/// step's own projection, with W per head ([h, d_out, d_in]) or shared.
+void ModelChecker::checkStepOperand(const Item &item, Step &step) {
+  using K = Item::Kind;
+  SymKind kind = item.kind == K::Query  ? SymKind::Query
+                 : item.kind == K::Keys ? SymKind::Keys
+                                        : SymKind::Values;
+  const char *what = item.kind == K::Query  ? "query"
+                     : item.kind == K::Keys ? "keys"
+                                            : "values";
+  Symbol *self = define(item.name, kind);
   if (!self)
     return;
   self->valid = false;
+  StepOperand operand;
+  operand.loc = item.value->loc;
+  Shape source;
+  Dim cols;
+
   std::optional<LinearForm> form = matchLinear(*item.value);
-  if (!form || form->source->kind != Expr::Kind::Name) {
-    error(item.value->loc, "unsupported query expression; expected 'q', "
-                           "'Wq q' or 'Wq q + bq'");
-    return;
-  }
-  const Expr &src = *form->source;
-  Symbol *sym =
-      expectName(src, {SymKind::Input, SymKind::Param, SymKind::Feature},
-                 "the source of the query");
-  if (!sym)
-    return;
-  Dim rows, cols;
-  bool multi = true;
-  LinearMap map;
-  map.loc = item.value->loc;
-  if (sym->kind == SymKind::Feature) {
-    spec.querySource = QuerySource::Features;
-    map.source = LinearMap::kFeatures;
-    rows = featureRows;
-    cols = featureCols;
-  } else {
-    if (!expectF32(*sym, src, "the query"))
+  Symbol *weightSym = nullptr;
+  if (step.hasHeads && form && form->weight &&
+      form->weight->kind == Expr::Kind::Name)
+    weightSym = find(form->weight->name);
+  if (weightSym && weightSym->kind == SymKind::Param) {
+    ValueId x = evalValue(*form->source);
+    if (x < 0)
       return;
-    bool isInput = sym->kind == SymKind::Input;
-    spec.querySource = isInput ? QuerySource::Input : QuerySource::Param;
-    map.source = sym->arg;
-    Shape shape = argShape(sym->arg);
-    if (isInput)
-      shape = stripBatch(shape);
-    if (shape.size() != 1 && shape.size() != 2) {
-      error(src.loc, "'" + src.name + "' has shape " +
-                         shapeText(argShape(sym->arg)) +
-                         ", but a query must be " +
-                         (isInput ? "[batch.., d_q] or [batch.., n_q, d_q]"
-                                  : "[d_q] or [n_q, d_q]"));
+    ValueId w = expectParam(*form->weight, "a weight");
+    if (w < 0 || !expectF32(x, *form->source, std::string("the ") + what))
+      return;
+    source = shapeOf(x);
+    const Shape &ws = shapeOf(w);
+    bool headed = ws.size() == 3;
+    if (headed && !sameDim(ws[0], step.numHeads)) {
+      error(form->weight->loc,
+            "'" + form->weight->name + "' has shape " + shapeText(ws) +
+                "; a per-head weight must start with " + step.numHeads.text +
+                " (the number of heads)");
       return;
     }
-    multi = shape.size() == 2;
-    if (multi)
-      rows = shape[0];
-    cols = shape.back();
-  }
-  std::optional<Dim> out =
-      applyLinear(*form, cols, src.name, /*perHead=*/true, map);
-  if (!out)
-    return;
-  spec.queryMap = map;
-  spec.multiQuery = multi;
-  queryRows = rows;
-  queryCols = *out;
-  queryOk = self->valid = true;
-}
-
-void ModelChecker::checkKeysOrValues(const Item &item) {
-  bool isKeys = item.kind == Item::Kind::Keys;
-  const char *what = isKeys ? "keys" : "values";
-  Symbol *self = define(item.name, isKeys ? SymKind::Keys : SymKind::Values);
-  if (!self)
-    return;
-  self->valid = false;
-  std::optional<LinearForm> form = matchLinear(*item.value);
-  if (!form || form->source->kind != Expr::Kind::Name) {
-    error(item.value->loc, llvm::Twine("unsupported ") + what +
-                               " expression; expected 'F', 'W F' or 'W F + b'");
-    return;
-  }
-  const Expr &src = *form->source;
-  std::string position = std::string("the source of the ") + what;
-  Symbol *sym = expectName(src, {SymKind::Feature, SymKind::Input}, position);
-  if (!sym)
-    return;
-  LinearMap map;
-  map.loc = item.value->loc;
-  Dim rows, cols;
-  if (sym->kind == SymKind::Feature) {
-    map.source = LinearMap::kFeatures;
-    rows = featureRows;
-    cols = featureCols;
-  } else {
-    if (!expectF32(*sym, src, position))
-      return;
-    Shape shape = stripBatch(argShape(sym->arg));
-    if (shape.size() != 2) {
-      error(src.loc, "'" + src.name + "' has shape " +
-                         shapeText(argShape(sym->arg)) + ", but " + position +
-                         " must be [batch.., n, d]");
+    Shape core = headed ? Shape(ws.begin() + 1, ws.end()) : ws;
+    if (core.size() != 2) {
+      error(form->weight->loc, "'" + form->weight->name + "' has shape " +
+                                   shapeText(ws) +
+                                   ", but a weight must be [d_out, d_in] or "
+                                   "[h, d_out, d_in]");
       return;
     }
-    map.source = sym->arg;
-    rows = shape[0];
-    cols = shape[1];
-  }
-  std::optional<Dim> out =
-      applyLinear(*form, cols, src.name, /*perHead=*/true, map);
-  if (!out)
-    return;
-
-  // Keys and values pair up row by row.
-  bool otherOk = isKeys ? valuesOk : keysOk;
-  const Dim &otherRows = isKeys ? valueRows : keyRows;
-  if (otherOk && !sameDim(rows, otherRows)) {
-    error(src.loc, llvm::Twine("the ") + what + " have " + rows.text +
-                       " rows but the " + (isKeys ? "values" : "keys") +
-                       " have " + otherRows.text + " rows" +
-                       "; keys and values need the same number of rows");
-    return;
-  }
-  if (isKeys) {
-    spec.keyMap = map;
-    keyRows = rows;
-    keyCols = *out;
-    keysOk = true;
+    if (source.empty() || !sameDim(core[1], source.back())) {
+      error(form->weight->loc,
+            "'" + form->weight->name + "' has shape " + shapeText(ws) +
+                "; its last dimension must be " +
+                (source.empty() ? std::string("the input's") : source.back().text) +
+                " to apply it to '" +
+                (form->source->kind == Expr::Kind::Name ? form->source->name
+                                                        : std::string(what)) +
+                "'");
+      return;
+    }
+    operand.source = x;
+    operand.weight = w;
+    if (form->bias) {
+      ValueId b = expectParamShape(*form->bias, {core[0]}, step, headed,
+                                   "the bias");
+      if (b < 0)
+        return;
+      operand.bias = b;
+    }
+    cols = core[0];
   } else {
-    spec.valueMap = map;
-    valueRows = rows;
-    valueCols = *out;
-    valuesOk = true;
+    ValueId v = evalValue(*item.value);
+    if (v < 0)
+      return;
+    if (!expectF32(v, *item.value, std::string("the ") + what))
+      return;
+    source = shapeOf(v);
+    operand.source = v;
+    self->value = v;
+    if (source.empty()) {
+      error(item.value->loc, std::string("the ") + what +
+                                 " must be a vector or rows, not a scalar");
+      return;
+    }
+    cols = source.back();
+  }
+  if (item.kind != K::Query && source.size() < 2) {
+    error(item.value->loc, std::string("the ") + what + " have shape " +
+                               shapeText(source) +
+                               ", but must be rows [.., n, d]");
+    return;
+  }
+  if (item.kind == K::Query) {
+    step.query = operand;
+    step.querySource = source;
+    step.queryCols = cols;
+    step.queryOk = true;
+  } else {
+    // Keys and values pair up row by row, group by group.
+    bool isKeys = item.kind == K::Keys;
+    bool otherOk = isKeys ? step.valuesOk : step.keysOk;
+    const Shape &other = isKeys ? step.valueSource : step.keySource;
+    if (otherOk &&
+        !sameShape(Shape(source.begin(), source.end() - 1),
+                   Shape(other.begin(), other.end() - 1))) {
+      error(item.value->loc,
+            llvm::Twine("the ") + what + " have shape " + shapeText(source) +
+                " but the " + (isKeys ? "values" : "keys") + " have shape " +
+                shapeText(other) +
+                "; keys and values need the same rows (and groups): all "
+                "dimensions but the last must agree");
+      return;
+    }
+    (isKeys ? step.keys : step.values) = operand;
+    (isKeys ? step.keySource : step.valueSource) = source;
+    (isKeys ? step.keyCols : step.valueCols) = cols;
+    (isKeys ? step.keysOk : step.valuesOk) = true;
   }
   self->valid = true;
 }
 
-void ModelChecker::checkScore(const Item &item) {
+void ModelChecker::checkScore(const Item &item, Step &step) {
   Symbol *self = define(item.name, SymKind::Score);
   if (!self)
     return;
   self->valid = false;
-  spec.scoreLoc = item.loc;
+  AttentionSpec &att = step.spec;
+  att.scoreLoc = item.loc;
   const Expr &call = *item.value;
   if (call.kind != Expr::Kind::Call) {
     error(call.loc, "unsupported score expression; expected a score function "
@@ -839,7 +1484,7 @@ void ModelChecker::checkScore(const Item &item) {
                         "biased_general, activated_general or cosine)");
     return;
   }
-  spec.score = info->kind;
+  att.score = info->kind;
   if (call.operands.size() != 2) {
     error(call.loc, "'" + call.name +
                         "' takes the query and the keys as arguments: '" +
@@ -861,7 +1506,7 @@ void ModelChecker::checkScore(const Item &item) {
     return;
   }
   bool ok = true;
-  spec.scoreAct = info->takesAct ? Activation::Tanh : Activation::Identity;
+  att.scoreAct = info->takesAct ? Activation::Tanh : Activation::Identity;
   bool sawAct = false;
   for (const ast::NamedArg &arg : call.named) {
     if (arg.key.name != "act") {
@@ -890,23 +1535,24 @@ void ModelChecker::checkScore(const Item &item) {
       ok = false;
       continue;
     }
-    spec.scoreAct = *act;
+    att.scoreAct = *act;
   }
 
   Symbol *q = expectName(*call.operands[0], {SymKind::Query},
                          "the first argument of a score function");
   Symbol *k = expectName(*call.operands[1], {SymKind::Keys},
                          "the second argument of a score function");
-  if (!ok || !q || !k || !queryOk || !keysOk)
+  if (!ok || !q || !k || !step.queryOk || !step.keysOk)
     return;
 
-  const Dim &dq = queryCols, &dk = keyCols;
-  std::vector<int> params;
+  const Dim &dq = step.queryCols, &dk = step.keyCols;
+  std::vector<ValueId> params;
   auto param = [&](size_t i, const Shape &expected, bool perHead,
                    llvm::StringRef what) {
-    int arg = expectParamShape(*call.params[i], expected, perHead, what);
-    ok &= arg >= 0;
-    params.push_back(arg);
+    ValueId v =
+        expectParamShape(*call.params[i], expected, step, perHead, what);
+    ok &= v >= 0;
+    params.push_back(v);
   };
   switch (info->kind) {
   case ScoreKind::Dot:
@@ -922,20 +1568,21 @@ void ModelChecker::checkScore(const Item &item) {
     break;
   case ScoreKind::Additive: {
     // d_w is whatever W1 says; the other params must agree with it.
-    int w1 = expectParam(*call.params[0], "W1 of additive");
+    ValueId w1 = expectParam(*call.params[0], "W1 of additive");
     if (w1 < 0)
       return;
-    Shape s = argShape(w1);
-    if (inHeads && s.size() == 3 && sameDim(s[0], numHeads))
+    Shape s = shapeOf(w1);
+    if (step.hasHeads && s.size() == 3 && sameDim(s[0], step.numHeads))
       s.erase(s.begin());
     if (s.size() != 2 || !sameDim(s[1], dq)) {
       Shape expected{Dim{ShapeEntry(), "d_w"}, dq};
       error(call.params[0]->loc,
             "'" + call.params[0]->name + "' has shape " +
-                shapeText(argShape(w1)) + ", but W1 of additive must be " +
+                shapeText(shapeOf(w1)) + ", but W1 of additive must be " +
                 shapeText(expected) +
-                (inHeads ? " or [" + numHeads.text + ", d_w, " + dq.text + "]"
-                         : ""));
+                (step.hasHeads
+                     ? " or [" + step.numHeads.text + ", d_w, " + dq.text + "]"
+                     : ""));
       return;
     }
     Dim dw = s[0];
@@ -954,10 +1601,10 @@ void ModelChecker::checkScore(const Item &item) {
     break;
   case ScoreKind::ActivatedGeneral: {
     param(0, {dk, dq}, true, "W of activated_general");
-    int b = expectParam(*call.params[1], "b of activated_general");
+    ValueId b = expectParam(*call.params[1], "b of activated_general");
     if (b < 0)
       return;
-    Shape s = argShape(b);
+    const Shape &s = shapeOf(b);
     if (!s.empty() && !(s.size() == 1 && sameDim(s[0], staticDim(1)))) {
       error(call.params[1]->loc, "'" + call.params[1]->name + "' has shape " +
                                      shapeText(s) +
@@ -971,19 +1618,22 @@ void ModelChecker::checkScore(const Item &item) {
   }
   if (!ok)
     return;
-  spec.scoreParams = params;
+  att.scoreParams = params;
+  step.scoreOk = true;
   self->valid = true;
 }
 
-void ModelChecker::checkMask(const Item &item) {
-  if (!sawMask)
-    spec.maskLoc = item.loc;
-  sawMask = true;
+void ModelChecker::checkMask(const Item &item, Step &step) {
+  if (!step.sawMask)
+    step.spec.maskLoc = item.loc;
+  step.sawMask = true;
   for (const ast::ExprPtr &m : item.masks) {
     if (m->kind == Expr::Kind::Name && m->name == "causal") {
-      if (spec.causal)
+      if (step.spec.causal)
         error(m->loc, "duplicate mask 'causal'");
-      spec.causal = true;
+      step.spec.causal = true;
+      if (step.attention >= 0)
+        spec.attentions[step.attention].causal = true;
       continue;
     }
     if (m->kind != Expr::Kind::Call || m->name != "lengths" ||
@@ -992,35 +1642,33 @@ void ModelChecker::checkMask(const Item &item) {
       continue;
     }
     const Expr &arg = *m->operands[0];
-    Symbol *sym = expectName(arg, {SymKind::Input}, "the lengths of a mask");
+    Symbol *sym = expectName(arg, {SymKind::Input, SymKind::Value},
+                             "the lengths of a mask");
     if (!sym)
       continue;
-    const ArgSpec &spec_ = spec.args[sym->arg];
-    if (spec_.dtype != DType::I32) {
+    if (infos[sym->value].dtype != DType::I32) {
       error(arg.loc, "the lengths '" + arg.name + "' must be i32");
       continue;
     }
-    Shape expected = batchShape();
-    if (!sameShape(argShape(sym->arg), expected)) {
-      error(arg.loc, "the lengths '" + arg.name + "' have shape " +
-                         shapeText(argShape(sym->arg)) + ", but must be " +
-                         shapeText(expected) + " (one length per batch entry)");
-      continue;
-    }
-    if (spec.lengthsArg >= 0) {
+    if (step.lengths) {
       error(m->loc, "duplicate mask 'lengths'");
       continue;
     }
-    spec.lengthsArg = sym->arg;
+    if (step.attention >= 0) {
+      error(m->loc, "a 'lengths' mask must come before the 'context' item");
+      continue;
+    }
+    step.lengths = sym;
+    step.lengthsExpr = &arg;
   }
 }
 
-void ModelChecker::checkAlign(const Item &item) {
+void ModelChecker::checkAlign(const Item &item, Step &step) {
   Symbol *self = define(item.name, SymKind::Align);
   if (!self)
     return;
   self->valid = false;
-  spec.alignLoc = item.loc;
+  step.alignSymbol = self;
   const Expr &e = *item.value;
   if (e.kind != Expr::Kind::Call) {
     error(e.loc, "unsupported alignment expression; expected 'softmax(e)'");
@@ -1037,16 +1685,20 @@ void ModelChecker::checkAlign(const Item &item) {
   }
   if (!expectName(*e.operands[0], {SymKind::Score}, "the argument of softmax"))
     return;
-  spec.align = AlignKind::Softmax;
+  step.spec.align = AlignKind::Softmax;
+  step.alignOk = true;
   self->valid = true;
 }
 
-void ModelChecker::checkContext(const Item &item) {
+/// The context item completes the step: the groups, the query's form and
+/// the masks are checked against the keys, and the attention value is made.
+void ModelChecker::checkContext(const Item &item, Step &step) {
   Symbol *self = define(item.name, SymKind::Context);
   if (!self)
     return;
   self->valid = false;
-  spec.contextLoc = item.loc;
+  AttentionSpec &att = step.spec;
+  att.contextLoc = item.loc;
   const Expr &e = *item.value;
   const Expr *product = nullptr;
   if (e.kind == Expr::Kind::Call && e.name == "sum" && e.operands.size() == 1 &&
@@ -1061,31 +1713,116 @@ void ModelChecker::checkContext(const Item &item) {
   const Expr *lhs = product->operands[0].get();
   const Expr *rhs = product->operands[1].get();
   if (lhs->kind == Expr::Kind::Name && rhs->kind == Expr::Kind::Name) {
-    auto it = symbols.find(lhs->name);
-    if (it != symbols.end() && it->second.kind == SymKind::Values)
+    Symbol *sym = find(lhs->name);
+    if (sym && sym->kind == SymKind::Values)
       std::swap(lhs, rhs);
   }
   Symbol *a = expectName(*lhs, {SymKind::Align}, "the weights of the context");
   Symbol *v = expectName(*rhs, {SymKind::Values}, "the vectors of the context");
-  if (!a || !v)
+  if (!a || !v || !step.queryOk || !step.keysOk || !step.valuesOk ||
+      !step.scoreOk || !step.alignOk)
     return;
+
+  // Groups: every dimension of the keys before [n_k, d_k].
+  const Shape &ks = step.keySource;
+  Shape groups(ks.begin(), ks.end() - 2);
+  att.numGroupDims = unsigned(groups.size());
+  const Shape &qs = step.querySource;
+  bool queryIndependent = !infos[step.query.source].dependsOnInput;
+  auto prefixIs = [&](const Shape &s, const Shape &prefix) {
+    return s.size() >= prefix.size() &&
+           sameShape(Shape(s.begin(), s.begin() + prefix.size()), prefix);
+  };
+  if (qs.size() == groups.size() + 1 && prefixIs(qs, groups)) {
+    att.multiQuery = false;
+  } else if (qs.size() == groups.size() + 2 && prefixIs(qs, groups)) {
+    att.multiQuery = true;
+  } else if (queryIndependent && (qs.size() == 1 || qs.size() == 2)) {
+    att.queryBroadcast = !groups.empty();
+    att.multiQuery = qs.size() == 2;
+  } else {
+    auto withTail = [&](const char *tail) {
+      std::string text = shapeText(groups);
+      text.insert(text.size() - 1, std::string(groups.empty() ? "" : ", ") +
+                                       tail);
+      return text;
+    };
+    error(step.queryItem ? step.queryItem->value->loc : item.loc,
+          "the query has shape " + shapeText(qs) + ", but the keys " +
+              shapeText(ks) + " need a query " + withTail("d_q") +
+              " (one per group) or " + withTail("n_q, d_q") +
+              (queryIndependent ? ", or a learned [d_q] or [n_q, d_q]" : ""));
+    return;
+  }
+  if (step.lengths) {
+    ValueId lv = step.lengths->value;
+    if (!sameShape(shapeOf(lv), groups)) {
+      error(step.lengthsExpr->loc,
+            "the lengths '" + step.lengthsExpr->name + "' have shape " +
+                shapeText(shapeOf(lv)) + ", but must be " +
+                shapeText(groups) + " (one length per " +
+                (att.numGroupDims == spec.numBatchDims ? "batch entry"
+                                                       : "group") +
+                ")");
+      return;
+    }
+    att.lengths = lv;
+  }
+  att.query = step.query;
+  att.keys = step.keys;
+  att.values = step.values;
+  att.hasHeads = step.hasHeads;
+  att.numHeads = step.numHeads.entry;
+
+  Shape shape = groups;
+  if (att.multiQuery)
+    shape.push_back(qs[qs.size() - 2]);
+  if (step.hasHeads)
+    shape.push_back(step.numHeads);
+  shape.push_back(step.valueCols);
+
+  spec.attentions.push_back(att);
+  step.attention = int(spec.attentions.size() - 1);
+  ValueSpec value;
+  value.kind = ValueSpec::Kind::Attention;
+  value.loc = item.loc;
+  value.attention = step.attention;
+  for (ValueId op :
+       {att.query.source, att.query.weight, att.query.bias, att.keys.source,
+        att.keys.weight, att.keys.bias, att.values.source, att.values.weight,
+        att.values.bias, att.lengths})
+    if (op >= 0)
+      value.operands.push_back(op);
+  for (ValueId p : att.scoreParams)
+    value.operands.push_back(p);
+  ValueInfo info;
+  info.shape = shape;
+  info.headsContext = step.hasHeads;
+  self->value = addValue(std::move(value), std::move(info));
   self->valid = true;
+  std::vector<std::pair<const Item *, size_t>> deferred;
+  std::swap(deferred, step.deferredWeights);
+  for (auto [out, slot] : deferred) {
+    completingSlot = slot;
+    checkOutput(*out, step);
+    completingSlot = -1;
+  }
 }
 
-void ModelChecker::checkHeads(const Item &item) {
-  if (inHeads) {
+void ModelChecker::checkHeads(const Item &item, Context where, Step &step) {
+  if (where == Context::Heads) {
     error(item.loc, "'heads' blocks cannot be nested");
     return;
   }
-  if (headsItem) {
+  if (step.headsItem) {
     error(item.loc, "duplicate 'heads' block");
-    diag.note(headsItem->loc, "previous 'heads' block");
+    note(step.headsItem->loc, "previous 'heads' block");
     return;
   }
-  headsItem = &item;
+  step.headsItem = &item;
   bool ok = true;
   if (item.countIsInt) {
-    numHeads = staticDim(item.countValue);
+    step.numHeads = staticDim(item.countValue);
   } else if (Symbol *sym = lookup(item.count.name, item.count.loc)) {
     if (sym->kind != SymKind::Dim) {
       error(item.count.loc, "'" + item.count.name + "' is " +
@@ -1094,134 +1831,89 @@ void ModelChecker::checkHeads(const Item &item) {
                                 "dimension from 'dims'");
       ok = false;
     } else {
-      numHeads = sym->dim;
+      step.numHeads = sym->dim;
     }
   } else {
     ok = false;
   }
   if (!ok)
     return;
-  spec.hasHeads = true;
-  spec.numHeads = numHeads.entry;
-  inHeads = true;
-  for (const Item &sub : item.body)
-    checkItem(sub, /*inHeads=*/true);
-  inHeads = false;
+  step.hasHeads = true;
+  checkItems(item.body, Context::Heads, step);
 }
 
-void ModelChecker::checkOutput(const Item &item) {
-  if (!define(item.name, SymKind::Output))
+void ModelChecker::checkHops(const Item &item) {
+  if (item.countValue < 1 || item.countValue > 64) {
+    error(item.count.loc, "the number of hops must be between 1 and 64");
+    return;
+  }
+  for (const Item &sub : item.body)
+    if (sub.kind != Item::Kind::Let && sub.kind != Item::Kind::Hops) {
+      error(sub.loc, llvm::Twine("'") + ast::itemKeyword(sub.kind) +
+                         "' is not allowed inside 'hops' (only 'let')");
+      return;
+    }
+  std::string savedSuffix = hopSuffix;
+  for (int64_t hop = 1; hop <= item.countValue; ++hop) {
+    if (item.untied)
+      hopSuffix = savedSuffix + "_" + std::to_string(hop);
+    bool failedBefore = failed;
+    failed = false;
+    Step none;
+    checkItems(item.body, Context::Hops, none);
+    bool hopFailed = failed;
+    failed |= failedBefore;
+    if (hopFailed)
+      break; // Later hops would repeat the same errors.
+  }
+  hopSuffix = savedSuffix;
+}
+
+void ModelChecker::checkOutput(const Item &item, Step &step) {
+  sawOutput = true;
+  Symbol *existing = find(item.name.name);
+  bool completing = existing && existing->kind == SymKind::Output &&
+                    existing->loc.line == item.name.loc.line &&
+                    existing->loc.col == item.name.loc.col;
+  if (!completing && !define(item.name, SymKind::Output))
     return;
   PendingOutput pending;
   pending.arg.name = item.name.name;
   pending.arg.role = Role::Output;
   pending.arg.loc = item.name.loc;
-  OutputSpec &out = pending.out;
-  out.loc = item.loc;
-
   const Expr *e = item.value.get();
-  Shape shape = batchShape();
-  bool multi = queryOk && spec.multiQuery;
+  Shape shape;
 
-  // The attention weights.
-  if (e->kind == Expr::Kind::Name) {
-    auto it = symbols.find(e->name);
-    if (it != symbols.end() && it->second.kind == SymKind::Align) {
-      if (!it->second.valid || !queryOk || !keysOk)
-        return;
-      out.kind = OutputSpec::Kind::Weights;
-      if (spec.hasHeads)
-        shape.push_back(numHeads);
-      if (multi)
-        shape.push_back(queryRows);
-      shape.push_back(keyRows);
-    }
-  }
-
-  if (out.kind != OutputSpec::Kind::Weights) {
-    // An optional activation or softmax around an optional linear layer
-    // around the context (concatenated over heads).
-    if (e->kind == Expr::Kind::Call && e->operands.size() == 1 &&
-        !e->hasParamList && e->named.empty() &&
-        (e->name == "softmax" || e->name == "tanh" || e->name == "relu" ||
-         e->name == "sigmoid")) {
-      if (e->name == "softmax")
-        out.softmax = true;
-      else
-        out.act = *parseActivation(e->name);
-      e = e->operands[0].get();
-    }
-    std::optional<LinearForm> form = matchLinear(*e);
-    const Expr *src = form ? form->source : nullptr;
-    const Expr *ctxName = src;
-    bool concat = false;
-    if (src && src->kind == Expr::Kind::Call && src->name == "concat" &&
-        src->operands.size() == 1 && !src->hasParamList && src->named.empty()) {
-      concat = true;
-      ctxName = src->operands[0].get();
-    }
-    if (!ctxName || ctxName->kind != Expr::Kind::Name) {
-      error(item.value->loc,
-            "unsupported output expression; expected the context 'c', the "
-            "weights 'a', 'W c + b', or an activation or softmax of it");
+  // The attention weights of the model's own step.
+  Symbol *weights = e->kind == Expr::Kind::Name ? find(e->name) : nullptr;
+  if (weights && weights->kind == SymKind::Align) {
+    if (!weights->valid)
+      return;
+    if (step.alignSymbol != weights) {
+      error(e->loc, "the weights '" + e->name +
+                        "' can only be output by the model of their step");
       return;
     }
-    Symbol *c = expectName(*ctxName, {SymKind::Context, SymKind::Align},
-                           "an output's source");
-    if (!c || !valuesOk || !queryOk)
-      return;
-    if (c->kind == SymKind::Align) {
-      error(ctxName->loc, "the weights '" + ctxName->name +
-                              "' can only be output as they are");
-      return;
-    }
-    if (spec.hasHeads && !concat) {
-      error(ctxName->loc, "with 'heads', the context must be concatenated: "
-                          "write 'concat(" +
-                              ctxName->name + ")'");
+    if (step.attention < 0) {
+      // Completed when the context item builds the step; the slot keeps
+      // the output's place in the ABI.
+      step.deferredWeights.emplace_back(&item, outputs.size());
+      outputs.push_back(std::move(pending));
+      outputs.back().weightsOf = -2;
       return;
     }
-    if (!spec.hasHeads && concat) {
-      error(src->loc, "'concat' needs a 'heads' block");
+    shape = weightsShape(step);
+    pending.weightsOf = step.attention;
+  } else {
+    ValueId v = evalValue(*e);
+    if (v < 0)
+      return;
+    if (infos[v].dtype != DType::F32) {
+      error(e->loc, "outputs must be f32");
       return;
     }
-    Dim width = valueCols;
-    if (concat) {
-      // The concatenation is h * d_v wide; only representable when the
-      // product is static (or a factor is 1).
-      if (!numHeads.entry.isDynamic() && !valueCols.entry.isDynamic()) {
-        int64_t h = numHeads.entry.staticSize, d = valueCols.entry.staticSize;
-        if (d != 0 && h > INT64_MAX / d) {
-          error(src->loc, "dimension too large");
-          return;
-        }
-        width = staticDim(h * d);
-        width.text = numHeads.text + " * " + valueCols.text;
-      } else if (numHeads.entry.staticSize == 1) {
-        width = valueCols;
-      } else {
-        error(src->loc, "unsupported: 'concat' needs a static number of "
-                        "heads and a static value size");
-        return;
-      }
-    }
-    out.kind = OutputSpec::Kind::Context;
-    if (form->weight) {
-      out.kind = OutputSpec::Kind::Linear;
-      std::optional<Dim> dy = applyLinear(*form, width, ctxName->name,
-                                          /*perHead=*/false, out.map);
-      if (!dy)
-        return;
-      width = *dy;
-    } else if (out.softmax || out.act != Activation::Identity) {
-      // OutputSpec::Linear always has a layer; keep that contract simple.
-      error(item.value->loc, "unsupported output expression: an activation "
-                             "or softmax needs a linear layer 'W c + b'");
-      return;
-    }
-    if (multi)
-      shape.push_back(queryRows);
-    shape.push_back(width);
+    shape = shapeOf(v);
+    pending.value = v;
   }
 
   if (item.type) {
@@ -1243,49 +1935,77 @@ void ModelChecker::checkOutput(const Item &item) {
     shape = *declared; // Keep the declared spelling.
   }
   pending.arg.shape = entries(shape);
-  outputs.push_back(std::move(pending));
+  if (completingSlot >= 0)
+    outputs[completingSlot] = std::move(pending);
+  else
+    outputs.push_back(std::move(pending));
 }
 
-void ModelChecker::checkItem(const Item &item, bool nested) {
+Shape ModelChecker::weightsShape(const Step &step) {
+  const AttentionSpec &att = spec.attentions[step.attention];
+  Shape shape(step.keySource.begin(), step.keySource.end() - 2);
+  if (att.hasHeads)
+    shape.push_back(step.numHeads);
+  if (att.multiQuery)
+    shape.push_back(step.querySource[step.querySource.size() - 2]);
+  shape.push_back(step.keySource[step.keySource.size() - 2]);
+  return shape;
+}
+
+void ModelChecker::checkItems(const std::vector<Item> &items, Context where,
+                              Step &step) {
+  for (const Item &item : items)
+    checkItem(item, where, step);
+}
+
+void ModelChecker::checkItem(const Item &item, Context where, Step &step) {
   using K = Item::Kind;
   bool attentionItem = item.kind == K::Query || item.kind == K::Keys ||
                        item.kind == K::Values || item.kind == K::Score ||
                        item.kind == K::Mask || item.kind == K::Align ||
                        item.kind == K::Context;
   const char *keyword = ast::itemKeyword(item.kind);
-  if (nested && !attentionItem && item.kind != K::Heads) {
+  if (where == Context::Heads && !attentionItem && item.kind != K::Heads) {
     error(item.loc,
           llvm::Twine("'") + keyword + "' is not allowed inside 'heads'");
     return;
   }
-  if (!nested && attentionItem && modelHasHeads) {
+  if (where != Context::Heads && attentionItem && step.hasHeadsAhead) {
     error(item.loc, llvm::Twine("with 'heads', '") + keyword +
                         "' must be inside the 'heads' block");
+    return;
+  }
+  bool modelOnly = item.kind == K::Dims || item.kind == K::Batch ||
+                   item.kind == K::Input || item.kind == K::Output;
+  if (where == Context::Block && modelOnly) {
+    error(item.loc, llvm::Twine("'") + keyword +
+                        "' is not allowed inside a block (only in a model)");
+    return;
+  }
+  if (where == Context::Model && item.kind == K::Return) {
+    error(item.loc, "'return' is only allowed inside a block");
     return;
   }
   // Attention items appear once each (masks may be split over items).
   const Item **slot = nullptr;
   switch (item.kind) {
-  case K::Feature:
-    slot = &featureItem;
-    break;
   case K::Query:
-    slot = &queryItem;
+    slot = &step.queryItem;
     break;
   case K::Keys:
-    slot = &keysItem;
+    slot = &step.keysItem;
     break;
   case K::Values:
-    slot = &valuesItem;
+    slot = &step.valuesItem;
     break;
   case K::Score:
-    slot = &scoreItem;
+    slot = &step.scoreItem;
     break;
   case K::Align:
-    slot = &alignItem;
+    slot = &step.alignItem;
     break;
   case K::Context:
-    slot = &contextItem;
+    slot = &step.contextItem;
     break;
   default:
     break;
@@ -1293,7 +2013,7 @@ void ModelChecker::checkItem(const Item &item, bool nested) {
   if (slot) {
     if (*slot) {
       error(item.loc, llvm::Twine("duplicate '") + keyword + "' item");
-      diag.note((*slot)->loc, llvm::Twine("previous '") + keyword + "' item");
+      note((*slot)->loc, llvm::Twine("previous '") + keyword + "' item");
       // Still define the name, so that its uses are not reported again.
       if (Symbol *sym = define(item.name, SymKind::Output)) {
         sym->kind = symKindOf(item.kind);
@@ -1311,57 +2031,62 @@ void ModelChecker::checkItem(const Item &item, bool nested) {
     return checkBatch(item);
   case K::Input:
   case K::Param:
-    return checkTensorDecl(item);
+    return checkTensorDecl(item, where == Context::Block);
   case K::Feature:
     return checkFeature(item);
   case K::Query:
-    return checkQuery(item);
   case K::Keys:
   case K::Values:
-    return checkKeysOrValues(item);
+    return checkStepOperand(item, step);
   case K::Score:
-    return checkScore(item);
+    return checkScore(item, step);
   case K::Mask:
-    return checkMask(item);
+    return checkMask(item, step);
   case K::Align:
-    return checkAlign(item);
+    return checkAlign(item, step);
   case K::Context:
-    return checkContext(item);
+    return checkContext(item, step);
   case K::Heads:
-    return checkHeads(item);
+    return checkHeads(item, where, step);
   case K::Output:
-    return checkOutput(item);
+    return checkOutput(item, step);
+  case K::Let:
+    return checkLet(item);
+  case K::Hops:
+    return checkHops(item);
+  case K::Return:
+    return; // Evaluated by the block call, after the other items.
   }
 }
 
-/// Whole-model checks: required items, and dynamic dimensions that no
-/// argument determines (the compiled function could not know their size).
-void ModelChecker::checkComplete() {
+/// Every attention item of a scope, or none.
+void ModelChecker::checkStepComplete(const Step &step, const SourceLoc &loc,
+                                     llvm::StringRef owner) {
+  if (!step.any())
+    return;
   struct Required {
     const Item *item;
     const char *keyword;
   };
   for (const Required &r :
-       {Required{queryItem, "query"}, Required{keysItem, "keys"},
-        Required{valuesItem, "values"}, Required{scoreItem, "score"},
-        Required{alignItem, "align"}, Required{contextItem, "context"}}) {
+       {Required{step.queryItem, "query"}, Required{step.keysItem, "keys"},
+        Required{step.valuesItem, "values"},
+        Required{step.scoreItem, "score"}, Required{step.alignItem, "align"},
+        Required{step.contextItem, "context"}}) {
     if (!r.item)
-      error(model.name.loc,
-            "model '" + model.name.name + "' has no '" + r.keyword + "' item");
+      error(loc, owner + " has no '" + r.keyword + "' item");
   }
-  bool hasOutputItem = false;
-  for (const Item &item : model.items)
-    hasOutputItem |= item.kind == Item::Kind::Output;
-  if (!hasOutputItem)
-    error(model.name.loc,
-          "model '" + model.name.name + "' has no 'output' item");
+}
 
+/// Dynamic dimensions that no argument determines: the compiled function
+/// could not know their size.
+void ModelChecker::checkDeterminedDims() {
   for (const Item &item : model.items) {
     if (item.kind != Item::Kind::Dims && item.kind != Item::Kind::Batch)
       continue;
     for (const ast::DimDecl &d : item.dims) {
-      auto it = symbols.find(d.name.name);
-      if (it == symbols.end() || it->second.determined ||
+      auto it = modelScope.symbols.find(d.name.name);
+      if (it == modelScope.symbols.end() || it->second.determined ||
           it->second.loc.line != d.name.loc.line ||
           it->second.loc.col != d.name.loc.col)
         continue;
@@ -1371,44 +2096,46 @@ void ModelChecker::checkComplete() {
   }
 }
 
+void ModelChecker::collectNames(const std::vector<Item> &items,
+                                Scope &target) {
+  for (const Item &item : items) {
+    for (const ast::DimDecl &d : item.dims)
+      target.allNames.insert(d.name.name);
+    for (const ast::Ident &n : item.names)
+      target.allNames.insert(n.name);
+    if (!item.name.name.empty())
+      target.allNames.insert(item.name.name);
+    if (item.kind == Item::Kind::Heads || item.kind == Item::Kind::Hops)
+      collectNames(item.body, target);
+  }
+}
+
 std::optional<ModelSpec> ModelChecker::run() {
   spec.name = model.name.name;
   spec.loc = model.loc;
-  // Names defined anywhere, to tell "used before its definition" from
-  // "undefined".
-  std::function<void(const std::vector<Item> &)> collect =
-      [&](const std::vector<Item> &items) {
-        for (const Item &item : items) {
-          for (const ast::DimDecl &d : item.dims)
-            allNames.insert(d.name.name);
-          for (const ast::Ident &n : item.names)
-            allNames.insert(n.name);
-          if (!item.name.name.empty())
-            allNames.insert(item.name.name);
-          if (item.kind == Item::Kind::Heads) {
-            modelHasHeads = true;
-            collect(item.body);
-          }
-        }
-      };
-  collect(model.items);
+  collectNames(model.items, modelScope);
 
+  Step step;
   for (const Item &item : model.items)
-    checkItem(item, /*inHeads=*/false);
-  checkComplete();
-
-  // Only a feature-less model can leave featureMap unset: then keys (or
-  // values) read an input directly and the "features" are that input.
-  if (!featureItem && keysOk && spec.keyMap.source >= 0) {
-    spec.featureMap = LinearMap();
-    spec.featureMap.source = spec.keyMap.source;
-  }
+    if (item.kind == Item::Kind::Heads)
+      step.hasHeadsAhead = true;
+  checkItems(model.items, Context::Model, step);
+  checkStepComplete(step, model.name.loc, "model '" + model.name.name + "'");
+  if (!sawOutput)
+    error(model.name.loc,
+          "model '" + model.name.name + "' has no 'output' item");
+  checkDeterminedDims();
 
   // Outputs come after every input and param in the ABI.
   for (PendingOutput &p : outputs) {
-    p.out.arg = int(spec.args.size());
+    if (p.weightsOf == -2)
+      continue; // Its step never got a context: reported already.
+    int arg = int(spec.args.size());
     spec.args.push_back(std::move(p.arg));
-    spec.outputs.push_back(p.out);
+    if (p.weightsOf >= 0)
+      spec.attentions[p.weightsOf].weightsOutputs.push_back(arg);
+    else
+      spec.outputs.emplace_back(arg, p.value);
   }
   if (failed)
     return std::nullopt;
@@ -1421,16 +2148,31 @@ std::optional<std::vector<ModelSpec>>
 attnc::analyzeFile(const ast::File &file, DiagnosticReporter &diag) {
   std::vector<ModelSpec> specs;
   bool ok = true;
-  llvm::StringMap<SourceLoc> modelNames;
+  llvm::StringMap<SourceLoc> names;
+  llvm::StringMap<const ast::Block *> blocks;
+  for (const ast::Block &block : file.blocks) {
+    auto [it, inserted] = names.try_emplace(block.name.name, block.name.loc);
+    if (!inserted) {
+      diag.error(block.name.loc,
+                 "duplicate block or model '" + block.name.name + "'");
+      diag.note(it->second, "previous definition of '" + block.name.name + "'");
+      ok = false;
+      continue;
+    }
+    blocks[block.name.name] = &block;
+  }
   for (const ast::Model &model : file.models) {
     auto [it, inserted] =
-        modelNames.try_emplace(model.name.name, model.name.loc);
+        names.try_emplace(model.name.name, model.name.loc);
     if (!inserted) {
-      diag.error(model.name.loc, "duplicate model '" + model.name.name + "'");
+      diag.error(model.name.loc, (blocks.count(model.name.name)
+                                      ? "duplicate block or model '"
+                                      : "duplicate model '") +
+                                     model.name.name + "'");
       diag.note(it->second, "previous definition of '" + model.name.name + "'");
       ok = false;
     }
-    ModelChecker checker(model, diag);
+    ModelChecker checker(model, blocks, diag);
     std::optional<ModelSpec> spec = checker.run();
     if (!spec) {
       ok = false;

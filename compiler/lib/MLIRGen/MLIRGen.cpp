@@ -1,18 +1,21 @@
 //===- MLIRGen.cpp - ModelSpec -> attn dialect ----------------------------===//
 //
-// Emits, for each checked model, a function over memrefs (one per ABI
-// argument) that computes the model with attn ops:
+// Emits, for each checked model, one function over memrefs (one per ABI
+// argument) that computes the model's values in order:
 //
-//   feature model        attn.linear (or nothing for the identity)
-//   query/keys/values    attn.linear per head or shared, or views
-//   attention model      attn.attention (score kind, params, align, masks)
-//   output model         attn.linear + attn.activation / attn.softmax
+//   linear maps          attn.linear
+//   attention steps      attn.attention (score kind, params, align, masks),
+//                        with the step's own per-head projections
+//   activations/softmax  attn.activation / attn.softmax
+//   glue                 linalg (elementwise with broadcasting, layer norm,
+//                        pooling, concatenation, dot, matmul, transpose)
 //
-// The ABI's tensors have their batch dimensions first; the attn ops work on
-// one collapsed batch dimension and explicit head/query dimensions, so the
-// arguments are first viewed through memref.collapse_shape/expand_shape
-// (free: the runtime passes only contiguous row-major tensors). Every op is
-// located at the .attn text it comes from.
+// Every value lives in a contiguous buffer of its logical shape; the attn
+// ops see it through views (memref.collapse_shape/expand_shape, free) in
+// their [B, (H,) N, D] layouts, where B is all the group dimensions of an
+// attention step collapsed. A value that is a model output is computed in
+// the output argument itself; the others are temporaries, freed at the end.
+// Every op is located at the .attn text it comes from.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,8 +23,12 @@
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
@@ -70,6 +77,8 @@ attn::ScoreKind toAttn(ScoreKind kind) {
   llvm_unreachable("unknown score kind");
 }
 
+using utils::IteratorType;
+
 class ModelGen {
 public:
   ModelGen(OpBuilder &builder, const ModelSpec &spec)
@@ -86,31 +95,56 @@ private:
     return memref::getMixedSize(b, v.getLoc(), v, d);
   }
   int64_t rank(Value v) { return cast<MemRefType>(v.getType()).getRank(); }
+  OpFoldResult dimSize(const ShapeEntry &entry);
+  SmallVector<OpFoldResult> sizesOf(ValueId v);
 
+  // Views of contiguous buffers.
   Value expand(Location l, Value v, ArrayRef<ReassociationIndices> groups,
                ArrayRef<OpFoldResult> sizes);
   Value insertUnitDim(Location l, Value v, int64_t pos);
-  Value collapse(Location l, Value v, ArrayRef<ReassociationIndices> groups);
-  /// [batch..., rest...] -> [B, rest...] (B = 1 without batch dims).
-  Value batched(Location l, Value v);
-  /// x [B, N, I] -> [B, H or 1, N, O] through `map`'s weight (and bias).
-  Value applyMap(const LinearMap &map, Value x);
+  /// Collapses dims [first, first + count) into one; count 0 inserts a unit
+  /// dimension at `first`.
+  Value collapseRange(Location l, Value v, int64_t first, int64_t count);
+
   Value temporary(Location l, ArrayRef<OpFoldResult> sizes) {
     Value buffer = attn::allocF32Buffer(b, l, sizes);
     temporaries.push_back(buffer);
     return buffer;
   }
-  Value source(const LinearMap &map) {
-    return map.source == LinearMap::kFeatures
-               ? features
-               : batched(loc(map.loc), args[map.source]);
+  /// The buffer a value is computed into: its output argument, or a new
+  /// temporary.
+  Value destination(ValueId v);
+
+  void emitValue(ValueId v);
+  Value emitLinear(const ValueSpec &value, ValueId id);
+  Value emitAttention(const ValueSpec &value, ValueId id);
+  Value stepOperand(const StepOperand &op, const AttentionSpec &att,
+                    bool isQuery);
+  Value emitBinary(const ValueSpec &value, ValueId id);
+  Value emitLayerNorm(const ValueSpec &value, ValueId id);
+  Value emitConcat(const ValueSpec &value, ValueId id);
+  Value emitPool(const ValueSpec &value, ValueId id);
+  Value emitDot(const ValueSpec &value, ValueId id);
+  Value emitMatMul(const ValueSpec &value, ValueId id);
+  Value emitTranspose(const ValueSpec &value, ValueId id);
+  /// [.., d] -> [M, d] (M = 1 for a vector).
+  Value asRows(Location l, Value v);
+  /// A map from `domainRank` loop dims to an operand of shape `shape`
+  /// aligned at the right of `domain`, with broadcast (size 1) dims at 0.
+  AffineMap broadcastMap(ArrayRef<ShapeEntry> shape,
+                         ArrayRef<ShapeEntry> domain, unsigned domainRank);
+  Value f32(Location l, double c) {
+    return b.create<arith::ConstantOp>(l, b.getF32FloatAttr(float(c)));
   }
+  Value sizeAsF32(Location l, Value buffer, int64_t d);
 
   OpBuilder &b;
   const ModelSpec &spec;
   SmallVector<Value> args;
   SmallVector<Value> temporaries;
-  Value features; // F [B, Nf, Df]
+  SmallVector<Value> buffers;          ///< Per value.
+  llvm::DenseMap<ValueId, int> outputOf; ///< Values computed in place.
+  llvm::StringMap<std::pair<int, int64_t>> dynDims; ///< name -> (arg, dim)
 };
 
 MemRefType ModelGen::argType(const ArgSpec &arg) {
@@ -121,6 +155,20 @@ MemRefType ModelGen::argType(const ArgSpec &arg) {
   Type element =
       arg.dtype == DType::I32 ? Type(b.getI32Type()) : Type(b.getF32Type());
   return MemRefType::get(shape, element);
+}
+
+OpFoldResult ModelGen::dimSize(const ShapeEntry &entry) {
+  if (!entry.isDynamic())
+    return b.getIndexAttr(entry.staticSize);
+  auto [arg, d] = dynDims.lookup(entry.dynName);
+  return size(args[arg], d);
+}
+
+SmallVector<OpFoldResult> ModelGen::sizesOf(ValueId v) {
+  SmallVector<OpFoldResult> sizes;
+  for (const ShapeEntry &e : spec.values[v].shape)
+    sizes.push_back(dimSize(e));
+  return sizes;
 }
 
 Value ModelGen::expand(Location l, Value v,
@@ -138,6 +186,8 @@ Value ModelGen::insertUnitDim(Location l, Value v, int64_t pos) {
   for (int64_t d = 0; d < r; ++d)
     sizes.push_back(size(v, d));
   sizes.insert(sizes.begin() + pos, b.getIndexAttr(1));
+  if (r == 0)
+    return expand(l, v, {}, sizes);
   SmallVector<ReassociationIndices> groups;
   for (int64_t d = 0; d < r; ++d) {
     // The unit dimension joins the source dimension it precedes, or the
@@ -153,41 +203,502 @@ Value ModelGen::insertUnitDim(Location l, Value v, int64_t pos) {
   return expand(l, v, groups, sizes);
 }
 
-Value ModelGen::collapse(Location l, Value v,
-                         ArrayRef<ReassociationIndices> groups) {
+Value ModelGen::collapseRange(Location l, Value v, int64_t first,
+                              int64_t count) {
+  if (count == 0)
+    return insertUnitDim(l, v, first);
+  if (count == 1)
+    return v;
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t d = 0; d < rank(v);) {
+    ReassociationIndices group;
+    int64_t n = d == first ? count : 1;
+    for (int64_t i = 0; i < n; ++i)
+      group.push_back(d++);
+    groups.push_back(group);
+  }
   return b.create<memref::CollapseShapeOp>(l, v, groups);
 }
 
-Value ModelGen::batched(Location l, Value v) {
-  unsigned nb = spec.numBatchDims;
-  if (nb == 1)
-    return v;
-  if (nb == 0)
-    return insertUnitDim(l, v, 0);
-  SmallVector<ReassociationIndices> groups(1);
-  for (unsigned d = 0; d < nb; ++d)
-    groups[0].push_back(d);
-  for (int64_t d = nb; d < rank(v); ++d)
-    groups.push_back({d});
-  return collapse(l, v, groups);
+Value ModelGen::destination(ValueId v) {
+  auto it = outputOf.find(v);
+  if (it != outputOf.end())
+    return args[it->second];
+  return temporary(loc(spec.values[v].loc), sizesOf(v));
 }
 
-Value ModelGen::applyMap(const LinearMap &map, Value x) {
-  Location l = loc(map.loc);
-  if (map.isIdentity())
+Value ModelGen::asRows(Location l, Value v) {
+  int64_t r = rank(v);
+  if (r == 1)
+    return insertUnitDim(l, v, 0);
+  return collapseRange(l, v, 0, r - 1);
+}
+
+AffineMap ModelGen::broadcastMap(ArrayRef<ShapeEntry> shape,
+                                 ArrayRef<ShapeEntry> domain,
+                                 unsigned domainRank) {
+  SmallVector<AffineExpr> exprs;
+  unsigned offset = domain.size() - shape.size();
+  for (size_t i = 0; i < shape.size(); ++i) {
+    const ShapeEntry &s = shape[i], &d = domain[offset + i];
+    bool broadcast = !s.isDynamic() && s.staticSize == 1 &&
+                     (d.isDynamic() || d.staticSize != 1);
+    exprs.push_back(broadcast ? b.getAffineConstantExpr(0)
+                              : b.getAffineDimExpr(offset + i));
+  }
+  return AffineMap::get(domainRank, 0, exprs, b.getContext());
+}
+
+Value ModelGen::sizeAsF32(Location l, Value buffer, int64_t d) {
+  Value n = getValueOrCreateConstantIndexOp(b, l, size(buffer, d));
+  Value i = b.create<arith::IndexCastOp>(l, b.getI64Type(), n);
+  return b.create<arith::SIToFPOp>(l, b.getF32Type(), i);
+}
+
+//===----------------------------------------------------------------------===//
+// Values
+//===----------------------------------------------------------------------===//
+
+Value ModelGen::emitLinear(const ValueSpec &value, ValueId id) {
+  Location l = loc(value.loc);
+  Value x = buffers[value.operands[0]];
+  Value w = buffers[value.operands[1]];
+  Value bias = value.operands.size() > 2 ? buffers[value.operands[2]] : Value();
+  Value out = destination(id);
+  int64_t r = rank(x);
+  if (value.linearForm == ValueSpec::LinearForm::Shared) {
+    // [s.., I] -> [1, M, I].
+    auto view = [&](Value m) {
+      Value rows = asRows(l, m);
+      return insertUnitDim(l, rows, 0);
+    };
+    b.create<attn::LinearOp>(l, view(x), w, bias, view(out));
+    return out;
+  }
+  // Per group: [s.., G, I] -> [S, G, 1, I] against W [G, O, I].
+  auto view = [&](Value m) {
+    Value v = collapseRange(l, m, 0, r - 2);
+    return insertUnitDim(l, v, 2);
+  };
+  b.create<attn::LinearOp>(l, view(x), w, bias, view(out));
+  return out;
+}
+
+/// The query, keys or values of a step as [B, H, N, D] (B = 1 and H = 1
+/// broadcast), through the step's projection when it has one.
+Value ModelGen::stepOperand(const StepOperand &op, const AttentionSpec &att,
+                            bool isQuery) {
+  Location l = loc(op.loc);
+  Value x = buffers[op.source];
+  int64_t g = att.numGroupDims;
+  // [G.., (N,) I] -> [B, N, I].
+  if (isQuery && att.queryBroadcast) {
+    x = insertUnitDim(l, x, 0);
+    if (!att.multiQuery)
+      x = insertUnitDim(l, x, 1);
+  } else {
+    x = collapseRange(l, x, 0, g);
+    if (isQuery && !att.multiQuery)
+      x = insertUnitDim(l, x, 1);
+  }
+  if (op.weight < 0)
     return insertUnitDim(l, x, 1);
-  Value weight = args[map.weight];
-  Value bias = map.bias >= 0 ? args[map.bias] : Value();
-  OpFoldResult outSize = size(weight, rank(weight) - 2);
-  if (rank(weight) == 3) {
-    Value out =
-        temporary(l, {size(x, 0), size(weight, 0), size(x, 1), outSize});
-    b.create<attn::LinearOp>(l, x, weight, bias, out);
+  Value w = buffers[op.weight];
+  Value bias = op.bias >= 0 ? buffers[op.bias] : Value();
+  OpFoldResult outSize = size(w, rank(w) - 2);
+  if (rank(w) == 3) {
+    Value out = temporary(l, {size(x, 0), size(w, 0), size(x, 1), outSize});
+    b.create<attn::LinearOp>(l, x, w, bias, out);
     return out;
   }
   Value out = temporary(l, {size(x, 0), size(x, 1), outSize});
-  b.create<attn::LinearOp>(l, x, weight, bias, out);
+  b.create<attn::LinearOp>(l, x, w, bias, out);
   return insertUnitDim(l, out, 1);
+}
+
+Value ModelGen::emitAttention(const ValueSpec &value, ValueId id) {
+  const AttentionSpec &att = spec.attentions[value.attention];
+  Location l = loc(att.scoreLoc);
+  Value query = stepOperand(att.query, att, /*isQuery=*/true);
+  Value keys = stepOperand(att.keys, att, /*isQuery=*/false);
+  Value values = stepOperand(att.values, att, /*isQuery=*/false);
+
+  // Inside `heads`, a query without a per-head map is the same for every
+  // head: broadcast it, so that the step has h query heads.
+  OpFoldResult heads = att.hasHeads ? dimSize(att.numHeads)
+                                    : OpFoldResult(b.getIndexAttr(1));
+  std::optional<int64_t> staticHeads = getConstantIntValue(heads);
+  auto qType = cast<MemRefType>(query.getType());
+  if (att.hasHeads && !(staticHeads && *staticHeads == 1) &&
+      qType.getDimSize(1) == 1) {
+    Value full = temporary(
+        l, {size(query, 0), heads, size(query, 2), size(query, 3)});
+    MLIRContext *ctx = b.getContext();
+    AffineMap in = AffineMap::get(
+        4, 0,
+        {b.getAffineDimExpr(0), b.getAffineConstantExpr(0),
+         b.getAffineDimExpr(2), b.getAffineDimExpr(3)},
+        ctx);
+    b.create<linalg::GenericOp>(
+        l, ValueRange{query}, ValueRange{full},
+        ArrayRef<AffineMap>{in, b.getMultiDimIdentityMap(4)},
+        SmallVector<IteratorType>(4, IteratorType::parallel),
+        [](OpBuilder &nb, Location nl, ValueRange vals) {
+          nb.create<linalg::YieldOp>(nl, vals[0]);
+        });
+    query = full;
+  }
+
+  // The context [G.., (Nq,) (H,) Dv] as [B, Nq, H, Dv].
+  Location cl = loc(att.contextLoc);
+  Value context = destination(id);
+  Value ctxView = collapseRange(cl, context, 0, att.numGroupDims);
+  if (!att.multiQuery)
+    ctxView = insertUnitDim(cl, ctxView, 1);
+  if (!att.hasHeads)
+    ctxView = insertUnitDim(cl, ctxView, 2);
+
+  // The weights [G.., (H,) (Nq,) Nk] as [B, H, Nq, Nk].
+  SmallVector<Value> weights;
+  for (int arg : att.weightsOutputs) {
+    Value view = collapseRange(cl, args[arg], 0, att.numGroupDims);
+    if (!att.hasHeads)
+      view = insertUnitDim(cl, view, 1);
+    if (!att.multiQuery)
+      view = insertUnitDim(cl, view, 2);
+    weights.push_back(view);
+  }
+
+  Value lengths;
+  if (att.lengths >= 0) {
+    Location ml = loc(att.maskLoc);
+    lengths = buffers[att.lengths];
+    lengths = att.numGroupDims == 0
+                  ? expand(ml, lengths, {}, {b.getIndexAttr(1)})
+                  : collapseRange(ml, lengths, 0, att.numGroupDims);
+  }
+
+  SmallVector<Value> params;
+  for (ValueId p : att.scoreParams)
+    params.push_back(buffers[p]);
+  b.create<attn::AttentionOp>(
+      l, query, keys, values, params, lengths, ctxView,
+      weights.empty() ? Value() : weights[0], toAttn(att.score),
+      toAttn(att.scoreAct), attn::AlignKind::softmax, att.causal);
+  for (size_t i = 1; i < weights.size(); ++i)
+    b.create<memref::CopyOp>(cl, weights[0], weights[i]);
+  return context;
+}
+
+Value ModelGen::emitBinary(const ValueSpec &value, ValueId id) {
+  Location l = loc(value.loc);
+  Value out = destination(id);
+  ArrayRef<ShapeEntry> domain = value.shape;
+  unsigned r = domain.size();
+  SmallVector<AffineMap> maps;
+  for (ValueId op : value.operands)
+    maps.push_back(broadcastMap(spec.values[op].shape, domain, r));
+  maps.push_back(b.getMultiDimIdentityMap(r));
+  char op = value.binaryOp;
+  b.create<linalg::GenericOp>(
+      l, ValueRange{buffers[value.operands[0]], buffers[value.operands[1]]},
+      ValueRange{out}, maps, SmallVector<IteratorType>(r, IteratorType::parallel),
+      [op](OpBuilder &nb, Location nl, ValueRange vals) {
+        Value result =
+            op == '+'   ? nb.create<arith::AddFOp>(nl, vals[0], vals[1])
+            : op == '-' ? Value(nb.create<arith::SubFOp>(nl, vals[0], vals[1]))
+                        : Value(nb.create<arith::MulFOp>(nl, vals[0], vals[1]));
+        nb.create<linalg::YieldOp>(nl, result);
+      });
+  return out;
+}
+
+/// (x - mean) / sqrt(var + 1e-5) * g + b over the last dimension.
+Value ModelGen::emitLayerNorm(const ValueSpec &value, ValueId id) {
+  Location l = loc(value.loc);
+  Value x = asRows(l, buffers[value.operands[0]]);
+  Value out = destination(id);
+  Value outRows = asRows(l, out);
+  MLIRContext *ctx = b.getContext();
+  Value rows = temporary(l, {size(x, 0)});
+  Value mean = temporary(l, {size(x, 0)});
+  Value var = temporary(l, {size(x, 0)});
+  Value n = sizeAsF32(l, x, 1);
+  Value zero = f32(l, 0), eps = f32(l, 1e-5);
+  AffineMap id2 = b.getMultiDimIdentityMap(2);
+  AffineMap row = AffineMap::get(2, 0, {b.getAffineDimExpr(0)}, ctx);
+  AffineMap id1 = b.getMultiDimIdentityMap(1);
+  SmallVector<IteratorType> reduce = {IteratorType::parallel,
+                                      IteratorType::reduction};
+  b.create<linalg::FillOp>(l, zero, rows);
+  b.create<linalg::GenericOp>(
+      l, ValueRange{x}, ValueRange{rows}, ArrayRef<AffineMap>{id2, row},
+      reduce, [](OpBuilder &nb, Location nl, ValueRange v) {
+        nb.create<linalg::YieldOp>(nl,
+                                   Value(nb.create<arith::AddFOp>(nl, v[0], v[1])));
+      });
+  b.create<linalg::GenericOp>(
+      l, ValueRange{rows}, ValueRange{mean}, ArrayRef<AffineMap>{id1, id1},
+      SmallVector<IteratorType>{IteratorType::parallel},
+      [n](OpBuilder &nb, Location nl, ValueRange v) {
+        nb.create<linalg::YieldOp>(nl, Value(nb.create<arith::DivFOp>(nl, v[0], n)));
+      });
+  b.create<linalg::FillOp>(l, zero, rows);
+  b.create<linalg::GenericOp>(
+      l, ValueRange{x, mean}, ValueRange{rows},
+      ArrayRef<AffineMap>{id2, row, row}, reduce,
+      [](OpBuilder &nb, Location nl, ValueRange v) {
+        Value d = nb.create<arith::SubFOp>(nl, v[0], v[1]);
+        Value sq = nb.create<arith::MulFOp>(nl, d, d);
+        nb.create<linalg::YieldOp>(nl, Value(nb.create<arith::AddFOp>(nl, sq, v[2])));
+      });
+  b.create<linalg::GenericOp>(
+      l, ValueRange{rows}, ValueRange{var}, ArrayRef<AffineMap>{id1, id1},
+      SmallVector<IteratorType>{IteratorType::parallel},
+      [n, eps](OpBuilder &nb, Location nl, ValueRange v) {
+        Value variance = nb.create<arith::DivFOp>(nl, v[0], n);
+        Value shifted = nb.create<arith::AddFOp>(nl, variance, eps);
+        nb.create<linalg::YieldOp>(nl, Value(nb.create<math::RsqrtOp>(nl, shifted)));
+      });
+  SmallVector<Value> inputs = {x, mean, var};
+  SmallVector<AffineMap> maps = {id2, row, row};
+  AffineMap col = AffineMap::get(2, 0, {b.getAffineDimExpr(1)}, ctx);
+  bool affine = value.operands.size() == 3;
+  if (affine) {
+    inputs.push_back(buffers[value.operands[1]]);
+    inputs.push_back(buffers[value.operands[2]]);
+    maps.push_back(col);
+    maps.push_back(col);
+  }
+  maps.push_back(id2);
+  b.create<linalg::GenericOp>(
+      l, inputs, ValueRange{outRows}, maps,
+      SmallVector<IteratorType>(2, IteratorType::parallel),
+      [affine](OpBuilder &nb, Location nl, ValueRange v) {
+        Value d = nb.create<arith::SubFOp>(nl, v[0], v[1]);
+        Value y = nb.create<arith::MulFOp>(nl, d, v[2]);
+        if (affine) {
+          y = nb.create<arith::MulFOp>(nl, y, v[3]);
+          y = nb.create<arith::AddFOp>(nl, y, v[4]);
+        }
+        nb.create<linalg::YieldOp>(nl, y);
+      });
+  return out;
+}
+
+Value ModelGen::emitConcat(const ValueSpec &value, ValueId id) {
+  Location l = loc(value.loc);
+  Value out = destination(id);
+  Value outRows = asRows(l, out);
+  int64_t offset = 0;
+  for (ValueId op : value.operands) {
+    Value in = asRows(l, buffers[op]);
+    int64_t width = spec.values[op].shape.back().staticSize;
+    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0),
+                                         b.getIndexAttr(offset)};
+    SmallVector<OpFoldResult> sizes = {size(outRows, 0),
+                                       b.getIndexAttr(width)};
+    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+    Value slice =
+        b.create<memref::SubViewOp>(l, outRows, offsets, sizes, strides);
+    b.create<linalg::CopyOp>(l, in, slice);
+    offset += width;
+  }
+  return out;
+}
+
+/// mean or max over the rows: [S.., N, D] -> [S.., D]. The mean of no rows
+/// is 0; the max of no rows is -inf.
+Value ModelGen::emitPool(const ValueSpec &value, ValueId id) {
+  Location l = loc(value.loc);
+  Value x = buffers[value.operands[0]];
+  int64_t r = rank(x);
+  x = collapseRange(l, x, 0, r - 2);
+  Value out = destination(id);
+  Value outRows = asRows(l, out);
+  MLIRContext *ctx = b.getContext();
+  bool mean = value.pool == ValueSpec::PoolKind::Mean;
+  Value init = mean ? f32(l, 0)
+                    : f32(l, -std::numeric_limits<double>::infinity());
+  b.create<linalg::FillOp>(l, init, outRows);
+  AffineMap in = b.getMultiDimIdentityMap(3);
+  AffineMap acc = AffineMap::get(
+      3, 0, {b.getAffineDimExpr(0), b.getAffineDimExpr(2)}, ctx);
+  b.create<linalg::GenericOp>(
+      l, ValueRange{x}, ValueRange{outRows}, ArrayRef<AffineMap>{in, acc},
+      SmallVector<IteratorType>{IteratorType::parallel,
+                                IteratorType::reduction,
+                                IteratorType::parallel},
+      [mean](OpBuilder &nb, Location nl, ValueRange v) {
+        Value r = mean ? Value(nb.create<arith::AddFOp>(nl, v[0], v[1]))
+                       : Value(nb.create<arith::MaximumFOp>(nl, v[0], v[1]));
+        nb.create<linalg::YieldOp>(nl, r);
+      });
+  if (mean) {
+    Value n = sizeAsF32(l, x, 1);
+    Value one = f32(l, 1);
+    n = b.create<arith::MaximumFOp>(l, n, one);
+    AffineMap id2 = b.getMultiDimIdentityMap(2);
+    b.create<linalg::GenericOp>(
+        l, ValueRange{}, ValueRange{outRows}, ArrayRef<AffineMap>{id2},
+        SmallVector<IteratorType>(2, IteratorType::parallel),
+        [n](OpBuilder &nb, Location nl, ValueRange v) {
+          nb.create<linalg::YieldOp>(nl,
+                                     Value(nb.create<arith::DivFOp>(nl, v[0], n)));
+        });
+  }
+  return out;
+}
+
+/// sum(x * y) over the last dimension, [.., 1].
+Value ModelGen::emitDot(const ValueSpec &value, ValueId id) {
+  Location l = loc(value.loc);
+  Value out = destination(id);
+  b.create<linalg::FillOp>(l, f32(l, 0), out);
+  // The domain: the broadcast shape, its last dimension the reduction.
+  SmallVector<ShapeEntry> domain(value.shape.begin(), value.shape.end());
+  const auto &xs = spec.values[value.operands[0]].shape;
+  const auto &ys = spec.values[value.operands[1]].shape;
+  domain.back() = (xs.back().isDynamic() || xs.back().staticSize != 1)
+                      ? xs.back()
+                      : ys.back();
+  unsigned r = domain.size();
+  SmallVector<AffineMap> maps = {broadcastMap(xs, domain, r),
+                                 broadcastMap(ys, domain, r)};
+  SmallVector<AffineExpr> outExprs;
+  for (unsigned d = 0; d + 1 < r; ++d)
+    outExprs.push_back(b.getAffineDimExpr(d));
+  outExprs.push_back(b.getAffineConstantExpr(0));
+  maps.push_back(AffineMap::get(r, 0, outExprs, b.getContext()));
+  SmallVector<IteratorType> iters(r, IteratorType::parallel);
+  iters.back() = IteratorType::reduction;
+  b.create<linalg::GenericOp>(
+      l, ValueRange{buffers[value.operands[0]], buffers[value.operands[1]]},
+      ValueRange{out}, maps, iters,
+      [](OpBuilder &nb, Location nl, ValueRange v) {
+        Value p = nb.create<arith::MulFOp>(nl, v[0], v[1]);
+        nb.create<linalg::YieldOp>(nl, Value(nb.create<arith::AddFOp>(nl, p, v[2])));
+      });
+  return out;
+}
+
+/// [.., m, k] x [.., k, n], leading dimensions broadcast.
+Value ModelGen::emitMatMul(const ValueSpec &value, ValueId id) {
+  Location l = loc(value.loc);
+  Value out = destination(id);
+  b.create<linalg::FillOp>(l, f32(l, 0), out);
+  const auto &as = spec.values[value.operands[0]].shape;
+  const auto &bs = spec.values[value.operands[1]].shape;
+  unsigned lead = value.shape.size() - 2;
+  unsigned r = lead + 3; // lead.., m, n, k
+  auto operandMap = [&](ArrayRef<ShapeEntry> s, bool isA) {
+    SmallVector<AffineExpr> exprs;
+    unsigned own = s.size() - 2;
+    for (unsigned i = 0; i < own; ++i) {
+      const ShapeEntry &e = s[i];
+      const ShapeEntry &d = value.shape[lead - own + i];
+      bool broadcast = !e.isDynamic() && e.staticSize == 1 &&
+                       (d.isDynamic() || d.staticSize != 1);
+      exprs.push_back(broadcast ? b.getAffineConstantExpr(0)
+                                : b.getAffineDimExpr(lead - own + i));
+    }
+    if (isA) {
+      exprs.push_back(b.getAffineDimExpr(lead));     // m
+      exprs.push_back(b.getAffineDimExpr(lead + 2)); // k
+    } else {
+      exprs.push_back(b.getAffineDimExpr(lead + 2)); // k
+      exprs.push_back(b.getAffineDimExpr(lead + 1)); // n
+    }
+    return AffineMap::get(r, 0, exprs, b.getContext());
+  };
+  SmallVector<AffineExpr> outExprs;
+  for (unsigned d = 0; d < lead + 2; ++d)
+    outExprs.push_back(b.getAffineDimExpr(d));
+  SmallVector<AffineMap> maps = {
+      operandMap(as, true), operandMap(bs, false),
+      AffineMap::get(r, 0, outExprs, b.getContext())};
+  SmallVector<IteratorType> iters(r, IteratorType::parallel);
+  iters.back() = IteratorType::reduction;
+  b.create<linalg::GenericOp>(
+      l, ValueRange{buffers[value.operands[0]], buffers[value.operands[1]]},
+      ValueRange{out}, maps, iters,
+      [](OpBuilder &nb, Location nl, ValueRange v) {
+        Value p = nb.create<arith::MulFOp>(nl, v[0], v[1]);
+        nb.create<linalg::YieldOp>(nl, Value(nb.create<arith::AddFOp>(nl, p, v[2])));
+      });
+  return out;
+}
+
+Value ModelGen::emitTranspose(const ValueSpec &value, ValueId id) {
+  Location l = loc(value.loc);
+  Value out = destination(id);
+  unsigned r = value.shape.size();
+  SmallVector<int64_t> perm;
+  for (unsigned d = 0; d < r; ++d)
+    perm.push_back(d);
+  std::swap(perm[r - 1], perm[r - 2]);
+  b.create<linalg::TransposeOp>(l, buffers[value.operands[0]], out, perm);
+  return out;
+}
+
+void ModelGen::emitValue(ValueId id) {
+  const ValueSpec &value = spec.values[id];
+  Location l = loc(value.loc);
+  Value result;
+  switch (value.kind) {
+  case ValueSpec::Kind::Arg:
+    result = args[value.arg];
+    break;
+  case ValueSpec::Kind::Linear:
+    result = emitLinear(value, id);
+    break;
+  case ValueSpec::Kind::Attention:
+    result = emitAttention(value, id);
+    break;
+  case ValueSpec::Kind::Binary:
+    result = emitBinary(value, id);
+    break;
+  case ValueSpec::Kind::Activation:
+    result = destination(id);
+    b.create<attn::ActivationOp>(l, toAttn(value.act),
+                                 buffers[value.operands[0]], result);
+    break;
+  case ValueSpec::Kind::Softmax: {
+    result = destination(id);
+    Value in = buffers[value.operands[0]];
+    if (rank(in) > 4) {
+      in = asRows(l, in);
+      b.create<attn::SoftmaxOp>(l, in, asRows(l, result));
+    } else {
+      b.create<attn::SoftmaxOp>(l, in, result);
+    }
+    break;
+  }
+  case ValueSpec::Kind::LayerNorm:
+    result = emitLayerNorm(value, id);
+    break;
+  case ValueSpec::Kind::Concat:
+    result = emitConcat(value, id);
+    break;
+  case ValueSpec::Kind::Pool:
+    result = emitPool(value, id);
+    break;
+  case ValueSpec::Kind::Dot:
+    result = emitDot(value, id);
+    break;
+  case ValueSpec::Kind::MatMul:
+    result = emitMatMul(value, id);
+    break;
+  case ValueSpec::Kind::Transpose:
+    result = emitTranspose(value, id);
+    break;
+  case ValueSpec::Kind::Reshape: {
+    Value in = buffers[value.operands[0]];
+    result = collapseRange(l, in, rank(in) - 2, 2);
+    break;
+  }
+  }
+  buffers[id] = result;
 }
 
 func::FuncOp ModelGen::emit() {
@@ -204,119 +715,34 @@ func::FuncOp ModelGen::emit() {
   b.setInsertionPointToStart(entry);
   for (BlockArgument arg : entry->getArguments())
     args.push_back(arg);
+  for (auto [i, arg] : llvm::enumerate(spec.args))
+    for (auto [d, entry] : llvm::enumerate(arg.shape))
+      if (entry.isDynamic())
+        dynDims.try_emplace(entry.dynName, int(i), int64_t(d));
 
-  // Feature model: F = X or Wf X + bf, [B, Nf, Df].
-  if (spec.featureMap.source >= 0) {
-    const LinearMap &fm = spec.featureMap;
-    Value x = batched(loc(fm.loc), args[fm.source]);
-    features = x;
-    if (!fm.isIdentity()) {
-      Value weight = args[fm.weight];
-      features =
-          temporary(loc(fm.loc), {size(x, 0), size(x, 1), size(weight, 0)});
-      b.create<attn::LinearOp>(loc(fm.loc), x, weight,
-                               fm.bias >= 0 ? args[fm.bias] : Value(),
-                               features);
-    }
+  // Values computed in their output argument: not arguments themselves, not
+  // views of other values, one output each.
+  for (auto [arg, value] : spec.outputs) {
+    ValueSpec::Kind kind = spec.values[value].kind;
+    if (kind != ValueSpec::Kind::Arg && kind != ValueSpec::Kind::Reshape)
+      outputOf.try_emplace(value, arg);
   }
 
-  // Query model: Q [Bq, Hq, Nq, Dq].
-  Value rawQuery;
-  const LinearMap &qm = spec.queryMap;
-  switch (spec.querySource) {
-  case QuerySource::Features:
-    rawQuery = features;
-    break;
-  case QuerySource::Input:
-    rawQuery = batched(loc(qm.loc), args[qm.source]);
-    if (!spec.multiQuery)
-      rawQuery = insertUnitDim(loc(qm.loc), rawQuery, 1);
-    break;
-  case QuerySource::Param:
-    // A learned query is shared by the batch: batch size 1, broadcast.
-    rawQuery = insertUnitDim(loc(qm.loc), args[qm.source], 0);
-    if (!spec.multiQuery)
-      rawQuery = insertUnitDim(loc(qm.loc), rawQuery, 1);
-    break;
-  }
-  Value query = applyMap(qm, rawQuery);
-  Value keys = applyMap(spec.keyMap, source(spec.keyMap));
-  Value values = applyMap(spec.valueMap, source(spec.valueMap));
+  buffers.resize(spec.values.size());
+  for (ValueId id = 0; id < ValueId(spec.values.size()); ++id)
+    emitValue(id);
 
-  // Outputs: the context buffer [B, Nq, Hq, Dv] is the first context
-  // output itself when there is one, so that c is written once, in place.
-  Location ctxLoc = loc(spec.contextLoc);
-  OpFoldResult batch = size(keys, 0), nq = size(query, 2),
-               heads = size(query, 1), dv = size(values, 3);
-  Value context, weights;
-  SmallVector<Value> extraContexts, extraWeights;
-  for (const OutputSpec &out : spec.outputs) {
-    Location l = loc(out.loc);
-    Value view = batched(l, args[out.arg]);
-    if (out.kind == OutputSpec::Kind::Context) {
-      if (!spec.multiQuery)
-        view = insertUnitDim(l, view, 1);
-      view = expand(l, view, {{0}, {1}, {2, 3}}, {batch, nq, heads, dv});
-      if (!context)
-        context = view;
-      else
-        extraContexts.push_back(view);
-    } else if (out.kind == OutputSpec::Kind::Weights) {
-      if (!spec.hasHeads)
-        view = insertUnitDim(l, view, 1);
-      if (!spec.multiQuery)
-        view = insertUnitDim(l, view, 2);
-      if (!weights)
-        weights = view;
-      else
-        extraWeights.push_back(view);
-    }
-  }
-  if (!context)
-    context = temporary(ctxLoc, {batch, nq, heads, dv});
-
-  Value lengths;
-  if (spec.lengthsArg >= 0) {
-    Location l = loc(spec.maskLoc);
-    lengths = args[spec.lengthsArg];
-    lengths = spec.numBatchDims == 0
-                  ? expand(l, lengths, {}, {b.getIndexAttr(1)})
-                  : batched(l, lengths);
-  }
-
-  SmallVector<Value> params;
-  for (int p : spec.scoreParams)
-    params.push_back(args[p]);
-  b.create<attn::AttentionOp>(loc(spec.scoreLoc), query, keys, values, params,
-                              lengths, context, weights, toAttn(spec.score),
-                              toAttn(spec.scoreAct), attn::AlignKind::softmax,
-                              spec.causal);
-  for (Value extra : extraContexts)
-    b.create<memref::CopyOp>(ctxLoc, context, extra);
-  for (Value extra : extraWeights)
-    b.create<memref::CopyOp>(ctxLoc, weights, extra);
-
-  // Output model: y = act(W concat(c) + b) or softmax(W concat(c) + b).
-  for (const OutputSpec &out : spec.outputs) {
-    if (out.kind != OutputSpec::Kind::Linear)
+  Location end = loc(spec.loc);
+  for (auto [arg, value] : spec.outputs) {
+    auto it = outputOf.find(value);
+    if (it != outputOf.end() && it->second == arg)
       continue;
-    Location l = loc(out.loc);
-    Value flat = collapse(l, context, {{0}, {1}, {2, 3}});
-    Value view = batched(l, args[out.arg]);
-    if (!spec.multiQuery)
-      view = insertUnitDim(l, view, 1);
-    b.create<attn::LinearOp>(l, flat, args[out.map.weight],
-                             out.map.bias >= 0 ? args[out.map.bias] : Value(),
-                             view);
-    if (out.softmax)
-      b.create<attn::SoftmaxOp>(l, view, view);
-    else if (out.act != Activation::Identity)
-      b.create<attn::ActivationOp>(l, toAttn(out.act), view, view);
+    b.create<memref::CopyOp>(loc(spec.args[arg].loc), buffers[value],
+                             args[arg]);
   }
-
   for (Value temp : temporaries)
-    b.create<memref::DeallocOp>(ctxLoc, temp);
-  b.create<func::ReturnOp>(loc(spec.loc));
+    b.create<memref::DeallocOp>(end, temp);
+  b.create<func::ReturnOp>(end);
   return func;
 }
 
@@ -325,7 +751,9 @@ func::FuncOp ModelGen::emit() {
 OwningOpRef<ModuleOp> attnc::mlirGen(MLIRContext &context,
                                      ArrayRef<ModelSpec> models) {
   context.loadDialect<attn::AttnDialect, func::FuncDialect,
-                      memref::MemRefDialect, LLVM::LLVMDialect>();
+                      memref::MemRefDialect, LLVM::LLVMDialect,
+                      linalg::LinalgDialect, arith::ArithDialect,
+                      math::MathDialect>();
   OpBuilder builder(&context);
   Location fileLoc =
       models.empty() ? builder.getUnknownLoc()

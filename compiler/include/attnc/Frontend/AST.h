@@ -46,7 +46,7 @@ struct Expr {
     Neg,    ///< `-operands[0]`
     Binary, ///< `operands[0] op operands[1]`, op one of + - * /
     Apply,  ///< `operands[0] operands[1]`: juxtaposition, a linear map
-    Call    ///< `name(operands...; params..., named...)`
+    Call    ///< `name(operands...; params..., named...) [with set]`
   };
   Kind kind = Kind::Name;
   SourceLoc loc; ///< The first token of the expression.
@@ -60,6 +60,8 @@ struct Expr {
   bool hasParamList = false;
   std::vector<ExprPtr> params;
   std::vector<NamedArg> named;
+  /// Call: the parameter set of a block call (`with set`), empty if none.
+  Ident withSet;
 };
 
 /// One factor of a shape entry: a dimension name or an integer literal.
@@ -104,7 +106,10 @@ struct Item {
     Context,
     Output,
     Mask,
-    Heads
+    Heads,
+    Let,   ///< `let name = value`
+    Hops,  ///< `hops count [untied] { body }`
+    Return ///< `return value` (blocks)
   };
   Kind kind = Kind::Dims;
   SourceLoc loc; ///< The item's keyword.
@@ -121,11 +126,13 @@ struct Item {
   /// Mask: the comma-separated entries (`causal`, `lengths(L)`).
   std::vector<ExprPtr> masks;
   /// Heads: the count (a dimension name, or an integer when `countIsInt`)
-  /// and the items of the block.
+  /// and the items of the block. Hops: the count (an integer) and the body.
   Ident count;
   bool countIsInt = false;
   int64_t countValue = 0;
   std::vector<Item> body;
+  /// Hops: `untied` (each hop has its own parameter sets).
+  bool untied = false;
 };
 
 struct Model {
@@ -134,9 +141,20 @@ struct Model {
   std::vector<Item> items;
 };
 
+/// `block name(values...; params...) { items }`: a reusable attention
+/// block, instantiated at each call.
+struct Block {
+  Ident name;
+  SourceLoc loc; ///< The `block` keyword.
+  std::vector<Ident> valueArgs;
+  std::vector<Ident> paramArgs;
+  std::vector<Item> items;
+};
+
 struct File {
   std::string filename;
   std::vector<Model> models;
+  std::vector<Block> blocks;
 };
 
 /// The keyword that introduces an item of the given kind (`"score"`, ...).

@@ -7,8 +7,10 @@
 //
 // Every tensor the model reads or writes is an *argument* (compiled models do
 // not own weights). Arguments are numbered in ABI order: inputs and params in
-// declaration order, then outputs in declaration order. Everything below
-// refers to arguments by that index.
+// declaration order (a block's params at their first use), then outputs in
+// declaration order. The model itself is a list of values (a data-flow graph
+// in topological order): arguments, linear maps, attention steps and the
+// glue between them (sums, products, concatenations, pooling, norms).
 //
 // Conventions (see docs/language.md):
 //  * A feature/key/value tensor is [batch..., n, d]: one row per vector (the
@@ -75,83 +77,99 @@ struct ArgSpec {
   SourceLoc loc;
 };
 
-/// y = W x + b on the last dimension of `source`. `weight == -1` is the
-/// identity (then `bias` is -1 too). `source` is an argument index, or
-/// kFeatures for the output of the feature model.
-struct LinearMap {
-  static constexpr int kFeatures = -2;
-  int source = kFeatures;
-  int weight = -1;
-  int bias = -1;
+/// The values of a model are numbered in the order they are computed; every
+/// operand refers to an earlier value.
+using ValueId = int;
+
+/// One attention step's query, keys or values: `source`, optionally through
+/// a linear map W x + b (inside `heads`, W may be per head: [h, d_out, d_in]).
+/// Outside `heads` the map is always a separate Linear value, so `weight` is
+/// -1 there.
+struct StepOperand {
+  ValueId source = -1;
+  ValueId weight = -1;
+  ValueId bias = -1;
   SourceLoc loc;
-  bool isIdentity() const { return weight < 0; }
 };
 
-enum class QuerySource {
-  Input,   ///< queries from an input: q = queryMap(input)
-  Param,   ///< a learned query vector / matrix: q = queryMap(param)
-  Features ///< self-attention: one query per feature, Q = queryMap(F)
-};
-
-/// One output of the model (the output model of the survey).
-struct OutputSpec {
+/// One value of the program (a tensor). `shape` is the logical shape, all
+/// dimensions explicit; MLIRGen materializes it as a contiguous buffer.
+struct ValueSpec {
   enum class Kind {
-    Context, ///< y = c (multi-head: the concatenation of the heads' c)
-    Weights, ///< y = a, the attention weights (for inspection)
-    Linear   ///< y = act(W c + b), or softmax(W c + b) when `softmax`
+    Arg,        ///< an input or param: `arg`
+    Linear,     ///< W x (+ b): operands {x, W, (b)}; see `linearForm`
+    Attention,  ///< one attention step: see `attention`
+    Binary,     ///< operands {a, b}, NumPy broadcasting: `binaryOp`
+    Activation, ///< act(x) elementwise: `act`
+    Softmax,    ///< softmax over the last dimension
+    LayerNorm,  ///< operands {x, (gamma, beta)}; over the last dimension
+    Concat,     ///< along the last dimension
+    Pool,       ///< mean or max over the rows: [.., n, d] -> [.., d]
+    Dot,        ///< sum(x * y) over the last dimension, kept as size 1
+    MatMul,     ///< [.., m, k] x [.., k, n]
+    Transpose,  ///< swaps the last two dimensions
+    Reshape     ///< the same elements with another shape (concat(c))
   };
-  int arg = -1; ///< The argument index this output is written to.
-  Kind kind = Kind::Context;
-  LinearMap map; ///< For Linear: source is unused (always c).
-  Activation act = Activation::Identity;
-  bool softmax = false;
+  enum class LinearForm {
+    Shared,  ///< W [o, i] on x [.., i]
+    PerGroup ///< W [g, o, i] on x [.., g, i]: one matrix per row
+  };
+  enum class PoolKind { Mean, Max };
+
+  Kind kind = Kind::Arg;
   SourceLoc loc;
+  std::vector<ShapeEntry> shape;
+  std::vector<ValueId> operands;
+
+  int arg = -1;
+  LinearForm linearForm = LinearForm::Shared;
+  char binaryOp = '+';
+  Activation act = Activation::Identity;
+  PoolKind pool = PoolKind::Mean;
+  int attention = -1; ///< Attention: index into ModelSpec::attentions.
 };
 
-/// A model after semantic checks.
+/// One attention step (the survey's attention model) over groups: keys
+/// [G.., n_k, d_k]; the query [G.., (n_q,) d_q], or [(n_q,) d_q] shared by
+/// all groups; the context [G.., (n_q,) (h,) d_v].
+struct AttentionSpec {
+  StepOperand query, keys, values;
+  unsigned numGroupDims = 0;   ///< |G..|
+  bool queryBroadcast = false; ///< The query has no group dimensions.
+  bool multiQuery = false;     ///< n_q rows rather than a single query.
+  bool hasHeads = false;
+  ShapeEntry numHeads;
+
+  ScoreKind score = ScoreKind::Dot;
+  Activation scoreAct = Activation::Identity;
+  /// The score's parameters in the canonical order of the kind: Additive:
+  /// W1, W2, b, w. General: W. BiasedGeneral: W, b. ActivatedGeneral: W, b.
+  std::vector<ValueId> scoreParams;
+  bool causal = false;
+  ValueId lengths = -1; ///< i32 [G..] valid key counts, or -1.
+  AlignKind align = AlignKind::Softmax;
+  /// Output arguments that receive the weights [G.., (h,) (n_q,) n_k].
+  std::vector<int> weightsOutputs;
+  SourceLoc scoreLoc, maskLoc, contextLoc;
+};
+
+/// A model after semantic checks: a program of values over its arguments.
 struct ModelSpec {
   std::string name;
   SourceLoc loc;
 
-  /// Inputs and params in declaration order, then outputs.
+  /// Inputs and params in declaration order (block params at their first
+  /// use), then outputs.
   std::vector<ArgSpec> args;
   /// Number of leading batch dimensions of every input and output.
   unsigned numBatchDims = 0;
 
-  /// Feature model: F = featureMap(X); featureMap.source is an input index.
-  LinearMap featureMap;
+  std::vector<ValueSpec> values;
+  std::vector<AttentionSpec> attentions;
 
-  /// Query model.
-  QuerySource querySource = QuerySource::Features;
-  /// For Input/Param the argument holding the raw query; source of queryMap.
-  LinearMap queryMap;
-  /// True when there are several queries (n_q rows) rather than a single one.
-  bool multiQuery = true;
-
-  /// Multi-head attention: the maps of query/keys/values may be per head
-  /// (weights of rank 3). `hasHeads` is false for single-head models.
-  bool hasHeads = false;
-  ShapeEntry numHeads; ///< Valid when hasHeads.
-
-  /// Attention model.
-  LinearMap keyMap;   ///< K = keyMap(F or an input)
-  LinearMap valueMap; ///< V = valueMap(F or an input)
-  ScoreKind score = ScoreKind::Dot;
-  Activation scoreAct = Activation::Identity;
-  /// Score parameters, as argument indices, in the canonical order of the
-  /// kind: Additive: W1, W2, b, w. General: W. BiasedGeneral: W, b.
-  /// ActivatedGeneral: W, b (b of shape [] or [1]). Others: none.
-  std::vector<int> scoreParams;
-  SourceLoc scoreLoc;
-  bool causal = false;
-  int lengthsArg = -1; ///< i32 [batch...] valid key counts, or -1.
-  SourceLoc maskLoc;
-  AlignKind align = AlignKind::Softmax;
-  SourceLoc alignLoc;
-  SourceLoc contextLoc;
-
-  /// Output model.
-  std::vector<OutputSpec> outputs;
+  /// Output arguments and the value each one receives (outputs that are
+  /// attention weights are written by their attention step instead).
+  std::vector<std::pair<int, ValueId>> outputs;
 };
 
 } // namespace attnc
