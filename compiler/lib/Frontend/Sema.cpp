@@ -311,6 +311,8 @@ private:
   void checkLet(const Item &item);
   void checkFeature(const Item &item);
   void checkStepOperand(const Item &item, Step &step);
+  bool checkStepOperandValue(const Expr &expr, Item::Kind kind, Step &step,
+                             ValueId *valueOut = nullptr);
   void checkScore(const Item &item, Step &step);
   void checkMask(const Item &item, Step &step);
   void checkAlign(const Item &item, Step &step);
@@ -849,12 +851,6 @@ ValueId ModelChecker::evalCall(const Expr &e) {
                              e.name + "' is not a block");
     return -1;
   }
-  for (const ScoreInfo &s : kScores)
-    if (e.name == s.name) {
-      error(e.loc, "the score function '" + e.name +
-                       "' can only be used in a 'score' item");
-      return -1;
-    }
   if (e.name == "sum") {
     error(e.loc, "'sum(a * V)' can only be used in a 'context' item");
     return -1;
@@ -875,6 +871,12 @@ ValueId ModelChecker::evalCall(const Expr &e) {
     if (e.name == b.name)
       builtin = &b;
   if (!builtin) {
+    for (const ScoreInfo &s : kScores)
+      if (e.name == s.name) {
+        error(e.loc, "the score function '" + e.name +
+                         "' can only be used in a 'score' item");
+        return -1;
+      }
     error(e.loc, "unknown function '" + e.name + "'");
     return -1;
   }
@@ -1347,19 +1349,28 @@ void ModelChecker::checkStepOperand(const Item &item, Step &step) {
   SymKind kind = item.kind == K::Query  ? SymKind::Query
                  : item.kind == K::Keys ? SymKind::Keys
                                         : SymKind::Values;
-  const char *what = item.kind == K::Query  ? "query"
-                     : item.kind == K::Keys ? "keys"
-                                            : "values";
   Symbol *self = define(item.name, kind);
   if (!self)
     return;
   self->valid = false;
+  ValueId value = -1;
+  self->valid = checkStepOperandValue(*item.value, item.kind, step, &value);
+  self->value = value;
+}
+
+bool ModelChecker::checkStepOperandValue(const Expr &expr, Item::Kind kind,
+                                         Step &step, ValueId *valueOut) {
+  using K = Item::Kind;
+  const char *what = kind == K::Query  ? "query"
+                     : kind == K::Keys ? "keys"
+                                       : "values";
+  const Expr *value_ = &expr;
   StepOperand operand;
-  operand.loc = item.value->loc;
+  operand.loc = expr.loc;
   Shape source;
   Dim cols;
 
-  std::optional<LinearForm> form = matchLinear(*item.value);
+  std::optional<LinearForm> form = matchLinear(*value_);
   Symbol *weightSym = nullptr;
   if (step.hasHeads && form && form->weight &&
       form->weight->kind == Expr::Kind::Name)
@@ -1367,19 +1378,30 @@ void ModelChecker::checkStepOperand(const Item &item, Step &step) {
   if (weightSym && weightSym->kind == SymKind::Param) {
     ValueId x = evalValue(*form->source);
     if (x < 0)
-      return;
+      return false;
     ValueId w = expectParam(*form->weight, "a weight");
     if (w < 0 || !expectF32(x, *form->source, std::string("the ") + what))
-      return;
+      return false;
     source = shapeOf(x);
     const Shape &ws = shapeOf(w);
     bool headed = ws.size() == 3;
-    if (headed && !sameDim(ws[0], step.numHeads)) {
+    // Keys and values may have fewer heads, g, than the queries, h, when g
+    // divides h (grouped-query attention: query head j reads group
+    // j / (h / g)).
+    bool grouped = headed && kind != K::Query && !ws[0].entry.isDynamic() &&
+                   !step.numHeads.entry.isDynamic() &&
+                   ws[0].entry.staticSize > 0 &&
+                   step.numHeads.entry.staticSize % ws[0].entry.staticSize ==
+                       0;
+    if (headed && !grouped && !sameDim(ws[0], step.numHeads)) {
       error(form->weight->loc,
             "'" + form->weight->name + "' has shape " + shapeText(ws) +
                 "; a per-head weight must start with " + step.numHeads.text +
-                " (the number of heads)");
-      return;
+                " (the number of heads)" +
+                (kind == K::Query ? std::string()
+                                  : ", or for keys and values a static "
+                                    "number of groups that divides it"));
+      return false;
     }
     Shape core = headed ? Shape(ws.begin() + 1, ws.end()) : ws;
     if (core.size() != 2) {
@@ -1387,7 +1409,7 @@ void ModelChecker::checkStepOperand(const Item &item, Step &step) {
                                    shapeText(ws) +
                                    ", but a weight must be [d_out, d_in] or "
                                    "[h, d_out, d_in]");
-      return;
+      return false;
     }
     if (source.empty() || !sameDim(core[1], source.back())) {
       error(form->weight->loc,
@@ -1398,7 +1420,7 @@ void ModelChecker::checkStepOperand(const Item &item, Step &step) {
                 (form->source->kind == Expr::Kind::Name ? form->source->name
                                                         : std::string(what)) +
                 "'");
-      return;
+      return false;
     }
     operand.source = x;
     operand.weight = w;
@@ -1406,59 +1428,60 @@ void ModelChecker::checkStepOperand(const Item &item, Step &step) {
       ValueId b = expectParamShape(*form->bias, {core[0]}, step, headed,
                                    "the bias");
       if (b < 0)
-        return;
+        return false;
       operand.bias = b;
     }
     cols = core[0];
   } else {
-    ValueId v = evalValue(*item.value);
+    ValueId v = evalValue(*value_);
     if (v < 0)
-      return;
-    if (!expectF32(v, *item.value, std::string("the ") + what))
-      return;
+      return false;
+    if (!expectF32(v, *value_, std::string("the ") + what))
+      return false;
     source = shapeOf(v);
     operand.source = v;
-    self->value = v;
+    if (valueOut)
+      *valueOut = v;
     if (source.empty()) {
-      error(item.value->loc, std::string("the ") + what +
+      error(value_->loc, std::string("the ") + what +
                                  " must be a vector or rows, not a scalar");
-      return;
+      return false;
     }
     cols = source.back();
   }
-  if (item.kind != K::Query && source.size() < 2) {
-    error(item.value->loc, std::string("the ") + what + " have shape " +
+  if (kind != K::Query && source.size() < 2) {
+    error(value_->loc, std::string("the ") + what + " have shape " +
                                shapeText(source) +
                                ", but must be rows [.., n, d]");
-    return;
+    return false;
   }
-  if (item.kind == K::Query) {
+  if (kind == K::Query) {
     step.query = operand;
     step.querySource = source;
     step.queryCols = cols;
     step.queryOk = true;
   } else {
     // Keys and values pair up row by row, group by group.
-    bool isKeys = item.kind == K::Keys;
+    bool isKeys = kind == K::Keys;
     bool otherOk = isKeys ? step.valuesOk : step.keysOk;
     const Shape &other = isKeys ? step.valueSource : step.keySource;
     if (otherOk &&
         !sameShape(Shape(source.begin(), source.end() - 1),
                    Shape(other.begin(), other.end() - 1))) {
-      error(item.value->loc,
+      error(value_->loc,
             llvm::Twine("the ") + what + " have shape " + shapeText(source) +
                 " but the " + (isKeys ? "values" : "keys") + " have shape " +
                 shapeText(other) +
                 "; keys and values need the same rows (and groups): all "
                 "dimensions but the last must agree");
-      return;
+      return false;
     }
     (isKeys ? step.keys : step.values) = operand;
     (isKeys ? step.keySource : step.valueSource) = source;
     (isKeys ? step.keyCols : step.valueCols) = cols;
     (isKeys ? step.keysOk : step.valuesOk) = true;
   }
-  self->valid = true;
+  return true;
 }
 
 void ModelChecker::checkScore(const Item &item, Step &step) {
@@ -1538,11 +1561,33 @@ void ModelChecker::checkScore(const Item &item, Step &step) {
     att.scoreAct = *act;
   }
 
-  Symbol *q = expectName(*call.operands[0], {SymKind::Query},
-                         "the first argument of a score function");
-  Symbol *k = expectName(*call.operands[1], {SymKind::Keys},
-                         "the second argument of a score function");
-  if (!ok || !q || !k || !step.queryOk || !step.keysOk)
+  // The arguments are the step's query and keys, or, without a `query`
+  // (`keys`) item, any value, which then is the step's query (keys).
+  auto operand = [&](const Expr &arg, SymKind kind, const Item *item,
+                     bool &operandOk, const char *what) -> bool {
+    Symbol *sym = arg.kind == Expr::Kind::Name ? find(arg.name) : nullptr;
+    if (item || (sym && (sym->kind == SymKind::Query ||
+                         sym->kind == SymKind::Keys ||
+                         sym->kind == SymKind::Values ||
+                         sym->kind == SymKind::Score ||
+                         sym->kind == SymKind::Align))) {
+      return expectName(arg, {kind},
+                        std::string("the ") + what +
+                            " argument of a score function") &&
+             operandOk;
+    }
+    Item implicit;
+    implicit.kind = kind == SymKind::Query ? Item::Kind::Query
+                                           : Item::Kind::Keys;
+    implicit.loc = arg.loc;
+    checkStepOperandValue(arg, implicit.kind, step);
+    return operandOk;
+  };
+  bool qOk = operand(*call.operands[0], SymKind::Query, step.queryItem,
+                     step.queryOk, "first");
+  bool kOk = operand(*call.operands[1], SymKind::Keys, step.keysItem,
+                     step.keysOk, "second");
+  if (!ok || !qOk || !kOk)
     return;
 
   const Dim &dq = step.queryCols, &dk = step.keyCols;
@@ -2069,7 +2114,9 @@ void ModelChecker::checkStepComplete(const Step &step, const SourceLoc &loc,
     const char *keyword;
   };
   for (const Required &r :
-       {Required{step.queryItem, "query"}, Required{step.keysItem, "keys"},
+       // The score may give the query and keys itself: `dot(u, K)`.
+       {Required{step.queryItem ? step.queryItem : step.scoreItem, "query"},
+        Required{step.keysItem ? step.keysItem : step.scoreItem, "keys"},
         Required{step.valuesItem, "values"},
         Required{step.scoreItem, "score"}, Required{step.alignItem, "align"},
         Required{step.contextItem, "context"}}) {
