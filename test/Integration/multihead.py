@@ -184,6 +184,71 @@ model mh_additive_mqa {
       "keys": ("X", "Wk", None), "values": ("X", "Wv", None),
       "score": ("additive", ["W1", "W2", "bw", "w"], "tanh"),
       "causal": True, "outputs": [("C", "c"), ("A", "a")]}),
+    # Inside `heads`, forms without a per-head query map (issue 5 defects):
+    # the query is the input itself, a learned query, or every map is a
+    # shared 2-D weight (all heads then compute the same context).
+    ("mh_query_identity", """
+model mh_query_identity {
+  dims  n, d = 6, h = 3
+  batch b
+  input X : f32[b, n, d]
+  param Wk, Wv : f32[h, d, d]
+  param Wo : f32[d, h * d]
+  heads h {
+    query   Q = X
+    keys    K = Wk X
+    values  V = Wv X
+    score   e = scaled_dot(Q, K)
+    align   a = softmax(e)
+    context c = sum(a * V)
+  }
+  output Y = Wo concat(c)
+  output A = a
+}
+""", {"batch": 1, "heads": 3, "inputs": ["X"], "query": ("X", None, None),
+      "keys": ("X", "Wk", None), "values": ("X", "Wv", None),
+      "score": ("scaled_dot", [], None),
+      "outputs": [("Y", "linear", "Wo", None, None, False), ("A", "a")]}),
+    ("mh_learned_query", """
+model mh_learned_query {
+  dims  n, d = 5, h = 2, d_k = 3
+  batch b
+  input X : f32[b, n, d]
+  param qv : f32[d_k]
+  param Wk, Wv : f32[h, d_k, d]
+  heads h {
+    query   q = qv
+    keys    K = Wk X
+    values  V = Wv X
+    score   e = dot(q, K)
+    align   a = softmax(e)
+    context c = sum(a * V)
+  }
+  output C = concat(c)
+}
+""", {"batch": 1, "heads": 2, "inputs": ["X"], "query": ("qv", None, None),
+      "keys": ("X", "Wk", None), "values": ("X", "Wv", None),
+      "score": ("dot", [], None), "outputs": [("C", "c")]}),
+    ("mh_shared_2d", """
+model mh_shared_2d {
+  dims  n, d = 4, h = 3, d_k = 5
+  batch b
+  input X : f32[b, n, d]
+  param Wq, Wk, Wv : f32[d_k, d]
+  heads h {
+    query   Q = Wq X
+    keys    K = Wk X
+    values  V = Wv X
+    score   e = dot(Q, K)
+    mask    causal
+    align   a = softmax(e)
+    context c = sum(a * V)
+  }
+  output C = concat(c)
+}
+""", {"batch": 1, "heads": 3, "inputs": ["X"], "query": ("X", "Wq", None),
+      "keys": ("X", "Wk", None), "values": ("X", "Wv", None),
+      "score": ("dot", [], None), "causal": True, "outputs": [("C", "c")]}),
 ]
 
 SIZES = [{"n": 1, "m": 1, "b": 1}, {"n": 7, "m": 3, "b": 3},

@@ -337,14 +337,17 @@ private:
   std::optional<Shape> broadcastShapes(const Shape &a, const Shape &b);
 
   // Helpers.
+  /// A block is checked at every call: the same error at the same place is
+  /// reported once.
   void error(const SourceLoc &loc, const llvm::Twine &message) {
     failed = true;
-    if (muted == 0)
+    std::string key = std::to_string(loc.line) + ":" +
+                      std::to_string(loc.col) + ":" + message.str();
+    if (reported.insert(key).second)
       diag.error(loc, message);
   }
   void note(const SourceLoc &loc, const llvm::Twine &message) {
-    if (muted == 0)
-      diag.note(loc, message);
+    diag.note(loc, message);
   }
   Symbol *define(const ast::Ident &id, SymKind kind);
   Symbol *lookup(const std::string &name, const SourceLoc &loc);
@@ -368,7 +371,7 @@ private:
   const llvm::StringMap<const ast::Block *> &blocks;
   DiagnosticReporter &diag;
   bool failed = false;
-  unsigned muted = 0;
+  llvm::StringSet<> reported;
   ModelSpec spec;
   std::vector<ValueInfo> infos;
 
@@ -386,7 +389,6 @@ private:
   /// the `_k` suffix of untied hops, and the calls in progress.
   std::string setPrefix, hopSuffix;
   std::vector<const ast::Block *> callStack;
-  llvm::StringSet<> failedBlocks;
   /// Where each generated param name came from (block and declaration).
   llvm::StringMap<const Item *> blockParamDecls;
 
@@ -1137,9 +1139,6 @@ ValueId ModelChecker::evalBlockCall(const Expr &e, const ast::Block &block) {
   unsigned errorsBefore = diag.numErrors();
   bool failedBefore = failed;
   failed = false;
-  // A block that failed once is checked quietly at its other calls.
-  bool quiet = failedBlocks.contains(block.name.name);
-  muted += quiet;
 
   Step step;
   for (const Item &item : block.items)
@@ -1166,13 +1165,11 @@ ValueId ModelChecker::evalBlockCall(const Expr &e, const ast::Block &block) {
   }
   if (failed) {
     result = -1;
-    failedBlocks.insert(block.name.name);
     if (diag.numErrors() > errorsBefore)
       note(e.loc, "in the call of block '" + block.name.name + "' here");
   }
   failed |= failedBefore;
 
-  muted -= quiet;
   callStack.pop_back();
   setPrefix = savedPrefix;
   hopSuffix = savedSuffix;
@@ -1285,9 +1282,10 @@ void ModelChecker::checkTensorDecl(const Item &item, bool inBlock) {
         auto decl = blockParamDecls.find(arg.name);
         if (decl == blockParamDecls.end() || decl->second != &item) {
           error(name.loc, "the param '" + arg.name +
-                              "' of this call clashes with another "
-                              "argument of the model; choose another "
-                              "parameter set with 'with'");
+                              "' of this call clashes with the model's "
+                              "argument '" +
+                              arg.name +
+                              "'; choose another parameter set with 'with'");
           sym->valid = false;
           continue;
         }
