@@ -613,6 +613,13 @@ extern int omp_get_level(void) __attribute__((weak, visibility("default")));
 
 static int ompLevel(void) { return omp_get_level ? omp_get_level() : 0; }
 
+/* Blocks on some list, for tests. */
+static int64_t liveBlocks;
+
+int64_t attnc_rt_live_blocks(void) {
+  return __atomic_load_n(&liveBlocks, __ATOMIC_RELAXED);
+}
+
 static void linkBlock(callctx *list, block *b) {
   b->list = list;
   b->prev = NULL;
@@ -622,6 +629,7 @@ static void linkBlock(callctx *list, block *b) {
     list->blocks->prev = b;
   list->blocks = b;
   pthread_mutex_unlock(&list->lock);
+  __atomic_add_fetch(&liveBlocks, 1, __ATOMIC_RELAXED);
 }
 
 /* The list that a block allocated by this thread goes on (NULL outside any
@@ -675,6 +683,7 @@ void _mlir_memref_to_llvm_free(void *ptr) {
     if (b->next)
       b->next->prev = b->prev;
     pthread_mutex_unlock(&list->lock);
+    __atomic_sub_fetch(&liveBlocks, 1, __ATOMIC_RELAXED);
   }
   free(b);
 }
@@ -688,6 +697,7 @@ static void freeAll(callctx *list) {
   while (b) {
     block *next = b->next;
     free(b);
+    __atomic_sub_fetch(&liveBlocks, 1, __ATOMIC_RELAXED);
     b = next;
   }
 }

@@ -96,10 +96,13 @@ LogicalResult readArg(func::FuncOp func, StringRef model, unsigned i,
   arg.name = name.getValue().str();
 
   auto role = dict.getAs<StringAttr>("role");
-  std::optional<Role> r = role ? abiRole(role.getValue()) : std::nullopt;
-  if (!r)
+  if (!role)
     return fail() << "'" << kArgAttrName
                   << "' needs a 'role': \"input\", \"param\" or \"output\"";
+  std::optional<Role> r = abiRole(role.getValue());
+  if (!r)
+    return fail() << "role '" << role.getValue()
+                  << "' is not \"input\", \"param\" or \"output\"";
   arg.role = *r;
 
   std::optional<DType> dtype = abiDType(memref.getElementType());
@@ -139,7 +142,8 @@ LogicalResult readArg(func::FuncOp func, StringRef model, unsigned i,
                       << " must be a dimension name or a size (i64 >= 0), not "
                       << attr;
       if (value != size)
-        return fail() << "dimension " << d << " is " << value << " but "
+        return fail() << "dimension " << d << " is " << value
+                      << " in 'dims' but "
                       << (ShapedType::isDynamic(size)
                               ? std::string("dynamic")
                               : std::to_string(size))
@@ -222,10 +226,12 @@ FailureOr<std::vector<ModelABI>> attnc::readModelABIs(ModuleOp module) {
     }
     models.push_back(std::move(abi));
   }
-  if (models.empty())
-    return emitError(module.getLoc())
+  if (models.empty()) {
+    auto funcs = module.getOps<func::FuncOp>();
+    return emitError(funcs.empty() ? module.getLoc() : (*funcs.begin()).getLoc())
            << "no model in the module: no function has an '" << kModelAttrName
            << "' attribute (the kernels printed by attnc --emit=attn carry "
               "their ABI as attributes)";
+  }
   return models;
 }
