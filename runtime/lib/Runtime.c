@@ -7,12 +7,15 @@
  * may assume well-formed, contiguous, non-aliasing memrefs.
  *
  * This library is linked statically, with hidden visibility, into every
- * model .so; it is plain C11, uses no heap and keeps no global mutable state
- * besides the thread-local error message, so several models (and several
- * threads) can use it at once.
+ * model .so; it is plain C11 (with pthreads). Its global state: the
+ * thread-local error message, the parsed signature of each model (one heap
+ * copy per model, made on its first call and kept for the life of the
+ * process), and the registry of the calls in progress with their temporary
+ * buffers (under a lock); several models and threads can use it at once.
  *
  *===----------------------------------------------------------------------===*/
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -545,34 +548,124 @@ static int32_t check_shape(const call *c, const int32_t *order, int32_t pos) {
 
 /*===----------------------------------------------------------------------===*
  * Memory of the kernels
+ *
+ * The kernels' memref.alloc/dealloc are lowered to MLIR's generic allocation
+ * functions, defined here, so that a failed allocation ends the call with
+ * ATTNC_RT_ERR_NO_MEMORY instead of a crash, and so that whatever a call
+ * allocated is freed when it ends, whichever thread allocated it.
+ *
+ * Every attnc_rt_invoke has a call context (on its stack) holding the list
+ * of its live blocks under a lock. The invoking thread finds it through a
+ * thread-local pointer. Any other thread (the worker threads of a parallel
+ * kernel) finds it through the registry of the calls in progress: these
+ * functions are hidden in the model's .so, so only its kernels call them,
+ * and only while some call of this .so is in progress. With one call in
+ * progress the block is that call's; with several, the thread cannot tell
+ * which it works for, and the block goes to a shared list of "orphans",
+ * which is emptied when no call is in progress any more. A block header (32
+ * bytes, so malloc's 16-byte alignment is kept) names the list it is on.
+ *
+ * A failed allocation (see runtime.h for the contract):
+ *  - on the invoking thread, outside any OpenMP parallel region opened
+ *    during the call: jumps back to attnc_rt_invoke (longjmp on the same
+ *    thread), which frees the call's blocks and refuses the call;
+ *  - anywhere else: marks the call failed (all calls in progress, for an
+ *    orphan) and returns NULL. Nothing jumps across threads; the kernel goes
+ *    on (code that allocates in parallel regions must check for NULL), and
+ *    when the thunk returns, attnc_rt_invoke frees the call's blocks and
+ *    returns ATTNC_RT_ERR_NO_MEMORY.
  *===----------------------------------------------------------------------===*/
 
-/* The kernels' memref.alloc/dealloc are lowered to MLIR's generic allocation
- * functions, defined here, so that a failed allocation ends the call with an
- * error instead of a crash: the allocator jumps back to attnc_rt_invoke,
- * which frees what the interrupted call had allocated (blocks are chained in
- * a per-thread list for that) and refuses the call. The 16-byte header keeps
- * malloc's alignment. */
+struct callctx;
+
 typedef struct block {
   struct block *prev, *next;
+  struct callctx *list; /* the list the block is on; NULL: none */
+  void *unused;         /* pads the header to 32 bytes */
 } block;
 
-static _Thread_local block *liveBlocks;
-static _Thread_local jmp_buf *onAllocFailure;
+_Static_assert(sizeof(block) % 16 == 0, "the header keeps malloc's alignment");
+
+typedef struct callctx {
+  pthread_mutex_t lock; /* guards blocks */
+  block *blocks;        /* live blocks of the call */
+  int failed;           /* atomic: an allocation failed somewhere */
+  int ompLevel;         /* omp_get_level() when the call began */
+  jmp_buf *onFailure;   /* the invoking thread's way back to attnc_rt_invoke */
+  struct callctx *prevActive, *nextActive; /* the registry */
+} callctx;
+
+/* The registry of the calls in progress in this copy of the runtime (one
+ * per model .so) and the orphans' list. */
+static pthread_mutex_t registryLock = PTHREAD_MUTEX_INITIALIZER;
+static callctx *activeCalls;
+static int numActive;
+static callctx orphans = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, NULL,
+                          NULL,                      NULL};
+
+/* The call in progress on this thread, when it is the invoking thread. */
+static _Thread_local callctx *currentCall;
+
+/* OpenMP, when the process has it (the kernels will run parallel regions):
+ * the invoking thread must not jump out of a region that the kernel opened.
+ * A weak reference: without an OpenMP runtime loaded it is NULL. */
+extern int omp_get_level(void) __attribute__((weak, visibility("default")));
+
+static int ompLevel(void) { return omp_get_level ? omp_get_level() : 0; }
+
+/* Blocks on some list, for tests. */
+static int64_t liveBlocks;
+
+int64_t attnc_rt_live_blocks(void) {
+  return __atomic_load_n(&liveBlocks, __ATOMIC_RELAXED);
+}
+
+static void linkBlock(callctx *list, block *b) {
+  b->list = list;
+  b->prev = NULL;
+  pthread_mutex_lock(&list->lock);
+  b->next = list->blocks;
+  if (list->blocks)
+    list->blocks->prev = b;
+  list->blocks = b;
+  pthread_mutex_unlock(&list->lock);
+  __atomic_add_fetch(&liveBlocks, 1, __ATOMIC_RELAXED);
+}
+
+/* The list that a block allocated by this thread goes on (NULL outside any
+ * call). */
+static callctx *listOfThisThread(void) {
+  if (currentCall)
+    return currentCall;
+  pthread_mutex_lock(&registryLock);
+  callctx *list =
+      numActive == 0 ? NULL : numActive == 1 ? activeCalls : &orphans;
+  pthread_mutex_unlock(&registryLock);
+  return list;
+}
 
 void *_mlir_memref_to_llvm_alloc(size_t size) {
   block *b =
       size > SIZE_MAX - sizeof(block) ? NULL : malloc(sizeof(block) + size);
+  callctx *list = listOfThisThread();
   if (!b) {
-    if (onAllocFailure)
-      longjmp(*onAllocFailure, 1);
-    abort(); /* not reachable from attnc_rt_invoke */
+    if (list && list == currentCall && list->onFailure &&
+        ompLevel() == list->ompLevel)
+      longjmp(*list->onFailure, 1);
+    if (list == &orphans) {
+      pthread_mutex_lock(&registryLock);
+      for (callctx *c = activeCalls; c; c = c->nextActive)
+        __atomic_store_n(&c->failed, 1, __ATOMIC_RELAXED);
+      pthread_mutex_unlock(&registryLock);
+    } else if (list) {
+      __atomic_store_n(&list->failed, 1, __ATOMIC_RELAXED);
+    }
+    return NULL;
   }
-  b->prev = NULL;
-  b->next = liveBlocks;
-  if (liveBlocks)
-    liveBlocks->prev = b;
-  liveBlocks = b;
+  if (list)
+    linkBlock(list, b);
+  else
+    b->list = NULL, b->prev = b->next = NULL;
   return b + 1;
 }
 
@@ -580,19 +673,59 @@ void _mlir_memref_to_llvm_free(void *ptr) {
   if (!ptr)
     return;
   block *b = (block *)ptr - 1;
-  if (b->prev)
-    b->prev->next = b->next;
-  else
-    liveBlocks = b->next;
-  if (b->next)
-    b->next->prev = b->prev;
+  callctx *list = b->list;
+  if (list) {
+    pthread_mutex_lock(&list->lock);
+    if (b->prev)
+      b->prev->next = b->next;
+    else
+      list->blocks = b->next;
+    if (b->next)
+      b->next->prev = b->prev;
+    pthread_mutex_unlock(&list->lock);
+    __atomic_sub_fetch(&liveBlocks, 1, __ATOMIC_RELAXED);
+  }
   free(b);
 }
 
-/* Frees the blocks allocated since `mark` was the head of the list. */
-static void freeBlocksSince(block *mark) {
-  while (liveBlocks && liveBlocks != mark)
-    _mlir_memref_to_llvm_free(liveBlocks + 1);
+/* Frees every block on `list`. */
+static void freeAll(callctx *list) {
+  pthread_mutex_lock(&list->lock);
+  block *b = list->blocks;
+  list->blocks = NULL;
+  pthread_mutex_unlock(&list->lock);
+  while (b) {
+    block *next = b->next;
+    free(b);
+    __atomic_sub_fetch(&liveBlocks, 1, __ATOMIC_RELAXED);
+    b = next;
+  }
+}
+
+static void registerCall(callctx *c) {
+  pthread_mutex_lock(&registryLock);
+  c->prevActive = NULL;
+  c->nextActive = activeCalls;
+  if (activeCalls)
+    activeCalls->prevActive = c;
+  activeCalls = c;
+  ++numActive;
+  pthread_mutex_unlock(&registryLock);
+}
+
+/* Removes `c` from the registry; the last call out frees the orphans (no
+ * kernel of this .so runs any more, so none can still use them). */
+static void unregisterCall(callctx *c) {
+  pthread_mutex_lock(&registryLock);
+  if (c->prevActive)
+    c->prevActive->nextActive = c->nextActive;
+  else
+    activeCalls = c->nextActive;
+  if (c->nextActive)
+    c->nextActive->prevActive = c->prevActive;
+  if (--numActive == 0)
+    freeAll(&orphans);
+  pthread_mutex_unlock(&registryLock);
 }
 
 /* A canonical descriptor word array of the largest rank. */
@@ -603,19 +736,42 @@ static void freeBlocksSince(block *mark) {
  * null base pointers. */
 static _Alignas(64) unsigned char emptyDummy[64];
 
-int32_t attnc_rt_invoke(const char *signature, attnc_tensor *args,
-                        int32_t nargs, attnc_rt_thunk thunk) {
-  attnc_signature sig;
-  call c = {&sig, args};
-  char perr[512];
-  if (attnc_rt_parse_signature(signature, &sig, perr, sizeof perr))
-    return refuse(&c, ATTNC_RT_ERR_SIGNATURE, "%s", perr);
+/* Runs the thunk in a call context; see "Memory of the kernels". */
+static int32_t runKernel(const call *cl, attnc_rt_thunk thunk, void **ptrs) {
+  callctx ctx;
+  pthread_mutex_init(&ctx.lock, NULL);
+  ctx.blocks = NULL;
+  ctx.failed = 0;
+  ctx.ompLevel = ompLevel();
+  callctx *outer = currentCall;
+  registerCall(&ctx);
+  jmp_buf env;
+  ctx.onFailure = &env;
+  currentCall = &ctx;
+  int jumped = setjmp(env);
+  if (!jumped)
+    thunk(ptrs);
+  currentCall = outer;
+  unregisterCall(&ctx);
+  freeAll(&ctx);
+  pthread_mutex_destroy(&ctx.lock);
+  if (jumped || __atomic_load_n(&ctx.failed, __ATOMIC_RELAXED))
+    return refuse(cl, ATTNC_RT_ERR_NO_MEMORY,
+                  "out of memory for the temporary buffers of the call%s",
+                  jumped ? "" : " (on a worker thread)");
+  return ATTNC_RT_OK;
+}
+
+/* Checks the arguments against the parsed signature and calls the thunk. */
+static int32_t checkAndCall(const attnc_signature *sig, attnc_tensor *args,
+                            int32_t nargs, attnc_rt_thunk thunk) {
+  call c = {sig, args};
   if (!thunk)
     return refuse(&c, ATTNC_RT_ERR_SIGNATURE, "no entry point to call");
 
-  if (nargs != sig.nargs)
+  if (nargs != sig->nargs)
     return refuse(&c, ATTNC_RT_ERR_NARGS, "expected %d arguments but got %d",
-                  (int)sig.nargs, (int)nargs);
+                  (int)sig->nargs, (int)nargs);
   if (nargs > 0 && !args)
     return refuse(&c, ATTNC_RT_ERR_NARGS, "args is NULL");
 
@@ -623,7 +779,7 @@ int32_t attnc_rt_invoke(const char *signature, attnc_tensor *args,
 
   /* Rank and dtype first: every later check indexes shape[] by the rank. */
   for (int32_t i = 0; i < nargs; ++i) {
-    const attnc_sig_arg *a = &sig.args[i];
+    const attnc_sig_arg *a = &sig->args[i];
     const attnc_tensor *t = &args[i];
     if (t->rank != a->rank)
       return refuse(&c, ATTNC_RT_ERR_TYPE,
@@ -650,10 +806,10 @@ int32_t attnc_rt_invoke(const char *signature, attnc_tensor *args,
   int32_t order[ATTNC_RT_MAX_ARGS];
   int32_t n = 0;
   for (int32_t i = 0; i < nargs; ++i)
-    if (sig.args[i].role != ATTNC_ROLE_OUTPUT)
+    if (sig->args[i].role != ATTNC_ROLE_OUTPUT)
       order[n++] = i;
   for (int32_t i = 0; i < nargs; ++i)
-    if (sig.args[i].role == ATTNC_ROLE_OUTPUT)
+    if (sig->args[i].role == ATTNC_ROLE_OUTPUT)
       order[n++] = i;
   for (int32_t pos = 0; pos < nargs; ++pos) {
     int32_t rc = check_shape(&c, order, pos);
@@ -720,7 +876,7 @@ int32_t attnc_rt_invoke(const char *signature, attnc_tensor *args,
   /* Outputs are written while inputs are still being read (and outputs are
    * assumed not to alias each other), so any shared byte is refused. */
   for (int32_t i = 0; i < nargs; ++i) {
-    if (sig.args[i].role != ATTNC_ROLE_OUTPUT || bytes[i] == 0)
+    if (sig->args[i].role != ATTNC_ROLE_OUTPUT || bytes[i] == 0)
       continue;
     uintptr_t lo = (uintptr_t)args[i].data, hi = lo + (uintptr_t)bytes[i];
     for (int32_t j = 0; j < nargs; ++j) {
@@ -759,17 +915,52 @@ int32_t attnc_rt_invoke(const char *signature, attnc_tensor *args,
     }
     ptrs[i] = desc[i];
   }
-  jmp_buf env;
-  jmp_buf *outerHandler = onAllocFailure;
-  block *mark = liveBlocks;
-  if (setjmp(env)) {
-    onAllocFailure = outerHandler;
-    freeBlocksSince(mark);
-    return refuse(&c, ATTNC_RT_ERR_NO_MEMORY,
-                  "out of memory for the temporary buffers of the call");
-  }
-  onAllocFailure = &env;
-  thunk(ptrs);
-  onAllocFailure = outerHandler;
-  return ATTNC_RT_OK;
+  return runKernel(&c, thunk, ptrs);
+}
+
+int32_t attnc_rt_invoke(const char *signature, attnc_tensor *args,
+                        int32_t nargs, attnc_rt_thunk thunk) {
+  attnc_signature sig;
+  call c = {&sig, args};
+  char perr[512];
+  if (attnc_rt_parse_signature(signature, &sig, perr, sizeof perr))
+    return refuse(&c, ATTNC_RT_ERR_SIGNATURE, "%s", perr);
+  return checkAndCall(&sig, args, nargs, thunk);
+}
+
+/* The first call of a model: parses its signature into a heap copy of just
+ * the arguments it has and publishes it in *cache. Returns NULL when the
+ * signature is malformed (the caller then reports it as an uncached call
+ * would) or no memory is left for the copy (the call goes on uncached). */
+static __attribute__((noinline)) const attnc_signature *
+cacheSignature(const char *signature, void **cache) {
+  attnc_signature sig;
+  if (attnc_rt_parse_signature(signature, &sig, NULL, 0))
+    return NULL;
+  size_t size = offsetof(attnc_signature, args) +
+                (size_t)sig.nargs * sizeof(attnc_sig_arg);
+  attnc_signature *copy = malloc(size);
+  if (!copy)
+    return NULL;
+  memcpy(copy, &sig, size);
+  void *expected = NULL;
+  if (__atomic_compare_exchange_n(cache, &expected, (void *)copy, 0,
+                                  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    return copy;
+  /* Another thread published first: use its copy. */
+  free(copy);
+  return (const attnc_signature *)expected;
+}
+
+int32_t attnc_rt_invoke_cached(const char *signature, void **cache,
+                               attnc_tensor *args, int32_t nargs,
+                               attnc_rt_thunk thunk) {
+  const attnc_signature *sig =
+      cache ? (const attnc_signature *)__atomic_load_n(cache, __ATOMIC_ACQUIRE)
+            : NULL;
+  if (!sig && cache)
+    sig = cacheSignature(signature, cache);
+  if (!sig)
+    return attnc_rt_invoke(signature, args, nargs, thunk);
+  return checkAndCall(sig, args, nargs, thunk);
 }

@@ -78,6 +78,11 @@ const char *attnc_rt_role_name(int32_t role);
 /* 1 iff the two spans hold the same bytes. */
 int attnc_rt_str_eq(attnc_sig_str a, attnc_sig_str b);
 
+/* For tests: the number of blocks from _mlir_memref_to_llvm_alloc that
+ * belong to calls in progress (or to no call in particular) and are not
+ * freed yet. 0 whenever no call is in progress. */
+int64_t attnc_rt_live_blocks(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,8 +12,12 @@
 
 #include "gtest/gtest.h"
 
+#include <atomic>
+#include <cstdlib>
+#include <condition_variable>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -94,6 +98,15 @@ protected:
     for (const std::string &f : fragments)
       EXPECT_NE(msg.find(f), std::string::npos)
           << "message \"" << msg << "\" lacks \"" << f << "\"";
+  }
+
+  /// expectRefused for a thunk that ran before (rec.calls unchanged).
+  void expectRefusedAfter(int32_t rc, int32_t code,
+                          std::vector<std::string> fragments) {
+    int calls = rec.calls;
+    rec.calls = 0;
+    expectRefused(rc, code, fragments);
+    rec.calls = calls;
   }
 
   Recorder rec;
@@ -400,6 +413,210 @@ TEST_F(RuntimeTest, FailedAllocationEndsTheCall) {
   // freed: LeakSanitizer would report them otherwise).
   EXPECT_EQ(attnc_rt_invoke(kSig, args, 3, balancedThunk), ATTNC_RT_OK);
   EXPECT_EQ(invoke(), ATTNC_RT_OK);
+}
+
+/// Allocation from worker threads (the kernels will run parallel loops):
+/// several std::threads allocate and free inside one call, some blocks are
+/// left for the runtime to free, and the call succeeds.
+std::atomic<int> workerAllocations;
+int64_t liveInsideCall;
+void threadedThunk(void **) {
+  void *mine = _mlir_memref_to_llvm_alloc(256); // left to the runtime
+  std::memset(mine, 1, 256);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < 4; ++t)
+    workers.emplace_back([t] {
+      for (int i = 0; i < 50; ++i) {
+        size_t size = 64 * (1 + (t * 50 + i) % 7);
+        void *p = _mlir_memref_to_llvm_alloc(size);
+        ASSERT_NE(p, nullptr);
+        ASSERT_EQ(reinterpret_cast<uintptr_t>(p) % 16, 0u);
+        std::memset(p, t, size);
+        ++workerAllocations;
+        if (i % 10 != 9) // 5 blocks per thread stay allocated
+          _mlir_memref_to_llvm_free(p);
+      }
+    });
+  for (std::thread &w : workers)
+    w.join();
+  liveInsideCall = attnc_rt_live_blocks();
+}
+
+TEST_F(RuntimeTest, AllocationFromSeveralThreadsInOneCall) {
+  workerAllocations = 0;
+  ASSERT_EQ(attnc_rt_live_blocks(), 0);
+  EXPECT_EQ(attnc_rt_invoke(kSig, args, 3, threadedThunk), ATTNC_RT_OK)
+      << attnc_rt_last_error();
+  EXPECT_EQ(workerAllocations, 200);
+  // The worker threads' blocks belonged to the call: 1 + 4 x 5 were still
+  // allocated when the thunk returned, and the end of the call freed them.
+  EXPECT_EQ(liveInsideCall, 21);
+  EXPECT_EQ(attnc_rt_live_blocks(), 0);
+}
+
+/// A failed allocation on a worker thread: the worker gets NULL (no jump
+/// across threads), the kernel goes on to its end, and the call then
+/// reports ATTNC_RT_ERR_NO_MEMORY and frees everything it allocated.
+bool workerGotNull, thunkFinished;
+void workerFailureThunk(void **) {
+  void *before = _mlir_memref_to_llvm_alloc(128);
+  std::thread worker([] {
+    void *ok = _mlir_memref_to_llvm_alloc(1 << 16); // stays allocated
+    std::memset(ok, 0, 1 << 16);
+    workerGotNull = _mlir_memref_to_llvm_alloc(SIZE_MAX - 8) == nullptr;
+  });
+  worker.join();
+  // The invoking thread is not interrupted; its later allocations work.
+  void *after = _mlir_memref_to_llvm_alloc(64);
+  std::memset(after, 0, 64);
+  _mlir_memref_to_llvm_free(before);
+  thunkFinished = true;
+}
+
+TEST_F(RuntimeTest, FailedAllocationOnAWorkerThread) {
+  workerGotNull = thunkFinished = false;
+  EXPECT_EQ(attnc_rt_invoke(kSig, args, 3, workerFailureThunk),
+            ATTNC_RT_ERR_NO_MEMORY);
+  EXPECT_TRUE(workerGotNull);
+  EXPECT_TRUE(thunkFinished);
+  std::string msg = attnc_rt_last_error();
+  EXPECT_NE(msg.find("attnc_lin: out of memory"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("on a worker thread"), std::string::npos) << msg;
+  EXPECT_EQ(attnc_rt_live_blocks(), 0);
+  // The next calls are not affected.
+  EXPECT_EQ(attnc_rt_invoke(kSig, args, 3, balancedThunk), ATTNC_RT_OK);
+  EXPECT_EQ(attnc_rt_invoke(kSig, args, 3, threadedThunk), ATTNC_RT_OK);
+  EXPECT_EQ(attnc_rt_live_blocks(), 0);
+}
+
+/// Two calls in progress at once, each with a worker thread: a worker
+/// cannot tell which call it works for, so its blocks are freed once both
+/// calls are over, and its failed allocation fails both calls (a spurious
+/// failure of the other call, never a missed one).
+struct Rendezvous {
+  std::mutex m;
+  std::condition_variable cv;
+  int arrived = 0;
+  void wait(int n) {
+    std::unique_lock<std::mutex> lock(m);
+    ++arrived;
+    cv.notify_all();
+    cv.wait(lock, [&] { return arrived >= n; });
+  }
+};
+Rendezvous *bothInProgress, *bothAllocated;
+std::atomic<int> failingWorkers;
+void concurrentThunk(void **) {
+  bothInProgress->wait(2);
+  std::thread worker([] {
+    void *p = _mlir_memref_to_llvm_alloc(512); // left to the runtime
+    std::memset(p, 0, 512);
+    if (failingWorkers-- > 0)
+      EXPECT_EQ(_mlir_memref_to_llvm_alloc(SIZE_MAX - 8), nullptr);
+  });
+  worker.join();
+  bothAllocated->wait(2);
+}
+
+TEST_F(RuntimeTest, WorkerThreadsOfConcurrentCalls) {
+  for (int failing : {0, 1}) {
+    Rendezvous a, b;
+    bothInProgress = &a;
+    bothAllocated = &b;
+    failingWorkers = failing;
+    int32_t rc[2];
+    std::string msg[2];
+    std::vector<std::thread> callers;
+    for (int k = 0; k < 2; ++k)
+      callers.emplace_back([&, k] {
+        std::vector<float> x(40, 1.0f), w(12, 2.0f), y(30);
+        attnc_tensor t[3] = {makeTensor(x.data(), ATTNC_F32, {2, 5, 4}),
+                             makeTensor(w.data(), ATTNC_F32, {3, 4}),
+                             makeTensor(y.data(), ATTNC_F32, {2, 5, 3})};
+        rc[k] = attnc_rt_invoke(kSig, t, 3, concurrentThunk);
+        msg[k] = attnc_rt_last_error();
+      });
+    for (std::thread &c : callers)
+      c.join();
+    for (int k = 0; k < 2; ++k) {
+      if (failing) {
+        EXPECT_EQ(rc[k], ATTNC_RT_ERR_NO_MEMORY) << "call " << k;
+        EXPECT_NE(msg[k].find("on a worker thread"), std::string::npos)
+            << msg[k];
+      } else {
+        EXPECT_EQ(rc[k], ATTNC_RT_OK) << "call " << k << ": " << msg[k];
+      }
+    }
+    EXPECT_EQ(attnc_rt_live_blocks(), 0);
+  }
+}
+
+/// attnc_rt_invoke_cached parses the signature on the first call only.
+TEST_F(RuntimeTest, SignatureParsedOnce) {
+  void *cache = nullptr;
+  ASSERT_EQ(attnc_rt_invoke_cached(kSig, &cache, args, 3, recordingThunk),
+            ATTNC_RT_OK)
+      << attnc_rt_last_error();
+  ASSERT_NE(cache, nullptr);
+  const auto *sig = static_cast<const attnc_signature *>(cache);
+  EXPECT_EQ(std::string(sig->name.ptr, sig->name.len), "lin");
+  ASSERT_EQ(sig->nargs, 3);
+  EXPECT_EQ(sig->args[2].role, ATTNC_ROLE_OUTPUT);
+  EXPECT_EQ(sig->args[1].dims[1].size, 4);
+  void *first = cache;
+  // Later calls use the cached copy: the text is not read again (a cache
+  // belongs to one constant signature; here a different text proves it).
+  EXPECT_EQ(attnc_rt_invoke_cached("not json", &cache, args, 3,
+                                   recordingThunk),
+            ATTNC_RT_OK);
+  EXPECT_EQ(cache, first);
+  EXPECT_EQ(rec.calls, 2);
+  // The checks still run on every call.
+  args[1].data = nullptr;
+  expectRefusedAfter(attnc_rt_invoke_cached(kSig, &cache, args, 3,
+                                            recordingThunk),
+                     ATTNC_RT_ERR_NULL_DATA, {"attnc_lin", "'W' (#1)"});
+  // Without a cache it is attnc_rt_invoke.
+  SetUp();
+  EXPECT_EQ(attnc_rt_invoke_cached(kSig, nullptr, args, 3, recordingThunk),
+            ATTNC_RT_OK);
+}
+
+TEST_F(RuntimeTest, MalformedSignatureIsNotCached) {
+  void *cache = nullptr;
+  expectRefused(attnc_rt_invoke_cached(R"({"name":"m","args":[}]})", &cache,
+                                       args, 3, recordingThunk),
+                ATTNC_RT_ERR_SIGNATURE,
+                {"bad signature at offset 20: expected '{' but found '}'"});
+  EXPECT_EQ(cache, nullptr);
+}
+
+TEST_F(RuntimeTest, ConcurrentFirstCallsShareOneSignature) {
+  for (int round = 0; round < 20; ++round) {
+    void *cache = nullptr;
+    std::atomic<bool> go{false};
+    std::atomic<int> ok{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t)
+      threads.emplace_back([&] {
+        std::vector<float> x(40, 1.0f), w(12, 2.0f), y(30);
+        attnc_tensor t3[3] = {makeTensor(x.data(), ATTNC_F32, {2, 5, 4}),
+                              makeTensor(w.data(), ATTNC_F32, {3, 4}),
+                              makeTensor(y.data(), ATTNC_F32, {2, 5, 3})};
+        while (!go)
+          std::this_thread::yield();
+        if (attnc_rt_invoke_cached(kSig, &cache, t3, 3, balancedThunk) ==
+            ATTNC_RT_OK)
+          ++ok;
+      });
+    go = true;
+    for (std::thread &t : threads)
+      t.join();
+    EXPECT_EQ(ok, 8);
+    ASSERT_NE(cache, nullptr);
+    EXPECT_EQ(static_cast<const attnc_signature *>(cache)->nargs, 3);
+    free(cache); // the test owns this cache, unlike a model's
+  }
 }
 
 TEST_F(RuntimeTest, ErrorIsPerThread) {

@@ -1,6 +1,6 @@
 //===- SignatureTest.cpp - Tests of the signature JSON and C header -------===//
 //
-// signatureJSON and headerText for hand-built ModelSpecs, and a round trip
+// signatureJSON and headerText for hand-built ModelABIs, and a round trip
 // through the runtime's parser: the runtime must read back exactly what the
 // compiler embeds.
 //
@@ -40,10 +40,9 @@ ArgSpec arg(const char *name, Role role, DType dtype,
 }
 
 /// The multi-head attention of docs/language.md.
-ModelSpec mha() {
-  ModelSpec m;
+ModelABI mha() {
+  ModelABI m;
   m.name = "mha";
-  m.numBatchDims = 1;
   m.args = {
       arg("X", Role::Input, DType::F32, {dyn("b"), dyn("n"), fixed(64)}),
       arg("Wq", Role::Param, DType::F32, {fixed(4), fixed(16), fixed(64)}),
@@ -56,8 +55,8 @@ ModelSpec mha() {
 }
 
 /// A single-query model with a scalar param, lengths and other dtypes.
-ModelSpec other() {
-  ModelSpec m;
+ModelABI other() {
+  ModelABI m;
   m.name = "q1";
   m.args = {
       arg("s", Role::Input, DType::F16, {fixed(8)}),
@@ -92,7 +91,7 @@ TEST(SignatureTest, JSONOfScalarsAndDTypes) {
 }
 
 TEST(SignatureTest, JSONEscapesNames) {
-  ModelSpec m;
+  ModelABI m;
   m.name = "we\"ird\\";
   m.args = {arg("a\nb\x01", Role::Output, DType::F32, {dyn("t\tab")})};
   EXPECT_EQ(
@@ -102,14 +101,14 @@ TEST(SignatureTest, JSONEscapesNames) {
 }
 
 TEST(SignatureTest, EmptyModel) {
-  ModelSpec m;
+  ModelABI m;
   m.name = "none";
   EXPECT_EQ(signatureJSON(m), R"({"name":"none","args":[]})");
 }
 
 /// The runtime parses what the compiler emits, escapes included.
 TEST(SignatureTest, RoundTripThroughRuntimeParser) {
-  for (const ModelSpec &m : {mha(), other()}) {
+  for (const ModelABI &m : {mha(), other()}) {
     std::string json = signatureJSON(m);
     attnc_signature sig;
     char err[256];
@@ -131,7 +130,7 @@ TEST(SignatureTest, RoundTripThroughRuntimeParser) {
       }
     }
   }
-  ModelSpec weird;
+  ModelABI weird;
   weird.name = "we\"ird\\";
   weird.args = {arg("a\nb\x01", Role::Output, DType::F32, {dyn("t\tab")})};
   std::string json = signatureJSON(weird);
@@ -185,7 +184,7 @@ TEST(SignatureTest, HeaderOfSeveralModels) {
 }
 
 TEST(SignatureTest, HeaderWithoutDynamicDimensions) {
-  ModelSpec m;
+  ModelABI m;
   m.name = "fixed";
   m.args = {arg("Y", Role::Output, DType::F32, {fixed(3)})};
   std::string h = headerText({m}, "F_H");

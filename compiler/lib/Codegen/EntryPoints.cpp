@@ -2,13 +2,17 @@
 //
 // For each model M, in the LLVM dialect:
 //
-//   attnc_M(args, nargs)  -> attnc_rt_invoke(signature, args, nargs, thunk)
+//   attnc_M(args, nargs)  -> attnc_rt_invoke_cached(signature, &cache, args,
+//                                                nargs, thunk)
 //   thunk(descriptors)    -> _mlir_ciface_<kernel>(descriptors[0], ...)
 //   attnc_M_signature()   -> the signature JSON (a constant string)
 //   attnc_M_last_error()  -> attnc_rt_last_error()
 //
-// The runtime checks every argument against the signature and builds the
-// memref descriptors; the thunk spreads them into the kernel's C interface.
+// The runtime checks every argument against the signature (parsed on the
+// first call into `cache`, a pointer-sized global of the model) and builds
+// the memref descriptors; the thunk spreads them into the kernel's C
+// interface. Everything comes from the ModelABIs, which readModelABIs took
+// from the module's ABI attributes before lowering.
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,28 +51,33 @@ LLVM::LLVMFuncOp defineFunction(OpBuilder &b, ModuleOp module, Location loc,
 } // namespace
 
 LogicalResult attnc::addEntryPoints(ModuleOp module,
-                                    ArrayRef<ModelSpec> models) {
+                                    ArrayRef<ModelABI> models) {
   MLIRContext *ctx = module.getContext();
   OpBuilder b(ctx);
   Type ptr = LLVM::LLVMPointerType::get(ctx);
   Type i32 = b.getI32Type();
   Type voidTy = LLVM::LLVMVoidType::get(ctx);
 
-  auto invoke =
-      declareFunction(b, module, "attnc_rt_invoke",
-                      LLVM::LLVMFunctionType::get(i32, {ptr, ptr, i32, ptr}));
+  auto invoke = declareFunction(
+      b, module, "attnc_rt_invoke_cached",
+      LLVM::LLVMFunctionType::get(i32, {ptr, ptr, ptr, i32, ptr}));
   auto lastError = declareFunction(b, module, "attnc_rt_last_error",
                                    LLVM::LLVMFunctionType::get(ptr, {}));
 
-  for (const ModelSpec &spec : models) {
-    Location loc =
-        FileLineColLoc::get(ctx, spec.loc.file, spec.loc.line, spec.loc.col);
+  for (const ModelABI &spec : models) {
     std::string prefix = "attnc_" + spec.name;
-    std::string kernel = "_mlir_ciface_" + kernelName(spec.name);
+    std::string kernel = "_mlir_ciface_" + spec.kernel;
     auto kernelFn = module.lookupSymbol<LLVM::LLVMFuncOp>(kernel);
     if (!kernelFn)
-      return emitError(loc) << "internal error: no C interface '" << kernel
-                            << "' after lowering";
+      return emitError(module.getLoc())
+             << "internal error: no C interface '" << kernel
+             << "' of model '" << spec.name << "' after lowering";
+    Location loc = kernelFn.getLoc();
+    if (kernelFn.getNumArguments() != spec.args.size())
+      return emitError(loc) << "internal error: '" << kernel << "' takes "
+                            << kernelFn.getNumArguments()
+                            << " arguments but model '" << spec.name
+                            << "' has " << spec.args.size();
 
     // The signature string, NUL-terminated.
     std::string json = signatureJSON(spec);
@@ -79,6 +88,17 @@ LogicalResult attnc::addEntryPoints(ModuleOp module,
         loc, LLVM::LLVMArrayType::get(b.getI8Type(), json.size()),
         /*isConstant=*/true, LLVM::Linkage::Internal, sigName,
         b.getStringAttr(json));
+
+    // The parsed signature, set by the runtime on the first call.
+    std::string cacheName = "__" + prefix + "_signature_cache";
+    {
+      auto cache = b.create<LLVM::GlobalOp>(loc, ptr, /*isConstant=*/false,
+                                            LLVM::Linkage::Internal, cacheName,
+                                            Attribute());
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(b.createBlock(&cache.getInitializerRegion()));
+      b.create<LLVM::ReturnOp>(loc, b.create<LLVM::ZeroOp>(loc, ptr).getResult());
+    }
 
     // thunk(descriptors): load each descriptor pointer, call the kernel.
     std::string thunkName = "__" + prefix + "_thunk";
@@ -100,12 +120,14 @@ LogicalResult attnc::addEntryPoints(ModuleOp module,
                                 LLVM::LLVMFunctionType::get(i32, {ptr, i32}),
                                 LLVM::Linkage::External);
     Value sig = b.create<LLVM::AddressOfOp>(loc, ptr, sigName);
+    Value cache = b.create<LLVM::AddressOfOp>(loc, ptr, cacheName);
     Value thunk = b.create<LLVM::AddressOfOp>(loc, ptr, thunkName);
-    Value status =
-        b.create<LLVM::CallOp>(
-             loc, invoke,
-             ValueRange{sig, entry.getArgument(0), entry.getArgument(1), thunk})
-            .getResult();
+    Value status = b.create<LLVM::CallOp>(loc, invoke,
+                                          ValueRange{sig, cache,
+                                                     entry.getArgument(0),
+                                                     entry.getArgument(1),
+                                                     thunk})
+                       .getResult();
     b.create<LLVM::ReturnOp>(loc, status);
 
     // attnc_M_signature()
@@ -122,5 +144,14 @@ LogicalResult attnc::addEntryPoints(ModuleOp module,
     b.create<LLVM::ReturnOp>(
         loc, b.create<LLVM::CallOp>(loc, lastError, ValueRange{}).getResult());
   }
+
+  // The ABI attributes are consumed: upstream lowering copies them to the
+  // kernels' LLVM functions and C wrappers, where LLVM IR has no use for
+  // them (the translation would warn about the argument attributes).
+  module.walk([](LLVM::LLVMFuncOp fn) {
+    fn->removeAttr(kModelAttrName);
+    for (unsigned i = 0, e = fn.getNumArguments(); i < e; ++i)
+      fn.removeArgAttr(i, kArgAttrName);
+  });
   return success();
 }

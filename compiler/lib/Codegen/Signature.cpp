@@ -1,7 +1,7 @@
 //===- Signature.cpp - Signature JSON and C header of models --------------===//
 //
 // See Signature.h. The JSON written here is parsed again by the runtime
-// (runtime/lib/Runtime.c) on every call, whose reader accepts exactly this
+// (runtime/lib/Runtime.c, once per model), whose reader accepts exactly this
 // format: keep the two in step.
 //
 //===----------------------------------------------------------------------===//
@@ -78,7 +78,7 @@ static void writeJSONString(llvm::raw_ostream &os, llvm::StringRef s) {
   os << '"';
 }
 
-std::string attnc::signatureJSON(const ModelSpec &model) {
+std::string attnc::signatureJSON(const ModelABI &model) {
   std::string out;
   llvm::raw_string_ostream os(out);
   os << "{\"name\":";
@@ -130,7 +130,7 @@ static std::string commentSafe(llvm::StringRef s) {
   return out;
 }
 
-static void writeModel(llvm::raw_ostream &os, const ModelSpec &model) {
+static void writeModel(llvm::raw_ostream &os, const ModelABI &model) {
   const std::string m = model.name;
   const std::string safeM = commentSafe(m);
 
@@ -187,7 +187,7 @@ static void writeModel(llvm::raw_ostream &os, const ModelSpec &model) {
      << "const char *attnc_" << m << "_last_error(void);\n";
 }
 
-std::string attnc::headerText(llvm::ArrayRef<ModelSpec> models,
+std::string attnc::headerText(llvm::ArrayRef<ModelABI> models,
                               llvm::StringRef guardName) {
   std::string out;
   llvm::raw_string_ostream os(out);
@@ -205,7 +205,7 @@ std::string attnc::headerText(llvm::ArrayRef<ModelSpec> models,
      << "#ifdef __cplusplus\n"
      << "extern \"C\" {\n"
      << "#endif\n";
-  for (const ModelSpec &model : models) {
+  for (const ModelABI &model : models) {
     os << "\n";
     writeModel(os, model);
   }

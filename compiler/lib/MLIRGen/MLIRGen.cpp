@@ -708,6 +708,7 @@ func::FuncOp ModelGen::emit() {
   auto func = b.create<func::FuncOp>(loc(spec.loc), kernelName(spec.name),
                                      b.getFunctionType(types, {}));
   func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(), b.getUnitAttr());
+  setABIAttributes(func, spec.args, spec.name);
   Block *entry = func.addEntryBlock();
   for (auto [arg, argSpec] : llvm::zip(entry->getArguments(), spec.args))
     arg.setLoc(loc(argSpec.loc));

@@ -1,13 +1,17 @@
 //===- attnc.cpp - The attnc compiler driver ------------------------------===//
 //
-//   attnc model.attn [-o libmodel.so] [--emit=STAGE] [-O0..-O3]
+//   attnc model.attn|model.mlir [-o libmodel.so] [--emit=STAGE] [-O0..-O3]
 //         [--target=host] [--tile-size=N]
 //         [--print-ir-after-all] [--print-ir-after=PASS]
 //
 // Stages: ast -> attn (MLIRGen) -> loops (attn-to-loops) -> llvm-dialect
 // (loops-to-llvm + ABI entry points) -> llvm-ir -> asm | obj -> so; header
-// is the C header of the ABI. Outputs are written to a temporary file and
-// renamed at the end, so a failing compile leaves no output behind.
+// is the C header of the ABI. A .mlir input is a module of the attn dialect
+// (as --emit=attn prints it) and enters at the attn stage. The C ABI (entry
+// points, signature, header) is read from the kernels' ABI attributes
+// (attn.model, attn.arg) of the attn module, whatever the input. Outputs are
+// written to a temporary file and renamed at the end, so a failing compile
+// leaves no output behind.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +24,7 @@
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Pass/PassManager.h"
@@ -55,17 +60,22 @@ enum class Stage {
 
 cl::OptionCategory attncCategory("attnc options");
 
-cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<model.attn>"),
-                                   cl::Required, cl::cat(attncCategory));
+cl::opt<std::string> inputFilename(
+    cl::Positional,
+    cl::desc("<model.attn | model.mlir (attn dialect, as --emit=attn prints "
+             "it)>"),
+    cl::Required, cl::cat(attncCategory));
 cl::opt<std::string> outputFilename(
     "o",
     cl::desc("Output file (default: lib<stem>.so, <stem>.o, <stem>.s, "
-             "<model>.h; '-' or none for text stages: stdout)"),
+             "<stem>.h, where <stem> is the input file's name without "
+             "extension, whatever models it holds; '-' or none for the other "
+             "text stages: stdout)"),
     cl::value_desc("file"), cl::cat(attncCategory));
 cl::opt<Stage> emitStage(
     "emit", cl::desc("What to produce"), cl::init(Stage::SO),
     cl::values(
-        clEnumValN(Stage::AST, "ast", "the parsed program"),
+        clEnumValN(Stage::AST, "ast", "the parsed program (.attn input only)"),
         clEnumValN(Stage::Attn, "attn", "the attn dialect (after MLIRGen)"),
         clEnumValN(Stage::Loops, "loops", "fused loops (after attn-to-loops)"),
         clEnumValN(Stage::LLVMDialect, "llvm-dialect",
@@ -77,7 +87,23 @@ cl::opt<Stage> emitStage(
         clEnumValN(Stage::SO, "so", "a shared library (default)")),
     cl::cat(attncCategory));
 enum OptLevel { O0 = 0, O1 = 1, O2 = 2, O3 = 3 };
-cl::opt<OptLevel> optLevel(cl::desc("Optimization level"), cl::init(O2),
+/// Lists the levels as they are spelled, -O0..-O3 (LLVM's help would print
+/// "--O0" for a name longer than one letter, which is not what users type;
+/// both spellings are accepted).
+struct OptLevelParser : cl::parser<OptLevel> {
+  using cl::parser<OptLevel>::parser;
+  void printOptionInfo(const cl::Option &option,
+                       size_t globalWidth) const override {
+    llvm::outs() << "  " << option.HelpStr << "\n";
+    for (unsigned i = 0, e = getNumOptions(); i != e; ++i) {
+      std::string flag = ("      -" + getOption(i)).str();
+      llvm::outs() << flag;
+      cl::Option::printHelpStr(getDescription(i), globalWidth, flag.size());
+    }
+  }
+};
+cl::opt<OptLevel, false, OptLevelParser> optLevel(
+    cl::desc("Optimization level (default -O2)"), cl::init(O2),
                            cl::values(clEnumVal(O0, "no optimization"),
                                       clEnumVal(O1, "light"),
                                       clEnumVal(O2, "default"),
@@ -109,8 +135,9 @@ bool isTextStage(Stage s) {
          s == Stage::Header;
 }
 
-std::string defaultOutput(llvm::StringRef stem,
-                          llvm::ArrayRef<attnc::ModelSpec> models) {
+/// Binary outputs and the header are named after the input file, like the
+/// library they belong to: a file with several models gives one header.
+std::string defaultOutput(llvm::StringRef stem) {
   switch (emitStage) {
   case Stage::SO:
     return ("lib" + stem + ".so").str();
@@ -119,9 +146,7 @@ std::string defaultOutput(llvm::StringRef stem,
   case Stage::Asm:
     return (stem + ".s").str();
   case Stage::Header:
-    return ((models.size() == 1 ? llvm::StringRef(models[0].name) : stem) +
-            ".h")
-        .str();
+    return (stem + ".h").str();
   default:
     return "-";
   }
@@ -206,34 +231,40 @@ int main(int argc, char **argv) {
        << ")\n";
   });
   cl::ParseCommandLineOptions(argc, argv,
-                              "attnc: compiles attention models (.attn) to "
-                              "shared libraries with a C ABI\n");
+                              "attnc: compiles attention models (.attn, or "
+                              "the attn dialect in .mlir) to shared "
+                              "libraries with a C ABI\n");
 
   if (tileSize < 1 || tileSize > 4096)
     return fail("--tile-size must be between 1 and 4096");
 
-  // Front end.
+  // Front end: a .attn file is parsed and checked here; a .mlir file is
+  // parsed once the MLIR context exists.
   auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputFilename);
   if (std::error_code ec = buffer.getError())
     return fail("cannot read '" + inputFilename + "': " + ec.message());
+  bool mlirInput = llvm::sys::path::extension(inputFilename) == ".mlir";
+  if (mlirInput && emitStage == Stage::AST)
+    return fail("--emit=ast needs a .attn input; '" + inputFilename +
+                "' is MLIR");
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
   attnc::DiagnosticReporter diag(sourceMgr, llvm::errs());
-  std::unique_ptr<attnc::ast::File> ast = attnc::parseFile(sourceMgr, diag);
-  if (!ast)
-    return 1;
+  std::unique_ptr<attnc::ast::File> ast;
+  std::optional<std::vector<attnc::ModelSpec>> models;
+  if (!mlirInput) {
+    ast = attnc::parseFile(sourceMgr, diag);
+    if (!ast)
+      return 1;
+    if (emitStage != Stage::AST) {
+      models = attnc::analyzeFile(*ast, diag);
+      if (!models)
+        return 1;
+    }
+  }
 
   std::string stem = llvm::sys::path::stem(inputFilename).str();
-  std::optional<std::vector<attnc::ModelSpec>> models;
-  if (emitStage != Stage::AST) {
-    models = attnc::analyzeFile(*ast, diag);
-    if (!models)
-      return 1;
-  }
-  llvm::ArrayRef<attnc::ModelSpec> modelList;
-  if (models)
-    modelList = *models;
-  std::string output = outputFilename.empty() ? defaultOutput(stem, modelList)
+  std::string output = outputFilename.empty() ? defaultOutput(stem)
                                               : outputFilename.getValue();
   bool toStdout = output == "-";
   if (toStdout && !isTextStage(emitStage))
@@ -270,16 +301,6 @@ int main(int argc, char **argv) {
       attnc::dumpAST(*ast, os);
       return success();
     });
-  if (emitStage == Stage::Header)
-    return finish([&](llvm::raw_pwrite_stream &os) {
-      // ATTNC_<FILE STEM>_H, with what C does not allow in a name as '_'.
-      std::string guard = "ATTNC_";
-      for (char c : llvm::sys::path::stem(toStdout ? stem : output))
-        guard.push_back(llvm::isAlnum(c) ? llvm::toUpper(c) : '_');
-      guard += "_H";
-      os << attnc::headerText(*models, guard);
-      return success();
-    });
 
   // Middle end.
   DialectRegistry registry;
@@ -301,12 +322,34 @@ int main(int argc, char **argv) {
                     ")");
   }
 
-  OwningOpRef<ModuleOp> module = attnc::mlirGen(context, *models);
+  OwningOpRef<ModuleOp> module;
+  if (mlirInput) {
+    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  } else {
+    module = attnc::mlirGen(context, *models);
+    if (module && printAfterAll)
+      llvm::errs() << "// -----// IR after MLIRGen //----- //\n"
+                   << *module << "\n";
+  }
   if (!module)
     return 1;
-  if (printAfterAll)
-    llvm::errs() << "// -----// IR after MLIRGen //----- //\n"
-                 << *module << "\n";
+
+  // The C ABI, from the kernels' attributes: read before lowering, used by
+  // the header and the entry points.
+  FailureOr<std::vector<attnc::ModelABI>> abis =
+      attnc::readModelABIs(*module);
+  if (failed(abis))
+    return 1;
+  if (emitStage == Stage::Header)
+    return finish([&](llvm::raw_pwrite_stream &os) {
+      // ATTNC_<FILE STEM>_H, with what C does not allow in a name as '_'.
+      std::string guard = "ATTNC_";
+      for (char c : llvm::sys::path::stem(toStdout ? stem : output))
+        guard.push_back(llvm::isAlnum(c) ? llvm::toUpper(c) : '_');
+      guard += "_H";
+      os << attnc::headerText(*abis, guard);
+      return success();
+    });
   if (emitStage == Stage::Attn)
     return finish([&](llvm::raw_pwrite_stream &os) {
       module->print(os);
@@ -322,7 +365,7 @@ int main(int argc, char **argv) {
     });
 
   if (failed(runPipeline(*module, attnc::buildLoopsToLLVMPipeline, options)) ||
-      failed(attnc::addEntryPoints(*module, *models)))
+      failed(attnc::addEntryPoints(*module, *abis)))
     return 1;
   if (printAfterAll)
     llvm::errs()

@@ -5,7 +5,9 @@
  * into this library (linked statically, with hidden visibility, into each
  * .so). attnc_M(args, nargs) is
  *
- *     return attnc_rt_invoke(M_signature_json, args, nargs, M_thunk);
+ *     static void *M_signature_cache; // NULL until the first call
+ *     return attnc_rt_invoke_cached(M_signature_json, &M_signature_cache,
+ *                                   args, nargs, M_thunk);
  *
  * attnc_rt_invoke parses the signature, checks every argument (count, rank,
  * dtype, static and dynamic dimensions consistent across arguments, null
@@ -31,9 +33,10 @@ extern "C" {
 
 typedef void (*attnc_rt_thunk)(void **descriptors);
 
-/* Limits of attnc_rt_invoke: it works on fixed storage (no malloc, so a
- * model call never allocates on the host side), hence a bounded number of
- * arguments. The rank limit is ATTNC_MAX_RANK from attnc.h. */
+/* Limits of attnc_rt_invoke: it works on fixed storage (the only host-side
+ * allocation is the cached signature of attnc_rt_invoke_cached, once per
+ * model), hence a bounded number of arguments. The rank limit is
+ * ATTNC_MAX_RANK from attnc.h. */
 #define ATTNC_RT_MAX_ARGS 64
 
 /* Return codes of attnc_rt_invoke, one per class of refusal, so that callers
@@ -50,13 +53,36 @@ enum {
   ATTNC_RT_ERR_OVERLAP = 6,   /* an output overlaps another argument */
   ATTNC_RT_ERR_SIGNATURE = 7, /* the signature JSON is malformed or exceeds
                                  ATTNC_RT_MAX_ARGS / ATTNC_MAX_RANK */
-  ATTNC_RT_ERR_NO_MEMORY = 8  /* a temporary buffer could not be allocated
-                                 (outputs may then be partly written) */
+  ATTNC_RT_ERR_NO_MEMORY = 8  /* a temporary buffer could not be allocated,
+                                 on any thread (outputs may then be partly
+                                 written) */
 };
 
 /* The allocation functions of the kernels' memref.alloc/dealloc (MLIR's
- * "generic" allocation functions): like malloc/free, but a failure inside
- * attnc_rt_invoke ends the call with ATTNC_RT_ERR_NO_MEMORY. */
+ * "generic" allocation functions): like malloc/free, callable from any
+ * thread while a call is in progress (the invoking thread and the worker
+ * threads of a parallel kernel alike). Each block belongs to the call in
+ * progress (with several calls of the same .so in progress at once, a block
+ * from a thread other than an invoking one belongs to all of them and is
+ * freed once none is in progress); whatever a call's kernel did not free is
+ * freed when the call ends, so a call never leaks.
+ *
+ * A failed allocation, exactly:
+ *  - on the thread that called attnc_rt_invoke, when no OpenMP parallel
+ *    region was opened since the call began (always, for today's serial
+ *    kernels): does not return; control goes back to attnc_rt_invoke
+ *    (longjmp on that same thread), which frees the call's blocks and
+ *    returns ATTNC_RT_ERR_NO_MEMORY;
+ *  - on any other thread, or inside a parallel region: never jumps (not
+ *    across threads, not out of a region). It records the failure in the
+ *    call (in every call in progress when the thread's call cannot be
+ *    told) and returns NULL. The kernel must then skip the work that needs
+ *    the buffer (generated code that allocates in parallel regions checks
+ *    for NULL) and return normally; attnc_rt_invoke then frees the call's
+ *    blocks and returns ATTNC_RT_ERR_NO_MEMORY ("... (on a worker
+ *    thread)"). Outputs may be partly written.
+ * Outside any call (not reachable from outside the .so: these functions
+ * are hidden) a failure returns NULL. */
 void *_mlir_memref_to_llvm_alloc(size_t size);
 void _mlir_memref_to_llvm_free(void *ptr);
 
@@ -68,6 +94,17 @@ void _mlir_memref_to_llvm_free(void *ptr);
  * are ignored); an empty tensor may have data == NULL. */
 int32_t attnc_rt_invoke(const char *signature, attnc_tensor *args,
                         int32_t nargs, attnc_rt_thunk thunk);
+
+/* attnc_rt_invoke that parses `signature` only once: `*cache` (NULL before
+ * the first call, then owned by the runtime) receives the parsed signature
+ * on the first call that parses it, published atomically, so concurrent
+ * first calls are safe (one copy wins, the others are freed). `cache` must
+ * be used with a single, constant signature (the generated code passes a
+ * global of the model). A malformed signature is not cached: each call
+ * reports it like attnc_rt_invoke. The copy lives as long as the process. */
+int32_t attnc_rt_invoke_cached(const char *signature, void **cache,
+                               attnc_tensor *args, int32_t nargs,
+                               attnc_rt_thunk thunk);
 
 /* The message of the last failure on this thread ("" if none). A later
  * successful call does not clear it. */

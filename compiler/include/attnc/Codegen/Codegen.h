@@ -10,7 +10,7 @@
 #ifndef ATTNC_CODEGEN_CODEGEN_H
 #define ATTNC_CODEGEN_CODEGEN_H
 
-#include "attnc/Frontend/ModelSpec.h"
+#include "attnc/Codegen/Signature.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LogicalResult.h"
@@ -22,15 +22,25 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace attnc {
 
+/// Reads the C ABI of every model of `module` from the ABI attributes of
+/// its kernel functions (`attn.model`, `attn.arg`: see
+/// attnc/MLIRGen/MLIRGen.h), in module order. Call it on the module before
+/// lowering (func.func kernels over memrefs). Missing or malformed
+/// attributes, and ABIs the runtime could not check, are reported as errors
+/// located at the function or argument.
+mlir::FailureOr<std::vector<ModelABI>> readModelABIs(mlir::ModuleOp module);
+
 /// Adds, for each model M, the exported functions of the ABI (attnc_M,
 /// attnc_M_signature, attnc_M_last_error; see runtime/include/attnc/attnc.h)
-/// to a module already lowered to the LLVM dialect. attnc_M forwards to the
+/// to `module`, the module that `models` were read from (readModelABIs)
+/// after it was lowered to the LLVM dialect. attnc_M forwards to the
 /// runtime's argument checker, which calls the kernel through a thunk.
 mlir::LogicalResult addEntryPoints(mlir::ModuleOp module,
-                                   llvm::ArrayRef<ModelSpec> models);
+                                   llvm::ArrayRef<ModelABI> models);
 
 /// Creates the target machine for `target` ("host": the CPU attnc runs on,
 /// with all its features). Returns null and sets `error` when unsupported.

@@ -5,9 +5,11 @@
 
 #include "attnc/Frontend/ModelSpec.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 
+#include <optional>
 #include <string>
 
 namespace attnc {
@@ -20,6 +22,25 @@ std::string kernelName(llvm::StringRef modelName);
 /// source. Returns null (after emitting a diagnostic) on failure.
 mlir::OwningOpRef<mlir::ModuleOp> mlirGen(mlir::MLIRContext &context,
                                           llvm::ArrayRef<ModelSpec> models);
+
+/// The ABI attributes of a kernel function (ABIAttributes.cpp has the
+/// schema): `attn.model = "<name>"` on the function and, on each argument,
+/// `attn.arg = {name = "X", role = "input"|"param"|"output",
+/// dims = ["b", "n", 64]}`.
+inline constexpr llvm::StringLiteral kModelAttrName = "attn.model";
+inline constexpr llvm::StringLiteral kArgAttrName = "attn.arg";
+
+/// Sets the ABI attributes of `func`, the kernel of model `modelName` whose
+/// arguments are `args` (in ABI order, one per function argument).
+void setABIAttributes(mlir::func::FuncOp func, llvm::ArrayRef<ArgSpec> args,
+                      llvm::StringRef modelName);
+
+/// The memref element type of `dtype` (null when the ABI has none).
+mlir::Type abiElementType(mlir::MLIRContext *context, DType dtype);
+/// The dtype of a memref element type, if the ABI has one.
+std::optional<DType> abiDType(mlir::Type type);
+/// The role named "input", "param" or "output".
+std::optional<Role> abiRole(llvm::StringRef text);
 
 } // namespace attnc
 
