@@ -597,7 +597,7 @@ func.func @softmax_shape(%x: memref<2x?x10xf32>, %y: memref<3x?x10xf32>) {
 //===----------------------------------------------------------------------===//
 
 func.func @linear_input_rank(%x: memref<?x8xf32>, %w: memref<4x8xf32>, %y: memref<?x?x4xf32>) {
-  // expected-error @+1 {{'attn.linear' op operand #0 must be 3D/4D memref of 32-bit float values, but got 'memref<?x8xf32>'}}
+  // expected-error @+1 {{'attn.linear' op operand #0 must be tensor or memref of rank 3/4 of floating-point, but got 'memref<?x8xf32>'}}
   attn.linear ins(%x, %w : memref<?x8xf32>, memref<4x8xf32>) outs(%y : memref<?x?x4xf32>)
   return
 }
@@ -605,7 +605,7 @@ func.func @linear_input_rank(%x: memref<?x8xf32>, %w: memref<4x8xf32>, %y: memre
 // -----
 
 func.func @linear_weight_rank(%x: memref<?x?x8xf32>, %w: memref<1x2x4x8xf32>, %y: memref<?x?x4xf32>) {
-  // expected-error @+1 {{'attn.linear' op operand #1 must be 2D/3D memref of 32-bit float values, but got 'memref<1x2x4x8xf32>'}}
+  // expected-error @+1 {{'attn.linear' op operand #1 must be tensor or memref of rank 2/3 of floating-point, but got 'memref<1x2x4x8xf32>'}}
   attn.linear ins(%x, %w : memref<?x?x8xf32>, memref<1x2x4x8xf32>) outs(%y : memref<?x?x4xf32>)
   return
 }
@@ -613,7 +613,7 @@ func.func @linear_weight_rank(%x: memref<?x?x8xf32>, %w: memref<1x2x4x8xf32>, %y
 // -----
 
 func.func @linear_i32_input(%x: memref<?x?x8xi32>, %w: memref<4x8xf32>, %y: memref<?x?x4xf32>) {
-  // expected-error @+1 {{'attn.linear' op operand #0 must be 3D/4D memref of 32-bit float values, but got 'memref<?x?x8xi32>'}}
+  // expected-error @+1 {{'attn.linear' op operand #0 must be tensor or memref of rank 3/4 of floating-point, but got 'memref<?x?x8xi32>'}}
   attn.linear ins(%x, %w : memref<?x?x8xi32>, memref<4x8xf32>) outs(%y : memref<?x?x4xf32>)
   return
 }
@@ -621,23 +621,31 @@ func.func @linear_i32_input(%x: memref<?x?x8xi32>, %w: memref<4x8xf32>, %y: memr
 // -----
 
 func.func @attention_query_rank(%q: memref<?x3x8xf32>, %k: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>) {
-  // expected-error @+1 {{'attn.attention' op operand #0 must be 4D memref of 32-bit float values, but got 'memref<?x3x8xf32>'}}
+  // expected-error @+1 {{'attn.attention' op operand #0 must be tensor or memref of rank 4 of floating-point, but got 'memref<?x3x8xf32>'}}
   attn.attention dot align(softmax) ins(%q, %k, %k : memref<?x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
 
 // -----
 
-func.func @attention_f16_keys(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf16>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>) {
-  // expected-error @+1 {{'attn.attention' op operand #1 must be 4D memref of 32-bit float values, but got 'memref<?x1x5x8xf16>'}}
-  attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf16>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+func.func @attention_tensor_without_result(%q: tensor<2x1x3x8xf32>, %k: tensor<2x1x5x8xf32>, %c: tensor<2x3x1x8xf32>) {
+  // expected-error @+1 {{'attn.attention' op on tensors has one result per init (1), got 0}}
+  attn.attention dot align(softmax) ins(%q, %k, %k : tensor<2x1x3x8xf32>, tensor<2x1x5x8xf32>, tensor<2x1x5x8xf32>) outs(%c : tensor<2x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @linear_tensor_result_type(%x: tensor<2x3x8xf32>, %w: tensor<4x8xf32>, %y: tensor<2x3x4xf32>) {
+  // expected-error @+1 {{'attn.linear' op result type 'tensor<2x3x4xf16>' differs from its init's type 'tensor<2x3x4xf32>'}}
+  %r = attn.linear ins(%x, %w : tensor<2x3x8xf32>, tensor<4x8xf32>) outs(%y : tensor<2x3x4xf32>) -> tensor<2x3x4xf16>
   return
 }
 
 // -----
 
 func.func @attention_f32_lengths(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %l: memref<?xf32>, %c: memref<?x3x1x8xf32>) {
-  // expected-error @+1 {{'attn.attention' op operand #3 must be 1D memref of 32-bit signless integer values, but got 'memref<?xf32>'}}
+  // expected-error @+1 {{'attn.attention' op operand #3 must be tensor or memref of rank 1 of 32-bit signless integer, but got 'memref<?xf32>'}}
   attn.attention dot align(softmax) ins(%q, %k, %k : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) lengths(%l : memref<?xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
@@ -645,7 +653,7 @@ func.func @attention_f32_lengths(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32
 // -----
 
 func.func @attention_i64_lengths(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %l: memref<?xi64>, %c: memref<?x3x1x8xf32>) {
-  // expected-error @+1 {{'attn.attention' op operand #3 must be 1D memref of 32-bit signless integer values, but got 'memref<?xi64>'}}
+  // expected-error @+1 {{'attn.attention' op operand #3 must be tensor or memref of rank 1 of 32-bit signless integer, but got 'memref<?xi64>'}}
   attn.attention dot align(softmax) ins(%q, %k, %k : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) lengths(%l : memref<?xi64>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
@@ -653,7 +661,7 @@ func.func @attention_i64_lengths(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32
 // -----
 
 func.func @attention_i32_param(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %W: memref<8x8xi32>, %c: memref<?x3x1x8xf32>) {
-  // expected-error @+1 {{'attn.attention' op operand #3 must be variadic of memref of 32-bit float values, but got 'memref<8x8xi32>'}}
+  // expected-error @+1 {{'attn.attention' op operand #3 must be variadic of tensor or memref of floats, but got 'memref<8x8xi32>'}}
   attn.attention general align(softmax) ins(%q, %k, %k : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(%W : memref<8x8xi32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
@@ -661,7 +669,7 @@ func.func @attention_i32_param(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>,
 // -----
 
 func.func @attention_tensor_param(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %W: tensor<8x8xf32>, %c: memref<?x3x1x8xf32>) {
-  // expected-error @+1 {{'attn.attention' op operand #3 must be variadic of memref of 32-bit float values, but got 'tensor<8x8xf32>'}}
+  // expected-error @+1 {{'attn.attention' op mixes tensor and memref operands}}
   attn.attention general align(softmax) ins(%q, %k, %k : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(%W : tensor<8x8xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
@@ -669,7 +677,7 @@ func.func @attention_tensor_param(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf3
 // -----
 
 func.func @attention_weights_rank(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>, %a: memref<?x3x5xf32>) {
-  // expected-error @+1 {{'attn.attention' op operand #4 must be 4D memref of 32-bit float values, but got 'memref<?x3x5xf32>'}}
+  // expected-error @+1 {{'attn.attention' op operand #4 must be tensor or memref of rank 4 of floating-point, but got 'memref<?x3x5xf32>'}}
   attn.attention dot align(softmax) ins(%q, %k, %k : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>) weights(%a : memref<?x3x5xf32>)
   return
 }
@@ -694,7 +702,7 @@ func.func @online_i32_scale(%s: i32, %q: memref<?x4x?x16xf32>, %c: memref<?x?x4x
 // -----
 
 func.func @softmax_rank5(%x: memref<2x3x4x5x6xf32>) {
-  // expected-error @+1 {{'attn.softmax' op operand #0 must be 1D/2D/3D/4D memref of 32-bit float values, but got 'memref<2x3x4x5x6xf32>'}}
+  // expected-error @+1 {{'attn.softmax' op operand #0 must be tensor or memref of rank 1/2/3/4 of floating-point, but got 'memref<2x3x4x5x6xf32>'}}
   attn.softmax ins(%x : memref<2x3x4x5x6xf32>) outs(%x : memref<2x3x4x5x6xf32>)
   return
 }
@@ -702,16 +710,16 @@ func.func @softmax_rank5(%x: memref<2x3x4x5x6xf32>) {
 // -----
 
 func.func @softmax_rank0(%x: memref<f32>) {
-  // expected-error @+1 {{'attn.softmax' op operand #0 must be 1D/2D/3D/4D memref of 32-bit float values, but got 'memref<f32>'}}
+  // expected-error @+1 {{'attn.softmax' op operand #0 must be tensor or memref of rank 1/2/3/4 of floating-point, but got 'memref<f32>'}}
   attn.softmax ins(%x : memref<f32>) outs(%x : memref<f32>)
   return
 }
 
 // -----
 
-func.func @activation_f64(%x: memref<2xf64>) {
-  // expected-error @+1 {{'attn.activation' op operand #0 must be memref of 32-bit float values, but got 'memref<2xf64>'}}
-  attn.activation tanh ins(%x : memref<2xf64>) outs(%x : memref<2xf64>)
+func.func @activation_memref_with_result(%x: memref<2xf32>, %y: memref<2xf32>) {
+  // expected-error @+1 {{'attn.activation' op on memrefs has no results}}
+  %r = attn.activation tanh ins(%x : memref<2xf32>) outs(%y : memref<2xf32>) -> tensor<2xf32>
   return
 }
 

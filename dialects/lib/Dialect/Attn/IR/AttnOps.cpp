@@ -30,19 +30,113 @@ struct DimRef {
   bool mayBroadcast = false; // a size of 1 is broadcast to the others
 
   int64_t size() const {
-    auto type = cast<MemRefType>(value.getType());
+    auto type = cast<ShapedType>(value.getType());
     int64_t i = index < 0 ? type.getRank() + index : index;
     return type.getDimSize(i);
   }
   int64_t position() const {
-    auto type = cast<MemRefType>(value.getType());
+    auto type = cast<ShapedType>(value.getType());
     return index < 0 ? type.getRank() + index : index;
   }
 };
 } // namespace
 
 static int64_t rankOf(Value v) {
-  return cast<MemRefType>(v.getType()).getRank();
+  return cast<ShapedType>(v.getType()).getRank();
+}
+
+//===----------------------------------------------------------------------===//
+// Destination-passing style
+//===----------------------------------------------------------------------===//
+
+SmallVector<Type> mlir::attn::initResultTypes(ArrayRef<Value> inits) {
+  SmallVector<Type> types;
+  for (Value init : inits)
+    if (init && isa<TensorType>(init.getType()))
+      types.push_back(init.getType());
+  return types;
+}
+
+/// On tensors every operand is a tensor and the results are the new values
+/// of the inits (same types); on memrefs there are no results.
+static LogicalResult verifyDestinationStyle(DestinationStyleOpInterface op) {
+  Operation *operation = op.getOperation();
+  bool anyTensor = false, anyMemRef = false;
+  for (Value v : operation->getOperands()) {
+    anyTensor |= isa<TensorType>(v.getType());
+    anyMemRef |= isa<MemRefType>(v.getType());
+  }
+  if (anyTensor && anyMemRef)
+    return op->emitOpError("mixes tensor and memref operands");
+  if (anyMemRef && operation->getNumResults() != 0)
+    return op->emitOpError("on memrefs has no results");
+  if (anyTensor) {
+    if (operation->getNumResults() != op.getNumDpsInits())
+      return op->emitOpError() << "on tensors has one result per init ("
+                               << op.getNumDpsInits() << "), got "
+                               << operation->getNumResults();
+    for (auto [init, result] :
+         llvm::zip(op.getDpsInits(), operation->getResults()))
+      if (init.getType() != result.getType())
+        return op->emitOpError()
+               << "result type " << result.getType()
+               << " differs from its init's type " << init.getType();
+  }
+  return success();
+}
+
+/// Reads of the memref inputs, writes of the memref inits; nothing on
+/// tensors.
+static void getDpsEffects(
+    DestinationStyleOpInterface op,
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  for (OpOperand &operand : op->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    if (op.isDpsInit(&operand))
+      effects.emplace_back(MemoryEffects::Write::get(), &operand,
+                           SideEffects::DefaultResource::get());
+    else
+      effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                           SideEffects::DefaultResource::get());
+  }
+}
+
+MutableOperandRange LinearOp::getDpsInitsMutable() {
+  return getOutputMutable();
+}
+MutableOperandRange ActivationOp::getDpsInitsMutable() {
+  return getOutputMutable();
+}
+MutableOperandRange SoftmaxOp::getDpsInitsMutable() {
+  return getOutputMutable();
+}
+/// The context and, when present, the weights (adjacent operands).
+MutableOperandRange AttentionOp::getDpsInitsMutable() {
+  unsigned start = getODSOperandIndexAndLength(5).first;
+  return MutableOperandRange(getOperation(), start, getWeights() ? 2 : 1);
+}
+
+void LinearOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  getDpsEffects(*this, effects);
+}
+void AttentionOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  getDpsEffects(*this, effects);
+}
+void ActivationOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  getDpsEffects(*this, effects);
+}
+void SoftmaxOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  getDpsEffects(*this, effects);
 }
 
 /// Fails when both dimensions are static and differ.
@@ -86,6 +180,8 @@ static LogicalResult expectAllEqual(Operation *op, ArrayRef<DimRef> dims,
 
 LogicalResult LinearOp::verify() {
   Operation *op = getOperation();
+  if (failed(verifyDestinationStyle(*this)))
+    return failure();
   Value in = getInput(), w = getWeight(), out = getOutput();
   int64_t ri = rankOf(in), rw = rankOf(w), ro = rankOf(out);
   bool perHead = rw == 3;
@@ -199,6 +295,8 @@ static LogicalResult verifyScoreParam(Operation *op, Value param,
 
 LogicalResult AttentionOp::verify() {
   Operation *op = getOperation();
+  if (failed(verifyDestinationStyle(*this)))
+    return failure();
   Value q = getQuery(), k = getKeys();
   if (failed(verifyAttentionLayout(op, q, k, getValues(), getOutput(),
                                    getWeights(), getLengths())))
@@ -243,7 +341,7 @@ LogicalResult AttentionOp::verify() {
     if (failed(expectParams(2)) ||
         failed(verifyScoreParam(op, params[0], "W", {dk, dq}, q)))
       return failure();
-    auto bType = cast<MemRefType>(params[1].getType());
+    auto bType = cast<ShapedType>(params[1].getType());
     if (bType.getRank() > 1 ||
         (bType.getRank() == 1 && bType.getDimSize(0) != 1 &&
          !bType.isDynamicDim(0)))
@@ -305,8 +403,10 @@ LogicalResult OnlineAttentionOp::verify() {
 //===----------------------------------------------------------------------===//
 
 static LogicalResult verifySameShape(Operation *op, Value in, Value out) {
-  auto inType = cast<MemRefType>(in.getType());
-  auto outType = cast<MemRefType>(out.getType());
+  if (failed(verifyDestinationStyle(cast<DestinationStyleOpInterface>(op))))
+    return failure();
+  auto inType = cast<ShapedType>(in.getType());
+  auto outType = cast<ShapedType>(out.getType());
   if (inType.getRank() != outType.getRank())
     return op->emitOpError()
            << "input and output ranks differ (" << inType.getRank() << " vs "

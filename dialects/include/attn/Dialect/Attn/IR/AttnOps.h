@@ -10,9 +10,16 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "attn/Dialect/Attn/IR/AttnEnums.h.inc"
+
+namespace mlir::attn {
+/// The result types of a destination-passing op with these inits: the
+/// types of the tensor inits (none on memrefs). Null inits are skipped.
+SmallVector<Type> initResultTypes(ArrayRef<Value> inits);
+} // namespace mlir::attn
 
 #define GET_OP_CLASSES
 #include "attn/Dialect/Attn/IR/AttnOps.h.inc"

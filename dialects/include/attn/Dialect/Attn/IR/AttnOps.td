@@ -9,13 +9,38 @@
 #define ATTN_OPS_TD
 
 include "attn/Dialect/Attn/IR/AttnBase.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Operand types: the high-level ops work on tensors (destination-passing
+// style: `outs` are the inits, the results are the new values) or, after
+// bufferization, on memrefs (no results). Element types are floats of any
+// width, with i32 where a length is meant.
+//===----------------------------------------------------------------------===//
+
+class Attn_Shaped<list<Type> elems, list<int> ranks> : AnyTypeOf<[
+    TensorRankOf<elems, ranks>, MemRefRankOf<elems, ranks>],
+    "tensor or memref of rank " # !interleave(ranks, "/") # " of " #
+    !interleave(!foreach(t, elems, t.summary), " or ")>;
+def Attn_AnyShapedFloat : AnyTypeOf<[TensorOf<[AnyFloat]>, MemRefOf<[AnyFloat]>],
+    "tensor or memref of floats">;
+
+// The traits of an op that reads its `ins` and writes its `outs`.
+class Attn_DpsOp<string mnemonic, list<Trait> traits = []>
+    : Attn_Op<mnemonic, !listconcat(traits, [
+        DestinationStyleOpInterface,
+        DeclareOpInterfaceMethods<MemoryEffectsOpInterface>])> {
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable();
+  }];
+}
 
 //===----------------------------------------------------------------------===//
 // LinearOp
 //===----------------------------------------------------------------------===//
 
-def Attn_LinearOp : Attn_Op<"linear"> {
+def Attn_LinearOp : Attn_DpsOp<"linear"> {
   let summary = "a linear map W x + b on the last dimension (per head or shared)";
   let description = [{
     Computes `output[..., o] = sum_i input[..., i] * weight[(h,) o, i] +
@@ -42,16 +67,25 @@ def Attn_LinearOp : Attn_Op<"linear"> {
     ```
   }];
   let arguments = (ins
-    Arg<MemRefRankOf<[F32], [3, 4]>, "vectors, one per row", [MemRead]>:$input,
-    Arg<MemRefRankOf<[F32], [2, 3]>, "the matrix W", [MemRead]>:$weight,
-    Arg<Optional<MemRefRankOf<[F32], [1, 2]>>, "the bias b: [O] or [H, O]",
-        [MemRead]>:$bias,
-    Arg<MemRefRankOf<[F32], [3, 4]>, "the result", [MemWrite]>:$output);
+    Attn_Shaped<[AnyFloat], [3, 4]>:$input,
+    Attn_Shaped<[AnyFloat], [2, 3]>:$weight,
+    Optional<Attn_Shaped<[AnyFloat], [1, 2]>>:$bias,
+    Attn_Shaped<[AnyFloat], [3, 4]>:$output);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
     `ins` `(` $input `,` $weight `:` type($input) `,` type($weight) `)`
     (`bias` `(` $bias^ `:` type($bias) `)`)?
     `outs` `(` $output `:` type($output) `)` attr-dict
+    (`->` type($results)^)?
   }];
+  let builders = [
+    // On tensors the result is the new value of `output`; none on memrefs.
+    OpBuilder<(ins "Value":$input, "Value":$weight, "Value":$bias,
+                   "Value":$output), [{
+      build($_builder, $_state, ::mlir::attn::initResultTypes(output), input,
+            weight, bias, output);
+    }]>
+  ];
   let hasVerifier = 1;
 }
 
@@ -59,7 +93,7 @@ def Attn_LinearOp : Attn_Op<"linear"> {
 // AttentionOp
 //===----------------------------------------------------------------------===//
 
-def Attn_AttentionOp : Attn_Op<"attention", [AttrSizedOperandSegments]> {
+def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
   let summary = "the attention model: score, align, weighted sum, masks";
   let description = [{
     For every batch entry b, head h and query i:
@@ -99,19 +133,18 @@ def Attn_AttentionOp : Attn_Op<"attention", [AttrSizedOperandSegments]> {
     ```
   }];
   let arguments = (ins
-    Arg<MemRefRankOf<[F32], [4]>, "queries [B, Hq, Nq, Dq]", [MemRead]>:$query,
-    Arg<MemRefRankOf<[F32], [4]>, "keys [B, Hk, Nk, Dk]", [MemRead]>:$keys,
-    Arg<MemRefRankOf<[F32], [4]>, "values [B, Hv, Nk, Dv]", [MemRead]>:$values,
-    Arg<Variadic<MemRefOf<[F32]>>, "score parameters", [MemRead]>:$params,
-    Arg<Optional<MemRefRankOf<[I32], [1]>>, "valid keys per batch entry",
-        [MemRead]>:$lengths,
-    Arg<MemRefRankOf<[F32], [4]>, "context [B, Nq, Hq, Dv]", [MemWrite]>:$output,
-    Arg<Optional<MemRefRankOf<[F32], [4]>>, "weights [B, Hq, Nq, Nk]",
-        [MemWrite]>:$weights,
+    Attn_Shaped<[AnyFloat], [4]>:$query,
+    Attn_Shaped<[AnyFloat], [4]>:$keys,
+    Attn_Shaped<[AnyFloat], [4]>:$values,
+    Variadic<Attn_AnyShapedFloat>:$params,
+    Optional<Attn_Shaped<[I32], [1]>>:$lengths,
+    Attn_Shaped<[AnyFloat], [4]>:$output,
+    Optional<Attn_Shaped<[AnyFloat], [4]>>:$weights,
     Attn_ScoreKind:$score,
     DefaultValuedAttr<Attn_Activation, "::mlir::attn::Activation::identity">:$act,
     DefaultValuedAttr<Attn_AlignKind, "::mlir::attn::AlignKind::softmax">:$align,
     UnitAttr:$causal);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
     $score (`act` `(` $act^ `)`)? `align` `(` $align `)` (`causal` $causal^)?
     `ins` `(` $query `,` $keys `,` $values `:` type($query) `,` type($keys) `,`
@@ -120,8 +153,19 @@ def Attn_AttentionOp : Attn_Op<"attention", [AttrSizedOperandSegments]> {
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
     `outs` `(` $output `:` type($output) `)`
     (`weights` `(` $weights^ `:` type($weights) `)`)?
-    attr-dict
+    attr-dict (`->` type($results)^)?
   }];
+  let builders = [
+    OpBuilder<(ins "Value":$query, "Value":$keys, "Value":$values,
+                   "ValueRange":$params, "Value":$lengths, "Value":$output,
+                   "Value":$weights, "ScoreKind":$score, "Activation":$act,
+                   "AlignKind":$align, "bool":$causal), [{
+      build($_builder, $_state,
+            ::mlir::attn::initResultTypes({output, weights}), query, keys,
+            values, params, lengths, output, weights, score, act, align,
+            causal);
+    }]>
+  ];
   let hasVerifier = 1;
 }
 
@@ -190,7 +234,7 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
 // Output model
 //===----------------------------------------------------------------------===//
 
-def Attn_ActivationOp : Attn_Op<"activation"> {
+def Attn_ActivationOp : Attn_DpsOp<"activation"> {
   let summary = "an elementwise activation (output model)";
   let description = [{
     `output = act(input)` elementwise; `input` and `output` may be the same
@@ -202,16 +246,24 @@ def Attn_ActivationOp : Attn_Op<"activation"> {
   }];
   let arguments = (ins
     Attn_Activation:$kind,
-    Arg<MemRefOf<[F32]>, "", [MemRead]>:$input,
-    Arg<MemRefOf<[F32]>, "", [MemWrite]>:$output);
+    Attn_AnyShapedFloat:$input,
+    Attn_AnyShapedFloat:$output);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
     $kind `ins` `(` $input `:` type($input) `)`
     `outs` `(` $output `:` type($output) `)` attr-dict
+    (`->` type($results)^)?
   }];
+  let builders = [
+    OpBuilder<(ins "Activation":$kind, "Value":$input, "Value":$output), [{
+      build($_builder, $_state, ::mlir::attn::initResultTypes(output), kind,
+            input, output);
+    }]>
+  ];
   let hasVerifier = 1;
 }
 
-def Attn_SoftmaxOp : Attn_Op<"softmax"> {
+def Attn_SoftmaxOp : Attn_DpsOp<"softmax"> {
   let summary = "softmax over the last dimension (output model, eq. 5)";
   let description = [{
     `output[..., j] = exp(input[..., j] - m) / sum_k exp(input[..., k] - m)`
@@ -222,12 +274,20 @@ def Attn_SoftmaxOp : Attn_Op<"softmax"> {
     ```
   }];
   let arguments = (ins
-    Arg<MemRefRankOf<[F32], [1, 2, 3, 4]>, "", [MemRead]>:$input,
-    Arg<MemRefRankOf<[F32], [1, 2, 3, 4]>, "", [MemWrite]>:$output);
+    Attn_Shaped<[AnyFloat], [1, 2, 3, 4]>:$input,
+    Attn_Shaped<[AnyFloat], [1, 2, 3, 4]>:$output);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
     `ins` `(` $input `:` type($input) `)`
     `outs` `(` $output `:` type($output) `)` attr-dict
+    (`->` type($results)^)?
   }];
+  let builders = [
+    OpBuilder<(ins "Value":$input, "Value":$output), [{
+      build($_builder, $_state, ::mlir::attn::initResultTypes(output), input,
+            output);
+    }]>
+  ];
   let hasVerifier = 1;
 }
 
