@@ -104,11 +104,9 @@ struct OptLevelParser : cl::parser<OptLevel> {
 };
 cl::opt<OptLevel, false, OptLevelParser> optLevel(
     cl::desc("Optimization level (default -O2)"), cl::init(O2),
-                           cl::values(clEnumVal(O0, "no optimization"),
-                                      clEnumVal(O1, "light"),
-                                      clEnumVal(O2, "default"),
-                                      clEnumVal(O3, "aggressive")),
-                           cl::cat(attncCategory));
+    cl::values(clEnumVal(O0, "no optimization"), clEnumVal(O1, "light"),
+               clEnumVal(O2, "default"), clEnumVal(O3, "aggressive")),
+    cl::cat(attncCategory));
 cl::opt<std::string> target("target",
                             cl::desc("Code generation target: host (the CPU "
                                      "attnc runs on, with all its features)"),
@@ -264,8 +262,8 @@ int main(int argc, char **argv) {
   }
 
   std::string stem = llvm::sys::path::stem(inputFilename).str();
-  std::string output = outputFilename.empty() ? defaultOutput(stem)
-                                              : outputFilename.getValue();
+  std::string output =
+      outputFilename.empty() ? defaultOutput(stem) : outputFilename.getValue();
   bool toStdout = output == "-";
   if (toStdout && !isTextStage(emitStage))
     return fail("this --emit stage writes a binary file: give -o <file>");
@@ -336,8 +334,7 @@ int main(int argc, char **argv) {
 
   // The C ABI, from the kernels' attributes: read before lowering, used by
   // the header and the entry points.
-  FailureOr<std::vector<attnc::ModelABI>> abis =
-      attnc::readModelABIs(*module);
+  FailureOr<std::vector<attnc::ModelABI>> abis = attnc::readModelABIs(*module);
   if (failed(abis))
     return 1;
   if (emitStage == Stage::Header)
