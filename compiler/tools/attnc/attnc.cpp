@@ -60,11 +60,9 @@ enum class Stage {
 
 cl::OptionCategory attncCategory("attnc options");
 
-cl::opt<std::string> inputFilename(
-    cl::Positional,
-    cl::desc("<model.attn | model.mlir (attn dialect, as --emit=attn prints "
-             "it)>"),
-    cl::Required, cl::cat(attncCategory));
+cl::opt<std::string> inputFilename(cl::Positional,
+                                   cl::desc("<model.attn | model.mlir>"),
+                                   cl::Required, cl::cat(attncCategory));
 cl::opt<std::string> outputFilename(
     "o",
     cl::desc("Output file (default: lib<stem>.so, <stem>.o, <stem>.s, "
