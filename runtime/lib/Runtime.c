@@ -1,8 +1,8 @@
 /*===- Runtime.c - Argument checking for compiled models ----------*- C -*-===*
  *
  * The host side of every compiled model: attnc_M(args, nargs) forwards to
- * attnc_rt_invoke with the model's signature JSON and the thunk of the
- * generated code. Everything a caller can get wrong through the C ABI is
+ * attnc_rt_invoke_cached with the model's signature JSON, its signature
+ * cache and the thunk of the generated code. Everything a caller can get wrong through the C ABI is
  * checked here, before any generated code runs, so that the generated code
  * may assume well-formed, contiguous, non-aliasing memrefs.
  *
