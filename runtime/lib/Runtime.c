@@ -1,8 +1,8 @@
 /*===- Runtime.c - Argument checking for compiled models ----------*- C -*-===*
  *
  * The host side of every compiled model: attnc_M(args, nargs) forwards to
- * attnc_rt_invoke with the model's signature JSON and the thunk of the
- * generated code. Everything a caller can get wrong through the C ABI is
+ * attnc_rt_invoke_cached with the model's signature JSON, its signature
+ * cache and the thunk of the generated code. Everything a caller can get wrong through the C ABI is
  * checked here, before any generated code runs, so that the generated code
  * may assume well-formed, contiguous, non-aliasing memrefs.
  *
@@ -600,8 +600,8 @@ typedef struct callctx {
 static pthread_mutex_t registryLock = PTHREAD_MUTEX_INITIALIZER;
 static callctx *activeCalls;
 static int numActive;
-static callctx orphans = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, NULL,
-                          NULL,                      NULL};
+static callctx orphans = {
+    PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, NULL, NULL, NULL};
 
 /* The call in progress on this thread, when it is the invoking thread. */
 static _Thread_local callctx *currentCall;
@@ -638,8 +638,9 @@ static callctx *listOfThisThread(void) {
   if (currentCall)
     return currentCall;
   pthread_mutex_lock(&registryLock);
-  callctx *list =
-      numActive == 0 ? NULL : numActive == 1 ? activeCalls : &orphans;
+  callctx *list = numActive == 0   ? NULL
+                  : numActive == 1 ? activeCalls
+                                   : &orphans;
   pthread_mutex_unlock(&registryLock);
   return list;
 }
@@ -748,8 +749,10 @@ static int32_t runKernel(const call *cl, attnc_rt_thunk thunk, void **ptrs) {
   jmp_buf env;
   ctx.onFailure = &env;
   currentCall = &ctx;
-  int jumped = setjmp(env);
-  if (!jumped)
+  volatile int jumped = 0;
+  if (setjmp(env)) /* (setjmp only in the contexts C allows) */
+    jumped = 1;
+  else
     thunk(ptrs);
   currentCall = outer;
   unregisterCall(&ctx);

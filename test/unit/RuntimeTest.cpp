@@ -13,9 +13,9 @@
 #include "gtest/gtest.h"
 
 #include <atomic>
-#include <cstdlib>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -566,16 +566,15 @@ TEST_F(RuntimeTest, SignatureParsedOnce) {
   void *first = cache;
   // Later calls use the cached copy: the text is not read again (a cache
   // belongs to one constant signature; here a different text proves it).
-  EXPECT_EQ(attnc_rt_invoke_cached("not json", &cache, args, 3,
-                                   recordingThunk),
+  EXPECT_EQ(attnc_rt_invoke_cached("not json", &cache, args, 3, recordingThunk),
             ATTNC_RT_OK);
   EXPECT_EQ(cache, first);
   EXPECT_EQ(rec.calls, 2);
   // The checks still run on every call.
   args[1].data = nullptr;
-  expectRefusedAfter(attnc_rt_invoke_cached(kSig, &cache, args, 3,
-                                            recordingThunk),
-                     ATTNC_RT_ERR_NULL_DATA, {"attnc_lin", "'W' (#1)"});
+  expectRefusedAfter(
+      attnc_rt_invoke_cached(kSig, &cache, args, 3, recordingThunk),
+      ATTNC_RT_ERR_NULL_DATA, {"attnc_lin", "'W' (#1)"});
   // Without a cache it is attnc_rt_invoke.
   SetUp();
   EXPECT_EQ(attnc_rt_invoke_cached(kSig, nullptr, args, 3, recordingThunk),

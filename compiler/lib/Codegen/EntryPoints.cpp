@@ -70,14 +70,14 @@ LogicalResult attnc::addEntryPoints(ModuleOp module,
     auto kernelFn = module.lookupSymbol<LLVM::LLVMFuncOp>(kernel);
     if (!kernelFn)
       return emitError(module.getLoc())
-             << "internal error: no C interface '" << kernel
-             << "' of model '" << spec.name << "' after lowering";
+             << "internal error: no C interface '" << kernel << "' of model '"
+             << spec.name << "' after lowering";
     Location loc = kernelFn.getLoc();
     if (kernelFn.getNumArguments() != spec.args.size())
-      return emitError(loc) << "internal error: '" << kernel << "' takes "
-                            << kernelFn.getNumArguments()
-                            << " arguments but model '" << spec.name
-                            << "' has " << spec.args.size();
+      return emitError(loc)
+             << "internal error: '" << kernel << "' takes "
+             << kernelFn.getNumArguments() << " arguments but model '"
+             << spec.name << "' has " << spec.args.size();
 
     // The signature string, NUL-terminated.
     std::string json = signatureJSON(spec);
@@ -97,7 +97,8 @@ LogicalResult attnc::addEntryPoints(ModuleOp module,
                                             Attribute());
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(b.createBlock(&cache.getInitializerRegion()));
-      b.create<LLVM::ReturnOp>(loc, b.create<LLVM::ZeroOp>(loc, ptr).getResult());
+      b.create<LLVM::ReturnOp>(loc,
+                               b.create<LLVM::ZeroOp>(loc, ptr).getResult());
     }
 
     // thunk(descriptors): load each descriptor pointer, call the kernel.
@@ -122,12 +123,11 @@ LogicalResult attnc::addEntryPoints(ModuleOp module,
     Value sig = b.create<LLVM::AddressOfOp>(loc, ptr, sigName);
     Value cache = b.create<LLVM::AddressOfOp>(loc, ptr, cacheName);
     Value thunk = b.create<LLVM::AddressOfOp>(loc, ptr, thunkName);
-    Value status = b.create<LLVM::CallOp>(loc, invoke,
-                                          ValueRange{sig, cache,
-                                                     entry.getArgument(0),
-                                                     entry.getArgument(1),
-                                                     thunk})
-                       .getResult();
+    Value status =
+        b.create<LLVM::CallOp>(loc, invoke,
+                               ValueRange{sig, cache, entry.getArgument(0),
+                                          entry.getArgument(1), thunk})
+            .getResult();
     b.create<LLVM::ReturnOp>(loc, status);
 
     // attnc_M_signature()

@@ -1,8 +1,8 @@
 //===- Linker.cpp - Object file + runtime -> shared library ---------------===//
 //
 // Runs the system C compiler as the linker: `cc -shared -o lib.so model.o
-// libattnc_runtime.a -lm`. The runtime archive is the one built with attnc
-// (its path is compiled in; ATTNC_RUNTIME_LIB overrides it), and the C
+// libattnc_runtime.a -lm -pthread`. The runtime archive is the one built with
+// attnc (its path is compiled in; ATTNC_RUNTIME_LIB overrides it), and the C
 // compiler is ATTNC_CC, else the one attnc was built with, else `cc`.
 //
 //===----------------------------------------------------------------------===//
@@ -54,7 +54,7 @@ LogicalResult attnc::linkSharedLibrary(llvm::StringRef objectPath,
     return failure();
   }
   llvm::SmallVector<llvm::StringRef> argv = {
-      cc, "-shared", "-o", outputPath, objectPath, runtime, "-lm"};
+      cc, "-shared", "-o", outputPath, objectPath, runtime, "-lm", "-pthread"};
   std::string message;
   int status =
       llvm::sys::ExecuteAndWait(cc, argv, std::nullopt, {}, 0, 0, &message);

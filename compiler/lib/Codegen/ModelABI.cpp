@@ -59,7 +59,8 @@ std::string supportedElementTypes(MLIRContext *ctx) {
 /// Reads argument `i` of `func` (model `model`) into `arg`.
 LogicalResult readArg(func::FuncOp func, StringRef model, unsigned i,
                       ArgSpec &arg) {
-  Location loc = func.isExternal() ? func.getLoc() : func.getArgument(i).getLoc();
+  Location loc =
+      func.isExternal() ? func.getLoc() : func.getArgument(i).getLoc();
   auto fail = [&]() {
     return emitError(loc) << "argument #" << i << " of model '" << model
                           << "': ";
@@ -91,8 +92,7 @@ LogicalResult readArg(func::FuncOp func, StringRef model, unsigned i,
   if (!name)
     return fail() << "'" << kArgAttrName << "' needs a string 'name'";
   if (!isIdentifier(name.getValue()))
-    return fail() << "name '" << name.getValue()
-                  << "' is not a C identifier";
+    return fail() << "name '" << name.getValue() << "' is not a C identifier";
   arg.name = name.getValue().str();
 
   auto role = dict.getAs<StringAttr>("role");
@@ -144,9 +144,8 @@ LogicalResult readArg(func::FuncOp func, StringRef model, unsigned i,
       if (value != size)
         return fail() << "dimension " << d << " is " << value
                       << " in 'dims' but "
-                      << (ShapedType::isDynamic(size)
-                              ? std::string("dynamic")
-                              : std::to_string(size))
+                      << (ShapedType::isDynamic(size) ? std::string("dynamic")
+                                                      : std::to_string(size))
                       << " in " << type;
       entry.staticSize = value;
     } else {
@@ -212,15 +211,15 @@ FailureOr<std::vector<ModelABI>> attnc::readModelABIs(ModuleOp module) {
       Location loc = func.getArgument(i).getLoc();
       auto [prev, fresh] = argIndex.try_emplace(arg.name, i);
       if (!fresh)
-        return emitError(loc) << "argument #" << i << " of model '" << name
-                              << "': the name '" << arg.name
-                              << "' is also the name of argument #"
-                              << prev->second;
+        return emitError(loc)
+               << "argument #" << i << " of model '" << name << "': the name '"
+               << arg.name << "' is also the name of argument #"
+               << prev->second;
       if (i > 0 && arg.role != Role::Output &&
           abi.args[i - 1].role == Role::Output)
         return emitError(loc)
-               << "argument #" << i << " of model '" << name << "': "
-               << (arg.role == Role::Input ? "an input" : "a param")
+               << "argument #" << i << " of model '" << name
+               << "': " << (arg.role == Role::Input ? "an input" : "a param")
                << " after an output (the ABI order is inputs and params, "
                   "then outputs)";
     }
@@ -228,7 +227,8 @@ FailureOr<std::vector<ModelABI>> attnc::readModelABIs(ModuleOp module) {
   }
   if (models.empty()) {
     auto funcs = module.getOps<func::FuncOp>();
-    return emitError(funcs.empty() ? module.getLoc() : (*funcs.begin()).getLoc())
+    return emitError(funcs.empty() ? module.getLoc()
+                                   : (*funcs.begin()).getLoc())
            << "no model in the module: no function has an '" << kModelAttrName
            << "' attribute (the kernels printed by attnc --emit=attn carry "
               "their ABI as attributes)";

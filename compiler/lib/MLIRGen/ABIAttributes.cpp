@@ -92,15 +92,15 @@ void attnc::setABIAttributes(func::FuncOp func, ArrayRef<ArgSpec> args,
       break;
     SmallVector<Attribute> dims;
     for (const ShapeEntry &dim : arg.shape)
-      dims.push_back(dim.isDynamic() ? Attribute(b.getStringAttr(dim.dynName))
-                                     : Attribute(b.getI64IntegerAttr(
-                                           dim.staticSize)));
-    func.setArgAttr(i, kArgAttrName,
-                    b.getDictionaryAttr({
-                        b.getNamedAttr("name", b.getStringAttr(arg.name)),
-                        b.getNamedAttr("role",
-                                       b.getStringAttr(roleText(arg.role))),
-                        b.getNamedAttr("dims", b.getArrayAttr(dims)),
-                    }));
+      dims.push_back(dim.isDynamic()
+                         ? Attribute(b.getStringAttr(dim.dynName))
+                         : Attribute(b.getI64IntegerAttr(dim.staticSize)));
+    func.setArgAttr(
+        i, kArgAttrName,
+        b.getDictionaryAttr({
+            b.getNamedAttr("name", b.getStringAttr(arg.name)),
+            b.getNamedAttr("role", b.getStringAttr(roleText(arg.role))),
+            b.getNamedAttr("dims", b.getArrayAttr(dims)),
+        }));
   }
 }

@@ -60,11 +60,9 @@ enum class Stage {
 
 cl::OptionCategory attncCategory("attnc options");
 
-cl::opt<std::string> inputFilename(
-    cl::Positional,
-    cl::desc("<model.attn | model.mlir (attn dialect, as --emit=attn prints "
-             "it)>"),
-    cl::Required, cl::cat(attncCategory));
+cl::opt<std::string> inputFilename(cl::Positional,
+                                   cl::desc("<model.attn | model.mlir>"),
+                                   cl::Required, cl::cat(attncCategory));
 cl::opt<std::string> outputFilename(
     "o",
     cl::desc("Output file (default: lib<stem>.so, <stem>.o, <stem>.s, "
@@ -104,11 +102,9 @@ struct OptLevelParser : cl::parser<OptLevel> {
 };
 cl::opt<OptLevel, false, OptLevelParser> optLevel(
     cl::desc("Optimization level (default -O2)"), cl::init(O2),
-                           cl::values(clEnumVal(O0, "no optimization"),
-                                      clEnumVal(O1, "light"),
-                                      clEnumVal(O2, "default"),
-                                      clEnumVal(O3, "aggressive")),
-                           cl::cat(attncCategory));
+    cl::values(clEnumVal(O0, "no optimization"), clEnumVal(O1, "light"),
+               clEnumVal(O2, "default"), clEnumVal(O3, "aggressive")),
+    cl::cat(attncCategory));
 cl::opt<std::string> target("target",
                             cl::desc("Code generation target: host (the CPU "
                                      "attnc runs on, with all its features)"),
@@ -264,8 +260,8 @@ int main(int argc, char **argv) {
   }
 
   std::string stem = llvm::sys::path::stem(inputFilename).str();
-  std::string output = outputFilename.empty() ? defaultOutput(stem)
-                                              : outputFilename.getValue();
+  std::string output =
+      outputFilename.empty() ? defaultOutput(stem) : outputFilename.getValue();
   bool toStdout = output == "-";
   if (toStdout && !isTextStage(emitStage))
     return fail("this --emit stage writes a binary file: give -o <file>");
@@ -336,8 +332,7 @@ int main(int argc, char **argv) {
 
   // The C ABI, from the kernels' attributes: read before lowering, used by
   // the header and the entry points.
-  FailureOr<std::vector<attnc::ModelABI>> abis =
-      attnc::readModelABIs(*module);
+  FailureOr<std::vector<attnc::ModelABI>> abis = attnc::readModelABIs(*module);
   if (failed(abis))
     return 1;
   if (emitStage == Stage::Header)

@@ -101,7 +101,9 @@ int32_t attnc_rt_invoke(const char *signature, attnc_tensor *args,
  * first calls are safe (one copy wins, the others are freed). `cache` must
  * be used with a single, constant signature (the generated code passes a
  * global of the model). A malformed signature is not cached: each call
- * reports it like attnc_rt_invoke. The copy lives as long as the process. */
+ * reports it like attnc_rt_invoke. The copy (a few hundred bytes per
+ * argument) is never freed: it lives as long as the process, and a model
+ * .so that is unloaded leaves it behind. */
 int32_t attnc_rt_invoke_cached(const char *signature, void **cache,
                                attnc_tensor *args, int32_t nargs,
                                attnc_rt_thunk thunk);

@@ -75,8 +75,8 @@ int main(int argc, char **argv) {
   for (int i = 0; i < 4; ++i)
     bad |= o[i] != v[i];
   printf("first call: %.0f ns\n", first);
-  printf("%d x %ld calls: best batch %.1f ns per call, mean %.1f ns\n",
-         BATCHES, batch, best, total / BATCHES);
+  printf("%d x %ld calls: best batch %.1f ns per call, mean %.1f ns\n", BATCHES,
+         batch, best, total / BATCHES);
   if (bad)
     fprintf(stderr, "a call failed or gave a wrong result\n");
   return bad;
