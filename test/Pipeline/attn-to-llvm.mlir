@@ -1,7 +1,8 @@
-// RUN: attn-opt %s --attn-to-llvm | FileCheck %s
-// RUN: attn-opt %s --attn-to-llvm | FileCheck %s --check-prefix=ONLY-LLVM
-// RUN: attn-opt %s --attn-to-llvm="opt-level=0" | FileCheck %s
-// RUN: attn-opt %s --attn-to-llvm="opt-level=0" | FileCheck %s --check-prefix=ONLY-LLVM
+// Input on memrefs: the pipelines start after bufferization.
+// RUN: attn-opt %s --attn-to-llvm="bufferize=false" | FileCheck %s
+// RUN: attn-opt %s --attn-to-llvm="bufferize=false" | FileCheck %s --check-prefix=ONLY-LLVM
+// RUN: attn-opt %s --attn-to-llvm="opt-level=0 bufferize=false" | FileCheck %s
+// RUN: attn-opt %s --attn-to-llvm="opt-level=0 bufferize=false" | FileCheck %s --check-prefix=ONLY-LLVM
 //
 // The attn-to-llvm pipeline (attn-to-loops, then loops-to-llvm) leaves only
 // LLVM dialect ops, and a function with llvm.emit_c_interface gets its

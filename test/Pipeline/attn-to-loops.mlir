@@ -1,8 +1,9 @@
-// RUN: attn-opt %s --attn-to-loops | FileCheck %s
-// RUN: attn-opt %s --attn-to-loops | FileCheck %s --check-prefixes=GONE,O2-GONE
-// RUN: attn-opt %s --attn-to-loops="opt-level=0 tile-size=8" | FileCheck %s --check-prefix=O0
-// RUN: attn-opt %s --attn-to-loops="opt-level=0 tile-size=8" | FileCheck %s --check-prefix=GONE
-// RUN: attn-opt %s --attn-to-loops="vectorize=false" | FileCheck %s --check-prefix=SCALAR
+// Input on memrefs: the pipelines start after bufferization.
+// RUN: attn-opt %s --attn-to-loops="bufferize=false" | FileCheck %s
+// RUN: attn-opt %s --attn-to-loops="bufferize=false" | FileCheck %s --check-prefixes=GONE,O2-GONE
+// RUN: attn-opt %s --attn-to-loops="opt-level=0 tile-size=8 bufferize=false" | FileCheck %s --check-prefix=O0
+// RUN: attn-opt %s --attn-to-loops="opt-level=0 tile-size=8 bufferize=false" | FileCheck %s --check-prefix=GONE
+// RUN: attn-opt %s --attn-to-loops="vectorize=false bufferize=false" | FileCheck %s --check-prefix=SCALAR
 //
 // The attn-to-loops pipeline (attn-decompose-scores, convert-attn-to-linalg,
 // convert-attn-to-loops, convert-linalg-to-loops, and from opt-level 1

@@ -1,7 +1,8 @@
 //===- MLIRGen.cpp - ModelSpec -> attn dialect ----------------------------===//
 //
 // Emits, for each checked model, one function over memrefs (one per ABI
-// argument) that computes the model's values in order:
+// argument, carrying its ABI in `attn.arg` attributes) whose body computes
+// the model's values on tensors, in order, as SSA data flow:
 //
 //   linear maps          attn.linear
 //   attention steps      attn.attention (score kind, params, align, masks),
@@ -10,12 +11,15 @@
 //   glue                 linalg (elementwise with broadcasting, layer norm,
 //                        pooling, concatenation, dot, matmul, transpose)
 //
-// Every value lives in a contiguous buffer of its logical shape; the attn
-// ops see it through views (memref.collapse_shape/expand_shape, free) in
-// their [B, (H,) N, D] layouts, where B is all the group dimensions of an
-// attention step collapsed. A value that is a model output is computed in
-// the output argument itself; the others are temporaries, freed at the end.
-// Every op is located at the .attn text it comes from.
+// Every value is a tensor of its logical shape; the attn ops see it through
+// reshapes (tensor.collapse_shape/expand_shape) in their [B, (H,) N, D]
+// layouts, where B is all the group dimensions of an attention step
+// collapsed. The ops are in destination-passing style: their inits are
+// `tensor.empty`. Inputs and params enter through `bufferization.to_tensor
+// restrict`, outputs leave through `bufferization.materialize_in_destination`
+// into their arguments; one-shot bufferization (attn-to-loops) then computes
+// each output in place and allocates the other values. Every op is located
+// at the .attn text it comes from.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,11 +29,13 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Verifier.h"
@@ -92,9 +98,11 @@ private:
   }
   MemRefType argType(const ArgSpec &arg);
   OpFoldResult size(Value v, int64_t d) {
-    return memref::getMixedSize(b, v.getLoc(), v, d);
+    if (isa<MemRefType>(v.getType()))
+      return memref::getMixedSize(b, v.getLoc(), v, d);
+    return tensor::getMixedSize(b, v.getLoc(), v, d);
   }
-  int64_t rank(Value v) { return cast<MemRefType>(v.getType()).getRank(); }
+  int64_t rank(Value v) { return cast<ShapedType>(v.getType()).getRank(); }
   OpFoldResult dimSize(const ShapeEntry &entry);
   SmallVector<OpFoldResult> sizesOf(ValueId v);
 
@@ -106,16 +114,27 @@ private:
   /// dimension at `first`.
   Value collapseRange(Location l, Value v, int64_t first, int64_t count);
 
-  Value temporary(Location l, ArrayRef<OpFoldResult> sizes) {
-    Value buffer = attn::allocF32Buffer(b, l, sizes);
-    temporaries.push_back(buffer);
-    return buffer;
+  /// An init of the given sizes (f32: the only float type of the language
+  /// so far; the ops take any).
+  Value empty(Location l, ArrayRef<OpFoldResult> sizes) {
+    return b.create<tensor::EmptyOp>(l, sizes, b.getF32Type());
   }
-  /// The buffer a value is computed into: its output argument, or a new
-  /// temporary.
-  Value destination(ValueId v);
+  /// The init a value is computed into.
+  Value destination(ValueId v) {
+    return empty(loc(spec.values[v].loc), sizesOf(v));
+  }
 
   void emitValue(ValueId v);
+  Value generic(Location l, ValueRange inputs, Value init,
+                ArrayRef<AffineMap> maps, ArrayRef<IteratorType> iterators,
+                function_ref<void(OpBuilder &, Location, ValueRange)> body);
+  Value fill(Location l, double c, Value init);
+  Value removeUnitDim(Location l, Value v, int64_t pos);
+  /// Splits dimension `pos` into dimensions of the sizes `into` (none:
+  /// removes a unit dimension).
+  Value expandDim(Location l, Value v, int64_t pos,
+                  ArrayRef<OpFoldResult> into);
+  Value fromRows(Location l, Value v, ValueId like);
   Value emitLinear(const ValueSpec &value, ValueId id);
   Value emitAttention(const ValueSpec &value, ValueId id);
   Value stepOperand(const StepOperand &op, const AttentionSpec &att,
@@ -140,10 +159,8 @@ private:
 
   OpBuilder &b;
   const ModelSpec &spec;
-  SmallVector<Value> args;
-  SmallVector<Value> temporaries;
-  SmallVector<Value> buffers;          ///< Per value.
-  llvm::DenseMap<ValueId, int> outputOf; ///< Values computed in place.
+  SmallVector<Value> args;             ///< The function's memrefs.
+  SmallVector<Value> buffers;          ///< Per value, its tensor.
   llvm::StringMap<std::pair<int, int64_t>> dynDims; ///< name -> (arg, dim)
 };
 
@@ -177,7 +194,24 @@ Value ModelGen::expand(Location l, Value v,
   SmallVector<int64_t> shape;
   for (OpFoldResult s : sizes)
     shape.push_back(getConstantIntValue(s).value_or(ShapedType::kDynamic));
-  return b.create<memref::ExpandShapeOp>(l, shape, v, groups, sizes);
+  auto type = RankedTensorType::get(
+      shape, cast<ShapedType>(v.getType()).getElementType());
+  // MLIR 19 bufferizes tensor.expand_shape without its output sizes, which
+  // only works when each group has at most one dynamic size to infer; the
+  // other expansions are a tensor.reshape (a view as well, since every
+  // buffer here has the identity layout).
+  bool inferable = llvm::all_of(groups, [&](const ReassociationIndices &g) {
+    return llvm::count_if(g, [&](int64_t d) {
+             return ShapedType::isDynamic(shape[d]);
+           }) <= 1;
+  });
+  if (inferable)
+    return b.create<tensor::ExpandShapeOp>(l, type, v, groups, sizes);
+  SmallVector<Value> extents;
+  for (OpFoldResult s : sizes)
+    extents.push_back(getValueOrCreateConstantIndexOp(b, l, s));
+  Value shapeTensor = b.create<tensor::FromElementsOp>(l, extents);
+  return b.create<tensor::ReshapeOp>(l, type, v, shapeTensor);
 }
 
 Value ModelGen::insertUnitDim(Location l, Value v, int64_t pos) {
@@ -217,14 +251,7 @@ Value ModelGen::collapseRange(Location l, Value v, int64_t first,
       group.push_back(d++);
     groups.push_back(group);
   }
-  return b.create<memref::CollapseShapeOp>(l, v, groups);
-}
-
-Value ModelGen::destination(ValueId v) {
-  auto it = outputOf.find(v);
-  if (it != outputOf.end())
-    return args[it->second];
-  return temporary(loc(spec.values[v].loc), sizesOf(v));
+  return b.create<tensor::CollapseShapeOp>(l, v, groups);
 }
 
 Value ModelGen::asRows(Location l, Value v) {
@@ -259,6 +286,70 @@ Value ModelGen::sizeAsF32(Location l, Value buffer, int64_t d) {
 // Values
 //===----------------------------------------------------------------------===//
 
+Value ModelGen::generic(Location l, ValueRange inputs, Value init,
+                        ArrayRef<AffineMap> maps,
+                        ArrayRef<IteratorType> iterators,
+                        function_ref<void(OpBuilder &, Location, ValueRange)>
+                            body) {
+  return b
+      .create<linalg::GenericOp>(l, TypeRange{init.getType()}, inputs,
+                                 ValueRange{init}, maps, iterators, body)
+      .getResult(0);
+}
+
+Value ModelGen::fill(Location l, double c, Value init) {
+  return b.create<linalg::FillOp>(l, ValueRange{f32(l, c)}, ValueRange{init})
+      .getResult(0);
+}
+
+Value ModelGen::removeUnitDim(Location l, Value v, int64_t pos) {
+  int64_t r = rank(v);
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t d = 0; d < r; ++d) {
+    if (d == pos)
+      continue;
+    ReassociationIndices group = {d};
+    if (d == pos + 1)
+      group.insert(group.begin(), pos);
+    if (d == pos - 1 && pos == r - 1)
+      group.push_back(pos);
+    groups.push_back(group);
+  }
+  return b.create<tensor::CollapseShapeOp>(l, v, groups);
+}
+
+Value ModelGen::expandDim(Location l, Value v, int64_t pos,
+                          ArrayRef<OpFoldResult> into) {
+  if (into.size() == 1)
+    return v;
+  if (into.empty())
+    return removeUnitDim(l, v, pos);
+  SmallVector<ReassociationIndices> groups;
+  SmallVector<OpFoldResult> sizes;
+  int64_t out = 0;
+  for (int64_t d = 0; d < rank(v); ++d) {
+    ReassociationIndices group;
+    if (d == pos) {
+      for (OpFoldResult s : into) {
+        group.push_back(out++);
+        sizes.push_back(s);
+      }
+    } else {
+      group.push_back(out++);
+      sizes.push_back(size(v, d));
+    }
+    groups.push_back(group);
+  }
+  return expand(l, v, groups, sizes);
+}
+
+/// The inverse of asRows: [M, d] back to the sizes of value `like`.
+Value ModelGen::fromRows(Location l, Value v, ValueId like) {
+  SmallVector<OpFoldResult> sizes = sizesOf(like);
+  sizes.pop_back();
+  return expandDim(l, v, 0, sizes);
+}
+
 Value ModelGen::emitLinear(const ValueSpec &value, ValueId id) {
   Location l = loc(value.loc);
   Value x = buffers[value.operands[0]];
@@ -266,22 +357,28 @@ Value ModelGen::emitLinear(const ValueSpec &value, ValueId id) {
   Value bias = value.operands.size() > 2 ? buffers[value.operands[2]] : Value();
   Value out = destination(id);
   int64_t r = rank(x);
+  SmallVector<OpFoldResult> sizes = sizesOf(id);
   if (value.linearForm == ValueSpec::LinearForm::Shared) {
-    // [s.., I] -> [1, M, I].
+    // [S.., N, I] -> [S, N, I] (S = 1 and N = 1 when missing).
     auto view = [&](Value m) {
-      Value rows = asRows(l, m);
-      return insertUnitDim(l, rows, 0);
+      if (r == 1)
+        return insertUnitDim(l, insertUnitDim(l, m, 0), 0);
+      return collapseRange(l, m, 0, r - 2);
     };
-    b.create<attn::LinearOp>(l, view(x), w, bias, view(out));
-    return out;
+    Value y = b.create<attn::LinearOp>(l, view(x), w, bias, view(out))
+                  .getResult(0);
+    if (r == 1)
+      return removeUnitDim(l, removeUnitDim(l, y, 0), 0);
+    return expandDim(l, y, 0, ArrayRef(sizes).take_front(r - 2));
   }
-  // Per group: [s.., G, I] -> [S, G, 1, I] against W [G, O, I].
+  // Per group: [S.., G, I] -> [S, G, 1, I] against W [G, O, I].
   auto view = [&](Value m) {
-    Value v = collapseRange(l, m, 0, r - 2);
-    return insertUnitDim(l, v, 2);
+    return insertUnitDim(l, collapseRange(l, m, 0, r - 2), 2);
   };
-  b.create<attn::LinearOp>(l, view(x), w, bias, view(out));
-  return out;
+  Value y =
+      b.create<attn::LinearOp>(l, view(x), w, bias, view(out)).getResult(0);
+  return expandDim(l, removeUnitDim(l, y, 2), 0,
+                   ArrayRef(sizes).take_front(r - 2));
 }
 
 /// The query, keys or values of a step as [B, H, N, D] (B = 1 and H = 1
@@ -307,13 +404,12 @@ Value ModelGen::stepOperand(const StepOperand &op, const AttentionSpec &att,
   Value bias = op.bias >= 0 ? buffers[op.bias] : Value();
   OpFoldResult outSize = size(w, rank(w) - 2);
   if (rank(w) == 3) {
-    Value out = temporary(l, {size(x, 0), size(w, 0), size(x, 1), outSize});
-    b.create<attn::LinearOp>(l, x, w, bias, out);
-    return out;
+    Value out = empty(l, {size(x, 0), size(w, 0), size(x, 1), outSize});
+    return b.create<attn::LinearOp>(l, x, w, bias, out).getResult(0);
   }
-  Value out = temporary(l, {size(x, 0), size(x, 1), outSize});
-  b.create<attn::LinearOp>(l, x, w, bias, out);
-  return insertUnitDim(l, out, 1);
+  Value out = empty(l, {size(x, 0), size(x, 1), outSize});
+  Value y = b.create<attn::LinearOp>(l, x, w, bias, out).getResult(0);
+  return insertUnitDim(l, y, 1);
 }
 
 Value ModelGen::emitAttention(const ValueSpec &value, ValueId id) {
@@ -328,45 +424,47 @@ Value ModelGen::emitAttention(const ValueSpec &value, ValueId id) {
   OpFoldResult heads = att.hasHeads ? dimSize(att.numHeads)
                                     : OpFoldResult(b.getIndexAttr(1));
   std::optional<int64_t> staticHeads = getConstantIntValue(heads);
-  auto qType = cast<MemRefType>(query.getType());
+  auto qType = cast<ShapedType>(query.getType());
   if (att.hasHeads && !(staticHeads && *staticHeads == 1) &&
       qType.getDimSize(1) == 1) {
-    Value full = temporary(
-        l, {size(query, 0), heads, size(query, 2), size(query, 3)});
-    MLIRContext *ctx = b.getContext();
+    Value full =
+        empty(l, {size(query, 0), heads, size(query, 2), size(query, 3)});
     AffineMap in = AffineMap::get(
         4, 0,
         {b.getAffineDimExpr(0), b.getAffineConstantExpr(0),
          b.getAffineDimExpr(2), b.getAffineDimExpr(3)},
-        ctx);
-    b.create<linalg::GenericOp>(
-        l, ValueRange{query}, ValueRange{full},
-        ArrayRef<AffineMap>{in, b.getMultiDimIdentityMap(4)},
-        SmallVector<IteratorType>(4, IteratorType::parallel),
-        [](OpBuilder &nb, Location nl, ValueRange vals) {
-          nb.create<linalg::YieldOp>(nl, vals[0]);
-        });
-    query = full;
+        b.getContext());
+    query = generic(l, {query}, full, {in, b.getMultiDimIdentityMap(4)},
+                    SmallVector<IteratorType>(4, IteratorType::parallel),
+                    [](OpBuilder &nb, Location nl, ValueRange vals) {
+                      nb.create<linalg::YieldOp>(nl, vals[0]);
+                    });
   }
 
   // The context [G.., (Nq,) (H,) Dv] as [B, Nq, H, Dv].
   Location cl = loc(att.contextLoc);
-  Value context = destination(id);
-  Value ctxView = collapseRange(cl, context, 0, att.numGroupDims);
-  if (!att.multiQuery)
-    ctxView = insertUnitDim(cl, ctxView, 1);
-  if (!att.hasHeads)
-    ctxView = insertUnitDim(cl, ctxView, 2);
+  auto contextLayout = [&](Value v) {
+    v = collapseRange(cl, v, 0, att.numGroupDims);
+    if (!att.multiQuery)
+      v = insertUnitDim(cl, v, 1);
+    if (!att.hasHeads)
+      v = insertUnitDim(cl, v, 2);
+    return v;
+  };
+  Value context = contextLayout(destination(id));
 
   // The weights [G.., (H,) (Nq,) Nk] as [B, H, Nq, Nk].
-  SmallVector<Value> weights;
-  for (int arg : att.weightsOutputs) {
-    Value view = collapseRange(cl, args[arg], 0, att.numGroupDims);
+  Value weights;
+  if (!att.weightsOutputs.empty()) {
+    int arg = att.weightsOutputs.front();
+    SmallVector<OpFoldResult> sizes;
+    for (const ShapeEntry &e : spec.args[arg].shape)
+      sizes.push_back(dimSize(e));
+    weights = collapseRange(cl, empty(cl, sizes), 0, att.numGroupDims);
     if (!att.hasHeads)
-      view = insertUnitDim(cl, view, 1);
+      weights = insertUnitDim(cl, weights, 1);
     if (!att.multiQuery)
-      view = insertUnitDim(cl, view, 2);
-    weights.push_back(view);
+      weights = insertUnitDim(cl, weights, 2);
   }
 
   Value lengths;
@@ -381,18 +479,37 @@ Value ModelGen::emitAttention(const ValueSpec &value, ValueId id) {
   SmallVector<Value> params;
   for (ValueId p : att.scoreParams)
     params.push_back(buffers[p]);
-  b.create<attn::AttentionOp>(
-      l, query, keys, values, params, lengths, ctxView,
-      weights.empty() ? Value() : weights[0], toAttn(att.score),
-      toAttn(att.scoreAct), attn::AlignKind::softmax, att.causal);
-  for (size_t i = 1; i < weights.size(); ++i)
-    b.create<memref::CopyOp>(cl, weights[0], weights[i]);
-  return context;
+  auto op = b.create<attn::AttentionOp>(
+      l, query, keys, values, params, lengths, context, weights,
+      toAttn(att.score), toAttn(att.scoreAct), attn::AlignKind::softmax,
+      att.causal);
+  for (int arg : att.weightsOutputs) {
+    // [B, H, Nq, Nk] back to [G.., (H,) (Nq,) Nk].
+    Value w = op.getResult(1);
+    if (!att.multiQuery)
+      w = removeUnitDim(cl, w, 2);
+    if (!att.hasHeads)
+      w = removeUnitDim(cl, w, 1);
+    SmallVector<OpFoldResult> groups;
+    for (const ShapeEntry &e :
+         ArrayRef(spec.args[arg].shape).take_front(att.numGroupDims))
+      groups.push_back(dimSize(e));
+    w = expandDim(cl, w, 0, groups);
+    b.create<bufferization::MaterializeInDestinationOp>(
+        cl, TypeRange{}, w, args[arg], /*restrict=*/true,
+        /*writable=*/true);
+  }
+  Value result = op.getResult(0);
+  if (!att.hasHeads)
+    result = removeUnitDim(cl, result, 2);
+  if (!att.multiQuery)
+    result = removeUnitDim(cl, result, 1);
+  return expandDim(cl, result, 0,
+                   ArrayRef(sizesOf(id)).take_front(att.numGroupDims));
 }
 
 Value ModelGen::emitBinary(const ValueSpec &value, ValueId id) {
   Location l = loc(value.loc);
-  Value out = destination(id);
   ArrayRef<ShapeEntry> domain = value.shape;
   unsigned r = domain.size();
   SmallVector<AffineMap> maps;
@@ -400,9 +517,10 @@ Value ModelGen::emitBinary(const ValueSpec &value, ValueId id) {
     maps.push_back(broadcastMap(spec.values[op].shape, domain, r));
   maps.push_back(b.getMultiDimIdentityMap(r));
   char op = value.binaryOp;
-  b.create<linalg::GenericOp>(
-      l, ValueRange{buffers[value.operands[0]], buffers[value.operands[1]]},
-      ValueRange{out}, maps, SmallVector<IteratorType>(r, IteratorType::parallel),
+  return generic(
+      l, {buffers[value.operands[0]], buffers[value.operands[1]]},
+      destination(id), maps,
+      SmallVector<IteratorType>(r, IteratorType::parallel),
       [op](OpBuilder &nb, Location nl, ValueRange vals) {
         Value result =
             op == '+'   ? nb.create<arith::AddFOp>(nl, vals[0], vals[1])
@@ -410,59 +528,44 @@ Value ModelGen::emitBinary(const ValueSpec &value, ValueId id) {
                         : Value(nb.create<arith::MulFOp>(nl, vals[0], vals[1]));
         nb.create<linalg::YieldOp>(nl, result);
       });
-  return out;
 }
 
-/// (x - mean) / sqrt(var + 1e-5) * g + b over the last dimension.
+/// (x - mean) / sqrt(var + 1e-5) * g + b over the last dimension, on the
+/// value's own shape (rows are all the other dimensions).
 Value ModelGen::emitLayerNorm(const ValueSpec &value, ValueId id) {
   Location l = loc(value.loc);
-  Value x = asRows(l, buffers[value.operands[0]]);
-  Value out = destination(id);
-  Value outRows = asRows(l, out);
+  Value x = buffers[value.operands[0]];
   MLIRContext *ctx = b.getContext();
-  Value rows = temporary(l, {size(x, 0)});
-  Value mean = temporary(l, {size(x, 0)});
-  Value var = temporary(l, {size(x, 0)});
-  Value n = sizeAsF32(l, x, 1);
-  Value zero = f32(l, 0), eps = f32(l, 1e-5);
-  AffineMap id2 = b.getMultiDimIdentityMap(2);
-  AffineMap row = AffineMap::get(2, 0, {b.getAffineDimExpr(0)}, ctx);
-  AffineMap id1 = b.getMultiDimIdentityMap(1);
-  SmallVector<IteratorType> reduce = {IteratorType::parallel,
-                                      IteratorType::reduction};
-  b.create<linalg::FillOp>(l, zero, rows);
-  b.create<linalg::GenericOp>(
-      l, ValueRange{x}, ValueRange{rows}, ArrayRef<AffineMap>{id2, row},
-      reduce, [](OpBuilder &nb, Location nl, ValueRange v) {
-        nb.create<linalg::YieldOp>(nl,
-                                   Value(nb.create<arith::AddFOp>(nl, v[0], v[1])));
-      });
-  b.create<linalg::GenericOp>(
-      l, ValueRange{rows}, ValueRange{mean}, ArrayRef<AffineMap>{id1, id1},
-      SmallVector<IteratorType>{IteratorType::parallel},
+  unsigned r = rank(x);
+  Value n = sizeAsF32(l, x, r - 1);
+  Value eps = f32(l, 1e-5);
+  AffineMap all = b.getMultiDimIdentityMap(r);
+  SmallVector<AffineExpr> rowExprs;
+  for (unsigned d = 0; d + 1 < r; ++d)
+    rowExprs.push_back(b.getAffineDimExpr(d));
+  AffineMap row = AffineMap::get(r, 0, rowExprs, ctx);
+  AffineMap col = AffineMap::get(r, 0, {b.getAffineDimExpr(r - 1)}, ctx);
+  SmallVector<IteratorType> reduce(r, IteratorType::parallel);
+  reduce.back() = IteratorType::reduction;
+  SmallVector<IteratorType> parallel(r, IteratorType::parallel);
+  SmallVector<OpFoldResult> rowSizes = sizesOf(id);
+  rowSizes.pop_back();
+  Value sum = generic(l, {x}, fill(l, 0, empty(l, rowSizes)), {all, row},
+                      reduce, [](OpBuilder &nb, Location nl, ValueRange v) {
+                        nb.create<linalg::YieldOp>(
+                            nl, Value(nb.create<arith::AddFOp>(nl, v[0], v[1])));
+                      });
+  Value squares = generic(
+      l, {x, sum}, fill(l, 0, empty(l, rowSizes)), {all, row, row}, reduce,
       [n](OpBuilder &nb, Location nl, ValueRange v) {
-        nb.create<linalg::YieldOp>(nl, Value(nb.create<arith::DivFOp>(nl, v[0], n)));
-      });
-  b.create<linalg::FillOp>(l, zero, rows);
-  b.create<linalg::GenericOp>(
-      l, ValueRange{x, mean}, ValueRange{rows},
-      ArrayRef<AffineMap>{id2, row, row}, reduce,
-      [](OpBuilder &nb, Location nl, ValueRange v) {
-        Value d = nb.create<arith::SubFOp>(nl, v[0], v[1]);
+        Value mean = nb.create<arith::DivFOp>(nl, v[1], n);
+        Value d = nb.create<arith::SubFOp>(nl, v[0], mean);
         Value sq = nb.create<arith::MulFOp>(nl, d, d);
-        nb.create<linalg::YieldOp>(nl, Value(nb.create<arith::AddFOp>(nl, sq, v[2])));
+        nb.create<linalg::YieldOp>(nl,
+                                   Value(nb.create<arith::AddFOp>(nl, sq, v[2])));
       });
-  b.create<linalg::GenericOp>(
-      l, ValueRange{rows}, ValueRange{var}, ArrayRef<AffineMap>{id1, id1},
-      SmallVector<IteratorType>{IteratorType::parallel},
-      [n, eps](OpBuilder &nb, Location nl, ValueRange v) {
-        Value variance = nb.create<arith::DivFOp>(nl, v[0], n);
-        Value shifted = nb.create<arith::AddFOp>(nl, variance, eps);
-        nb.create<linalg::YieldOp>(nl, Value(nb.create<math::RsqrtOp>(nl, shifted)));
-      });
-  SmallVector<Value> inputs = {x, mean, var};
-  SmallVector<AffineMap> maps = {id2, row, row};
-  AffineMap col = AffineMap::get(2, 0, {b.getAffineDimExpr(1)}, ctx);
+  SmallVector<Value> inputs = {x, sum, squares};
+  SmallVector<AffineMap> maps = {all, row, row};
   bool affine = value.operands.size() == 3;
   if (affine) {
     inputs.push_back(buffers[value.operands[1]]);
@@ -470,38 +573,41 @@ Value ModelGen::emitLayerNorm(const ValueSpec &value, ValueId id) {
     maps.push_back(col);
     maps.push_back(col);
   }
-  maps.push_back(id2);
-  b.create<linalg::GenericOp>(
-      l, inputs, ValueRange{outRows}, maps,
-      SmallVector<IteratorType>(2, IteratorType::parallel),
-      [affine](OpBuilder &nb, Location nl, ValueRange v) {
-        Value d = nb.create<arith::SubFOp>(nl, v[0], v[1]);
-        Value y = nb.create<arith::MulFOp>(nl, d, v[2]);
+  maps.push_back(all);
+  return generic(
+      l, inputs, destination(id), maps, parallel,
+      [affine, n, eps](OpBuilder &nb, Location nl, ValueRange v) {
+        Value mean = nb.create<arith::DivFOp>(nl, v[1], n);
+        Value var = nb.create<arith::DivFOp>(nl, v[2], n);
+        Value scale = nb.create<math::RsqrtOp>(
+            nl, nb.create<arith::AddFOp>(nl, var, eps));
+        Value d = nb.create<arith::SubFOp>(nl, v[0], mean);
+        Value y = nb.create<arith::MulFOp>(nl, d, scale);
         if (affine) {
           y = nb.create<arith::MulFOp>(nl, y, v[3]);
           y = nb.create<arith::AddFOp>(nl, y, v[4]);
         }
         nb.create<linalg::YieldOp>(nl, y);
       });
-  return out;
 }
 
+/// Each operand into its slice of the last dimension.
 Value ModelGen::emitConcat(const ValueSpec &value, ValueId id) {
   Location l = loc(value.loc);
   Value out = destination(id);
-  Value outRows = asRows(l, out);
+  unsigned r = rank(out);
   int64_t offset = 0;
   for (ValueId op : value.operands) {
-    Value in = asRows(l, buffers[op]);
+    Value in = buffers[op];
     int64_t width = spec.values[op].shape.back().staticSize;
-    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0),
-                                         b.getIndexAttr(offset)};
-    SmallVector<OpFoldResult> sizes = {size(outRows, 0),
-                                       b.getIndexAttr(width)};
-    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
-    Value slice =
-        b.create<memref::SubViewOp>(l, outRows, offsets, sizes, strides);
-    b.create<linalg::CopyOp>(l, in, slice);
+    SmallVector<OpFoldResult> offsets(r, b.getIndexAttr(0));
+    offsets.back() = b.getIndexAttr(offset);
+    SmallVector<OpFoldResult> sizes;
+    for (unsigned d = 0; d + 1 < r; ++d)
+      sizes.push_back(size(out, d));
+    sizes.push_back(b.getIndexAttr(width));
+    SmallVector<OpFoldResult> strides(r, b.getIndexAttr(1));
+    out = b.create<tensor::InsertSliceOp>(l, in, out, offsets, sizes, strides);
     offset += width;
   }
   return out;
@@ -512,49 +618,40 @@ Value ModelGen::emitConcat(const ValueSpec &value, ValueId id) {
 Value ModelGen::emitPool(const ValueSpec &value, ValueId id) {
   Location l = loc(value.loc);
   Value x = buffers[value.operands[0]];
-  int64_t r = rank(x);
-  x = collapseRange(l, x, 0, r - 2);
-  Value out = destination(id);
-  Value outRows = asRows(l, out);
-  MLIRContext *ctx = b.getContext();
+  unsigned r = rank(x);
   bool mean = value.pool == ValueSpec::PoolKind::Mean;
-  Value init = mean ? f32(l, 0)
-                    : f32(l, -std::numeric_limits<double>::infinity());
-  b.create<linalg::FillOp>(l, init, outRows);
-  AffineMap in = b.getMultiDimIdentityMap(3);
-  AffineMap acc = AffineMap::get(
-      3, 0, {b.getAffineDimExpr(0), b.getAffineDimExpr(2)}, ctx);
-  b.create<linalg::GenericOp>(
-      l, ValueRange{x}, ValueRange{outRows}, ArrayRef<AffineMap>{in, acc},
-      SmallVector<IteratorType>{IteratorType::parallel,
-                                IteratorType::reduction,
-                                IteratorType::parallel},
-      [mean](OpBuilder &nb, Location nl, ValueRange v) {
-        Value r = mean ? Value(nb.create<arith::AddFOp>(nl, v[0], v[1]))
-                       : Value(nb.create<arith::MaximumFOp>(nl, v[0], v[1]));
-        nb.create<linalg::YieldOp>(nl, r);
+  Value init = fill(l, mean ? 0 : -std::numeric_limits<double>::infinity(),
+                    destination(id));
+  SmallVector<AffineExpr> outExprs;
+  for (unsigned d = 0; d < r; ++d)
+    if (d != r - 2)
+      outExprs.push_back(b.getAffineDimExpr(d));
+  SmallVector<IteratorType> iters(r, IteratorType::parallel);
+  iters[r - 2] = IteratorType::reduction;
+  Value y = generic(
+      l, {x}, init,
+      {b.getMultiDimIdentityMap(r),
+       AffineMap::get(r, 0, outExprs, b.getContext())},
+      iters, [mean](OpBuilder &nb, Location nl, ValueRange v) {
+        Value sum = mean ? Value(nb.create<arith::AddFOp>(nl, v[0], v[1]))
+                         : Value(nb.create<arith::MaximumFOp>(nl, v[0], v[1]));
+        nb.create<linalg::YieldOp>(nl, sum);
       });
-  if (mean) {
-    Value n = sizeAsF32(l, x, 1);
-    Value one = f32(l, 1);
-    n = b.create<arith::MaximumFOp>(l, n, one);
-    AffineMap id2 = b.getMultiDimIdentityMap(2);
-    b.create<linalg::GenericOp>(
-        l, ValueRange{}, ValueRange{outRows}, ArrayRef<AffineMap>{id2},
-        SmallVector<IteratorType>(2, IteratorType::parallel),
-        [n](OpBuilder &nb, Location nl, ValueRange v) {
-          nb.create<linalg::YieldOp>(nl,
-                                     Value(nb.create<arith::DivFOp>(nl, v[0], n)));
-        });
-  }
-  return out;
+  if (!mean)
+    return y;
+  Value n = b.create<arith::MaximumFOp>(l, sizeAsF32(l, x, r - 2), f32(l, 1));
+  unsigned ro = r - 1;
+  return generic(l, {}, y, {b.getMultiDimIdentityMap(ro)},
+                 SmallVector<IteratorType>(ro, IteratorType::parallel),
+                 [n](OpBuilder &nb, Location nl, ValueRange v) {
+                   nb.create<linalg::YieldOp>(
+                       nl, Value(nb.create<arith::DivFOp>(nl, v[0], n)));
+                 });
 }
 
 /// sum(x * y) over the last dimension, [.., 1].
 Value ModelGen::emitDot(const ValueSpec &value, ValueId id) {
   Location l = loc(value.loc);
-  Value out = destination(id);
-  b.create<linalg::FillOp>(l, f32(l, 0), out);
   // The domain: the broadcast shape, its last dimension the reduction.
   SmallVector<ShapeEntry> domain(value.shape.begin(), value.shape.end());
   const auto &xs = spec.values[value.operands[0]].shape;
@@ -572,21 +669,18 @@ Value ModelGen::emitDot(const ValueSpec &value, ValueId id) {
   maps.push_back(AffineMap::get(r, 0, outExprs, b.getContext()));
   SmallVector<IteratorType> iters(r, IteratorType::parallel);
   iters.back() = IteratorType::reduction;
-  b.create<linalg::GenericOp>(
-      l, ValueRange{buffers[value.operands[0]], buffers[value.operands[1]]},
-      ValueRange{out}, maps, iters,
-      [](OpBuilder &nb, Location nl, ValueRange v) {
-        Value p = nb.create<arith::MulFOp>(nl, v[0], v[1]);
-        nb.create<linalg::YieldOp>(nl, Value(nb.create<arith::AddFOp>(nl, p, v[2])));
-      });
-  return out;
+  return generic(l, {buffers[value.operands[0]], buffers[value.operands[1]]},
+                 fill(l, 0, destination(id)), maps, iters,
+                 [](OpBuilder &nb, Location nl, ValueRange v) {
+                   Value p = nb.create<arith::MulFOp>(nl, v[0], v[1]);
+                   nb.create<linalg::YieldOp>(
+                       nl, Value(nb.create<arith::AddFOp>(nl, p, v[2])));
+                 });
 }
 
 /// [.., m, k] x [.., k, n], leading dimensions broadcast.
 Value ModelGen::emitMatMul(const ValueSpec &value, ValueId id) {
   Location l = loc(value.loc);
-  Value out = destination(id);
-  b.create<linalg::FillOp>(l, f32(l, 0), out);
   const auto &as = spec.values[value.operands[0]].shape;
   const auto &bs = spec.values[value.operands[1]].shape;
   unsigned lead = value.shape.size() - 2;
@@ -602,13 +696,8 @@ Value ModelGen::emitMatMul(const ValueSpec &value, ValueId id) {
       exprs.push_back(broadcast ? b.getAffineConstantExpr(0)
                                 : b.getAffineDimExpr(lead - own + i));
     }
-    if (isA) {
-      exprs.push_back(b.getAffineDimExpr(lead));     // m
-      exprs.push_back(b.getAffineDimExpr(lead + 2)); // k
-    } else {
-      exprs.push_back(b.getAffineDimExpr(lead + 2)); // k
-      exprs.push_back(b.getAffineDimExpr(lead + 1)); // n
-    }
+    exprs.push_back(b.getAffineDimExpr(isA ? lead : lead + 2));     // m | k
+    exprs.push_back(b.getAffineDimExpr(isA ? lead + 2 : lead + 1)); // k | n
     return AffineMap::get(r, 0, exprs, b.getContext());
   };
   SmallVector<AffineExpr> outExprs;
@@ -619,26 +708,26 @@ Value ModelGen::emitMatMul(const ValueSpec &value, ValueId id) {
       AffineMap::get(r, 0, outExprs, b.getContext())};
   SmallVector<IteratorType> iters(r, IteratorType::parallel);
   iters.back() = IteratorType::reduction;
-  b.create<linalg::GenericOp>(
-      l, ValueRange{buffers[value.operands[0]], buffers[value.operands[1]]},
-      ValueRange{out}, maps, iters,
-      [](OpBuilder &nb, Location nl, ValueRange v) {
-        Value p = nb.create<arith::MulFOp>(nl, v[0], v[1]);
-        nb.create<linalg::YieldOp>(nl, Value(nb.create<arith::AddFOp>(nl, p, v[2])));
-      });
-  return out;
+  return generic(l, {buffers[value.operands[0]], buffers[value.operands[1]]},
+                 fill(l, 0, destination(id)), maps, iters,
+                 [](OpBuilder &nb, Location nl, ValueRange v) {
+                   Value p = nb.create<arith::MulFOp>(nl, v[0], v[1]);
+                   nb.create<linalg::YieldOp>(
+                       nl, Value(nb.create<arith::AddFOp>(nl, p, v[2])));
+                 });
 }
 
 Value ModelGen::emitTranspose(const ValueSpec &value, ValueId id) {
   Location l = loc(value.loc);
-  Value out = destination(id);
   unsigned r = value.shape.size();
   SmallVector<int64_t> perm;
   for (unsigned d = 0; d < r; ++d)
     perm.push_back(d);
   std::swap(perm[r - 1], perm[r - 2]);
-  b.create<linalg::TransposeOp>(l, buffers[value.operands[0]], out, perm);
-  return out;
+  return b
+      .create<linalg::TransposeOp>(l, buffers[value.operands[0]],
+                                   destination(id), perm)
+      .getResult()[0];
 }
 
 void ModelGen::emitValue(ValueId id) {
@@ -646,9 +735,14 @@ void ModelGen::emitValue(ValueId id) {
   Location l = loc(value.loc);
   Value result;
   switch (value.kind) {
-  case ValueSpec::Kind::Arg:
-    result = args[value.arg];
+  case ValueSpec::Kind::Arg: {
+    // Inputs and params are read only; `restrict`: no other tensor aliases
+    // them (the runtime refuses outputs that overlap an argument).
+    result = b.create<bufferization::ToTensorOp>(l, args[value.arg],
+                                                 /*restrict=*/true,
+                                                 /*writable=*/false);
     break;
+  }
   case ValueSpec::Kind::Linear:
     result = emitLinear(value, id);
     break;
@@ -659,18 +753,20 @@ void ModelGen::emitValue(ValueId id) {
     result = emitBinary(value, id);
     break;
   case ValueSpec::Kind::Activation:
-    result = destination(id);
-    b.create<attn::ActivationOp>(l, toAttn(value.act),
-                                 buffers[value.operands[0]], result);
+    result = b.create<attn::ActivationOp>(l, toAttn(value.act),
+                                          buffers[value.operands[0]],
+                                          destination(id))
+                 .getResult(0);
     break;
   case ValueSpec::Kind::Softmax: {
-    result = destination(id);
     Value in = buffers[value.operands[0]];
+    Value out = destination(id);
     if (rank(in) > 4) {
-      in = asRows(l, in);
-      b.create<attn::SoftmaxOp>(l, in, asRows(l, result));
+      Value y = b.create<attn::SoftmaxOp>(l, asRows(l, in), asRows(l, out))
+                    .getResult(0);
+      result = fromRows(l, y, id);
     } else {
-      b.create<attn::SoftmaxOp>(l, in, result);
+      result = b.create<attn::SoftmaxOp>(l, in, out).getResult(0);
     }
     break;
   }
@@ -721,29 +817,17 @@ func::FuncOp ModelGen::emit() {
       if (entry.isDynamic())
         dynDims.try_emplace(entry.dynName, int(i), int64_t(d));
 
-  // Values computed in their output argument: not arguments themselves, not
-  // views of other values, one output each.
-  for (auto [arg, value] : spec.outputs) {
-    ValueSpec::Kind kind = spec.values[value].kind;
-    if (kind != ValueSpec::Kind::Arg && kind != ValueSpec::Kind::Reshape)
-      outputOf.try_emplace(value, arg);
-  }
-
   buffers.resize(spec.values.size());
   for (ValueId id = 0; id < ValueId(spec.values.size()); ++id)
     emitValue(id);
 
-  Location end = loc(spec.loc);
-  for (auto [arg, value] : spec.outputs) {
-    auto it = outputOf.find(value);
-    if (it != outputOf.end() && it->second == arg)
-      continue;
-    b.create<memref::CopyOp>(loc(spec.args[arg].loc), buffers[value],
-                             args[arg]);
-  }
-  for (Value temp : temporaries)
-    b.create<memref::DeallocOp>(end, temp);
-  b.create<func::ReturnOp>(end);
+  // Each output is written into its argument (in place when bufferization
+  // can make the value's init that argument).
+  for (auto [arg, value] : spec.outputs)
+    b.create<bufferization::MaterializeInDestinationOp>(
+        loc(spec.args[arg].loc), TypeRange{}, buffers[value], args[arg],
+        /*restrict=*/true, /*writable=*/true);
+  b.create<func::ReturnOp>(loc(spec.loc));
   return func;
 }
 
@@ -754,7 +838,8 @@ OwningOpRef<ModuleOp> attnc::mlirGen(MLIRContext &context,
   context.loadDialect<attn::AttnDialect, func::FuncDialect,
                       memref::MemRefDialect, LLVM::LLVMDialect,
                       linalg::LinalgDialect, arith::ArithDialect,
-                      math::MathDialect>();
+                      math::MathDialect, tensor::TensorDialect,
+                      bufferization::BufferizationDialect>();
   OpBuilder builder(&context);
   Location fileLoc =
       models.empty() ? builder.getUnknownLoc()

@@ -4,11 +4,16 @@
 
 #include "attn/Conversion/Passes.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/BufferizableOpInterfaceImpl.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/InitAllDialects.h"
@@ -21,8 +26,32 @@
 
 using namespace mlir;
 
+void attnc::buildBufferizePipeline(OpPassManager &pm) {
+  // MLIRGen's tensors become buffers: each output computed in its argument
+  // (empty-tensor elimination makes the init of the value that is
+  // materialized into an output that output), the other values allocated
+  // and freed by the ownership-based deallocation.
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  bufferization::OneShotBufferizationOptions bufferization;
+  // Copies (into the slices of a concatenation, or into an output that
+  // could not be written in place) as loops, not calls of MLIR's runtime
+  // library, which compiled models do not link.
+  bufferization.memCpyFn = [](OpBuilder &b, Location loc, Value from,
+                              Value to) {
+    b.create<linalg::CopyOp>(loc, from, to);
+    return success();
+  };
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+  bufferization::BufferDeallocationPipelineOptions deallocation;
+  bufferization::buildBufferDeallocationPipeline(pm, deallocation);
+  pm.addPass(createBufferizationToMemRefPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
 void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
                                      const PipelineOptions &options) {
+  if (options.bufferize)
+    buildBufferizePipeline(pm);
   OpPassManager &funcPm = pm.nest<func::FuncOp>();
   funcPm.addPass(attn::createAttnDecomposeScores());
   // Static-size projections become vector loops; the others go through
@@ -74,6 +103,7 @@ void attnc::buildLoopsToLLVMPipeline(OpPassManager &pm,
 
 void attnc::registerDialects(DialectRegistry &registry) {
   registry.insert<attn::AttnDialect>();
+  attn::registerBufferizableOpInterfaceExternalModels(registry);
   registerAllDialects(registry);
   registerAllExtensions(registry);
   registerBuiltinDialectTranslation(registry);

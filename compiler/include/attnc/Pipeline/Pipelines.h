@@ -28,7 +28,17 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
       *this, "vectorize",
       llvm::cl::desc("keep vectors in registers in the fused loops"),
       llvm::cl::init(true)};
+  Option<bool> bufferize{
+      *this, "bufferize",
+      llvm::cl::desc("start with one-shot bufferization (the input is the "
+                     "tensor form of --emit=attn); false for input already "
+                     "on memrefs"),
+      llvm::cl::init(true)};
 };
+
+/// Tensors to buffers: empty-tensor elimination, one-shot bufferization,
+/// deallocation; the first stage of attn-to-loops.
+void buildBufferizePipeline(mlir::OpPassManager &pm);
 
 /// attn.attention & co -> scf/memref/arith/math loops.
 void buildAttnToLoopsPipeline(mlir::OpPassManager &pm,
