@@ -1,7 +1,8 @@
 //===- AttnLinearToLoops.cpp - attn.linear -> vector loops ----------------===//
 //
-// Lowers attn.linear when its input size I and output size O are static (O
-// at most kMaxVectorSize) and its operands contiguous: W is transposed
+// Lowers attn.linear, with a rewrite pattern, when its input size I and
+// output size O are static (O at most the target's maxVectorElements) and
+// its operands contiguous: W is transposed
 // once per call into W^T [H', I, O], and each output row is one vector<O>
 // accumulator that gets x[i] * W^T[i, :] for every i (one broadcast and
 // O/16 FMAs per i, no horizontal reduction), starting from the bias; rows
@@ -10,9 +11,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "../LoopEmitter.h"
-
+#include "attn/Conversion/LoopEmitter/LoopEmitter.h"
 #include "attn/Conversion/Passes.h"
+#include "attn/Target/TargetDescription.h"
+
+#include "mlir/Transforms/DialectConversion.h"
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_CONVERTATTNLINEARTOLOOPS
@@ -25,27 +28,28 @@ using namespace mlir::attn::loops;
 
 namespace {
 
-/// Output rows computed together (independent FMA chains).
-constexpr int64_t kRowBlock = 4;
-
-/// Whether `op` has static I and O (O at most kMaxVectorSize) and
-/// contiguous operands.
-bool canVectorizeLinear(LinearOp op) {
+/// Whether `op` has static I and O (O at most `maxElements`) and contiguous
+/// operands.
+bool canVectorizeLinear(LinearOp op, int64_t maxElements) {
   auto inType = cast<MemRefType>(op.getInput().getType());
   auto wType = cast<MemRefType>(op.getWeight().getType());
   auto isContiguous = [](Value v) {
     return cast<MemRefType>(v.getType()).getLayout().isIdentity();
   };
   int64_t in = inType.getDimSize(inType.getRank() - 1);
-  return vectorizableSize(op.getOutput()) && !ShapedType::isDynamic(in) &&
+  return vectorizableSize(op.getOutput(), maxElements) && !ShapedType::isDynamic(in) &&
          in > 0 && isContiguous(op.getInput()) &&
          isContiguous(op.getWeight()) &&
          (!op.getBias() || isContiguous(op.getBias())) &&
          !ShapedType::isDynamic(wType.getDimSize(0));
 }
 
-void lowerVectorLinear(LinearOp op) {
-  ImplicitLocOpBuilder b(op.getLoc(), op);
+/// The output rows computed together are the target's query tile: the same
+/// register block (independent FMA chains sharing each load of W^T).
+void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
+                       const TargetDescription &target) {
+  const int64_t kRowBlock = target.queryTile;
+  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
   Emitter e{b};
   Value x = op.getInput(), w = op.getWeight(), bias = op.getBias(),
         out = op.getOutput();
@@ -54,7 +58,7 @@ void lowerVectorLinear(LinearOp op) {
   bool perHead = wType.getRank() == 3, inputHeads = xType.getRank() == 4,
        outputHeads = cast<MemRefType>(out.getType()).getRank() == 4;
   int64_t in = xType.getDimSize(xType.getRank() - 1);
-  int64_t outSize = *vectorizableSize(out);
+  int64_t outSize = *vectorizableSize(out, target.maxVectorElements);
   int64_t weightHeads = perHead ? wType.getDimSize(0) : 1;
   Type f32 = b.getF32Type();
   auto rowType = VectorType::get({outSize}, f32);
@@ -127,21 +131,47 @@ void lowerVectorLinear(LinearOp op) {
     e.forEach(e.dim(out, 1), [&](Value h) { forRowBlocks(bIdx, h); });
   });
   b.create<memref::DeallocOp>(wt);
-  op.erase();
+  rewriter.eraseOp(op);
 }
+
+struct LowerLinearToVectorLoops : public OpRewritePattern<LinearOp> {
+  LowerLinearToVectorLoops(MLIRContext *context,
+                           const TargetDescription &target)
+      : OpRewritePattern(context), target(target) {}
+
+  LogicalResult matchAndRewrite(LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!canVectorizeLinear(op, target.maxVectorElements))
+      return rewriter.notifyMatchFailure(op, "dynamic or large sizes");
+    lowerVectorLinear(op, rewriter, target);
+    return success();
+  }
+
+  const TargetDescription &target;
+};
 
 struct ConvertAttnLinearToLoopsPass
     : public attn::impl::ConvertAttnLinearToLoopsBase<
           ConvertAttnLinearToLoopsPass> {
   void runOnOperation() override {
-    SmallVector<LinearOp> ops;
-    getOperation().walk([&](LinearOp op) {
-      if (canVectorizeLinear(op))
-        ops.push_back(op);
+    const TargetDescription &target = hostCPU();
+    RewritePatternSet patterns(&getContext());
+    populateAttnLinearToLoopsPatterns(patterns, target);
+    // The other attn.linear ops are left to convert-attn-to-linalg.
+    ConversionTarget legality(getContext());
+    legality.addDynamicallyLegalOp<LinearOp>([&](LinearOp op) {
+      return !canVectorizeLinear(op, target.maxVectorElements);
     });
-    for (LinearOp op : ops)
-      lowerVectorLinear(op);
+    legality.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    if (failed(applyPartialConversion(getOperation(), legality,
+                                      std::move(patterns))))
+      signalPassFailure();
   }
 };
 
 } // namespace
+
+void mlir::attn::populateAttnLinearToLoopsPatterns(
+    RewritePatternSet &patterns, const TargetDescription &target) {
+  patterns.add<LowerLinearToVectorLoops>(patterns.getContext(), target);
+}
