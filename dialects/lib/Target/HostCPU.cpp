@@ -17,7 +17,8 @@ const TargetDescription &mlir::attn::hostCPU() {
                                       /*keyTile=*/64,
                                       /*vectorLanes=*/16,
                                       /*maxVectorElements=*/256,
-                                      /*maxKeyTile=*/4096};
+                                      /*maxKeyTile=*/4096,
+                                      /*projectionRowBlock=*/4};
   return host;
 }
 

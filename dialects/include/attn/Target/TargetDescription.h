@@ -34,6 +34,9 @@ struct TargetDescription {
   int64_t maxVectorElements;
   /// The largest key tile whose scores the kernels keep in scratch memory.
   int64_t maxKeyTile;
+  /// Rows of a projection (attn.linear) computed together: independent FMA
+  /// chains that share each load of the weights.
+  int64_t projectionRowBlock;
 
   /// The key tile to use: `requested` (--tile-size) when it is set (> 0),
   /// else the target's.

@@ -2,12 +2,13 @@
 //
 // Lowers attn.linear, with a rewrite pattern, when its input size I and
 // output size O are static (O at most the target's maxVectorElements) and
-// its operands contiguous: W is transposed
-// once per call into W^T [H', I, O], and each output row is one vector<O>
-// accumulator that gets x[i] * W^T[i, :] for every i (one broadcast and
-// O/16 FMAs per i, no horizontal reduction), starting from the bias; rows
-// go in blocks of 4, whose FMA chains are independent and share the loads
-// of W^T. Other attn.linear ops are left to convert-attn-to-linalg.
+// its operands contiguous: W is transposed once per call into W^T
+// [H', I, O], and each output row is one vector<O> accumulator that gets
+// x[i] * W^T[i, :] for every i (one broadcast and a few FMAs per i, no
+// horizontal reduction), starting from the bias; rows go in blocks (the
+// target's projectionRowBlock), whose FMA chains are independent and share
+// the loads of W^T. Other attn.linear ops are left to
+// convert-attn-to-linalg.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,18 +38,16 @@ bool canVectorizeLinear(LinearOp op, int64_t maxElements) {
     return cast<MemRefType>(v.getType()).getLayout().isIdentity();
   };
   int64_t in = inType.getDimSize(inType.getRank() - 1);
-  return vectorizableSize(op.getOutput(), maxElements) && !ShapedType::isDynamic(in) &&
-         in > 0 && isContiguous(op.getInput()) &&
+  return vectorizableSize(op.getOutput(), maxElements) &&
+         !ShapedType::isDynamic(in) && in > 0 && isContiguous(op.getInput()) &&
          isContiguous(op.getWeight()) &&
          (!op.getBias() || isContiguous(op.getBias())) &&
          !ShapedType::isDynamic(wType.getDimSize(0));
 }
 
-/// The output rows computed together are the target's query tile: the same
-/// register block (independent FMA chains sharing each load of W^T).
 void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
                        const TargetDescription &target) {
-  const int64_t kRowBlock = target.queryTile;
+  const int64_t rowBlock = target.projectionRowBlock;
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
   Emitter e{b};
   Value x = op.getInput(), w = op.getWeight(), bias = op.getBias(),
@@ -76,7 +75,7 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
     });
   });
 
-  // Blocks of kRowBlock output rows: acc_r = bias + sum_i x_r[i] W^T[i, :],
+  // Blocks of rowBlock output rows: acc_r = bias + sum_i x_r[i] W^T[i, :],
   // the rows' independent FMA chains sharing each load of W^T. Rows past
   // the end are clamped to the last one (recomputed and rewritten alike).
   auto emitRows = [&](Value bIdx, Value h, Value n0, Value rows) {
@@ -88,7 +87,7 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
     }
     Value lastRow = e.maxIdx(b.create<arith::SubIOp>(rows, e.index(1)), zero);
     SmallVector<Value> ns;
-    for (int64_t r = 0; r < kRowBlock; ++r)
+    for (int64_t r = 0; r < rowBlock; ++r)
       ns.push_back(e.minIdx(b.create<arith::AddIOp>(n0, e.index(r)), lastRow));
     auto xIndex = [&](Value n, Value i) {
       SmallVector<Value> at = {bIdx};
@@ -98,17 +97,17 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
       return at;
     };
     Value wHead = perHead ? h : zero;
-    SmallVector<Value> inits(kRowBlock, init);
+    SmallVector<Value> inits(rowBlock, init);
     auto accs = e.loop(zero, e.index(in), inits, [&](Value i, ValueRange a) {
       Value row = e.vload(rowType, wt, {wHead, i, zero});
       SmallVector<Value> next;
-      for (int64_t r = 0; r < kRowBlock; ++r) {
+      for (int64_t r = 0; r < rowBlock; ++r) {
         Value xi = e.splat(rowType, e.load(x, xIndex(ns[r], i)));
         next.push_back(b.create<vector::FMAOp>(xi, row, a[r]));
       }
       return next;
     });
-    for (int64_t r = 0; r < kRowBlock; ++r) {
+    for (int64_t r = 0; r < rowBlock; ++r) {
       SmallVector<Value> outIndex = {bIdx};
       if (outputHeads)
         outIndex.push_back(h);
@@ -118,7 +117,7 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
   };
 
   int64_t rank = cast<MemRefType>(out.getType()).getRank();
-  Value rows = e.dim(out, rank - 2), step = e.index(kRowBlock);
+  Value rows = e.dim(out, rank - 2), step = e.index(rowBlock);
   auto forRowBlocks = [&](Value bIdx, Value h) {
     e.loop(zero, rows, step, {}, [&](Value n0, ValueRange) {
       emitRows(bIdx, h, n0, rows);

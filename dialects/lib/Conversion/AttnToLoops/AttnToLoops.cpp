@@ -44,39 +44,36 @@ struct LowerSoftmax : public OpRewritePattern<SoftmaxOp> {
     int64_t rank = cast<MemRefType>(in.getType()).getRank();
     Value cols = e.dim(in, rank - 1);
 
-    std::function<void(SmallVector<Value>)> rows =
-        [&](SmallVector<Value> idx) {
-          if (int64_t(idx.size()) < rank - 1) {
-            e.forEach(e.dim(in, idx.size()), [&](Value iv) {
-              SmallVector<Value> next = idx;
-              next.push_back(iv);
-              rows(next);
-            });
-            return;
-          }
-          auto at = [&](Value j) {
-            SmallVector<Value> full = idx;
-            full.push_back(j);
-            return full;
-          };
-          Value max = e.loop(e.index(0), cols, {e.negInf()},
-                             [&](Value j, ValueRange m) {
-                               return SmallVector<Value>{
-                                   b.create<arith::MaximumFOp>(
-                                       m[0], e.load(in, at(j)))};
-                             })
-                          .getResult(0);
-          Value sum =
-              e.loop(e.index(0), cols, {e.f32(0)}, [&](Value j, ValueRange s) {
-                 Value p = e.exp(e.sub(e.load(in, at(j)), max));
-                 e.store(p, out, at(j));
-                 return SmallVector<Value>{e.add(s[0], p)};
-               }).getResult(0);
-          Value inv = b.create<arith::DivFOp>(e.f32(1), sum);
-          e.forEach(cols, [&](Value j) {
-            e.store(e.mul(e.load(out, at(j)), inv), out, at(j));
-          });
-        };
+    std::function<void(SmallVector<Value>)> rows = [&](SmallVector<Value> idx) {
+      if (int64_t(idx.size()) < rank - 1) {
+        e.forEach(e.dim(in, idx.size()), [&](Value iv) {
+          SmallVector<Value> next = idx;
+          next.push_back(iv);
+          rows(next);
+        });
+        return;
+      }
+      auto at = [&](Value j) {
+        SmallVector<Value> full = idx;
+        full.push_back(j);
+        return full;
+      };
+      Value max =
+          e.loop(e.index(0), cols, {e.negInf()}, [&](Value j, ValueRange m) {
+             return SmallVector<Value>{
+                 b.create<arith::MaximumFOp>(m[0], e.load(in, at(j)))};
+           }).getResult(0);
+      Value sum =
+          e.loop(e.index(0), cols, {e.f32(0)}, [&](Value j, ValueRange s) {
+             Value p = e.exp(e.sub(e.load(in, at(j)), max));
+             e.store(p, out, at(j));
+             return SmallVector<Value>{e.add(s[0], p)};
+           }).getResult(0);
+      Value inv = b.create<arith::DivFOp>(e.f32(1), sum);
+      e.forEach(cols, [&](Value j) {
+        e.store(e.mul(e.load(out, at(j)), inv), out, at(j));
+      });
+    };
     rows({});
     rewriter.eraseOp(op);
     return success();

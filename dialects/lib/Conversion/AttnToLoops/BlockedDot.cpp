@@ -29,17 +29,16 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
   /// The kernel needs a dot score, registers for q, the state and the
   /// value rows, key tiles of whole panels, and keys that exist before the
   /// parallel loop (where they are packed).
-  LogicalResult match(OnlineSoftmaxUpdateOp op) const {
+  LogicalResult match(OnlineSoftmaxUpdateOp op) const override {
     int64_t limit = target.maxVectorElements;
     auto parallel = op->getParentOfType<scf::ParallelOp>();
-    return success(op.getCombine() == ScoreCombine::dot &&
-                   op.hasValueState() &&
-                   vectorizableSize(op.getQuery(), limit) &&
-                   vectorizableSize(op.getKeys(), limit) &&
-                   vectorizableSize(op.getValues(), limit) &&
-                   op.getKeyTile() % target.vectorLanes == 0 && parallel &&
-                   !parallel.getRegion().isAncestor(
-                       op.getKeys().getParentRegion()));
+    return success(
+        op.getCombine() == ScoreCombine::dot && op.hasValueState() &&
+        vectorizableSize(op.getQuery(), limit) &&
+        vectorizableSize(op.getKeys(), limit) &&
+        vectorizableSize(op.getValues(), limit) &&
+        op.getKeyTile() % target.vectorLanes == 0 && parallel &&
+        !parallel.getRegion().isAncestor(op.getKeys().getParentRegion()));
   }
 
   /// Packs `keys` [B, Hk, Nk, D] into panels before `parallel`; the padding
@@ -51,8 +50,7 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     ImplicitLocOpBuilder b(parallel.getLoc(), rewriter);
     Emitter e{b};
     int64_t lanes = target.vectorLanes;
-    Value batch = e.dim(keys, 0), heads = e.dim(keys, 1),
-          nk = e.dim(keys, 2);
+    Value batch = e.dim(keys, 0), heads = e.dim(keys, 1), nk = e.dim(keys, 2);
     Value lanesIdx = e.index(lanes);
     Value panels = b.create<arith::DivUIOp>(
         b.create<arith::AddIOp>(nk, e.index(lanes - 1)), lanesIdx);
@@ -92,8 +90,8 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     int64_t d = cast<MemRefType>(q.getType()).getDimSize(3);
     int64_t dv = cast<MemRefType>(v.getType()).getDimSize(3);
     Type f32 = rewriter.getF32Type();
-    Value packed = packKeyPanels(
-        rewriter, op->getParentOfType<scf::ParallelOp>(), k, d);
+    Value packed =
+        packKeyPanels(rewriter, op->getParentOfType<scf::ParallelOp>(), k, d);
     Value scores = allocateTileScratch(
         rewriter, op, MemRefType::get({queryTile, keyTile}, f32));
 
@@ -106,8 +104,8 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     auto dvType = VectorType::get({dv}, f32);
     Value lanesIdx = e.index(lanes), tile = e.index(keyTile);
     Value bq = op.getQueryBatch(), h = op.getHead(), bk = op.getKeyBatch(),
-          hk = op.getKeyHead(), bv = op.getValueBatch(),
-          hv = op.getValueHead(), j0 = op.getFirstKey();
+          hk = op.getKeyHead(), bv = op.getValueBatch(), hv = op.getValueHead(),
+          j0 = op.getFirstKey();
     // [0, 1, ..., lanes - 1]: the lane offsets of the keys of a panel.
     auto laneIndexType = VectorType::get({lanes}, b.getIndexType());
     Value iota = b.create<vector::StepOp>(laneIndexType);
@@ -125,24 +123,23 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
       ends.push_back(end);
       endMax = e.maxIdx(endMax, end);
     }
-    Value count = e.maxIdx(
-        e.minIdx(tile, b.create<arith::SubIOp>(endMax, j0)), zero);
+    Value count =
+        e.maxIdx(e.minIdx(tile, b.create<arith::SubIOp>(endMax, j0)), zero);
 
     // Pass 1: S[r, jv..jv+lanes) = q_r . K^T[:, j0+jv..] (masked).
     e.loop(zero, count, lanesIdx, {}, [&](Value jv, ValueRange) {
       Value first = b.create<arith::AddIOp>(j0, jv);
       Value panel = b.create<arith::DivUIOp>(first, lanesIdx);
       SmallVector<Value> zeros(queryTile, e.splat(lanesType, e.f32(0)));
-      auto dots =
-          e.loop(zero, e.index(d), zeros, [&](Value c, ValueRange acc) {
-            Value kt = e.vload(lanesType, packed, {bk, hk, panel, c, zero});
-            SmallVector<Value> next;
-            for (int64_t r = 0; r < queryTile; ++r) {
-              Value qc = e.splat(lanesType, e.load(q, {bq, h, rows[r], c}));
-              next.push_back(b.create<vector::FMAOp>(qc, kt, acc[r]));
-            }
-            return next;
-          });
+      auto dots = e.loop(zero, e.index(d), zeros, [&](Value c, ValueRange acc) {
+        Value kt = e.vload(lanesType, packed, {bk, hk, panel, c, zero});
+        SmallVector<Value> next;
+        for (int64_t r = 0; r < queryTile; ++r) {
+          Value qc = e.splat(lanesType, e.load(q, {bq, h, rows[r], c}));
+          next.push_back(b.create<vector::FMAOp>(qc, kt, acc[r]));
+        }
+        return next;
+      });
       Value keyIdx = b.create<arith::AddIOp>(
           b.create<vector::BroadcastOp>(laneIndexType, first), iota);
       for (int64_t r = 0; r < queryTile; ++r) {
@@ -179,8 +176,8 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
       Value mNew = b.create<arith::MaxNumFOp>(
           mOld, b.create<vector::ReductionOp>(vector::CombiningKind::MAXNUMF,
                                               tileMax));
-      Value stillEmpty = b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ,
-                                                 mNew, e.negInf());
+      Value stillEmpty =
+          b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ, mNew, e.negInf());
       // exp(-inf - m) = 0 for masked keys; while nothing is visible m stays
       // -inf and every p is exp(-inf - 0) = 0.
       Value safeMax = b.create<arith::SelectOp>(stillEmpty, e.f32(0), mNew);

@@ -29,11 +29,11 @@ struct ScoreContext {
   ScoreCombine combine;
   Activation act;
   Value scale, bias, w;
-  Value q, k;     // memrefs [B, H, N, D]
-  Value bq, h, i; // query indices
-  Value bk, hk;   // key indices (the key row is passed per call)
-  Value d;        // D
-  Value wRow;     // additive: index of the row of w, or null (rank 1)
+  Value q, k;      // memrefs [B, H, N, D]
+  Value bq, h, i;  // query indices
+  Value bk, hk;    // key indices (the key row is passed per call)
+  Value d;         // D
+  Value wRow;      // additive: index of the row of w, or null (rank 1)
   Value queryNorm; // cosine: |q_i|
   // Vectorized form (D static and small): q_i and w in registers.
   VectorType vecType; // vector<D x f32>, or null for the scalar loops
@@ -78,12 +78,11 @@ void setQueryRow(Emitter &e, ScoreContext &s, Value i) {
   if (s.combine != ScoreCombine::cosine)
     return;
   Value squares =
-      s.vecType
-          ? e.reduceAdd(e.mul(s.queryVec, s.queryVec))
-          : e.loop(zero, s.d, {e.f32(0)}, [&](Value c, ValueRange acc) {
-               Value qc = e.load(s.q, {s.bq, s.h, i, c});
-               return SmallVector<Value>{e.add(acc[0], e.mul(qc, qc))};
-             }).getResult(0);
+      s.vecType ? e.reduceAdd(e.mul(s.queryVec, s.queryVec))
+                : e.loop(zero, s.d, {e.f32(0)}, [&](Value c, ValueRange acc) {
+                     Value qc = e.load(s.q, {s.bq, s.h, i, c});
+                     return SmallVector<Value>{e.add(acc[0], e.mul(qc, qc))};
+                   }).getResult(0);
   s.queryNorm = e.b.create<math::SqrtOp>(squares);
 }
 
@@ -96,9 +95,8 @@ Value cosine(Emitter &e, const ScoreContext &s, Value dot, Value keySquares) {
   Value positive =
       b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, denom, e.f32(0));
   Value safeDenom = b.create<arith::SelectOp>(positive, denom, e.f32(1));
-  return b.create<arith::SelectOp>(positive,
-                                   b.create<arith::DivFOp>(dot, safeDenom),
-                                   e.f32(0));
+  return b.create<arith::SelectOp>(
+      positive, b.create<arith::DivFOp>(dot, safeDenom), e.f32(0));
 }
 
 /// act(scale * dot + bias).
@@ -120,8 +118,8 @@ Value emitScore(Emitter &e, const ScoreContext &s, Value j) {
     case ScoreCombine::dot:
       return finishDot(e, s, e.reduceAdd(e.mul(s.queryVec, key)));
     case ScoreCombine::additive: {
-      Value hidden = buildActivation(b, b.getLoc(), s.act,
-                                     e.add(s.queryVec, key));
+      Value hidden =
+          buildActivation(b, b.getLoc(), s.act, e.add(s.queryVec, key));
       return e.reduceAdd(e.mul(s.wVec, hidden));
     }
     case ScoreCombine::cosine:
@@ -147,14 +145,13 @@ Value emitScore(Emitter &e, const ScoreContext &s, Value j) {
                 Value kc = e.load(s.k, {s.bk, s.hk, j, c});
                 Value hidden =
                     buildActivation(b, b.getLoc(), s.act, e.add(qc, kc));
-                Value wc =
-                    s.wRow ? e.load(s.w, {s.wRow, c}) : e.load(s.w, {c});
+                Value wc = s.wRow ? e.load(s.w, {s.wRow, c}) : e.load(s.w, {c});
                 return SmallVector<Value>{e.add(acc[0], e.mul(wc, hidden))};
               })
         .getResult(0);
   case ScoreCombine::cosine: {
-    auto sums = e.loop(
-        zero, s.d, {e.f32(0), e.f32(0)}, [&](Value c, ValueRange acc) {
+    auto sums =
+        e.loop(zero, s.d, {e.f32(0), e.f32(0)}, [&](Value c, ValueRange acc) {
           Value qc = e.load(s.q, {s.bq, s.h, s.i, c});
           Value kc = e.load(s.k, {s.bk, s.hk, j, c});
           return SmallVector<Value>{e.add(acc[0], e.mul(qc, kc)),
@@ -200,8 +197,8 @@ struct GenericOnlineSoftmaxUpdate
           op, "a vector state needs static, small, contiguous D and Dv");
     int64_t keyTile = op.getKeyTile();
     Type f32 = rewriter.getF32Type();
-    Value scores = allocateTileScratch(rewriter, op,
-                                       MemRefType::get({keyTile}, f32));
+    Value scores =
+        allocateTileScratch(rewriter, op, MemRefType::get({keyTile}, f32));
     rewriter.setInsertionPoint(op);
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Emitter e{b};
@@ -219,16 +216,15 @@ struct GenericOnlineSoftmaxUpdate
 
     Value maxState = op.getMax(), sumState = op.getSum(),
           accState = op.getAcc();
-    for (int64_t r = 0, e_ = op.getQueryTileSize(); r < e_; ++r) {
+    for (int64_t r = 0, rows = op.getQueryTileSize(); r < rows; ++r) {
       Value rIdx = e.index(r);
       Value i = e.minIdx(b.create<arith::AddIOp>(op.getFirstQuery(), rIdx),
                          lastQuery);
       setQueryRow(e, s, i);
       // Keys [j0, j0 + count) of the tile are visible to query i.
-      Value end =
-          visibleKeyEnd(e, op.getCausal(), op.getKeyEnd(), i, nq, nk);
-      Value count = e.maxIdx(
-          e.minIdx(tile, b.create<arith::SubIOp>(end, j0)), zero);
+      Value end = visibleKeyEnd(e, op.getCausal(), op.getKeyEnd(), i, nq, nk);
+      Value count =
+          e.maxIdx(e.minIdx(tile, b.create<arith::SubIOp>(end, j0)), zero);
       // Pass 1: the row's scores and their maximum (maxnumf: a plain
       // vmaxss; a NaN score still propagates through exp).
       Value tileMax =
@@ -241,8 +237,8 @@ struct GenericOnlineSoftmaxUpdate
       Value mNew = b.create<arith::MaximumFOp>(mOld, tileMax);
       // alpha rescales what was accumulated under the old maximum; while
       // the maximum is still -inf nothing was accumulated.
-      Value stillEmpty = b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ,
-                                                 mNew, e.negInf());
+      Value stillEmpty =
+          b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ, mNew, e.negInf());
       Value alpha = b.create<arith::SelectOp>(stillEmpty, e.f32(1),
                                               e.exp(e.sub(mOld, mNew)));
       Value acc;
@@ -277,8 +273,8 @@ struct GenericOnlineSoftmaxUpdate
           Value p = e.load(scores, {jj});
           e.forEach(dv, [&](Value c) {
             Value vc = e.load(v, {bv, hv, j, c});
-            e.store(e.add(e.load(accState, {rIdx, c}), e.mul(p, vc)),
-                    accState, {rIdx, c});
+            e.store(e.add(e.load(accState, {rIdx, c}), e.mul(p, vc)), accState,
+                    {rIdx, c});
           });
         });
       }
@@ -320,9 +316,8 @@ struct LowerTileFinalize : public OpRewritePattern<TileFinalizeOp> {
     Value nq = e.dim(context, 1), dv = e.dim(context, 3);
     Value lastQuery = e.maxIdx(b.create<arith::SubIOp>(nq, e.index(1)), zero);
     Value bIdx = op.getBatch(), h = op.getHead();
-    for (int64_t r = 0,
-                 e_ = cast<ShapedType>(acc.getType()).getDimSize(0);
-         r < e_; ++r) {
+    int64_t rows = cast<ShapedType>(acc.getType()).getDimSize(0);
+    for (int64_t r = 0; r < rows; ++r) {
       Value rIdx = e.index(r);
       Value i = e.minIdx(b.create<arith::AddIOp>(op.getFirstQuery(), rIdx),
                          lastQuery);
@@ -361,8 +356,8 @@ struct LowerTileWeights : public OpRewritePattern<TileWeightsOp> {
     Value nq = e.dim(op.getQuery(), 2), nk = e.dim(op.getKeys(), 2);
     Value lastQuery = e.maxIdx(b.create<arith::SubIOp>(nq, e.index(1)), zero);
     Value weights = op.getWeights(), bIdx = op.getBatch(), h = op.getHead();
-    for (int64_t r = 0, e_ = cast<ShapedType>(op.getMax().getType()).getDimSize(0);
-         r < e_; ++r) {
+    int64_t rows = cast<ShapedType>(op.getMax().getType()).getDimSize(0);
+    for (int64_t r = 0; r < rows; ++r) {
       Value i = e.minIdx(
           b.create<arith::AddIOp>(op.getFirstQuery(), e.index(r)), lastQuery);
       setQueryRow(e, s, i);

@@ -43,8 +43,8 @@ Value mlir::attn::loops::inverseOrZero(Emitter &e, Value l) {
       positive, e.b.create<arith::DivFOp>(e.f32(1), l), e.f32(0));
 }
 
-std::optional<int64_t> mlir::attn::loops::vectorizableSize(Value value,
-                                                           int64_t maxElements) {
+std::optional<int64_t>
+mlir::attn::loops::vectorizableSize(Value value, int64_t maxElements) {
   auto type = cast<MemRefType>(value.getType());
   int64_t size = type.getDimSize(type.getRank() - 1);
   if (!type.getLayout().isIdentity() || ShapedType::isDynamic(size) ||

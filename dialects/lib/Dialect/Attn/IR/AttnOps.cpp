@@ -333,10 +333,9 @@ static LogicalResult verifyTileState(Operation *op, Value max, Value sum,
   int64_t dv = cast<MemRefType>(dvSource.getType()).getDimSize(dvDim);
   if (!ShapedType::isDynamic(dv) && !accType.isDynamicDim(1) &&
       accType.getDimSize(1) != dv)
-    return op->emitOpError()
-           << "value size mismatch: accumulator dim 1 is "
-           << accType.getDimSize(1) << " but '" << dvName << "' dim " << dvDim
-           << " is " << dv;
+    return op->emitOpError() << "value size mismatch: accumulator dim 1 is "
+                             << accType.getDimSize(1) << " but '" << dvName
+                             << "' dim " << dvDim << " is " << dv;
   return success();
 }
 
@@ -347,8 +346,7 @@ LogicalResult OnlineSoftmaxUpdateOp::verify() {
                          "key count mismatch")) ||
       failed(verifyCombinedScore(op, q, k, getCombine(), getAct(),
                                  getScoreWeights(), getScale(), getBias())) ||
-      failed(verifyTileState(op, getMax(), getSum(), getAcc(), v, 3,
-                             "values")))
+      failed(verifyTileState(op, getMax(), getSum(), getAcc(), v, 3, "values")))
     return failure();
   // Values are carried by the key loop; buffers are updated in place.
   if (hasValueState()) {
@@ -373,8 +371,8 @@ LogicalResult TileWeightsOp::verify() {
   Value q = getQuery(), k = getKeys(), a = getWeights();
   if (failed(verifyCombinedScore(op, q, k, getCombine(), getAct(),
                                  getScoreWeights(), getScale(), getBias())) ||
-      failed(verifyTileState(op, getMax(), getSum(), Value(), a, 3,
-                             "weights")) ||
+      failed(
+          verifyTileState(op, getMax(), getSum(), Value(), a, 3, "weights")) ||
       failed(expectEqual(op, {k, 2, "keys"}, {a, 3, "weights"},
                          "key count mismatch")) ||
       failed(expectEqual(op, {q, 2, "query"}, {a, 2, "weights"},

@@ -68,16 +68,16 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
     // With vectors, a key tile is whole vector registers of keys, so that a
     // kernel may score one register of keys at a time.
     if (valueState)
-      keyTile = llvm::divideCeil(keyTile, target.vectorLanes) *
-                target.vectorLanes;
+      keyTile =
+          llvm::divideCeil(keyTile, target.vectorLanes) * target.vectorLanes;
     Value zero = e.index(0), one = e.index(1);
     Value queryStep = e.index(queryTile), keyStep = e.index(keyTile);
     Type f32 = b.getF32Type();
     auto dvSize = cast<MemRefType>(v.getType()).getDimSize(3);
 
-    auto parallel = b.create<scf::ParallelOp>(
-        ValueRange{zero, zero, zero}, ValueRange{batch, hq, nq},
-        ValueRange{one, one, queryStep});
+    auto parallel = b.create<scf::ParallelOp>(ValueRange{zero, zero, zero},
+                                              ValueRange{batch, hq, nq},
+                                              ValueRange{one, one, queryStep});
     b.setInsertionPoint(parallel.getBody()->getTerminator());
     Value bIdx = parallel.getInductionVars()[0],
           h = parallel.getInductionVars()[1],
@@ -90,8 +90,9 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
     // those the ones the tile's last query sees (the causal diagonal grows
     // with the query): key tiles past it are masked for every query.
     Value visible = visibleKeyCount(e, op.getLengths(), bIdx, nk);
-    Value lastQuery = e.minIdx(b.create<arith::AddIOp>(i0, e.index(queryTile - 1)),
-                               b.create<arith::SubIOp>(nq, one));
+    Value lastQuery =
+        e.minIdx(b.create<arith::AddIOp>(i0, e.index(queryTile - 1)),
+                 b.create<arith::SubIOp>(nq, one));
     Value tileKeyEnd =
         visibleKeyEnd(e, op.getCausal(), visible, lastQuery, nq, nk);
 
@@ -122,26 +123,25 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
       e.forEach(queryTileSize, [&](Value r) {
         e.store(e.negInf(), state[0], {r});
         e.store(e.f32(0), state[1], {r});
-        e.forEach(e.dim(state[2], 1),
-                  [&](Value c) { e.store(e.f32(0), state[2], {r, c}); });
+        e.forEach(e.dim(state[2], 1), [&](Value c) {
+          e.store(e.f32(0), state[2], {r, c});
+        });
       });
     }
 
-    auto keyLoop = b.create<scf::ForOp>(zero, tileKeyEnd, keyStep,
-                                        valueState ? ValueRange(state)
-                                                   : ValueRange());
+    auto keyLoop =
+        b.create<scf::ForOp>(zero, tileKeyEnd, keyStep,
+                             valueState ? ValueRange(state) : ValueRange());
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(keyLoop.getBody());
       SmallVector<Value> current =
-          valueState ? SmallVector<Value>(keyLoop.getRegionIterArgs())
-                     : state;
+          valueState ? SmallVector<Value>(keyLoop.getRegionIterArgs()) : state;
       auto update = b.create<OnlineSoftmaxUpdateOp>(
-          valueState ? TypeRange(ValueRange(state)) : TypeRange(), q, bq, h,
-          i0, k, bk, hk, keyLoop.getInductionVar(), v, bv, hv,
-          op.getScoreWeights(), op.getScale(), op.getBias(), visible,
-          current[0], current[1], current[2], op.getCombine(), op.getAct(),
-          op.getCausal(), keyTile);
+          valueState ? TypeRange(ValueRange(state)) : TypeRange(), q, bq, h, i0,
+          k, bk, hk, keyLoop.getInductionVar(), v, bv, hv, op.getScoreWeights(),
+          op.getScale(), op.getBias(), visible, current[0], current[1],
+          current[2], op.getCombine(), op.getAct(), op.getCausal(), keyTile);
       if (valueState)
         b.create<scf::YieldOp>(update.getResults());
     }
@@ -171,9 +171,8 @@ struct AttnTileAttentionPass
   void runOnOperation() override {
     const TargetDescription &target = hostCPU();
     if (tileSize < 0 || tileSize > target.maxKeyTile) {
-      getOperation().emitError()
-          << "tile-size must be between 1 and " << target.maxKeyTile
-          << " (0: the target's)";
+      getOperation().emitError() << "tile-size must be between 1 and "
+                                 << target.maxKeyTile << " (0: the target's)";
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
