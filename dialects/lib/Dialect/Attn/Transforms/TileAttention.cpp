@@ -90,11 +90,14 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
     // those the ones the tile's last query sees (the causal diagonal grows
     // with the query): key tiles past it are masked for every query.
     Value visible = visibleKeyCount(e, op.getLengths(), bIdx, nk);
-    Value lastQuery =
-        e.minIdx(b.create<arith::AddIOp>(i0, e.index(queryTile - 1)),
-                 b.create<arith::SubIOp>(nq, one));
-    Value tileKeyEnd =
-        visibleKeyEnd(e, op.getCausal(), visible, lastQuery, nq, nk);
+    Value tileKeyEnd = visible;
+    if (op.getCausal()) {
+      Value lastQuery =
+          e.minIdx(b.create<arith::AddIOp>(i0, e.index(queryTile - 1)),
+                   b.create<arith::SubIOp>(nq, one));
+      tileKeyEnd =
+          visibleKeyEnd(e, /*causal=*/true, visible, lastQuery, nq, nk);
+    }
 
     // The running state: values carried by the key loop, or buffers of the
     // query tile.
