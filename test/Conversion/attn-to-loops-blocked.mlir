@@ -1,4 +1,5 @@
 // RUN: attn-opt %s --convert-attn-to-loops | FileCheck %s
+// RUN: attn-opt %s --attn-tile-attention | attn-opt --convert-attn-to-loops | FileCheck %s
 // RUN: attn-opt %s "--convert-attn-to-loops=tile-size=20" | FileCheck %s --check-prefix=TILE
 // RUN: attn-opt %s "--convert-attn-to-loops=vectorize=false" | FileCheck %s --check-prefix=SCALAR
 //
@@ -59,12 +60,59 @@
 // The tile is a whole number of 16-key vectors: 20 is rounded to 32.
 // TILE: memref.alloc() : memref<4x32xf32>
 
-// SCALAR-NOT: vector.
+// vectorize=false tiles with a buffer state, which only the scalar kernel
+// takes.
+// SCALAR-LABEL: func @blocked
+// SCALAR-NOT:   vector.
+// SCALAR-LABEL: func @tiled_not_whole_panels
 func.func @blocked(%q: memref<2x4x?x8xf32>, %k: memref<2x2x?x8xf32>,
                    %v: memref<2x2x?x4xf32>, %s: f32, %len: memref<2xi32>,
                    %c: memref<2x?x4x4xf32>) {
   attn.online_attention dot causal
       ins(%q, %k, %v : memref<2x4x?x8xf32>, memref<2x2x?x8xf32>, memref<2x2x?x4xf32>)
       scale(%s) lengths(%len : memref<2xi32>) outs(%c : memref<2x?x4x4xf32>)
+  return
+}
+
+// The kernels are patterns on the tiled form. A key tile that is not whole
+// panels of 16 keys (20 here, written by hand: -attn-tile-attention rounds
+// it) fails the blocked kernel's applicability check, and the generic
+// per-query kernel takes the update: no packed keys, one score per
+// vector.reduction.
+// CHECK-LABEL: func @tiled_not_whole_panels
+// CHECK-NOT:   memref<?x?x?x8x16xf32>
+// CHECK:       scf.parallel
+// CHECK:         memref.alloc() : memref<20xf32>
+// CHECK:         vector.reduction <add>
+// CHECK-NOT:     attn.
+// CHECK:         scf.reduce
+func.func @tiled_not_whole_panels(%q: memref<1x1x?x8xf32>, %k: memref<1x1x?x8xf32>,
+                                  %v: memref<1x1x?x4xf32>, %c: memref<1x?x1x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %c20 = arith.constant 20 : index
+  %nq = memref.dim %q, %c2 : memref<1x1x?x8xf32>
+  %nk = memref.dim %k, %c2 : memref<1x1x?x8xf32>
+  %m0 = arith.constant dense<0xFF800000> : vector<4xf32>
+  %zero = arith.constant dense<0.0> : vector<4xf32>
+  %acc0 = arith.constant dense<0.0> : vector<4x4xf32>
+  scf.parallel (%b, %h, %i0) = (%c0, %c0, %c0) to (%c1, %c1, %nq) step (%c1, %c1, %c4) {
+    %state:3 = scf.for %j0 = %c0 to %nk step %c20
+        iter_args(%m = %m0, %l = %zero, %acc = %acc0)
+        -> (vector<4xf32>, vector<4xf32>, vector<4x4xf32>) {
+      %new:3 = attn.online_softmax_update dot key_tile(20)
+          query(%q[%b, %h, %i0] : memref<1x1x?x8xf32>)
+          keys(%k[%b, %h, %j0] : memref<1x1x?x8xf32>)
+          values(%v[%b, %h] : memref<1x1x?x4xf32>) key_end(%nk)
+          state(%m, %l, %acc : vector<4xf32>, vector<4xf32>, vector<4x4xf32>)
+          -> vector<4xf32>, vector<4xf32>, vector<4x4xf32>
+      scf.yield %new#0, %new#1, %new#2 : vector<4xf32>, vector<4xf32>, vector<4x4xf32>
+    }
+    attn.tile_finalize ins(%state#1, %state#2 : vector<4xf32>, vector<4x4xf32>)
+        outs(%c[%b, %i0, %h] : memref<1x?x1x4xf32>)
+    scf.reduce
+  }
   return
 }
