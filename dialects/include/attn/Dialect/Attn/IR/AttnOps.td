@@ -143,9 +143,11 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
       [Hq, Dw] (q and k already hold W1 q + b and W2 k);
     - `cosine`: q.k / (|q| |k|), 0 when a norm is 0.
 
-    `-convert-attn-to-loops` lowers it to one loop nest per query over tiles
-    of keys with a running maximum and sum (online softmax), never
-    materializing the Nq x Nk scores.
+    `-attn-tile-attention` rewrites it into its tiled form (query tiles in
+    an `scf.parallel`, key tiles in an `scf.for` carrying a running maximum
+    and sum, the tile-level ops below as the body), which
+    `-convert-attn-to-loops` lowers to loops, never materializing the
+    Nq x Nk scores.
 
     ```mlir
     attn.online_attention dot act(identity) causal
