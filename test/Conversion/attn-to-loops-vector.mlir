@@ -108,3 +108,44 @@ func.func @dynamic_size_is_scalar(%q: memref<1x1x3x?xf32>, %k: memref<1x1x7x?xf3
       outs(%c : memref<1x3x1x3xf32>)
   return
 }
+
+// The generic kernel takes every form of the tiled ops: a vector state with
+// a dynamic D (hand-written; -attn-tile-attention would choose buffers)
+// gets scalar scores and vector accumulators, and strided values and
+// context rows go through vector transfers.
+// CHECK-LABEL: func @vector_state_dynamic_d
+// CHECK-NOT:     attn.
+// CHECK:         scf.for {{.*}} iter_args({{.*}}) -> (f32, f32)
+// CHECK:         vector.transfer_read %{{.*}} {in_bounds = [true]} : memref<1x1x?x4xf32, strided<[?, ?, ?, 1]>>, vector<4xf32>
+// CHECK:       vector.transfer_write %{{.*}} {in_bounds = [true]} : vector<4xf32>, memref<1x?x1x4xf32, strided<[?, ?, ?, 1]>>
+func.func @vector_state_dynamic_d(%q: memref<1x1x?x?xf32>, %k: memref<1x1x?x?xf32>,
+                                  %v: memref<1x1x?x4xf32, strided<[?, ?, ?, 1]>>,
+                                  %c: memref<1x?x1x4xf32, strided<[?, ?, ?, 1]>>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %c16 = arith.constant 16 : index
+  %nq = memref.dim %q, %c2 : memref<1x1x?x?xf32>
+  %nk = memref.dim %k, %c2 : memref<1x1x?x?xf32>
+  %m0 = arith.constant dense<0xFF800000> : vector<4xf32>
+  %zero = arith.constant dense<0.0> : vector<4xf32>
+  %acc0 = arith.constant dense<0.0> : vector<4x4xf32>
+  scf.parallel (%b, %h, %i0) = (%c0, %c0, %c0) to (%c1, %c1, %nq) step (%c1, %c1, %c4) {
+    %state:3 = scf.for %j0 = %c0 to %nk step %c16
+        iter_args(%m = %m0, %l = %zero, %acc = %acc0)
+        -> (vector<4xf32>, vector<4xf32>, vector<4x4xf32>) {
+      %new:3 = attn.online_softmax_update cosine key_tile(16)
+          query(%q[%b, %h, %i0] : memref<1x1x?x?xf32>)
+          keys(%k[%b, %h, %j0] : memref<1x1x?x?xf32>)
+          values(%v[%b, %h] : memref<1x1x?x4xf32, strided<[?, ?, ?, 1]>>) key_end(%nk)
+          state(%m, %l, %acc : vector<4xf32>, vector<4xf32>, vector<4x4xf32>)
+          -> vector<4xf32>, vector<4xf32>, vector<4x4xf32>
+      scf.yield %new#0, %new#1, %new#2 : vector<4xf32>, vector<4xf32>, vector<4x4xf32>
+    }
+    attn.tile_finalize ins(%state#1, %state#2 : vector<4xf32>, vector<4x4xf32>)
+        outs(%c[%b, %i0, %h] : memref<1x?x1x4xf32, strided<[?, ?, ?, 1]>>)
+    scf.reduce
+  }
+  return
+}

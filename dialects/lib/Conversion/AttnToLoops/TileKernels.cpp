@@ -170,6 +170,24 @@ Value rowStateAt(Emitter &e, Value state, int64_t r) {
   return e.load(state, {e.index(r)});
 }
 
+/// A row of `memref` at `idx` as a vector: a plain load when the memref is
+/// contiguous, a transfer (any strides) otherwise.
+Value loadRow(Emitter &e, VectorType type, Value memref, ValueRange idx) {
+  if (cast<MemRefType>(memref.getType()).getLayout().isIdentity())
+    return e.vload(type, memref, idx);
+  return e.b.create<vector::TransferReadOp>(type, memref, idx, e.f32(0),
+                                            ArrayRef<bool>{true});
+}
+
+/// Stores the vector `row` into `memref` at `idx` (see loadRow).
+void storeRow(Emitter &e, Value row, Value memref, ValueRange idx) {
+  if (cast<MemRefType>(memref.getType()).getLayout().isIdentity()) {
+    e.b.create<vector::StoreOp>(row, memref, idx);
+    return;
+  }
+  e.b.create<vector::TransferWriteOp>(row, memref, idx, ArrayRef<bool>{true});
+}
+
 /// Whether q, k (and w) allow the vector form of the scores.
 template <typename TileOp>
 bool hasVectorScores(TileOp op, const TargetDescription &target) {
@@ -189,12 +207,11 @@ struct GenericOnlineSoftmaxUpdate
 
   LogicalResult matchAndRewrite(OnlineSoftmaxUpdateOp op,
                                 PatternRewriter &rewriter) const override {
+    // Any form: a vector state with scores that cannot be vectors (dynamic
+    // D) gets scalar scores and vector accumulators.
     bool valueState = op.hasValueState();
+    bool vectorScores = valueState && hasVectorScores(op, target);
     Value v = op.getValues();
-    if (valueState && (!hasVectorScores(op, target) ||
-                       !vectorizableSize(v, target.maxVectorElements)))
-      return rewriter.notifyMatchFailure(
-          op, "a vector state needs static, small, contiguous D and Dv");
     int64_t keyTile = op.getKeyTile();
     Type f32 = rewriter.getF32Type();
     Value scores =
@@ -207,7 +224,7 @@ struct GenericOnlineSoftmaxUpdate
     Value lastQuery = e.maxIdx(b.create<arith::SubIOp>(nq, e.index(1)), zero);
     Value tile = e.index(keyTile), j0 = op.getFirstKey();
     Value bv = op.getValueBatch(), hv = op.getValueHead();
-    ScoreContext s = makeScoreContext(e, op, valueState);
+    ScoreContext s = makeScoreContext(e, op, vectorScores);
     Value dv = e.dim(v, 3);
     VectorType dvType;
     if (valueState)
@@ -263,7 +280,7 @@ struct GenericOnlineSoftmaxUpdate
         acc = e.loop(zero, count, {acc}, [&](Value jj, ValueRange a) {
                  Value j = b.create<arith::AddIOp>(j0, jj);
                  Value p = e.splat(dvType, e.load(scores, {jj}));
-                 Value value = e.vload(dvType, v, {bv, hv, j, zero});
+                 Value value = loadRow(e, dvType, v, {bv, hv, j, zero});
                  return SmallVector<Value>{
                      b.create<vector::FMAOp>(p, value, a[0])};
                }).getResult(0);
@@ -307,9 +324,6 @@ struct LowerTileFinalize : public OpRewritePattern<TileFinalizeOp> {
                                 PatternRewriter &rewriter) const override {
     Value context = op.getOutput(), acc = op.getAcc();
     bool valueState = isa<VectorType>(acc.getType());
-    if (valueState && !vectorizableSize(context, target.maxVectorElements))
-      return rewriter.notifyMatchFailure(
-          op, "a vector state is stored to a contiguous context row");
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Emitter e{b};
     Value zero = e.index(0);
@@ -325,7 +339,7 @@ struct LowerTileFinalize : public OpRewritePattern<TileFinalizeOp> {
       if (valueState) {
         Value row = b.create<vector::ExtractOp>(acc, ArrayRef<int64_t>{r});
         Value c = e.mul(row, e.splat(cast<VectorType>(row.getType()), invL));
-        b.create<vector::StoreOp>(c, context, ValueRange{bIdx, i, h, zero});
+        storeRow(e, c, context, {bIdx, i, h, zero});
       } else {
         e.forEach(dv, [&](Value c) {
           e.store(e.mul(e.load(acc, {rIdx, c}), invL), context,
