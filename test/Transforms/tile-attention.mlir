@@ -18,10 +18,15 @@
 // `key_end`).
 // CHECK-LABEL: func @causal_lengths
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x4x?x8xf32>, %[[K:[^:]*]]: memref<2x2x?x8xf32>, %[[V:[^:]*]]: memref<2x2x?x4xf32>, %[[S:[^:]*]]: f32, %[[LEN:[^:]*]]: memref<2xi32>, %[[C:[^:]*]]: memref<2x?x4x4xf32>)
+// The state starts as m = -inf, l = 0, acc = 0 (values); query tiles of 4,
+// key tiles of 64.
+// CHECK-DAG:  %[[M0:.*]] = arith.constant dense<0xFF800000> : vector<4xf32>
+// CHECK-DAG:  %[[L0:.*]] = arith.constant dense<0.000000e+00> : vector<4xf32>
+// CHECK-DAG:  %[[ACC0:.*]] = arith.constant dense<0.000000e+00> : vector<4x4xf32>
+// CHECK-DAG:  %[[QT:.*]] = arith.constant 4 : index
+// CHECK-DAG:  %[[KT:.*]] = arith.constant 64 : index
 // CHECK:      %[[NQ:.*]] = memref.dim %[[Q]], %{{.*}} : memref<2x4x?x8xf32>
 // CHECK:      %[[NK:.*]] = memref.dim %[[K]], %{{.*}} : memref<2x2x?x8xf32>
-// CHECK:      %[[QT:.*]] = arith.constant 4 : index
-// CHECK-NEXT: %[[KT:.*]] = arith.constant 64 : index
 // CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %[[I0:[^)]*]]) = (%{{.*}}, %{{.*}}, %{{.*}}) to (%{{.*}}, %{{.*}}, %[[NQ]]) step (%{{.*}}, %{{.*}}, %[[QT]]) {
 // Two query heads per key (and value) head.
 // CHECK:        %[[HK:.*]] = arith.divui %[[H]], %{{.*}} : index
@@ -41,10 +46,6 @@
 // CHECK-NEXT:   %[[CUT:.*]] = arith.subi %[[LAST1]], %[[SHIFT]] : index
 // CHECK-NEXT:   %[[END0:.*]] = arith.minsi %[[VISIBLE]], %[[CUT]] : index
 // CHECK:        %[[END:.*]] = arith.maxsi %[[END0]], %{{.*}} : index
-// The state: m = -inf, l = 0, acc = 0, as values.
-// CHECK:        %[[M0:.*]] = arith.constant dense<0xFF800000> : vector<4xf32>
-// CHECK-NEXT:   %[[L0:.*]] = arith.constant dense<0.000000e+00> : vector<4xf32>
-// CHECK-NEXT:   %[[ACC0:.*]] = arith.constant dense<0.000000e+00> : vector<4x4xf32>
 // Only the key tiles below the end are visited.
 // CHECK-NEXT:   %[[STATE:.*]]:3 = scf.for %[[J0:.*]] = %{{.*}} to %[[END]] step %[[KT]] iter_args(%[[M:.*]] = %[[M0]], %[[L:.*]] = %[[L0]], %[[ACC:.*]] = %[[ACC0]]) -> (vector<4xf32>, vector<4xf32>, vector<4x4xf32>) {
 // CHECK-NEXT:     %[[NEW:.*]]:3 = attn.online_softmax_update dot causal key_tile(64)

@@ -21,6 +21,7 @@
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/DialectConversion.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNTILEATTENTION
@@ -186,6 +187,10 @@ struct AttnTileAttentionPass
     if (failed(applyPartialConversion(getOperation(), legality,
                                       std::move(patterns))))
       return signalPassFailure();
+    // The tiled form is meant to be read: fold the index arithmetic of
+    // static sizes and share the constants (no other rewrite).
+    (void)applyPatternsAndFoldGreedily(getOperation(),
+                                       RewritePatternSet(&getContext()));
   }
 };
 
