@@ -1,68 +1,118 @@
 // RUN: attn-opt %s --convert-attn-to-loops | FileCheck %s
+// RUN: attn-opt %s --attn-tile-attention | attn-opt --convert-attn-to-loops | FileCheck %s
 // RUN: attn-opt %s "--convert-attn-to-loops=tile-size=20" | FileCheck %s --check-prefix=TILE
 // RUN: attn-opt %s "--convert-attn-to-loops=vectorize=false" | FileCheck %s --check-prefix=SCALAR
 //
-// A dot score without a weights output, with static D and Dv, takes the
-// blocked kernel: per (batch, head) the keys are transposed into panels of
-// 16 ([ceil(Nk/16), D, 16], the padding keys zeroed), and blocks of 4
-// queries score 16 keys at a time with 16-lane FMAs (no horizontal
-// reduction), keep (m, l, acc) per query in the key loop, and read each
-// value row once for the block. Masks become a lane-wise select to -inf.
+// A dot score with a vector state (static D and Dv, no weights output)
+// takes the blocked kernel, a pattern on the tiled form of
+// -attn-tile-attention: the keys are packed once, before the parallel loop,
+// into panels of 16 ([B, Hk, ceil(Nk/16), D, 16], the padding keys zeroed);
+// each tile of 4 queries scores 16 keys at a time with 16-lane FMAs (no
+// horizontal reduction), keeps its (m, l, acc) in the key loop, and reads
+// each value row once. Masks become a lane-wise select to -inf.
 
 // CHECK-LABEL: func @blocked
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x4x?x8xf32>, %[[K:[^:]*]]: memref<2x2x?x8xf32>, %[[V:[^:]*]]: memref<2x2x?x4xf32>, %[[S:[^:]*]]: f32, %[[LEN:[^:]*]]: memref<2xi32>, %[[C:[^:]*]]: memref<2x?x4x4xf32>)
-// CHECK:      %[[KT:.*]] = memref.alloc(%{{.*}}) : memref<?x8x16xf32>
-// The padding keys [Nk, 16 ceil(Nk / 16)) are zeroed once.
+// The keys in panels of 16, the padding keys [Nk, 16 ceil(Nk / 16)) zeroed.
+// CHECK:      %[[KT:.*]] = memref.alloc(%{{.*}}) : memref<?x?x?x8x16xf32>
 // CHECK:      scf.for
 // CHECK:        scf.for
-// CHECK:          memref.store %{{.*}}, %[[KT]]
-// CHECK:      %[[SCORES:.*]] = memref.alloca() : memref<4x64xf32>
-// CHECK:      scf.for %[[B:[^ ]*]] =
-// CHECK:        memref.load %[[LEN]][%[[B]]]
-// CHECK:        scf.for %[[H:[^ ]*]] =
-// Transpose of the keys of this (batch, head).
 // CHECK:          scf.for
 // CHECK:            scf.for
 // CHECK:              memref.load %[[K]]
 // CHECK:              memref.store %{{.*}}, %[[KT]]
-// Blocks of 4 queries.
-// CHECK:          scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4
-// CHECK:            scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, vector<4xf32>, f32, f32, vector<4xf32>, f32, f32, vector<4xf32>, f32, f32, vector<4xf32>)
+// Tiles of 4 queries of each (batch, head), each with its scratch of scores.
+// CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %[[I0:[^)]*]]) = {{.*}} step (%{{.*}}, %{{.*}}, %c4
+// CHECK:        %[[SCORES:.*]] = memref.alloc() : memref<4x64xf32>
+// CHECK:        memref.load %[[LEN]][%[[B]]]
+// CHECK:        scf.for {{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4x4xf32>)
 // 16 keys at a time: one panel row per d, one FMA per query.
-// CHECK:              scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c16
-// CHECK:                scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
-// CHECK:                  %[[KROW:.*]] = vector.load %[[KT]][{{.*}}] : memref<?x8x16xf32>, vector<16xf32>
-// CHECK:                  memref.load %[[Q]]
-// CHECK-NEXT:             vector.broadcast
-// CHECK-NEXT:             vector.fma %{{.*}}, %[[KROW]]
-// CHECK-COUNT-3:          vector.fma %{{.*}}, %[[KROW]]
+// CHECK:          scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c16
+// CHECK:            scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:              %[[KROW:.*]] = vector.load %[[KT]][{{.*}}] : memref<?x?x?x8x16xf32>, vector<16xf32>
+// CHECK:              memref.load %[[Q]]
+// CHECK-NEXT:         vector.broadcast
+// CHECK-NEXT:         vector.fma %{{.*}}, %[[KROW]]
+// CHECK-COUNT-3:      vector.fma %{{.*}}, %[[KROW]]
 // Scaled, masked per query, stored to the tile of scores.
-// CHECK:                arith.mulf %{{.*}}, %{{.*}} : vector<16xf32>
-// CHECK:                arith.cmpi slt, %{{.*}}, %{{.*}} : vector<16xindex>
-// CHECK-NEXT:           arith.select %{{.*}}, %{{.*}}, %{{.*}} : vector<16xi1>, vector<16xf32>
-// CHECK:                vector.store %{{.*}}, %[[SCORES]]
+// CHECK:            arith.mulf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK:            arith.cmpi slt, %{{.*}}, %{{.*}} : vector<16xindex>
+// CHECK-NEXT:       arith.select %{{.*}}, %{{.*}}, %{{.*}} : vector<16xi1>, vector<16xf32>
+// CHECK:            vector.store %{{.*}}, %[[SCORES]]
 // Per query: max, probabilities, sums (16 lanes at a time).
-// CHECK:              vector.reduction <maxnumf>
-// CHECK:              math.exp %{{.*}} : vector<16xf32>
-// CHECK:              vector.reduction <add>
-// Each value row once for the block: 4 FMAs.
-// CHECK:              scf.for {{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
-// CHECK:                %[[VROW:.*]] = vector.load %[[V]]
-// CHECK-COUNT-4:        vector.fma %{{.*}}, %[[VROW]]
+// CHECK:          vector.reduction <maxnumf>
+// CHECK:          math.exp %{{.*}} : vector<16xf32>
+// CHECK:          vector.reduction <add>
+// Each value row once for the tile: 4 FMAs.
+// CHECK:          scf.for {{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
+// CHECK:            %[[VROW:.*]] = vector.load %[[V]]
+// CHECK-COUNT-4:    vector.fma %{{.*}}, %[[VROW]]
+// The new state goes back into the key loop's vectors.
+// CHECK:          vector.insert
+// CHECK:          scf.yield
 // One context row per query.
-// CHECK-COUNT-4:    vector.store %{{.*}}, %[[C]]
+// CHECK-COUNT-4: vector.store %{{.*}}, %[[C]]
+// CHECK:        memref.dealloc %[[SCORES]]
+// CHECK:        scf.reduce
 // CHECK:      memref.dealloc %[[KT]]
 // CHECK-NEXT: return
 
 // The tile is a whole number of 16-key vectors: 20 is rounded to 32.
-// TILE: memref.alloca() : memref<4x32xf32>
+// TILE: memref.alloc() : memref<4x32xf32>
 
-// SCALAR-NOT: vector.
+// vectorize=false tiles with a buffer state, which only the scalar kernel
+// takes.
+// SCALAR-LABEL: func @blocked
+// SCALAR-NOT:   vector.
+// SCALAR-LABEL: func @tiled_not_whole_panels
 func.func @blocked(%q: memref<2x4x?x8xf32>, %k: memref<2x2x?x8xf32>,
                    %v: memref<2x2x?x4xf32>, %s: f32, %len: memref<2xi32>,
                    %c: memref<2x?x4x4xf32>) {
   attn.online_attention dot causal
       ins(%q, %k, %v : memref<2x4x?x8xf32>, memref<2x2x?x8xf32>, memref<2x2x?x4xf32>)
       scale(%s) lengths(%len : memref<2xi32>) outs(%c : memref<2x?x4x4xf32>)
+  return
+}
+
+// The kernels are patterns on the tiled form. A key tile that is not whole
+// panels of 16 keys (20 here, written by hand: -attn-tile-attention rounds
+// it) fails the blocked kernel's applicability check, and the generic
+// per-query kernel takes the update: no packed keys, one score per
+// vector.reduction.
+// CHECK-LABEL: func @tiled_not_whole_panels
+// CHECK-NOT:   memref<?x?x?x8x16xf32>
+// CHECK:       scf.parallel
+// CHECK:         memref.alloc() : memref<20xf32>
+// CHECK:         vector.reduction <add>
+// CHECK-NOT:     attn.
+// CHECK:         scf.reduce
+func.func @tiled_not_whole_panels(%q: memref<1x1x?x8xf32>, %k: memref<1x1x?x8xf32>,
+                                  %v: memref<1x1x?x4xf32>, %c: memref<1x?x1x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %c20 = arith.constant 20 : index
+  %nq = memref.dim %q, %c2 : memref<1x1x?x8xf32>
+  %nk = memref.dim %k, %c2 : memref<1x1x?x8xf32>
+  %m0 = arith.constant dense<0xFF800000> : vector<4xf32>
+  %zero = arith.constant dense<0.0> : vector<4xf32>
+  %acc0 = arith.constant dense<0.0> : vector<4x4xf32>
+  scf.parallel (%b, %h, %i0) = (%c0, %c0, %c0) to (%c1, %c1, %nq) step (%c1, %c1, %c4) {
+    %state:3 = scf.for %j0 = %c0 to %nk step %c20
+        iter_args(%m = %m0, %l = %zero, %acc = %acc0)
+        -> (vector<4xf32>, vector<4xf32>, vector<4x4xf32>) {
+      %new:3 = attn.online_softmax_update dot key_tile(20)
+          query(%q[%b, %h, %i0] : memref<1x1x?x8xf32>)
+          keys(%k[%b, %h, %j0] : memref<1x1x?x8xf32>)
+          values(%v[%b, %h] : memref<1x1x?x4xf32>) key_end(%nk)
+          state(%m, %l, %acc : vector<4xf32>, vector<4xf32>, vector<4x4xf32>)
+          -> vector<4xf32>, vector<4xf32>, vector<4x4xf32>
+      scf.yield %new#0, %new#1, %new#2 : vector<4xf32>, vector<4xf32>, vector<4x4xf32>
+    }
+    attn.tile_finalize ins(%state#1, %state#2 : vector<4xf32>, vector<4x4xf32>)
+        outs(%c[%b, %i0, %h] : memref<1x?x1x4xf32>)
+    scf.reduce
+  }
   return
 }

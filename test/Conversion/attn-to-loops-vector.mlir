@@ -1,51 +1,36 @@
 // RUN: attn-opt %s --convert-attn-to-loops | FileCheck %s
 //
-// With static D and Dv (at most 256) and contiguous buffers, the fused loop
-// nest keeps q_i, w and the accumulator in vector registers: each score is a
-// vector product and a vector.reduction, each key adds p_j v_j with one
-// vector.fma, and the context row is written with one vector.store. No [Dv]
-// accumulator buffer is allocated. (attn-to-loops.mlir checks the scalar
-// form with vectorize=false; attn-to-loops-blocked.mlir the blocked kernel
-// that a dot score without a weights output takes.)
+// With static D and Dv (at most 256) and contiguous buffers, the tiled form
+// carries the state of a query tile as vectors, and the kernels keep q_i, w
+// and the accumulator rows in vector registers: in the generic per-query
+// kernel each score is a vector product and a vector.reduction, each key
+// adds p_j v_j with one vector.fma, and the context row is written with one
+// vector.store. No accumulator buffer is allocated. (attn-to-loops.mlir
+// checks the scalar form with vectorize=false; attn-to-loops-blocked.mlir
+// the blocked kernel that dot scores take.)
 
-// A dot score with a weights output (so not the blocked kernel).
+// A dot score with a weights output: the key tiles take the blocked kernel
+// (keys packed in panels), and attn.tile_weights, a second pass of its own,
+// recomputes each score as a vector product.
 // CHECK-LABEL: func @dot_vector
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x1x3x8xf32>, %[[K:[^:]*]]: memref<2x1x5x8xf32>, %[[V:[^:]*]]: memref<2x1x5x4xf32>, %[[S:[^:]*]]: f32, %[[C:[^:]*]]: memref<2x3x1x4xf32>, %[[W:[^:]*]]: memref<2x1x3x5xf32>)
-// CHECK-NOT:  memref.alloc(
-// CHECK:      %[[SCORES:.*]] = memref.alloca() : memref<64xf32>
-// CHECK:      scf.for %[[B:[^ ]*]] =
-// CHECK:        scf.for %[[H:[^ ]*]] =
-// CHECK:          scf.for %[[I:[^ ]*]] =
-// q_i is loaded once per query.
-// CHECK:            %[[QV:.*]] = vector.load %[[Q]][%[[B]], %[[H]], %[[I]], %{{.*}}] : memref<2x1x3x8xf32>, vector<8xf32>
-// CHECK:            %[[ZV:.*]] = vector.broadcast %{{.*}} : f32 to vector<4xf32>
-// CHECK:            %[[LOOP:.*]]:3 = scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %[[ACC:.*]] = %[[ZV]]) -> (f32, f32, vector<4xf32>) {
-// CHECK:              scf.for {{.*}} iter_args
-// CHECK:                %[[KV:.*]] = vector.load %[[K]][{{.*}}] : memref<2x1x5x8xf32>, vector<8xf32>
-// CHECK-NEXT:           %[[PROD:.*]] = arith.mulf %[[QV]], %[[KV]] {{.*}} : vector<8xf32>
-// CHECK-NEXT:           %[[DOT:.*]] = vector.reduction <add>, %[[PROD]] fastmath<reassoc,contract> : vector<8xf32> into f32
-// CHECK-NEXT:           arith.mulf %[[DOT]], %[[S]]
-// CHECK:                arith.maxnumf
-// The accumulator is rescaled by alpha, then gets p_j v_j.
-// CHECK:              %[[ALPHAV:.*]] = vector.broadcast %{{.*}} : f32 to vector<4xf32>
-// CHECK-NEXT:         %[[RESCALED:.*]] = arith.mulf %[[ACC]], %[[ALPHAV]]
-// CHECK:              math.exp
-// CHECK:              scf.for {{.*}} iter_args(%[[A:.*]] = %[[RESCALED]]) -> (vector<4xf32>)
-// CHECK:                %[[PV:.*]] = vector.broadcast %{{.*}} : f32 to vector<4xf32>
-// CHECK-NEXT:           %[[VV:.*]] = vector.load %[[V]][{{.*}}] : memref<2x1x5x4xf32>, vector<4xf32>
-// CHECK-NEXT:           %[[FMA:.*]] = vector.fma %[[PV]], %[[VV]], %[[A]] : vector<4xf32>
-// CHECK-NEXT:           scf.yield %[[FMA]] : vector<4xf32>
-// c = acc / l, one vector store of the row context[b, i, h, :].
-// CHECK:            %[[INVL:.*]] = arith.select
-// CHECK:            %[[INVLV:.*]] = vector.broadcast %[[INVL]] : f32 to vector<4xf32>
-// CHECK-NEXT:       %[[CV:.*]] = arith.mulf %[[LOOP]]#2, %[[INVLV]]
-// CHECK-NEXT:       vector.store %[[CV]], %[[C]][%[[B]], %[[I]], %[[H]], %{{.*}}] : memref<2x3x1x4xf32>, vector<4xf32>
+// CHECK:      memref.alloc({{.*}}) : memref<?x?x?x8x16xf32>
+// CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %{{[^)]*}}) =
+// CHECK:        %[[LOOP:.*]]:3 = scf.for {{.*}} -> (vector<4xf32>, vector<4xf32>, vector<4x4xf32>)
+// CHECK:          vector.fma
+// c = acc / l, one vector store of the row context[b, i, h, :] per query.
+// CHECK:        vector.extract %[[LOOP]]#1[0] : f32 from vector<4xf32>
+// CHECK:        %[[INVL:.*]] = arith.select
+// CHECK-NEXT:   %[[ROW:.*]] = vector.extract %[[LOOP]]#2[0] : vector<4xf32> from vector<4x4xf32>
+// CHECK-NEXT:   %[[INVLV:.*]] = vector.broadcast %[[INVL]] : f32 to vector<4xf32>
+// CHECK-NEXT:   %[[CV:.*]] = arith.mulf %[[ROW]], %[[INVLV]]
+// CHECK-NEXT:   vector.store %[[CV]], %[[C]][%[[B]], %{{.*}}, %[[H]], %{{.*}}] : memref<2x3x1x4xf32>, vector<4xf32>
+// CHECK-COUNT-3: vector.store %{{.*}}, %[[C]]
 // The weights: each score recomputed as a vector product.
-// CHECK:            scf.if
-// CHECK:              vector.load %[[K]]
-// CHECK:              vector.reduction <add>
-// CHECK:            memref.store %{{.*}}, %[[W]]
-// CHECK-NOT:  memref.dealloc
+// CHECK:        scf.if
+// CHECK:          vector.load %[[K]]
+// CHECK:          vector.reduction <add>
+// CHECK:        memref.store %{{.*}}, %[[W]]
 // CHECK:      return
 func.func @dot_vector(%q: memref<2x1x3x8xf32>, %k: memref<2x1x5x8xf32>,
                       %v: memref<2x1x5x4xf32>, %s: f32,
@@ -56,18 +41,32 @@ func.func @dot_vector(%q: memref<2x1x3x8xf32>, %k: memref<2x1x5x8xf32>,
   return
 }
 
-// Additive: w (row h of a per-head w) is loaded once per head, and the
-// activation applies to the whole vector q' + k'.
+// Additive, the generic per-query kernel: w (row h of a per-head w) is
+// loaded once per key tile; each query row of the tile in turn gets its
+// scores as vector products with the activation on the vector q' + k', and
+// its accumulator row, extracted from the state, rescaled by alpha, added
+// p_j v_j and inserted back.
 // CHECK-LABEL: func @additive_vector
 // CHECK-SAME: %[[W:[^:]*]]: memref<4x16xf32>
-// CHECK:      scf.for
-// CHECK:        scf.for %[[H:[^ ]*]] =
+// CHECK:      scf.parallel (%{{[^,]*}}, %[[H:[^,]*]], %{{[^)]*}}) =
+// CHECK:        scf.for {{.*}} -> (vector<4xf32>, vector<4xf32>, vector<4x8xf32>)
 // CHECK:          %[[WV:.*]] = vector.load %[[W]][%[[H]], %{{.*}}] : memref<4x16xf32>, vector<16xf32>
 // CHECK:          scf.for
-// CHECK:                %[[SUM:.*]] = arith.addf %{{.*}}, %{{.*}} : vector<16xf32>
-// CHECK-NEXT:           %[[T:.*]] = math.tanh %[[SUM]] : vector<16xf32>
-// CHECK-NEXT:           %[[WT:.*]] = arith.mulf %[[WV]], %[[T]] {{.*}} : vector<16xf32>
-// CHECK-NEXT:           vector.reduction <add>, %[[WT]]
+// CHECK:            %[[SUM:.*]] = arith.addf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK-NEXT:       %[[T:.*]] = math.tanh %[[SUM]] : vector<16xf32>
+// CHECK-NEXT:       %[[WT:.*]] = arith.mulf %[[WV]], %[[T]] {{.*}} : vector<16xf32>
+// CHECK-NEXT:       vector.reduction <add>, %[[WT]]
+// CHECK:          %[[ACC:.*]] = vector.extract %{{.*}}[0] : vector<8xf32> from vector<4x8xf32>
+// CHECK-NEXT:     %[[ALPHAV:.*]] = vector.broadcast %{{.*}} : f32 to vector<8xf32>
+// CHECK-NEXT:     %[[RESCALED:.*]] = arith.mulf %[[ACC]], %[[ALPHAV]]
+// CHECK:          scf.for {{.*}} iter_args(%[[A:.*]] = %[[RESCALED]]) -> (vector<8xf32>)
+// CHECK:            %[[PV:.*]] = vector.broadcast %{{.*}} : f32 to vector<8xf32>
+// CHECK-NEXT:       %[[VV:.*]] = vector.load
+// CHECK-NEXT:       %[[FMA:.*]] = vector.fma %[[PV]], %[[VV]], %[[A]] : vector<8xf32>
+// CHECK-NEXT:       scf.yield %[[FMA]] : vector<8xf32>
+// CHECK:          vector.insert %{{.*}}, %{{.*}} [0] : vector<8xf32> into vector<4x8xf32>
+// The other three queries of the tile.
+// CHECK-COUNT-3:  vector.insert %{{.*}}, %{{.*}} [{{[123]}}] : vector<8xf32> into vector<4x8xf32>
 func.func @additive_vector(%q: memref<1x4x3x16xf32>, %k: memref<2x2x5x16xf32>,
                            %v: memref<2x2x5x8xf32>, %w: memref<4x16xf32>,
                            %c: memref<2x3x4x8xf32>) {
@@ -95,16 +94,58 @@ func.func @cosine_vector(%q: memref<1x1x3x5xf32>, %k: memref<1x1x7x5xf32>,
   return
 }
 
-// A dynamic D (or Dv) keeps the scalar loops and the [Dv] buffer.
+// A dynamic D (or Dv) keeps the scalar loops over a state in buffers.
 // CHECK-LABEL: func @dynamic_size_is_scalar
-// CHECK:       memref.alloc(%{{.*}}) : memref<?xf32>
-// CHECK-NOT:   vector.
-// CHECK:       memref.dealloc
-// CHECK-NEXT:  return
+// CHECK:       scf.parallel
+// CHECK:         memref.alloc() : memref<4x3xf32>
+// CHECK-NOT:     vector.
+// CHECK:         memref.dealloc
+// CHECK:         scf.reduce
 func.func @dynamic_size_is_scalar(%q: memref<1x1x3x?xf32>, %k: memref<1x1x7x?xf32>,
                                   %v: memref<1x1x7x3xf32>, %c: memref<1x3x1x3xf32>) {
   attn.online_attention dot
       ins(%q, %k, %v : memref<1x1x3x?xf32>, memref<1x1x7x?xf32>, memref<1x1x7x3xf32>)
       outs(%c : memref<1x3x1x3xf32>)
+  return
+}
+
+// The generic kernel takes every form of the tiled ops: a vector state with
+// a dynamic D (hand-written; -attn-tile-attention would choose buffers)
+// gets scalar scores and vector accumulators, and strided values and
+// context rows go through vector transfers.
+// CHECK-LABEL: func @vector_state_dynamic_d
+// CHECK-NOT:     attn.
+// CHECK:         scf.for {{.*}} iter_args({{.*}}) -> (f32, f32)
+// CHECK:         vector.transfer_read %{{.*}} {in_bounds = [true]} : memref<1x1x?x4xf32, strided<[?, ?, ?, 1]>>, vector<4xf32>
+// CHECK:       vector.transfer_write %{{.*}} {in_bounds = [true]} : vector<4xf32>, memref<1x?x1x4xf32, strided<[?, ?, ?, 1]>>
+func.func @vector_state_dynamic_d(%q: memref<1x1x?x?xf32>, %k: memref<1x1x?x?xf32>,
+                                  %v: memref<1x1x?x4xf32, strided<[?, ?, ?, 1]>>,
+                                  %c: memref<1x?x1x4xf32, strided<[?, ?, ?, 1]>>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %c16 = arith.constant 16 : index
+  %nq = memref.dim %q, %c2 : memref<1x1x?x?xf32>
+  %nk = memref.dim %k, %c2 : memref<1x1x?x?xf32>
+  %m0 = arith.constant dense<0xFF800000> : vector<4xf32>
+  %zero = arith.constant dense<0.0> : vector<4xf32>
+  %acc0 = arith.constant dense<0.0> : vector<4x4xf32>
+  scf.parallel (%b, %h, %i0) = (%c0, %c0, %c0) to (%c1, %c1, %nq) step (%c1, %c1, %c4) {
+    %state:3 = scf.for %j0 = %c0 to %nk step %c16
+        iter_args(%m = %m0, %l = %zero, %acc = %acc0)
+        -> (vector<4xf32>, vector<4xf32>, vector<4x4xf32>) {
+      %new:3 = attn.online_softmax_update cosine key_tile(16)
+          query(%q[%b, %h, %i0] : memref<1x1x?x?xf32>)
+          keys(%k[%b, %h, %j0] : memref<1x1x?x?xf32>)
+          values(%v[%b, %h] : memref<1x1x?x4xf32, strided<[?, ?, ?, 1]>>) key_end(%nk)
+          state(%m, %l, %acc : vector<4xf32>, vector<4xf32>, vector<4x4xf32>)
+          -> vector<4xf32>, vector<4xf32>, vector<4x4xf32>
+      scf.yield %new#0, %new#1, %new#2 : vector<4xf32>, vector<4xf32>, vector<4x4xf32>
+    }
+    attn.tile_finalize ins(%state#1, %state#2 : vector<4xf32>, vector<4x4xf32>)
+        outs(%c[%b, %i0, %h] : memref<1x?x1x4xf32, strided<[?, ?, ?, 1]>>)
+    scf.reduce
+  }
   return
 }

@@ -7,24 +7,26 @@
 // RUN: attn-opt %t/loops.mlir "--convert-attn-to-loops=tile-size=4096 vectorize=false" | FileCheck %t/loops.mlir --check-prefix=TILE4096
 // RUN: attn-opt %t/undecomposed.mlir --convert-attn-to-loops=vectorize=false -verify-diagnostics
 //
-// -convert-attn-to-loops: attn.online_attention becomes one loop nest per
-// (batch, head, query) streaming over tiles of keys with a running maximum
-// and sum (online softmax); attn.softmax becomes a three-pass row loop.
+// -convert-attn-to-loops: attn.online_attention is tiled (as by
+// -attn-tile-attention: an scf.parallel over tiles of 4 queries of each
+// (batch, head), an scf.for over the visible key tiles) and its tile-level
+// ops lowered by the generic per-query kernel: here with vectorize=false, so
+// the state of a query tile is buffers and the loops scalar. attn.softmax
+// becomes a three-pass row loop.
 
 //--- loops.mlir
 
 // No attn op survives, and the Nq x Nk scores are never materialized: the
-// only buffers are the [Dv] accumulator (one dynamic size) and the
-// tile-sized score buffer (static, rank 1).
+// only buffers are those of a query tile, its state (m and l [4], acc
+// [4, Dv]) and the scratch for one key tile's scores (static, [64]).
 // NOMAT-NOT: attn.
 // NOMAT-NOT: memref.alloc({{[^)]*}},
-// NOMAT-NOT: memref.alloc()
-// NOMAT-NOT: memref.alloca() : memref<{{[0-9?]+x[0-9?]+x}}
-// NOMAT-NOT: memref.alloca() : memref<?
+// NOMAT-NOT: memref.alloca
+// NOMAT-NOT: memref.alloc{{.*}} : memref<{{[0-9?]+x[0-9?]+x[0-9?]+x}}
 // NOMAT-NOT: memref<?x?xf32>
 
 // BADTILE: error: tile-size must be between 1 and 4096
-// TILE4096: memref.alloca() : memref<4096xf32>
+// TILE4096: memref.alloc() : memref<4096xf32>
 
 //===----------------------------------------------------------------------===//
 // dot: scale, causal, lengths and weights, all shapes dynamic
@@ -32,115 +34,135 @@
 
 // CHECK-LABEL: func @dot_masks
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<?x?x?x?xf32>, %[[K:[^:]*]]: memref<?x?x?x?xf32>, %[[V:[^:]*]]: memref<?x?x?x?xf32>, %[[S:[^:]*]]: f32, %[[LEN:[^:]*]]: memref<?xi32>, %[[C:[^:]*]]: memref<?x?x?x?xf32>, %[[A:[^:]*]]: memref<?x?x?x?xf32>)
-// Sizes: B from the context, Hq, Nq, D from the query, Hk, Nk from the
-// keys, Dv from the values.
+// Sizes: B from the context, Hq and Nq from the query, Nk and Hk from the
+// keys.
 // CHECK:      %[[BATCH:.*]] = memref.dim %[[C]], %{{.*}} : memref<?x?x?x?xf32>
 // CHECK:      %[[HQ:.*]] = memref.dim %[[Q]], %{{.*}} : memref<?x?x?x?xf32>
 // CHECK:      %[[NQ:.*]] = memref.dim %[[Q]], %{{.*}} : memref<?x?x?x?xf32>
-// CHECK:      %[[D:.*]] = memref.dim %[[Q]], %{{.*}} : memref<?x?x?x?xf32>
-// CHECK:      %[[HK:.*]] = memref.dim %[[K]], %{{.*}} : memref<?x?x?x?xf32>
 // CHECK:      %[[NK:.*]] = memref.dim %[[K]], %{{.*}} : memref<?x?x?x?xf32>
-// CHECK:      %[[DV:.*]] = memref.dim %[[V]], %{{.*}} : memref<?x?x?x?xf32>
+// CHECK:      %[[HK:.*]] = memref.dim %[[K]], %{{.*}} : memref<?x?x?x?xf32>
 // Query head h reads key head h / (Hq / max(Hk, 1)).
 // CHECK:      %[[HK1:.*]] = arith.maxsi %[[HK]], %{{.*}} : index
 // CHECK-NEXT: %[[GROUP0:.*]] = arith.divui %[[HQ]], %[[HK1]] : index
 // CHECK:      %[[GROUP:.*]] = arith.maxsi %[[GROUP0]], %{{.*}} : index
-// CHECK:      %[[TILE:.*]] = arith.constant 64 : index
-// CHECK:      %[[ACC:.*]] = memref.alloc(%[[DV]]) : memref<?xf32>
-// CHECK-NEXT: %[[SCORES:.*]] = memref.alloca() : memref<64xf32>
-// CHECK:      scf.for %[[B:[^ ]*]] = %{{.*}} to %[[BATCH]] step
+// CHECK:      %[[QT:.*]] = arith.constant 4 : index
+// CHECK-NEXT: %[[TILE:.*]] = arith.constant 64 : index
+// Tiles of 4 queries of every (batch, head), in parallel.
+// CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %[[I0:[^)]*]]) = ({{.*}}) to (%[[BATCH]], %[[HQ]], %[[NQ]]) step ({{.*}}, {{.*}}, %[[QT]]) {
+// The scratch of the query tile: one key tile's scores.
+// CHECK:        %[[SCORES:.*]] = memref.alloc() : memref<64xf32>
 // A batch of 1 is broadcast (dynamic: decided at run time).
 // CHECK:        %[[QB1:.*]] = arith.cmpi eq, %{{.*}}, %{{.*}} : index
 // CHECK:        %[[QB:.*]] = arith.select %[[QB1]], %{{.*}}, %[[B]] : index
 // CHECK:        %[[KB:.*]] = arith.select %{{.*}}, %{{.*}}, %[[B]] : index
+// CHECK:        %[[VB:.*]] = arith.select %{{.*}}, %{{.*}}, %[[B]] : index
+// CHECK-NEXT:   %[[KH:.*]] = arith.divui %[[H]], %[[GROUP]] : index
 // lengths clamped to [0, Nk].
 // CHECK:        %[[LEN32:.*]] = memref.load %[[LEN]][%[[B]]] : memref<?xi32>
 // CHECK-NEXT:   %[[LENIDX:.*]] = arith.index_cast %[[LEN32]] : i32 to index
 // CHECK:        %[[LEN0:.*]] = arith.maxsi %[[LENIDX]], %{{.*}} : index
 // CHECK-NEXT:   %[[VISIBLE:.*]] = arith.minsi %[[LEN0]], %[[NK]] : index
-// CHECK:        scf.for %[[H:[^ ]*]] = %{{.*}} to %[[HQ]] step
-// CHECK-NEXT:     %[[KH:.*]] = arith.divui %[[H]], %[[GROUP]] : index
-// CHECK:          scf.for %[[I:[^ ]*]] = %{{.*}} to %[[NQ]] step
-// causal: keys [0, max(min(visible, i + 1 - (Nq - Nk)), 0)).
-// CHECK:            %[[I1:.*]] = arith.addi %[[I]], %{{.*}} : index
-// CHECK-NEXT:       %[[SHIFT:.*]] = arith.subi %[[NQ]], %[[NK]] : index
-// CHECK-NEXT:       %[[LAST:.*]] = arith.subi %[[I1]], %[[SHIFT]] : index
-// CHECK-NEXT:       %[[END0:.*]] = arith.minsi %[[VISIBLE]], %[[LAST]] : index
-// CHECK:            %[[END:.*]] = arith.maxsi %[[END0]], %{{.*}} : index
-// acc = 0
-// CHECK:            scf.for %[[C0:[^ ]*]] = %{{.*}} to %[[DV]] step
-// CHECK-NEXT:         %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
-// CHECK-NEXT:         memref.store %[[ZERO]], %[[ACC]][%[[C0]]] : memref<?xf32>
-// The loop over tiles of visible keys carries the running max and sum.
-// CHECK:            %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
-// CHECK-NEXT:       %[[SUM0:.*]] = arith.constant 0.000000e+00 : f32
-// CHECK-NEXT:       %[[ML:.*]]:2 = scf.for %[[J0:[^ ]*]] = %{{.*}} to %[[END]] step %[[TILE]] iter_args(%[[M:[^ ]*]] = %[[NEGINF]], %[[L:[^ ]*]] = %[[SUM0]]) -> (f32, f32) {
-// CHECK-NEXT:         %[[REST:.*]] = arith.subi %[[END]], %[[J0]] : index
-// CHECK-NEXT:         %[[COUNT:.*]] = arith.minsi %[[TILE]], %[[REST]] : index
-// Scores of the tile into the tile buffer, and their maximum.
-// CHECK:              %[[TMAX:.*]] = scf.for %[[JJ:[^ ]*]] = %{{.*}} to %[[COUNT]] step %{{.*}} iter_args(%[[MM:[^ ]*]] = %{{.*}}) -> (f32) {
-// CHECK-NEXT:           %[[J:.*]] = arith.addi %[[J0]], %[[JJ]] : index
-// CHECK:                %[[DOT:.*]] = scf.for %[[DD:[^ ]*]] = %{{.*}} to %[[D]] step %{{.*}} iter_args(%[[DACC:[^ ]*]] = %{{.*}}) -> (f32) {
-// CHECK-NEXT:             %[[QD:.*]] = memref.load %[[Q]][%[[QB]], %[[H]], %[[I]], %[[DD]]] : memref<?x?x?x?xf32>
-// CHECK-NEXT:             %[[KD:.*]] = memref.load %[[K]][%[[KB]], %[[KH]], %[[J]], %[[DD]]] : memref<?x?x?x?xf32>
-// CHECK-NEXT:             %[[QK:.*]] = arith.mulf %[[QD]], %[[KD]]
-// CHECK-NEXT:             %[[DACC1:.*]] = arith.addf %[[DACC]], %[[QK]]
-// CHECK-NEXT:             scf.yield %[[DACC1]] : f32
-// CHECK-NEXT:           }
-// CHECK-NEXT:           %[[SCORE:.*]] = arith.mulf %[[DOT]], %[[S]]
-// CHECK-NEXT:           memref.store %[[SCORE]], %[[SCORES]][%[[JJ]]] : memref<64xf32>
-// CHECK-NEXT:           %[[MM1:.*]] = arith.maxnumf %[[MM]], %[[SCORE]] : f32
-// CHECK-NEXT:           scf.yield %[[MM1]] : f32
-// CHECK-NEXT:         }
-// CHECK-NEXT:         %[[MNEW:.*]] = arith.maximumf %[[M]], %[[TMAX]] : f32
-// alpha = exp(m - m'), 1 while the maximum is still -inf.
-// CHECK:              %[[STILLEMPTY:.*]] = arith.cmpf oeq, %[[MNEW]], %{{.*}} : f32
-// CHECK:              %[[DM:.*]] = arith.subf %[[M]], %[[MNEW]]
-// CHECK-NEXT:         %[[EDM:.*]] = math.exp %[[DM]] : f32
-// CHECK-NEXT:         %[[ALPHA:.*]] = arith.select %[[STILLEMPTY]], %{{.*}}, %[[EDM]] : f32
-// The accumulator is rescaled by alpha, then gets p_j v_j.
-// CHECK:              scf.for
-// CHECK:                memref.load %[[ACC]]
-// CHECK-NEXT:           arith.mulf %{{.*}}, %[[ALPHA]]
-// CHECK:              %[[PS:.*]] = arith.subf %{{.*}}, %[[MNEW]]
-// CHECK-NEXT:         %[[P:.*]] = math.exp %[[PS]] : f32
-// CHECK:              memref.load %[[V]]
-// CHECK:              %[[LA:.*]] = arith.mulf %[[L]], %[[ALPHA]]
-// CHECK-NEXT:         %[[LNEW:.*]] = arith.addf %[[LA]], %{{.*}}
-// CHECK-NEXT:         scf.yield %[[MNEW]], %[[LNEW]] : f32, f32
+// The key loop ends where the tile's last query (i0 + 3, at most Nq - 1)
+// stops seeing keys; causal: max(min(visible, last + 1 - (Nq - Nk)), 0).
+// CHECK:        %[[LAST0:.*]] = arith.addi %[[I0]], %{{.*}} : index
+// CHECK-NEXT:   %[[NQ1:.*]] = arith.subi %[[NQ]], %{{.*}} : index
+// CHECK-NEXT:   %[[LAST:.*]] = arith.minsi %[[LAST0]], %[[NQ1]] : index
+// CHECK:        %[[LAST1:.*]] = arith.addi %[[LAST]], %{{.*}} : index
+// CHECK-NEXT:   %[[SHIFT:.*]] = arith.subi %[[NQ]], %[[NK]] : index
+// CHECK-NEXT:   %[[CUT:.*]] = arith.subi %[[LAST1]], %[[SHIFT]] : index
+// CHECK-NEXT:   %[[END0:.*]] = arith.minsi %[[VISIBLE]], %[[CUT]] : index
+// CHECK:        %[[END:.*]] = arith.maxsi %[[END0]], %{{.*}} : index
+// The state of the tile in buffers: m = -inf, l = 0, acc = 0.
+// CHECK:        %[[DV:.*]] = memref.dim %[[V]], %{{.*}} : memref<?x?x?x?xf32>
+// CHECK-NEXT:   %[[MBUF:.*]] = memref.alloc() : memref<4xf32>
+// CHECK-NEXT:   %[[LBUF:.*]] = memref.alloc() : memref<4xf32>
+// CHECK-NEXT:   %[[ACC:.*]] = memref.alloc(%[[DV]]) : memref<4x?xf32>
+// CHECK:        scf.for %[[R:[^ ]*]] =
+// CHECK-NEXT:     %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK-NEXT:     memref.store %[[NEGINF]], %[[MBUF]][%[[R]]] : memref<4xf32>
+// CHECK:          memref.store %{{.*}}, %[[LBUF]][%[[R]]] : memref<4xf32>
+// CHECK:            memref.store %{{.*}}, %[[ACC]][%[[R]], %{{.*}}] : memref<4x?xf32>
+// The loop over the visible key tiles.
+// CHECK:        scf.for %[[J0:[^ ]*]] = %{{.*}} to %[[END]] step %[[TILE]] {
+// Query 0 of the tile, and the keys [j0, j0 + count) of the tile it sees.
+// CHECK:          %[[ROW0:.*]] = arith.addi %[[I0]], %{{.*}} : index
+// CHECK-NEXT:     %[[I:.*]] = arith.minsi %[[ROW0]], %{{.*}} : index
+// CHECK:          %[[REST:.*]] = arith.subi %{{.*}}, %[[J0]] : index
+// CHECK-NEXT:     %[[COUNT0:.*]] = arith.minsi %{{.*}}, %[[REST]] : index
+// CHECK-NEXT:     %[[COUNT:.*]] = arith.maxsi %[[COUNT0]], %{{.*}} : index
+// Its scores into the scratch, and their maximum.
+// CHECK:          %[[TMAX:.*]] = scf.for %[[JJ:[^ ]*]] = %{{.*}} to %[[COUNT]] step %{{.*}} iter_args(%[[MM:[^ ]*]] = %{{.*}}) -> (f32) {
+// CHECK-NEXT:       %[[J:.*]] = arith.addi %[[J0]], %[[JJ]] : index
+// CHECK:            %[[DOT:.*]] = scf.for %[[DD:[^ ]*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[DACC:[^ ]*]] = %{{.*}}) -> (f32) {
+// CHECK-NEXT:         %[[QD:.*]] = memref.load %[[Q]][%[[QB]], %[[H]], %[[I]], %[[DD]]] : memref<?x?x?x?xf32>
+// CHECK-NEXT:         %[[KD:.*]] = memref.load %[[K]][%[[KB]], %[[KH]], %[[J]], %[[DD]]] : memref<?x?x?x?xf32>
+// CHECK-NEXT:         %[[QK:.*]] = arith.mulf %[[QD]], %[[KD]]
+// CHECK-NEXT:         %[[DACC1:.*]] = arith.addf %[[DACC]], %[[QK]]
+// CHECK-NEXT:         scf.yield %[[DACC1]] : f32
 // CHECK-NEXT:       }
+// CHECK-NEXT:       %[[SCORE:.*]] = arith.mulf %[[DOT]], %[[S]]
+// CHECK-NEXT:       memref.store %[[SCORE]], %[[SCORES]][%[[JJ]]] : memref<64xf32>
+// CHECK-NEXT:       %[[MM1:.*]] = arith.maxnumf %[[MM]], %[[SCORE]] : f32
+// CHECK-NEXT:       scf.yield %[[MM1]] : f32
+// CHECK-NEXT:     }
+// CHECK:          %[[M:.*]] = memref.load %[[MBUF]][%{{.*}}] : memref<4xf32>
+// CHECK-NEXT:     %[[MNEW:.*]] = arith.maximumf %[[M]], %[[TMAX]] : f32
+// alpha = exp(m - m'), 1 while the maximum is still -inf.
+// CHECK:          %[[STILLEMPTY:.*]] = arith.cmpf oeq, %[[MNEW]], %{{.*}} : f32
+// CHECK:          %[[DM:.*]] = arith.subf %[[M]], %[[MNEW]]
+// CHECK-NEXT:     %[[EDM:.*]] = math.exp %[[DM]] : f32
+// CHECK-NEXT:     %[[ALPHA:.*]] = arith.select %[[STILLEMPTY]], %{{.*}}, %[[EDM]] : f32
+// The accumulator row is rescaled by alpha, then gets p_j v_j.
+// CHECK:          scf.for
+// CHECK:            memref.load %[[ACC]]
+// CHECK-NEXT:       arith.mulf %{{.*}}, %[[ALPHA]]
+// CHECK:          %[[PS:.*]] = arith.subf %{{.*}}, %[[MNEW]]
+// CHECK-NEXT:     %[[P:.*]] = math.exp %[[PS]] : f32
+// CHECK:          memref.load %[[V]][%[[VB]],
+// CHECK:          %[[L:.*]] = memref.load %[[LBUF]]
+// CHECK-NEXT:     %[[LA:.*]] = arith.mulf %[[L]], %[[ALPHA]]
+// CHECK-NEXT:     %[[LNEW:.*]] = arith.addf %[[LA]], %{{.*}}
+// CHECK-NEXT:     memref.store %[[MNEW]], %[[MBUF]]
+// CHECK-NEXT:     memref.store %[[LNEW]], %[[LBUF]]
+// The three other queries of the tile.
+// CHECK-COUNT-3:  memref.store %{{.*}}, %[[LBUF]]
+// CHECK:        }
 // c = acc / l, or 0 when no key was visible; context[b, i, h, :].
-// CHECK:            %[[NONEMPTY:.*]] = arith.cmpf ogt, %[[ML]]#1, %{{.*}} : f32
-// CHECK:            %[[INV:.*]] = arith.divf %{{.*}}, %[[ML]]#1 : f32
-// CHECK:            %[[INVL:.*]] = arith.select %[[NONEMPTY]], %[[INV]], %{{.*}} : f32
-// CHECK:            scf.for %[[CC:[^ ]*]] = %{{.*}} to %[[DV]] step
-// CHECK-NEXT:         %[[ACCC:.*]] = memref.load %[[ACC]][%[[CC]]] : memref<?xf32>
-// CHECK-NEXT:         %[[CTX:.*]] = arith.mulf %[[ACCC]], %[[INVL]]
-// CHECK-NEXT:         memref.store %[[CTX]], %[[C]][%[[B]], %[[I]], %[[H]], %[[CC]]] : memref<?x?x?x?xf32>
+// CHECK:        %[[LF:.*]] = memref.load %[[LBUF]]
+// CHECK:        %[[NONEMPTY:.*]] = arith.cmpf ogt, %[[LF]], %{{.*}} : f32
+// CHECK:        %[[INV:.*]] = arith.divf %{{.*}}, %[[LF]] : f32
+// CHECK:        %[[INVL:.*]] = arith.select %[[NONEMPTY]], %[[INV]], %{{.*}} : f32
+// CHECK:        scf.for %[[CC:[^ ]*]] = %{{.*}} to %{{.*}} step
+// CHECK-NEXT:     %[[ACCC:.*]] = memref.load %[[ACC]][%{{.*}}, %[[CC]]] : memref<4x?xf32>
+// CHECK-NEXT:     %[[CTX:.*]] = arith.mulf %[[ACCC]], %[[INVL]]
+// CHECK-NEXT:     memref.store %[[CTX]], %[[C]][%[[B]], %{{.*}}, %[[H]], %[[CC]]] : memref<?x?x?x?xf32>
+// CHECK-COUNT-3:  memref.store %{{.*}}, %[[C]]
 // weights: a second pass over all Nk keys recomputes the visible scores.
-// CHECK:            scf.for %[[JW:[^ ]*]] = %{{.*}} to %[[NK]] step
-// CHECK-NEXT:         %[[VIS:.*]] = arith.cmpi slt, %[[JW]], %[[END]] : index
-// CHECK-NEXT:         %[[AW:.*]] = scf.if %[[VIS]] -> (f32) {
-// CHECK:                memref.load %[[K]][%[[KB]], %[[KH]], %[[JW]], %{{.*}}]
-// CHECK:                %[[SW:.*]] = arith.mulf %{{.*}}, %[[S]]
-// CHECK-NEXT:           %[[SWM:.*]] = arith.subf %[[SW]], %[[ML]]#0
-// CHECK-NEXT:           %[[EW:.*]] = math.exp %[[SWM]] : f32
-// CHECK-NEXT:           %[[PW:.*]] = arith.mulf %[[EW]], %[[INVL]]
-// CHECK-NEXT:           scf.yield %[[PW]] : f32
-// CHECK-NEXT:         } else {
-// CHECK-NEXT:           %[[WZERO:.*]] = arith.constant 0.000000e+00 : f32
-// CHECK-NEXT:           scf.yield %[[WZERO]] : f32
-// CHECK-NEXT:         }
-// CHECK-NEXT:         memref.store %[[AW]], %[[A]][%[[B]], %[[H]], %[[I]], %[[JW]]] : memref<?x?x?x?xf32>
-// CHECK:      memref.dealloc %[[ACC]] : memref<?xf32>
-// CHECK-NEXT: return
+// CHECK:        scf.for %[[JW:[^ ]*]] = %{{.*}} to %{{.*}} step
+// CHECK-NEXT:     %[[VIS:.*]] = arith.cmpi slt, %[[JW]], %{{.*}} : index
+// CHECK-NEXT:     %[[AW:.*]] = scf.if %[[VIS]] -> (f32) {
+// CHECK:            memref.load %[[K]][%[[KB]], %[[KH]], %[[JW]], %{{.*}}]
+// CHECK:            %[[SW:.*]] = arith.mulf %{{.*}}, %[[S]]
+// CHECK-NEXT:       %[[SWM:.*]] = arith.subf %[[SW]], %{{.*}}
+// CHECK-NEXT:       %[[EW:.*]] = math.exp %[[SWM]] : f32
+// CHECK-NEXT:       %[[PW:.*]] = arith.mulf %[[EW]], %{{.*}}
+// CHECK-NEXT:       scf.yield %[[PW]] : f32
+// CHECK-NEXT:     } else {
+// CHECK-NEXT:       %[[WZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-NEXT:       scf.yield %[[WZERO]] : f32
+// CHECK-NEXT:     }
+// CHECK-NEXT:     memref.store %[[AW]], %[[A]][%[[B]], %[[H]], %{{.*}}, %[[JW]]] : memref<?x?x?x?xf32>
+// The state and the scratch are freed at the end of each query tile.
+// CHECK:        memref.dealloc %[[MBUF]] : memref<4xf32>
+// CHECK:        memref.dealloc %[[SCORES]] : memref<64xf32>
+// CHECK-NEXT:   scf.reduce
+// CHECK:      return
 
 // TILE16-LABEL: func @dot_masks
 // TILE16:       %[[TILE:.*]] = arith.constant 16 : index
-// TILE16:       memref.alloca() : memref<16xf32>
+// TILE16:       memref.alloc() : memref<16xf32>
 // TILE16-NOT:   memref<64xf32>
-// TILE16:       scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[TILE]] iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (f32, f32)
-// TILE16:       arith.minsi %[[TILE]], %{{.*}} : index
+// TILE16:       scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[TILE]] {
 func.func @dot_masks(%q: memref<?x?x?x?xf32>, %k: memref<?x?x?x?xf32>,
                      %v: memref<?x?x?x?xf32>, %s: f32, %len: memref<?xi32>,
                      %c: memref<?x?x?x?xf32>, %a: memref<?x?x?x?xf32>) {
@@ -160,31 +182,29 @@ func.func @dot_masks(%q: memref<?x?x?x?xf32>, %k: memref<?x?x?x?xf32>,
 // CHECK-LABEL: func @dot_bias_act
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x1x3x8xf32>, %[[K:[^:]*]]: memref<2x1x5x8xf32>, %[[V:[^:]*]]: memref<2x1x5x4xf32>, %[[BIAS:[^:]*]]: f32, %[[C:[^:]*]]: memref<2x3x1x4xf32>)
 // CHECK:      %[[NK:.*]] = arith.constant 5 : index
-// CHECK:      %[[DV:.*]] = arith.constant 4 : index
-// CHECK:      %[[ACC:.*]] = memref.alloc(%[[DV]]) : memref<?xf32>
-// CHECK:      scf.for %[[B:[^ ]*]] = %{{.*}} to %{{.*}} step
+// CHECK:      scf.parallel (%[[B:[^,]*]], %{{[^,]*}}, %{{[^)]*}}) =
 // CHECK-NOT:    memref.load
-// CHECK:        scf.for
-// CHECK:          scf.for
-// CHECK-NOT:        arith.minsi %{{.*}}, %[[NK]]
-// CHECK:            scf.for %{{.*}} = %{{.*}} to %[[NK]] step %{{.*}} iter_args
+// CHECK:        memref.alloc() : memref<4x4xf32>
+// CHECK-NOT:    arith.minsi %{{.*}}, %[[NK]]
+// CHECK:        scf.for %{{.*}} = %{{.*}} to %[[NK]] step %{{.*}} {
 // A static batch > 1 needs no broadcast test.
-// CHECK:            arith.addi
-// CHECK:            %[[DOT:.*]] = scf.for {{.*}} iter_args
-// CHECK-NEXT:         memref.load %[[Q]][%[[B]],
-// CHECK-NEXT:         memref.load %[[K]][%[[B]],
+// CHECK:          scf.for {{.*}} iter_args({{.*}}) -> (f32) {
+// CHECK-NEXT:       arith.addi
+// CHECK:          %[[DOT:.*]] = scf.for {{.*}} iter_args
+// CHECK-NEXT:       memref.load %[[Q]][%[[B]],
+// CHECK-NEXT:       memref.load %[[K]][%[[B]],
 // act(q.k + bias), sigmoid = 1 / (1 + exp(-x)).
-// CHECK:            %[[X:.*]] = arith.addf %[[DOT]], %[[BIAS]]
-// CHECK-NEXT:       %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
-// CHECK-NEXT:       %[[NEG:.*]] = arith.negf %[[X]] : f32
-// CHECK-NEXT:       %[[E:.*]] = math.exp %[[NEG]] : f32
-// CHECK-NEXT:       %[[DEN:.*]] = arith.addf %[[ONE]], %[[E]]
-// CHECK-NEXT:       %[[SIG:.*]] = arith.divf %[[ONE]], %[[DEN]]
-// CHECK-NEXT:       memref.store %[[SIG]]
+// CHECK:          %[[X:.*]] = arith.addf %[[DOT]], %[[BIAS]]
+// CHECK-NEXT:     %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+// CHECK-NEXT:     %[[NEG:.*]] = arith.negf %[[X]] : f32
+// CHECK-NEXT:     %[[E:.*]] = math.exp %[[NEG]] : f32
+// CHECK-NEXT:     %[[DEN:.*]] = arith.addf %[[ONE]], %[[E]]
+// CHECK-NEXT:     %[[SIG:.*]] = arith.divf %[[ONE]], %[[DEN]]
+// CHECK-NEXT:     memref.store %[[SIG]]
 // CHECK:        memref.store %{{.*}}, %[[C]]
 // CHECK-NOT:    scf.if
-// CHECK:      memref.dealloc %[[ACC]]
-// CHECK-NEXT: return
+// CHECK:        scf.reduce
+// CHECK:      return
 func.func @dot_bias_act(%q: memref<2x1x3x8xf32>, %k: memref<2x1x5x8xf32>,
                         %v: memref<2x1x5x4xf32>, %bias: f32,
                         %c: memref<2x3x1x4xf32>) {
@@ -202,23 +222,23 @@ func.func @dot_bias_act(%q: memref<2x1x3x8xf32>, %k: memref<2x1x5x8xf32>,
 // query heads per key head.
 // CHECK-LABEL: func @additive_per_head_w
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<1x4x3x16xf32>, %[[K:[^:]*]]: memref<2x2x5x16xf32>, %[[V:[^:]*]]: memref<2x2x5x8xf32>, %[[W:[^:]*]]: memref<4x16xf32>, %[[C:[^:]*]]: memref<2x3x4x8xf32>)
-// CHECK:      scf.for %[[B:[^ ]*]] = %{{.*}} to %{{.*}} step
-// CHECK:        scf.for %[[H:[^ ]*]] = %{{.*}} to %{{.*}} step
-// CHECK-NEXT:     %[[KH:.*]] = arith.divui %[[H]], %{{.*}} : index
-// CHECK:          scf.for %[[I:[^ ]*]] = %{{.*}} to %{{.*}} step
-// CHECK:              %[[J:.*]] = arith.addi
-// CHECK:              %[[SCORE:.*]] = scf.for %[[DD:[^ ]*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[SACC:[^ ]*]] = %{{.*}}) -> (f32) {
-// CHECK-NEXT:           %[[QD:.*]] = memref.load %[[Q]][%[[QB:c0[_0-9]*]], %[[H]], %[[I]], %[[DD]]] : memref<1x4x3x16xf32>
-// CHECK-NEXT:           %[[KD:.*]] = memref.load %[[K]][%[[B]], %[[KH]], %[[J]], %[[DD]]] : memref<2x2x5x16xf32>
-// CHECK-NEXT:           %[[SUM:.*]] = arith.addf %[[QD]], %[[KD]]
-// CHECK-NEXT:           %[[T:.*]] = math.tanh %[[SUM]] : f32
-// CHECK-NEXT:           %[[WD:.*]] = memref.load %[[W]][%[[H]], %[[DD]]] : memref<4x16xf32>
-// CHECK-NEXT:           %[[WT:.*]] = arith.mulf %[[WD]], %[[T]]
-// CHECK-NEXT:           %[[SACC1:.*]] = arith.addf %[[SACC]], %[[WT]]
-// CHECK-NEXT:           scf.yield %[[SACC1]] : f32
-// CHECK-NEXT:         }
-// CHECK-NEXT:         memref.store %[[SCORE]], %{{.*}} : memref<64xf32>
-// CHECK:            memref.store %{{.*}}, %[[C]][%[[B]], %[[I]], %[[H]], %{{.*}}] : memref<2x3x4x8xf32>
+// CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %{{[^)]*}}) =
+// CHECK:        %[[KH:.*]] = arith.divui %[[H]], %{{.*}} : index
+// CHECK:        scf.for
+// CHECK:          %[[I:.*]] = arith.minsi
+// CHECK:            %[[J:.*]] = arith.addi
+// CHECK:            %[[SCORE:.*]] = scf.for %[[DD:[^ ]*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[SACC:[^ ]*]] = %{{.*}}) -> (f32) {
+// CHECK-NEXT:         %[[QD:.*]] = memref.load %[[Q]][%[[QB:c0[_0-9]*]], %[[H]], %[[I]], %[[DD]]] : memref<1x4x3x16xf32>
+// CHECK-NEXT:         %[[KD:.*]] = memref.load %[[K]][%[[B]], %[[KH]], %[[J]], %[[DD]]] : memref<2x2x5x16xf32>
+// CHECK-NEXT:         %[[SUM:.*]] = arith.addf %[[QD]], %[[KD]]
+// CHECK-NEXT:         %[[T:.*]] = math.tanh %[[SUM]] : f32
+// CHECK-NEXT:         %[[WD:.*]] = memref.load %[[W]][%[[H]], %[[DD]]] : memref<4x16xf32>
+// CHECK-NEXT:         %[[WT:.*]] = arith.mulf %[[WD]], %[[T]]
+// CHECK-NEXT:         %[[SACC1:.*]] = arith.addf %[[SACC]], %[[WT]]
+// CHECK-NEXT:         scf.yield %[[SACC1]] : f32
+// CHECK-NEXT:       }
+// CHECK-NEXT:       memref.store %[[SCORE]], %{{.*}} : memref<64xf32>
+// CHECK:        memref.store %{{.*}}, %[[C]][%[[B]], %{{.*}}, %[[H]], %{{.*}}] : memref<2x3x4x8xf32>
 func.func @additive_per_head_w(%q: memref<1x4x3x16xf32>, %k: memref<2x2x5x16xf32>,
                                %v: memref<2x2x5x8xf32>, %w: memref<4x16xf32>,
                                %c: memref<2x3x4x8xf32>) {
@@ -231,7 +251,8 @@ func.func @additive_per_head_w(%q: memref<1x4x3x16xf32>, %k: memref<2x2x5x16xf32
 // Shared w [D], relu.
 // CHECK-LABEL: func @additive_shared_w
 // CHECK-SAME: %[[W:[^:]*]]: memref<8xf32>
-// CHECK:      arith.addi
+// CHECK:      scf.for {{.*}} iter_args({{.*}}) -> (f32) {
+// CHECK-NEXT:   arith.addi
 // CHECK:      scf.for %[[DD:[^ ]*]] = %{{.*}} iter_args
 // CHECK-NEXT:   memref.load
 // CHECK-NEXT:   memref.load
@@ -253,28 +274,28 @@ func.func @additive_shared_w(%q: memref<?x1x?x8xf32>, %k: memref<?x1x?x8xf32>,
 // cosine: q.k / (|q| |k|), 0 when a norm is 0
 //===----------------------------------------------------------------------===//
 
-// |q| once per query, before the key loop; |k| and q.k per key.
+// |q| once per query and key tile, before its scores; |k| and q.k per key.
 // CHECK-LABEL: func @cosine
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<?x1x?x8xf32>, %[[K:[^:]*]]: memref<?x1x?x8xf32>
-// CHECK:      scf.for
+// CHECK:      scf.parallel
 // CHECK:        scf.for
-// CHECK:          scf.for %[[I:[^ ]*]] = %{{.*}} to %{{.*}} step
-// CHECK:            %[[QQ:.*]] = scf.for %[[DD:[^ ]*]] = %{{.*}} iter_args(%[[QACC:[^ ]*]] = %{{.*}}) -> (f32) {
-// CHECK-NEXT:         %[[QD:.*]] = memref.load %[[Q]][%{{.*}}, %{{.*}}, %[[I]], %[[DD]]]
-// CHECK-NEXT:         %[[QD2:.*]] = arith.mulf %[[QD]], %[[QD]]
-// CHECK-NEXT:         %[[QACC1:.*]] = arith.addf %[[QACC]], %[[QD2]]
-// CHECK-NEXT:         scf.yield %[[QACC1]]
-// CHECK-NEXT:       }
-// CHECK-NEXT:       %[[QN:.*]] = math.sqrt %[[QQ]] : f32
-// CHECK:            scf.for {{.*}} iter_args({{.*}}) -> (f32, f32) {
-// CHECK:                %[[SUMS:.*]]:2 = scf.for {{.*}} -> (f32, f32) {
-// CHECK:                %[[KN:.*]] = math.sqrt %[[SUMS]]#1 : f32
-// CHECK-NEXT:           %[[DEN:.*]] = arith.mulf %[[QN]], %[[KN]]
-// CHECK:                %[[POS:.*]] = arith.cmpf ogt, %[[DEN]], %{{.*}} : f32
-// CHECK:                %[[SAFE:.*]] = arith.select %[[POS]], %[[DEN]], %{{.*}} : f32
-// CHECK-NEXT:           %[[COS:.*]] = arith.divf %[[SUMS]]#0, %[[SAFE]]
-// CHECK:                %[[SCORE:.*]] = arith.select %[[POS]], %[[COS]], %{{.*}} : f32
-// CHECK-NEXT:           memref.store %[[SCORE]]
+// CHECK:          %[[I:.*]] = arith.minsi
+// CHECK:          %[[QQ:.*]] = scf.for %[[DD:[^ ]*]] = %{{.*}} iter_args(%[[QACC:[^ ]*]] = %{{.*}}) -> (f32) {
+// CHECK-NEXT:       %[[QD:.*]] = memref.load %[[Q]][%{{.*}}, %{{.*}}, %[[I]], %[[DD]]]
+// CHECK-NEXT:       %[[QD2:.*]] = arith.mulf %[[QD]], %[[QD]]
+// CHECK-NEXT:       %[[QACC1:.*]] = arith.addf %[[QACC]], %[[QD2]]
+// CHECK-NEXT:       scf.yield %[[QACC1]]
+// CHECK-NEXT:     }
+// CHECK-NEXT:     %[[QN:.*]] = math.sqrt %[[QQ]] : f32
+// CHECK:          scf.for {{.*}} iter_args({{.*}}) -> (f32) {
+// CHECK:            %[[SUMS:.*]]:2 = scf.for {{.*}} -> (f32, f32) {
+// CHECK:            %[[KN:.*]] = math.sqrt %[[SUMS]]#1 : f32
+// CHECK-NEXT:       %[[DEN:.*]] = arith.mulf %[[QN]], %[[KN]]
+// CHECK:            %[[POS:.*]] = arith.cmpf ogt, %[[DEN]], %{{.*}} : f32
+// CHECK:            %[[SAFE:.*]] = arith.select %[[POS]], %[[DEN]], %{{.*}} : f32
+// CHECK-NEXT:       %[[COS:.*]] = arith.divf %[[SUMS]]#0, %[[SAFE]]
+// CHECK:            %[[SCORE:.*]] = arith.select %[[POS]], %[[COS]], %{{.*}} : f32
+// CHECK-NEXT:       memref.store %[[SCORE]]
 func.func @cosine(%q: memref<?x1x?x8xf32>, %k: memref<?x1x?x8xf32>,
                   %v: memref<?x1x?x8xf32>, %c: memref<?x?x1x8xf32>) {
   attn.online_attention cosine

@@ -816,3 +816,127 @@ func.func @additive_grouped_query_per_head_w2(
       outs(%c : memref<1x3x4x8xf32>)
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Tile-level ops
+//===----------------------------------------------------------------------===//
+
+func.func @update_mixed_state(%q: memref<1x1x?x8xf32>, %k: memref<1x1x?x8xf32>, %v: memref<1x1x?x4xf32>, %m: vector<4xf32>, %l: vector<4xf32>, %acc: memref<4x4xf32>, %i: index) {
+  // expected-error @+1 {{the state must be all vectors or all memrefs}}
+  attn.online_softmax_update dot key_tile(64) query(%q[%i, %i, %i] : memref<1x1x?x8xf32>) keys(%k[%i, %i, %i] : memref<1x1x?x8xf32>) values(%v[%i, %i] : memref<1x1x?x4xf32>) key_end(%i) state(%m, %l, %acc : vector<4xf32>, vector<4xf32>, memref<4x4xf32>)
+  return
+}
+
+// -----
+
+func.func @update_max_sum_types(%q: memref<1x1x?x8xf32>, %k: memref<1x1x?x8xf32>, %v: memref<1x1x?x4xf32>, %m: vector<4xf32>, %l: vector<2xf32>, %acc: vector<4x4xf32>, %i: index) {
+  // expected-error @+1 {{max and sum must have the same type}}
+  %0:3 = attn.online_softmax_update dot key_tile(64) query(%q[%i, %i, %i] : memref<1x1x?x8xf32>) keys(%k[%i, %i, %i] : memref<1x1x?x8xf32>) values(%v[%i, %i] : memref<1x1x?x4xf32>) key_end(%i) state(%m, %l, %acc : vector<4xf32>, vector<2xf32>, vector<4x4xf32>) -> vector<4xf32>, vector<2xf32>, vector<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @update_accumulator_rows(%q: memref<1x1x?x8xf32>, %k: memref<1x1x?x8xf32>, %v: memref<1x1x?x4xf32>, %m: vector<4xf32>, %l: vector<4xf32>, %acc: vector<2x4xf32>, %i: index) {
+  // expected-error @+1 {{accumulator has 2 rows for a query tile of 4}}
+  %0:3 = attn.online_softmax_update dot key_tile(64) query(%q[%i, %i, %i] : memref<1x1x?x8xf32>) keys(%k[%i, %i, %i] : memref<1x1x?x8xf32>) values(%v[%i, %i] : memref<1x1x?x4xf32>) key_end(%i) state(%m, %l, %acc : vector<4xf32>, vector<4xf32>, vector<2x4xf32>) -> vector<4xf32>, vector<4xf32>, vector<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @update_accumulator_width(%q: memref<1x1x?x8xf32>, %k: memref<1x1x?x8xf32>, %v: memref<1x1x?x4xf32>, %m: vector<4xf32>, %l: vector<4xf32>, %acc: vector<4x8xf32>, %i: index) {
+  // expected-error @+1 {{value size mismatch: accumulator dim 1 is 8 but 'values' dim 3 is 4}}
+  %0:3 = attn.online_softmax_update dot key_tile(64) query(%q[%i, %i, %i] : memref<1x1x?x8xf32>) keys(%k[%i, %i, %i] : memref<1x1x?x8xf32>) values(%v[%i, %i] : memref<1x1x?x4xf32>) key_end(%i) state(%m, %l, %acc : vector<4xf32>, vector<4xf32>, vector<4x8xf32>) -> vector<4xf32>, vector<4xf32>, vector<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @update_dynamic_query_tile(%q: memref<1x1x?x8xf32>, %k: memref<1x1x?x8xf32>, %v: memref<1x1x?x4xf32>, %m: memref<?xf32>, %l: memref<?xf32>, %acc: memref<?x4xf32>, %i: index) {
+  // expected-error @+1 {{the query tile size must be static and positive}}
+  attn.online_softmax_update dot key_tile(64) query(%q[%i, %i, %i] : memref<1x1x?x8xf32>) keys(%k[%i, %i, %i] : memref<1x1x?x8xf32>) values(%v[%i, %i] : memref<1x1x?x4xf32>) key_end(%i) state(%m, %l, %acc : memref<?xf32>, memref<?xf32>, memref<?x4xf32>)
+  return
+}
+
+// -----
+
+func.func @update_vector_state_results(%q: memref<1x1x?x8xf32>, %k: memref<1x1x?x8xf32>, %v: memref<1x1x?x4xf32>, %m: vector<4xf32>, %l: vector<4xf32>, %acc: vector<4x4xf32>, %i: index) {
+  // expected-error @+1 {{with a vector state, the results must be the new (max, sum, acc) of the state's types}}
+  attn.online_softmax_update dot key_tile(64) query(%q[%i, %i, %i] : memref<1x1x?x8xf32>) keys(%k[%i, %i, %i] : memref<1x1x?x8xf32>) values(%v[%i, %i] : memref<1x1x?x4xf32>) key_end(%i) state(%m, %l, %acc : vector<4xf32>, vector<4xf32>, vector<4x4xf32>)
+  return
+}
+
+// -----
+
+func.func @update_buffer_state_results(%q: memref<1x1x?x8xf32>, %k: memref<1x1x?x8xf32>, %v: memref<1x1x?x4xf32>, %m: memref<4xf32>, %l: memref<4xf32>, %acc: memref<4x4xf32>, %i: index) {
+  // expected-error @+1 {{a memref state is updated in place: no results}}
+  %0 = attn.online_softmax_update dot key_tile(64) query(%q[%i, %i, %i] : memref<1x1x?x8xf32>) keys(%k[%i, %i, %i] : memref<1x1x?x8xf32>) values(%v[%i, %i] : memref<1x1x?x4xf32>) key_end(%i) state(%m, %l, %acc : memref<4xf32>, memref<4xf32>, memref<4x4xf32>) -> vector<4xf32>
+  return
+}
+
+// -----
+
+func.func @update_key_tile(%q: memref<1x1x?x8xf32>, %k: memref<1x1x?x8xf32>, %v: memref<1x1x?x4xf32>, %m: memref<4xf32>, %l: memref<4xf32>, %acc: memref<4x4xf32>, %i: index) {
+  // expected-error @+1 {{attribute 'key_tile' failed to satisfy constraint}}
+  attn.online_softmax_update dot key_tile(0) query(%q[%i, %i, %i] : memref<1x1x?x8xf32>) keys(%k[%i, %i, %i] : memref<1x1x?x8xf32>) values(%v[%i, %i] : memref<1x1x?x4xf32>) key_end(%i) state(%m, %l, %acc : memref<4xf32>, memref<4xf32>, memref<4x4xf32>)
+  return
+}
+
+// -----
+
+func.func @update_score_weights(%q: memref<1x1x?x8xf32>, %k: memref<1x1x?x8xf32>, %v: memref<1x1x?x4xf32>, %m: memref<4xf32>, %l: memref<4xf32>, %acc: memref<4x4xf32>, %i: index) {
+  // expected-error @+1 {{score_weights are required by, and only by, the additive combine}}
+  attn.online_softmax_update additive key_tile(64) query(%q[%i, %i, %i] : memref<1x1x?x8xf32>) keys(%k[%i, %i, %i] : memref<1x1x?x8xf32>) values(%v[%i, %i] : memref<1x1x?x4xf32>) key_end(%i) state(%m, %l, %acc : memref<4xf32>, memref<4xf32>, memref<4x4xf32>)
+  return
+}
+
+// -----
+
+func.func @update_key_value_count(%q: memref<1x1x?x8xf32>, %k: memref<1x1x5x8xf32>, %v: memref<1x1x6x4xf32>, %m: memref<4xf32>, %l: memref<4xf32>, %acc: memref<4x4xf32>, %i: index) {
+  // expected-error @+1 {{key count mismatch: 'keys' dim 2 is 5 but 'values' dim 2 is 6}}
+  attn.online_softmax_update dot key_tile(64) query(%q[%i, %i, %i] : memref<1x1x?x8xf32>) keys(%k[%i, %i, %i] : memref<1x1x5x8xf32>) values(%v[%i, %i] : memref<1x1x6x4xf32>) key_end(%i) state(%m, %l, %acc : memref<4xf32>, memref<4xf32>, memref<4x4xf32>)
+  return
+}
+
+// -----
+
+func.func @finalize_context_width(%l: vector<4xf32>, %acc: vector<4x4xf32>, %c: memref<1x?x1x8xf32>, %i: index) {
+  // expected-error @+1 {{value size mismatch: accumulator dim 1 is 4 but 'context' dim 3 is 8}}
+  attn.tile_finalize ins(%l, %acc : vector<4xf32>, vector<4x4xf32>) outs(%c[%i, %i, %i] : memref<1x?x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @finalize_mixed_state(%l: vector<4xf32>, %acc: memref<4x4xf32>, %c: memref<1x?x1x4xf32>, %i: index) {
+  // expected-error @+1 {{the state must be all vectors or all memrefs}}
+  attn.tile_finalize ins(%l, %acc : vector<4xf32>, memref<4x4xf32>) outs(%c[%i, %i, %i] : memref<1x?x1x4xf32>)
+  return
+}
+
+// -----
+
+func.func @weights_key_count(%q: memref<1x1x?x8xf32>, %k: memref<1x1x5x8xf32>, %m: vector<4xf32>, %l: vector<4xf32>, %a: memref<1x1x?x6xf32>, %i: index) {
+  // expected-error @+1 {{key count mismatch: 'keys' dim 2 is 5 but 'weights' dim 3 is 6}}
+  attn.tile_weights dot query(%q[%i, %i, %i] : memref<1x1x?x8xf32>) keys(%k[%i, %i] : memref<1x1x5x8xf32>) key_end(%i) state(%m, %l : vector<4xf32>, vector<4xf32>) outs(%a[%i] : memref<1x1x?x6xf32>)
+  return
+}
+
+// -----
+
+func.func @weights_query_count(%q: memref<1x1x3x8xf32>, %k: memref<1x1x5x8xf32>, %m: vector<4xf32>, %l: vector<4xf32>, %a: memref<1x1x2x5xf32>, %i: index) {
+  // expected-error @+1 {{query count mismatch: 'query' dim 2 is 3 but 'weights' dim 2 is 2}}
+  attn.tile_weights dot query(%q[%i, %i, %i] : memref<1x1x3x8xf32>) keys(%k[%i, %i] : memref<1x1x5x8xf32>) key_end(%i) state(%m, %l : vector<4xf32>, vector<4xf32>) outs(%a[%i] : memref<1x1x2x5xf32>)
+  return
+}
+
+// -----
+
+func.func @weights_cosine_act(%q: memref<1x1x3x8xf32>, %k: memref<1x1x5x8xf32>, %m: vector<4xf32>, %l: vector<4xf32>, %a: memref<1x1x3x5xf32>, %i: index) {
+  // expected-error @+1 {{the cosine combine takes no activation}}
+  attn.tile_weights cosine act(tanh) query(%q[%i, %i, %i] : memref<1x1x3x8xf32>) keys(%k[%i, %i] : memref<1x1x5x8xf32>) key_end(%i) state(%m, %l : vector<4xf32>, vector<4xf32>) outs(%a[%i] : memref<1x1x3x5xf32>)
+  return
+}

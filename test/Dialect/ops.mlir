@@ -345,3 +345,44 @@ func.func @attr_dict(%y: memref<7xf32>) {
   attn.softmax ins(%y : memref<7xf32>) outs(%y : memref<7xf32>) {tag = "x"}
   return
 }
+
+//===----------------------------------------------------------------------===//
+// The tile-level ops of the tiled form
+//===----------------------------------------------------------------------===//
+
+// A vector state is returned; a memref state is updated in place.
+// CHECK-LABEL: func @online_softmax_update
+// CHECK: %{{.*}}:3 = attn.online_softmax_update dot causal key_tile(64) query(%{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}] : memref<2x4x?x8xf32>) keys(%{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}] : memref<2x2x?x8xf32>) values(%{{.*}}[%{{.*}}, %{{.*}}] : memref<2x2x?x4xf32>) scale(%{{.*}}) key_end(%{{.*}}) state(%{{.*}}, %{{.*}}, %{{.*}} : vector<4xf32>, vector<4xf32>, vector<4x4xf32>) -> vector<4xf32>, vector<4xf32>, vector<4x4xf32>{{$}}
+// CHECK: attn.online_softmax_update additive act(tanh) key_tile(16) query({{.*}}) keys({{.*}}) values({{.*}}) score_weights(%{{.*}} : memref<4x8xf32>) key_end(%{{.*}}) state(%{{.*}}, %{{.*}}, %{{.*}} : memref<4xf32>, memref<4xf32>, memref<4x?xf32>){{$}}
+// CHECK: attn.tile_finalize ins(%{{.*}}, %{{.*}} : vector<4xf32>, vector<4x4xf32>) outs(%{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}] : memref<2x?x4x4xf32>){{$}}
+// CHECK: attn.tile_weights dot act(sigmoid) query({{.*}}) keys(%{{.*}}[%{{.*}}, %{{.*}}] : memref<2x2x?x8xf32>) bias(%{{.*}}) key_end(%{{.*}}) state(%{{.*}}, %{{.*}} : vector<4xf32>, vector<4xf32>) outs(%{{.*}}[%{{.*}}] : memref<2x4x?x?xf32>){{$}}
+func.func @online_softmax_update(%q: memref<2x4x?x8xf32>, %k: memref<2x2x?x8xf32>,
+                                 %v: memref<2x2x?x4xf32>, %vd: memref<2x2x?x?xf32>,
+                                 %w: memref<4x8xf32>, %s: f32,
+                                 %m: vector<4xf32>, %l: vector<4xf32>,
+                                 %acc: vector<4x4xf32>, %mb: memref<4xf32>,
+                                 %lb: memref<4xf32>, %accb: memref<4x?xf32>,
+                                 %c: memref<2x?x4x4xf32>, %a: memref<2x4x?x?xf32>,
+                                 %i: index) {
+  %m1, %l1, %acc1 = attn.online_softmax_update dot causal key_tile(64)
+      query(%q[%i, %i, %i] : memref<2x4x?x8xf32>)
+      keys(%k[%i, %i, %i] : memref<2x2x?x8xf32>)
+      values(%v[%i, %i] : memref<2x2x?x4xf32>)
+      scale(%s) key_end(%i)
+      state(%m, %l, %acc : vector<4xf32>, vector<4xf32>, vector<4x4xf32>)
+      -> vector<4xf32>, vector<4xf32>, vector<4x4xf32>
+  attn.online_softmax_update additive act(tanh) key_tile(16)
+      query(%q[%i, %i, %i] : memref<2x4x?x8xf32>)
+      keys(%k[%i, %i, %i] : memref<2x2x?x8xf32>)
+      values(%vd[%i, %i] : memref<2x2x?x?xf32>)
+      score_weights(%w : memref<4x8xf32>) key_end(%i)
+      state(%mb, %lb, %accb : memref<4xf32>, memref<4xf32>, memref<4x?xf32>)
+  attn.tile_finalize ins(%l1, %acc1 : vector<4xf32>, vector<4x4xf32>)
+      outs(%c[%i, %i, %i] : memref<2x?x4x4xf32>)
+  attn.tile_weights dot act(sigmoid)
+      query(%q[%i, %i, %i] : memref<2x4x?x8xf32>)
+      keys(%k[%i, %i] : memref<2x2x?x8xf32>)
+      bias(%s) key_end(%i) state(%m1, %l1 : vector<4xf32>, vector<4xf32>)
+      outs(%a[%i] : memref<2x4x?x?xf32>)
+  return
+}

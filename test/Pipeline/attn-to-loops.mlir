@@ -5,7 +5,8 @@
 // RUN: attn-opt %s --attn-to-loops="opt-level=0 tile-size=8 bufferize=false" | FileCheck %s --check-prefix=GONE
 // RUN: attn-opt %s --attn-to-loops="vectorize=false bufferize=false" | FileCheck %s --check-prefix=SCALAR
 //
-// The attn-to-loops pipeline (attn-decompose-scores, convert-attn-to-linalg,
+// The attn-to-loops pipeline (attn-decompose-scores,
+// convert-attn-linear-to-loops, convert-attn-to-linalg, attn-tile-attention,
 // convert-attn-to-loops, convert-linalg-to-loops, and from opt-level 1
 // attn-approximate-math, canonicalize, cse, loop-invariant-code-motion) on a
 // small multi-query transformer layer and a Bahdanau attention: no attn or
@@ -21,27 +22,30 @@
 // CHECK-LABEL: func.func @model
 // CHECK-SAME: attributes {llvm.emit_c_interface}
 // A scaled dot score without a weights output takes the blocked kernel:
-// keys transposed in panels of 16, a tile of 64 keys for each of 4 queries,
-// and per query (m, l, acc) carried by the key loop, acc a vector<8xf32>.
-// CHECK:       memref.alloc(%{{.*}}) : memref<?x8x16xf32>
-// CHECK:       memref.alloca() : memref<4x64xf32>
-// CHECK-NOT:   memref.alloc() : memref<8xf32>
-// CHECK:       scf.for
+// the keys packed once in panels of 16 before the parallel loop over
+// (batch, head, tile of 4 queries), a scratch of 4 x 64 scores per query
+// tile, and the tile's (m, l, acc) carried by the key loop as vectors.
+// CHECK:       memref.alloc({{.*}}) : memref<?x1x?x8x16xf32>
+// CHECK:       scf.parallel
+// CHECK:       memref.alloc() : memref<4x64xf32>
 // The lengths are read per batch entry.
 // CHECK:       memref.load %{{.*}} : memref<?xi32>
-// CHECK:       scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, vector<8xf32>, f32, f32, vector<8xf32>, f32, f32, vector<8xf32>, f32, f32, vector<8xf32>)
+// CHECK:       scf.for {{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4x8xf32>)
 // CHECK:       vector.fma
 // CHECK:       return
 
-// Without vectors the accumulator is a [Dv] buffer.
+// Without vectors the state of a query tile is buffers.
 // SCALAR-LABEL: func.func @model
-// SCALAR:       memref.alloc() : memref<8xf32>
-// SCALAR:       scf.for {{.*}} iter_args({{.*}}) -> (f32, f32)
+// SCALAR:       scf.parallel
+// SCALAR:       memref.alloc() : memref<4xf32>
+// SCALAR:       memref.alloc() : memref<4xf32>
+// SCALAR:       memref.alloc() : memref<4x8xf32>
 // SCALAR-NOT:   vector.
 
+// A tile of 8 keys is rounded up to whole vectors of 16 keys.
 // O0-LABEL: func.func @model
-// O0:       memref.alloca() : memref<8xf32>
-// O0:       scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, vector<8xf32>)
+// O0:       memref.alloc() : memref<4x16xf32>
+// O0:       scf.for {{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4x8xf32>)
 // O0:       math.exp
 // The output layer's tanh (attn.activation), via linalg to loops.
 // O0:       math.tanh

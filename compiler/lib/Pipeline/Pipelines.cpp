@@ -59,6 +59,12 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
   if (options.vectorize)
     funcPm.addPass(attn::createConvertAttnLinearToLoops());
   funcPm.addPass(attn::createConvertAttnToLinalg());
+  // The schedule (query tiles in parallel, key tiles in sequence, masks as
+  // loop bounds) is explicit IR before the kernels are chosen.
+  attn::AttnTileAttentionOptions tileOptions;
+  tileOptions.tileSize = options.tileSize;
+  tileOptions.vectorize = options.vectorize;
+  funcPm.addPass(attn::createAttnTileAttention(tileOptions));
   attn::ConvertAttnToLoopsOptions loopOptions;
   loopOptions.tileSize = options.tileSize;
   loopOptions.vectorize = options.vectorize;

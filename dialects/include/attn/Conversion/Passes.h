@@ -10,9 +10,16 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::attn {
+
+struct TargetDescription;
+
+/// Static-size attn.linear -> vector loops (see -convert-attn-linear-to-loops).
+void populateAttnLinearToLoopsPatterns(RewritePatternSet &patterns,
+                                       const TargetDescription &target);
 
 #define GEN_PASS_DECL
 #include "attn/Conversion/Passes.h.inc"

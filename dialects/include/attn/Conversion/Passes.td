@@ -35,46 +35,78 @@ def ConvertAttnToLinalg : Pass<"convert-attn-to-linalg", "func::FuncOp"> {
 }
 
 def ConvertAttnToLoops : Pass<"convert-attn-to-loops", "func::FuncOp"> {
-  let summary = "Lower attn.online_attention to a fused online-softmax loop nest";
+  let summary = "Lower the tiled form of attention to scf/vector loops";
   let description = [{
-    Each `attn.online_attention` becomes, for every (batch, head, query), one
-    loop over tiles of `tile-size` keys that computes the tile's scores into
-    a small buffer, updates a running maximum m and sum l (online softmax)
-    and rescales and accumulates the weighted values in a [Dv] accumulator:
+    Lowers the tile-level ops of the tiled form (`-attn-tile-attention`)
+    with rewrite patterns, each a kernel for one op; an
+    `attn.online_attention` that is not tiled yet is tiled first with the
+    same patterns as `-attn-tile-attention` (and this pass's options), so
+    that the pass lowers either form. Every tile-level op must find a
+    kernel.
 
-        m = -inf; l = 0; acc = 0
-        for each tile T of visible keys:
-          s_j = score(q, k_j)  (j in T);  m' = max(m, max_j s_j)
-          alpha = exp(m - m');  l = alpha l + sum_j exp(s_j - m')
-          acc = alpha acc + sum_j exp(s_j - m') v_j;  m = m'
-        c = l > 0 ? acc / l : 0
+    `attn.online_softmax_update` (one key tile for one query tile) has two
+    kernels:
 
-    Memory is O(tile-size + Dv) per query: the Nq x Nk score matrix is never
-    formed. When D and Dv are static (at most 256) and the buffers
-    contiguous, q_i, w and the accumulator are `vector` values kept in
-    registers: scores are vector products with a `vector.reduction`, and the
-    weighted sum is a `vector.fma` per key; otherwise the loops are scalar
-    and the accumulator is a [Dv] buffer.
+    - the blocked kernel (benefit 2), as in FlashAttention, for a dot score
+      with a vector state, static D and Dv and a key tile of whole vector
+      registers of keys: the keys are packed once, before the parallel loop,
+      into panels of `vectorLanes` transposed keys (`[B, Hk, ceil(Nk / 16),
+      D, 16]` on the host, the padding keys 0); the query tile scores one
+      panel at a time with lane-wide FMAs (q_r[d] broadcast times a panel
+      row, no horizontal reduction), masks are a lane-wise select to -inf,
+      and each value row is loaded once for the whole query tile;
+    - the generic per-query kernel (benefit 1), for every other case: for
+      each query of the tile, the scores of the key tile into a scratch
+      buffer with their maximum, the rescaling by alpha = exp(m - m'), the
+      probabilities and the weighted values. With a vector state q_i, w and
+      the accumulator row are vectors (a score is a vector product and a
+      `vector.reduction`, a key adds p_j v_j with one `vector.fma`); with a
+      buffer state the loops are scalar.
 
-    A dot score without a weights output (with static D and Dv) takes a
-    blocked form, as in FlashAttention: per (batch, head) the keys are
-    transposed once into panels of 16 ([ceil(Nk / 16), D, 16]), blocks of 4
-    queries score 16 keys at a time with 16-lane FMAs (no horizontal
-    reduction), keep their (m, l, acc) in the key loop, and read each value
-    row once for the block; masks are a lane-wise select to -inf. Its tile
-    is rounded up to a multiple of 16. The extra memory, O(Nk D), is that of
-    the keys themselves.
- Masks shrink the key range (causal, lengths) instead of being
-    tested per key. When `weights` are requested, a second pass over the
-    keys writes exp(s_j - m) / l. `attn.softmax` becomes a three-pass row
-    loop (max, sum of exponentials, normalize).
+    `attn.tile_finalize` writes acc / l per query (0 when l = 0);
+    `attn.tile_weights` recomputes each score and writes
+    exp(s_j - m) / l, 0 where masked. Scratch buffers (the scores of a key
+    tile) are allocated once per iteration of the parallel loop. Memory is
+    O(tile) per query tile, plus the packed keys (the size of the keys): the
+    Nq x Nk score matrix is never formed. `attn.softmax` (output model)
+    becomes a three-pass row loop (max, sum of exponentials, normalize).
+
+    ```mlir
+    %new:3 = attn.online_softmax_update dot causal key_tile(64)
+        query(%q[%b, %h, %i0] : memref<2x4x?x8xf32>)
+        keys(%k[%b, %hk, %j0] : memref<2x2x?x8xf32>)
+        values(%v[%b, %hk] : memref<2x2x?x4xf32>)
+        scale(%s) key_end(%visible)
+        state(%m, %l, %acc : vector<4xf32>, vector<4xf32>, vector<4x4xf32>)
+        -> vector<4xf32>, vector<4xf32>, vector<4x4xf32>
+    ```
+    becomes (blocked kernel)
+    ```mlir
+    // before the scf.parallel: %panels = memref.alloc(...) : memref<?x?x?x8x16xf32>
+    scf.for %jv = %c0 to %count step %c16 {           // one panel of 16 keys
+      %dots:4 = scf.for %d = %c0 to %c8 step %c1 iter_args(...) {
+        %kt = vector.load %panels[%b, %hk, %panel, %d, %c0] : ..., vector<16xf32>
+        %q0 = vector.broadcast (memref.load %q[%b, %h, %i0, %d]) : f32 to vector<16xf32>
+        %s0 = vector.fma %q0, %kt, %acc0 : vector<16xf32>
+        ...                                           // 4 queries
+      }
+      // scale, mask (select to -inf), store to the scratch of scores
+    }
+    // per query: max, alpha, exp, sum; then each value row once:
+    %accs:4 = scf.for %j = ... iter_args(...) {
+      %vrow = vector.load %v[%b, %hk, %j, %c0] : ..., vector<4xf32>
+      %a0 = vector.fma %p0, %vrow, %acc0 : vector<4xf32>
+      ...
+    }
+    %acc1 = vector.insert %accs#0, %acc [0] : vector<4xf32> into vector<4x4xf32>
+    ```
   }];
   let options = [
     Option<"tileSize", "tile-size", "int64_t", /*default=*/"64",
-           "number of keys scored per tile of the online softmax (1 to 4096)">,
+           "keys per key tile when an untiled op is tiled here (1 to 4096)">,
     Option<"vectorize", "vectorize", "bool", /*default=*/"true",
-           "keep q, w and the accumulator in vector registers when D and Dv "
-           "are static (at most 256)">
+           "carry the state of an untiled op as vectors when D and Dv are "
+           "static (at most 256)">
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect",

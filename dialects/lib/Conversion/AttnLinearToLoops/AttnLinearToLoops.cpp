@@ -1,18 +1,22 @@
 //===- AttnLinearToLoops.cpp - attn.linear -> vector loops ----------------===//
 //
-// Lowers attn.linear when its input size I and output size O are static (O
-// at most kMaxVectorSize) and its operands contiguous: W is transposed
-// once per call into W^T [H', I, O], and each output row is one vector<O>
-// accumulator that gets x[i] * W^T[i, :] for every i (one broadcast and
-// O/16 FMAs per i, no horizontal reduction), starting from the bias; rows
-// go in blocks of 4, whose FMA chains are independent and share the loads
-// of W^T. Other attn.linear ops are left to convert-attn-to-linalg.
+// Lowers attn.linear, with a rewrite pattern, when its input size I and
+// output size O are static (O at most the target's maxVectorElements) and
+// its operands contiguous: W is transposed once per call into W^T
+// [H', I, O], and each output row is one vector<O> accumulator that gets
+// x[i] * W^T[i, :] for every i (one broadcast and a few FMAs per i, no
+// horizontal reduction), starting from the bias; rows go in blocks (the
+// target's projectionRowBlock), whose FMA chains are independent and share
+// the loads of W^T. Other attn.linear ops are left to
+// convert-attn-to-linalg.
 //
 //===----------------------------------------------------------------------===//
 
-#include "../LoopEmitter.h"
-
+#include "attn/Conversion/LoopEmitter/LoopEmitter.h"
 #include "attn/Conversion/Passes.h"
+#include "attn/Target/TargetDescription.h"
+
+#include "mlir/Transforms/DialectConversion.h"
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_CONVERTATTNLINEARTOLOOPS
@@ -25,27 +29,26 @@ using namespace mlir::attn::loops;
 
 namespace {
 
-/// Output rows computed together (independent FMA chains).
-constexpr int64_t kRowBlock = 4;
-
-/// Whether `op` has static I and O (O at most kMaxVectorSize) and
-/// contiguous operands.
-bool canVectorizeLinear(LinearOp op) {
+/// Whether `op` has static I and O (O at most `maxElements`) and contiguous
+/// operands.
+bool canVectorizeLinear(LinearOp op, int64_t maxElements) {
   auto inType = cast<MemRefType>(op.getInput().getType());
   auto wType = cast<MemRefType>(op.getWeight().getType());
   auto isContiguous = [](Value v) {
     return cast<MemRefType>(v.getType()).getLayout().isIdentity();
   };
   int64_t in = inType.getDimSize(inType.getRank() - 1);
-  return vectorizableSize(op.getOutput()) && !ShapedType::isDynamic(in) &&
-         in > 0 && isContiguous(op.getInput()) &&
+  return vectorizableSize(op.getOutput(), maxElements) &&
+         !ShapedType::isDynamic(in) && in > 0 && isContiguous(op.getInput()) &&
          isContiguous(op.getWeight()) &&
          (!op.getBias() || isContiguous(op.getBias())) &&
          !ShapedType::isDynamic(wType.getDimSize(0));
 }
 
-void lowerVectorLinear(LinearOp op) {
-  ImplicitLocOpBuilder b(op.getLoc(), op);
+void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
+                       const TargetDescription &target) {
+  const int64_t rowBlock = target.projectionRowBlock;
+  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
   Emitter e{b};
   Value x = op.getInput(), w = op.getWeight(), bias = op.getBias(),
         out = op.getOutput();
@@ -54,7 +57,7 @@ void lowerVectorLinear(LinearOp op) {
   bool perHead = wType.getRank() == 3, inputHeads = xType.getRank() == 4,
        outputHeads = cast<MemRefType>(out.getType()).getRank() == 4;
   int64_t in = xType.getDimSize(xType.getRank() - 1);
-  int64_t outSize = *vectorizableSize(out);
+  int64_t outSize = *vectorizableSize(out, target.maxVectorElements);
   int64_t weightHeads = perHead ? wType.getDimSize(0) : 1;
   Type f32 = b.getF32Type();
   auto rowType = VectorType::get({outSize}, f32);
@@ -72,7 +75,7 @@ void lowerVectorLinear(LinearOp op) {
     });
   });
 
-  // Blocks of kRowBlock output rows: acc_r = bias + sum_i x_r[i] W^T[i, :],
+  // Blocks of rowBlock output rows: acc_r = bias + sum_i x_r[i] W^T[i, :],
   // the rows' independent FMA chains sharing each load of W^T. Rows past
   // the end are clamped to the last one (recomputed and rewritten alike).
   auto emitRows = [&](Value bIdx, Value h, Value n0, Value rows) {
@@ -84,7 +87,7 @@ void lowerVectorLinear(LinearOp op) {
     }
     Value lastRow = e.maxIdx(b.create<arith::SubIOp>(rows, e.index(1)), zero);
     SmallVector<Value> ns;
-    for (int64_t r = 0; r < kRowBlock; ++r)
+    for (int64_t r = 0; r < rowBlock; ++r)
       ns.push_back(e.minIdx(b.create<arith::AddIOp>(n0, e.index(r)), lastRow));
     auto xIndex = [&](Value n, Value i) {
       SmallVector<Value> at = {bIdx};
@@ -94,17 +97,17 @@ void lowerVectorLinear(LinearOp op) {
       return at;
     };
     Value wHead = perHead ? h : zero;
-    SmallVector<Value> inits(kRowBlock, init);
+    SmallVector<Value> inits(rowBlock, init);
     auto accs = e.loop(zero, e.index(in), inits, [&](Value i, ValueRange a) {
       Value row = e.vload(rowType, wt, {wHead, i, zero});
       SmallVector<Value> next;
-      for (int64_t r = 0; r < kRowBlock; ++r) {
+      for (int64_t r = 0; r < rowBlock; ++r) {
         Value xi = e.splat(rowType, e.load(x, xIndex(ns[r], i)));
         next.push_back(b.create<vector::FMAOp>(xi, row, a[r]));
       }
       return next;
     });
-    for (int64_t r = 0; r < kRowBlock; ++r) {
+    for (int64_t r = 0; r < rowBlock; ++r) {
       SmallVector<Value> outIndex = {bIdx};
       if (outputHeads)
         outIndex.push_back(h);
@@ -114,7 +117,7 @@ void lowerVectorLinear(LinearOp op) {
   };
 
   int64_t rank = cast<MemRefType>(out.getType()).getRank();
-  Value rows = e.dim(out, rank - 2), step = e.index(kRowBlock);
+  Value rows = e.dim(out, rank - 2), step = e.index(rowBlock);
   auto forRowBlocks = [&](Value bIdx, Value h) {
     e.loop(zero, rows, step, {}, [&](Value n0, ValueRange) {
       emitRows(bIdx, h, n0, rows);
@@ -127,21 +130,47 @@ void lowerVectorLinear(LinearOp op) {
     e.forEach(e.dim(out, 1), [&](Value h) { forRowBlocks(bIdx, h); });
   });
   b.create<memref::DeallocOp>(wt);
-  op.erase();
+  rewriter.eraseOp(op);
 }
+
+struct LowerLinearToVectorLoops : public OpRewritePattern<LinearOp> {
+  LowerLinearToVectorLoops(MLIRContext *context,
+                           const TargetDescription &target)
+      : OpRewritePattern(context), target(target) {}
+
+  LogicalResult matchAndRewrite(LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!canVectorizeLinear(op, target.maxVectorElements))
+      return rewriter.notifyMatchFailure(op, "dynamic or large sizes");
+    lowerVectorLinear(op, rewriter, target);
+    return success();
+  }
+
+  const TargetDescription &target;
+};
 
 struct ConvertAttnLinearToLoopsPass
     : public attn::impl::ConvertAttnLinearToLoopsBase<
           ConvertAttnLinearToLoopsPass> {
   void runOnOperation() override {
-    SmallVector<LinearOp> ops;
-    getOperation().walk([&](LinearOp op) {
-      if (canVectorizeLinear(op))
-        ops.push_back(op);
+    const TargetDescription &target = hostCPU();
+    RewritePatternSet patterns(&getContext());
+    populateAttnLinearToLoopsPatterns(patterns, target);
+    // The other attn.linear ops are left to convert-attn-to-linalg.
+    ConversionTarget legality(getContext());
+    legality.addDynamicallyLegalOp<LinearOp>([&](LinearOp op) {
+      return !canVectorizeLinear(op, target.maxVectorElements);
     });
-    for (LinearOp op : ops)
-      lowerVectorLinear(op);
+    legality.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    if (failed(applyPartialConversion(getOperation(), legality,
+                                      std::move(patterns))))
+      signalPassFailure();
   }
 };
 
 } // namespace
+
+void mlir::attn::populateAttnLinearToLoopsPatterns(
+    RewritePatternSet &patterns, const TargetDescription &target) {
+  patterns.add<LowerLinearToVectorLoops>(patterns.getContext(), target);
+}

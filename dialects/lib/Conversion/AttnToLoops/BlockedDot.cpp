@@ -1,226 +1,228 @@
-//===- BlockedDot.cpp - The blocked dot-product attention kernel ----------===//
+//===- BlockedDot.cpp - The blocked dot-product kernel --------------------===//
 //
-// The form convert-attn-to-loops gives attn.online_attention with a dot
-// score, static D and Dv and no weights output (see Passes.td): blocks of
-// kQueryBlock queries against panels of 16 transposed keys.
+// Lowers attn.online_softmax_update with a dot score and a vector state the
+// FlashAttention way: the keys are packed once, before the parallel loop of
+// the tiled form, into panels of `vectorLanes` transposed keys
+// ([B, Hk, ceil(Nk / lanes), D, lanes]), so that the scores of the whole
+// query tile against one panel are lane-wide FMAs (q_r[d] broadcast times a
+// panel row) with no horizontal reduction, and each value row is loaded once
+// for the query tile and added to its QT accumulators (vectors in
+// registers). Masks are a lane-wise select to -inf.
 //
 //===----------------------------------------------------------------------===//
 
-#include "../LoopEmitter.h"
+#include "attn/Conversion/AttnToLoops/AttnToLoops.h"
+#include "attn/Conversion/LoopEmitter/LoopEmitter.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Target/TargetDescription.h"
 
 using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::loops;
 
 namespace {
-/// Queries processed together by the blocked kernel.
-constexpr int64_t kQueryBlock = 4;
-/// Keys per vector in the blocked kernel (one zmm of f32).
-constexpr int64_t kKeyLanes = 16;
-} // namespace
 
-bool mlir::attn::loops::canUseBlockedDot(OnlineAttentionOp op) {
-  return op.getCombine() == ScoreCombine::dot && !op.getWeights() &&
-         vectorizableSize(op.getQuery()) && vectorizableSize(op.getKeys()) &&
-         vectorizableSize(op.getValues()) && vectorizableSize(op.getOutput());
-}
+struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
+  BlockedDotUpdate(MLIRContext *context, const TargetDescription &target)
+      : OpRewritePattern(context, /*benefit=*/2), target(target) {}
 
-/// The dot-product score for blocks of kQueryBlock queries, FlashAttention
-/// style: per (batch, head) the keys are transposed once into K^T (in
-/// panels of 16 keys), so that the scores of a block of queries against 16
-/// keys are 16-lane FMAs (q_r[d] broadcast times a row of K^T) with no
-/// horizontal reduction; each value row is loaded once per block and added
-/// to the block's kQueryBlock accumulators (vectors in registers). Queries
-/// past the end of the last block are clamped to the last query: they
-/// recompute and rewrite its (identical) row.
-void mlir::attn::loops::lowerBlockedDot(OnlineAttentionOp op,
-                                        int64_t tileSize) {
-  ImplicitLocOpBuilder b(op.getLoc(), op);
-  Emitter e{b};
-  Value q = op.getQuery(), k = op.getKeys(), v = op.getValues();
-  Value context = op.getOutput();
-  Value batch = e.dim(context, 0), hq = e.dim(q, 1), nq = e.dim(q, 2),
-        hk = e.dim(k, 1), nk = e.dim(k, 2);
-  int64_t d = *vectorizableSize(q), dv = *vectorizableSize(v);
-  Value keyGroup = headGroupSize(e, hq, hk),
-        valueGroup = headGroupSize(e, hq, e.dim(v, 1));
-  Value zero = e.index(0), one = e.index(1);
-  Type f32 = b.getF32Type();
-  auto lanesType = VectorType::get({kKeyLanes}, f32);
-  auto dvType = VectorType::get({dv}, f32);
-  // The tile is a whole number of 16-key vectors.
-  int64_t tile = (tileSize + kKeyLanes - 1) / kKeyLanes * kKeyLanes;
-  Value tileSizeV = e.index(tile), lanes = e.index(kKeyLanes);
+  /// The kernel needs a dot score, registers for q, the state and the
+  /// value rows, key tiles of whole panels, and keys that exist before the
+  /// parallel loop (where they are packed).
+  LogicalResult match(OnlineSoftmaxUpdateOp op) const override {
+    int64_t limit = target.maxVectorElements;
+    auto parallel = op->getParentOfType<scf::ParallelOp>();
+    return success(
+        op.getCombine() == ScoreCombine::dot && op.hasValueState() &&
+        vectorizableSize(op.getQuery(), limit) &&
+        vectorizableSize(op.getKeys(), limit) &&
+        vectorizableSize(op.getValues(), limit) &&
+        op.getKeyTile() % target.vectorLanes == 0 && parallel &&
+        !parallel.getRegion().isAncestor(op.getKeys().getParentRegion()));
+  }
 
-  // K^T in panels of 16 keys, [ceil(Nk / 16), D, 16]: the 16 keys of a
-  // panel are contiguous for every d, so the scores of a panel stream
-  // through memory (a plain [D, Nk] K^T would stride by Nk per d and thrash
-  // the cache). The padding keys of the last panel stay 0.
-  Value panels = b.create<arith::DivUIOp>(
-      b.create<arith::AddIOp>(nk, e.index(kKeyLanes - 1)), lanes);
-  Value nkPadded = b.create<arith::MulIOp>(panels, lanes);
-  Value keysT = b.create<memref::AllocOp>(
-      MemRefType::get({ShapedType::kDynamic, d, kKeyLanes}, f32),
-      ValueRange{panels});
-  auto panelIndex = [&](Value j, Value c) -> SmallVector<Value> {
-    return {b.create<arith::DivUIOp>(j, lanes), c,
-            b.create<arith::RemUIOp>(j, lanes)};
-  };
-  e.loop(nk, nkPadded, {}, [&](Value j, ValueRange) {
-    e.forEach(e.index(d),
-              [&](Value c) { e.store(e.f32(0), keysT, panelIndex(j, c)); });
-    return SmallVector<Value>{};
-  });
-  Value scores =
-      b.create<memref::AllocaOp>(MemRefType::get({kQueryBlock, tile}, f32));
-  // [0, 1, ..., 15]: the lane offsets of the keys of a panel.
-  auto laneIndexType = VectorType::get({kKeyLanes}, b.getIndexType());
-  Value iota = b.create<vector::StepOp>(laneIndexType);
-  auto laneIndices = [&](Value first) {
-    return b.create<arith::AddIOp>(
-        b.create<vector::BroadcastOp>(laneIndexType, first), iota);
-  };
-  Value negInfLanes = e.splat(lanesType, e.negInf());
-
-  e.forEach(batch, [&](Value bIdx) {
-    Value bq = e.broadcastIndex(q, 0, bIdx), bk = e.broadcastIndex(k, 0, bIdx),
-          bv = e.broadcastIndex(v, 0, bIdx);
-    Value visibleKeys = visibleKeyCount(e, op, bIdx, nk);
-    e.forEach(hq, [&](Value h) {
-      Value kh = b.create<arith::DivUIOp>(h, keyGroup);
-      Value vh = b.create<arith::DivUIOp>(h, valueGroup);
-      e.forEach(nk, [&](Value j) {
-        e.forEach(e.index(d), [&](Value c) {
-          e.store(e.load(k, {bk, kh, j, c}), keysT, panelIndex(j, c));
+  /// Packs `keys` [B, Hk, Nk, D] into panels before `parallel`; the padding
+  /// keys of each last panel are 0 (their scores are masked).
+  Value packKeyPanels(PatternRewriter &rewriter, scf::ParallelOp parallel,
+                      Value keys, int64_t d) const {
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(parallel);
+    ImplicitLocOpBuilder b(parallel.getLoc(), rewriter);
+    Emitter e{b};
+    int64_t lanes = target.vectorLanes;
+    Value batch = e.dim(keys, 0), heads = e.dim(keys, 1), nk = e.dim(keys, 2);
+    Value lanesIdx = e.index(lanes);
+    Value panels = b.create<arith::DivUIOp>(
+        b.create<arith::AddIOp>(nk, e.index(lanes - 1)), lanesIdx);
+    Value padded = b.create<arith::MulIOp>(panels, lanesIdx);
+    int64_t dyn = ShapedType::kDynamic;
+    Value packed = b.create<memref::AllocOp>(
+        MemRefType::get({dyn, dyn, dyn, d, lanes}, b.getF32Type()),
+        ValueRange{batch, heads, panels});
+    e.forEach(batch, [&](Value bIdx) {
+      e.forEach(heads, [&](Value h) {
+        e.loop(e.index(0), padded, {}, [&](Value j, ValueRange) {
+          Value panel = b.create<arith::DivUIOp>(j, lanesIdx);
+          Value lane = b.create<arith::RemUIOp>(j, lanesIdx);
+          Value inside =
+              b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j, nk);
+          // A padding key reads key 0 (any valid row) and stores 0.
+          Value row = b.create<arith::SelectOp>(inside, j, e.index(0));
+          e.forEach(e.index(d), [&](Value c) {
+            Value x = b.create<arith::SelectOp>(
+                inside, e.load(keys, {bIdx, h, row, c}), e.f32(0));
+            e.store(x, packed, {bIdx, h, panel, c, lane});
+          });
+          return SmallVector<Value>{};
         });
       });
-      Value lastQuery = e.maxIdx(b.create<arith::SubIOp>(nq, one), zero);
-      e.loop(zero, nq, e.index(kQueryBlock), {}, [&](Value i0, ValueRange) {
-        // The block's queries and the keys [0, end_r) each sees.
-        SmallVector<Value> rows, ends;
-        Value endMax = zero;
-        for (int64_t r = 0; r < kQueryBlock; ++r) {
-          Value i =
-              e.minIdx(b.create<arith::AddIOp>(i0, e.index(r)), lastQuery);
-          Value end = visibleKeyEnd(e, op, visibleKeys, i, nq, nk);
-          rows.push_back(i);
-          ends.push_back(end);
-          endMax = e.maxIdx(endMax, end);
-        }
-        // State per query r: m_r, l_r, acc_r.
-        SmallVector<Value> init;
-        for (int64_t r = 0; r < kQueryBlock; ++r)
-          init.append({e.negInf(), e.f32(0), e.splat(dvType, e.f32(0))});
-        auto keyLoop = e.loop(
-            zero, endMax, tileSizeV, init, [&](Value j0, ValueRange state) {
-              Value count =
-                  e.minIdx(tileSizeV, b.create<arith::SubIOp>(endMax, j0));
-              // Pass 1: S[r, jv..jv+16) = q_r . K^T[:, j0+jv..] (masked).
-              e.loop(zero, count, lanes, {}, [&](Value jv, ValueRange) {
-                Value first = b.create<arith::AddIOp>(j0, jv);
-                Value panel = b.create<arith::DivUIOp>(first, lanes);
-                SmallVector<Value> zeros(kQueryBlock,
-                                         e.splat(lanesType, e.f32(0)));
-                auto dots = e.loop(
-                    zero, e.index(d), zeros, [&](Value c, ValueRange acc) {
-                      Value kt = e.vload(lanesType, keysT, {panel, c, zero});
-                      SmallVector<Value> next;
-                      for (int64_t r = 0; r < kQueryBlock; ++r) {
-                        Value qc =
-                            e.splat(lanesType, e.load(q, {bq, h, rows[r], c}));
-                        next.push_back(b.create<vector::FMAOp>(qc, kt, acc[r]));
-                      }
-                      return next;
-                    });
-                Value keyIdx = laneIndices(first);
-                for (int64_t r = 0; r < kQueryBlock; ++r) {
-                  Value sv = dots.getResult(r);
-                  if (Value scale = op.getScale())
-                    sv = e.mul(sv, e.splat(lanesType, scale));
-                  if (Value bias = op.getBias())
-                    sv = e.add(sv, e.splat(lanesType, bias));
-                  sv = buildActivation(b, b.getLoc(), op.getAct(), sv);
-                  Value visible = b.create<arith::CmpIOp>(
-                      arith::CmpIPredicate::slt, keyIdx,
-                      b.create<vector::BroadcastOp>(laneIndexType, ends[r]));
-                  sv = b.create<arith::SelectOp>(visible, sv, negInfLanes);
-                  b.create<vector::StoreOp>(sv, scores,
-                                            ValueRange{e.index(r), jv});
-                }
-                return SmallVector<Value>{};
-              });
-              // Pass 2 per query: running max, probabilities, sums.
-              SmallVector<Value> next, alphas;
-              for (int64_t r = 0; r < kQueryBlock; ++r) {
-                Value rIdx = e.index(r);
-                Value tileMax =
-                    e.loop(zero, count, lanes, {negInfLanes},
-                           [&](Value jv, ValueRange m) {
-                             Value sv = e.vload(lanesType, scores, {rIdx, jv});
-                             return SmallVector<Value>{
-                                 b.create<arith::MaxNumFOp>(m[0], sv)};
-                           })
-                        .getResult(0);
-                Value mOld = state[3 * r];
-                Value mNew = b.create<arith::MaxNumFOp>(
-                    mOld, b.create<vector::ReductionOp>(
-                              vector::CombiningKind::MAXNUMF, tileMax));
-                Value stillEmpty = b.create<arith::CmpFOp>(
-                    arith::CmpFPredicate::OEQ, mNew, e.negInf());
-                // exp(-inf - m) = 0 for masked keys; while nothing is
-                // visible m stays -inf and every p is exp(-inf - 0) = 0.
-                Value safeMax =
-                    b.create<arith::SelectOp>(stillEmpty, e.f32(0), mNew);
-                Value alpha = b.create<arith::SelectOp>(
-                    stillEmpty, e.f32(1), e.exp(e.sub(mOld, mNew)));
-                Value sum =
-                    e.loop(zero, count, lanes, {e.splat(lanesType, e.f32(0))},
-                           [&](Value jv, ValueRange acc) {
-                             Value sv = e.vload(lanesType, scores, {rIdx, jv});
-                             Value p =
-                                 e.exp(e.sub(sv, e.splat(lanesType, safeMax)));
-                             b.create<vector::StoreOp>(p, scores,
-                                                       ValueRange{rIdx, jv});
-                             return SmallVector<Value>{e.add(acc[0], p)};
-                           })
-                        .getResult(0);
-                next.append(
-                    {mNew,
-                     e.add(e.mul(state[3 * r + 1], alpha), e.reduceAdd(sum)),
-                     e.mul(state[3 * r + 2], e.splat(dvType, alpha))});
-              }
-              // Pass 3: each value row once for the whole block.
-              SmallVector<Value> accs;
-              for (int64_t r = 0; r < kQueryBlock; ++r)
-                accs.push_back(next[3 * r + 2]);
-              auto summed =
-                  e.loop(zero, count, accs, [&](Value jj, ValueRange acc) {
-                    Value j = b.create<arith::AddIOp>(j0, jj);
-                    Value value = e.vload(dvType, v, {bv, vh, j, zero});
-                    SmallVector<Value> out;
-                    for (int64_t r = 0; r < kQueryBlock; ++r) {
-                      Value p =
-                          e.splat(dvType, e.load(scores, {e.index(r), jj}));
-                      out.push_back(b.create<vector::FMAOp>(p, value, acc[r]));
-                    }
-                    return out;
-                  });
-              for (int64_t r = 0; r < kQueryBlock; ++r)
-                next[3 * r + 2] = summed.getResult(r);
-              return next;
-            });
-        // c_r = acc_r / l_r, or 0 when query r saw no key.
-        for (int64_t r = 0; r < kQueryBlock; ++r) {
-          Value l = keyLoop.getResult(3 * r + 1);
-          Value c = e.mul(keyLoop.getResult(3 * r + 2),
-                          e.splat(dvType, inverseOrZero(e, l)));
-          b.create<vector::StoreOp>(c, context,
-                                    ValueRange{bIdx, rows[r], h, zero});
-        }
-        return SmallVector<Value>{};
-      });
     });
-  });
-  b.create<memref::DeallocOp>(keysT);
-  op.erase();
+    rewriter.setInsertionPointAfter(parallel);
+    rewriter.create<memref::DeallocOp>(parallel.getLoc(), packed);
+    return packed;
+  }
+
+  void rewrite(OnlineSoftmaxUpdateOp op,
+               PatternRewriter &rewriter) const override {
+    int64_t lanes = target.vectorLanes, keyTile = op.getKeyTile();
+    int64_t queryTile = op.getQueryTileSize();
+    Value q = op.getQuery(), k = op.getKeys(), v = op.getValues();
+    int64_t d = cast<MemRefType>(q.getType()).getDimSize(3);
+    int64_t dv = cast<MemRefType>(v.getType()).getDimSize(3);
+    Type f32 = rewriter.getF32Type();
+    Value packed =
+        packKeyPanels(rewriter, op->getParentOfType<scf::ParallelOp>(), k, d);
+    Value scores = allocateTileScratch(
+        rewriter, op, MemRefType::get({queryTile, keyTile}, f32));
+
+    rewriter.setInsertionPoint(op);
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Emitter e{b};
+    Value zero = e.index(0);
+    Value nq = e.dim(q, 2), nk = e.dim(k, 2);
+    auto lanesType = VectorType::get({lanes}, f32);
+    auto dvType = VectorType::get({dv}, f32);
+    Value lanesIdx = e.index(lanes), tile = e.index(keyTile);
+    Value bq = op.getQueryBatch(), h = op.getHead(), bk = op.getKeyBatch(),
+          hk = op.getKeyHead(), bv = op.getValueBatch(), hv = op.getValueHead(),
+          j0 = op.getFirstKey();
+    // [0, 1, ..., lanes - 1]: the lane offsets of the keys of a panel.
+    auto laneIndexType = VectorType::get({lanes}, b.getIndexType());
+    Value iota = b.create<vector::StepOp>(laneIndexType);
+    Value negInfLanes = e.splat(lanesType, e.negInf());
+
+    // The tile's queries and the keys [0, end_r) each sees.
+    Value lastQuery = e.maxIdx(b.create<arith::SubIOp>(nq, e.index(1)), zero);
+    SmallVector<Value> rows, ends;
+    Value endMax = zero;
+    for (int64_t r = 0; r < queryTile; ++r) {
+      Value i = e.minIdx(
+          b.create<arith::AddIOp>(op.getFirstQuery(), e.index(r)), lastQuery);
+      Value end = visibleKeyEnd(e, op.getCausal(), op.getKeyEnd(), i, nq, nk);
+      rows.push_back(i);
+      ends.push_back(end);
+      endMax = e.maxIdx(endMax, end);
+    }
+    Value count =
+        e.maxIdx(e.minIdx(tile, b.create<arith::SubIOp>(endMax, j0)), zero);
+
+    // Pass 1: S[r, jv..jv+lanes) = q_r . K^T[:, j0+jv..] (masked).
+    e.loop(zero, count, lanesIdx, {}, [&](Value jv, ValueRange) {
+      Value first = b.create<arith::AddIOp>(j0, jv);
+      Value panel = b.create<arith::DivUIOp>(first, lanesIdx);
+      SmallVector<Value> zeros(queryTile, e.splat(lanesType, e.f32(0)));
+      auto dots = e.loop(zero, e.index(d), zeros, [&](Value c, ValueRange acc) {
+        Value kt = e.vload(lanesType, packed, {bk, hk, panel, c, zero});
+        SmallVector<Value> next;
+        for (int64_t r = 0; r < queryTile; ++r) {
+          Value qc = e.splat(lanesType, e.load(q, {bq, h, rows[r], c}));
+          next.push_back(b.create<vector::FMAOp>(qc, kt, acc[r]));
+        }
+        return next;
+      });
+      Value keyIdx = b.create<arith::AddIOp>(
+          b.create<vector::BroadcastOp>(laneIndexType, first), iota);
+      for (int64_t r = 0; r < queryTile; ++r) {
+        Value sv = dots.getResult(r);
+        if (Value scale = op.getScale())
+          sv = e.mul(sv, e.splat(lanesType, scale));
+        if (Value bias = op.getBias())
+          sv = e.add(sv, e.splat(lanesType, bias));
+        sv = buildActivation(b, b.getLoc(), op.getAct(), sv);
+        Value visible = b.create<arith::CmpIOp>(
+            arith::CmpIPredicate::slt, keyIdx,
+            b.create<vector::BroadcastOp>(laneIndexType, ends[r]));
+        sv = b.create<arith::SelectOp>(visible, sv, negInfLanes);
+        b.create<vector::StoreOp>(sv, scores, ValueRange{e.index(r), jv});
+      }
+      return SmallVector<Value>{};
+    });
+
+    // Pass 2 per query: running max, probabilities, sums.
+    Value maxState = op.getMax(), sumState = op.getSum(),
+          accState = op.getAcc();
+    SmallVector<Value> accs;
+    for (int64_t r = 0; r < queryTile; ++r) {
+      Value rIdx = e.index(r);
+      Value tileMax =
+          e.loop(zero, count, lanesIdx, {negInfLanes},
+                 [&](Value jv, ValueRange m) {
+                   Value sv = e.vload(lanesType, scores, {rIdx, jv});
+                   return SmallVector<Value>{
+                       b.create<arith::MaxNumFOp>(m[0], sv)};
+                 })
+              .getResult(0);
+      Value mOld = b.create<vector::ExtractOp>(maxState, ArrayRef<int64_t>{r});
+      Value mNew = b.create<arith::MaxNumFOp>(
+          mOld, b.create<vector::ReductionOp>(vector::CombiningKind::MAXNUMF,
+                                              tileMax));
+      Value stillEmpty =
+          b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ, mNew, e.negInf());
+      // exp(-inf - m) = 0 for masked keys; while nothing is visible m stays
+      // -inf and every p is exp(-inf - 0) = 0.
+      Value safeMax = b.create<arith::SelectOp>(stillEmpty, e.f32(0), mNew);
+      Value alpha = b.create<arith::SelectOp>(stillEmpty, e.f32(1),
+                                              e.exp(e.sub(mOld, mNew)));
+      Value sum =
+          e.loop(zero, count, lanesIdx, {e.splat(lanesType, e.f32(0))},
+                 [&](Value jv, ValueRange acc) {
+                   Value sv = e.vload(lanesType, scores, {rIdx, jv});
+                   Value p = e.exp(e.sub(sv, e.splat(lanesType, safeMax)));
+                   b.create<vector::StoreOp>(p, scores, ValueRange{rIdx, jv});
+                   return SmallVector<Value>{e.add(acc[0], p)};
+                 })
+              .getResult(0);
+      Value lOld = b.create<vector::ExtractOp>(sumState, ArrayRef<int64_t>{r});
+      Value lNew = e.add(e.mul(lOld, alpha), e.reduceAdd(sum));
+      maxState = b.create<vector::InsertOp>(mNew, maxState, r);
+      sumState = b.create<vector::InsertOp>(lNew, sumState, r);
+      Value accRow =
+          b.create<vector::ExtractOp>(accState, ArrayRef<int64_t>{r});
+      accs.push_back(e.mul(accRow, e.splat(dvType, alpha)));
+    }
+
+    // Pass 3: each value row once for the whole query tile.
+    auto summed = e.loop(zero, count, accs, [&](Value jj, ValueRange acc) {
+      Value j = b.create<arith::AddIOp>(j0, jj);
+      Value value = e.vload(dvType, v, {bv, hv, j, zero});
+      SmallVector<Value> out;
+      for (int64_t r = 0; r < queryTile; ++r) {
+        Value p = e.splat(dvType, e.load(scores, {e.index(r), jj}));
+        out.push_back(b.create<vector::FMAOp>(p, value, acc[r]));
+      }
+      return out;
+    });
+    for (int64_t r = 0; r < queryTile; ++r)
+      accState = b.create<vector::InsertOp>(summed.getResult(r), accState, r);
+    rewriter.replaceOp(op, ValueRange{maxState, sumState, accState});
+  }
+
+  const TargetDescription &target;
+};
+
+} // namespace
+
+void mlir::attn::populateBlockedDotPatterns(RewritePatternSet &patterns,
+                                            const TargetDescription &target) {
+  patterns.add<BlockedDotUpdate>(patterns.getContext(), target);
 }

@@ -375,26 +375,107 @@ LogicalResult AttentionOp::verify() {
 // OnlineAttentionOp
 //===----------------------------------------------------------------------===//
 
+/// The rules of a combined score, shared by online_attention and the
+/// tile-level ops: which combine takes which operand.
+static LogicalResult verifyCombinedScore(Operation *op, Value q, Value k,
+                                         ScoreCombine combine, Activation act,
+                                         Value w, Value scale, Value bias) {
+  if (failed(expectEqual(op, {q, 3, "query"}, {k, 3, "keys"},
+                         "query and key sizes differ")))
+    return failure();
+  if (combine != ScoreCombine::dot && (scale || bias))
+    return op->emitOpError("scale and bias apply to the dot combine only");
+  if (combine == ScoreCombine::cosine && act != Activation::identity)
+    return op->emitOpError("the cosine combine takes no activation");
+  if ((combine == ScoreCombine::additive) != bool(w))
+    return op->emitOpError("score_weights are required by, and only by, the "
+                           "additive combine");
+  if (w)
+    return verifyScoreParam(op, w, "score_weights", {DimRef{q, 3, "query"}}, q);
+  return success();
+}
+
 LogicalResult OnlineAttentionOp::verify() {
   Operation *op = getOperation();
   Value q = getQuery(), k = getKeys();
   if (failed(verifyAttentionLayout(op, q, k, getValues(), getOutput(),
-                                   getWeights(), getLengths())) ||
-      failed(expectEqual(op, {q, 3, "query"}, {k, 3, "keys"},
-                         "query and key sizes differ")))
+                                   getWeights(), getLengths())))
     return failure();
+  return verifyCombinedScore(op, q, k, getCombine(), getAct(),
+                             getScoreWeights(), getScale(), getBias());
+}
 
-  ScoreCombine combine = getCombine();
-  if (combine != ScoreCombine::dot && (getScale() || getBias()))
-    return emitOpError("scale and bias apply to the dot combine only");
-  if (combine == ScoreCombine::cosine && getAct() != Activation::identity)
-    return emitOpError("the cosine combine takes no activation");
-  Value w = getScoreWeights();
-  if ((combine == ScoreCombine::additive) != bool(w))
-    return emitOpError("score_weights are required by, and only by, the "
-                       "additive combine");
-  if (w)
-    return verifyScoreParam(op, w, "score_weights", {DimRef{q, 3, "query"}}, q);
+//===----------------------------------------------------------------------===//
+// Tile-level ops
+//===----------------------------------------------------------------------===//
+
+/// The state of a query tile: `max` and `sum` of one type [QT] (QT static),
+/// `acc` [QT, Dv] of the same kind (vectors or memrefs) with Dv that of
+/// `dvSource` dim `dvDim`.
+static LogicalResult verifyTileState(Operation *op, Value max, Value sum,
+                                     Value acc, Value dvSource, int64_t dvDim,
+                                     StringRef dvName) {
+  if (max && max.getType() != sum.getType())
+    return op->emitOpError("max and sum must have the same type");
+  if (acc && isa<VectorType>(sum.getType()) != isa<VectorType>(acc.getType()))
+    return op->emitOpError("the state must be all vectors or all memrefs");
+  int64_t queryTile = cast<ShapedType>(sum.getType()).getDimSize(0);
+  if (ShapedType::isDynamic(queryTile) || queryTile < 1)
+    return op->emitOpError("the query tile size must be static and positive");
+  if (!acc)
+    return success();
+  auto accType = cast<ShapedType>(acc.getType());
+  if (accType.getDimSize(0) != queryTile)
+    return op->emitOpError() << "accumulator has " << accType.getDimSize(0)
+                             << " rows for a query tile of " << queryTile;
+  int64_t dv = cast<MemRefType>(dvSource.getType()).getDimSize(dvDim);
+  if (!ShapedType::isDynamic(dv) && !accType.isDynamicDim(1) &&
+      accType.getDimSize(1) != dv)
+    return op->emitOpError() << "value size mismatch: accumulator dim 1 is "
+                             << accType.getDimSize(1) << " but '" << dvName
+                             << "' dim " << dvDim << " is " << dv;
+  return success();
+}
+
+LogicalResult OnlineSoftmaxUpdateOp::verify() {
+  Operation *op = getOperation();
+  Value q = getQuery(), k = getKeys(), v = getValues();
+  if (failed(expectEqual(op, {k, 2, "keys"}, {v, 2, "values"},
+                         "key count mismatch")) ||
+      failed(verifyCombinedScore(op, q, k, getCombine(), getAct(),
+                                 getScoreWeights(), getScale(), getBias())) ||
+      failed(verifyTileState(op, getMax(), getSum(), getAcc(), v, 3, "values")))
+    return failure();
+  // Values are carried by the key loop; buffers are updated in place.
+  if (hasValueState()) {
+    SmallVector<Type> stateTypes = {getMax().getType(), getSum().getType(),
+                                    getAcc().getType()};
+    if (TypeRange(getNewState().getTypes()) != TypeRange(stateTypes))
+      return emitOpError("with a vector state, the results must be the new "
+                         "(max, sum, acc) of the state's types");
+  } else if (!getNewState().empty()) {
+    return emitOpError("a memref state is updated in place: no results");
+  }
+  return success();
+}
+
+LogicalResult TileFinalizeOp::verify() {
+  return verifyTileState(getOperation(), Value(), getSum(), getAcc(),
+                         getOutput(), 3, "context");
+}
+
+LogicalResult TileWeightsOp::verify() {
+  Operation *op = getOperation();
+  Value q = getQuery(), k = getKeys(), a = getWeights();
+  if (failed(verifyCombinedScore(op, q, k, getCombine(), getAct(),
+                                 getScoreWeights(), getScale(), getBias())) ||
+      failed(
+          verifyTileState(op, getMax(), getSum(), Value(), a, 3, "weights")) ||
+      failed(expectEqual(op, {k, 2, "keys"}, {a, 3, "weights"},
+                         "key count mismatch")) ||
+      failed(expectEqual(op, {q, 2, "query"}, {a, 2, "weights"},
+                         "query count mismatch")))
+    return failure();
   return success();
 }
 

@@ -3,8 +3,9 @@
 // Rewrites attn.attention into attn.linear ops that precompute everything of
 // the score that does not depend on the (query, key) pair, followed by one
 // attn.online_attention whose score is a dot product, an additive
-// combination or a cosine (see Passes.td for the table). Temporary buffers
-// are allocated right before the op and freed right after it.
+// combination or a cosine (see Passes.td for the table), with one rewrite
+// pattern. Temporary buffers are allocated right before the op and freed
+// right after it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +16,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/DialectConversion.h"
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNDECOMPOSESCORES
@@ -75,8 +77,8 @@ Value inverseSqrtOfKeySize(OpBuilder &b, Location loc, Value keys) {
                                    b.create<math::RsqrtOp>(loc, asFloat));
 }
 
-void decompose(AttentionOp op) {
-  OpBuilder b(op);
+void decompose(AttentionOp op, PatternRewriter &b) {
+  b.setInsertionPoint(op);
   Location loc = op.getLoc();
   Value q = op.getQuery(), k = op.getKeys();
   ValueRange params = op.getParams();
@@ -116,17 +118,35 @@ void decompose(AttentionOp op) {
       op.getOutput(), op.getWeights(), combine, op.getAct(), op.getCausal());
   for (Value temporary : temporaries)
     b.create<memref::DeallocOp>(loc, temporary);
-  op.erase();
+  b.eraseOp(op);
 }
+
+struct DecomposeAttention : public OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    decompose(op, rewriter);
+    return success();
+  }
+};
 
 struct AttnDecomposeScoresPass
     : public attn::impl::AttnDecomposeScoresBase<AttnDecomposeScoresPass> {
   void runOnOperation() override {
-    SmallVector<AttentionOp> ops;
-    getOperation().walk([&](AttentionOp op) { ops.push_back(op); });
-    for (AttentionOp op : ops)
-      decompose(op);
+    RewritePatternSet patterns(&getContext());
+    populateDecomposeScoresPatterns(patterns);
+    ConversionTarget target(getContext());
+    target.addIllegalOp<AttentionOp>();
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
   }
 };
 
 } // namespace
+
+void mlir::attn::populateDecomposeScoresPatterns(RewritePatternSet &patterns) {
+  patterns.add<DecomposeAttention>(patterns.getContext());
+}

@@ -26,8 +26,10 @@ def Attn_Dialect : Dialect {
 
     The high-level `attn.attention` op is decomposed by
     `-attn-decompose-scores` into precomputed projections (`attn.linear`)
-    and `attn.online_attention`, whose lowering
-    (`-convert-attn-to-loops`) is a fused loop nest with online softmax.
+    and `attn.online_attention`, which `-attn-tile-attention` tiles (query
+    tiles in parallel, key tiles carrying the online-softmax state, the
+    tile-level ops `attn.online_softmax_update`, `attn.tile_finalize` and
+    `attn.tile_weights`) and `-convert-attn-to-loops` lowers to loops.
   }];
   let dependentDialects = [
     "::mlir::memref::MemRefDialect",

@@ -187,9 +187,11 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
       [Hq, Dw] (q and k already hold W1 q + b and W2 k);
     - `cosine`: q.k / (|q| |k|), 0 when a norm is 0.
 
-    `-convert-attn-to-loops` lowers it to one loop nest per query over tiles
-    of keys with a running maximum and sum (online softmax), never
-    materializing the Nq x Nk scores.
+    `-attn-tile-attention` rewrites it into its tiled form (query tiles in
+    an `scf.parallel`, key tiles in an `scf.for` carrying a running maximum
+    and sum, the tile-level ops below as the body), which
+    `-convert-attn-to-loops` lowers to loops, never materializing the
+    Nq x Nk scores.
 
     ```mlir
     attn.online_attention dot act(identity) causal
@@ -226,6 +228,177 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
     `outs` `(` $output `:` type($output) `)`
     (`weights` `(` $weights^ `:` type($weights) `)`)?
     attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Tile-level ops (the tiled form of -attn-tile-attention)
+//===----------------------------------------------------------------------===//
+
+// The running state of a query tile of QT queries: the maximum and the sum
+// ([QT]) and the accumulator ([QT, Dv]), as values (vectors, carried by the
+// key loop) or as buffers (memrefs, updated in place).
+def Attn_TileRowState : AnyTypeOf<[VectorOfRankAndType<[1], [F32]>,
+                                   MemRefRankOf<[F32], [1]>]>;
+def Attn_TileAccumulator : AnyTypeOf<[VectorOfRankAndType<[2], [F32]>,
+                                      MemRefRankOf<[F32], [2]>]>;
+
+def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
+    [AttrSizedOperandSegments]> {
+  let summary = "one key tile's step of the online softmax for a query tile";
+  let description = [{
+    The body of the key loop of the tiled form. For the QT queries
+    `first_query + r` (r < QT, rows past the last query clamped to it) of
+    batch entry `query_batch` and head `head`, and the keys
+    `first_key + j` (j < `key_tile`, j < `key_end` - `first_key`) of
+    `keys[key_batch, key_head]` and `values[value_batch, value_head]`:
+
+        s_rj = score(q_r, k_j), -inf where masked
+        m'_r = max(m_r, max_j s_rj)
+        l'_r = exp(m_r - m'_r) l_r + sum_j exp(s_rj - m'_r)
+        acc'_r = exp(m_r - m'_r) acc_r + sum_j exp(s_rj - m'_r) v_j
+
+    The score is that of `attn.online_attention` (`combine`, `act`, `scale`,
+    `bias`, `score_weights`, per head when of rank 2). Key j is masked for
+    query row i when j >= `key_end` (the keys of this batch entry, from the
+    `lengths` mask) or, with `causal`, when j > i + Nk - Nq.
+
+    The state (`max`, `sum` [QT], `acc` [QT, Dv]) is either three vectors,
+    and the op returns the new state, or three memrefs updated in place,
+    and the op returns nothing. How the step is computed (one query at a
+    time, or a register block of queries against panels of keys) is the
+    choice of the kernel patterns of `-convert-attn-to-loops`.
+
+    ```mlir
+    %m1, %l1, %acc1 = attn.online_softmax_update dot causal key_tile(64)
+        query(%q[%b, %h, %i0] : memref<2x4x?x8xf32>)
+        keys(%k[%b, %hk, %j0] : memref<2x2x?x8xf32>)
+        values(%v[%b, %hk] : memref<2x2x?x4xf32>)
+        scale(%s) key_end(%visible)
+        state(%m, %l, %acc : vector<4xf32>, vector<4xf32>, vector<4x4xf32>)
+        -> vector<4xf32>, vector<4xf32>, vector<4x4xf32>
+    ```
+  }];
+  let arguments = (ins
+    Arg<MemRefRankOf<[F32], [4]>, "queries [B, Hq, Nq, D]", [MemRead]>:$query,
+    Index:$query_batch, Index:$head, Index:$first_query,
+    Arg<MemRefRankOf<[F32], [4]>, "keys [B, Hk, Nk, D]", [MemRead]>:$keys,
+    Index:$key_batch, Index:$key_head, Index:$first_key,
+    Arg<MemRefRankOf<[F32], [4]>, "values [B, Hv, Nk, Dv]", [MemRead]>:$values,
+    Index:$value_batch, Index:$value_head,
+    Arg<Optional<MemRefRankOf<[F32], [1, 2]>>, "w of the additive score",
+        [MemRead]>:$score_weights,
+    Optional<F32>:$scale,
+    Optional<F32>:$bias,
+    Index:$key_end,
+    Arg<Attn_TileRowState, "running maximum", [MemRead, MemWrite]>:$max,
+    Arg<Attn_TileRowState, "running sum", [MemRead, MemWrite]>:$sum,
+    Arg<Attn_TileAccumulator, "accumulator", [MemRead, MemWrite]>:$acc,
+    Attn_ScoreCombine:$combine,
+    DefaultValuedAttr<Attn_Activation, "::mlir::attn::Activation::identity">:$act,
+    UnitAttr:$causal,
+    ConfinedAttr<I64Attr, [IntPositive]>:$key_tile);
+  let results = (outs Variadic<AnyVectorOfAnyRank>:$new_state);
+  let assemblyFormat = [{
+    $combine (`act` `(` $act^ `)`)? (`causal` $causal^)?
+    `key_tile` `(` $key_tile `)`
+    `query` `(` $query `[` $query_batch `,` $head `,` $first_query `]` `:`
+        type($query) `)`
+    `keys` `(` $keys `[` $key_batch `,` $key_head `,` $first_key `]` `:`
+        type($keys) `)`
+    `values` `(` $values `[` $value_batch `,` $value_head `]` `:`
+        type($values) `)`
+    (`score_weights` `(` $score_weights^ `:` type($score_weights) `)`)?
+    (`scale` `(` $scale^ `)`)?
+    (`bias` `(` $bias^ `)`)?
+    `key_end` `(` $key_end `)`
+    `state` `(` $max `,` $sum `,` $acc `:` type($max) `,` type($sum) `,`
+        type($acc) `)`
+    attr-dict (`->` type($new_state)^)?
+  }];
+  let extraClassDeclaration = [{
+    /// Whether the state is carried as vector values (else as buffers).
+    bool hasValueState() { return isa<VectorType>(getMax().getType()); }
+    /// QT, the queries of the tile.
+    int64_t getQueryTileSize() {
+      return cast<ShapedType>(getMax().getType()).getDimSize(0);
+    }
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_TileFinalizeOp : Attn_Op<"tile_finalize"> {
+  let summary = "writes a query tile's context: acc / sum";
+  let description = [{
+    For each row r of a query tile (query `first_query + r`, clamped to the
+    last query), writes `output[batch, first_query + r, head, :] =
+    acc[r] / sum[r]`, or 0 when the query saw no key (sum = 0).
+
+    ```mlir
+    attn.tile_finalize ins(%l, %acc : vector<4xf32>, vector<4x4xf32>)
+        outs(%c[%b, %i0, %h] : memref<2x?x4x4xf32>)
+    ```
+  }];
+  let arguments = (ins
+    Arg<Attn_TileRowState, "running sum", [MemRead]>:$sum,
+    Arg<Attn_TileAccumulator, "accumulator", [MemRead]>:$acc,
+    Arg<MemRefRankOf<[F32], [4]>, "context [B, Nq, Hq, Dv]", [MemWrite]>:$output,
+    Index:$batch, Index:$first_query, Index:$head);
+  let assemblyFormat = [{
+    `ins` `(` $sum `,` $acc `:` type($sum) `,` type($acc) `)`
+    `outs` `(` $output `[` $batch `,` $first_query `,` $head `]` `:`
+        type($output) `)` attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments]> {
+  let summary = "writes a query tile's attention weights over all keys";
+  let description = [{
+    The optional second pass of the tiled form: for each row r of a query
+    tile (clamped as in `attn.online_softmax_update`) and every key j,
+    writes `weights[batch, head, first_query + r, j] =
+    exp(s_rj - max[r]) / sum[r]`, recomputing the score, or 0 where the key
+    is masked (same masks as `attn.online_softmax_update`) or the sum is 0.
+
+    ```mlir
+    attn.tile_weights additive
+        query(%q[%b, %h, %i0] : memref<?x?x?x?xf32>)
+        keys(%k[%b, %hk] : memref<?x?x?x?xf32>)
+        score_weights(%w : memref<?xf32>) key_end(%visible)
+        state(%m, %l : memref<4xf32>, memref<4xf32>)
+        outs(%a[%b] : memref<?x?x?x?xf32>)
+    ```
+  }];
+  let arguments = (ins
+    Arg<MemRefRankOf<[F32], [4]>, "queries [B, Hq, Nq, D]", [MemRead]>:$query,
+    Index:$query_batch, Index:$head, Index:$first_query,
+    Arg<MemRefRankOf<[F32], [4]>, "keys [B, Hk, Nk, D]", [MemRead]>:$keys,
+    Index:$key_batch, Index:$key_head,
+    Arg<Optional<MemRefRankOf<[F32], [1, 2]>>, "w of the additive score",
+        [MemRead]>:$score_weights,
+    Optional<F32>:$scale,
+    Optional<F32>:$bias,
+    Index:$key_end,
+    Arg<Attn_TileRowState, "final maximum", [MemRead]>:$max,
+    Arg<Attn_TileRowState, "final sum", [MemRead]>:$sum,
+    Arg<MemRefRankOf<[F32], [4]>, "weights [B, Hq, Nq, Nk]", [MemWrite]>:$weights,
+    Index:$batch,
+    Attn_ScoreCombine:$combine,
+    DefaultValuedAttr<Attn_Activation, "::mlir::attn::Activation::identity">:$act,
+    UnitAttr:$causal);
+  let assemblyFormat = [{
+    $combine (`act` `(` $act^ `)`)? (`causal` $causal^)?
+    `query` `(` $query `[` $query_batch `,` $head `,` $first_query `]` `:`
+        type($query) `)`
+    `keys` `(` $keys `[` $key_batch `,` $key_head `]` `:` type($keys) `)`
+    (`score_weights` `(` $score_weights^ `:` type($score_weights) `)`)?
+    (`scale` `(` $scale^ `)`)?
+    (`bias` `(` $bias^ `)`)?
+    `key_end` `(` $key_end `)`
+    `state` `(` $max `,` $sum `:` type($max) `,` type($sum) `)`
+    `outs` `(` $weights `[` $batch `]` `:` type($weights) `)` attr-dict
   }];
   let hasVerifier = 1;
 }

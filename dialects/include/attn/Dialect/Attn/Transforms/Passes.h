@@ -7,11 +7,32 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/X86Vector/X86VectorDialect.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::attn {
+
+struct TargetDescription;
+
+/// What the tiling of attn.online_attention may be told besides the target.
+struct AttentionTilingOptions {
+  /// Keys per key tile; 0 takes the target's.
+  int64_t keyTile = 0;
+  /// Carry the running state as vectors (in registers) when D and Dv allow.
+  bool vectorize = true;
+};
+
+/// attn.online_attention -> its tiled form (see -attn-tile-attention).
+void populateTileAttentionPatterns(RewritePatternSet &patterns,
+                                   const TargetDescription &target,
+                                   const AttentionTilingOptions &options);
+
+/// attn.attention -> attn.linear + attn.online_attention (see
+/// -attn-decompose-scores).
+void populateDecomposeScoresPatterns(RewritePatternSet &patterns);
 
 #define GEN_PASS_DECL
 #include "attn/Dialect/Attn/Transforms/Passes.h.inc"

@@ -45,6 +45,77 @@ def AttnDecomposeScores : Pass<"attn-decompose-scores", "func::FuncOp"> {
                            "::mlir::math::MathDialect"];
 }
 
+def AttnTileAttention : Pass<"attn-tile-attention", "func::FuncOp"> {
+  let summary = "Tile attn.online_attention into query tiles and key tiles";
+  let description = [{
+    Rewrites each `attn.online_attention` into its tiled form, the schedule
+    made explicit in the IR:
+
+    - an `scf.parallel` over (batch, head, query tile): every iteration is
+      independent (it writes its own rows of the context and the weights);
+    - in it, an `scf.for` over key tiles whose body is one
+      `attn.online_softmax_update`, and after it `attn.tile_finalize`
+      (context = acc / sum) and, when the weights are requested,
+      `attn.tile_weights`;
+    - the masks as loop bounds: the key loop of a query tile ends where the
+      tile's last query stops seeing keys (`lengths[b]`, cut by the causal
+      diagonal), so key tiles masked for the whole query tile are never
+      visited; the per-key masks inside the last tiles are left to the
+      update op.
+
+    The running maximum, sum and accumulator of the query tile are values:
+    `vector<QTxf32>`, `vector<QTxf32>` and `vector<QTxDvxf32>` iter_args of
+    the key loop, when D and Dv are static and small enough to live in
+    registers (the target's `maxVectorElements`); otherwise they are
+    buffers (`memref<QTxf32>`, `memref<QTxDvxf32>`) allocated per query
+    tile and updated in place. QT (query tile) and the key tile come from
+    the target description (`attn/Target/TargetDescription.h`, the host
+    CPU's: 4 queries, 64 keys); `tile-size` overrides the key tile. With a
+    vector state the key tile is rounded up to whole vector registers of
+    keys (16 on the host).
+
+    ```mlir
+    attn.online_attention dot causal
+        ins(%q, %k, %v : memref<2x4x?x8xf32>, memref<2x2x?x8xf32>, memref<2x2x?x4xf32>)
+        scale(%s) lengths(%len : memref<2xi32>) outs(%c : memref<2x?x4x4xf32>)
+    ```
+    becomes
+    ```mlir
+    scf.parallel (%b, %h, %i0) = (%c0, %c0, %c0) to (%c2, %c4, %nq) step (%c1, %c1, %c4) {
+      %hk = arith.divui %h, %c2 : index
+      %visible = ... min(max(lengths[%b], 0), %nk)
+      %last = arith.minsi (%i0 + 3), (%nq - 1)
+      %end = ... max(min(%visible, %last + 1 - (%nq - %nk)), 0)
+      %state:3 = scf.for %j0 = %c0 to %end step %c64
+          iter_args(%m = %neginf, %l = %zeros, %acc = %zeros4x4)
+          -> (vector<4xf32>, vector<4xf32>, vector<4x4xf32>) {
+        %new:3 = attn.online_softmax_update dot causal key_tile(64)
+            query(%q[%b, %h, %i0] : memref<2x4x?x8xf32>)
+            keys(%k[%b, %hk, %j0] : memref<2x2x?x8xf32>)
+            values(%v[%b, %hk] : memref<2x2x?x4xf32>)
+            scale(%s) key_end(%visible)
+            state(%m, %l, %acc : vector<4xf32>, vector<4xf32>, vector<4x4xf32>)
+            -> vector<4xf32>, vector<4xf32>, vector<4x4xf32>
+        scf.yield %new#0, %new#1, %new#2 : ...
+      }
+      attn.tile_finalize ins(%state#1, %state#2 : vector<4xf32>, vector<4x4xf32>)
+          outs(%c[%b, %i0, %h] : memref<2x?x4x4xf32>)
+      scf.reduce
+    }
+    ```
+  }];
+  let options = [
+    Option<"tileSize", "tile-size", "int64_t", /*default=*/"0",
+           "keys per key tile (0: the target's)">,
+    Option<"vectorize", "vectorize", "bool", /*default=*/"true",
+           "carry the state as vectors when D and Dv are static and small">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def AttnApproximateMath : Pass<"attn-approximate-math", "func::FuncOp"> {
   let summary = "Replace math.exp and math.tanh by polynomial approximations";
   let description = [{

@@ -1,15 +1,14 @@
-//===- LoopEmitter.h - Helpers of the lowerings to loops ---------*- C++
-//-*-===//
+//===- LoopEmitter.h - Helpers of the lowerings to loops --------*- C++ -*-===//
 //
-// What the lowerings of attn ops to scf/vector loops share: an emitter of
-// arithmetic, loads and loops over an ImplicitLocOpBuilder, the mask and
-// head arithmetic, and the blocked dot-product kernel's entry points
-// (AttnToLoops/BlockedDot.cpp). Internal to dialects/lib/Conversion.
+// What the lowerings of attn ops to scf/vector loops share (the tiling pass,
+// convert-attn-to-loops, convert-attn-linear-to-loops): an emitter of
+// arithmetic, loads and loops over an ImplicitLocOpBuilder, and the mask and
+// head arithmetic. Library MLIRAttnLoopEmitter.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef ATTN_CONVERSION_LOOPEMITTER_H
-#define ATTN_CONVERSION_LOOPEMITTER_H
+#ifndef ATTN_CONVERSION_LOOPEMITTER_LOOPEMITTER_H
+#define ATTN_CONVERSION_LOOPEMITTER_LOOPEMITTER_H
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
@@ -19,14 +18,12 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/PatternMatch.h"
 
 #include <limits>
 #include <optional>
 
 namespace mlir::attn::loops {
-
-/// Largest D or Dv kept in vector registers (256 floats = 16 zmm).
-constexpr int64_t kMaxVectorSize = 256;
 
 /// Small arithmetic helpers over an ImplicitLocOpBuilder.
 struct Emitter {
@@ -135,62 +132,32 @@ struct Emitter {
 
 /// Query head h reads key (or value) head h / (Hq / heads); the division
 /// is guarded against empty head dimensions (then no loop runs anyway).
-inline Value headGroupSize(Emitter &e, Value queryHeads, Value heads) {
-  Value size =
-      e.b.create<arith::DivUIOp>(queryHeads, e.maxIdx(heads, e.index(1)));
-  return e.maxIdx(size, e.index(1));
-}
+Value headGroupSize(Emitter &e, Value queryHeads, Value heads);
 
 /// The number of keys batch entry `b` sees: Nk, or lengths[b] clamped to
-/// [0, Nk].
-inline Value visibleKeyCount(Emitter &e, OnlineAttentionOp op, Value b,
-                             Value nk) {
-  Value lengths = op.getLengths();
-  if (!lengths)
-    return nk;
-  Value len =
-      e.b.create<arith::IndexCastOp>(e.b.getIndexType(), e.load(lengths, {b}));
-  return e.minIdx(e.maxIdx(len, e.index(0)), nk);
-}
+/// [0, Nk] when there is a `lengths` mask.
+Value visibleKeyCount(Emitter &e, Value lengths, Value b, Value nk);
 
 /// The end of the keys query i sees: `visible`, cut by the causal mask
-/// (key l is visible iff l <= i + Nk - Nq) when the op has it.
-inline Value visibleKeyEnd(Emitter &e, OnlineAttentionOp op, Value visible,
-                           Value i, Value nq, Value nk) {
-  if (!op.getCausal())
-    return visible;
-  Value last =
-      e.b.create<arith::SubIOp>(e.b.create<arith::AddIOp>(i, e.index(1)),
-                                e.b.create<arith::SubIOp>(nq, nk));
-  return e.maxIdx(e.minIdx(visible, last), e.index(0));
-}
+/// (key l is visible iff l <= i + Nk - Nq) when `causal`.
+Value visibleKeyEnd(Emitter &e, bool causal, Value visible, Value i, Value nq,
+                    Value nk);
 
 /// 1 / l, or 0 when l = 0 (a query that saw no key gets c = 0).
-inline Value inverseOrZero(Emitter &e, Value l) {
-  Value positive =
-      e.b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, l, e.f32(0));
-  return e.b.create<arith::SelectOp>(
-      positive, e.b.create<arith::DivFOp>(e.f32(1), l), e.f32(0));
-}
+Value inverseOrZero(Emitter &e, Value l);
 
-/// The size of dimension 3 of `value` if it is static, between 1 and
-/// kMaxVectorSize, and contiguous (identity layout).
-inline std::optional<int64_t> vectorizableSize(Value value) {
-  auto type = cast<MemRefType>(value.getType());
-  int64_t size = type.getDimSize(type.getRank() - 1);
-  if (!type.getLayout().isIdentity() || ShapedType::isDynamic(size) ||
-      size < 1 || size > kMaxVectorSize)
-    return std::nullopt;
-  return size;
-}
+/// The size of the last dimension of the memref `value` if it is static,
+/// between 1 and `maxElements`, and contiguous (identity layout).
+std::optional<int64_t> vectorizableSize(Value value, int64_t maxElements);
 
-/// Whether the blocked kernel (BlockedDot.cpp) applies: a dot score, no
-/// weights output, and static, small, contiguous D and Dv.
-bool canUseBlockedDot(OnlineAttentionOp op);
-
-/// Lowers `op` with the blocked dot-product kernel and erases it.
-void lowerBlockedDot(OnlineAttentionOp op, int64_t tileSize);
+/// A scratch buffer of `type` for the kernel that replaces `op`: allocated
+/// once per iteration of the enclosing scf.parallel (the unit of
+/// independent work of the tiled form, so each has its own) and freed at
+/// its end; around `op` when there is no such loop. A heap buffer, not an
+/// alloca: a loop body is no stack scope once scf becomes cf.
+Value allocateTileScratch(RewriterBase &rewriter, Operation *op,
+                          MemRefType type);
 
 } // namespace mlir::attn::loops
 
-#endif // ATTN_CONVERSION_LOOPEMITTER_H
+#endif // ATTN_CONVERSION_LOOPEMITTER_LOOPEMITTER_H

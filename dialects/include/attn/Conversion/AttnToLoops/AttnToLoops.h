@@ -1,0 +1,37 @@
+//===- AttnToLoops.h - Kernel patterns of the tiled form --------*- C++ -*-===//
+//
+// The rewrite patterns of -convert-attn-to-loops: each lowers one op of the
+// tiled form (attn.online_softmax_update, attn.tile_finalize,
+// attn.tile_weights) or attn.softmax to scf/vector loops. Several patterns
+// may match one op; the most specialized kernel has the highest benefit and
+// checks that it applies, the generic per-query loops match everything.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_CONVERSION_ATTNTOLOOPS_ATTNTOLOOPS_H
+#define ATTN_CONVERSION_ATTNTOLOOPS_ATTNTOLOOPS_H
+
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::attn {
+
+struct TargetDescription;
+
+/// The generic kernels: per-query loops for attn.online_softmax_update and
+/// attn.tile_weights (vectors in registers with a vector state, scalar
+/// loops over buffers otherwise), and attn.tile_finalize.
+void populateTileKernelPatterns(RewritePatternSet &patterns,
+                                const TargetDescription &target);
+
+/// The blocked FlashAttention-style kernel for dot scores with a vector
+/// state: the query tile against panels of `target.vectorLanes` transposed
+/// keys. Has a higher benefit than the generic update.
+void populateBlockedDotPatterns(RewritePatternSet &patterns,
+                                const TargetDescription &target);
+
+/// attn.softmax (output model) -> three row loops.
+void populateSoftmaxToLoopsPatterns(RewritePatternSet &patterns);
+
+} // namespace mlir::attn
+
+#endif // ATTN_CONVERSION_ATTNTOLOOPS_ATTNTOLOOPS_H

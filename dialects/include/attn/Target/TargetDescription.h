@@ -1,0 +1,56 @@
+//===- TargetDescription.h - Tile and vector sizes per target ---*- C++ -*-===//
+//
+// What the tiling pass and the kernel patterns need to know about the
+// machine: how many queries a tile holds, how many keys a key tile holds,
+// how wide a vector register is and how large a vector the lowering may keep
+// in registers. One instance per target, each defined in a file of its own
+// (HostCPU.cpp), so that no conversion carries a machine constant.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_TARGET_TARGETDESCRIPTION_H
+#define ATTN_TARGET_TARGETDESCRIPTION_H
+
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+
+namespace mlir::attn {
+
+struct TargetDescription {
+  /// The name `--target=` selects.
+  llvm::StringRef name;
+  /// Queries per tile of the parallel loop: the register block of the
+  /// kernels (each query keeps its running max, sum and accumulator in
+  /// registers while the key tiles stream by).
+  int64_t queryTile;
+  /// Keys per tile of the key loop (the default of --tile-size).
+  int64_t keyTile;
+  /// f32 lanes of one vector register: the blocked dot kernel scores this
+  /// many keys per FMA and packs the keys in panels of this width.
+  int64_t vectorLanes;
+  /// The largest D or Dv whose rows live in vector registers (the
+  /// accumulator of a query tile is queryTile x Dv floats).
+  int64_t maxVectorElements;
+  /// The largest key tile whose scores the kernels keep in scratch memory.
+  int64_t maxKeyTile;
+  /// Rows of a projection (attn.linear) computed together: independent FMA
+  /// chains that share each load of the weights.
+  int64_t projectionRowBlock;
+
+  /// The key tile to use: `requested` (--tile-size) when it is set (> 0),
+  /// else the target's.
+  int64_t keyTileFor(int64_t requested) const {
+    return requested > 0 ? requested : keyTile;
+  }
+};
+
+/// The host x86-64 CPU (AVX-512: 16 f32 lanes, 32 vector registers).
+const TargetDescription &hostCPU();
+
+/// The description named `name` ("host"), or null when there is none.
+const TargetDescription *lookupTarget(llvm::StringRef name);
+
+} // namespace mlir::attn
+
+#endif // ATTN_TARGET_TARGETDESCRIPTION_H

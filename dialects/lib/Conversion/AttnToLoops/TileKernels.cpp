@@ -1,0 +1,404 @@
+//===- TileKernels.cpp - Generic kernels of the tiled form ----------------===//
+//
+// Lowers the tile-level ops to loops one query at a time:
+// attn.online_softmax_update becomes, for each query row of the tile, the
+// scores of the key tile into a scratch buffer with their maximum, the
+// rescaling of the row's sum and accumulator, the probabilities, and the
+// weighted values; attn.tile_finalize divides each accumulator row by its
+// sum; attn.tile_weights recomputes each score. With a vector state, q, w
+// and the accumulator rows are vectors (scores are vector products with a
+// reduction, the weighted sum one FMA per key); with a buffer state the
+// loops are scalar. Any combine, mask and size: the fallback for what the
+// specialized kernels (BlockedDot.cpp) do not take.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/AttnToLoops/AttnToLoops.h"
+#include "attn/Conversion/LoopEmitter/LoopEmitter.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Target/TargetDescription.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::loops;
+
+namespace {
+
+/// Everything the score of one (query, key) pair needs.
+struct ScoreContext {
+  ScoreCombine combine;
+  Activation act;
+  Value scale, bias, w;
+  Value q, k;      // memrefs [B, H, N, D]
+  Value bq, h, i;  // query indices
+  Value bk, hk;    // key indices (the key row is passed per call)
+  Value d;         // D
+  Value wRow;      // additive: index of the row of w, or null (rank 1)
+  Value queryNorm; // cosine: |q_i|
+  // Vectorized form (D static and small): q_i and w in registers.
+  VectorType vecType; // vector<D x f32>, or null for the scalar loops
+  Value queryVec, wVec;
+};
+
+/// The score operands of a tile-level op, with q_i left to setQueryRow.
+template <typename TileOp>
+ScoreContext makeScoreContext(Emitter &e, TileOp op, bool vectorScores) {
+  ScoreContext s;
+  s.combine = op.getCombine();
+  s.act = op.getAct();
+  s.scale = op.getScale();
+  s.bias = op.getBias();
+  s.w = op.getScoreWeights();
+  s.q = op.getQuery();
+  s.k = op.getKeys();
+  s.bq = op.getQueryBatch();
+  s.h = op.getHead();
+  s.bk = op.getKeyBatch();
+  s.hk = op.getKeyHead();
+  s.d = e.dim(s.q, 3);
+  if (s.w && cast<MemRefType>(s.w.getType()).getRank() == 2)
+    s.wRow = s.h;
+  if (vectorScores) {
+    auto qType = cast<MemRefType>(s.q.getType());
+    s.vecType = VectorType::get({qType.getDimSize(3)}, e.b.getF32Type());
+    Value zero = e.index(0);
+    if (s.w)
+      s.wVec = s.wRow ? e.vload(s.vecType, s.w, {s.wRow, zero})
+                      : e.vload(s.vecType, s.w, {zero});
+  }
+  return s;
+}
+
+/// Points `s` at query row `i`: loads q_i (vectors) and |q_i| (cosine).
+void setQueryRow(Emitter &e, ScoreContext &s, Value i) {
+  s.i = i;
+  Value zero = e.index(0);
+  if (s.vecType)
+    s.queryVec = e.vload(s.vecType, s.q, {s.bq, s.h, i, zero});
+  if (s.combine != ScoreCombine::cosine)
+    return;
+  Value squares =
+      s.vecType ? e.reduceAdd(e.mul(s.queryVec, s.queryVec))
+                : e.loop(zero, s.d, {e.f32(0)}, [&](Value c, ValueRange acc) {
+                     Value qc = e.load(s.q, {s.bq, s.h, i, c});
+                     return SmallVector<Value>{e.add(acc[0], e.mul(qc, qc))};
+                   }).getResult(0);
+  s.queryNorm = e.b.create<math::SqrtOp>(squares);
+}
+
+/// cos = dot / (|q| |k|), or 0 when a norm is 0; divides by 1 where the
+/// result is discarded, so that no inf/NaN is formed.
+Value cosine(Emitter &e, const ScoreContext &s, Value dot, Value keySquares) {
+  ImplicitLocOpBuilder &b = e.b;
+  Value keyNorm = b.create<math::SqrtOp>(keySquares);
+  Value denom = e.mul(s.queryNorm, keyNorm);
+  Value positive =
+      b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, denom, e.f32(0));
+  Value safeDenom = b.create<arith::SelectOp>(positive, denom, e.f32(1));
+  return b.create<arith::SelectOp>(
+      positive, b.create<arith::DivFOp>(dot, safeDenom), e.f32(0));
+}
+
+/// act(scale * dot + bias).
+Value finishDot(Emitter &e, const ScoreContext &s, Value dot) {
+  if (s.scale)
+    dot = e.mul(dot, s.scale);
+  if (s.bias)
+    dot = e.add(dot, s.bias);
+  return buildActivation(e.b, e.b.getLoc(), s.act, dot);
+}
+
+/// score(q_i, k_j), before masking.
+Value emitScore(Emitter &e, const ScoreContext &s, Value j) {
+  ImplicitLocOpBuilder &b = e.b;
+  Value zero = e.index(0);
+  if (s.vecType) {
+    Value key = e.vload(s.vecType, s.k, {s.bk, s.hk, j, zero});
+    switch (s.combine) {
+    case ScoreCombine::dot:
+      return finishDot(e, s, e.reduceAdd(e.mul(s.queryVec, key)));
+    case ScoreCombine::additive: {
+      Value hidden =
+          buildActivation(b, b.getLoc(), s.act, e.add(s.queryVec, key));
+      return e.reduceAdd(e.mul(s.wVec, hidden));
+    }
+    case ScoreCombine::cosine:
+      return cosine(e, s, e.reduceAdd(e.mul(s.queryVec, key)),
+                    e.reduceAdd(e.mul(key, key)));
+    }
+    llvm_unreachable("unknown score combine");
+  }
+  switch (s.combine) {
+  case ScoreCombine::dot: {
+    Value dot = e.loop(zero, s.d, {e.f32(0)}, [&](Value c, ValueRange acc) {
+                   Value qc = e.load(s.q, {s.bq, s.h, s.i, c});
+                   Value kc = e.load(s.k, {s.bk, s.hk, j, c});
+                   return SmallVector<Value>{e.add(acc[0], e.mul(qc, kc))};
+                 }).getResult(0);
+    return finishDot(e, s, dot);
+  }
+  case ScoreCombine::additive:
+    return e
+        .loop(zero, s.d, {e.f32(0)},
+              [&](Value c, ValueRange acc) {
+                Value qc = e.load(s.q, {s.bq, s.h, s.i, c});
+                Value kc = e.load(s.k, {s.bk, s.hk, j, c});
+                Value hidden =
+                    buildActivation(b, b.getLoc(), s.act, e.add(qc, kc));
+                Value wc = s.wRow ? e.load(s.w, {s.wRow, c}) : e.load(s.w, {c});
+                return SmallVector<Value>{e.add(acc[0], e.mul(wc, hidden))};
+              })
+        .getResult(0);
+  case ScoreCombine::cosine: {
+    auto sums =
+        e.loop(zero, s.d, {e.f32(0), e.f32(0)}, [&](Value c, ValueRange acc) {
+          Value qc = e.load(s.q, {s.bq, s.h, s.i, c});
+          Value kc = e.load(s.k, {s.bk, s.hk, j, c});
+          return SmallVector<Value>{e.add(acc[0], e.mul(qc, kc)),
+                                    e.add(acc[1], e.mul(kc, kc))};
+        });
+    return cosine(e, s, sums.getResult(0), sums.getResult(1));
+  }
+  }
+  llvm_unreachable("unknown score combine");
+}
+
+/// Element `r` of a row state (vector or memref [QT]).
+Value rowStateAt(Emitter &e, Value state, int64_t r) {
+  if (isa<VectorType>(state.getType()))
+    return e.b.create<vector::ExtractOp>(state, ArrayRef<int64_t>{r});
+  return e.load(state, {e.index(r)});
+}
+
+/// A row of `memref` at `idx` as a vector: a plain load when the memref is
+/// contiguous, a transfer (any strides) otherwise.
+Value loadRow(Emitter &e, VectorType type, Value memref, ValueRange idx) {
+  if (cast<MemRefType>(memref.getType()).getLayout().isIdentity())
+    return e.vload(type, memref, idx);
+  return e.b.create<vector::TransferReadOp>(type, memref, idx, e.f32(0),
+                                            ArrayRef<bool>{true});
+}
+
+/// Stores the vector `row` into `memref` at `idx` (see loadRow).
+void storeRow(Emitter &e, Value row, Value memref, ValueRange idx) {
+  if (cast<MemRefType>(memref.getType()).getLayout().isIdentity()) {
+    e.b.create<vector::StoreOp>(row, memref, idx);
+    return;
+  }
+  e.b.create<vector::TransferWriteOp>(row, memref, idx, ArrayRef<bool>{true});
+}
+
+/// Whether q, k (and w) allow the vector form of the scores.
+template <typename TileOp>
+bool hasVectorScores(TileOp op, const TargetDescription &target) {
+  int64_t limit = target.maxVectorElements;
+  return vectorizableSize(op.getQuery(), limit) &&
+         vectorizableSize(op.getKeys(), limit) &&
+         (!op.getScoreWeights() ||
+          vectorizableSize(op.getScoreWeights(), limit));
+}
+
+/// One key tile for each query row in turn (see the file comment).
+struct GenericOnlineSoftmaxUpdate
+    : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
+  GenericOnlineSoftmaxUpdate(MLIRContext *context,
+                             const TargetDescription &target)
+      : OpRewritePattern(context, /*benefit=*/1), target(target) {}
+
+  LogicalResult matchAndRewrite(OnlineSoftmaxUpdateOp op,
+                                PatternRewriter &rewriter) const override {
+    // Any form: a vector state with scores that cannot be vectors (dynamic
+    // D) gets scalar scores and vector accumulators.
+    bool valueState = op.hasValueState();
+    bool vectorScores = valueState && hasVectorScores(op, target);
+    Value v = op.getValues();
+    int64_t keyTile = op.getKeyTile();
+    Type f32 = rewriter.getF32Type();
+    Value scores =
+        allocateTileScratch(rewriter, op, MemRefType::get({keyTile}, f32));
+    rewriter.setInsertionPoint(op);
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Emitter e{b};
+    Value zero = e.index(0);
+    Value nq = e.dim(op.getQuery(), 2), nk = e.dim(op.getKeys(), 2);
+    Value lastQuery = e.maxIdx(b.create<arith::SubIOp>(nq, e.index(1)), zero);
+    Value tile = e.index(keyTile), j0 = op.getFirstKey();
+    Value bv = op.getValueBatch(), hv = op.getValueHead();
+    ScoreContext s = makeScoreContext(e, op, vectorScores);
+    Value dv = e.dim(v, 3);
+    VectorType dvType;
+    if (valueState)
+      dvType = VectorType::get(
+          {cast<VectorType>(op.getAcc().getType()).getDimSize(1)}, f32);
+
+    Value maxState = op.getMax(), sumState = op.getSum(),
+          accState = op.getAcc();
+    for (int64_t r = 0, rows = op.getQueryTileSize(); r < rows; ++r) {
+      Value rIdx = e.index(r);
+      Value i = e.minIdx(b.create<arith::AddIOp>(op.getFirstQuery(), rIdx),
+                         lastQuery);
+      setQueryRow(e, s, i);
+      // Keys [j0, j0 + count) of the tile are visible to query i.
+      Value end = visibleKeyEnd(e, op.getCausal(), op.getKeyEnd(), i, nq, nk);
+      Value count =
+          e.maxIdx(e.minIdx(tile, b.create<arith::SubIOp>(end, j0)), zero);
+      // Pass 1: the row's scores and their maximum (maxnumf: a plain
+      // vmaxss; a NaN score still propagates through exp).
+      Value tileMax =
+          e.loop(zero, count, {e.negInf()}, [&](Value jj, ValueRange m) {
+             Value score = emitScore(e, s, b.create<arith::AddIOp>(j0, jj));
+             e.store(score, scores, {jj});
+             return SmallVector<Value>{b.create<arith::MaxNumFOp>(m[0], score)};
+           }).getResult(0);
+      Value mOld = rowStateAt(e, maxState, r);
+      Value mNew = b.create<arith::MaximumFOp>(mOld, tileMax);
+      // alpha rescales what was accumulated under the old maximum; while
+      // the maximum is still -inf nothing was accumulated.
+      Value stillEmpty =
+          b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ, mNew, e.negInf());
+      Value alpha = b.create<arith::SelectOp>(stillEmpty, e.f32(1),
+                                              e.exp(e.sub(mOld, mNew)));
+      Value acc;
+      if (valueState)
+        acc = e.mul(b.create<vector::ExtractOp>(accState, ArrayRef<int64_t>{r}),
+                    e.splat(dvType, alpha));
+      else
+        e.forEach(dv, [&](Value c) {
+          e.store(e.mul(e.load(accState, {rIdx, c}), alpha), accState,
+                  {rIdx, c});
+        });
+      // Pass 2: the probabilities, in place of the scores (a loop without
+      // memory dependences, so that exp vectorizes).
+      Value tileSum =
+          e.loop(zero, count, {e.f32(0)}, [&](Value jj, ValueRange sum) {
+             Value p = e.exp(e.sub(e.load(scores, {jj}), mNew));
+             e.store(p, scores, {jj});
+             return SmallVector<Value>{e.add(sum[0], p)};
+           }).getResult(0);
+      // Pass 3: the weighted values p_j v_j.
+      if (valueState) {
+        acc = e.loop(zero, count, {acc}, [&](Value jj, ValueRange a) {
+                 Value j = b.create<arith::AddIOp>(j0, jj);
+                 Value p = e.splat(dvType, e.load(scores, {jj}));
+                 Value value = loadRow(e, dvType, v, {bv, hv, j, zero});
+                 return SmallVector<Value>{
+                     b.create<vector::FMAOp>(p, value, a[0])};
+               }).getResult(0);
+      } else {
+        e.forEach(count, [&](Value jj) {
+          Value j = b.create<arith::AddIOp>(j0, jj);
+          Value p = e.load(scores, {jj});
+          e.forEach(dv, [&](Value c) {
+            Value vc = e.load(v, {bv, hv, j, c});
+            e.store(e.add(e.load(accState, {rIdx, c}), e.mul(p, vc)), accState,
+                    {rIdx, c});
+          });
+        });
+      }
+      Value lNew = e.add(e.mul(rowStateAt(e, sumState, r), alpha), tileSum);
+      if (valueState) {
+        maxState = b.create<vector::InsertOp>(mNew, maxState, r);
+        sumState = b.create<vector::InsertOp>(lNew, sumState, r);
+        accState = b.create<vector::InsertOp>(acc, accState, r);
+      } else {
+        e.store(mNew, maxState, {rIdx});
+        e.store(lNew, sumState, {rIdx});
+      }
+    }
+    if (valueState)
+      rewriter.replaceOp(op, ValueRange{maxState, sumState, accState});
+    else
+      rewriter.eraseOp(op);
+    return success();
+  }
+
+  const TargetDescription &target;
+};
+
+/// context row = acc row / sum, or 0 when the query saw no key.
+struct LowerTileFinalize : public OpRewritePattern<TileFinalizeOp> {
+  LowerTileFinalize(MLIRContext *context, const TargetDescription &target)
+      : OpRewritePattern(context), target(target) {}
+
+  LogicalResult matchAndRewrite(TileFinalizeOp op,
+                                PatternRewriter &rewriter) const override {
+    Value context = op.getOutput(), acc = op.getAcc();
+    bool valueState = isa<VectorType>(acc.getType());
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Emitter e{b};
+    Value zero = e.index(0);
+    Value nq = e.dim(context, 1), dv = e.dim(context, 3);
+    Value lastQuery = e.maxIdx(b.create<arith::SubIOp>(nq, e.index(1)), zero);
+    Value bIdx = op.getBatch(), h = op.getHead();
+    int64_t rows = cast<ShapedType>(acc.getType()).getDimSize(0);
+    for (int64_t r = 0; r < rows; ++r) {
+      Value rIdx = e.index(r);
+      Value i = e.minIdx(b.create<arith::AddIOp>(op.getFirstQuery(), rIdx),
+                         lastQuery);
+      Value invL = inverseOrZero(e, rowStateAt(e, op.getSum(), r));
+      if (valueState) {
+        Value row = b.create<vector::ExtractOp>(acc, ArrayRef<int64_t>{r});
+        Value c = e.mul(row, e.splat(cast<VectorType>(row.getType()), invL));
+        storeRow(e, c, context, {bIdx, i, h, zero});
+      } else {
+        e.forEach(dv, [&](Value c) {
+          e.store(e.mul(e.load(acc, {rIdx, c}), invL), context,
+                  {bIdx, i, h, c});
+        });
+      }
+    }
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  const TargetDescription &target;
+};
+
+/// a_ij = exp(s_ij - m_i) / l_i over every key, 0 where masked.
+struct LowerTileWeights : public OpRewritePattern<TileWeightsOp> {
+  LowerTileWeights(MLIRContext *context, const TargetDescription &target)
+      : OpRewritePattern(context), target(target) {}
+
+  LogicalResult matchAndRewrite(TileWeightsOp op,
+                                PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Emitter e{b};
+    bool vectorScores =
+        isa<VectorType>(op.getMax().getType()) && hasVectorScores(op, target);
+    ScoreContext s = makeScoreContext(e, op, vectorScores);
+    Value zero = e.index(0);
+    Value nq = e.dim(op.getQuery(), 2), nk = e.dim(op.getKeys(), 2);
+    Value lastQuery = e.maxIdx(b.create<arith::SubIOp>(nq, e.index(1)), zero);
+    Value weights = op.getWeights(), bIdx = op.getBatch(), h = op.getHead();
+    int64_t rows = cast<ShapedType>(op.getMax().getType()).getDimSize(0);
+    for (int64_t r = 0; r < rows; ++r) {
+      Value i = e.minIdx(
+          b.create<arith::AddIOp>(op.getFirstQuery(), e.index(r)), lastQuery);
+      setQueryRow(e, s, i);
+      Value end = visibleKeyEnd(e, op.getCausal(), op.getKeyEnd(), i, nq, nk);
+      Value m = rowStateAt(e, op.getMax(), r);
+      Value invL = inverseOrZero(e, rowStateAt(e, op.getSum(), r));
+      e.forEach(nk, [&](Value j) {
+        Value visible =
+            b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j, end);
+        Value a = e.ifElse(
+            visible,
+            [&] { return e.mul(e.exp(e.sub(emitScore(e, s, j), m)), invL); },
+            [&] { return e.f32(0); });
+        e.store(a, weights, {bIdx, h, i, j});
+      });
+    }
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  const TargetDescription &target;
+};
+
+} // namespace
+
+void mlir::attn::populateTileKernelPatterns(RewritePatternSet &patterns,
+                                            const TargetDescription &target) {
+  patterns.add<GenericOnlineSoftmaxUpdate, LowerTileFinalize, LowerTileWeights>(
+      patterns.getContext(), target);
+}

@@ -1,0 +1,203 @@
+//===- TileAttention.cpp - attn.online_attention -> the tiled form --------===//
+//
+// Rewrites attn.online_attention into its tiled form: an scf.parallel over
+// the independent work (batch x head x query tile), and in it an scf.for
+// over key tiles that carries the running state of the query tile, with the
+// tile-level ops attn.online_softmax_update (the loop body),
+// attn.tile_finalize (context = acc / sum) and attn.tile_weights (the
+// optional weights output) doing the arithmetic. The masks become loop
+// bounds here: the key loop of a query tile ends at the last key its last
+// query sees (lengths[b], cut by the causal diagonal), so fully masked key
+// tiles are never visited. Tile sizes come from the target description;
+// how each tile-level op is computed is left to the kernel patterns of
+// -convert-attn-to-loops.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/LoopEmitter/LoopEmitter.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+#include "attn/Target/TargetDescription.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/DialectConversion.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNTILEATTENTION
+#include "attn/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::loops;
+
+namespace {
+
+struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
+  TileOnlineAttention(MLIRContext *context, const TargetDescription &target,
+                      const AttentionTilingOptions &options)
+      : OpRewritePattern(context), target(target), options(options) {}
+
+  /// Whether the state can be vectors: the kernels then keep q, w and the
+  /// accumulator rows in registers, which needs static, small, contiguous
+  /// D and Dv.
+  bool canUseValueState(OnlineAttentionOp op) const {
+    int64_t limit = target.maxVectorElements;
+    return options.vectorize && vectorizableSize(op.getQuery(), limit) &&
+           vectorizableSize(op.getKeys(), limit) &&
+           vectorizableSize(op.getValues(), limit) &&
+           vectorizableSize(op.getOutput(), limit) &&
+           (!op.getScoreWeights() ||
+            vectorizableSize(op.getScoreWeights(), limit));
+  }
+
+  LogicalResult matchAndRewrite(OnlineAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    rewriter.setInsertionPoint(op);
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Emitter e{b};
+    Value q = op.getQuery(), k = op.getKeys(), v = op.getValues();
+    Value context = op.getOutput(), weights = op.getWeights();
+    Value batch = e.dim(context, 0), hq = e.dim(q, 1), nq = e.dim(q, 2),
+          nk = e.dim(k, 2);
+    Value keyGroup = headGroupSize(e, hq, e.dim(k, 1)),
+          valueGroup = headGroupSize(e, hq, e.dim(v, 1));
+    int64_t queryTile = target.queryTile;
+    bool valueState = canUseValueState(op);
+    int64_t keyTile = target.keyTileFor(options.keyTile);
+    // With vectors, a key tile is whole vector registers of keys, so that a
+    // kernel may score one register of keys at a time.
+    if (valueState)
+      keyTile =
+          llvm::divideCeil(keyTile, target.vectorLanes) * target.vectorLanes;
+    Value zero = e.index(0), one = e.index(1);
+    Value queryStep = e.index(queryTile), keyStep = e.index(keyTile);
+    Type f32 = b.getF32Type();
+    auto dvSize = cast<MemRefType>(v.getType()).getDimSize(3);
+
+    auto parallel = b.create<scf::ParallelOp>(ValueRange{zero, zero, zero},
+                                              ValueRange{batch, hq, nq},
+                                              ValueRange{one, one, queryStep});
+    b.setInsertionPoint(parallel.getBody()->getTerminator());
+    Value bIdx = parallel.getInductionVars()[0],
+          h = parallel.getInductionVars()[1],
+          i0 = parallel.getInductionVars()[2];
+    Value bq = e.broadcastIndex(q, 0, bIdx), bk = e.broadcastIndex(k, 0, bIdx),
+          bv = e.broadcastIndex(v, 0, bIdx);
+    Value hk = b.create<arith::DivUIOp>(h, keyGroup),
+          hv = b.create<arith::DivUIOp>(h, valueGroup);
+    // The masks as bounds: keys [0, visible) of this batch entry, and of
+    // those the ones the tile's last query sees (the causal diagonal grows
+    // with the query): key tiles past it are masked for every query.
+    Value visible = visibleKeyCount(e, op.getLengths(), bIdx, nk);
+    Value tileKeyEnd = visible;
+    if (op.getCausal()) {
+      Value lastQuery =
+          e.minIdx(b.create<arith::AddIOp>(i0, e.index(queryTile - 1)),
+                   b.create<arith::SubIOp>(nq, one));
+      tileKeyEnd =
+          visibleKeyEnd(e, /*causal=*/true, visible, lastQuery, nq, nk);
+    }
+
+    // The running state: values carried by the key loop, or buffers of the
+    // query tile.
+    SmallVector<Value> state;
+    auto rowType = VectorType::get({queryTile}, f32);
+    auto negInf = b.getF32FloatAttr(-std::numeric_limits<float>::infinity());
+    auto zeroAttr = b.getF32FloatAttr(0);
+    if (valueState) {
+      auto accType = VectorType::get({queryTile, dvSize}, f32);
+      state = {b.create<arith::ConstantOp>(
+                   DenseElementsAttr::get(rowType, negInf.getValue())),
+               b.create<arith::ConstantOp>(
+                   DenseElementsAttr::get(rowType, zeroAttr.getValue())),
+               b.create<arith::ConstantOp>(
+                   DenseElementsAttr::get(accType, zeroAttr.getValue()))};
+    } else {
+      auto rowBuffer = MemRefType::get({queryTile}, f32);
+      auto accBuffer = MemRefType::get({queryTile, dvSize}, f32);
+      SmallVector<Value> dynamicDv;
+      if (ShapedType::isDynamic(dvSize))
+        dynamicDv.push_back(e.dim(v, 3));
+      state = {b.create<memref::AllocOp>(rowBuffer),
+               b.create<memref::AllocOp>(rowBuffer),
+               b.create<memref::AllocOp>(accBuffer, dynamicDv)};
+      Value queryTileSize = e.index(queryTile);
+      e.forEach(queryTileSize, [&](Value r) {
+        e.store(e.negInf(), state[0], {r});
+        e.store(e.f32(0), state[1], {r});
+        e.forEach(e.dim(state[2], 1), [&](Value c) {
+          e.store(e.f32(0), state[2], {r, c});
+        });
+      });
+    }
+
+    auto keyLoop =
+        b.create<scf::ForOp>(zero, tileKeyEnd, keyStep,
+                             valueState ? ValueRange(state) : ValueRange());
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(keyLoop.getBody());
+      SmallVector<Value> current =
+          valueState ? SmallVector<Value>(keyLoop.getRegionIterArgs()) : state;
+      auto update = b.create<OnlineSoftmaxUpdateOp>(
+          valueState ? TypeRange(ValueRange(state)) : TypeRange(), q, bq, h, i0,
+          k, bk, hk, keyLoop.getInductionVar(), v, bv, hv, op.getScoreWeights(),
+          op.getScale(), op.getBias(), visible, current[0], current[1],
+          current[2], op.getCombine(), op.getAct(), op.getCausal(), keyTile);
+      if (valueState)
+        b.create<scf::YieldOp>(update.getResults());
+    }
+    SmallVector<Value> final =
+        valueState ? SmallVector<Value>(keyLoop.getResults()) : state;
+    b.create<TileFinalizeOp>(final[1], final[2], context, bIdx, i0, h);
+    if (weights)
+      b.create<TileWeightsOp>(q, bq, h, i0, k, bk, hk, op.getScoreWeights(),
+                              op.getScale(), op.getBias(), visible, final[0],
+                              final[1], weights, bIdx, op.getCombine(),
+                              op.getAct(), op.getCausal());
+    if (!valueState)
+      for (Value buffer : state)
+        b.create<memref::DeallocOp>(buffer);
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  const TargetDescription &target;
+  AttentionTilingOptions options;
+};
+
+struct AttnTileAttentionPass
+    : public attn::impl::AttnTileAttentionBase<AttnTileAttentionPass> {
+  using AttnTileAttentionBase::AttnTileAttentionBase;
+
+  void runOnOperation() override {
+    const TargetDescription &target = hostCPU();
+    if (tileSize < 0 || tileSize > target.maxKeyTile) {
+      getOperation().emitError() << "tile-size must be between 1 and "
+                                 << target.maxKeyTile << " (0: the target's)";
+      return signalPassFailure();
+    }
+    RewritePatternSet patterns(&getContext());
+    populateTileAttentionPatterns(patterns, target, {tileSize, vectorize});
+    ConversionTarget legality(getContext());
+    legality.addIllegalOp<OnlineAttentionOp>();
+    legality.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    if (failed(applyPartialConversion(getOperation(), legality,
+                                      std::move(patterns))))
+      return signalPassFailure();
+    // The tiled form is meant to be read: fold the index arithmetic of
+    // static sizes and share the constants (no other rewrite).
+    (void)applyPatternsAndFoldGreedily(getOperation(),
+                                       RewritePatternSet(&getContext()));
+  }
+};
+
+} // namespace
+
+void mlir::attn::populateTileAttentionPatterns(
+    RewritePatternSet &patterns, const TargetDescription &target,
+    const AttentionTilingOptions &options) {
+  patterns.add<TileOnlineAttention>(patterns.getContext(), target, options);
+}
