@@ -597,6 +597,7 @@ std::optional<Shape> ModelChecker::resolveShape(const ast::TensorType &type,
 
 ValueId ModelChecker::addValue(ValueSpec value, ValueInfo info) {
   value.shape = entries(info.shape);
+  value.dtype = info.dtype;
   for (ValueId op : value.operands)
     info.dependsOnInput |= infos[op].dependsOnInput;
   spec.values.push_back(std::move(value));

@@ -114,14 +114,16 @@ private:
   /// dimension at `first`.
   Value collapseRange(Location l, Value v, int64_t first, int64_t count);
 
-  /// An init of the given sizes (f32: the only float type of the language
-  /// so far; the ops take any).
-  Value empty(Location l, ArrayRef<OpFoldResult> sizes) {
-    return b.create<tensor::EmptyOp>(l, sizes, b.getF32Type());
+  Type elementType(DType dtype);
+  Type elementType(ValueId v) { return elementType(spec.values[v].dtype); }
+  /// An init of the given sizes and element type (by default the float
+  /// type of the value being emitted).
+  Value empty(Location l, ArrayRef<OpFoldResult> sizes, Type elem = {}) {
+    return b.create<tensor::EmptyOp>(l, sizes, elem ? elem : current);
   }
   /// The init a value is computed into.
   Value destination(ValueId v) {
-    return empty(loc(spec.values[v].loc), sizesOf(v));
+    return empty(loc(spec.values[v].loc), sizesOf(v), elementType(v));
   }
 
   void emitValue(ValueId v);
@@ -152,26 +154,44 @@ private:
   /// aligned at the right of `domain`, with broadcast (size 1) dims at 0.
   AffineMap broadcastMap(ArrayRef<ShapeEntry> shape,
                          ArrayRef<ShapeEntry> domain, unsigned domainRank);
-  Value f32(Location l, double c) {
-    return b.create<arith::ConstantOp>(l, b.getF32FloatAttr(float(c)));
+  /// A constant of the current value's float type.
+  Value constant(Location l, double c) {
+    return b.create<arith::ConstantOp>(l, b.getFloatAttr(current, c));
   }
-  Value sizeAsF32(Location l, Value buffer, int64_t d);
+  Value sizeAsFloat(Location l, Value buffer, int64_t d);
 
   OpBuilder &b;
   const ModelSpec &spec;
+  Type current; ///< The element type of the value being emitted.
   SmallVector<Value> args;             ///< The function's memrefs.
   SmallVector<Value> buffers;          ///< Per value, its tensor.
   llvm::StringMap<std::pair<int, int64_t>> dynDims; ///< name -> (arg, dim)
 };
+
+Type ModelGen::elementType(DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+    return b.getF32Type();
+  case DType::F64:
+    return b.getF64Type();
+  case DType::F16:
+    return b.getF16Type();
+  case DType::BF16:
+    return b.getBF16Type();
+  case DType::I32:
+    return b.getI32Type();
+  case DType::I64:
+    return b.getI64Type();
+  }
+  llvm_unreachable("unknown dtype");
+}
 
 MemRefType ModelGen::argType(const ArgSpec &arg) {
   SmallVector<int64_t> shape;
   for (const ShapeEntry &entry : arg.shape)
     shape.push_back(entry.isDynamic() ? ShapedType::kDynamic
                                       : entry.staticSize);
-  Type element =
-      arg.dtype == DType::I32 ? Type(b.getI32Type()) : Type(b.getF32Type());
-  return MemRefType::get(shape, element);
+  return MemRefType::get(shape, elementType(arg.dtype));
 }
 
 OpFoldResult ModelGen::dimSize(const ShapeEntry &entry) {
@@ -276,10 +296,10 @@ AffineMap ModelGen::broadcastMap(ArrayRef<ShapeEntry> shape,
   return AffineMap::get(domainRank, 0, exprs, b.getContext());
 }
 
-Value ModelGen::sizeAsF32(Location l, Value buffer, int64_t d) {
+Value ModelGen::sizeAsFloat(Location l, Value buffer, int64_t d) {
   Value n = getValueOrCreateConstantIndexOp(b, l, size(buffer, d));
   Value i = b.create<arith::IndexCastOp>(l, b.getI64Type(), n);
-  return b.create<arith::SIToFPOp>(l, b.getF32Type(), i);
+  return b.create<arith::SIToFPOp>(l, current, i);
 }
 
 //===----------------------------------------------------------------------===//
@@ -298,7 +318,7 @@ Value ModelGen::generic(Location l, ValueRange inputs, Value init,
 }
 
 Value ModelGen::fill(Location l, double c, Value init) {
-  return b.create<linalg::FillOp>(l, ValueRange{f32(l, c)}, ValueRange{init})
+  return b.create<linalg::FillOp>(l, ValueRange{constant(l, c)}, ValueRange{init})
       .getResult(0);
 }
 
@@ -537,8 +557,8 @@ Value ModelGen::emitLayerNorm(const ValueSpec &value, ValueId id) {
   Value x = buffers[value.operands[0]];
   MLIRContext *ctx = b.getContext();
   unsigned r = rank(x);
-  Value n = sizeAsF32(l, x, r - 1);
-  Value eps = f32(l, 1e-5);
+  Value n = sizeAsFloat(l, x, r - 1);
+  Value eps = constant(l, 1e-5);
   AffineMap all = b.getMultiDimIdentityMap(r);
   SmallVector<AffineExpr> rowExprs;
   for (unsigned d = 0; d + 1 < r; ++d)
@@ -639,7 +659,7 @@ Value ModelGen::emitPool(const ValueSpec &value, ValueId id) {
       });
   if (!mean)
     return y;
-  Value n = b.create<arith::MaximumFOp>(l, sizeAsF32(l, x, r - 2), f32(l, 1));
+  Value n = b.create<arith::MaximumFOp>(l, sizeAsFloat(l, x, r - 2), constant(l, 1));
   unsigned ro = r - 1;
   return generic(l, {}, y, {b.getMultiDimIdentityMap(ro)},
                  SmallVector<IteratorType>(ro, IteratorType::parallel),
@@ -733,6 +753,7 @@ Value ModelGen::emitTranspose(const ValueSpec &value, ValueId id) {
 void ModelGen::emitValue(ValueId id) {
   const ValueSpec &value = spec.values[id];
   Location l = loc(value.loc);
+  current = elementType(id);
   Value result;
   switch (value.kind) {
   case ValueSpec::Kind::Arg: {

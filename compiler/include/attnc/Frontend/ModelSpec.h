@@ -118,6 +118,7 @@ struct ValueSpec {
 
   Kind kind = Kind::Arg;
   SourceLoc loc;
+  DType dtype = DType::F32; ///< The element type.
   std::vector<ShapeEntry> shape;
   std::vector<ValueId> operands;
 
