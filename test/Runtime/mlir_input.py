@@ -55,10 +55,14 @@ for src, dims in CASES.items():
     mlir = os.path.join(d, stem + ".mlir")
     lib_attn = os.path.join(d, "lib%s_attn.so" % stem)
     lib_mlir = os.path.join(d, "lib%s_mlir.so" % stem)
-    run(src, "--emit=attn", "-o", mlir)
+    # With the locations: they carry the .attn positions and the names the
+    # IR prints values under (`%c = attn.attention`), both of which must
+    # survive the round trip.
+    run(src, "--emit=attn", "--mlir-print-debuginfo", "-o", mlir)
     run(src, "-o", lib_attn)
     run(mlir, "-o", lib_mlir)
-    checker.check(run(mlir, "--emit=attn") == open(mlir).read(),
+    checker.check(run(mlir, "--emit=attn", "--mlir-print-debuginfo") ==
+                  open(mlir).read(),
                   "%s: the attn module does not print back to itself" % stem)
     checker.check(run(src, "--emit=header", "-o", "-") ==
                   run(mlir, "--emit=header", "-o", "-"),

@@ -334,6 +334,8 @@ private:
   ValueId evalBlockCall(const Expr &e, const ast::Block &block);
   ValueId addValue(ValueSpec value, ValueInfo info);
   ValueId addArgValue(int arg);
+  /// Gives value `v` a readable name (`let` names win over item names).
+  void nameValue(ValueId v, const std::string &name, bool override);
   std::optional<Shape> broadcastShapes(const Shape &a, const Shape &b);
 
   // Helpers.
@@ -603,6 +605,14 @@ ValueId ModelChecker::addValue(ValueSpec value, ValueInfo info) {
   spec.values.push_back(std::move(value));
   infos.push_back(std::move(info));
   return ValueId(spec.values.size() - 1);
+}
+
+void ModelChecker::nameValue(ValueId v, const std::string &name,
+                             bool override) {
+  if (v < 0 || spec.values[v].kind == ValueSpec::Kind::Arg)
+    return;
+  if (override || spec.values[v].name.empty())
+    spec.values[v].name = name;
 }
 
 ValueId ModelChecker::addArgValue(int arg) {
@@ -1312,6 +1322,7 @@ void ModelChecker::checkTensorDecl(const Item &item, bool inBlock) {
 
 void ModelChecker::checkLet(const Item &item) {
   ValueId v = evalValue(*item.value);
+  nameValue(v, item.name.name, /*override=*/true);
   auto it = scope->symbols.find(item.name.name);
   if (it != scope->symbols.end() && it->second.kind == SymKind::Value) {
     // A later `let` rebinds the name (hops, running updates).
@@ -1331,6 +1342,7 @@ void ModelChecker::checkFeature(const Item &item) {
   if (!self)
     return;
   ValueId v = evalValue(*item.value);
+  nameValue(v, item.name.name, /*override=*/false);
   self->value = v;
   self->valid = v >= 0;
   if (v >= 0 && shapeOf(v).size() < 2) {
@@ -1355,6 +1367,7 @@ void ModelChecker::checkStepOperand(const Item &item, Step &step) {
   ValueId value = -1;
   self->valid = checkStepOperandValue(*item.value, item.kind, step, &value);
   self->value = value;
+  nameValue(value, item.name.name, /*override=*/false);
 }
 
 bool ModelChecker::checkStepOperandValue(const Expr &expr, Item::Kind kind,
@@ -1842,6 +1855,7 @@ void ModelChecker::checkContext(const Item &item, Step &step) {
   ValueInfo info;
   info.shape = shape;
   info.headsContext = step.hasHeads;
+  value.name = item.name.name;
   self->value = addValue(std::move(value), std::move(info));
   self->valid = true;
   std::vector<std::pair<const Item *, size_t>> deferred;
@@ -1958,6 +1972,7 @@ void ModelChecker::checkOutput(const Item &item, Step &step) {
     }
     shape = shapeOf(v);
     pending.value = v;
+    nameValue(v, item.name.name, /*override=*/false);
   }
 
   if (item.type) {

@@ -96,6 +96,14 @@ private:
   Location loc(const SourceLoc &l) {
     return FileLineColLoc::get(b.getContext(), l.file, l.line, l.col);
   }
+  /// `l` with the name the program gives value `v`: the attn ops print
+  /// their results under it (`%c = attn.attention ...`).
+  Location named(Location l, ValueId v) {
+    const std::string &name = spec.values[v].name;
+    if (name.empty())
+      return l;
+    return NameLoc::get(b.getStringAttr(name), l);
+  }
   MemRefType argType(const ArgSpec &arg);
   OpFoldResult size(Value v, int64_t d) {
     if (isa<MemRefType>(v.getType()))
@@ -434,7 +442,7 @@ Value ModelGen::stepOperand(const StepOperand &op, const AttentionSpec &att,
 
 Value ModelGen::emitAttention(const ValueSpec &value, ValueId id) {
   const AttentionSpec &att = spec.attentions[value.attention];
-  Location l = loc(att.scoreLoc);
+  Location l = named(loc(att.scoreLoc), id);
   Value query = stepOperand(att.query, att, /*isQuery=*/true);
   Value keys = stepOperand(att.keys, att, /*isQuery=*/false);
   Value values = stepOperand(att.values, att, /*isQuery=*/false);
@@ -752,7 +760,7 @@ Value ModelGen::emitTranspose(const ValueSpec &value, ValueId id) {
 
 void ModelGen::emitValue(ValueId id) {
   const ValueSpec &value = spec.values[id];
-  Location l = loc(value.loc);
+  Location l = named(loc(value.loc), id);
   current = elementType(id);
   Value result;
   switch (value.kind) {

@@ -118,6 +118,9 @@ struct ValueSpec {
 
   Kind kind = Kind::Arg;
   SourceLoc loc;
+  /// The name the program gives the value (`let x`, `context c`, ...), for
+  /// readable IR; empty if none.
+  std::string name;
   DType dtype = DType::F32; ///< The element type.
   std::vector<ShapeEntry> shape;
   std::vector<ValueId> operands;

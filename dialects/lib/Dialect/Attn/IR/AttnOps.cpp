@@ -103,6 +103,30 @@ static void getDpsEffects(
   }
 }
 
+/// Results are printed under the name of the value they compute when the
+/// front end put it in the location (`%ctx = attn.attention ...`).
+static void nameResults(Operation *op, OpAsmSetValueNameFn setName) {
+  auto name = dyn_cast<NameLoc>(op->getLoc());
+  if (!name || op->getNumResults() == 0)
+    return;
+  setName(op->getResult(0), name.getName().getValue());
+  if (op->getNumResults() == 2)
+    setName(op->getResult(1), (name.getName().getValue() + "_weights").str());
+}
+
+void LinearOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
+  nameResults(*this, setName);
+}
+void AttentionOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
+  nameResults(*this, setName);
+}
+void ActivationOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
+  nameResults(*this, setName);
+}
+void SoftmaxOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
+  nameResults(*this, setName);
+}
+
 MutableOperandRange LinearOp::getDpsInitsMutable() {
   return getOutputMutable();
 }

@@ -9,6 +9,7 @@
 #define ATTN_OPS_TD
 
 include "attn/Dialect/Attn/IR/AttnBase.td"
+include "mlir/IR/OpAsmInterface.td"
 include "mlir/Interfaces/DestinationStyleOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
@@ -30,7 +31,8 @@ def Attn_AnyShapedFloat : AnyTypeOf<[TensorOf<[AnyFloat]>, MemRefOf<[AnyFloat]>]
 class Attn_DpsOp<string mnemonic, list<Trait> traits = []>
     : Attn_Op<mnemonic, !listconcat(traits, [
         DestinationStyleOpInterface,
-        DeclareOpInterfaceMethods<MemoryEffectsOpInterface>])> {
+        DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+        DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmResultNames"]>])> {
   let extraClassDeclaration = [{
     ::mlir::MutableOperandRange getDpsInitsMutable();
   }];
