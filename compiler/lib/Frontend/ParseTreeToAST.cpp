@@ -27,6 +27,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <algorithm>
+#include <cctype>
 
 using namespace attnc;
 using namespace attn_gen;
@@ -123,6 +124,15 @@ std::string shorten(std::string msg) {
   return msg;
 }
 
+/// The language's keywords: the literal tokens that look like names.
+bool isKeyword(antlr4::Token *token) {
+  if (!token || token->getType() == antlr4::Token::EOF)
+    return false;
+  std::string text = token->getText();
+  return token->getType() != AttnLexer::ID && !text.empty() &&
+         (std::isalpha(static_cast<unsigned char>(text[0])) || text[0] == '_');
+}
+
 /// Reports ANTLR's syntax errors as diagnostics instead of printing them.
 class ErrorListener : public antlr4::BaseErrorListener {
 public:
@@ -150,6 +160,10 @@ public:
     else if (offendingSymbol &&
              offendingSymbol->getType() == antlr4::Token::EOF)
       diag.error(loc, "syntax error: unexpected end of file");
+    else if (isKeyword(offendingSymbol))
+      diag.error(loc, "syntax error: " + sanitize(shorten(msg)) + " ('" +
+                          offendingSymbol->getText() +
+                          "' is a reserved keyword and cannot be a name)");
     else
       diag.error(loc, "syntax error: " + sanitize(shorten(msg)));
     if (count == kMaxSyntaxErrors)
