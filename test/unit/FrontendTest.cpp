@@ -342,3 +342,46 @@ TEST(FrontendTest, NeverCrashes) {
 }
 
 } // namespace
+
+TEST(FrontendTest, ProgramOfBlocks) {
+  ModelSpec s = analyzeOne(R"(
+block hop(u, M) {
+  param A : f32[d, d]
+  keys    K = A M
+  values  V = M
+  score   e = dot(u, K)
+  align   a = softmax(e)
+  context o = sum(a * V)
+}
+model m {
+  dims  n, d = 4
+  batch b
+  input X : f32[b, n, d]
+  input q : f32[b, d]
+  let u = q
+  hops 2 untied {
+    let u = u + hop(u, X) with h
+  }
+  output y = layer_norm(u)
+})");
+  // Inputs, then the block params per untied hop, then the output.
+  ASSERT_EQ(s.args.size(), 5u);
+  EXPECT_EQ(s.args[2].name, "h_1_A");
+  EXPECT_EQ(s.args[3].name, "h_2_A");
+  EXPECT_EQ(s.args[4].name, "y");
+  // One attention per hop, the second reading the first through u1 + o1.
+  ASSERT_EQ(s.attentions.size(), 2u);
+  const AttentionSpec &second = s.attentions[1];
+  EXPECT_FALSE(second.multiQuery);
+  EXPECT_EQ(second.numGroupDims, 1u);
+  const ValueSpec &u1 = s.values[second.query.source];
+  EXPECT_EQ(u1.kind, ValueSpec::Kind::Binary);
+  EXPECT_EQ(u1.name, "u");
+  EXPECT_EQ(s.values[u1.operands[1]].kind, ValueSpec::Kind::Attention);
+  ASSERT_EQ(s.outputs.size(), 1u);
+  EXPECT_EQ(s.values[s.outputs[0].second].kind, ValueSpec::Kind::LayerNorm);
+  // The keys of each hop are a linear value of X through that hop's A.
+  const ValueSpec &k2 = s.values[second.keys.source];
+  EXPECT_EQ(k2.kind, ValueSpec::Kind::Linear);
+  EXPECT_EQ(argOf(s, k2.operands[1]), 3);
+}
