@@ -155,6 +155,8 @@ private:
   Value emitPool(const ValueSpec &value, ValueId id);
   Value emitDot(const ValueSpec &value, ValueId id);
   Value emitMatMul(const ValueSpec &value, ValueId id);
+  Value multiplyAccumulate(Location l, const ValueSpec &value, ValueId id,
+                           ArrayRef<AffineMap> maps);
   Value emitTranspose(const ValueSpec &value, ValueId id);
   /// [.., d] -> [M, d] (M = 1 for a vector).
   Value asRows(Location l, Value v);
@@ -677,6 +679,22 @@ Value ModelGen::emitPool(const ValueSpec &value, ValueId id) {
                  });
 }
 
+/// sum(a * b) over the reduction dimensions (the last loop dimension) of
+/// the value's two operands, into a zero-filled init: dot and matmul.
+Value ModelGen::multiplyAccumulate(Location l, const ValueSpec &value,
+                                   ValueId id, ArrayRef<AffineMap> maps) {
+  unsigned r = maps.front().getNumDims();
+  SmallVector<IteratorType> iters(r, IteratorType::parallel);
+  iters.back() = IteratorType::reduction;
+  return generic(l, {buffers[value.operands[0]], buffers[value.operands[1]]},
+                 fill(l, 0, destination(id)), maps, iters,
+                 [](OpBuilder &nb, Location nl, ValueRange v) {
+                   Value p = nb.create<arith::MulFOp>(nl, v[0], v[1]);
+                   nb.create<linalg::YieldOp>(
+                       nl, Value(nb.create<arith::AddFOp>(nl, p, v[2])));
+                 });
+}
+
 /// sum(x * y) over the last dimension, [.., 1].
 Value ModelGen::emitDot(const ValueSpec &value, ValueId id) {
   Location l = loc(value.loc);
@@ -695,15 +713,7 @@ Value ModelGen::emitDot(const ValueSpec &value, ValueId id) {
     outExprs.push_back(b.getAffineDimExpr(d));
   outExprs.push_back(b.getAffineConstantExpr(0));
   maps.push_back(AffineMap::get(r, 0, outExprs, b.getContext()));
-  SmallVector<IteratorType> iters(r, IteratorType::parallel);
-  iters.back() = IteratorType::reduction;
-  return generic(l, {buffers[value.operands[0]], buffers[value.operands[1]]},
-                 fill(l, 0, destination(id)), maps, iters,
-                 [](OpBuilder &nb, Location nl, ValueRange v) {
-                   Value p = nb.create<arith::MulFOp>(nl, v[0], v[1]);
-                   nb.create<linalg::YieldOp>(
-                       nl, Value(nb.create<arith::AddFOp>(nl, p, v[2])));
-                 });
+  return multiplyAccumulate(l, value, id, maps);
 }
 
 /// [.., m, k] x [.., k, n], leading dimensions broadcast.
@@ -714,16 +724,10 @@ Value ModelGen::emitMatMul(const ValueSpec &value, ValueId id) {
   unsigned lead = value.shape.size() - 2;
   unsigned r = lead + 3; // lead.., m, n, k
   auto operandMap = [&](ArrayRef<ShapeEntry> s, bool isA) {
-    SmallVector<AffineExpr> exprs;
-    unsigned own = s.size() - 2;
-    for (unsigned i = 0; i < own; ++i) {
-      const ShapeEntry &e = s[i];
-      const ShapeEntry &d = value.shape[lead - own + i];
-      bool broadcast = !e.isDynamic() && e.staticSize == 1 &&
-                       (d.isDynamic() || d.staticSize != 1);
-      exprs.push_back(broadcast ? b.getAffineConstantExpr(0)
-                                : b.getAffineDimExpr(lead - own + i));
-    }
+    // The leading dimensions broadcast as in an elementwise op.
+    SmallVector<AffineExpr> exprs = llvm::to_vector(
+        broadcastMap(s.drop_back(2), ArrayRef(value.shape).take_front(lead), r)
+            .getResults());
     exprs.push_back(b.getAffineDimExpr(isA ? lead : lead + 2));     // m | k
     exprs.push_back(b.getAffineDimExpr(isA ? lead + 2 : lead + 1)); // k | n
     return AffineMap::get(r, 0, exprs, b.getContext());
@@ -734,15 +738,7 @@ Value ModelGen::emitMatMul(const ValueSpec &value, ValueId id) {
   SmallVector<AffineMap> maps = {
       operandMap(as, true), operandMap(bs, false),
       AffineMap::get(r, 0, outExprs, b.getContext())};
-  SmallVector<IteratorType> iters(r, IteratorType::parallel);
-  iters.back() = IteratorType::reduction;
-  return generic(l, {buffers[value.operands[0]], buffers[value.operands[1]]},
-                 fill(l, 0, destination(id)), maps, iters,
-                 [](OpBuilder &nb, Location nl, ValueRange v) {
-                   Value p = nb.create<arith::MulFOp>(nl, v[0], v[1]);
-                   nb.create<linalg::YieldOp>(
-                       nl, Value(nb.create<arith::AddFOp>(nl, p, v[2])));
-                 });
+  return multiplyAccumulate(l, value, id, maps);
 }
 
 Value ModelGen::emitTranspose(const ValueSpec &value, ValueId id) {
