@@ -179,21 +179,10 @@ private:
 };
 
 Type ModelGen::elementType(DType dtype) {
-  switch (dtype) {
-  case DType::F32:
-    return b.getF32Type();
-  case DType::F64:
-    return b.getF64Type();
-  case DType::F16:
-    return b.getF16Type();
-  case DType::BF16:
-    return b.getBF16Type();
-  case DType::I32:
-    return b.getI32Type();
-  case DType::I64:
-    return b.getI64Type();
-  }
-  llvm_unreachable("unknown dtype");
+  // The one DType -> MLIR type table is the ABI's (ABIAttributes.cpp).
+  Type type = abiElementType(b.getContext(), dtype);
+  assert(type && "Sema admits only the element types of the ABI");
+  return type;
 }
 
 MemRefType ModelGen::argType(const ArgSpec &arg) {
