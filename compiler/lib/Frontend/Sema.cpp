@@ -642,9 +642,13 @@ std::optional<Shape> ModelChecker::broadcastShapes(const Shape &a,
     auto isOne = [](const Dim *x) {
       return x && !x->entry.isDynamic() && x->entry.staticSize == 1;
     };
-    if (!da || isOne(da))
+    if (!da)
       d = *db;
-    else if (!db || isOne(db) || sameDim(*da, *db))
+    else if (!db)
+      d = *da;
+    else if (isOne(da))
+      d = *db;
+    else if (isOne(db) || sameDim(*da, *db))
       d = *da;
     else
       return std::nullopt;
