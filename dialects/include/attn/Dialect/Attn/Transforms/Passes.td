@@ -27,7 +27,7 @@ def AttnDecomposeScores : Pass<"attn-decompose-scores", "func::FuncOp"> {
     ```mlir
     attn.attention general align(softmax)
         ins(%q, %k, %v : memref<1x1x?x8xf32>, memref<1x1x?x16xf32>, memref<1x1x?x16xf32>)
-        params(%W : memref<16x8xf32>) outs(%c : memref<1x?x1x16xf32>)
+        params(W = %W : memref<16x8xf32>) outs(%c : memref<1x?x1x16xf32>)
     ```
 
     After:
