@@ -69,13 +69,13 @@ ScoreCombineRules mlir::attn::getScoreCombineRules(ScoreCombine combine) {
   switch (combine) {
   case ScoreCombine::dot: // act(scale * q.k + bias)
     return {/*takesScoreWeights=*/false, /*takesScaleAndBias=*/true,
-            /*takesAct=*/true};
+            /*takesAct=*/true, /*dividesByNorms=*/false};
   case ScoreCombine::additive: // sum_d w_d act(q_d + k_d)
     return {/*takesScoreWeights=*/true, /*takesScaleAndBias=*/false,
-            /*takesAct=*/true};
+            /*takesAct=*/true, /*dividesByNorms=*/false};
   case ScoreCombine::cosine: // q.k / (|q| |k|)
     return {/*takesScoreWeights=*/false, /*takesScaleAndBias=*/false,
-            /*takesAct=*/false};
+            /*takesAct=*/false, /*dividesByNorms=*/true};
   }
   llvm_unreachable("unknown score combine");
 }

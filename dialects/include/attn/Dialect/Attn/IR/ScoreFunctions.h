@@ -99,12 +99,14 @@ const ScoreFunction &getScoreFunction(ScoreKind kind);
 /// The function named `name` in the language, or null.
 const ScoreFunction *lookupScoreFunction(llvm::StringRef name);
 
-/// The operands a combine takes (verifier of online_attention and of the
-/// tile-level ops).
+/// What a combine takes and needs: read by the verifiers of
+/// online_attention and the tile-level ops, and by the kernels. Its
+/// arithmetic is the lowering's (emitScore in AttnToLoops/TileKernels.cpp).
 struct ScoreCombineRules {
   bool takesScoreWeights; ///< w [Dw] or [Hq, Dw]
   bool takesScaleAndBias;
   bool takesAct;
+  bool dividesByNorms; ///< needs |q| (once per query row) and |k|
 };
 ScoreCombineRules getScoreCombineRules(ScoreCombine combine);
 
