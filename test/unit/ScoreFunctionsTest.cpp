@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/IR/ScoreFunctions.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Parser/Parser.h"
@@ -44,17 +44,16 @@ TEST(ScoreFunctionsTest, RowsAreConsistent) {
          {ScoreParamRole::QueryMap, ScoreParamRole::QueryBias,
           ScoreParamRole::KeyMap, ScoreParamRole::CombineWeights,
           ScoreParamRole::CombineBias}) {
-      unsigned count = llvm::count_if(function.params, [&](const auto &p) {
-        return p.role == role;
-      });
+      unsigned count = llvm::count_if(
+          function.params, [&](const auto &p) { return p.role == role; });
       EXPECT_LE(count, 1u);
     }
     if (function.getParamIndex(ScoreParamRole::QueryBias))
       EXPECT_TRUE(function.getParamIndex(ScoreParamRole::QueryMap));
     ScoreCombineRules rules = getScoreCombineRules(function.combine);
-    EXPECT_EQ(rules.takesScoreWeights,
-              function.getParamIndex(ScoreParamRole::CombineWeights)
-                  .has_value());
+    EXPECT_EQ(
+        rules.takesScoreWeights,
+        function.getParamIndex(ScoreParamRole::CombineWeights).has_value());
     if (function.getParamIndex(ScoreParamRole::CombineBias) ||
         function.scale != ScoreScale::None)
       EXPECT_TRUE(rules.takesScaleAndBias);
@@ -74,13 +73,11 @@ TEST(ScoreFunctionsTest, NamesOfTheSurvey) {
   EXPECT_EQ(getScoreFunction(ScoreKind::additive).getParamList(),
             "W1, W2, b, w");
   EXPECT_EQ(getScoreFunction(ScoreKind::general).getParamList(), "W");
-  EXPECT_EQ(getScoreFunction(ScoreKind::biased_general).getParamList(),
-            "W, b");
+  EXPECT_EQ(getScoreFunction(ScoreKind::biased_general).getParamList(), "W, b");
   EXPECT_EQ(getScoreFunction(ScoreKind::activated_general).getParamList(),
             "W, b");
   EXPECT_EQ(getScoreFunction(ScoreKind::cosine).getParamList(), "");
-  EXPECT_EQ(getScoreFunction(ScoreKind::additive).defaultAct,
-            Activation::tanh);
+  EXPECT_EQ(getScoreFunction(ScoreKind::additive).defaultAct, Activation::tanh);
   EXPECT_FALSE(getScoreFunction(ScoreKind::scaled_dot).takesAct());
 }
 
