@@ -3,8 +3,8 @@
 // Rewrites attn.attention into attn.linear ops that precompute everything of
 // the score that does not depend on the (query, key) pair, followed by one
 // attn.online_attention whose score is a dot product, an additive
-// combination or a cosine (see Passes.td for the table), with one rewrite
-// pattern. Temporary buffers are allocated right before the op and freed
+// combination or a cosine, as the score function's row of the table in
+// ScoreFunctions.h says (see also Passes.td), with one rewrite pattern. Temporary buffers are allocated right before the op and freed
 // right after it.
 //
 //===----------------------------------------------------------------------===//

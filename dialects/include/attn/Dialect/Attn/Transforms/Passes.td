@@ -10,7 +10,9 @@ def AttnDecomposeScores : Pass<"attn-decompose-scores", "func::FuncOp"> {
   let description = [{
     Rewrites each `attn.attention` into `attn.linear` ops that precompute
     the parts of the score function that do not depend on the (query, key)
-    pair, followed by one `attn.online_attention`:
+    pair, followed by one `attn.online_attention`. What to precompute and
+    which combine remains come from the score function's row of the table
+    (`ScoreFunctions.cpp`: the parameters' roles, the combine, the scale):
 
     | score | precomputed | online score |
     |---|---|---|
