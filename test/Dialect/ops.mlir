@@ -2,9 +2,9 @@
 // RUN: attn-opt %s --mlir-print-op-generic | attn-opt | FileCheck %s
 //
 // Round trip of every op of the attn dialect and every variant of their
-// syntax: optional operands (bias, params, lengths, weights, score_weights,
-// scale, bias), optional attributes (act, causal), per-head and shared
-// parameters, static and dynamic shapes.
+// syntax: optional operands (bias, params by name, lengths, weights,
+// score_weights, scale, bias), optional attributes (act, causal), per-head
+// and shared parameters, static and dynamic shapes, memrefs and tensors.
 
 //===----------------------------------------------------------------------===//
 // attn.linear: the four layouts of AttnOps.td, with and without bias
@@ -222,6 +222,21 @@ func.func @attention_activated_general(
       ins(%q, %k, %v : memref<1x1x2x8xf32>, memref<1x1x?x16xf32>, memref<1x1x?x16xf32>)
       params(W = %W, b = %b1 : memref<16x8xf32>, memref<1xf32>) outs(%c : memref<?x2x1x16xf32>)
   return
+}
+
+// On tensors (as MLIRGen emits it): the named params and the results.
+// CHECK-LABEL: func @attention_tensors
+// CHECK: %{{.*}}:2 = attn.attention biased_general align(softmax) ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<2x1x3x8xf32>, tensor<2x1x5x16xf32>, tensor<2x1x5x4xf32>) params(W = %{{.*}}, b = %{{.*}} : tensor<16x8xf32>, tensor<16xf32>) outs(%{{.*}} : tensor<2x3x1x4xf32>) weights(%{{.*}} : tensor<2x1x3x5xf32>) -> tensor<2x3x1x4xf32>, tensor<2x1x3x5xf32>{{$}}
+func.func @attention_tensors(
+    %q: tensor<2x1x3x8xf32>, %k: tensor<2x1x5x16xf32>, %v: tensor<2x1x5x4xf32>,
+    %W: tensor<16x8xf32>, %b: tensor<16xf32>, %c: tensor<2x3x1x4xf32>,
+    %a: tensor<2x1x3x5xf32>) -> (tensor<2x3x1x4xf32>, tensor<2x1x3x5xf32>) {
+  %r:2 = attn.attention biased_general align(softmax)
+      ins(%q, %k, %v : tensor<2x1x3x8xf32>, tensor<2x1x5x16xf32>, tensor<2x1x5x4xf32>)
+      params(W = %W, b = %b : tensor<16x8xf32>, tensor<16xf32>)
+      outs(%c : tensor<2x3x1x4xf32>) weights(%a : tensor<2x1x3x5xf32>)
+      -> tensor<2x3x1x4xf32>, tensor<2x1x3x5xf32>
+  return %r#0, %r#1 : tensor<2x3x1x4xf32>, tensor<2x1x3x5xf32>
 }
 
 // Grouped-query heads: keys and values with their own head counts, each a
