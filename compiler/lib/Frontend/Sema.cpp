@@ -1515,6 +1515,7 @@ void ModelChecker::checkScore(const Item &item, Step &step) {
     return;
   }
   bool ok = true;
+  // The dialect's activation names are the language's.
   att.scoreAct =
       info->defaultAct
           ? *parseActivation(mlir::attn::stringifyActivation(*info->defaultAct))
