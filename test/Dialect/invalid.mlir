@@ -255,7 +255,7 @@ func.func @attention_act_on_dot(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>
 
 func.func @attention_act_on_general(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %W: memref<8x8xf32>, %c: memref<?x3x1x8xf32>) {
   // expected-error @+1 {{score 'general' takes no activation}}
-  attn.attention general act(relu) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(%W : memref<8x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  attn.attention general act(relu) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(W = %W : memref<8x8xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
 
@@ -270,31 +270,33 @@ func.func @attention_act_on_cosine(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf
 // -----
 
 func.func @attention_dot_params(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %W: memref<8x8xf32>, %c: memref<?x3x1x8xf32>) {
-  // expected-error @+1 {{score 'dot' expects 0 parameters, got 1}}
-  attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(%W : memref<8x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  // Parameter names and their order come from the score-function table
+  // (ScoreFunctions.cpp); the parser reports each mistake where it is.
+  // expected-error @+1 {{score 'dot' takes no parameters}}
+  attn.attention dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(W = %W : memref<8x8xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
 
 // -----
 
 func.func @attention_scaled_dot_params(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %s: memref<f32>, %c: memref<?x3x1x8xf32>) {
-  // expected-error @+1 {{score 'scaled_dot' expects 0 parameters, got 1}}
-  attn.attention scaled_dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(%s : memref<f32>) outs(%c : memref<?x3x1x8xf32>)
+  // expected-error @+1 {{score 'scaled_dot' takes no parameters}}
+  attn.attention scaled_dot align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(s = %s : memref<f32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
 
 // -----
 
 func.func @attention_cosine_params(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %W: memref<8x8xf32>, %c: memref<?x3x1x8xf32>) {
-  // expected-error @+1 {{score 'cosine' expects 0 parameters, got 2}}
-  attn.attention cosine align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(%W, %W : memref<8x8xf32>, memref<8x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  // expected-error @+1 {{score 'cosine' takes no parameters}}
+  attn.attention cosine align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(W = %W, W = %W : memref<8x8xf32>, memref<8x8xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
 
 // -----
 
 func.func @attention_general_params(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>) {
-  // expected-error @+1 {{score 'general' expects 1 parameters, got 0}}
+  // expected-error @+1 {{missing parameter 'W' of score 'general' (expected params(W), in this order)}}
   attn.attention general align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
@@ -302,24 +304,74 @@ func.func @attention_general_params(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8x
 // -----
 
 func.func @attention_biased_general_params(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %W: memref<8x8xf32>, %c: memref<?x3x1x8xf32>) {
-  // expected-error @+1 {{score 'biased_general' expects 2 parameters, got 1}}
-  attn.attention biased_general align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(%W : memref<8x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  // expected-error @+1 {{missing parameter 'b' of score 'biased_general' (expected params(W, b), in this order)}}
+  attn.attention biased_general align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(W = %W : memref<8x8xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
 
 // -----
 
 func.func @attention_activated_general_params(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %W: memref<8x8xf32>, %b: memref<f32>, %c: memref<?x3x1x8xf32>) {
-  // expected-error @+1 {{score 'activated_general' expects 2 parameters, got 3}}
-  attn.attention activated_general act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(%W, %b, %b : memref<8x8xf32>, memref<f32>, memref<f32>) outs(%c : memref<?x3x1x8xf32>)
+  // expected-error @+1 {{duplicate parameter 'b'}}
+  attn.attention activated_general act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(W = %W, b = %b, b = %b : memref<8x8xf32>, memref<f32>, memref<f32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
 
 // -----
 
 func.func @attention_additive_params(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %W: memref<6x8xf32>, %b: memref<6xf32>, %c: memref<?x3x1x8xf32>) {
-  // expected-error @+1 {{score 'additive' expects 4 parameters, got 3}}
-  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(%W, %W, %b : memref<6x8xf32>, memref<6x8xf32>, memref<6xf32>) outs(%c : memref<?x3x1x8xf32>)
+  // expected-error @+1 {{missing parameter 'w' of score 'additive' (expected params(W1, W2, b, w), in this order)}}
+  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(W1 = %W, W2 = %W, b = %b : memref<6x8xf32>, memref<6x8xf32>, memref<6xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_param_unknown_name(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %W: memref<8x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score 'general' has no parameter 'Wq' (expected W)}}
+  attn.attention general align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(Wq = %W : memref<8x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_param_order(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %W: memref<8x8xf32>, %b: memref<8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{parameter 'b' of score 'biased_general' out of order: expected 'W' before it (params(W, b), in this order)}}
+  attn.attention biased_general align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(b = %b, W = %W : memref<8xf32>, memref<8x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_param_additive_order(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %W1: memref<6x8xf32>, %W2: memref<6x8xf32>, %b: memref<6xf32>, %w: memref<6xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{parameter 'w' of score 'additive' out of order: expected 'b' before it (params(W1, W2, b, w), in this order)}}
+  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(W1 = %W1, W2 = %W2, w = %w, b = %b : memref<6x8xf32>, memref<6x8xf32>, memref<6xf32>, memref<6xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_param_positional(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %W: memref<8x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{expected a parameter name of score 'general' (W), as in 'NAME = %value'}}
+  attn.attention general align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(%W : memref<8x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_param_types(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %W: memref<8x8xf32>, %b: memref<8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{2 parameters but 1 types}}
+  attn.attention biased_general align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(W = %W, b = %b : memref<8x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+// An op built (or written generically) with the wrong number of parameters
+// is still refused by the verifier, which names the expected ones.
+func.func @attention_param_count(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %W: memref<8x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score 'biased_general' expects 2 parameters (W, b), got 1}}
+  "attn.attention"(%q, %k, %v, %W, %c) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 1, 0>, score = 4 : i32}> : (memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>, memref<8x8xf32>, memref<?x3x1x8xf32>) -> ()
   return
 }
 
@@ -351,7 +403,7 @@ func.func @attention_cosine_sizes(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x4xf3
 
 func.func @attention_param_rank(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W: memref<128xf32>, %c: memref<?x3x1x8xf32>) {
   // expected-error @+1 {{score parameter 'W' must have rank 2 (shared) or 3 (per head), got 1}}
-  attn.attention general align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W : memref<128xf32>) outs(%c : memref<?x3x1x8xf32>)
+  attn.attention general align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(W = %W : memref<128xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
 
@@ -360,7 +412,7 @@ func.func @attention_param_rank(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32
 func.func @attention_param_shape(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W: memref<8x16xf32>, %c: memref<?x3x1x8xf32>) {
   // W is [Dk, Dq], not [Dq, Dk].
   // expected-error @+1 {{score parameter shape mismatch: 'W' dim 0 is 8 but 'keys' dim 3 is 16}}
-  attn.attention general align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W : memref<8x16xf32>) outs(%c : memref<?x3x1x8xf32>)
+  attn.attention general align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(W = %W : memref<8x16xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
 
@@ -368,7 +420,7 @@ func.func @attention_param_shape(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf3
 
 func.func @attention_param_shape_per_head(%q: memref<?x2x3x8xf32>, %k: memref<?x2x5x16xf32>, %v: memref<?x2x5x8xf32>, %W: memref<2x16x4xf32>, %c: memref<?x3x2x8xf32>) {
   // expected-error @+1 {{score parameter shape mismatch: 'W' dim 2 is 4 but 'query' dim 3 is 8}}
-  attn.attention general align(softmax) ins(%q, %k, %v : memref<?x2x3x8xf32>, memref<?x2x5x16xf32>, memref<?x2x5x8xf32>) params(%W : memref<2x16x4xf32>) outs(%c : memref<?x3x2x8xf32>)
+  attn.attention general align(softmax) ins(%q, %k, %v : memref<?x2x3x8xf32>, memref<?x2x5x16xf32>, memref<?x2x5x8xf32>) params(W = %W : memref<2x16x4xf32>) outs(%c : memref<?x3x2x8xf32>)
   return
 }
 
@@ -376,7 +428,7 @@ func.func @attention_param_shape_per_head(%q: memref<?x2x3x8xf32>, %k: memref<?x
 
 func.func @attention_param_heads(%q: memref<?x2x3x8xf32>, %k: memref<?x2x5x16xf32>, %v: memref<?x2x5x8xf32>, %W: memref<4x16x8xf32>, %c: memref<?x3x2x8xf32>) {
   // expected-error @+1 {{head count mismatch: 'W' dim 0 is 4 but 'query' dim 1 is 2}}
-  attn.attention general align(softmax) ins(%q, %k, %v : memref<?x2x3x8xf32>, memref<?x2x5x16xf32>, memref<?x2x5x8xf32>) params(%W : memref<4x16x8xf32>) outs(%c : memref<?x3x2x8xf32>)
+  attn.attention general align(softmax) ins(%q, %k, %v : memref<?x2x3x8xf32>, memref<?x2x5x16xf32>, memref<?x2x5x8xf32>) params(W = %W : memref<4x16x8xf32>) outs(%c : memref<?x3x2x8xf32>)
   return
 }
 
@@ -384,7 +436,7 @@ func.func @attention_param_heads(%q: memref<?x2x3x8xf32>, %k: memref<?x2x5x16xf3
 
 func.func @attention_biased_general_bias_shape(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W: memref<16x8xf32>, %b: memref<8xf32>, %c: memref<?x3x1x8xf32>) {
   // expected-error @+1 {{score parameter shape mismatch: 'b' dim 0 is 8 but 'keys' dim 3 is 16}}
-  attn.attention biased_general align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W, %b : memref<16x8xf32>, memref<8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  attn.attention biased_general align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(W = %W, b = %b : memref<16x8xf32>, memref<8xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
 
@@ -392,7 +444,7 @@ func.func @attention_biased_general_bias_shape(%q: memref<?x1x3x8xf32>, %k: memr
 
 func.func @attention_activated_general_vector_b(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W: memref<16x8xf32>, %b: memref<16xf32>, %c: memref<?x3x1x8xf32>) {
   // expected-error @+1 {{score parameter 'b' of activated_general must be a scalar (rank 0 or [1])}}
-  attn.attention activated_general act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W, %b : memref<16x8xf32>, memref<16xf32>) outs(%c : memref<?x3x1x8xf32>)
+  attn.attention activated_general act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(W = %W, b = %b : memref<16x8xf32>, memref<16xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
 
@@ -400,7 +452,7 @@ func.func @attention_activated_general_vector_b(%q: memref<?x1x3x8xf32>, %k: mem
 
 func.func @attention_activated_general_rank2_b(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W: memref<16x8xf32>, %b: memref<1x1xf32>, %c: memref<?x3x1x8xf32>) {
   // expected-error @+1 {{score parameter 'b' of activated_general must be a scalar (rank 0 or [1])}}
-  attn.attention activated_general act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W, %b : memref<16x8xf32>, memref<1x1xf32>) outs(%c : memref<?x3x1x8xf32>)
+  attn.attention activated_general act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(W = %W, b = %b : memref<16x8xf32>, memref<1x1xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
 
@@ -408,7 +460,7 @@ func.func @attention_activated_general_rank2_b(%q: memref<?x1x3x8xf32>, %k: memr
 
 func.func @attention_activated_general_w(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W: memref<16x16xf32>, %b: memref<f32>, %c: memref<?x3x1x8xf32>) {
   // expected-error @+1 {{score parameter shape mismatch: 'W' dim 1 is 16 but 'query' dim 3 is 8}}
-  attn.attention activated_general act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W, %b : memref<16x16xf32>, memref<f32>) outs(%c : memref<?x3x1x8xf32>)
+  attn.attention activated_general act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(W = %W, b = %b : memref<16x16xf32>, memref<f32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
 
@@ -416,7 +468,7 @@ func.func @attention_activated_general_w(%q: memref<?x1x3x8xf32>, %k: memref<?x1
 
 func.func @attention_additive_w1_rank(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W1: memref<6xf32>, %W2: memref<6x16xf32>, %b: memref<6xf32>, %w: memref<6xf32>, %c: memref<?x3x1x8xf32>) {
   // expected-error @+1 {{score parameter 'W1' must have rank 2 (shared) or 3 (per head), got 1}}
-  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W1, %W2, %b, %w : memref<6xf32>, memref<6x16xf32>, memref<6xf32>, memref<6xf32>) outs(%c : memref<?x3x1x8xf32>)
+  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(W1 = %W1, W2 = %W2, b = %b, w = %w : memref<6xf32>, memref<6x16xf32>, memref<6xf32>, memref<6xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
 
@@ -424,7 +476,7 @@ func.func @attention_additive_w1_rank(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x
 
 func.func @attention_additive_w1_shape(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W1: memref<6x16xf32>, %W2: memref<6x16xf32>, %b: memref<6xf32>, %w: memref<6xf32>, %c: memref<?x3x1x8xf32>) {
   // expected-error @+1 {{score parameter shape mismatch: 'W1' dim 1 is 16 but 'query' dim 3 is 8}}
-  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W1, %W2, %b, %w : memref<6x16xf32>, memref<6x16xf32>, memref<6xf32>, memref<6xf32>) outs(%c : memref<?x3x1x8xf32>)
+  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(W1 = %W1, W2 = %W2, b = %b, w = %w : memref<6x16xf32>, memref<6x16xf32>, memref<6xf32>, memref<6xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
 
@@ -433,7 +485,7 @@ func.func @attention_additive_w1_shape(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5
 // W2's rows must be as many as W1's (the hidden size Dw).
 func.func @attention_additive_w2_hidden(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W1: memref<6x8xf32>, %W2: memref<7x16xf32>, %b: memref<6xf32>, %w: memref<6xf32>, %c: memref<?x3x1x8xf32>) {
   // expected-error @+1 {{score parameter shape mismatch: 'W2' dim 0 is 7 but 'W1' dim 0 is 6}}
-  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W1, %W2, %b, %w : memref<6x8xf32>, memref<7x16xf32>, memref<6xf32>, memref<6xf32>) outs(%c : memref<?x3x1x8xf32>)
+  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(W1 = %W1, W2 = %W2, b = %b, w = %w : memref<6x8xf32>, memref<7x16xf32>, memref<6xf32>, memref<6xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
 
@@ -441,7 +493,7 @@ func.func @attention_additive_w2_hidden(%q: memref<?x1x3x8xf32>, %k: memref<?x1x
 
 func.func @attention_additive_w2_keys(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W1: memref<6x8xf32>, %W2: memref<6x8xf32>, %b: memref<6xf32>, %w: memref<6xf32>, %c: memref<?x3x1x8xf32>) {
   // expected-error @+1 {{score parameter shape mismatch: 'W2' dim 1 is 8 but 'keys' dim 3 is 16}}
-  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W1, %W2, %b, %w : memref<6x8xf32>, memref<6x8xf32>, memref<6xf32>, memref<6xf32>) outs(%c : memref<?x3x1x8xf32>)
+  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(W1 = %W1, W2 = %W2, b = %b, w = %w : memref<6x8xf32>, memref<6x8xf32>, memref<6xf32>, memref<6xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
 
@@ -450,7 +502,7 @@ func.func @attention_additive_w2_keys(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x
 // The hidden size of a per-head W1 is its dim 1.
 func.func @attention_additive_b_per_head_w1(%q: memref<?x2x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W1: memref<2x6x8xf32>, %W2: memref<6x16xf32>, %b: memref<2x5xf32>, %w: memref<6xf32>, %c: memref<?x3x2x8xf32>) {
   // expected-error @+1 {{score parameter shape mismatch: 'b' dim 1 is 5 but 'W1' dim 1 is 6}}
-  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x2x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W1, %W2, %b, %w : memref<2x6x8xf32>, memref<6x16xf32>, memref<2x5xf32>, memref<6xf32>) outs(%c : memref<?x3x2x8xf32>)
+  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x2x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(W1 = %W1, W2 = %W2, b = %b, w = %w : memref<2x6x8xf32>, memref<6x16xf32>, memref<2x5xf32>, memref<6xf32>) outs(%c : memref<?x3x2x8xf32>)
   return
 }
 
@@ -458,7 +510,7 @@ func.func @attention_additive_b_per_head_w1(%q: memref<?x2x3x8xf32>, %k: memref<
 
 func.func @attention_additive_w_shape(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W1: memref<6x8xf32>, %W2: memref<6x16xf32>, %b: memref<6xf32>, %w: memref<3xf32>, %c: memref<?x3x1x8xf32>) {
   // expected-error @+1 {{score parameter shape mismatch: 'w' dim 0 is 3 but 'W1' dim 0 is 6}}
-  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W1, %W2, %b, %w : memref<6x8xf32>, memref<6x16xf32>, memref<6xf32>, memref<3xf32>) outs(%c : memref<?x3x1x8xf32>)
+  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(W1 = %W1, W2 = %W2, b = %b, w = %w : memref<6x8xf32>, memref<6x16xf32>, memref<6xf32>, memref<3xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
 
@@ -466,7 +518,7 @@ func.func @attention_additive_w_shape(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x
 
 func.func @attention_additive_w_heads(%q: memref<?x2x3x8xf32>, %k: memref<?x1x5x16xf32>, %v: memref<?x1x5x8xf32>, %W1: memref<6x8xf32>, %W2: memref<6x16xf32>, %b: memref<6xf32>, %w: memref<3x6xf32>, %c: memref<?x3x2x8xf32>) {
   // expected-error @+1 {{head count mismatch: 'w' dim 0 is 3 but 'query' dim 1 is 2}}
-  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x2x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(%W1, %W2, %b, %w : memref<6x8xf32>, memref<6x16xf32>, memref<6xf32>, memref<3x6xf32>) outs(%c : memref<?x3x2x8xf32>)
+  attn.attention additive act(tanh) align(softmax) ins(%q, %k, %v : memref<?x2x3x8xf32>, memref<?x1x5x16xf32>, memref<?x1x5x8xf32>) params(W1 = %W1, W2 = %W2, b = %b, w = %w : memref<6x8xf32>, memref<6x16xf32>, memref<6xf32>, memref<3x6xf32>) outs(%c : memref<?x3x2x8xf32>)
   return
 }
 
@@ -662,7 +714,7 @@ func.func @attention_i64_lengths(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32
 
 func.func @attention_i32_param(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %W: memref<8x8xi32>, %c: memref<?x3x1x8xf32>) {
   // expected-error @+1 {{'attn.attention' op operand #3 must be variadic of tensor or memref of floats, but got 'memref<8x8xi32>'}}
-  attn.attention general align(softmax) ins(%q, %k, %k : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(%W : memref<8x8xi32>) outs(%c : memref<?x3x1x8xf32>)
+  attn.attention general align(softmax) ins(%q, %k, %k : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(W = %W : memref<8x8xi32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
 
@@ -670,7 +722,7 @@ func.func @attention_i32_param(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>,
 
 func.func @attention_tensor_param(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %W: tensor<8x8xf32>, %c: memref<?x3x1x8xf32>) {
   // expected-error @+1 {{'attn.attention' op mixes tensor and memref operands}}
-  attn.attention general align(softmax) ins(%q, %k, %k : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(%W : tensor<8x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  attn.attention general align(softmax) ins(%q, %k, %k : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) params(W = %W : tensor<8x8xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
 
@@ -812,7 +864,7 @@ func.func @additive_grouped_query_per_head_w2(
   // expected-error @+1 {{a per-head W2 needs keys with one head or as many as the query: 'keys' dim 1 is 2 but 'query' dim 1 is 4}}
   attn.attention additive act(tanh) align(softmax)
       ins(%q, %k, %v : memref<1x4x3x8xf32>, memref<1x2x5x8xf32>, memref<1x2x5x8xf32>)
-      params(%W1, %W2, %b, %w : memref<4x6x8xf32>, memref<4x6x8xf32>, memref<4x6xf32>, memref<4x6xf32>)
+      params(W1 = %W1, W2 = %W2, b = %b, w = %w : memref<4x6x8xf32>, memref<4x6x8xf32>, memref<4x6xf32>, memref<4x6xf32>)
       outs(%c : memref<1x3x4x8xf32>)
   return
 }

@@ -2,9 +2,9 @@
 // RUN: attn-opt %s --mlir-print-op-generic | attn-opt | FileCheck %s
 //
 // Round trip of every op of the attn dialect and every variant of their
-// syntax: optional operands (bias, params, lengths, weights, score_weights,
-// scale, bias), optional attributes (act, causal), per-head and shared
-// parameters, static and dynamic shapes.
+// syntax: optional operands (bias, params by name, lengths, weights,
+// score_weights, scale, bias), optional attributes (act, causal), per-head
+// and shared parameters, static and dynamic shapes, memrefs and tensors.
 
 //===----------------------------------------------------------------------===//
 // attn.linear: the four layouts of AttnOps.td, with and without bias
@@ -119,14 +119,14 @@ func.func @attention_default_act(%q: memref<1x1x3x8xf32>, %k: memref<1x1x5x8xf32
 // Bahdanau: shared additive parameters, weights output.
 // CHECK-LABEL: func @attention_additive_shared
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<?x1x1x32xf32>, %[[K:[^:]*]]: memref<?x1x?x64xf32>, %[[V:[^:]*]]: memref<?x1x?x64xf32>, %[[W1:[^:]*]]: memref<48x32xf32>, %[[W2:[^:]*]]: memref<48x64xf32>, %[[B:[^:]*]]: memref<48xf32>, %[[W:[^:]*]]: memref<48xf32>, %[[C:[^:]*]]: memref<?x1x1x64xf32>, %[[A:[^:]*]]: memref<?x1x1x?xf32>)
-// CHECK-NEXT: attn.attention additive act(tanh) align(softmax) ins(%[[Q]], %[[K]], %[[V]] : memref<?x1x1x32xf32>, memref<?x1x?x64xf32>, memref<?x1x?x64xf32>) params(%[[W1]], %[[W2]], %[[B]], %[[W]] : memref<48x32xf32>, memref<48x64xf32>, memref<48xf32>, memref<48xf32>) outs(%[[C]] : memref<?x1x1x64xf32>) weights(%[[A]] : memref<?x1x1x?xf32>){{$}}
+// CHECK-NEXT: attn.attention additive act(tanh) align(softmax) ins(%[[Q]], %[[K]], %[[V]] : memref<?x1x1x32xf32>, memref<?x1x?x64xf32>, memref<?x1x?x64xf32>) params(W1 = %[[W1]], W2 = %[[W2]], b = %[[B]], w = %[[W]] : memref<48x32xf32>, memref<48x64xf32>, memref<48xf32>, memref<48xf32>) outs(%[[C]] : memref<?x1x1x64xf32>) weights(%[[A]] : memref<?x1x1x?xf32>){{$}}
 func.func @attention_additive_shared(
     %q: memref<?x1x1x32xf32>, %k: memref<?x1x?x64xf32>, %v: memref<?x1x?x64xf32>,
     %W1: memref<48x32xf32>, %W2: memref<48x64xf32>, %b: memref<48xf32>,
     %w: memref<48xf32>, %c: memref<?x1x1x64xf32>, %a: memref<?x1x1x?xf32>) {
   attn.attention additive act(tanh) align(softmax)
       ins(%q, %k, %v : memref<?x1x1x32xf32>, memref<?x1x?x64xf32>, memref<?x1x?x64xf32>)
-      params(%W1, %W2, %b, %w : memref<48x32xf32>, memref<48x64xf32>, memref<48xf32>, memref<48xf32>)
+      params(W1 = %W1, W2 = %W2, b = %b, w = %w : memref<48x32xf32>, memref<48x64xf32>, memref<48xf32>, memref<48xf32>)
       outs(%c : memref<?x1x1x64xf32>) weights(%a : memref<?x1x1x?xf32>)
   return
 }
@@ -135,7 +135,7 @@ func.func @attention_additive_shared(
 // every mask and every optional operand.
 // CHECK-LABEL: func @attention_additive_per_head
 // CHECK-SAME: %[[L:[^:]*]]: memref<?xi32>, %[[C:[^:]*]]: memref<?x?x4x8xf32>, %[[A:[^:]*]]: memref<?x4x?x?xf32>)
-// CHECK-NEXT: attn.attention additive act(relu) align(softmax) causal ins(%{{.*}}, %{{.*}}, %{{.*}} : memref<?x4x?x16xf32>, memref<?x1x?x16xf32>, memref<?x1x?x8xf32>) params(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : memref<4x24x16xf32>, memref<4x24x16xf32>, memref<4x24xf32>, memref<4x24xf32>) lengths(%[[L]] : memref<?xi32>) outs(%[[C]] : memref<?x?x4x8xf32>) weights(%[[A]] : memref<?x4x?x?xf32>){{$}}
+// CHECK-NEXT: attn.attention additive act(relu) align(softmax) causal ins(%{{.*}}, %{{.*}}, %{{.*}} : memref<?x4x?x16xf32>, memref<?x1x?x16xf32>, memref<?x1x?x8xf32>) params(W1 = %{{.*}}, W2 = %{{.*}}, b = %{{.*}}, w = %{{.*}} : memref<4x24x16xf32>, memref<4x24x16xf32>, memref<4x24xf32>, memref<4x24xf32>) lengths(%[[L]] : memref<?xi32>) outs(%[[C]] : memref<?x?x4x8xf32>) weights(%[[A]] : memref<?x4x?x?xf32>){{$}}
 func.func @attention_additive_per_head(
     %q: memref<?x4x?x16xf32>, %k: memref<?x1x?x16xf32>, %v: memref<?x1x?x8xf32>,
     %W1: memref<4x24x16xf32>, %W2: memref<4x24x16xf32>, %b: memref<4x24xf32>,
@@ -143,51 +143,51 @@ func.func @attention_additive_per_head(
     %a: memref<?x4x?x?xf32>) {
   attn.attention additive act(relu) align(softmax) causal
       ins(%q, %k, %v : memref<?x4x?x16xf32>, memref<?x1x?x16xf32>, memref<?x1x?x8xf32>)
-      params(%W1, %W2, %b, %w : memref<4x24x16xf32>, memref<4x24x16xf32>, memref<4x24xf32>, memref<4x24xf32>)
+      params(W1 = %W1, W2 = %W2, b = %b, w = %w : memref<4x24x16xf32>, memref<4x24x16xf32>, memref<4x24xf32>, memref<4x24xf32>)
       lengths(%len : memref<?xi32>)
       outs(%c : memref<?x?x4x8xf32>) weights(%a : memref<?x4x?x?xf32>)
   return
 }
 
 // CHECK-LABEL: func @attention_general
-// CHECK: attn.attention general align(softmax) ins({{.*}}) params(%{{.*}} : memref<16x8xf32>) outs(%{{.*}} : memref<1x?x1x16xf32>){{$}}
-// CHECK: attn.attention general align(softmax) ins({{.*}}) params(%{{.*}} : memref<1x16x8xf32>) lengths(%{{.*}} : memref<1xi32>) outs(%{{.*}} : memref<1x?x1x16xf32>){{$}}
+// CHECK: attn.attention general align(softmax) ins({{.*}}) params(W = %{{.*}} : memref<16x8xf32>) outs(%{{.*}} : memref<1x?x1x16xf32>){{$}}
+// CHECK: attn.attention general align(softmax) ins({{.*}}) params(W = %{{.*}} : memref<1x16x8xf32>) lengths(%{{.*}} : memref<1xi32>) outs(%{{.*}} : memref<1x?x1x16xf32>){{$}}
 func.func @attention_general(%q: memref<1x1x?x8xf32>, %k: memref<1x1x?x16xf32>,
                              %v: memref<1x1x?x16xf32>, %W: memref<16x8xf32>,
                              %Wh: memref<1x16x8xf32>, %len: memref<1xi32>,
                              %c: memref<1x?x1x16xf32>) {
   attn.attention general align(softmax)
       ins(%q, %k, %v : memref<1x1x?x8xf32>, memref<1x1x?x16xf32>, memref<1x1x?x16xf32>)
-      params(%W : memref<16x8xf32>) outs(%c : memref<1x?x1x16xf32>)
+      params(W = %W : memref<16x8xf32>) outs(%c : memref<1x?x1x16xf32>)
   attn.attention general align(softmax)
       ins(%q, %k, %v : memref<1x1x?x8xf32>, memref<1x1x?x16xf32>, memref<1x1x?x16xf32>)
-      params(%Wh : memref<1x16x8xf32>) lengths(%len : memref<1xi32>)
+      params(W = %Wh : memref<1x16x8xf32>) lengths(%len : memref<1xi32>)
       outs(%c : memref<1x?x1x16xf32>)
   return
 }
 
 // CHECK-LABEL: func @attention_biased_general
-// CHECK: attn.attention biased_general align(softmax) causal ins({{.*}}) params(%{{.*}}, %{{.*}} : memref<16x8xf32>, memref<16xf32>) outs({{.*}}){{$}}
-// CHECK: attn.attention biased_general align(softmax) ins({{.*}}) params(%{{.*}}, %{{.*}} : memref<2x16x8xf32>, memref<2x16xf32>) outs({{.*}}) weights(%{{.*}} : memref<3x2x5x7xf32>){{$}}
+// CHECK: attn.attention biased_general align(softmax) causal ins({{.*}}) params(W = %{{.*}}, b = %{{.*}} : memref<16x8xf32>, memref<16xf32>) outs({{.*}}){{$}}
+// CHECK: attn.attention biased_general align(softmax) ins({{.*}}) params(W = %{{.*}}, b = %{{.*}} : memref<2x16x8xf32>, memref<2x16xf32>) outs({{.*}}) weights(%{{.*}} : memref<3x2x5x7xf32>){{$}}
 func.func @attention_biased_general(
     %q: memref<3x2x5x8xf32>, %k: memref<3x2x7x16xf32>, %v: memref<3x2x7x4xf32>,
     %W: memref<16x8xf32>, %b: memref<16xf32>, %Wh: memref<2x16x8xf32>,
     %bh: memref<2x16xf32>, %c: memref<3x5x2x4xf32>, %a: memref<3x2x5x7xf32>) {
   attn.attention biased_general align(softmax) causal
       ins(%q, %k, %v : memref<3x2x5x8xf32>, memref<3x2x7x16xf32>, memref<3x2x7x4xf32>)
-      params(%W, %b : memref<16x8xf32>, memref<16xf32>) outs(%c : memref<3x5x2x4xf32>)
+      params(W = %W, b = %b : memref<16x8xf32>, memref<16xf32>) outs(%c : memref<3x5x2x4xf32>)
   attn.attention biased_general align(softmax)
       ins(%q, %k, %v : memref<3x2x5x8xf32>, memref<3x2x7x16xf32>, memref<3x2x7x4xf32>)
-      params(%Wh, %bh : memref<2x16x8xf32>, memref<2x16xf32>) outs(%c : memref<3x5x2x4xf32>)
+      params(W = %Wh, b = %bh : memref<2x16x8xf32>, memref<2x16xf32>) outs(%c : memref<3x5x2x4xf32>)
       weights(%a : memref<3x2x5x7xf32>)
   return
 }
 
 // Mixed per-head and shared score parameters.
 // CHECK-LABEL: func @attention_mixed_params
-// CHECK: attn.attention biased_general align(softmax) ins({{.*}}) params(%{{.*}}, %{{.*}} : memref<2x16x8xf32>, memref<16xf32>) outs({{.*}}){{$}}
-// CHECK: attn.attention biased_general align(softmax) ins({{.*}}) params(%{{.*}}, %{{.*}} : memref<16x8xf32>, memref<2x16xf32>) outs({{.*}}){{$}}
-// CHECK: attn.attention additive act(tanh) align(softmax) ins({{.*}}) params(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : memref<6x8xf32>, memref<2x6x16xf32>, memref<2x6xf32>, memref<6xf32>) outs({{.*}}){{$}}
+// CHECK: attn.attention biased_general align(softmax) ins({{.*}}) params(W = %{{.*}}, b = %{{.*}} : memref<2x16x8xf32>, memref<16xf32>) outs({{.*}}){{$}}
+// CHECK: attn.attention biased_general align(softmax) ins({{.*}}) params(W = %{{.*}}, b = %{{.*}} : memref<16x8xf32>, memref<2x16xf32>) outs({{.*}}){{$}}
+// CHECK: attn.attention additive act(tanh) align(softmax) ins({{.*}}) params(W1 = %{{.*}}, W2 = %{{.*}}, b = %{{.*}}, w = %{{.*}} : memref<6x8xf32>, memref<2x6x16xf32>, memref<2x6xf32>, memref<6xf32>) outs({{.*}}){{$}}
 func.func @attention_mixed_params(
     %q: memref<3x2x5x8xf32>, %k: memref<3x2x7x16xf32>, %v: memref<3x2x7x4xf32>,
     %W: memref<16x8xf32>, %b: memref<16xf32>, %Wh: memref<2x16x8xf32>,
@@ -195,13 +195,13 @@ func.func @attention_mixed_params(
     %b6h: memref<2x6xf32>, %w6: memref<6xf32>, %c: memref<3x5x2x4xf32>) {
   attn.attention biased_general align(softmax)
       ins(%q, %k, %v : memref<3x2x5x8xf32>, memref<3x2x7x16xf32>, memref<3x2x7x4xf32>)
-      params(%Wh, %b : memref<2x16x8xf32>, memref<16xf32>) outs(%c : memref<3x5x2x4xf32>)
+      params(W = %Wh, b = %b : memref<2x16x8xf32>, memref<16xf32>) outs(%c : memref<3x5x2x4xf32>)
   attn.attention biased_general align(softmax)
       ins(%q, %k, %v : memref<3x2x5x8xf32>, memref<3x2x7x16xf32>, memref<3x2x7x4xf32>)
-      params(%W, %bh : memref<16x8xf32>, memref<2x16xf32>) outs(%c : memref<3x5x2x4xf32>)
+      params(W = %W, b = %bh : memref<16x8xf32>, memref<2x16xf32>) outs(%c : memref<3x5x2x4xf32>)
   attn.attention additive act(tanh) align(softmax)
       ins(%q, %k, %v : memref<3x2x5x8xf32>, memref<3x2x7x16xf32>, memref<3x2x7x4xf32>)
-      params(%W1, %W2h, %b6h, %w6 : memref<6x8xf32>, memref<2x6x16xf32>, memref<2x6xf32>, memref<6xf32>)
+      params(W1 = %W1, W2 = %W2h, b = %b6h, w = %w6 : memref<6x8xf32>, memref<2x6x16xf32>, memref<2x6xf32>, memref<6xf32>)
       outs(%c : memref<3x5x2x4xf32>)
   return
 }
@@ -209,19 +209,34 @@ func.func @attention_mixed_params(
 // activated_general: b of rank 0 or [1]; a batch of 1 in the query, keys
 // and values broadcast over the context's batch.
 // CHECK-LABEL: func @attention_activated_general
-// CHECK: attn.attention activated_general act(sigmoid) align(softmax) ins(%{{.*}}, %{{.*}}, %{{.*}} : memref<1x1x2x8xf32>, memref<1x1x?x16xf32>, memref<1x1x?x16xf32>) params(%{{.*}}, %{{.*}} : memref<16x8xf32>, memref<f32>) outs(%{{.*}} : memref<?x2x1x16xf32>){{$}}
-// CHECK: attn.attention activated_general act(tanh) align(softmax) ins({{.*}}) params(%{{.*}}, %{{.*}} : memref<16x8xf32>, memref<1xf32>) outs({{.*}}){{$}}
+// CHECK: attn.attention activated_general act(sigmoid) align(softmax) ins(%{{.*}}, %{{.*}}, %{{.*}} : memref<1x1x2x8xf32>, memref<1x1x?x16xf32>, memref<1x1x?x16xf32>) params(W = %{{.*}}, b = %{{.*}} : memref<16x8xf32>, memref<f32>) outs(%{{.*}} : memref<?x2x1x16xf32>){{$}}
+// CHECK: attn.attention activated_general act(tanh) align(softmax) ins({{.*}}) params(W = %{{.*}}, b = %{{.*}} : memref<16x8xf32>, memref<1xf32>) outs({{.*}}){{$}}
 func.func @attention_activated_general(
     %q: memref<1x1x2x8xf32>, %k: memref<1x1x?x16xf32>, %v: memref<1x1x?x16xf32>,
     %W: memref<16x8xf32>, %b0: memref<f32>, %b1: memref<1xf32>,
     %c: memref<?x2x1x16xf32>) {
   attn.attention activated_general act(sigmoid) align(softmax)
       ins(%q, %k, %v : memref<1x1x2x8xf32>, memref<1x1x?x16xf32>, memref<1x1x?x16xf32>)
-      params(%W, %b0 : memref<16x8xf32>, memref<f32>) outs(%c : memref<?x2x1x16xf32>)
+      params(W = %W, b = %b0 : memref<16x8xf32>, memref<f32>) outs(%c : memref<?x2x1x16xf32>)
   attn.attention activated_general act(tanh) align(softmax)
       ins(%q, %k, %v : memref<1x1x2x8xf32>, memref<1x1x?x16xf32>, memref<1x1x?x16xf32>)
-      params(%W, %b1 : memref<16x8xf32>, memref<1xf32>) outs(%c : memref<?x2x1x16xf32>)
+      params(W = %W, b = %b1 : memref<16x8xf32>, memref<1xf32>) outs(%c : memref<?x2x1x16xf32>)
   return
+}
+
+// On tensors (as MLIRGen emits it): the named params and the results.
+// CHECK-LABEL: func @attention_tensors
+// CHECK: %{{.*}}:2 = attn.attention biased_general align(softmax) ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<2x1x3x8xf32>, tensor<2x1x5x16xf32>, tensor<2x1x5x4xf32>) params(W = %{{.*}}, b = %{{.*}} : tensor<16x8xf32>, tensor<16xf32>) outs(%{{.*}} : tensor<2x3x1x4xf32>) weights(%{{.*}} : tensor<2x1x3x5xf32>) -> tensor<2x3x1x4xf32>, tensor<2x1x3x5xf32>{{$}}
+func.func @attention_tensors(
+    %q: tensor<2x1x3x8xf32>, %k: tensor<2x1x5x16xf32>, %v: tensor<2x1x5x4xf32>,
+    %W: tensor<16x8xf32>, %b: tensor<16xf32>, %c: tensor<2x3x1x4xf32>,
+    %a: tensor<2x1x3x5xf32>) -> (tensor<2x3x1x4xf32>, tensor<2x1x3x5xf32>) {
+  %r:2 = attn.attention biased_general align(softmax)
+      ins(%q, %k, %v : tensor<2x1x3x8xf32>, tensor<2x1x5x16xf32>, tensor<2x1x5x4xf32>)
+      params(W = %W, b = %b : tensor<16x8xf32>, tensor<16xf32>)
+      outs(%c : tensor<2x3x1x4xf32>) weights(%a : tensor<2x1x3x5xf32>)
+      -> tensor<2x3x1x4xf32>, tensor<2x1x3x5xf32>
+  return %r#0, %r#1 : tensor<2x3x1x4xf32>, tensor<2x1x3x5xf32>
 }
 
 // Grouped-query heads: keys and values with their own head counts, each a

@@ -88,7 +88,7 @@ func.func @helper(%q: memref<1x1x3x8xf32>, %k: memref<1x1x5x8xf32>,
                   %a: memref<1x1x3x5xf32>) {
   attn.attention additive act(tanh) align(softmax)
       ins(%q, %k, %k : memref<1x1x3x8xf32>, memref<1x1x5x8xf32>, memref<1x1x5x8xf32>)
-      params(%W1, %W2, %bw, %w : memref<6x8xf32>, memref<6x8xf32>, memref<6xf32>, memref<6xf32>)
+      params(W1 = %W1, W2 = %W2, b = %bw, w = %w : memref<6x8xf32>, memref<6x8xf32>, memref<6xf32>, memref<6xf32>)
       outs(%c : memref<1x3x1x8xf32>) weights(%a : memref<1x1x3x5xf32>)
   return
 }

@@ -109,7 +109,7 @@ func.func @general_shared(%q: memref<1x1x?x8xf32>, %k: memref<1x1x?x16xf32>,
                           %c: memref<1x?x1x16xf32>) {
   attn.attention general align(softmax)
       ins(%q, %k, %v : memref<1x1x?x8xf32>, memref<1x1x?x16xf32>, memref<1x1x?x16xf32>)
-      params(%W : memref<16x8xf32>) outs(%c : memref<1x?x1x16xf32>)
+      params(W = %W : memref<16x8xf32>) outs(%c : memref<1x?x1x16xf32>)
   return
 }
 
@@ -126,7 +126,7 @@ func.func @general_per_head(%q: memref<2x4x3x8xf32>, %k: memref<2x1x5x16xf32>,
                             %c: memref<2x3x4x8xf32>) {
   attn.attention general align(softmax) causal
       ins(%q, %k, %v : memref<2x4x3x8xf32>, memref<2x1x5x16xf32>, memref<2x1x5x8xf32>)
-      params(%W : memref<4x16x8xf32>) outs(%c : memref<2x3x4x8xf32>)
+      params(W = %W : memref<4x16x8xf32>) outs(%c : memref<2x3x4x8xf32>)
   return
 }
 
@@ -169,16 +169,16 @@ func.func @biased_general(%q: memref<?x4x?x8xf32>, %k: memref<?x1x?x16xf32>,
                           %bh: memref<4x16xf32>, %c: memref<?x?x4x8xf32>) {
   attn.attention biased_general align(softmax)
       ins(%q, %k, %v : memref<?x4x?x8xf32>, memref<?x1x?x16xf32>, memref<?x1x?x8xf32>)
-      params(%W, %b : memref<16x8xf32>, memref<16xf32>) outs(%c : memref<?x?x4x8xf32>)
+      params(W = %W, b = %b : memref<16x8xf32>, memref<16xf32>) outs(%c : memref<?x?x4x8xf32>)
   attn.attention biased_general align(softmax)
       ins(%q, %k, %v : memref<?x4x?x8xf32>, memref<?x1x?x16xf32>, memref<?x1x?x8xf32>)
-      params(%Wh, %bh : memref<4x16x8xf32>, memref<4x16xf32>) outs(%c : memref<?x?x4x8xf32>)
+      params(W = %Wh, b = %bh : memref<4x16x8xf32>, memref<4x16xf32>) outs(%c : memref<?x?x4x8xf32>)
   attn.attention biased_general align(softmax)
       ins(%q, %k, %v : memref<?x4x?x8xf32>, memref<?x1x?x16xf32>, memref<?x1x?x8xf32>)
-      params(%W, %bh : memref<16x8xf32>, memref<4x16xf32>) outs(%c : memref<?x?x4x8xf32>)
+      params(W = %W, b = %bh : memref<16x8xf32>, memref<4x16xf32>) outs(%c : memref<?x?x4x8xf32>)
   attn.attention biased_general align(softmax)
       ins(%q, %k, %v : memref<?x4x?x8xf32>, memref<?x1x?x16xf32>, memref<?x1x?x8xf32>)
-      params(%Wh, %b : memref<4x16x8xf32>, memref<16xf32>) outs(%c : memref<?x?x4x8xf32>)
+      params(W = %Wh, b = %b : memref<4x16x8xf32>, memref<16xf32>) outs(%c : memref<?x?x4x8xf32>)
   return
 }
 
@@ -211,11 +211,11 @@ func.func @activated_general(%q: memref<2x4x3x8xf32>, %k: memref<2x1x5x16xf32>,
                              %c: memref<2x3x4x8xf32>) {
   attn.attention activated_general act(sigmoid) align(softmax)
       ins(%q, %k, %v : memref<2x4x3x8xf32>, memref<2x1x5x16xf32>, memref<2x1x5x8xf32>)
-      params(%W, %b0 : memref<4x16x8xf32>, memref<f32>) lengths(%len : memref<2xi32>)
+      params(W = %W, b = %b0 : memref<4x16x8xf32>, memref<f32>) lengths(%len : memref<2xi32>)
       outs(%c : memref<2x3x4x8xf32>)
   attn.attention activated_general act(tanh) align(softmax) causal
       ins(%q, %k, %v : memref<2x4x3x8xf32>, memref<2x1x5x16xf32>, memref<2x1x5x8xf32>)
-      params(%Ws, %b1 : memref<16x8xf32>, memref<1xf32>) outs(%c : memref<2x3x4x8xf32>)
+      params(W = %Ws, b = %b1 : memref<16x8xf32>, memref<1xf32>) outs(%c : memref<2x3x4x8xf32>)
   return
 }
 
@@ -243,7 +243,7 @@ func.func @additive_shared(
     %w: memref<48xf32>, %c: memref<?x1x1x64xf32>, %a: memref<?x1x1x?xf32>) {
   attn.attention additive act(tanh) align(softmax)
       ins(%q, %k, %v : memref<?x1x1x32xf32>, memref<?x1x?x64xf32>, memref<?x1x?x64xf32>)
-      params(%W1, %W2, %b, %w : memref<48x32xf32>, memref<48x64xf32>, memref<48xf32>, memref<48xf32>)
+      params(W1 = %W1, W2 = %W2, b = %b, w = %w : memref<48x32xf32>, memref<48x64xf32>, memref<48xf32>, memref<48xf32>)
       outs(%c : memref<?x1x1x64xf32>) weights(%a : memref<?x1x1x?xf32>)
   return
 }
@@ -265,7 +265,7 @@ func.func @additive_per_head(
     %w: memref<4x24xf32>, %len: memref<2xi32>, %c: memref<2x3x4x8xf32>) {
   attn.attention additive act(relu) align(softmax) causal
       ins(%q, %k, %v : memref<2x4x3x16xf32>, memref<2x4x5x12xf32>, memref<2x4x5x8xf32>)
-      params(%W1, %W2, %b, %w : memref<4x24x16xf32>, memref<4x24x12xf32>, memref<4x24xf32>, memref<4x24xf32>)
+      params(W1 = %W1, W2 = %W2, b = %b, w = %w : memref<4x24x16xf32>, memref<4x24x12xf32>, memref<4x24xf32>, memref<4x24xf32>)
       lengths(%len : memref<2xi32>) outs(%c : memref<2x3x4x8xf32>)
   return
 }
@@ -288,7 +288,7 @@ func.func @additive_multi_query_shared_w2(
     %w: memref<24xf32>, %c: memref<2x3x4x8xf32>) {
   attn.attention additive act(tanh) align(softmax)
       ins(%q, %k, %v : memref<2x4x3x16xf32>, memref<2x1x5x12xf32>, memref<2x1x5x8xf32>)
-      params(%W1, %W2, %b, %w : memref<4x24x16xf32>, memref<24x12xf32>, memref<4x24xf32>, memref<24xf32>)
+      params(W1 = %W1, W2 = %W2, b = %b, w = %w : memref<4x24x16xf32>, memref<24x12xf32>, memref<4x24xf32>, memref<24xf32>)
       outs(%c : memref<2x3x4x8xf32>)
   return
 }
@@ -307,7 +307,7 @@ func.func @additive_multi_query_per_head_w2(
     %w: memref<24xf32>, %c: memref<2x3x4x8xf32>) {
   attn.attention additive act(tanh) align(softmax)
       ins(%q, %k, %v : memref<2x4x3x16xf32>, memref<2x1x5x12xf32>, memref<2x1x5x8xf32>)
-      params(%W1, %W2, %b, %w : memref<24x16xf32>, memref<4x24x12xf32>, memref<24xf32>, memref<24xf32>)
+      params(W1 = %W1, W2 = %W2, b = %b, w = %w : memref<24x16xf32>, memref<4x24x12xf32>, memref<24xf32>, memref<24xf32>)
       outs(%c : memref<2x3x4x8xf32>)
   return
 }

@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 
 using namespace attnc;
+using mlir::attn::ScoreKind;
 
 namespace {
 
@@ -121,7 +122,7 @@ TEST(FrontendTest, Bahdanau) {
   EXPECT_EQ(att.numGroupDims, 1u);
   EXPECT_EQ(argOf(s, att.keys.source), 0);
   EXPECT_EQ(argOf(s, att.values.source), 0);
-  EXPECT_EQ(att.score, ScoreKind::Additive);
+  EXPECT_EQ(att.score, ScoreKind::additive);
   EXPECT_EQ(att.scoreAct, Activation::Tanh);
   EXPECT_EQ(argsOf(s, att.scoreParams), (std::vector<int>{2, 3, 4, 5}));
   EXPECT_FALSE(att.causal);
@@ -186,7 +187,7 @@ model mha {
   EXPECT_EQ(argOf(s, att.keys.source), 0);
   EXPECT_EQ(argOf(s, att.keys.weight), 3);
   EXPECT_EQ(argOf(s, att.values.weight), 4);
-  EXPECT_EQ(att.score, ScoreKind::ScaledDot);
+  EXPECT_EQ(att.score, ScoreKind::scaled_dot);
   EXPECT_EQ(att.scoreAct, Activation::Identity);
   EXPECT_TRUE(att.causal);
   EXPECT_EQ(argOf(s, att.lengths), 1);
@@ -228,20 +229,20 @@ TEST(FrontendTest, EveryScoreKind) {
     std::vector<int> params;
   };
   const Case cases[] = {
-      {"additive(q, K; W1, W2, bw, w)", ScoreKind::Additive, Activation::Tanh,
+      {"additive(q, K; W1, W2, bw, w)", ScoreKind::additive, Activation::Tanh,
        {2, 3, 4, 5}},
-      {"additive(q, K; W1, W2, bw, w, act = relu)", ScoreKind::Additive,
+      {"additive(q, K; W1, W2, bw, w, act = relu)", ScoreKind::additive,
        Activation::Relu, {2, 3, 4, 5}},
-      {"dot(q, K)", ScoreKind::Dot, Activation::Identity, {}},
-      {"scaled_dot(q, K)", ScoreKind::ScaledDot, Activation::Identity, {}},
-      {"general(q, K; W)", ScoreKind::General, Activation::Identity, {6}},
-      {"biased_general(q, K; W, bk)", ScoreKind::BiasedGeneral,
+      {"dot(q, K)", ScoreKind::dot, Activation::Identity, {}},
+      {"scaled_dot(q, K)", ScoreKind::scaled_dot, Activation::Identity, {}},
+      {"general(q, K; W)", ScoreKind::general, Activation::Identity, {6}},
+      {"biased_general(q, K; W, bk)", ScoreKind::biased_general,
        Activation::Identity, {6, 7}},
-      {"activated_general(q, K; W, bs)", ScoreKind::ActivatedGeneral,
+      {"activated_general(q, K; W, bs)", ScoreKind::activated_general,
        Activation::Tanh, {6, 8}},
       {"activated_general(q, K; W, bs, act = identity)",
-       ScoreKind::ActivatedGeneral, Activation::Identity, {6, 8}},
-      {"cosine(q, K)", ScoreKind::Cosine, Activation::Identity, {}},
+       ScoreKind::activated_general, Activation::Identity, {6, 8}},
+      {"cosine(q, K)", ScoreKind::cosine, Activation::Identity, {}},
   };
   for (const Case &c : cases) {
     SCOPED_TRACE(c.text);

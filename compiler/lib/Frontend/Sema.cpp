@@ -22,6 +22,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/Dialect/Attn/IR/ScoreFunctions.h"
 #include "attnc/Frontend/AST.h"
 #include "attnc/Frontend/Frontend.h"
 
@@ -182,24 +183,6 @@ std::optional<Activation> parseActivation(llvm::StringRef name) {
     return Activation::Identity;
   return std::nullopt;
 }
-
-struct ScoreInfo {
-  const char *name;
-  ScoreKind kind;
-  unsigned numParams;
-  const char *paramNames;
-  bool takesAct;
-};
-
-const ScoreInfo kScores[] = {
-    {"additive", ScoreKind::Additive, 4, "W1, W2, b, w", true},
-    {"dot", ScoreKind::Dot, 0, "", false},
-    {"scaled_dot", ScoreKind::ScaledDot, 0, "", false},
-    {"general", ScoreKind::General, 1, "W", false},
-    {"biased_general", ScoreKind::BiasedGeneral, 2, "W, b", false},
-    {"activated_general", ScoreKind::ActivatedGeneral, 2, "W, b", true},
-    {"cosine", ScoreKind::Cosine, 0, "", false},
-};
 
 /// `W x + b`, `W x` or `x`, before any check of what the names are.
 struct LinearForm {
@@ -888,12 +871,11 @@ ValueId ModelChecker::evalCall(const Expr &e) {
     if (e.name == b.name)
       builtin = &b;
   if (!builtin) {
-    for (const ScoreInfo &s : kScores)
-      if (e.name == s.name) {
-        error(e.loc, "the score function '" + e.name +
-                         "' can only be used in a 'score' item");
-        return -1;
-      }
+    if (mlir::attn::lookupScoreFunction(e.name)) {
+      error(e.loc, "the score function '" + e.name +
+                       "' can only be used in a 'score' item");
+      return -1;
+    }
     error(e.loc, "unknown function '" + e.name + "'");
     return -1;
   }
@@ -1513,39 +1495,49 @@ void ModelChecker::checkScore(const Item &item, Step &step) {
                     "call such as 'dot(q, K)'");
     return;
   }
-  const ScoreInfo *info = nullptr;
-  for (const ScoreInfo &s : kScores)
-    if (call.name == s.name)
-      info = &s;
+  // Everything about the function is read from its row of the dialect's
+  // score-function table, the definition the verifier and the lowering use.
+  const mlir::attn::ScoreFunction *info =
+      mlir::attn::lookupScoreFunction(call.name);
   if (!info) {
-    error(call.loc, "unknown score function '" + call.name +
-                        "' (expected additive, dot, scaled_dot, general, "
-                        "biased_general, activated_general or cosine)");
+    std::string names;
+    llvm::ArrayRef<mlir::attn::ScoreFunction> all =
+        mlir::attn::getScoreFunctions();
+    for (auto [i, function] : llvm::enumerate(all))
+      names += (i == 0                ? ""
+                : i + 1 == all.size() ? " or "
+                                      : ", ") +
+               function.getName().str();
+    error(call.loc, "unknown score function '" + call.name + "' (expected " +
+                        names + ")");
     return;
   }
   att.score = info->kind;
+  size_t numParams = info->params.size();
+  std::string paramNames = info->getParamList();
   if (call.operands.size() != 2) {
     error(call.loc, "'" + call.name +
                         "' takes the query and the keys as arguments: '" +
                         call.name + "(q, K" +
-                        (info->numParams ? std::string("; ") + info->paramNames
-                                         : std::string()) +
-                        ")'");
+                        (numParams ? "; " + paramNames : std::string()) + ")'");
     return;
   }
-  if (call.params.size() != info->numParams) {
-    if (info->numParams == 0)
+  if (call.params.size() != numParams) {
+    if (numParams == 0)
       error(call.params[0]->loc, "'" + call.name + "' takes no parameters");
     else
-      error(call.loc, "'" + call.name + "' takes " +
-                          llvm::Twine(info->numParams) + " parameter" +
-                          (info->numParams > 1 ? "s" : "") + " (" +
-                          info->paramNames + ") after ';', got " +
+      error(call.loc, "'" + call.name + "' takes " + llvm::Twine(numParams) +
+                          " parameter" + (numParams > 1 ? "s" : "") + " (" +
+                          paramNames + ") after ';', got " +
                           llvm::Twine(call.params.size()));
     return;
   }
   bool ok = true;
-  att.scoreAct = info->takesAct ? Activation::Tanh : Activation::Identity;
+  // The dialect's activation names are the language's.
+  att.scoreAct =
+      info->defaultAct
+          ? *parseActivation(mlir::attn::stringifyActivation(*info->defaultAct))
+          : Activation::Identity;
   bool sawAct = false;
   for (const ast::NamedArg &arg : call.named) {
     if (arg.key.name != "act") {
@@ -1554,7 +1546,7 @@ void ModelChecker::checkScore(const Item &item, Step &step) {
       ok = false;
       continue;
     }
-    if (!info->takesAct) {
+    if (!info->takesAct()) {
       error(arg.key.loc, "'" + call.name + "' takes no 'act' argument");
       ok = false;
       continue;
@@ -1607,75 +1599,86 @@ void ModelChecker::checkScore(const Item &item, Step &step) {
     return;
 
   const Dim &dq = step.queryCols, &dk = step.keyCols;
+  if (info->comparesQueryAndKeys() && !sameDim(dq, dk)) {
+    error(call.loc, "'" + call.name +
+                        "' needs queries and keys of the same size, but "
+                        "the query has size " +
+                        dq.text + " and the keys have size " + dk.text);
+    return;
+  }
+  // d_w is whatever the first parameter that has it says; the others must
+  // agree with it.
+  std::optional<Dim> dw;
   std::vector<ValueId> params;
-  auto param = [&](size_t i, const Shape &expected, bool perHead,
-                   llvm::StringRef what) {
-    ValueId v =
-        expectParamShape(*call.params[i], expected, step, perHead, what);
-    ok &= v >= 0;
-    params.push_back(v);
-  };
-  switch (info->kind) {
-  case ScoreKind::Dot:
-  case ScoreKind::ScaledDot:
-  case ScoreKind::Cosine:
-    if (!sameDim(dq, dk)) {
-      error(call.loc, "'" + call.name +
-                          "' needs queries and keys of the same size, but "
-                          "the query has size " +
-                          dq.text + " and the keys have size " + dk.text);
-      ok = false;
+  for (auto [i, param] : llvm::enumerate(info->params)) {
+    const Expr &arg = *call.params[i];
+    std::string what = (param.name + " of " + call.name).str();
+    if (param.isScalar()) {
+      ValueId v = expectParam(arg, what);
+      if (v < 0)
+        return;
+      const Shape &s = shapeOf(v);
+      if (!s.empty() && !(s.size() == 1 && sameDim(s[0], staticDim(1)))) {
+        error(arg.loc, "'" + arg.name + "' has shape " + shapeText(s) +
+                           ", but " + what + " must be a scalar: [] or [1]");
+        return;
+      }
+      params.push_back(v);
+      continue;
     }
-    break;
-  case ScoreKind::Additive: {
-    // d_w is whatever W1 says; the other params must agree with it.
-    ValueId w1 = expectParam(*call.params[0], "W1 of additive");
-    if (w1 < 0)
+    Shape expected;
+    std::optional<size_t> definesDw;
+    for (mlir::attn::ScoreSize size : param.shape) {
+      switch (size) {
+      case mlir::attn::ScoreSize::Query:
+        expected.push_back(dq);
+        break;
+      case mlir::attn::ScoreSize::Key:
+        expected.push_back(dk);
+        break;
+      case mlir::attn::ScoreSize::Hidden:
+        if (!dw) {
+          definesDw = expected.size();
+          expected.push_back(
+              Dim{ShapeEntry(), mlir::attn::getScoreSizeName(size).str()});
+        } else {
+          expected.push_back(*dw);
+        }
+        break;
+      }
+    }
+    bool perHead = param.mayBePerHead;
+    if (!definesDw) {
+      ValueId v = expectParamShape(arg, expected, step, perHead, what);
+      ok &= v >= 0;
+      params.push_back(v);
+      continue;
+    }
+    // The parameter that defines d_w: any size there, the others as given.
+    ValueId v = expectParam(arg, what);
+    if (v < 0)
       return;
-    Shape s = shapeOf(w1);
-    if (step.hasHeads && s.size() == 3 && sameDim(s[0], step.numHeads))
+    Shape s = shapeOf(v);
+    if (perHead && step.hasHeads && s.size() == expected.size() + 1 &&
+        sameDim(s[0], step.numHeads))
       s.erase(s.begin());
-    if (s.size() != 2 || !sameDim(s[1], dq)) {
-      Shape expected{Dim{ShapeEntry(), "d_w"}, dq};
-      error(call.params[0]->loc,
-            "'" + call.params[0]->name + "' has shape " +
-                shapeText(shapeOf(w1)) + ", but W1 of additive must be " +
-                shapeText(expected) +
-                (step.hasHeads
-                     ? " or [" + step.numHeads.text + ", d_w, " + dq.text + "]"
-                     : ""));
+    bool matches = s.size() == expected.size();
+    for (size_t d = 0; matches && d < s.size(); ++d)
+      matches = d == *definesDw || sameDim(s[d], expected[d]);
+    if (!matches) {
+      std::string headed;
+      if (perHead && step.hasHeads) {
+        Shape withHeads{step.numHeads};
+        withHeads.insert(withHeads.end(), expected.begin(), expected.end());
+        headed = " or " + shapeText(withHeads);
+      }
+      error(arg.loc, "'" + arg.name + "' has shape " + shapeText(shapeOf(v)) +
+                         ", but " + what + " must be " + shapeText(expected) +
+                         headed);
       return;
     }
-    Dim dw = s[0];
-    params.push_back(w1);
-    param(1, {dw, dk}, true, "W2 of additive");
-    param(2, {dw}, true, "b of additive");
-    param(3, {dw}, true, "w of additive");
-    break;
-  }
-  case ScoreKind::General:
-    param(0, {dk, dq}, true, "W of general");
-    break;
-  case ScoreKind::BiasedGeneral:
-    param(0, {dk, dq}, true, "W of biased_general");
-    param(1, {dk}, true, "b of biased_general");
-    break;
-  case ScoreKind::ActivatedGeneral: {
-    param(0, {dk, dq}, true, "W of activated_general");
-    ValueId b = expectParam(*call.params[1], "b of activated_general");
-    if (b < 0)
-      return;
-    const Shape &s = shapeOf(b);
-    if (!s.empty() && !(s.size() == 1 && sameDim(s[0], staticDim(1)))) {
-      error(call.params[1]->loc, "'" + call.params[1]->name + "' has shape " +
-                                     shapeText(s) +
-                                     ", but b of activated_general must be a "
-                                     "scalar: [] or [1]");
-      return;
-    }
-    params.push_back(b);
-    break;
-  }
+    dw = s[*definesDw];
+    params.push_back(v);
   }
   if (!ok)
     return;

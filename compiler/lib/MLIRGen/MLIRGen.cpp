@@ -63,26 +63,6 @@ attn::Activation toAttn(Activation act) {
   llvm_unreachable("unknown activation");
 }
 
-attn::ScoreKind toAttn(ScoreKind kind) {
-  switch (kind) {
-  case ScoreKind::Additive:
-    return attn::ScoreKind::additive;
-  case ScoreKind::Dot:
-    return attn::ScoreKind::dot;
-  case ScoreKind::ScaledDot:
-    return attn::ScoreKind::scaled_dot;
-  case ScoreKind::General:
-    return attn::ScoreKind::general;
-  case ScoreKind::BiasedGeneral:
-    return attn::ScoreKind::biased_general;
-  case ScoreKind::ActivatedGeneral:
-    return attn::ScoreKind::activated_general;
-  case ScoreKind::Cosine:
-    return attn::ScoreKind::cosine;
-  }
-  llvm_unreachable("unknown score kind");
-}
-
 using utils::IteratorType;
 
 class ModelGen {
@@ -499,9 +479,8 @@ Value ModelGen::emitAttention(const ValueSpec &value, ValueId id) {
   for (ValueId p : att.scoreParams)
     params.push_back(buffers[p]);
   auto op = b.create<attn::AttentionOp>(
-      l, query, keys, values, params, lengths, context, weights,
-      toAttn(att.score), toAttn(att.scoreAct), attn::AlignKind::softmax,
-      att.causal);
+      l, query, keys, values, params, lengths, context, weights, att.score,
+      toAttn(att.scoreAct), attn::AlignKind::softmax, att.causal);
   for (int arg : att.weightsOutputs) {
     // [B, H, Nq, Nk] back to [G.., (H,) (Nq,) Nk].
     Value w = op.getResult(1);

@@ -26,6 +26,8 @@
 #ifndef ATTNC_FRONTEND_MODELSPEC_H
 #define ATTNC_FRONTEND_MODELSPEC_H
 
+#include "attn/Dialect/Attn/IR/AttnEnums.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -45,17 +47,6 @@ enum class DType { F32 = 0, F64 = 1, F16 = 2, BF16 = 3, I32 = 4, I64 = 5 };
 enum class Role { Input, Param, Output };
 
 enum class Activation { Identity, Tanh, Relu, Sigmoid };
-
-/// The score functions of the survey's Table 2.
-enum class ScoreKind {
-  Additive,         // w^T act(W1 q + W2 k + b)
-  Dot,              // q^T k
-  ScaledDot,        // q^T k / sqrt(d_k)
-  General,          // k^T W q
-  BiasedGeneral,    // k^T (W q + b)
-  ActivatedGeneral, // act(k^T W q + b), b a scalar
-  Cosine            // q^T k / (|q| |k|), 0 when either norm is 0
-};
 
 /// Alignment functions; only softmax is implemented so far.
 enum class AlignKind { Softmax };
@@ -144,10 +135,12 @@ struct AttentionSpec {
   bool hasHeads = false;
   ShapeEntry numHeads;
 
-  ScoreKind score = ScoreKind::Dot;
+  /// The score function: a row of the table in
+  /// attn/Dialect/Attn/IR/ScoreFunctions.h, which the dialect shares.
+  mlir::attn::ScoreKind score = mlir::attn::ScoreKind::dot;
   Activation scoreAct = Activation::Identity;
-  /// The score's parameters in the canonical order of the kind: Additive:
-  /// W1, W2, b, w. General: W. BiasedGeneral: W, b. ActivatedGeneral: W, b.
+  /// The score's parameters in the order of the function's row (additive:
+  /// W1, W2, b, w; general: W; ...).
   std::vector<ValueId> scoreParams;
   bool causal = false;
   ValueId lengths = -1; ///< i32 [G..] valid key counts, or -1.

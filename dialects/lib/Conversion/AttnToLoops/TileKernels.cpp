@@ -75,7 +75,7 @@ void setQueryRow(Emitter &e, ScoreContext &s, Value i) {
   Value zero = e.index(0);
   if (s.vecType)
     s.queryVec = e.vload(s.vecType, s.q, {s.bq, s.h, i, zero});
-  if (s.combine != ScoreCombine::cosine)
+  if (!getScoreCombineRules(s.combine).dividesByNorms)
     return;
   Value squares =
       s.vecType ? e.reduceAdd(e.mul(s.queryVec, s.queryVec))
@@ -108,7 +108,10 @@ Value finishDot(Emitter &e, const ScoreContext &s, Value dot) {
   return buildActivation(e.b, e.b.getLoc(), s.act, dot);
 }
 
-/// score(q_i, k_j), before masking.
+/// score(q_i, k_j), before masking: the arithmetic of each combine. Score
+/// functions reach it only through their combine (the table in
+/// ScoreFunctions.h), so a new one needs a case here only with a new
+/// combine.
 Value emitScore(Emitter &e, const ScoreContext &s, Value j) {
   ImplicitLocOpBuilder &b = e.b;
   Value zero = e.index(0);

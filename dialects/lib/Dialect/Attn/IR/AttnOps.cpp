@@ -18,6 +18,108 @@ using namespace mlir::attn;
 
 #include "attn/Dialect/Attn/IR/AttnEnums.cpp.inc"
 
+//===----------------------------------------------------------------------===//
+// attn.attention's inputs and named score parameters:
+//   ins(%q, %k, %v : types) params(W1 = %a, W2 = %b, ... : types)
+//===----------------------------------------------------------------------===//
+
+/// The parameter names come from the score-function table, so a parameter
+/// can only be written under its own name and in the table's order; each
+/// mistake is reported where it is. (One directive with `ins`, because an
+/// optional custom directive alone would leave a double space in the
+/// printed form.)
+static ParseResult parseInputsAndScoreParams(
+    OpAsmParser &parser, ScoreKindAttr score,
+    OpAsmParser::UnresolvedOperand &query, OpAsmParser::UnresolvedOperand &keys,
+    OpAsmParser::UnresolvedOperand &values, Type &queryType, Type &keysType,
+    Type &valuesType, SmallVectorImpl<OpAsmParser::UnresolvedOperand> &params,
+    SmallVectorImpl<Type> &types) {
+  if (parser.parseKeyword("ins") || parser.parseLParen() ||
+      parser.parseOperand(query) || parser.parseComma() ||
+      parser.parseOperand(keys) || parser.parseComma() ||
+      parser.parseOperand(values) || parser.parseColon() ||
+      parser.parseType(queryType) || parser.parseComma() ||
+      parser.parseType(keysType) || parser.parseComma() ||
+      parser.parseType(valuesType) || parser.parseRParen())
+    return failure();
+
+  const ScoreFunction &function = getScoreFunction(score.getValue());
+  StringRef kind = function.getName();
+  std::string expected = function.getParamList();
+  auto missing = [&](SMLoc loc) {
+    const ScoreParam &param = function.params[params.size()];
+    return parser.emitError(loc)
+           << "missing parameter '" << param.name << "' of score '" << kind
+           << "' (expected params(" << expected << "), in this order)";
+  };
+  SMLoc loc = parser.getCurrentLocation();
+  if (failed(parser.parseOptionalKeyword("params"))) {
+    if (!function.params.empty())
+      return missing(loc);
+    return success();
+  }
+  if (function.params.empty())
+    return parser.emitError(loc)
+           << "score '" << kind << "' takes no parameters";
+  if (parser.parseLParen())
+    return failure();
+  do {
+    loc = parser.getCurrentLocation();
+    StringRef name;
+    if (failed(parser.parseOptionalKeyword(&name)))
+      return parser.emitError(loc)
+             << "expected a parameter name of score '" << kind << "' ("
+             << expected << "), as in 'NAME = %value'";
+    std::optional<unsigned> index = function.getParamIndex(name);
+    if (!index)
+      return parser.emitError(loc)
+             << "score '" << kind << "' has no parameter '" << name
+             << "' (expected " << expected << ")";
+    if (*index < params.size())
+      return parser.emitError(loc) << "duplicate parameter '" << name << "'";
+    if (*index > params.size())
+      return parser.emitError(loc)
+             << "parameter '" << name << "' of score '" << kind
+             << "' out of order: expected '"
+             << function.params[params.size()].name << "' before it (params("
+             << expected << "), in this order)";
+    if (parser.parseEqual() || parser.parseOperand(params.emplace_back()))
+      return failure();
+  } while (succeeded(parser.parseOptionalComma()));
+  loc = parser.getCurrentLocation();
+  if (params.size() < function.params.size())
+    return missing(loc);
+  if (parser.parseColonTypeList(types) || parser.parseRParen())
+    return failure();
+  if (types.size() != params.size())
+    return parser.emitError(loc)
+           << params.size() << " parameters but " << types.size() << " types";
+  return success();
+}
+
+static void printInputsAndScoreParams(OpAsmPrinter &p, Operation *,
+                                      ScoreKindAttr score, Value query,
+                                      Value keys, Value values, Type queryType,
+                                      Type keysType, Type valuesType,
+                                      OperandRange params, TypeRange types) {
+  p << "ins(" << query << ", " << keys << ", " << values << " : " << queryType
+    << ", " << keysType << ", " << valuesType << ")";
+  if (params.empty())
+    return;
+  // An op that fails to verify may have more parameters than names; it is
+  // still printed (for the diagnostic), the extra ones unnamed.
+  const ScoreFunction &function = getScoreFunction(score.getValue());
+  p << " params(";
+  for (auto [i, param] : llvm::enumerate(params)) {
+    if (i)
+      p << ", ";
+    if (i < function.params.size())
+      p << function.params[i].name << " = ";
+    p << param;
+  }
+  p << " : " << types << ")";
+}
+
 #define GET_OP_CLASSES
 #include "attn/Dialect/Attn/IR/AttnOps.cpp.inc"
 
@@ -326,73 +428,77 @@ LogicalResult AttentionOp::verify() {
                                    getWeights(), getLengths())))
     return failure();
 
-  ScoreKind kind = getScore();
-  bool hasAct =
-      kind == ScoreKind::additive || kind == ScoreKind::activated_general;
-  if (!hasAct && getAct() != Activation::identity)
-    return emitOpError() << "score '" << stringifyScoreKind(kind)
-                         << "' takes no activation";
+  // Every rule below is read from the score function's row of the table.
+  const ScoreFunction &function = getScoreFunction();
+  StringRef kind = function.getName();
+  if (!function.takesAct() && getAct() != Activation::identity)
+    return emitOpError() << "score '" << kind << "' takes no activation";
+  auto params = getParams();
+  if (params.size() != function.params.size())
+    return emitOpError() << "score '" << kind << "' expects "
+                         << function.params.size() << " parameters ("
+                         << (function.params.empty() ? "none"
+                                                     : function.getParamList())
+                         << "), got " << params.size();
 
   DimRef dq{q, 3, "query"}, dk{k, 3, "keys"};
-  auto params = getParams();
-  auto expectParams = [&](size_t n) -> LogicalResult {
-    if (params.size() == n)
-      return success();
-    return emitOpError() << "score '" << stringifyScoreKind(kind)
-                         << "' expects " << n << " parameters, got "
-                         << params.size();
-  };
-
-  switch (kind) {
-  case ScoreKind::dot:
-  case ScoreKind::scaled_dot:
-  case ScoreKind::cosine:
-    if (failed(expectParams(0)) ||
-        failed(expectEqual(op, dq, dk, "query and key sizes differ")))
+  if (function.comparesQueryAndKeys() &&
+      failed(expectEqual(op, dq, dk, "query and key sizes differ")))
+    return failure();
+  std::optional<DimRef> dw; // set by the first parameter that has d_w
+  for (auto [param, value] : llvm::zip(function.params, params)) {
+    if (param.isScalar()) {
+      auto type = cast<ShapedType>(value.getType());
+      if (type.getRank() > 1 ||
+          (type.getRank() == 1 && type.getDimSize(0) != 1 &&
+           !type.isDynamicDim(0)))
+        return emitOpError() << "score parameter '" << param.name << "' of "
+                             << kind << " must be a scalar (rank 0 or [1])";
+      continue;
+    }
+    int64_t base = param.shape.size();
+    if (!param.mayBePerHead && rankOf(value) != base)
+      return emitOpError() << "score parameter '" << param.name
+                           << "' must have rank " << base << ", got "
+                           << rankOf(value);
+    SmallVector<DimRef> dims;
+    for (auto [i, size] : llvm::enumerate(param.shape)) {
+      switch (size) {
+      case ScoreSize::Query:
+        dims.push_back(dq);
+        break;
+      case ScoreSize::Key:
+        dims.push_back(dk);
+        break;
+      case ScoreSize::Hidden:
+        // Counted from the end, so that it is the same dimension shared or
+        // per head; compared with itself where it is defined.
+        if (!dw)
+          dw = DimRef{value, int64_t(i) - base, param.name};
+        dims.push_back(*dw);
+        break;
+      }
+    }
+    if (failed(verifyScoreParam(op, value, param.name, dims, q)))
       return failure();
-    return success();
-  case ScoreKind::general:
-    if (failed(expectParams(1)))
-      return failure();
-    return verifyScoreParam(op, params[0], "W", {dk, dq}, q);
-  case ScoreKind::biased_general:
-    if (failed(expectParams(2)) ||
-        failed(verifyScoreParam(op, params[0], "W", {dk, dq}, q)) ||
-        failed(verifyScoreParam(op, params[1], "b", {dk}, q)))
-      return failure();
-    return success();
-  case ScoreKind::activated_general: {
-    if (failed(expectParams(2)) ||
-        failed(verifyScoreParam(op, params[0], "W", {dk, dq}, q)))
-      return failure();
-    auto bType = cast<ShapedType>(params[1].getType());
-    if (bType.getRank() > 1 ||
-        (bType.getRank() == 1 && bType.getDimSize(0) != 1 &&
-         !bType.isDynamicDim(0)))
-      return emitOpError("score parameter 'b' of activated_general must be a "
-                         "scalar (rank 0 or [1])");
-    return success();
-  }
-  case ScoreKind::additive: {
-    if (failed(expectParams(4)))
-      return failure();
-    // A per-head W2 gives the projected keys the query heads: the keys
-    // must then have one head or as many as the queries.
-    if (rankOf(params[1]) == 3 && DimRef{k, 1, ""}.size() != 1 &&
+    // A per-head key map gives the projected keys the query heads: the
+    // keys must then have one head or as many as the queries.
+    if (param.role == ScoreParamRole::KeyMap && rankOf(value) == base + 1 &&
+        DimRef{k, 1, ""}.size() != 1 &&
         failed(expectEqual(op, {k, 1, "keys"}, {q, 1, "query"},
-                           "a per-head W2 needs keys with one head or as "
-                           "many as the query")))
+                           "a per-head " + param.name.str() +
+                               " needs keys with one head or as many as the "
+                               "query")))
       return failure();
-    DimRef dw{params[0], -2, "W1"};
-    if (failed(verifyScoreParam(op, params[0], "W1", {dw, dq}, q)) ||
-        failed(verifyScoreParam(op, params[1], "W2", {dw, dk}, q)) ||
-        failed(verifyScoreParam(op, params[2], "b", {dw}, q)) ||
-        failed(verifyScoreParam(op, params[3], "w", {dw}, q)))
-      return failure();
-    return success();
-  }
   }
   return success();
+}
+
+Value AttentionOp::getScoreParam(StringRef name) {
+  std::optional<unsigned> index = getScoreFunction().getParamIndex(name);
+  if (!index || *index >= getParams().size())
+    return Value();
+  return getParams()[*index];
 }
 
 //===----------------------------------------------------------------------===//
@@ -407,11 +513,13 @@ static LogicalResult verifyCombinedScore(Operation *op, Value q, Value k,
   if (failed(expectEqual(op, {q, 3, "query"}, {k, 3, "keys"},
                          "query and key sizes differ")))
     return failure();
-  if (combine != ScoreCombine::dot && (scale || bias))
+  ScoreCombineRules rules = getScoreCombineRules(combine);
+  if (!rules.takesScaleAndBias && (scale || bias))
     return op->emitOpError("scale and bias apply to the dot combine only");
-  if (combine == ScoreCombine::cosine && act != Activation::identity)
-    return op->emitOpError("the cosine combine takes no activation");
-  if ((combine == ScoreCombine::additive) != bool(w))
+  if (!rules.takesAct && act != Activation::identity)
+    return op->emitOpError() << "the " << stringifyScoreCombine(combine)
+                             << " combine takes no activation";
+  if (rules.takesScoreWeights != bool(w))
     return op->emitOpError("score_weights are required by, and only by, the "
                            "additive combine");
   if (w)

@@ -3,8 +3,8 @@
 // Rewrites attn.attention into attn.linear ops that precompute everything of
 // the score that does not depend on the (query, key) pair, followed by one
 // attn.online_attention whose score is a dot product, an additive
-// combination or a cosine (see Passes.td for the table), with one rewrite
-// pattern. Temporary buffers are allocated right before the op and freed
+// combination or a cosine, as the score function's row of the table in
+// ScoreFunctions.h says (see also Passes.td), with one rewrite pattern. Temporary buffers are allocated right before the op and freed
 // right after it.
 //
 //===----------------------------------------------------------------------===//
@@ -77,45 +77,40 @@ Value inverseSqrtOfKeySize(OpBuilder &b, Location loc, Value keys) {
                                    b.create<math::RsqrtOp>(loc, asFloat));
 }
 
+/// Reads the decomposition from the score function's row of the table: the
+/// parameters' roles say which projections run before the key loop, and
+/// the row gives the combine and its scale.
 void decompose(AttentionOp op, PatternRewriter &b) {
   b.setInsertionPoint(op);
   Location loc = op.getLoc();
+  const ScoreFunction &function = op.getScoreFunction();
+  auto param = [&](ScoreParamRole role) -> Value {
+    std::optional<unsigned> index = function.getParamIndex(role);
+    return index ? op.getParams()[*index] : Value();
+  };
   Value q = op.getQuery(), k = op.getKeys();
-  ValueRange params = op.getParams();
   SmallVector<Value> temporaries;
-  ScoreCombine combine = ScoreCombine::dot;
-  Value scoreWeights, scale, bias;
-
-  switch (op.getScore()) {
-  case ScoreKind::dot:
+  if (Value weight = param(ScoreParamRole::QueryMap))
+    q = project(b, loc, q, weight, param(ScoreParamRole::QueryBias),
+                temporaries);
+  if (Value weight = param(ScoreParamRole::KeyMap))
+    k = project(b, loc, k, weight, Value(), temporaries);
+  Value scale;
+  switch (function.scale) {
+  case ScoreScale::None:
     break;
-  case ScoreKind::scaled_dot:
-    scale = inverseSqrtOfKeySize(b, loc, k);
-    break;
-  case ScoreKind::general:
-    q = project(b, loc, q, params[0], Value(), temporaries);
-    break;
-  case ScoreKind::biased_general:
-    q = project(b, loc, q, params[0], params[1], temporaries);
-    break;
-  case ScoreKind::activated_general:
-    q = project(b, loc, q, params[0], Value(), temporaries);
-    bias = loadScalar(b, loc, params[1]);
-    break;
-  case ScoreKind::additive:
-    combine = ScoreCombine::additive;
-    q = project(b, loc, q, params[0], params[2], temporaries);
-    k = project(b, loc, k, params[1], Value(), temporaries);
-    scoreWeights = params[3];
-    break;
-  case ScoreKind::cosine:
-    combine = ScoreCombine::cosine;
+  case ScoreScale::InverseSqrtKeySize:
+    scale = inverseSqrtOfKeySize(b, loc, op.getKeys());
     break;
   }
+  Value bias;
+  if (Value scalar = param(ScoreParamRole::CombineBias))
+    bias = loadScalar(b, loc, scalar);
 
   b.create<OnlineAttentionOp>(
-      loc, q, k, op.getValues(), scoreWeights, scale, bias, op.getLengths(),
-      op.getOutput(), op.getWeights(), combine, op.getAct(), op.getCausal());
+      loc, q, k, op.getValues(), param(ScoreParamRole::CombineWeights), scale,
+      bias, op.getLengths(), op.getOutput(), op.getWeights(), function.combine,
+      op.getAct(), op.getCausal());
   for (Value temporary : temporaries)
     b.create<memref::DeallocOp>(loc, temporary);
   b.eraseOp(op);

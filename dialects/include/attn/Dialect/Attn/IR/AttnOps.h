@@ -13,7 +13,8 @@
 #include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
-#include "attn/Dialect/Attn/IR/AttnEnums.h.inc"
+#include "attn/Dialect/Attn/IR/AttnEnums.h"
+#include "attn/Dialect/Attn/IR/ScoreFunctions.h"
 
 namespace mlir::attn {
 /// The result types of a destination-passing op with these inits: the

@@ -112,12 +112,14 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
     the heads' contexts side by side, i.e. already concatenated.
     `weights`, when present, receives a as [B, Hq, Nq, Nk].
 
-    `params` are those of the score function, in the order of the survey's
-    Table 2 (a leading H dimension makes a parameter per head):
+    `params` are those of the score function, named and in the order of the
+    score-function table (`ScoreFunctions.cpp`, the survey's Table 2; a
+    leading H dimension makes a parameter per head):
     additive: W1 [Dw, Dq], W2 [Dw, Dk], b [Dw], w [Dw]; general: W [Dk, Dq];
     biased_general: W, b [Dk]; activated_general: W, b (rank 0 or [1]);
-    dot, scaled_dot, cosine: none. `act` is the activation of additive and
-    activated_general.
+    dot, scaled_dot, cosine: none. They are written `params(NAME = %v, ... :
+    types)`, every parameter once, in that order. `act` is the activation of
+    additive and activated_general.
 
     Masks: `causal` lets query i see key l iff l <= i + Nk - Nq;
     `lengths` [B] (i32) lets batch entry b see keys l < lengths[b]. A query
@@ -129,8 +131,9 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
     attn.attention additive act(tanh) align(softmax)
         ins(%q, %k, %v : memref<?x1x1x32xf32>, memref<?x1x?x64xf32>,
                          memref<?x1x?x64xf32>)
-        params(%W1, %W2, %b, %w : memref<48x32xf32>, memref<48x64xf32>,
-                                  memref<48xf32>, memref<48xf32>)
+        params(W1 = %W1, W2 = %W2, b = %b, w = %w
+               : memref<48x32xf32>, memref<48x64xf32>, memref<48xf32>,
+                 memref<48xf32>)
         outs(%c : memref<?x1x1x64xf32>)
     ```
   }];
@@ -149,13 +152,22 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
   let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
     $score (`act` `(` $act^ `)`)? `align` `(` $align `)` (`causal` $causal^)?
-    `ins` `(` $query `,` $keys `,` $values `:` type($query) `,` type($keys) `,`
-              type($values) `)`
-    (`params` `(` $params^ `:` type($params) `)`)?
+    custom<InputsAndScoreParams>(ref($score), $query, $keys, $values,
+        type($query), type($keys), type($values), $params, type($params))
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
     `outs` `(` $output `:` type($output) `)`
     (`weights` `(` $weights^ `:` type($weights) `)`)?
     attr-dict (`->` type($results)^)?
+  }];
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable();
+    /// The score function's row of the table (ScoreFunctions.h).
+    const ::mlir::attn::ScoreFunction &getScoreFunction() {
+      return ::mlir::attn::getScoreFunction(getScore());
+    }
+    /// The score parameter `name` (e.g. "W1"), or null when the score
+    /// function has none of that name (or the op lacks it: not verified).
+    ::mlir::Value getScoreParam(::llvm::StringRef name);
   }];
   let builders = [
     OpBuilder<(ins "Value":$query, "Value":$keys, "Value":$values,

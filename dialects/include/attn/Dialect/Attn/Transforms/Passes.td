@@ -10,7 +10,9 @@ def AttnDecomposeScores : Pass<"attn-decompose-scores", "func::FuncOp"> {
   let description = [{
     Rewrites each `attn.attention` into `attn.linear` ops that precompute
     the parts of the score function that do not depend on the (query, key)
-    pair, followed by one `attn.online_attention`:
+    pair, followed by one `attn.online_attention`. What to precompute and
+    which combine remains come from the score function's row of the table
+    (`ScoreFunctions.cpp`: the parameters' roles, the combine, the scale):
 
     | score | precomputed | online score |
     |---|---|---|
@@ -27,7 +29,7 @@ def AttnDecomposeScores : Pass<"attn-decompose-scores", "func::FuncOp"> {
     ```mlir
     attn.attention general align(softmax)
         ins(%q, %k, %v : memref<1x1x?x8xf32>, memref<1x1x?x16xf32>, memref<1x1x?x16xf32>)
-        params(%W : memref<16x8xf32>) outs(%c : memref<1x?x1x16xf32>)
+        params(W = %W : memref<16x8xf32>) outs(%c : memref<1x?x1x16xf32>)
     ```
 
     After:
