@@ -93,7 +93,7 @@ class CompileError(Exception):
 
 def compile(source, extra_args=()):
     """Compiles a .attn source string; returns a Library (cached).
-    $ATTNC_TEST_FLAGS (e.g. "--O0") adds options to every compilation."""
+    $ATTNC_TEST_FLAGS (e.g. "-O0") adds options to every compilation."""
     extra_args = tuple(os.environ.get("ATTNC_TEST_FLAGS", "").split()) + \
         tuple(extra_args)
     key = hashlib.sha1((source + "\0" + " ".join(extra_args)).encode()).hexdigest()[:16]
