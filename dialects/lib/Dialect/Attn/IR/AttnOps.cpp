@@ -277,14 +277,6 @@ static LogicalResult expectEqual(Operation *op, DimRef a, DimRef b,
                            << b.size();
 }
 
-/// Fails unless `a` is 1 (broadcast) or equal to `b`, when both are static.
-static LogicalResult expectBroadcastable(Operation *op, DimRef a, DimRef b,
-                                         StringRef what) {
-  if (a.size() == 1)
-    return success();
-  return expectEqual(op, a, b, what);
-}
-
 /// Checks every pair of `dims` that must agree (directly, not through a
 /// third that may be dynamic); a size of 1 in a broadcastable one is fine.
 static LogicalResult expectAllEqual(Operation *op, ArrayRef<DimRef> dims,
