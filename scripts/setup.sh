@@ -10,7 +10,7 @@ BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 PACKAGES=(
   cmake ninja-build g++ python3 binutils
   llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools clang-19
-  libantlr4-runtime-dev antlr4 libgtest-dev libopenblas-dev
+  libantlr4-runtime-dev antlr4 libgtest-dev libopenblas-dev libomp-19-dev
 )
 
 missing=()

@@ -3,6 +3,8 @@
 // RUN: attn-opt %s --attn-to-llvm="bufferize=false" | FileCheck %s --check-prefix=ONLY-LLVM
 // RUN: attn-opt %s --attn-to-llvm="opt-level=0 bufferize=false" | FileCheck %s
 // RUN: attn-opt %s --attn-to-llvm="opt-level=0 bufferize=false" | FileCheck %s --check-prefix=ONLY-LLVM
+// RUN: attn-opt %s --attn-to-llvm="bufferize=false" | FileCheck %s --check-prefix=THREADS
+// RUN: attn-opt %s --attn-to-llvm="bufferize=false threads=false" | FileCheck %s --check-prefix=SERIAL
 //
 // The attn-to-llvm pipeline (attn-to-loops, then loops-to-llvm) leaves only
 // LLVM dialect ops, and a function with llvm.emit_c_interface gets its
@@ -17,8 +19,14 @@
 // ONLY-LLVM-NOT: cf.
 // ONLY-LLVM-NOT: func.
 // ONLY-LLVM-NOT: unrealized_conversion_cast
-// Every op of a function body is an llvm op.
-// ONLY-LLVM-NOT: {{^ +(%[^ ]+ = )?[a-km-z_][a-z_]*\.}}
+// Every op of a function body is an llvm op, or an omp op around the
+// parallel loop of the tiled form (translated to libomp calls with the LLVM
+// IR; threads=false keeps it a serial loop).
+// ONLY-LLVM-NOT: {{^ +(%[^ ]+ = )?[a-kmnp-z_][a-z_]*\.}}
+
+// THREADS: omp.parallel
+// THREADS: omp.wsloop
+// SERIAL-NOT: omp.
 
 // Heap buffers (the [Dv] accumulator, the projections) go through an
 // allocation function.

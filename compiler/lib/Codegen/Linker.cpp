@@ -54,7 +54,10 @@ LogicalResult attnc::linkSharedLibrary(llvm::StringRef objectPath,
     return failure();
   }
   llvm::SmallVector<llvm::StringRef> argv = {
-      cc, "-shared", "-o", outputPath, objectPath, runtime, "-lm", "-pthread"};
+      cc,      "-shared", "-o",      outputPath, objectPath, runtime,
+      "-lm",   "-pthread",
+      // LLVM's OpenMP runtime, for the parallel loops.
+      "-L" ATTNC_OPENMP_LIB_DIR, "-lomp", "-Wl,-rpath," ATTNC_OPENMP_LIB_DIR};
   std::string message;
   int status =
       llvm::sys::ExecuteAndWait(cc, argv, std::nullopt, {}, 0, 0, &message);

@@ -22,6 +22,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
@@ -81,6 +82,17 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
 void attnc::buildLoopsToLLVMPipeline(OpPassManager &pm,
                                      const PipelineOptions &options) {
   pm.addPass(createLowerAffinePass());
+  // The parallel loop of the tiled form (batch x head x query tile) runs on
+  // the threads of LLVM's OpenMP runtime (libomp; OMP_NUM_THREADS); every
+  // tile is computed by one thread in one order, so results do not depend
+  // on the thread count.
+  if (options.threads) {
+    pm.addPass(createConvertSCFToOpenMPPass());
+    // The loop body comes wrapped in a memref.alloca_scope, which must not
+    // hold the several blocks scf-to-cf makes; the kernels allocate no
+    // stack memory there, and canonicalization inlines such scopes.
+    pm.addPass(createCanonicalizerPass());
+  }
   pm.addPass(createConvertSCFToCFPass());
   // exp, sqrt, ... become LLVM intrinsics (vectorizable); what LLVM has no
   // intrinsic for (tanh) becomes a libm call.
@@ -96,6 +108,8 @@ void attnc::buildLoopsToLLVMPipeline(OpPassManager &pm,
   FinalizeMemRefToLLVMConversionPassOptions memrefOptions;
   memrefOptions.useGenericFunctions = true;
   pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOptions));
+  if (options.threads)
+    pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
@@ -114,6 +128,7 @@ void attnc::registerDialects(DialectRegistry &registry) {
   registerAllExtensions(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
 }
 
 void attnc::registerPassesAndPipelines() {

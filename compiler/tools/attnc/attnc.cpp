@@ -117,6 +117,12 @@ cl::opt<bool> vectorize(
     cl::desc("Keep vectors in registers in the fused loops when sizes are "
              "static (default true; --vectorize=false: scalar loops)"),
     cl::init(true), cl::cat(attncCategory));
+cl::opt<bool> openmp(
+    "openmp",
+    cl::desc("Run the parallel loop of the tiled form (batch x head x query "
+             "tile) on OpenMP threads, as many as OMP_NUM_THREADS says "
+             "(default true; --openmp=false: one thread)"),
+    cl::init(true), cl::cat(attncCategory));
 cl::opt<bool> printAfterAll("print-ir-after-all",
                             cl::desc("Print the IR after every pass (stderr)"),
                             cl::cat(attncCategory));
@@ -309,6 +315,7 @@ int main(int argc, char **argv) {
   options.optLevel = optLevel.getValue();
   options.tileSize = tileSize.getValue();
   options.vectorize = vectorize.getValue();
+  options.threads = openmp.getValue();
   if (!printAfter.empty()) {
     llvm::SmallVector<std::string> known = knownPassNames(context, options);
     for (const std::string &name : printAfter)

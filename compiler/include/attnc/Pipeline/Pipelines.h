@@ -28,6 +28,10 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
       *this, "vectorize",
       llvm::cl::desc("keep vectors in registers in the fused loops"),
       llvm::cl::init(true)};
+  Option<bool> threads{
+      *this, "threads",
+      llvm::cl::desc("run the parallel loops on OpenMP threads (libomp)"),
+      llvm::cl::init(true)};
   Option<bool> bufferize{
       *this, "bufferize",
       llvm::cl::desc("start with one-shot bufferization (the input is the "
