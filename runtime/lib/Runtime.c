@@ -616,6 +616,21 @@ static int ompLevel(void) { return omp_get_level ? omp_get_level() : 0; }
 /* Blocks on some list, for tests. */
 static int64_t liveBlocks;
 
+/* For tests: the number of coming allocations that fail as if malloc had. */
+static int failNext;
+
+void attnc_rt_fail_next_allocations(int count) {
+  __atomic_store_n(&failNext, count, __ATOMIC_RELAXED);
+}
+
+/* What a failed allocation that cannot jump returns, when it is small: the
+ * generated kernels do not check their per-tile scratch for NULL, and the
+ * call has failed anyway (its outputs are not to be read), so a worker's
+ * scratch may as well be this per-thread sink, shared by all its failed
+ * allocations: the kernel writes garbage, in bounds, and finishes. */
+#define ATTNC_RT_SINK_BYTES (64 * 1024)
+static _Thread_local _Alignas(64) unsigned char sink[ATTNC_RT_SINK_BYTES];
+
 int64_t attnc_rt_live_blocks(void) {
   return __atomic_load_n(&liveBlocks, __ATOMIC_RELAXED);
 }
@@ -646,8 +661,11 @@ static callctx *listOfThisThread(void) {
 }
 
 void *_mlir_memref_to_llvm_alloc(size_t size) {
-  block *b =
-      size > SIZE_MAX - sizeof(block) ? NULL : malloc(sizeof(block) + size);
+  int injected = __atomic_load_n(&failNext, __ATOMIC_RELAXED) > 0 &&
+                 __atomic_sub_fetch(&failNext, 1, __ATOMIC_RELAXED) >= 0;
+  block *b = injected || size > SIZE_MAX - sizeof(block)
+                 ? NULL
+                 : malloc(sizeof(block) + size);
   callctx *list = listOfThisThread();
   if (!b) {
     if (list && list == currentCall && list->onFailure &&
@@ -661,7 +679,7 @@ void *_mlir_memref_to_llvm_alloc(size_t size) {
     } else if (list) {
       __atomic_store_n(&list->failed, 1, __ATOMIC_RELAXED);
     }
-    return NULL;
+    return list && size <= ATTNC_RT_SINK_BYTES ? sink : NULL;
   }
   if (list)
     linkBlock(list, b);
@@ -671,7 +689,7 @@ void *_mlir_memref_to_llvm_alloc(size_t size) {
 }
 
 void _mlir_memref_to_llvm_free(void *ptr) {
-  if (!ptr)
+  if (!ptr || ptr == sink)
     return;
   block *b = (block *)ptr - 1;
   callctx *list = b->list;

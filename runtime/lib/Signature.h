@@ -83,6 +83,9 @@ int attnc_rt_str_eq(attnc_sig_str a, attnc_sig_str b);
  * freed yet. 0 whenever no call is in progress. */
 int64_t attnc_rt_live_blocks(void);
 
+/* For tests: the next `count` allocations fail as if malloc had. */
+void attnc_rt_fail_next_allocations(int count);
+
 #ifdef __cplusplus
 }
 #endif

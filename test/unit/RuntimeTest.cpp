@@ -489,6 +489,41 @@ TEST_F(RuntimeTest, FailedAllocationOnAWorkerThread) {
   EXPECT_EQ(attnc_rt_live_blocks(), 0);
 }
 
+/// A small allocation (a kernel's per-tile scratch) that fails on a worker
+/// thread returns the thread's sink instead of NULL: the generated kernels
+/// do not test their scratch for NULL, and must finish in bounds. The call
+/// reports ATTNC_RT_ERR_NO_MEMORY; the sink is never freed nor leaked.
+bool sinkWritable, sinkShared;
+void workerScratchFailureThunk(void **) {
+  std::thread worker([] {
+    attnc_rt_fail_next_allocations(2);
+    auto *a = static_cast<unsigned char *>(_mlir_memref_to_llvm_alloc(4096));
+    auto *b = static_cast<unsigned char *>(_mlir_memref_to_llvm_alloc(64 << 10));
+    sinkShared = a && a == b;
+    if (a) {
+      std::memset(a, 0x5a, 64 << 10); // the whole sink is writable
+      sinkWritable = true;
+    }
+    _mlir_memref_to_llvm_free(a); // ignored
+    // Larger requests still fail with NULL.
+    attnc_rt_fail_next_allocations(1);
+    EXPECT_EQ(_mlir_memref_to_llvm_alloc((64 << 10) + 1), nullptr);
+  });
+  worker.join();
+}
+
+TEST_F(RuntimeTest, FailedScratchOnAWorkerThreadGetsTheSink) {
+  sinkWritable = sinkShared = false;
+  EXPECT_EQ(attnc_rt_invoke(kSig, args, 3, workerScratchFailureThunk),
+            ATTNC_RT_ERR_NO_MEMORY);
+  EXPECT_TRUE(sinkWritable);
+  EXPECT_TRUE(sinkShared);
+  EXPECT_NE(std::string(attnc_rt_last_error()).find("on a worker thread"),
+            std::string::npos);
+  EXPECT_EQ(attnc_rt_live_blocks(), 0);
+  EXPECT_EQ(attnc_rt_invoke(kSig, args, 3, balancedThunk), ATTNC_RT_OK);
+}
+
 /// Two calls in progress at once, each with a worker thread: a worker
 /// cannot tell which call it works for, so its blocks are freed once both
 /// calls are over, and its failed allocation fails both calls (a spurious

@@ -76,9 +76,11 @@ enum {
  *  - on any other thread, or inside a parallel region: never jumps (not
  *    across threads, not out of a region). It records the failure in the
  *    call (in every call in progress when the thread's call cannot be
- *    told) and returns NULL. The kernel must then skip the work that needs
- *    the buffer (generated code that allocates in parallel regions checks
- *    for NULL) and return normally; attnc_rt_invoke then frees the call's
+ *    told) and returns, for a request of at most 64 KiB (the kernels'
+ *    per-tile scratch), a per-thread sink that every such failed request
+ *    of the thread shares (the kernel writes garbage there, in bounds, and
+ *    runs to its end), NULL for larger ones (allocated outside parallel
+ *    loops by the generated code); attnc_rt_invoke then frees the call's
  *    blocks and returns ATTNC_RT_ERR_NO_MEMORY ("... (on a worker
  *    thread)"). Outputs may be partly written.
  * Outside any call (not reachable from outside the .so: these functions
