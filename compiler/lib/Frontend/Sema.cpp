@@ -275,6 +275,8 @@ struct Step {
   AttentionSpec spec;
   const Expr *lengthsExpr = nullptr;
   Symbol *lengths = nullptr;
+  const Expr *prefixExpr = nullptr, *windowExpr = nullptr;
+  Symbol *prefix = nullptr;
   int attention = -1; ///< Set once the context item built the step.
   Symbol *alignSymbol = nullptr;
   /// `output A = a` items before the context: completed by the context.
@@ -1688,27 +1690,131 @@ void ModelChecker::checkMask(const Item &item, Step &step) {
   if (!step.sawMask)
     step.spec.maskLoc = item.loc;
   step.sawMask = true;
+  // Masks after the context item refine the attention already made.
+  auto update = [&](auto &&set) {
+    set(step.spec);
+    if (step.attention >= 0)
+      set(spec.attentions[step.attention]);
+  };
   for (const ast::ExprPtr &m : item.masks) {
-    if (m->kind == Expr::Kind::Name && m->name == "causal") {
-      if (step.spec.causal)
+    bool isCall = m->kind == Expr::Kind::Call;
+    if ((m->kind == Expr::Kind::Name || isCall) && m->name == "causal") {
+      if (step.spec.causal) {
         error(m->loc, "duplicate mask 'causal'");
-      step.spec.causal = true;
-      if (step.attention >= 0)
-        spec.attentions[step.attention].causal = true;
+        continue;
+      }
+      std::optional<int64_t> offset;
+      if (isCall) {
+        // causal(o): an integer literal, possibly negative.
+        const Expr *arg =
+            m->operands.size() == 1 && !m->hasParamList && m->named.empty()
+                ? m->operands[0].get()
+                : nullptr;
+        bool negative = arg && arg->kind == Expr::Kind::Neg;
+        const Expr *lit = negative ? arg->operands[0].get() : arg;
+        if (!lit || lit->kind != Expr::Kind::Int) {
+          error(arg ? arg->loc : m->loc,
+                "'causal(offset)' takes one integer literal, the offset of "
+                "the diagonal");
+          continue;
+        }
+        offset = negative ? -lit->intValue : lit->intValue;
+      }
+      update([&](AttentionSpec &a) {
+        a.causal = true;
+        a.causalOffset = offset;
+      });
       continue;
     }
-    if (m->kind != Expr::Kind::Call || m->name != "lengths" ||
-        m->operands.size() != 1 || m->hasParamList || !m->named.empty()) {
-      error(m->loc, "unsupported mask; expected 'causal' or 'lengths(L)'");
+    if (isCall && m->name == "window") {
+      if (m->operands.size() != 1 || m->hasParamList || !m->named.empty()) {
+        error(m->loc, "'window(W)' takes one argument, the number of keys "
+                      "a query sees (an integer literal or a static dim)");
+        continue;
+      }
+      const Expr &arg = *m->operands[0];
+      std::optional<int64_t> size;
+      if (arg.kind == Expr::Kind::Int) {
+        size = arg.intValue;
+      } else if (arg.kind == Expr::Kind::Neg &&
+                 arg.operands[0]->kind == Expr::Kind::Int) {
+        size = -arg.operands[0]->intValue;
+      } else if (arg.kind == Expr::Kind::Name) {
+        Symbol *sym = lookup(arg.name, arg.loc);
+        if (!sym)
+          continue;
+        if (sym->kind != SymKind::Dim || sym->dim.entry.isDynamic()) {
+          error(arg.loc, "the window '" + arg.name +
+                             "' must be a static dimension from 'dims' or "
+                             "an integer literal");
+          continue;
+        }
+        size = sym->dim.entry.staticSize;
+      } else {
+        error(arg.loc, "the window must be an integer literal or a static "
+                       "dimension");
+        continue;
+      }
+      if (*size < 1) {
+        error(arg.loc, "the window must be positive, got " +
+                           std::to_string(*size));
+        continue;
+      }
+      if (step.spec.window) {
+        error(m->loc, "duplicate mask 'window'");
+        continue;
+      }
+      if (step.prefix) {
+        error(m->loc, "a 'window' and a 'prefix' mask do not combine (the "
+                      "visible keys would not be an interval)");
+        continue;
+      }
+      step.windowExpr = m.get();
+      update([&](AttentionSpec &a) { a.window = size; });
+      continue;
+    }
+    bool isPrefix = isCall && m->name == "prefix";
+    if (isCall && (m->name == "lengths" || isPrefix) &&
+        (m->operands.size() != 1 || m->hasParamList || !m->named.empty())) {
+      error(m->loc, "'" + m->name + "(" + (isPrefix ? "P" : "L") +
+                        ")' takes one argument, an i32 input of one " +
+                        (isPrefix ? "prefix length" : "length") +
+                        " per batch entry");
+      continue;
+    }
+    if (!isCall || (m->name != "lengths" && !isPrefix)) {
+      error(m->loc, "unsupported mask; expected 'causal', 'causal(offset)', "
+                    "'lengths(L)', 'window(W)' or 'prefix(P)'");
       continue;
     }
     const Expr &arg = *m->operands[0];
     Symbol *sym = expectName(arg, {SymKind::Input, SymKind::Value},
-                             "the lengths of a mask");
+                             isPrefix ? "the prefix lengths of a mask"
+                                      : "the lengths of a mask");
     if (!sym)
       continue;
     if (infos[sym->value].dtype != DType::I32) {
-      error(arg.loc, "the lengths '" + arg.name + "' must be i32");
+      error(arg.loc, std::string(isPrefix ? "the prefix lengths '"
+                                          : "the lengths '") +
+                         arg.name + "' must be i32");
+      continue;
+    }
+    if (isPrefix) {
+      if (step.prefix) {
+        error(m->loc, "duplicate mask 'prefix'");
+        continue;
+      }
+      if (step.spec.window) {
+        error(m->loc, "a 'prefix' and a 'window' mask do not combine (the "
+                      "visible keys would not be an interval)");
+        continue;
+      }
+      if (step.attention >= 0) {
+        error(m->loc, "a 'prefix' mask must come before the 'context' item");
+        continue;
+      }
+      step.prefix = sym;
+      step.prefixExpr = &arg;
       continue;
     }
     if (step.lengths) {
@@ -1828,6 +1934,21 @@ void ModelChecker::checkContext(const Item &item, Step &step) {
       return;
     }
     att.lengths = lv;
+  }
+  if (step.prefix) {
+    ValueId pv = step.prefix->value;
+    if (!sameShape(shapeOf(pv), groups)) {
+      error(step.prefixExpr->loc,
+            "the prefix lengths '" + step.prefixExpr->name + "' have shape " +
+                shapeText(shapeOf(pv)) + ", but must be " +
+                shapeText(groups) + " (one prefix per " +
+                (att.numGroupDims == spec.numBatchDims ? "batch entry"
+                                                       : "group") +
+                ")");
+      return;
+    }
+    att.prefix = pv;
+    att.causal = true; // prefix-LM: the keys after the prefix are causal
   }
   att.query = step.query;
   att.keys = step.keys;

@@ -495,13 +495,26 @@ Value ModelGen::emitAttention(const ValueSpec &value, ValueId id) {
                   : collapseRange(ml, lengths, 0, att.numGroupDims);
   }
 
+  Value prefix;
+  if (att.prefix >= 0) {
+    Location ml = loc(att.maskLoc);
+    prefix = buffers[att.prefix];
+    prefix = att.numGroupDims == 0
+                 ? expand(ml, prefix, {}, {b.getIndexAttr(1)})
+                 : collapseRange(ml, prefix, 0, att.numGroupDims);
+  }
+
   SmallVector<Value> params;
   for (ValueId p : att.scoreParams)
     params.push_back(buffers[p]);
   auto op = b.create<attn::AttentionOp>(
       l, query, keys, values, params, lengths, context, weights,
       toAttn(att.score), toAttn(att.scoreAct), attn::AlignKind::softmax,
-      att.causal);
+      att.causal, prefix);
+  if (att.causalOffset)
+    op.setCausalOffset(*att.causalOffset);
+  if (att.window)
+    op.setWindow(*att.window);
   for (int arg : att.weightsOutputs) {
     // [B, H, Nq, Nk] back to [G.., (H,) (Nq,) Nk].
     Value w = op.getResult(1);

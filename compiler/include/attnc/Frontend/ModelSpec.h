@@ -27,6 +27,7 @@
 #define ATTNC_FRONTEND_MODELSPEC_H
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -151,6 +152,11 @@ struct AttentionSpec {
   std::vector<ValueId> scoreParams;
   bool causal = false;
   ValueId lengths = -1; ///< i32 [G..] valid key counts, or -1.
+  /// `mask causal(o)`: l <= i' + o (with `causal`).
+  std::optional<int64_t> causalOffset;
+  /// `mask window(W)`: i' - W < l <= i', W >= 1.
+  std::optional<int64_t> window;
+  ValueId prefix = -1; ///< `mask prefix(P)`: i32 [G..], or -1 (with causal).
   AlignKind align = AlignKind::Softmax;
   /// Output arguments that receive the weights [G.., (h,) (n_q,) n_k].
   std::vector<int> weightsOutputs;

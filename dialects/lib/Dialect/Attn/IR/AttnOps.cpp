@@ -138,7 +138,7 @@ MutableOperandRange SoftmaxOp::getDpsInitsMutable() {
 }
 /// The context and, when present, the weights (adjacent operands).
 MutableOperandRange AttentionOp::getDpsInitsMutable() {
-  unsigned start = getODSOperandIndexAndLength(5).first;
+  unsigned start = getODSOperandIndexAndLength(6).first;
   return MutableOperandRange(getOperation(), start, getWeights() ? 2 : 1);
 }
 
@@ -291,6 +291,35 @@ static LogicalResult verifyAttentionLayout(Operation *op, Value q, Value k,
   return success();
 }
 
+static std::optional<int64_t> intOf(IntegerAttr attr) {
+  if (!attr)
+    return std::nullopt;
+  return attr.getInt();
+}
+
+/// The interval masks: `causal_offset` and `prefix` refine `causal`, a
+/// window is positive, and `prefix` and `window` do not combine (their
+/// union of keys would not be one interval). `prefix` ([B] of the context's
+/// batch) when `context` is given.
+static LogicalResult verifyIntervalMasks(Operation *op, bool causal,
+                                         std::optional<int64_t> offset,
+                                         std::optional<int64_t> window,
+                                         bool hasPrefix, Value prefix = {},
+                                         Value context = {}) {
+  if (offset && !causal)
+    return op->emitOpError("causal_offset requires causal");
+  if (hasPrefix && !causal)
+    return op->emitOpError("a prefix mask requires causal");
+  if (window && *window < 1)
+    return op->emitOpError() << "window must be positive, got " << *window;
+  if (window && hasPrefix)
+    return op->emitOpError("a prefix mask and a window do not combine");
+  if (prefix && context)
+    return expectEqual(op, {prefix, 0, "prefix"}, {context, 0, "context"},
+                       "batch mismatch");
+  return success();
+}
+
 /// Checks a score parameter of shape [(H,) dims...]: rank is
 /// dims.size() or dims.size() + 1 (per head, leading H = query heads).
 static LogicalResult verifyScoreParam(Operation *op, Value param,
@@ -323,7 +352,10 @@ LogicalResult AttentionOp::verify() {
     return failure();
   Value q = getQuery(), k = getKeys();
   if (failed(verifyAttentionLayout(op, q, k, getValues(), getOutput(),
-                                   getWeights(), getLengths())))
+                                   getWeights(), getLengths())) ||
+      failed(verifyIntervalMasks(op, getCausal(), intOf(getCausalOffsetAttr()),
+                                 intOf(getWindowAttr()), bool(getPrefix()), getPrefix(),
+                                 getOutput())))
     return failure();
 
   ScoreKind kind = getScore();
@@ -423,7 +455,10 @@ LogicalResult OnlineAttentionOp::verify() {
   Operation *op = getOperation();
   Value q = getQuery(), k = getKeys();
   if (failed(verifyAttentionLayout(op, q, k, getValues(), getOutput(),
-                                   getWeights(), getLengths())))
+                                   getWeights(), getLengths())) ||
+      failed(verifyIntervalMasks(op, getCausal(), intOf(getCausalOffsetAttr()),
+                                 intOf(getWindowAttr()), bool(getPrefix()), getPrefix(),
+                                 getOutput())))
     return failure();
   return verifyCombinedScore(op, q, k, getCombine(), getAct(),
                              getScoreWeights(), getScale(), getBias());
@@ -468,7 +503,9 @@ LogicalResult OnlineSoftmaxUpdateOp::verify() {
                          "key count mismatch")) ||
       failed(verifyCombinedScore(op, q, k, getCombine(), getAct(),
                                  getScoreWeights(), getScale(), getBias())) ||
-      failed(verifyTileState(op, getMax(), getSum(), getAcc(), v, 3, "values")))
+      failed(verifyTileState(op, getMax(), getSum(), getAcc(), v, 3, "values")) ||
+      failed(verifyIntervalMasks(op, getCausal(), intOf(getCausalOffsetAttr()),
+                                 intOf(getWindowAttr()), bool(getPrefixEnd()))))
     return failure();
   // Values are carried by the key loop; buffers are updated in place.
   if (hasValueState()) {
@@ -498,7 +535,9 @@ LogicalResult TileWeightsOp::verify() {
       failed(expectEqual(op, {k, 2, "keys"}, {a, 3, "weights"},
                          "key count mismatch")) ||
       failed(expectEqual(op, {q, 2, "query"}, {a, 2, "weights"},
-                         "query count mismatch")))
+                         "query count mismatch")) ||
+      failed(verifyIntervalMasks(op, getCausal(), intOf(getCausalOffsetAttr()),
+                                 intOf(getWindowAttr()), bool(getPrefixEnd()))))
     return failure();
   return success();
 }

@@ -119,9 +119,13 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
     dot, scaled_dot, cosine: none. `act` is the activation of additive and
     activated_general.
 
-    Masks: `causal` lets query i see key l iff l <= i + Nk - Nq;
-    `lengths` [B] (i32) lets batch entry b see keys l < lengths[b]. A query
-    that sees no key gets a zero context and zero weights.
+    Masks: `causal` lets query i see key l iff l <= i' with i' = i + Nk -
+    Nq (`causal_offset(o)`: l <= i' + o); `lengths` [B] (i32) lets batch
+    entry b see keys l < lengths[b]; `window(W)` keeps keys i' - W < l <=
+    i'; `prefix` [B] (i32, with `causal`) also shows keys l < prefix[b] to
+    every query (prefix-LM). Each query sees an interval of keys (the
+    masks combine by intersection; `prefix` and `window` do not combine).
+    A query that sees no key gets a zero context and zero weights.
 
     Example (Bahdanau):
 
@@ -140,19 +144,24 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
     Attn_Shaped<[AnyFloat], [4]>:$values,
     Variadic<Attn_AnyShapedFloat>:$params,
     Optional<Attn_Shaped<[I32], [1]>>:$lengths,
+    Optional<Attn_Shaped<[I32], [1]>>:$prefix,
     Attn_Shaped<[AnyFloat], [4]>:$output,
     Optional<Attn_Shaped<[AnyFloat], [4]>>:$weights,
     Attn_ScoreKind:$score,
     DefaultValuedAttr<Attn_Activation, "::mlir::attn::Activation::identity">:$act,
     DefaultValuedAttr<Attn_AlignKind, "::mlir::attn::AlignKind::softmax">:$align,
-    UnitAttr:$causal);
+    UnitAttr:$causal,
+    OptionalAttr<I64Attr>:$causal_offset,
+    OptionalAttr<I64Attr>:$window);
   let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
     $score (`act` `(` $act^ `)`)? `align` `(` $align `)` (`causal` $causal^)?
+    (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
     `ins` `(` $query `,` $keys `,` $values `:` type($query) `,` type($keys) `,`
               type($values) `)`
     (`params` `(` $params^ `:` type($params) `)`)?
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
+    (`prefix` `(` $prefix^ `:` type($prefix) `)`)?
     `outs` `(` $output `:` type($output) `)`
     (`weights` `(` $weights^ `:` type($weights) `)`)?
     attr-dict (`->` type($results)^)?
@@ -161,11 +170,12 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
     OpBuilder<(ins "Value":$query, "Value":$keys, "Value":$values,
                    "ValueRange":$params, "Value":$lengths, "Value":$output,
                    "Value":$weights, "ScoreKind":$score, "Activation":$act,
-                   "AlignKind":$align, "bool":$causal), [{
+                   "AlignKind":$align, "bool":$causal,
+                   CArg<"Value", "{}">:$prefix), [{
       build($_builder, $_state,
             ::mlir::attn::initResultTypes({output, weights}), query, keys,
-            values, params, lengths, output, weights, score, act, align,
-            causal);
+            values, params, lengths, prefix, output, weights, score, act,
+            align, causal, /*causal_offset=*/nullptr, /*window=*/nullptr);
     }]>
   ];
   let hasVerifier = 1;
@@ -213,20 +223,26 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
     Optional<F32>:$bias,
     Arg<Optional<MemRefRankOf<[I32], [1]>>, "valid keys per batch entry",
         [MemRead]>:$lengths,
+    Arg<Optional<MemRefRankOf<[I32], [1]>>, "prefix keys per batch entry",
+        [MemRead]>:$prefix,
     Arg<MemRefRankOf<[F32], [4]>, "context [B, Nq, Hq, Dv]", [MemWrite]>:$output,
     Arg<Optional<MemRefRankOf<[F32], [4]>>, "weights [B, Hq, Nq, Nk]",
         [MemWrite]>:$weights,
     Attn_ScoreCombine:$combine,
     DefaultValuedAttr<Attn_Activation, "::mlir::attn::Activation::identity">:$act,
-    UnitAttr:$causal);
+    UnitAttr:$causal,
+    OptionalAttr<I64Attr>:$causal_offset,
+    OptionalAttr<I64Attr>:$window);
   let assemblyFormat = [{
     $combine (`act` `(` $act^ `)`)? (`causal` $causal^)?
+    (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
     `ins` `(` $query `,` $keys `,` $values `:` type($query) `,` type($keys) `,`
               type($values) `)`
     (`score_weights` `(` $score_weights^ `:` type($score_weights) `)`)?
     (`scale` `(` $scale^ `)`)?
     (`bias` `(` $bias^ `)`)?
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
+    (`prefix` `(` $prefix^ `:` type($prefix) `)`)?
     `outs` `(` $output `:` type($output) `)`
     (`weights` `(` $weights^ `:` type($weights) `)`)?
     attr-dict
@@ -264,7 +280,9 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     The score is that of `attn.online_attention` (`combine`, `act`, `scale`,
     `bias`, `score_weights`, per head when of rank 2). Key j is masked for
     query row i when j >= `key_end` (the keys of this batch entry, from the
-    `lengths` mask) or, with `causal`, when j > i + Nk - Nq.
+    `lengths` mask) or, with `causal`, when j > i + Nk - Nq (+
+    `causal_offset`) unless j < `prefix_end`, or, with `window(W)`, when
+    j <= i + Nk - Nq - W or j > i + Nk - Nq.
 
     The state (`max`, `sum` [QT], `acc` [QT, Dv]) is either three vectors,
     and the op returns the new state, or three memrefs updated in place,
@@ -294,16 +312,20 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     Optional<F32>:$scale,
     Optional<F32>:$bias,
     Index:$key_end,
+    Optional<Index>:$prefix_end,
     Arg<Attn_TileRowState, "running maximum", [MemRead, MemWrite]>:$max,
     Arg<Attn_TileRowState, "running sum", [MemRead, MemWrite]>:$sum,
     Arg<Attn_TileAccumulator, "accumulator", [MemRead, MemWrite]>:$acc,
     Attn_ScoreCombine:$combine,
     DefaultValuedAttr<Attn_Activation, "::mlir::attn::Activation::identity">:$act,
     UnitAttr:$causal,
-    ConfinedAttr<I64Attr, [IntPositive]>:$key_tile);
+    ConfinedAttr<I64Attr, [IntPositive]>:$key_tile,
+    OptionalAttr<I64Attr>:$causal_offset,
+    OptionalAttr<I64Attr>:$window);
   let results = (outs Variadic<AnyVectorOfAnyRank>:$new_state);
   let assemblyFormat = [{
     $combine (`act` `(` $act^ `)`)? (`causal` $causal^)?
+    (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
     `key_tile` `(` $key_tile `)`
     `query` `(` $query `[` $query_batch `,` $head `,` $first_query `]` `:`
         type($query) `)`
@@ -315,6 +337,7 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     (`scale` `(` $scale^ `)`)?
     (`bias` `(` $bias^ `)`)?
     `key_end` `(` $key_end `)`
+    (`prefix_end` `(` $prefix_end^ `)`)?
     `state` `(` $max `,` $sum `,` $acc `:` type($max) `,` type($sum) `,`
         type($acc) `)`
     attr-dict (`->` type($new_state)^)?
@@ -383,15 +406,19 @@ def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments]> {
     Optional<F32>:$scale,
     Optional<F32>:$bias,
     Index:$key_end,
+    Optional<Index>:$prefix_end,
     Arg<Attn_TileRowState, "final maximum", [MemRead]>:$max,
     Arg<Attn_TileRowState, "final sum", [MemRead]>:$sum,
     Arg<MemRefRankOf<[F32], [4]>, "weights [B, Hq, Nq, Nk]", [MemWrite]>:$weights,
     Index:$batch,
     Attn_ScoreCombine:$combine,
     DefaultValuedAttr<Attn_Activation, "::mlir::attn::Activation::identity">:$act,
-    UnitAttr:$causal);
+    UnitAttr:$causal,
+    OptionalAttr<I64Attr>:$causal_offset,
+    OptionalAttr<I64Attr>:$window);
   let assemblyFormat = [{
     $combine (`act` `(` $act^ `)`)? (`causal` $causal^)?
+    (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
     `query` `(` $query `[` $query_batch `,` $head `,` $first_query `]` `:`
         type($query) `)`
     `keys` `(` $keys `[` $key_batch `,` $key_head `]` `:` type($keys) `)`
@@ -399,6 +426,7 @@ def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments]> {
     (`scale` `(` $scale^ `)`)?
     (`bias` `(` $bias^ `)`)?
     `key_end` `(` $key_end `)`
+    (`prefix_end` `(` $prefix_end^ `)`)?
     `state` `(` $max `,` $sum `:` type($max) `,` type($sum) `)`
     `outs` `(` $weights `[` $batch `]` `:` type($weights) `)` attr-dict
   }];
