@@ -55,3 +55,24 @@ func.func @tile_masks(%q: memref<?x1x?x16xf32>, %i: index, %m: vector<4xf32>, %a
       outs(%a[%i] : memref<?x1x?x?xf32>)
   return
 }
+
+// The log-sum-exp output [B, Hq, Nq]: a third init of attn.attention (a
+// result on tensors), an operand of attn.online_attention, and of
+// attn.tile_finalize with the running maximum.
+// CHECK-LABEL: func @lse
+// CHECK: %{{.*}}:2 = attn.attention dot align(softmax) ins({{.*}}) outs(%{{.*}} : tensor<?x?x1x16xf32>) lse(%{{.*}} : tensor<?x1x?xf32>) -> tensor<?x?x1x16xf32>, tensor<?x1x?xf32>
+// CHECK: attn.online_attention dot ins({{.*}}) outs(%{{.*}} : memref<?x?x1x16xf32>) lse(%{{.*}} : memref<?x1x?xf32>)
+// CHECK: attn.tile_finalize ins({{.*}}) outs({{.*}}) lse(%{{.*}} : vector<4xf32>) into(%{{.*}} : memref<?x1x?xf32>)
+func.func @lse(%q: tensor<?x1x?x16xf32>, %c: tensor<?x?x1x16xf32>, %z: tensor<?x1x?xf32>,
+               %qm: memref<?x1x?x16xf32>, %cm: memref<?x?x1x16xf32>, %zm: memref<?x1x?xf32>,
+               %i: index, %m: vector<4xf32>, %acc: vector<4x16xf32>) {
+  %r:2 = attn.attention dot align(softmax)
+      ins(%q, %q, %q : tensor<?x1x?x16xf32>, tensor<?x1x?x16xf32>, tensor<?x1x?x16xf32>)
+      outs(%c : tensor<?x?x1x16xf32>) lse(%z : tensor<?x1x?xf32>) -> tensor<?x?x1x16xf32>, tensor<?x1x?xf32>
+  attn.online_attention dot
+      ins(%qm, %qm, %qm : memref<?x1x?x16xf32>, memref<?x1x?x16xf32>, memref<?x1x?x16xf32>)
+      outs(%cm : memref<?x?x1x16xf32>) lse(%zm : memref<?x1x?xf32>)
+  attn.tile_finalize ins(%m, %acc : vector<4xf32>, vector<4x16xf32>)
+      outs(%cm[%i, %i, %i] : memref<?x?x1x16xf32>) lse(%m : vector<4xf32>) into(%zm : memref<?x1x?xf32>)
+  return
+}

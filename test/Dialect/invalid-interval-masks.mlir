@@ -74,3 +74,23 @@ func.func @tile_prefix_without_causal(%q: memref<?x1x?x16xf32>, %i: index, %m: v
       -> vector<4xf32>, vector<4xf32>, vector<4x16xf32>
   return
 }
+
+// -----
+
+func.func @lse_queries(%q: memref<?x1x5x16xf32>, %c: memref<?x5x1x16xf32>, %z: memref<?x1x4xf32>) {
+  // expected-error @+1 {{query count mismatch: 'lse' dim 2 is 4 but 'query' dim 2 is 5}}
+  attn.online_attention dot
+      ins(%q, %q, %q : memref<?x1x5x16xf32>, memref<?x1x5x16xf32>, memref<?x1x5x16xf32>)
+      outs(%c : memref<?x5x1x16xf32>) lse(%z : memref<?x1x4xf32>)
+  return
+}
+
+// -----
+
+func.func @lse_heads(%q: memref<?x2x?x16xf32>, %c: memref<?x?x2x16xf32>, %z: memref<?x3x?xf32>) {
+  // expected-error @+1 {{head count mismatch: 'lse' dim 1 is 3 but 'query' dim 1 is 2}}
+  attn.attention dot align(softmax)
+      ins(%q, %q, %q : memref<?x2x?x16xf32>, memref<?x2x?x16xf32>, memref<?x2x?x16xf32>)
+      outs(%c : memref<?x?x2x16xf32>) lse(%z : memref<?x3x?xf32>)
+  return
+}

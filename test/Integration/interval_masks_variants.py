@@ -16,7 +16,7 @@ for flags in ("--vectorize=false", "--tile-size=16"):
     os.environ["ATTNC_TEST_FLAGS"] = flags
     pid = os.fork()
     if pid == 0:
-        S.run(configs=CONFIGS, seed=43, huge=False, lse=False)
+        S.run(configs=CONFIGS, seed=43, huge=False)
     _, status = os.waitpid(pid, 0)
     if status != 0:
         raise SystemExit("failed with " + flags)

@@ -86,7 +86,8 @@ def prefix_override(shape, rng, dims):
 
 
 def run(configs=CONFIGS, kinds=KINDS, seed=41, sizes=SIZES, huge=True,
-        lse=True):
+        lse=True, checker=None):
+    """Runs the suite; exits at the end unless a `checker` is given."""
     models = []
     for kind, act in kinds:
         for cname, masks, fields in configs:
@@ -102,7 +103,8 @@ def run(configs=CONFIGS, kinds=KINDS, seed=41, sizes=SIZES, huge=True,
         return [{"n_q": nq, "n_k": nk, "b": b} for nq, nk, b in chosen]
 
     ov = {"L": T.lengths_override, "P": prefix_override}
-    checker = T.Checker()
+    own = checker is None
+    checker = checker or T.Checker()
     T.run_models(checker, models, size_list, seed=seed, overrides=ov,
                  scale={"W1": 2.0, "W2": 2.0, "w": 3.0})
     if huge:
@@ -114,4 +116,41 @@ def run(configs=CONFIGS, kinds=KINDS, seed=41, sizes=SIZES, huge=True,
         T.run_models(checker, big, [{"n_q": 70, "n_k": 70, "b": 1}],
                      seed=seed + 100, overrides=ov,
                      scale={"X": 10.0, "S": 10.0})
-    checker.finish()
+    if own:
+        checker.finish()
+
+
+def run_heads_lse(seed=47, checker=None):
+    """The log-sum-exp with heads (the lse's [b, h, n_q] layout), under a
+    window and causal(-1)."""
+    src = "\n".join([
+        "model heads_lse {",
+        "  dims n, d = 16, d_k = 8",
+        "  batch b",
+        "  input X : f32[b, n, d]",
+        "  param Wq, Wk, Wv : f32[4, d_k, d]",
+        "  heads 4 {",
+        "    query   Q = Wq X",
+        "    keys    K = Wk X",
+        "    values  V = Wv X",
+        "    score   e = scaled_dot(Q, K)",
+        "    mask    window(9), causal(-1)",
+        "    align   a = softmax(e)",
+        "    context c = sum(a * V)",
+        "  }",
+        "  output z = logsumexp(e)",
+        "  output y = concat(c)",
+        "}", ""])
+    spec = {"batch": 1, "inputs": ["X"], "heads": 4,
+            "feature": None,
+            "query": ("X", "Wq", None), "keys": ("X", "Wk", None),
+            "values": ("X", "Wv", None), "score": ("scaled_dot", [], "tanh"),
+            "causal": True, "causal_offset": -1, "window": 9,
+            "outputs": [("z", "lse"), ("y", "c")]}
+    own = checker is None
+    checker = checker or T.Checker()
+    T.run_models(checker, [("heads_lse", src, spec)],
+                 [{"n": n, "b": b} for n, b in [(1, 1), (0, 2), (13, 2),
+                                                 (66, 1)]], seed=seed)
+    if own:
+        checker.finish()

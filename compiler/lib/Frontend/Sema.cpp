@@ -400,6 +400,7 @@ private:
     ArgSpec arg;
     ValueId value = -1;
     int weightsOf = -1; ///< The attention whose weights this output is.
+    bool lse = false;   ///< With weightsOf: its log-sum-exp instead.
   };
   std::vector<PendingOutput> outputs;
   long completingSlot = -1; ///< The deferred output being completed.
@@ -2067,6 +2068,55 @@ void ModelChecker::checkOutput(const Item &item, Step &step) {
   const Expr *e = item.value.get();
   Shape shape;
 
+  // The log-sum-exp of the model's own step's scores.
+  if (e->kind == Expr::Kind::Call && e->name == "logsumexp") {
+    const Expr *arg =
+        e->operands.size() == 1 && !e->hasParamList && e->named.empty()
+            ? e->operands[0].get()
+            : nullptr;
+    if (!arg || arg->kind != Expr::Kind::Name) {
+      error(e->loc, "'logsumexp' takes one argument, the score name");
+      return;
+    }
+    Symbol *score = find(arg->name);
+    if (!score) {
+      error(arg->loc, "undefined name '" + arg->name + "'");
+      return;
+    }
+    if (score->kind != SymKind::Score) {
+      error(arg->loc, "'" + arg->name + "' is " + describe(score->kind) +
+                          ", but 'logsumexp' takes the score name");
+      return;
+    }
+    if (!score->valid)
+      return;
+    if (!step.scoreItem || step.scoreItem->name.name != arg->name) {
+      error(arg->loc, "the log-sum-exp of '" + arg->name +
+                          "' can only be output by the model of its step");
+      return;
+    }
+    pending.lse = true;
+    if (step.attention < 0) {
+      step.deferredWeights.emplace_back(&item, outputs.size());
+      outputs.push_back(std::move(pending));
+      outputs.back().weightsOf = -2;
+      return;
+    }
+    shape = weightsShape(step);
+    shape.pop_back(); // no key dimension
+    pending.weightsOf = step.attention;
+    if (item.type) {
+      error(item.type->loc, "a 'logsumexp' output takes no type annotation");
+      return;
+    }
+    pending.arg.shape = entries(shape);
+    if (completingSlot >= 0)
+      outputs[completingSlot] = std::move(pending);
+    else
+      outputs.push_back(std::move(pending));
+    return;
+  }
+
   // The attention weights of the model's own step.
   Symbol *weights = e->kind == Expr::Kind::Name ? find(e->name) : nullptr;
   if (weights && weights->kind == SymKind::Align) {
@@ -2318,7 +2368,9 @@ std::optional<ModelSpec> ModelChecker::run() {
       continue; // Its step never got a context: reported already.
     int arg = int(spec.args.size());
     spec.args.push_back(std::move(p.arg));
-    if (p.weightsOf >= 0)
+    if (p.weightsOf >= 0 && p.lse)
+      spec.attentions[p.weightsOf].lseOutputs.push_back(arg);
+    else if (p.weightsOf >= 0)
       spec.attentions[p.weightsOf].weightsOutputs.push_back(arg);
     else
       spec.outputs.emplace_back(arg, p.value);

@@ -495,6 +495,20 @@ Value ModelGen::emitAttention(const ValueSpec &value, ValueId id) {
                   : collapseRange(ml, lengths, 0, att.numGroupDims);
   }
 
+  // The log-sum-exp [G.., (H,) (Nq,)] as [B, H, Nq].
+  Value lse;
+  if (!att.lseOutputs.empty()) {
+    int arg = att.lseOutputs.front();
+    SmallVector<OpFoldResult> sizes;
+    for (const ShapeEntry &e : spec.args[arg].shape)
+      sizes.push_back(dimSize(e));
+    lse = collapseRange(cl, empty(cl, sizes), 0, att.numGroupDims);
+    if (!att.hasHeads)
+      lse = insertUnitDim(cl, lse, 1);
+    if (!att.multiQuery)
+      lse = insertUnitDim(cl, lse, 2);
+  }
+
   Value prefix;
   if (att.prefix >= 0) {
     Location ml = loc(att.maskLoc);
@@ -510,7 +524,7 @@ Value ModelGen::emitAttention(const ValueSpec &value, ValueId id) {
   auto op = b.create<attn::AttentionOp>(
       l, query, keys, values, params, lengths, context, weights,
       toAttn(att.score), toAttn(att.scoreAct), attn::AlignKind::softmax,
-      att.causal, prefix);
+      att.causal, prefix, lse);
   if (att.causalOffset)
     op.setCausalOffset(*att.causalOffset);
   if (att.window)
@@ -529,6 +543,22 @@ Value ModelGen::emitAttention(const ValueSpec &value, ValueId id) {
     w = expandDim(cl, w, 0, groups);
     b.create<bufferization::MaterializeInDestinationOp>(
         cl, TypeRange{}, w, args[arg], /*restrict=*/true,
+        /*writable=*/true);
+  }
+  for (int arg : att.lseOutputs) {
+    // [B, H, Nq] back to [G.., (H,) (Nq,)].
+    Value z = op.getResult(weights ? 2 : 1);
+    if (!att.multiQuery)
+      z = removeUnitDim(cl, z, 2);
+    if (!att.hasHeads)
+      z = removeUnitDim(cl, z, 1);
+    SmallVector<OpFoldResult> groups;
+    for (const ShapeEntry &e :
+         ArrayRef(spec.args[arg].shape).take_front(att.numGroupDims))
+      groups.push_back(dimSize(e));
+    z = expandDim(cl, z, 0, groups);
+    b.create<bufferization::MaterializeInDestinationOp>(
+        cl, TypeRange{}, z, args[arg], /*restrict=*/true,
         /*writable=*/true);
   }
   Value result = op.getResult(0);

@@ -160,6 +160,9 @@ struct AttentionSpec {
   AlignKind align = AlignKind::Softmax;
   /// Output arguments that receive the weights [G.., (h,) (n_q,) n_k].
   std::vector<int> weightsOutputs;
+  /// Output arguments that receive the log-sum-exp of the scores
+  /// (`logsumexp(e)`) [G.., (h,) (n_q,)].
+  std::vector<int> lseOutputs;
   SourceLoc scoreLoc, maskLoc, contextLoc;
 };
 

@@ -343,6 +343,20 @@ struct LowerTileFinalize : public OpRewritePattern<TileFinalizeOp> {
       Value i = e.minIdx(b.create<arith::AddIOp>(op.getFirstQuery(), rIdx),
                          lastQuery);
       Value invL = inverseOrZero(e, rowStateAt(e, op.getSum(), r));
+      if (Value lse = op.getLse()) {
+        // log(sum_j exp(s_j)) = m + log(l) from the online softmax's state;
+        // -inf when the query saw no key (l = 0, m = -inf).
+        Value l = rowStateAt(e, op.getSum(), r);
+        Value seen =
+            b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, l, e.f32(0));
+        Value value = b.create<arith::SelectOp>(
+            seen,
+            e.add(rowStateAt(e, op.getMax(), r),
+                  b.create<math::LogOp>(
+                      b.create<arith::SelectOp>(seen, l, e.f32(1)))),
+            e.negInf());
+        e.store(value, lse, {bIdx, h, i});
+      }
       if (valueState) {
         Value row = b.create<vector::ExtractOp>(acc, ArrayRef<int64_t>{r});
         Value c = e.mul(row, e.splat(cast<VectorType>(row.getType()), invL));

@@ -118,7 +118,15 @@ void LinearOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
   nameResults(*this, setName);
 }
 void AttentionOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
-  nameResults(*this, setName);
+  auto name = dyn_cast<NameLoc>(getLoc());
+  if (!name || getNumResults() == 0)
+    return;
+  StringRef base = name.getName().getValue();
+  setName(getResult(0), base);
+  if (getWeights() && getNumResults() > 1)
+    setName(getResult(1), (base + "_weights").str());
+  if (getLse() && getNumResults() > 1)
+    setName(getResults().back(), (base + "_lse").str());
 }
 void ActivationOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
   nameResults(*this, setName);
@@ -136,10 +144,12 @@ MutableOperandRange ActivationOp::getDpsInitsMutable() {
 MutableOperandRange SoftmaxOp::getDpsInitsMutable() {
   return getOutputMutable();
 }
-/// The context and, when present, the weights (adjacent operands).
+/// The context and, when present, the weights and the log-sum-exp
+/// (adjacent operands).
 MutableOperandRange AttentionOp::getDpsInitsMutable() {
   unsigned start = getODSOperandIndexAndLength(6).first;
-  return MutableOperandRange(getOperation(), start, getWeights() ? 2 : 1);
+  return MutableOperandRange(getOperation(), start,
+                             1 + (getWeights() ? 1 : 0) + (getLse() ? 1 : 0));
 }
 
 void LinearOp::getEffects(
@@ -297,6 +307,21 @@ static std::optional<int64_t> intOf(IntegerAttr attr) {
   return attr.getInt();
 }
 
+/// The log-sum-exp output [B, Hq, Nq] of an attention op.
+static LogicalResult verifyLse(Operation *op, Value lse, Value q,
+                               Value context) {
+  if (!lse)
+    return success();
+  if (failed(expectEqual(op, {lse, 0, "lse"}, {context, 0, "context"},
+                         "batch mismatch")) ||
+      failed(expectEqual(op, {lse, 1, "lse"}, {q, 1, "query"},
+                         "head count mismatch")) ||
+      failed(expectEqual(op, {lse, 2, "lse"}, {q, 2, "query"},
+                         "query count mismatch")))
+    return failure();
+  return success();
+}
+
 /// The interval masks: `causal_offset` and `prefix` refine `causal`, a
 /// window is positive, and `prefix` and `window` do not combine (their
 /// union of keys would not be one interval). `prefix` ([B] of the context's
@@ -355,7 +380,8 @@ LogicalResult AttentionOp::verify() {
                                    getWeights(), getLengths())) ||
       failed(verifyIntervalMasks(op, getCausal(), intOf(getCausalOffsetAttr()),
                                  intOf(getWindowAttr()), bool(getPrefix()), getPrefix(),
-                                 getOutput())))
+                                 getOutput())) ||
+      failed(verifyLse(op, getLse(), q, getOutput())))
     return failure();
 
   ScoreKind kind = getScore();
@@ -458,7 +484,8 @@ LogicalResult OnlineAttentionOp::verify() {
                                    getWeights(), getLengths())) ||
       failed(verifyIntervalMasks(op, getCausal(), intOf(getCausalOffsetAttr()),
                                  intOf(getWindowAttr()), bool(getPrefix()), getPrefix(),
-                                 getOutput())))
+                                 getOutput())) ||
+      failed(verifyLse(op, getLse(), q, getOutput())))
     return failure();
   return verifyCombinedScore(op, q, k, getCombine(), getAct(),
                              getScoreWeights(), getScale(), getBias());
@@ -521,8 +548,12 @@ LogicalResult OnlineSoftmaxUpdateOp::verify() {
 }
 
 LogicalResult TileFinalizeOp::verify() {
-  return verifyTileState(getOperation(), Value(), getSum(), getAcc(),
-                         getOutput(), 3, "context");
+  if (failed(verifyTileState(getOperation(), getMax(), getSum(), getAcc(),
+                             getOutput(), 3, "context")))
+    return failure();
+  if (bool(getMax()) != bool(getLse()))
+    return emitOpError("lse needs both the maximum and the output");
+  return success();
 }
 
 LogicalResult TileWeightsOp::verify() {

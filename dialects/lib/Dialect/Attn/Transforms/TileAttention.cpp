@@ -163,7 +163,9 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
     }
     SmallVector<Value> final =
         valueState ? SmallVector<Value>(keyLoop.getResults()) : state;
-    b.create<TileFinalizeOp>(final[1], final[2], context, bIdx, i0, h);
+    Value lse = op.getLse();
+    b.create<TileFinalizeOp>(final[1], final[2], context, bIdx, i0, h,
+                             lse ? final[0] : Value(), lse);
     if (weights)
       b.create<TileWeightsOp>(q, bq, h, i0, k, bk, hk, op.getScoreWeights(),
                               op.getScale(), op.getBias(), visible, prefixEnd,

@@ -110,7 +110,9 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
     attention). A batch size of 1 in
     `query`, `keys` or `values` is broadcast. `context` is [B, Nq, Hq, Dv]:
     the heads' contexts side by side, i.e. already concatenated.
-    `weights`, when present, receives a as [B, Hq, Nq, Nk].
+    `weights`, when present, receives a as [B, Hq, Nq, Nk]; `lse`, when
+    present, log(sum_l exp(e_l)) over the visible keys as [B, Hq, Nq]
+    (-inf for a query that sees no key).
 
     `params` are those of the score function, in the order of the survey's
     Table 2 (a leading H dimension makes a parameter per head):
@@ -147,6 +149,7 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
     Optional<Attn_Shaped<[I32], [1]>>:$prefix,
     Attn_Shaped<[AnyFloat], [4]>:$output,
     Optional<Attn_Shaped<[AnyFloat], [4]>>:$weights,
+    Optional<Attn_Shaped<[AnyFloat], [3]>>:$lse,
     Attn_ScoreKind:$score,
     DefaultValuedAttr<Attn_Activation, "::mlir::attn::Activation::identity">:$act,
     DefaultValuedAttr<Attn_AlignKind, "::mlir::attn::AlignKind::softmax">:$align,
@@ -164,6 +167,7 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
     (`prefix` `(` $prefix^ `:` type($prefix) `)`)?
     `outs` `(` $output `:` type($output) `)`
     (`weights` `(` $weights^ `:` type($weights) `)`)?
+    (`lse` `(` $lse^ `:` type($lse) `)`)?
     attr-dict (`->` type($results)^)?
   }];
   let builders = [
@@ -171,10 +175,10 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
                    "ValueRange":$params, "Value":$lengths, "Value":$output,
                    "Value":$weights, "ScoreKind":$score, "Activation":$act,
                    "AlignKind":$align, "bool":$causal,
-                   CArg<"Value", "{}">:$prefix), [{
+                   CArg<"Value", "{}">:$prefix, CArg<"Value", "{}">:$lse), [{
       build($_builder, $_state,
-            ::mlir::attn::initResultTypes({output, weights}), query, keys,
-            values, params, lengths, prefix, output, weights, score, act,
+            ::mlir::attn::initResultTypes({output, weights, lse}), query, keys,
+            values, params, lengths, prefix, output, weights, lse, score, act,
             align, causal, /*causal_offset=*/nullptr, /*window=*/nullptr);
     }]>
   ];
@@ -228,6 +232,8 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
     Arg<MemRefRankOf<[F32], [4]>, "context [B, Nq, Hq, Dv]", [MemWrite]>:$output,
     Arg<Optional<MemRefRankOf<[F32], [4]>>, "weights [B, Hq, Nq, Nk]",
         [MemWrite]>:$weights,
+    Arg<Optional<MemRefRankOf<[F32], [3]>>, "log-sum-exp [B, Hq, Nq]",
+        [MemWrite]>:$lse,
     Attn_ScoreCombine:$combine,
     DefaultValuedAttr<Attn_Activation, "::mlir::attn::Activation::identity">:$act,
     UnitAttr:$causal,
@@ -245,6 +251,7 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
     (`prefix` `(` $prefix^ `:` type($prefix) `)`)?
     `outs` `(` $output `:` type($output) `)`
     (`weights` `(` $weights^ `:` type($weights) `)`)?
+    (`lse` `(` $lse^ `:` type($lse) `)`)?
     attr-dict
   }];
   let hasVerifier = 1;
@@ -353,12 +360,16 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
   let hasVerifier = 1;
 }
 
-def Attn_TileFinalizeOp : Attn_Op<"tile_finalize"> {
+def Attn_TileFinalizeOp : Attn_Op<"tile_finalize",
+    [AttrSizedOperandSegments]> {
   let summary = "writes a query tile's context: acc / sum";
   let description = [{
     For each row r of a query tile (query `first_query + r`, clamped to the
     last query), writes `output[batch, first_query + r, head, :] =
-    acc[r] / sum[r]`, or 0 when the query saw no key (sum = 0).
+    acc[r] / sum[r]`, or 0 when the query saw no key (sum = 0). With
+    `lse(%max) into(%lse)`, also writes the log-sum-exp of the row's
+    scores from the online softmax's state, `lse[batch, head, first_query
+    + r] = max[r] + log(sum[r])`, or -inf when sum = 0.
 
     ```mlir
     attn.tile_finalize ins(%l, %acc : vector<4xf32>, vector<4x4xf32>)
@@ -369,11 +380,16 @@ def Attn_TileFinalizeOp : Attn_Op<"tile_finalize"> {
     Arg<Attn_TileRowState, "running sum", [MemRead]>:$sum,
     Arg<Attn_TileAccumulator, "accumulator", [MemRead]>:$acc,
     Arg<MemRefRankOf<[F32], [4]>, "context [B, Nq, Hq, Dv]", [MemWrite]>:$output,
-    Index:$batch, Index:$first_query, Index:$head);
+    Index:$batch, Index:$first_query, Index:$head,
+    Arg<Optional<Attn_TileRowState>, "running maximum", [MemRead]>:$max,
+    Arg<Optional<MemRefRankOf<[F32], [3]>>, "log-sum-exp [B, Hq, Nq]",
+        [MemWrite]>:$lse);
   let assemblyFormat = [{
     `ins` `(` $sum `,` $acc `:` type($sum) `,` type($acc) `)`
     `outs` `(` $output `[` $batch `,` $first_query `,` $head `]` `:`
-        type($output) `)` attr-dict
+        type($output) `)`
+    (`lse` `(` $max^ `:` type($max) `)` `into` `(` $lse `:` type($lse) `)`)?
+    attr-dict
   }];
   let hasVerifier = 1;
 }
