@@ -1757,8 +1757,8 @@ void ModelChecker::checkMask(const Item &item, Step &step) {
         continue;
       }
       if (*size < 1) {
-        error(arg.loc, "the window must be positive, got " +
-                           std::to_string(*size));
+        error(arg.loc,
+              "the window must be positive, got " + std::to_string(*size));
         continue;
       }
       if (step.spec.window) {
@@ -1795,9 +1795,9 @@ void ModelChecker::checkMask(const Item &item, Step &step) {
     if (!sym)
       continue;
     if (infos[sym->value].dtype != DType::I32) {
-      error(arg.loc, std::string(isPrefix ? "the prefix lengths '"
-                                          : "the lengths '") +
-                         arg.name + "' must be i32");
+      error(arg.loc,
+            std::string(isPrefix ? "the prefix lengths '" : "the lengths '") +
+                arg.name + "' must be i32");
       continue;
     }
     if (isPrefix) {
@@ -1941,8 +1941,8 @@ void ModelChecker::checkContext(const Item &item, Step &step) {
     if (!sameShape(shapeOf(pv), groups)) {
       error(step.prefixExpr->loc,
             "the prefix lengths '" + step.prefixExpr->name + "' have shape " +
-                shapeText(shapeOf(pv)) + ", but must be " +
-                shapeText(groups) + " (one prefix per " +
+                shapeText(shapeOf(pv)) + ", but must be " + shapeText(groups) +
+                " (one prefix per " +
                 (att.numGroupDims == spec.numBatchDims ? "batch entry"
                                                        : "group") +
                 ")");

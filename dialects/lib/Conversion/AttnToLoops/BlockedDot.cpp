@@ -119,8 +119,7 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     for (int64_t r = 0; r < queryTile; ++r) {
       Value i = e.minIdx(
           b.create<arith::AddIOp>(op.getFirstQuery(), e.index(r)), lastQuery);
-      auto [begin, end] =
-          visibleKeyRange(e, mask, op.getKeyEnd(), i, nq, nk);
+      auto [begin, end] = visibleKeyRange(e, mask, op.getKeyEnd(), i, nq, nk);
       rows.push_back(i);
       begins.push_back(begin);
       ends.push_back(end);

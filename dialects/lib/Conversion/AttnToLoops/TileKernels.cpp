@@ -239,15 +239,14 @@ struct GenericOnlineSoftmaxUpdate
                          lastQuery);
       setQueryRow(e, s, i);
       // Keys [j0 + first, j0 + count) of the tile are visible to query i.
-      auto [begin, end] =
-          visibleKeyRange(e, KeyInterval::of(op, op.getPrefixEnd()),
-                          op.getKeyEnd(), i, nq, nk);
+      auto [begin, end] = visibleKeyRange(
+          e, KeyInterval::of(op, op.getPrefixEnd()), op.getKeyEnd(), i, nq, nk);
       Value count =
           e.maxIdx(e.minIdx(tile, b.create<arith::SubIOp>(end, j0)), zero);
       Value first = zero;
       if (op.getWindow())
-        first = e.minIdx(
-            e.maxIdx(b.create<arith::SubIOp>(begin, j0), zero), count);
+        first =
+            e.minIdx(e.maxIdx(b.create<arith::SubIOp>(begin, j0), zero), count);
       // Pass 1: the row's scores and their maximum (maxnumf: a plain
       // vmaxss; a NaN score still propagates through exp).
       Value tileMax =
@@ -396,9 +395,8 @@ struct LowerTileWeights : public OpRewritePattern<TileWeightsOp> {
       Value i = e.minIdx(
           b.create<arith::AddIOp>(op.getFirstQuery(), e.index(r)), lastQuery);
       setQueryRow(e, s, i);
-      auto [begin, end] =
-          visibleKeyRange(e, KeyInterval::of(op, op.getPrefixEnd()),
-                          op.getKeyEnd(), i, nq, nk);
+      auto [begin, end] = visibleKeyRange(
+          e, KeyInterval::of(op, op.getPrefixEnd()), op.getKeyEnd(), i, nq, nk);
       Value m = rowStateAt(e, op.getMax(), r);
       Value invL = inverseOrZero(e, rowStateAt(e, op.getSum(), r));
       e.forEach(nk, [&](Value j) {
@@ -406,8 +404,8 @@ struct LowerTileWeights : public OpRewritePattern<TileWeightsOp> {
             b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j, end);
         if (op.getWindow())
           visible = b.create<arith::AndIOp>(
-              visible, b.create<arith::CmpIOp>(arith::CmpIPredicate::sge, j,
-                                               begin));
+              visible,
+              b.create<arith::CmpIOp>(arith::CmpIPredicate::sge, j, begin));
         Value a = e.ifElse(
             visible,
             [&] { return e.mul(e.exp(e.sub(emitScore(e, s, j), m)), invL); },

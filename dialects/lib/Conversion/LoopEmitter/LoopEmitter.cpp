@@ -56,9 +56,9 @@ mlir::attn::loops::visibleKeyRange(Emitter &e, const KeyInterval &mask,
   }
   if (mask.window) {
     end = e.minIdx(end, alignedEnd);
-    begin = e.maxIdx(
-        e.b.create<arith::SubIOp>(alignedEnd, e.index(*mask.window)),
-        e.index(0));
+    begin =
+        e.maxIdx(e.b.create<arith::SubIOp>(alignedEnd, e.index(*mask.window)),
+                 e.index(0));
   }
   return {begin, e.maxIdx(end, e.index(0))};
 }

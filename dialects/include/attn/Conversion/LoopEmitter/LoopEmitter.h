@@ -152,8 +152,7 @@ struct KeyInterval {
   std::optional<int64_t> window;
   Value prefixEnd;
 
-  template <typename OpTy>
-  static KeyInterval of(OpTy op, Value prefixEnd) {
+  template <typename OpTy> static KeyInterval of(OpTy op, Value prefixEnd) {
     KeyInterval mask;
     mask.causal = op.getCausal();
     if (IntegerAttr offset = op.getCausalOffsetAttr())

@@ -379,8 +379,8 @@ LogicalResult AttentionOp::verify() {
   if (failed(verifyAttentionLayout(op, q, k, getValues(), getOutput(),
                                    getWeights(), getLengths())) ||
       failed(verifyIntervalMasks(op, getCausal(), intOf(getCausalOffsetAttr()),
-                                 intOf(getWindowAttr()), bool(getPrefix()), getPrefix(),
-                                 getOutput())) ||
+                                 intOf(getWindowAttr()), bool(getPrefix()),
+                                 getPrefix(), getOutput())) ||
       failed(verifyLse(op, getLse(), q, getOutput())))
     return failure();
 
@@ -483,8 +483,8 @@ LogicalResult OnlineAttentionOp::verify() {
   if (failed(verifyAttentionLayout(op, q, k, getValues(), getOutput(),
                                    getWeights(), getLengths())) ||
       failed(verifyIntervalMasks(op, getCausal(), intOf(getCausalOffsetAttr()),
-                                 intOf(getWindowAttr()), bool(getPrefix()), getPrefix(),
-                                 getOutput())) ||
+                                 intOf(getWindowAttr()), bool(getPrefix()),
+                                 getPrefix(), getOutput())) ||
       failed(verifyLse(op, getLse(), q, getOutput())))
     return failure();
   return verifyCombinedScore(op, q, k, getCombine(), getAct(),
@@ -530,7 +530,8 @@ LogicalResult OnlineSoftmaxUpdateOp::verify() {
                          "key count mismatch")) ||
       failed(verifyCombinedScore(op, q, k, getCombine(), getAct(),
                                  getScoreWeights(), getScale(), getBias())) ||
-      failed(verifyTileState(op, getMax(), getSum(), getAcc(), v, 3, "values")) ||
+      failed(
+          verifyTileState(op, getMax(), getSum(), getAcc(), v, 3, "values")) ||
       failed(verifyIntervalMasks(op, getCausal(), intOf(getCausalOffsetAttr()),
                                  intOf(getWindowAttr()), bool(getPrefixEnd()))))
     return failure();

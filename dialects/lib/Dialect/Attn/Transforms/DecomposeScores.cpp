@@ -116,8 +116,8 @@ void decompose(AttentionOp op, PatternRewriter &b) {
   b.create<OnlineAttentionOp>(
       loc, q, k, op.getValues(), scoreWeights, scale, bias, op.getLengths(),
       op.getPrefix(), op.getOutput(), op.getWeights(), op.getLse(), combine,
-      op.getAct(),
-      op.getCausal(), op.getCausalOffsetAttr(), op.getWindowAttr());
+      op.getAct(), op.getCausal(), op.getCausalOffsetAttr(),
+      op.getWindowAttr());
   for (Value temporary : temporaries)
     b.create<memref::DeallocOp>(loc, temporary);
   b.eraseOp(op);

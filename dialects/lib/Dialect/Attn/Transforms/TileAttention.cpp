@@ -9,9 +9,9 @@
 // bounds here: the key loop of a query tile ends at the last key its last
 // query sees (lengths[b], cut by the causal diagonal or a window, extended
 // by a prefix) and starts at the key tile of the first key its first
-// query sees (a window), so fully masked key tiles are never visited. Tile sizes come from the target description;
-// how each tile-level op is computed is left to the kernel patterns of
-// -convert-attn-to-loops.
+// query sees (a window), so fully masked key tiles are never visited. Tile
+// sizes come from the target description; how each tile-level op is computed is
+// left to the kernel patterns of -convert-attn-to-loops.
 //
 //===----------------------------------------------------------------------===//
 
