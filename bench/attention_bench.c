@@ -10,6 +10,10 @@
  * It prints the time, GFLOP/s (4 n_q n_k d flops, halved with the causal
  * mask), the ratios (baseline time / attnc time) and the largest difference
  * between attnc and each baseline, which must stay below 1e-3.
+ * A second table prices the masks: the time of causal and of a sliding
+ * window of 256 keys (model sdpa_window) relative to full attention, next
+ * to the fraction of the scores each computes (about 1/2 and 256/n): the
+ * masks are loop bounds, so the time should follow the visible keys.
  *
  *   attnc-bench [n ...]      (default: 256 1024 2048)
  *   ATTNC_BENCH_REPEAT=R     repetitions (median reported, default 5)
@@ -33,7 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { D = 64 };
+enum { D = 64, WINDOW = 256 };
 
 static double now(void) {
   struct timespec ts;
@@ -59,17 +63,23 @@ static attnc_tensor tensor3(float *data, int64_t b, int64_t n, int64_t d) {
 
 /* The baseline: for each query, all scores into a row buffer, softmax, then
  * the weighted sum of the values. */
-static void baseline(const float *q, const float *k, const float *v, float *o,
-                     int nq, int nk, int causal, float *row) {
+static void baseline_window(const float *q, const float *k, const float *v,
+                            float *o, int nq, int nk, int causal, int window,
+                            float *row) {
   const float scale = 1.0f / sqrtf((float)D);
   for (int i = 0; i < nq; ++i) {
-    int end = causal ? i + 1 + nk - nq : nk;
+    int end = causal || window ? i + 1 + nk - nq : nk;
     if (end > nk)
       end = nk;
     if (end < 0)
       end = 0;
+    int begin = window ? i + 1 + nk - nq - window : 0;
+    if (begin < 0)
+      begin = 0;
+    if (begin > end)
+      begin = end;
     float m = -INFINITY;
-    for (int j = 0; j < end; ++j) {
+    for (int j = begin; j < end; ++j) {
       float s = 0;
       for (int c = 0; c < D; ++c)
         s += q[i * D + c] * k[j * D + c];
@@ -78,15 +88,20 @@ static void baseline(const float *q, const float *k, const float *v, float *o,
         m = row[j];
     }
     float l = 0;
-    for (int j = 0; j < end; ++j)
+    for (int j = begin; j < end; ++j)
       l += row[j] = expf(row[j] - m);
     float acc[D] = {0};
-    for (int j = 0; j < end; ++j)
+    for (int j = begin; j < end; ++j)
       for (int c = 0; c < D; ++c)
         acc[c] += row[j] * v[j * D + c];
     for (int c = 0; c < D; ++c)
-      o[i * D + c] = end ? acc[c] / l : 0.0f;
+      o[i * D + c] = end > begin ? acc[c] / l : 0.0f;
   }
+}
+
+static void baseline(const float *q, const float *k, const float *v, float *o,
+                     int nq, int nk, int causal, float *row) {
+  baseline_window(q, k, v, o, nq, nk, causal, 0, row);
 }
 
 static double median_ms(double *t, int r) {
@@ -186,6 +201,58 @@ int main(int argc, char **argv) {
   }
   printf("ratio = baseline time / attnc time (> 1: attnc is faster); one "
          "thread\n");
+
+  /* The price of the masks: time relative to full attention, and the
+   * fraction of the n x n scores each mask leaves visible. */
+  printf("\n%-7s %5s %3s | %8s | %8s %6s %6s | %8s %4s %6s %6s | %s\n",
+         "masks", "n", "d", "full ms", "causal", "ratio", "ideal", "window",
+         "W", "ratio", "ideal", "max |diff|");
+  for (int si = 0; si < nsizes; ++si) {
+    int n = sizes[si];
+    size_t elems = (size_t)n * D;
+    float *q = malloc(elems * 4), *k = malloc(elems * 4), *v = malloc(elems * 4);
+    float *o = malloc(elems * 4), *ob = malloc(elems * 4);
+    float *row = malloc((size_t)n * 4 + 4);
+    srand(4321);
+    for (size_t e = 0; e < elems; ++e) {
+      q[e] = (float)(2.0 * rand() / RAND_MAX - 1.0);
+      k[e] = (float)(2.0 * rand() / RAND_MAX - 1.0);
+      v[e] = (float)(2.0 * rand() / RAND_MAX - 1.0);
+    }
+    attnc_tensor args[4] = {tensor3(q, 1, n, D), tensor3(k, 1, n, D),
+                            tensor3(v, 1, n, D), tensor3(o, 1, n, D)};
+    double full_ms, causal_ms, window_ms, diff = 0;
+    int32_t status = 0;
+    TIME_MS(full_ms, repeat, times, status |= attnc_sdpa(args, 4));
+    TIME_MS(causal_ms, repeat, times, status |= attnc_sdpa_causal(args, 4));
+    baseline_window(q, k, v, ob, n, n, 1, 0, row);
+    diff = fmax(diff, max_diff(o, ob, elems));
+    TIME_MS(window_ms, repeat, times, status |= attnc_sdpa_window(args, 4));
+    baseline_window(q, k, v, ob, n, n, 0, WINDOW, row);
+    diff = fmax(diff, max_diff(o, ob, elems));
+    if (status != 0) {
+      fprintf(stderr, "attnc call failed: %s\n", attnc_sdpa_window_last_error());
+      return 1;
+    }
+    /* Visible scores: n(n+1)/2 with causal; each query i sees
+     * min(i + 1, W) keys with the window. */
+    double all = (double)n * n, causal_frac = n ? (n + 1.0) / (2.0 * n) : 0;
+    double window_keys = 0;
+    for (int i = 0; i < n; ++i)
+      window_keys += i + 1 < WINDOW ? i + 1 : WINDOW;
+    double window_frac = n ? window_keys / all : 0;
+    printf("%-7s %5d %3d | %8.3f | %8.3f %6.3f %6.3f | %8.3f %4d %6.3f %6.3f "
+           "| %.2e\n",
+           "masks", n, D, full_ms, causal_ms, causal_ms / full_ms, causal_frac,
+           window_ms, WINDOW, window_ms / full_ms, window_frac, diff);
+    if (diff > 1e-3) {
+      fprintf(stderr, "attnc and the baseline disagree on a mask\n");
+      failed = 1;
+    }
+    free(q), free(k), free(v), free(o), free(ob), free(row);
+  }
+  printf("masks: ratio = mask time / full time; ideal = fraction of the "
+         "scores visible\n");
   free(times);
   return failed;
 }

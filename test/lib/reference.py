@@ -158,13 +158,29 @@ def clamp_length(length, n_k):
     return min(max(length, 0), n_k)
 
 
-def visible(i, l, n_q, n_k, causal, length):
-    """Whether query i sees key l (docs/language.md, Masks)."""
+def visible(i, l, n_q, n_k, causal, length, causal_offset=0, window=None,
+            prefix=None):
+    """Whether query i sees key l (docs/language.md, Masks). i' = i + n_k -
+    n_q is the query's position aligned at the bottom right."""
+    ip = i + (n_k - n_q)
     if length is not None and l >= clamp_length(length, n_k):
         return False
-    if causal and not (l <= i + (n_k - n_q)):
+    if causal and not (l <= ip + causal_offset):
+        # prefix-LM: keys before the prefix length are seen by every query.
+        if prefix is None or not (l < prefix):
+            return False
+    if window is not None and not (ip - window < l <= ip):
         return False
     return True
+
+
+def logsumexp(e, seen):
+    """log(sum over the visible l of exp(e_l)); -inf when none is visible."""
+    idx = [l for l in range(len(e)) if seen[l]]
+    if not idx:
+        return -math.inf
+    m = max(e[l] for l in idx)
+    return m + math.log(sum(math.exp(e[l] - m) for l in idx))
 
 
 def masked_softmax(e, seen):
@@ -192,21 +208,27 @@ def weighted_sum(a, V, d_v):
     return c
 
 
-def attend(Q, K, V, score, d_v, causal=False, length=None):
+def attend(Q, K, V, score, d_v, causal=False, length=None, lse=None,
+           **masks):
     """Attention of the queries Q (rows) over keys K and values V (rows).
 
     score(q, k) -> float. Returns (C, A): one context [d_v] and one weight
-    vector [n_k] per query.
+    vector [n_k] per query. `masks`: causal_offset, window, prefix (see
+    visible). When `lse` is a list, the log-sum-exp of each query's visible
+    scores is appended to it.
     """
     n_q, n_k = len(Q), len(K)
     assert len(V) == n_k
     C, A = [], []
     for i, q in enumerate(Q):
         e = [score(q, K[l]) for l in range(n_k)]
-        seen = [visible(i, l, n_q, n_k, causal, length) for l in range(n_k)]
+        seen = [visible(i, l, n_q, n_k, causal, length, **masks)
+                for l in range(n_k)]
         a = masked_softmax(e, seen)
         A.append(a)
         C.append(weighted_sum(a, V, d_v))
+        if lse is not None:
+            lse.append(logsumexp(e, seen))
     return C, A
 
 
@@ -232,9 +254,11 @@ def output_model(c, W=None, b=None, act="identity", use_softmax=False):
 #   score    : (kind, [param names], act) (required)
 #   causal   : bool
 #   lengths  : name of the i32 lengths tensor, or None
+#   causal_offset : int (with causal), window : int, prefix : name of the
+#              i32 prefix tensor (with causal)
 #   heads    : number of heads h, or None
 #   inputs   : names of the tensors that carry batch dimensions (required)
-#   outputs  : list of (name, "c") | (name, "a") |
+#   outputs  : list of (name, "c") | (name, "a") | (name, "lse") |
 #              (name, "linear", W, b, act, use_softmax)
 # The query is several queries when src is "F" or its tensor has rank 2
 # after the batch dimensions; otherwise a single query.
@@ -334,9 +358,13 @@ def evaluate(model, tensors):
         length = None
         if model.get("lengths"):
             length = int(flatten([entry(model["lengths"], bi)])[0])
+        masks = {"causal_offset": model.get("causal_offset", 0),
+                 "window": model.get("window")}
+        if model.get("prefix"):
+            masks["prefix"] = int(flatten([entry(model["prefix"], bi)])[0])
 
         nh = heads if heads is not None else 1
-        contexts, weights = [], []
+        contexts, weights, lses = [], [], []
         for j in range(nh):
             Wqj = head_slice(Wq, bi, j, 2)
             bqj = head_slice(bq, bi, j, 1)
@@ -367,8 +395,10 @@ def evaluate(model, tensors):
             else:
                 def score(q, k, fn=fn, ps=ps):
                     return fn(q, k, *ps)
+            lse = []
             C, A = attend(Q, K, V, score, d_v, model.get("causal", False),
-                          length)
+                          length, lse=lse, **masks)
+            lses.append(lse)
             contexts.append(C)
             weights.append(A)
             n_q = len(Q)
@@ -381,6 +411,12 @@ def evaluate(model, tensors):
             if kind == "c":
                 val = Cc if multi else Cc[0]
                 inner = ([n_q] if multi else []) + [d_c]
+            elif kind == "lse":
+                val = lses if heads is not None else lses[0]
+                if not multi:
+                    val = [x[0] for x in val] if heads is not None else val[0]
+                inner = ([nh] if heads is not None else []) + \
+                    ([n_q] if multi else [])
             elif kind == "a":
                 val = weights if heads is not None else weights[0]
                 if not multi:

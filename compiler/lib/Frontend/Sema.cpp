@@ -258,6 +258,8 @@ struct Step {
   AttentionSpec spec;
   const Expr *lengthsExpr = nullptr;
   Symbol *lengths = nullptr;
+  const Expr *prefixExpr = nullptr, *windowExpr = nullptr;
+  Symbol *prefix = nullptr;
   int attention = -1; ///< Set once the context item built the step.
   Symbol *alignSymbol = nullptr;
   /// `output A = a` items before the context: completed by the context.
@@ -381,6 +383,7 @@ private:
     ArgSpec arg;
     ValueId value = -1;
     int weightsOf = -1; ///< The attention whose weights this output is.
+    bool lse = false;   ///< With weightsOf: its log-sum-exp instead.
   };
   std::vector<PendingOutput> outputs;
   long completingSlot = -1; ///< The deferred output being completed.
@@ -1691,27 +1694,131 @@ void ModelChecker::checkMask(const Item &item, Step &step) {
   if (!step.sawMask)
     step.spec.maskLoc = item.loc;
   step.sawMask = true;
+  // Masks after the context item refine the attention already made.
+  auto update = [&](auto &&set) {
+    set(step.spec);
+    if (step.attention >= 0)
+      set(spec.attentions[step.attention]);
+  };
   for (const ast::ExprPtr &m : item.masks) {
-    if (m->kind == Expr::Kind::Name && m->name == "causal") {
-      if (step.spec.causal)
+    bool isCall = m->kind == Expr::Kind::Call;
+    if ((m->kind == Expr::Kind::Name || isCall) && m->name == "causal") {
+      if (step.spec.causal) {
         error(m->loc, "duplicate mask 'causal'");
-      step.spec.causal = true;
-      if (step.attention >= 0)
-        spec.attentions[step.attention].causal = true;
+        continue;
+      }
+      std::optional<int64_t> offset;
+      if (isCall) {
+        // causal(o): an integer literal, possibly negative.
+        const Expr *arg =
+            m->operands.size() == 1 && !m->hasParamList && m->named.empty()
+                ? m->operands[0].get()
+                : nullptr;
+        bool negative = arg && arg->kind == Expr::Kind::Neg;
+        const Expr *lit = negative ? arg->operands[0].get() : arg;
+        if (!lit || lit->kind != Expr::Kind::Int) {
+          error(arg ? arg->loc : m->loc,
+                "'causal(offset)' takes one integer literal, the offset of "
+                "the diagonal");
+          continue;
+        }
+        offset = negative ? -lit->intValue : lit->intValue;
+      }
+      update([&](AttentionSpec &a) {
+        a.causal = true;
+        a.causalOffset = offset;
+      });
       continue;
     }
-    if (m->kind != Expr::Kind::Call || m->name != "lengths" ||
-        m->operands.size() != 1 || m->hasParamList || !m->named.empty()) {
-      error(m->loc, "unsupported mask; expected 'causal' or 'lengths(L)'");
+    if (isCall && m->name == "window") {
+      if (m->operands.size() != 1 || m->hasParamList || !m->named.empty()) {
+        error(m->loc, "'window(W)' takes one argument, the number of keys "
+                      "a query sees (an integer literal or a static dim)");
+        continue;
+      }
+      const Expr &arg = *m->operands[0];
+      std::optional<int64_t> size;
+      if (arg.kind == Expr::Kind::Int) {
+        size = arg.intValue;
+      } else if (arg.kind == Expr::Kind::Neg &&
+                 arg.operands[0]->kind == Expr::Kind::Int) {
+        size = -arg.operands[0]->intValue;
+      } else if (arg.kind == Expr::Kind::Name) {
+        Symbol *sym = lookup(arg.name, arg.loc);
+        if (!sym)
+          continue;
+        if (sym->kind != SymKind::Dim || sym->dim.entry.isDynamic()) {
+          error(arg.loc, "the window '" + arg.name +
+                             "' must be a static dimension from 'dims' or "
+                             "an integer literal");
+          continue;
+        }
+        size = sym->dim.entry.staticSize;
+      } else {
+        error(arg.loc, "the window must be an integer literal or a static "
+                       "dimension");
+        continue;
+      }
+      if (*size < 1) {
+        error(arg.loc,
+              "the window must be positive, got " + std::to_string(*size));
+        continue;
+      }
+      if (step.spec.window) {
+        error(m->loc, "duplicate mask 'window'");
+        continue;
+      }
+      if (step.prefix) {
+        error(m->loc, "a 'window' and a 'prefix' mask do not combine (the "
+                      "visible keys would not be an interval)");
+        continue;
+      }
+      step.windowExpr = m.get();
+      update([&](AttentionSpec &a) { a.window = size; });
+      continue;
+    }
+    bool isPrefix = isCall && m->name == "prefix";
+    if (isCall && (m->name == "lengths" || isPrefix) &&
+        (m->operands.size() != 1 || m->hasParamList || !m->named.empty())) {
+      error(m->loc, "'" + m->name + "(" + (isPrefix ? "P" : "L") +
+                        ")' takes one argument, an i32 input of one " +
+                        (isPrefix ? "prefix length" : "length") +
+                        " per batch entry");
+      continue;
+    }
+    if (!isCall || (m->name != "lengths" && !isPrefix)) {
+      error(m->loc, "unsupported mask; expected 'causal', 'causal(offset)', "
+                    "'lengths(L)', 'window(W)' or 'prefix(P)'");
       continue;
     }
     const Expr &arg = *m->operands[0];
     Symbol *sym = expectName(arg, {SymKind::Input, SymKind::Value},
-                             "the lengths of a mask");
+                             isPrefix ? "the prefix lengths of a mask"
+                                      : "the lengths of a mask");
     if (!sym)
       continue;
     if (infos[sym->value].dtype != DType::I32) {
-      error(arg.loc, "the lengths '" + arg.name + "' must be i32");
+      error(arg.loc,
+            std::string(isPrefix ? "the prefix lengths '" : "the lengths '") +
+                arg.name + "' must be i32");
+      continue;
+    }
+    if (isPrefix) {
+      if (step.prefix) {
+        error(m->loc, "duplicate mask 'prefix'");
+        continue;
+      }
+      if (step.spec.window) {
+        error(m->loc, "a 'prefix' and a 'window' mask do not combine (the "
+                      "visible keys would not be an interval)");
+        continue;
+      }
+      if (step.attention >= 0) {
+        error(m->loc, "a 'prefix' mask must come before the 'context' item");
+        continue;
+      }
+      step.prefix = sym;
+      step.prefixExpr = &arg;
       continue;
     }
     if (step.lengths) {
@@ -1832,6 +1939,21 @@ void ModelChecker::checkContext(const Item &item, Step &step) {
     }
     att.lengths = lv;
   }
+  if (step.prefix) {
+    ValueId pv = step.prefix->value;
+    if (!sameShape(shapeOf(pv), groups)) {
+      error(step.prefixExpr->loc,
+            "the prefix lengths '" + step.prefixExpr->name + "' have shape " +
+                shapeText(shapeOf(pv)) + ", but must be " + shapeText(groups) +
+                " (one prefix per " +
+                (att.numGroupDims == spec.numBatchDims ? "batch entry"
+                                                       : "group") +
+                ")");
+      return;
+    }
+    att.prefix = pv;
+    att.causal = true; // prefix-LM: the keys after the prefix are causal
+  }
   att.query = step.query;
   att.keys = step.keys;
   att.values = step.values;
@@ -1948,6 +2070,55 @@ void ModelChecker::checkOutput(const Item &item, Step &step) {
   pending.arg.loc = item.name.loc;
   const Expr *e = item.value.get();
   Shape shape;
+
+  // The log-sum-exp of the model's own step's scores.
+  if (e->kind == Expr::Kind::Call && e->name == "logsumexp") {
+    const Expr *arg =
+        e->operands.size() == 1 && !e->hasParamList && e->named.empty()
+            ? e->operands[0].get()
+            : nullptr;
+    if (!arg || arg->kind != Expr::Kind::Name) {
+      error(e->loc, "'logsumexp' takes one argument, the score name");
+      return;
+    }
+    Symbol *score = find(arg->name);
+    if (!score) {
+      error(arg->loc, "undefined name '" + arg->name + "'");
+      return;
+    }
+    if (score->kind != SymKind::Score) {
+      error(arg->loc, "'" + arg->name + "' is " + describe(score->kind) +
+                          ", but 'logsumexp' takes the score name");
+      return;
+    }
+    if (!score->valid)
+      return;
+    if (!step.scoreItem || step.scoreItem->name.name != arg->name) {
+      error(arg->loc, "the log-sum-exp of '" + arg->name +
+                          "' can only be output by the model of its step");
+      return;
+    }
+    pending.lse = true;
+    if (step.attention < 0) {
+      step.deferredWeights.emplace_back(&item, outputs.size());
+      outputs.push_back(std::move(pending));
+      outputs.back().weightsOf = -2;
+      return;
+    }
+    shape = weightsShape(step);
+    shape.pop_back(); // no key dimension
+    pending.weightsOf = step.attention;
+    if (item.type) {
+      error(item.type->loc, "a 'logsumexp' output takes no type annotation");
+      return;
+    }
+    pending.arg.shape = entries(shape);
+    if (completingSlot >= 0)
+      outputs[completingSlot] = std::move(pending);
+    else
+      outputs.push_back(std::move(pending));
+    return;
+  }
 
   // The attention weights of the model's own step.
   Symbol *weights = e->kind == Expr::Kind::Name ? find(e->name) : nullptr;
@@ -2200,7 +2371,9 @@ std::optional<ModelSpec> ModelChecker::run() {
       continue; // Its step never got a context: reported already.
     int arg = int(spec.args.size());
     spec.args.push_back(std::move(p.arg));
-    if (p.weightsOf >= 0)
+    if (p.weightsOf >= 0 && p.lse)
+      spec.attentions[p.weightsOf].lseOutputs.push_back(arg);
+    else if (p.weightsOf >= 0)
       spec.attentions[p.weightsOf].weightsOutputs.push_back(arg);
     else
       spec.outputs.emplace_back(arg, p.value);

@@ -475,12 +475,40 @@ Value ModelGen::emitAttention(const ValueSpec &value, ValueId id) {
                   : collapseRange(ml, lengths, 0, att.numGroupDims);
   }
 
+  // The log-sum-exp [G.., (H,) (Nq,)] as [B, H, Nq].
+  Value lse;
+  if (!att.lseOutputs.empty()) {
+    int arg = att.lseOutputs.front();
+    SmallVector<OpFoldResult> sizes;
+    for (const ShapeEntry &e : spec.args[arg].shape)
+      sizes.push_back(dimSize(e));
+    lse = collapseRange(cl, empty(cl, sizes), 0, att.numGroupDims);
+    if (!att.hasHeads)
+      lse = insertUnitDim(cl, lse, 1);
+    if (!att.multiQuery)
+      lse = insertUnitDim(cl, lse, 2);
+  }
+
+  Value prefix;
+  if (att.prefix >= 0) {
+    Location ml = loc(att.maskLoc);
+    prefix = buffers[att.prefix];
+    prefix = att.numGroupDims == 0
+                 ? expand(ml, prefix, {}, {b.getIndexAttr(1)})
+                 : collapseRange(ml, prefix, 0, att.numGroupDims);
+  }
+
   SmallVector<Value> params;
   for (ValueId p : att.scoreParams)
     params.push_back(buffers[p]);
   auto op = b.create<attn::AttentionOp>(
-      l, query, keys, values, params, lengths, context, weights, att.score,
-      toAttn(att.scoreAct), attn::AlignKind::softmax, att.causal);
+      l, query, keys, values, params, lengths, context, weights,
+      att.score, toAttn(att.scoreAct), attn::AlignKind::softmax,
+      att.causal, prefix, lse);
+  if (att.causalOffset)
+    op.setCausalOffset(*att.causalOffset);
+  if (att.window)
+    op.setWindow(*att.window);
   for (int arg : att.weightsOutputs) {
     // [B, H, Nq, Nk] back to [G.., (H,) (Nq,) Nk].
     Value w = op.getResult(1);
@@ -495,6 +523,22 @@ Value ModelGen::emitAttention(const ValueSpec &value, ValueId id) {
     w = expandDim(cl, w, 0, groups);
     b.create<bufferization::MaterializeInDestinationOp>(
         cl, TypeRange{}, w, args[arg], /*restrict=*/true,
+        /*writable=*/true);
+  }
+  for (int arg : att.lseOutputs) {
+    // [B, H, Nq] back to [G.., (H,) (Nq,)].
+    Value z = op.getResult(weights ? 2 : 1);
+    if (!att.multiQuery)
+      z = removeUnitDim(cl, z, 2);
+    if (!att.hasHeads)
+      z = removeUnitDim(cl, z, 1);
+    SmallVector<OpFoldResult> groups;
+    for (const ShapeEntry &e :
+         ArrayRef(spec.args[arg].shape).take_front(att.numGroupDims))
+      groups.push_back(dimSize(e));
+    z = expandDim(cl, z, 0, groups);
+    b.create<bufferization::MaterializeInDestinationOp>(
+        cl, TypeRange{}, z, args[arg], /*restrict=*/true,
         /*writable=*/true);
   }
   Value result = op.getResult(0);

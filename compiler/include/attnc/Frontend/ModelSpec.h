@@ -29,6 +29,7 @@
 #include "attn/Dialect/Attn/IR/AttnEnums.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -144,9 +145,17 @@ struct AttentionSpec {
   std::vector<ValueId> scoreParams;
   bool causal = false;
   ValueId lengths = -1; ///< i32 [G..] valid key counts, or -1.
+  /// `mask causal(o)`: l <= i' + o (with `causal`).
+  std::optional<int64_t> causalOffset;
+  /// `mask window(W)`: i' - W < l <= i', W >= 1.
+  std::optional<int64_t> window;
+  ValueId prefix = -1; ///< `mask prefix(P)`: i32 [G..], or -1 (with causal).
   AlignKind align = AlignKind::Softmax;
   /// Output arguments that receive the weights [G.., (h,) (n_q,) n_k].
   std::vector<int> weightsOutputs;
+  /// Output arguments that receive the log-sum-exp of the scores
+  /// (`logsumexp(e)`) [G.., (h,) (n_q,)].
+  std::vector<int> lseOutputs;
   SourceLoc scoreLoc, maskLoc, contextLoc;
 };
 

@@ -113,13 +113,15 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
 
     // The tile's queries and the keys [0, end_r) each sees.
     Value lastQuery = e.maxIdx(b.create<arith::SubIOp>(nq, e.index(1)), zero);
-    SmallVector<Value> rows, ends;
+    SmallVector<Value> rows, begins, ends;
     Value endMax = zero;
+    KeyInterval mask = KeyInterval::of(op, op.getPrefixEnd());
     for (int64_t r = 0; r < queryTile; ++r) {
       Value i = e.minIdx(
           b.create<arith::AddIOp>(op.getFirstQuery(), e.index(r)), lastQuery);
-      Value end = visibleKeyEnd(e, op.getCausal(), op.getKeyEnd(), i, nq, nk);
+      auto [begin, end] = visibleKeyRange(e, mask, op.getKeyEnd(), i, nq, nk);
       rows.push_back(i);
+      begins.push_back(begin);
       ends.push_back(end);
       endMax = e.maxIdx(endMax, end);
     }
@@ -152,6 +154,12 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
         Value visible = b.create<arith::CmpIOp>(
             arith::CmpIPredicate::slt, keyIdx,
             b.create<vector::BroadcastOp>(laneIndexType, ends[r]));
+        if (mask.hasBegin())
+          visible = b.create<arith::AndIOp>(
+              visible,
+              b.create<arith::CmpIOp>(
+                  arith::CmpIPredicate::sge, keyIdx,
+                  b.create<vector::BroadcastOp>(laneIndexType, begins[r])));
         sv = b.create<arith::SelectOp>(visible, sv, negInfLanes);
         b.create<vector::StoreOp>(sv, scores, ValueRange{e.index(r), jv});
       }

@@ -241,14 +241,19 @@ struct GenericOnlineSoftmaxUpdate
       Value i = e.minIdx(b.create<arith::AddIOp>(op.getFirstQuery(), rIdx),
                          lastQuery);
       setQueryRow(e, s, i);
-      // Keys [j0, j0 + count) of the tile are visible to query i.
-      Value end = visibleKeyEnd(e, op.getCausal(), op.getKeyEnd(), i, nq, nk);
+      // Keys [j0 + first, j0 + count) of the tile are visible to query i.
+      auto [begin, end] = visibleKeyRange(
+          e, KeyInterval::of(op, op.getPrefixEnd()), op.getKeyEnd(), i, nq, nk);
       Value count =
           e.maxIdx(e.minIdx(tile, b.create<arith::SubIOp>(end, j0)), zero);
+      Value first = zero;
+      if (op.getWindow())
+        first =
+            e.minIdx(e.maxIdx(b.create<arith::SubIOp>(begin, j0), zero), count);
       // Pass 1: the row's scores and their maximum (maxnumf: a plain
       // vmaxss; a NaN score still propagates through exp).
       Value tileMax =
-          e.loop(zero, count, {e.negInf()}, [&](Value jj, ValueRange m) {
+          e.loop(first, count, {e.negInf()}, [&](Value jj, ValueRange m) {
              Value score = emitScore(e, s, b.create<arith::AddIOp>(j0, jj));
              e.store(score, scores, {jj});
              return SmallVector<Value>{b.create<arith::MaxNumFOp>(m[0], score)};
@@ -273,14 +278,14 @@ struct GenericOnlineSoftmaxUpdate
       // Pass 2: the probabilities, in place of the scores (a loop without
       // memory dependences, so that exp vectorizes).
       Value tileSum =
-          e.loop(zero, count, {e.f32(0)}, [&](Value jj, ValueRange sum) {
+          e.loop(first, count, {e.f32(0)}, [&](Value jj, ValueRange sum) {
              Value p = e.exp(e.sub(e.load(scores, {jj}), mNew));
              e.store(p, scores, {jj});
              return SmallVector<Value>{e.add(sum[0], p)};
            }).getResult(0);
       // Pass 3: the weighted values p_j v_j.
       if (valueState) {
-        acc = e.loop(zero, count, {acc}, [&](Value jj, ValueRange a) {
+        acc = e.loop(first, count, {acc}, [&](Value jj, ValueRange a) {
                  Value j = b.create<arith::AddIOp>(j0, jj);
                  Value p = e.splat(dvType, e.load(scores, {jj}));
                  Value value = loadRow(e, dvType, v, {bv, hv, j, zero});
@@ -288,7 +293,7 @@ struct GenericOnlineSoftmaxUpdate
                      b.create<vector::FMAOp>(p, value, a[0])};
                }).getResult(0);
       } else {
-        e.forEach(count, [&](Value jj) {
+        e.loop(first, count, {}, [&](Value jj, ValueRange) {
           Value j = b.create<arith::AddIOp>(j0, jj);
           Value p = e.load(scores, {jj});
           e.forEach(dv, [&](Value c) {
@@ -296,6 +301,7 @@ struct GenericOnlineSoftmaxUpdate
             e.store(e.add(e.load(accState, {rIdx, c}), e.mul(p, vc)), accState,
                     {rIdx, c});
           });
+          return SmallVector<Value>{};
         });
       }
       Value lNew = e.add(e.mul(rowStateAt(e, sumState, r), alpha), tileSum);
@@ -339,6 +345,20 @@ struct LowerTileFinalize : public OpRewritePattern<TileFinalizeOp> {
       Value i = e.minIdx(b.create<arith::AddIOp>(op.getFirstQuery(), rIdx),
                          lastQuery);
       Value invL = inverseOrZero(e, rowStateAt(e, op.getSum(), r));
+      if (Value lse = op.getLse()) {
+        // log(sum_j exp(s_j)) = m + log(l) from the online softmax's state;
+        // -inf when the query saw no key (l = 0, m = -inf).
+        Value l = rowStateAt(e, op.getSum(), r);
+        Value seen =
+            b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, l, e.f32(0));
+        Value value = b.create<arith::SelectOp>(
+            seen,
+            e.add(rowStateAt(e, op.getMax(), r),
+                  b.create<math::LogOp>(
+                      b.create<arith::SelectOp>(seen, l, e.f32(1)))),
+            e.negInf());
+        e.store(value, lse, {bIdx, h, i});
+      }
       if (valueState) {
         Value row = b.create<vector::ExtractOp>(acc, ArrayRef<int64_t>{r});
         Value c = e.mul(row, e.splat(cast<VectorType>(row.getType()), invL));
@@ -378,12 +398,17 @@ struct LowerTileWeights : public OpRewritePattern<TileWeightsOp> {
       Value i = e.minIdx(
           b.create<arith::AddIOp>(op.getFirstQuery(), e.index(r)), lastQuery);
       setQueryRow(e, s, i);
-      Value end = visibleKeyEnd(e, op.getCausal(), op.getKeyEnd(), i, nq, nk);
+      auto [begin, end] = visibleKeyRange(
+          e, KeyInterval::of(op, op.getPrefixEnd()), op.getKeyEnd(), i, nq, nk);
       Value m = rowStateAt(e, op.getMax(), r);
       Value invL = inverseOrZero(e, rowStateAt(e, op.getSum(), r));
       e.forEach(nk, [&](Value j) {
         Value visible =
             b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j, end);
+        if (op.getWindow())
+          visible = b.create<arith::AndIOp>(
+              visible,
+              b.create<arith::CmpIOp>(arith::CmpIPredicate::sge, j, begin));
         Value a = e.ifElse(
             visible,
             [&] { return e.mul(e.exp(e.sub(emitScore(e, s, j), m)), invL); },

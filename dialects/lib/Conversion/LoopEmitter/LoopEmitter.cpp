@@ -36,6 +36,33 @@ Value mlir::attn::loops::visibleKeyEnd(Emitter &e, bool causal, Value visible,
   return e.maxIdx(e.minIdx(visible, last), e.index(0));
 }
 
+std::pair<Value, Value>
+mlir::attn::loops::visibleKeyRange(Emitter &e, const KeyInterval &mask,
+                                   Value visible, Value i, Value nq, Value nk) {
+  if (!mask.causal && !mask.window)
+    return {Value(), visible};
+  // i' + 1 = i + 1 - (Nq - Nk): one past the query's aligned position.
+  Value alignedEnd =
+      e.b.create<arith::SubIOp>(e.b.create<arith::AddIOp>(i, e.index(1)),
+                                e.b.create<arith::SubIOp>(nq, nk));
+  Value end = visible, begin;
+  if (mask.causal) {
+    Value last = alignedEnd;
+    if (mask.causalOffset != 0)
+      last = e.b.create<arith::AddIOp>(last, e.index(mask.causalOffset));
+    if (mask.prefixEnd)
+      last = e.maxIdx(last, mask.prefixEnd);
+    end = e.minIdx(end, last);
+  }
+  if (mask.window) {
+    end = e.minIdx(end, alignedEnd);
+    begin =
+        e.maxIdx(e.b.create<arith::SubIOp>(alignedEnd, e.index(*mask.window)),
+                 e.index(0));
+  }
+  return {begin, e.maxIdx(end, e.index(0))};
+}
+
 Value mlir::attn::loops::inverseOrZero(Emitter &e, Value l) {
   Value positive =
       e.b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, l, e.f32(0));

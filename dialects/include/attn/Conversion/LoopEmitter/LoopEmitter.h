@@ -143,6 +143,36 @@ Value visibleKeyCount(Emitter &e, Value lengths, Value b, Value nk);
 Value visibleKeyEnd(Emitter &e, bool causal, Value visible, Value i, Value nq,
                     Value nk);
 
+/// The masks that give each query an interval of keys (see
+/// attn.online_softmax_update): causal (with an offset), a prefix that
+/// every query sees ([0, prefixEnd), an index), a sliding window.
+struct KeyInterval {
+  bool causal = false;
+  int64_t causalOffset = 0;
+  std::optional<int64_t> window;
+  Value prefixEnd;
+
+  template <typename OpTy> static KeyInterval of(OpTy op, Value prefixEnd) {
+    KeyInterval mask;
+    mask.causal = op.getCausal();
+    if (IntegerAttr offset = op.getCausalOffsetAttr())
+      mask.causalOffset = offset.getInt();
+    if (IntegerAttr window = op.getWindowAttr())
+      mask.window = window.getInt();
+    mask.prefixEnd = prefixEnd;
+    return mask;
+  }
+  /// Whether some query may not see its first keys (a lower bound).
+  bool hasBegin() const { return window.has_value(); }
+};
+
+/// The keys [begin, end) query i sees, `visible` being the keys of its
+/// batch entry (lengths); begin is null (0) without a window. Both are
+/// nondecreasing in i; end may be below begin (no key).
+std::pair<Value, Value> visibleKeyRange(Emitter &e, const KeyInterval &mask,
+                                        Value visible, Value i, Value nq,
+                                        Value nk);
+
 /// 1 / l, or 0 when l = 0 (a query that saw no key gets c = 0).
 Value inverseOrZero(Emitter &e, Value l);
 

@@ -220,7 +220,15 @@ void LinearOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
   nameResults(*this, setName);
 }
 void AttentionOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
-  nameResults(*this, setName);
+  auto name = dyn_cast<NameLoc>(getLoc());
+  if (!name || getNumResults() == 0)
+    return;
+  StringRef base = name.getName().getValue();
+  setName(getResult(0), base);
+  if (getWeights() && getNumResults() > 1)
+    setName(getResult(1), (base + "_weights").str());
+  if (getLse() && getNumResults() > 1)
+    setName(getResults().back(), (base + "_lse").str());
 }
 void ActivationOp::getAsmResultNames(OpAsmSetValueNameFn setName) {
   nameResults(*this, setName);
@@ -238,10 +246,12 @@ MutableOperandRange ActivationOp::getDpsInitsMutable() {
 MutableOperandRange SoftmaxOp::getDpsInitsMutable() {
   return getOutputMutable();
 }
-/// The context and, when present, the weights (adjacent operands).
+/// The context and, when present, the weights and the log-sum-exp
+/// (adjacent operands).
 MutableOperandRange AttentionOp::getDpsInitsMutable() {
-  unsigned start = getODSOperandIndexAndLength(5).first;
-  return MutableOperandRange(getOperation(), start, getWeights() ? 2 : 1);
+  unsigned start = getODSOperandIndexAndLength(6).first;
+  return MutableOperandRange(getOperation(), start,
+                             1 + (getWeights() ? 1 : 0) + (getLse() ? 1 : 0));
 }
 
 void LinearOp::getEffects(
@@ -385,6 +395,50 @@ static LogicalResult verifyAttentionLayout(Operation *op, Value q, Value k,
   return success();
 }
 
+static std::optional<int64_t> intOf(IntegerAttr attr) {
+  if (!attr)
+    return std::nullopt;
+  return attr.getInt();
+}
+
+/// The log-sum-exp output [B, Hq, Nq] of an attention op.
+static LogicalResult verifyLse(Operation *op, Value lse, Value q,
+                               Value context) {
+  if (!lse)
+    return success();
+  if (failed(expectEqual(op, {lse, 0, "lse"}, {context, 0, "context"},
+                         "batch mismatch")) ||
+      failed(expectEqual(op, {lse, 1, "lse"}, {q, 1, "query"},
+                         "head count mismatch")) ||
+      failed(expectEqual(op, {lse, 2, "lse"}, {q, 2, "query"},
+                         "query count mismatch")))
+    return failure();
+  return success();
+}
+
+/// The interval masks: `causal_offset` and `prefix` refine `causal`, a
+/// window is positive, and `prefix` and `window` do not combine (their
+/// union of keys would not be one interval). `prefix` ([B] of the context's
+/// batch) when `context` is given.
+static LogicalResult verifyIntervalMasks(Operation *op, bool causal,
+                                         std::optional<int64_t> offset,
+                                         std::optional<int64_t> window,
+                                         bool hasPrefix, Value prefix = {},
+                                         Value context = {}) {
+  if (offset && !causal)
+    return op->emitOpError("causal_offset requires causal");
+  if (hasPrefix && !causal)
+    return op->emitOpError("a prefix mask requires causal");
+  if (window && *window < 1)
+    return op->emitOpError() << "window must be positive, got " << *window;
+  if (window && hasPrefix)
+    return op->emitOpError("a prefix mask and a window do not combine");
+  if (prefix && context)
+    return expectEqual(op, {prefix, 0, "prefix"}, {context, 0, "context"},
+                       "batch mismatch");
+  return success();
+}
+
 /// Checks a score parameter of shape [(H,) dims...]: rank is
 /// dims.size() or dims.size() + 1 (per head, leading H = query heads).
 static LogicalResult verifyScoreParam(Operation *op, Value param,
@@ -417,7 +471,11 @@ LogicalResult AttentionOp::verify() {
     return failure();
   Value q = getQuery(), k = getKeys();
   if (failed(verifyAttentionLayout(op, q, k, getValues(), getOutput(),
-                                   getWeights(), getLengths())))
+                                   getWeights(), getLengths())) ||
+      failed(verifyIntervalMasks(op, getCausal(), intOf(getCausalOffsetAttr()),
+                                 intOf(getWindowAttr()), bool(getPrefix()),
+                                 getPrefix(), getOutput())) ||
+      failed(verifyLse(op, getLse(), q, getOutput())))
     return failure();
 
   // Every rule below is read from the score function's row of the table.
@@ -523,7 +581,11 @@ LogicalResult OnlineAttentionOp::verify() {
   Operation *op = getOperation();
   Value q = getQuery(), k = getKeys();
   if (failed(verifyAttentionLayout(op, q, k, getValues(), getOutput(),
-                                   getWeights(), getLengths())))
+                                   getWeights(), getLengths())) ||
+      failed(verifyIntervalMasks(op, getCausal(), intOf(getCausalOffsetAttr()),
+                                 intOf(getWindowAttr()), bool(getPrefix()),
+                                 getPrefix(), getOutput())) ||
+      failed(verifyLse(op, getLse(), q, getOutput())))
     return failure();
   return verifyCombinedScore(op, q, k, getCombine(), getAct(),
                              getScoreWeights(), getScale(), getBias());
@@ -568,7 +630,10 @@ LogicalResult OnlineSoftmaxUpdateOp::verify() {
                          "key count mismatch")) ||
       failed(verifyCombinedScore(op, q, k, getCombine(), getAct(),
                                  getScoreWeights(), getScale(), getBias())) ||
-      failed(verifyTileState(op, getMax(), getSum(), getAcc(), v, 3, "values")))
+      failed(
+          verifyTileState(op, getMax(), getSum(), getAcc(), v, 3, "values")) ||
+      failed(verifyIntervalMasks(op, getCausal(), intOf(getCausalOffsetAttr()),
+                                 intOf(getWindowAttr()), bool(getPrefixEnd()))))
     return failure();
   // Values are carried by the key loop; buffers are updated in place.
   if (hasValueState()) {
@@ -584,8 +649,12 @@ LogicalResult OnlineSoftmaxUpdateOp::verify() {
 }
 
 LogicalResult TileFinalizeOp::verify() {
-  return verifyTileState(getOperation(), Value(), getSum(), getAcc(),
-                         getOutput(), 3, "context");
+  if (failed(verifyTileState(getOperation(), getMax(), getSum(), getAcc(),
+                             getOutput(), 3, "context")))
+    return failure();
+  if (bool(getMax()) != bool(getLse()))
+    return emitOpError("lse needs both the maximum and the output");
+  return success();
 }
 
 LogicalResult TileWeightsOp::verify() {
@@ -598,7 +667,9 @@ LogicalResult TileWeightsOp::verify() {
       failed(expectEqual(op, {k, 2, "keys"}, {a, 3, "weights"},
                          "key count mismatch")) ||
       failed(expectEqual(op, {q, 2, "query"}, {a, 2, "weights"},
-                         "query count mismatch")))
+                         "query count mismatch")) ||
+      failed(verifyIntervalMasks(op, getCausal(), intOf(getCausalOffsetAttr()),
+                                 intOf(getWindowAttr()), bool(getPrefixEnd()))))
     return failure();
   return success();
 }

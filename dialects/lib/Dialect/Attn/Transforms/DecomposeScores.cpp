@@ -109,8 +109,9 @@ void decompose(AttentionOp op, PatternRewriter &b) {
 
   b.create<OnlineAttentionOp>(
       loc, q, k, op.getValues(), param(ScoreParamRole::CombineWeights), scale,
-      bias, op.getLengths(), op.getOutput(), op.getWeights(), function.combine,
-      op.getAct(), op.getCausal());
+      bias, op.getLengths(), op.getPrefix(), op.getOutput(), op.getWeights(),
+      op.getLse(), function.combine, op.getAct(), op.getCausal(),
+      op.getCausalOffsetAttr(), op.getWindowAttr());
   for (Value temporary : temporaries)
     b.create<memref::DeallocOp>(loc, temporary);
   b.eraseOp(op);

@@ -7,10 +7,11 @@
 // attn.tile_finalize (context = acc / sum) and attn.tile_weights (the
 // optional weights output) doing the arithmetic. The masks become loop
 // bounds here: the key loop of a query tile ends at the last key its last
-// query sees (lengths[b], cut by the causal diagonal), so fully masked key
-// tiles are never visited. Tile sizes come from the target description;
-// how each tile-level op is computed is left to the kernel patterns of
-// -convert-attn-to-loops.
+// query sees (lengths[b], cut by the causal diagonal or a window, extended
+// by a prefix) and starts at the key tile of the first key its first
+// query sees (a window), so fully masked key tiles are never visited. Tile
+// sizes come from the target description; how each tile-level op is computed is
+// left to the kernel patterns of -convert-attn-to-loops.
 //
 //===----------------------------------------------------------------------===//
 
@@ -90,14 +91,24 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
     // The masks as bounds: keys [0, visible) of this batch entry, and of
     // those the ones the tile's last query sees (the causal diagonal grows
     // with the query): key tiles past it are masked for every query.
+    // A window also gives a first key: the key loop of the tile starts at
+    // the key tile holding the first key its first query sees (the
+    // interval of each query moves right with the query).
     Value visible = visibleKeyCount(e, op.getLengths(), bIdx, nk);
-    Value tileKeyEnd = visible;
-    if (op.getCausal()) {
+    Value prefixEnd =
+        op.getPrefix() ? visibleKeyCount(e, op.getPrefix(), bIdx, nk) : Value();
+    KeyInterval mask = KeyInterval::of(op, prefixEnd);
+    Value tileKeyEnd = visible, tileKeyBegin = zero;
+    if (op.getCausal() || mask.window) {
       Value lastQuery =
           e.minIdx(b.create<arith::AddIOp>(i0, e.index(queryTile - 1)),
                    b.create<arith::SubIOp>(nq, one));
-      tileKeyEnd =
-          visibleKeyEnd(e, /*causal=*/true, visible, lastQuery, nq, nk);
+      tileKeyEnd = visibleKeyRange(e, mask, visible, lastQuery, nq, nk).second;
+    }
+    if (mask.hasBegin()) {
+      Value firstKey = visibleKeyRange(e, mask, visible, i0, nq, nk).first;
+      tileKeyBegin = b.create<arith::MulIOp>(
+          b.create<arith::DivUIOp>(firstKey, keyStep), keyStep);
     }
 
     // The running state: values carried by the key loop, or buffers of the
@@ -134,7 +145,7 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
     }
 
     auto keyLoop =
-        b.create<scf::ForOp>(zero, tileKeyEnd, keyStep,
+        b.create<scf::ForOp>(tileKeyBegin, tileKeyEnd, keyStep,
                              valueState ? ValueRange(state) : ValueRange());
     {
       OpBuilder::InsertionGuard guard(b);
@@ -144,19 +155,23 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
       auto update = b.create<OnlineSoftmaxUpdateOp>(
           valueState ? TypeRange(ValueRange(state)) : TypeRange(), q, bq, h, i0,
           k, bk, hk, keyLoop.getInductionVar(), v, bv, hv, op.getScoreWeights(),
-          op.getScale(), op.getBias(), visible, current[0], current[1],
-          current[2], op.getCombine(), op.getAct(), op.getCausal(), keyTile);
+          op.getScale(), op.getBias(), visible, prefixEnd, current[0],
+          current[1], current[2], op.getCombine(), op.getAct(), op.getCausal(),
+          keyTile, op.getCausalOffsetAttr(), op.getWindowAttr());
       if (valueState)
         b.create<scf::YieldOp>(update.getResults());
     }
     SmallVector<Value> final =
         valueState ? SmallVector<Value>(keyLoop.getResults()) : state;
-    b.create<TileFinalizeOp>(final[1], final[2], context, bIdx, i0, h);
+    Value lse = op.getLse();
+    b.create<TileFinalizeOp>(final[1], final[2], context, bIdx, i0, h,
+                             lse ? final[0] : Value(), lse);
     if (weights)
       b.create<TileWeightsOp>(q, bq, h, i0, k, bk, hk, op.getScoreWeights(),
-                              op.getScale(), op.getBias(), visible, final[0],
-                              final[1], weights, bIdx, op.getCombine(),
-                              op.getAct(), op.getCausal());
+                              op.getScale(), op.getBias(), visible, prefixEnd,
+                              final[0], final[1], weights, bIdx,
+                              op.getCombine(), op.getAct(), op.getCausal(),
+                              op.getCausalOffsetAttr(), op.getWindowAttr());
     if (!valueState)
       for (Value buffer : state)
         b.create<memref::DeallocOp>(buffer);

@@ -110,7 +110,9 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
     attention). A batch size of 1 in
     `query`, `keys` or `values` is broadcast. `context` is [B, Nq, Hq, Dv]:
     the heads' contexts side by side, i.e. already concatenated.
-    `weights`, when present, receives a as [B, Hq, Nq, Nk].
+    `weights`, when present, receives a as [B, Hq, Nq, Nk]; `lse`, when
+    present, log(sum_l exp(e_l)) over the visible keys as [B, Hq, Nq]
+    (-inf for a query that sees no key).
 
     `params` are those of the score function, named and in the order of the
     score-function table (`ScoreFunctions.cpp`, the survey's Table 2; a
@@ -121,9 +123,13 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
     types)`, every parameter once, in that order. `act` is the activation of
     additive and activated_general.
 
-    Masks: `causal` lets query i see key l iff l <= i + Nk - Nq;
-    `lengths` [B] (i32) lets batch entry b see keys l < lengths[b]. A query
-    that sees no key gets a zero context and zero weights.
+    Masks: `causal` lets query i see key l iff l <= i' with i' = i + Nk -
+    Nq (`causal_offset(o)`: l <= i' + o); `lengths` [B] (i32) lets batch
+    entry b see keys l < lengths[b]; `window(W)` keeps keys i' - W < l <=
+    i'; `prefix` [B] (i32, with `causal`) also shows keys l < prefix[b] to
+    every query (prefix-LM). Each query sees an interval of keys (the
+    masks combine by intersection; `prefix` and `window` do not combine).
+    A query that sees no key gets a zero context and zero weights.
 
     Example (Bahdanau):
 
@@ -143,20 +149,27 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
     Attn_Shaped<[AnyFloat], [4]>:$values,
     Variadic<Attn_AnyShapedFloat>:$params,
     Optional<Attn_Shaped<[I32], [1]>>:$lengths,
+    Optional<Attn_Shaped<[I32], [1]>>:$prefix,
     Attn_Shaped<[AnyFloat], [4]>:$output,
     Optional<Attn_Shaped<[AnyFloat], [4]>>:$weights,
+    Optional<Attn_Shaped<[AnyFloat], [3]>>:$lse,
     Attn_ScoreKind:$score,
     DefaultValuedAttr<Attn_Activation, "::mlir::attn::Activation::identity">:$act,
     DefaultValuedAttr<Attn_AlignKind, "::mlir::attn::AlignKind::softmax">:$align,
-    UnitAttr:$causal);
+    UnitAttr:$causal,
+    OptionalAttr<I64Attr>:$causal_offset,
+    OptionalAttr<I64Attr>:$window);
   let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
     $score (`act` `(` $act^ `)`)? `align` `(` $align `)` (`causal` $causal^)?
+    (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
     custom<InputsAndScoreParams>(ref($score), $query, $keys, $values,
         type($query), type($keys), type($values), $params, type($params))
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
+    (`prefix` `(` $prefix^ `:` type($prefix) `)`)?
     `outs` `(` $output `:` type($output) `)`
     (`weights` `(` $weights^ `:` type($weights) `)`)?
+    (`lse` `(` $lse^ `:` type($lse) `)`)?
     attr-dict (`->` type($results)^)?
   }];
   let extraClassDeclaration = [{
@@ -173,11 +186,12 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
     OpBuilder<(ins "Value":$query, "Value":$keys, "Value":$values,
                    "ValueRange":$params, "Value":$lengths, "Value":$output,
                    "Value":$weights, "ScoreKind":$score, "Activation":$act,
-                   "AlignKind":$align, "bool":$causal), [{
+                   "AlignKind":$align, "bool":$causal,
+                   CArg<"Value", "{}">:$prefix, CArg<"Value", "{}">:$lse), [{
       build($_builder, $_state,
-            ::mlir::attn::initResultTypes({output, weights}), query, keys,
-            values, params, lengths, output, weights, score, act, align,
-            causal);
+            ::mlir::attn::initResultTypes({output, weights, lse}), query, keys,
+            values, params, lengths, prefix, output, weights, lse, score, act,
+            align, causal, /*causal_offset=*/nullptr, /*window=*/nullptr);
     }]>
   ];
   let hasVerifier = 1;
@@ -225,22 +239,31 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
     Optional<F32>:$bias,
     Arg<Optional<MemRefRankOf<[I32], [1]>>, "valid keys per batch entry",
         [MemRead]>:$lengths,
+    Arg<Optional<MemRefRankOf<[I32], [1]>>, "prefix keys per batch entry",
+        [MemRead]>:$prefix,
     Arg<MemRefRankOf<[F32], [4]>, "context [B, Nq, Hq, Dv]", [MemWrite]>:$output,
     Arg<Optional<MemRefRankOf<[F32], [4]>>, "weights [B, Hq, Nq, Nk]",
         [MemWrite]>:$weights,
+    Arg<Optional<MemRefRankOf<[F32], [3]>>, "log-sum-exp [B, Hq, Nq]",
+        [MemWrite]>:$lse,
     Attn_ScoreCombine:$combine,
     DefaultValuedAttr<Attn_Activation, "::mlir::attn::Activation::identity">:$act,
-    UnitAttr:$causal);
+    UnitAttr:$causal,
+    OptionalAttr<I64Attr>:$causal_offset,
+    OptionalAttr<I64Attr>:$window);
   let assemblyFormat = [{
     $combine (`act` `(` $act^ `)`)? (`causal` $causal^)?
+    (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
     `ins` `(` $query `,` $keys `,` $values `:` type($query) `,` type($keys) `,`
               type($values) `)`
     (`score_weights` `(` $score_weights^ `:` type($score_weights) `)`)?
     (`scale` `(` $scale^ `)`)?
     (`bias` `(` $bias^ `)`)?
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
+    (`prefix` `(` $prefix^ `:` type($prefix) `)`)?
     `outs` `(` $output `:` type($output) `)`
     (`weights` `(` $weights^ `:` type($weights) `)`)?
+    (`lse` `(` $lse^ `:` type($lse) `)`)?
     attr-dict
   }];
   let hasVerifier = 1;
@@ -276,7 +299,9 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     The score is that of `attn.online_attention` (`combine`, `act`, `scale`,
     `bias`, `score_weights`, per head when of rank 2). Key j is masked for
     query row i when j >= `key_end` (the keys of this batch entry, from the
-    `lengths` mask) or, with `causal`, when j > i + Nk - Nq.
+    `lengths` mask) or, with `causal`, when j > i + Nk - Nq (+
+    `causal_offset`) unless j < `prefix_end`, or, with `window(W)`, when
+    j <= i + Nk - Nq - W or j > i + Nk - Nq.
 
     The state (`max`, `sum` [QT], `acc` [QT, Dv]) is either three vectors,
     and the op returns the new state, or three memrefs updated in place,
@@ -306,16 +331,20 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     Optional<F32>:$scale,
     Optional<F32>:$bias,
     Index:$key_end,
+    Optional<Index>:$prefix_end,
     Arg<Attn_TileRowState, "running maximum", [MemRead, MemWrite]>:$max,
     Arg<Attn_TileRowState, "running sum", [MemRead, MemWrite]>:$sum,
     Arg<Attn_TileAccumulator, "accumulator", [MemRead, MemWrite]>:$acc,
     Attn_ScoreCombine:$combine,
     DefaultValuedAttr<Attn_Activation, "::mlir::attn::Activation::identity">:$act,
     UnitAttr:$causal,
-    ConfinedAttr<I64Attr, [IntPositive]>:$key_tile);
+    ConfinedAttr<I64Attr, [IntPositive]>:$key_tile,
+    OptionalAttr<I64Attr>:$causal_offset,
+    OptionalAttr<I64Attr>:$window);
   let results = (outs Variadic<AnyVectorOfAnyRank>:$new_state);
   let assemblyFormat = [{
     $combine (`act` `(` $act^ `)`)? (`causal` $causal^)?
+    (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
     `key_tile` `(` $key_tile `)`
     `query` `(` $query `[` $query_batch `,` $head `,` $first_query `]` `:`
         type($query) `)`
@@ -327,6 +356,7 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     (`scale` `(` $scale^ `)`)?
     (`bias` `(` $bias^ `)`)?
     `key_end` `(` $key_end `)`
+    (`prefix_end` `(` $prefix_end^ `)`)?
     `state` `(` $max `,` $sum `,` $acc `:` type($max) `,` type($sum) `,`
         type($acc) `)`
     attr-dict (`->` type($new_state)^)?
@@ -342,12 +372,16 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
   let hasVerifier = 1;
 }
 
-def Attn_TileFinalizeOp : Attn_Op<"tile_finalize"> {
+def Attn_TileFinalizeOp : Attn_Op<"tile_finalize",
+    [AttrSizedOperandSegments]> {
   let summary = "writes a query tile's context: acc / sum";
   let description = [{
     For each row r of a query tile (query `first_query + r`, clamped to the
     last query), writes `output[batch, first_query + r, head, :] =
-    acc[r] / sum[r]`, or 0 when the query saw no key (sum = 0).
+    acc[r] / sum[r]`, or 0 when the query saw no key (sum = 0). With
+    `lse(%max) into(%lse)`, also writes the log-sum-exp of the row's
+    scores from the online softmax's state, `lse[batch, head, first_query
+    + r] = max[r] + log(sum[r])`, or -inf when sum = 0.
 
     ```mlir
     attn.tile_finalize ins(%l, %acc : vector<4xf32>, vector<4x4xf32>)
@@ -358,11 +392,16 @@ def Attn_TileFinalizeOp : Attn_Op<"tile_finalize"> {
     Arg<Attn_TileRowState, "running sum", [MemRead]>:$sum,
     Arg<Attn_TileAccumulator, "accumulator", [MemRead]>:$acc,
     Arg<MemRefRankOf<[F32], [4]>, "context [B, Nq, Hq, Dv]", [MemWrite]>:$output,
-    Index:$batch, Index:$first_query, Index:$head);
+    Index:$batch, Index:$first_query, Index:$head,
+    Arg<Optional<Attn_TileRowState>, "running maximum", [MemRead]>:$max,
+    Arg<Optional<MemRefRankOf<[F32], [3]>>, "log-sum-exp [B, Hq, Nq]",
+        [MemWrite]>:$lse);
   let assemblyFormat = [{
     `ins` `(` $sum `,` $acc `:` type($sum) `,` type($acc) `)`
     `outs` `(` $output `[` $batch `,` $first_query `,` $head `]` `:`
-        type($output) `)` attr-dict
+        type($output) `)`
+    (`lse` `(` $max^ `:` type($max) `)` `into` `(` $lse `:` type($lse) `)`)?
+    attr-dict
   }];
   let hasVerifier = 1;
 }
@@ -395,15 +434,19 @@ def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments]> {
     Optional<F32>:$scale,
     Optional<F32>:$bias,
     Index:$key_end,
+    Optional<Index>:$prefix_end,
     Arg<Attn_TileRowState, "final maximum", [MemRead]>:$max,
     Arg<Attn_TileRowState, "final sum", [MemRead]>:$sum,
     Arg<MemRefRankOf<[F32], [4]>, "weights [B, Hq, Nq, Nk]", [MemWrite]>:$weights,
     Index:$batch,
     Attn_ScoreCombine:$combine,
     DefaultValuedAttr<Attn_Activation, "::mlir::attn::Activation::identity">:$act,
-    UnitAttr:$causal);
+    UnitAttr:$causal,
+    OptionalAttr<I64Attr>:$causal_offset,
+    OptionalAttr<I64Attr>:$window);
   let assemblyFormat = [{
     $combine (`act` `(` $act^ `)`)? (`causal` $causal^)?
+    (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
     `query` `(` $query `[` $query_batch `,` $head `,` $first_query `]` `:`
         type($query) `)`
     `keys` `(` $keys `[` $key_batch `,` $key_head `]` `:` type($keys) `)`
@@ -411,6 +454,7 @@ def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments]> {
     (`scale` `(` $scale^ `)`)?
     (`bias` `(` $bias^ `)`)?
     `key_end` `(` $key_end `)`
+    (`prefix_end` `(` $prefix_end^ `)`)?
     `state` `(` $max `,` $sum `:` type($max) `,` type($sum) `)`
     `outs` `(` $weights `[` $batch `]` `:` type($weights) `)` attr-dict
   }];

@@ -61,8 +61,10 @@ def AttnTileAttention : Pass<"attn-tile-attention", "func::FuncOp"> {
       `attn.tile_weights`;
     - the masks as loop bounds: the key loop of a query tile ends where the
       tile's last query stops seeing keys (`lengths[b]`, cut by the causal
-      diagonal), so key tiles masked for the whole query tile are never
-      visited; the per-key masks inside the last tiles are left to the
+      diagonal with its offset or by a window, extended by a prefix) and
+      starts at the key tile of the first key its first query sees (a
+      window), so key tiles masked for the whole query tile are never
+      visited; the per-key masks inside the partial tiles are left to the
       update op.
 
     The running maximum, sum and accumulator of the query tile are values:
