@@ -182,6 +182,24 @@ for j in range(2):
     check(all(near(y3[b][i][j * dk:(j + 1) * dk], yj[b][i])
               for b in range(nb) for i in range(n)), "head %d of concat" % j)
 
+# Alignments: sigmoid per visible key, unnormalized; argmax one-hot at the
+# first visible maximum (ties to the earliest), none when nothing is seen.
+seen = [True, False, True, True]
+check(near(R.masked_sigmoid([0.0, 5.0, math.log(3.0), -1e9], seen),
+           [0.5, 0.0, 0.75, 0.0]), "masked_sigmoid")
+check(R.masked_argmax([1.0, 9.0, 2.0, 2.0], seen) == [0, 0, 1.0, 0],
+      "masked_argmax first of ties")
+check(R.masked_argmax([1.0, 2.0], [False, False]) == [0, 0],
+      "masked_argmax nothing visible")
+check(R.masked_argmax([-math.inf, -math.inf], [True, True]) == [0, 0],
+      "masked_argmax -inf never chosen")
+C, A = R.attend([[1.0]], [[1.0], [1.0], [0.0]], [[2.0], [3.0], [4.0]],
+                lambda q, k: q[0] * k[0], 1, align="argmax")
+check(C == [[2.0]] and A == [[1.0, 0.0, 0.0]], "attend argmax: first tie")
+C, A = R.attend([[1.0]], [[0.0], [0.0]], [[2.0], [4.0]],
+                lambda q, k: q[0] * k[0], 1, align="sigmoid")
+check(near(C[0][0], 3.0), "attend sigmoid: unnormalized sum")
+
 if failures:
     print("%d reference self-test failures" % len(failures))
     sys.exit(1)

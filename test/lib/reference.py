@@ -199,6 +199,28 @@ def masked_softmax(e, seen):
     return a
 
 
+def masked_sigmoid(e, seen):
+    """a_l = sigmoid(e_l) for the visible l, unnormalized; 0 elsewhere."""
+    return [sigmoid(e[l]) if seen[l] else 0.0 for l in range(len(e))]
+
+
+def masked_argmax(e, seen):
+    """One-hot at the first visible l of maximum score; all 0 if none is
+    visible (a score of NaN or -inf is never chosen)."""
+    a = [0.0] * len(e)
+    best = None
+    for l in range(len(e)):
+        if seen[l] and e[l] > -math.inf and (best is None or e[l] > e[best]):
+            best = l
+    if best is not None:
+        a[best] = 1.0
+    return a
+
+
+ALIGNMENTS = {"softmax": masked_softmax, "sigmoid": masked_sigmoid,
+              "argmax": masked_argmax}
+
+
 def weighted_sum(a, V, d_v):
     """c = sum_l a_l v_l (zeros when there is no value)."""
     c = [0.0] * d_v
@@ -209,7 +231,7 @@ def weighted_sum(a, V, d_v):
 
 
 def attend(Q, K, V, score, d_v, causal=False, length=None, lse=None,
-           **masks):
+           align="softmax", **masks):
     """Attention of the queries Q (rows) over keys K and values V (rows).
 
     score(q, k) -> float. Returns (C, A): one context [d_v] and one weight
@@ -224,7 +246,7 @@ def attend(Q, K, V, score, d_v, causal=False, length=None, lse=None,
         e = [score(q, K[l]) for l in range(n_k)]
         seen = [visible(i, l, n_q, n_k, causal, length, **masks)
                 for l in range(n_k)]
-        a = masked_softmax(e, seen)
+        a = ALIGNMENTS[align](e, seen)
         A.append(a)
         C.append(weighted_sum(a, V, d_v))
         if lse is not None:
@@ -252,6 +274,7 @@ def output_model(c, W=None, b=None, act="identity", use_softmax=False):
 #   keys     : (src, W, b) src = "F" or an input name (required)
 #   values   : (src, W, b) (required)
 #   score    : (kind, [param names], act) (required)
+#   align    : "softmax" (default), "sigmoid" or "argmax" (ALIGNMENTS)
 #   causal   : bool
 #   lengths  : name of the i32 lengths tensor, or None
 #   causal_offset : int (with causal), window : int, prefix : name of the
@@ -397,7 +420,8 @@ def evaluate(model, tensors):
                     return fn(q, k, *ps)
             lse = []
             C, A = attend(Q, K, V, score, d_v, model.get("causal", False),
-                          length, lse=lse, **masks)
+                          length, lse=lse,
+                          align=model.get("align", "softmax"), **masks)
             lses.append(lse)
             contexts.append(C)
             weights.append(A)

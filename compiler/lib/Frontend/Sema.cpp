@@ -1842,21 +1842,30 @@ void ModelChecker::checkAlign(const Item &item, Step &step) {
   step.alignSymbol = self;
   const Expr &e = *item.value;
   if (e.kind != Expr::Kind::Call) {
-    error(e.loc, "unsupported alignment expression; expected 'softmax(e)'");
+    error(e.loc, "unsupported alignment expression; expected 'softmax(e)', "
+                 "'sigmoid(e)' or 'argmax(e)'");
     return;
   }
-  if (e.name != "softmax") {
+  AlignKind kind;
+  if (e.name == "softmax")
+    kind = AlignKind::Softmax;
+  else if (e.name == "sigmoid")
+    kind = AlignKind::Sigmoid;
+  else if (e.name == "argmax")
+    kind = AlignKind::Argmax;
+  else {
     error(e.loc, "unsupported alignment function '" + e.name +
-                     "'; only 'softmax' is supported");
+                     "'; expected 'softmax', 'sigmoid' or 'argmax'");
     return;
   }
   if (e.operands.size() != 1 || e.hasParamList || !e.named.empty()) {
-    error(e.loc, "'softmax' takes one argument, the score");
+    error(e.loc, "'" + e.name + "' takes one argument, the score");
     return;
   }
-  if (!expectName(*e.operands[0], {SymKind::Score}, "the argument of softmax"))
+  if (!expectName(*e.operands[0], {SymKind::Score},
+                  "the argument of " + e.name))
     return;
-  step.spec.align = AlignKind::Softmax;
+  step.spec.align = kind;
   step.alignOk = true;
   self->valid = true;
 }
@@ -2096,6 +2105,14 @@ void ModelChecker::checkOutput(const Item &item, Step &step) {
     if (!step.scoreItem || step.scoreItem->name.name != arg->name) {
       error(arg->loc, "the log-sum-exp of '" + arg->name +
                           "' can only be output by the model of its step");
+      return;
+    }
+    if (step.alignOk && step.spec.align != AlignKind::Softmax) {
+      error(e->loc, std::string("'logsumexp' is the normalizer of the softmax; "
+                                "the alignment '") +
+                        (step.spec.align == AlignKind::Sigmoid ? "sigmoid"
+                                                               : "argmax") +
+                        "' has none");
       return;
     }
     pending.lse = true;

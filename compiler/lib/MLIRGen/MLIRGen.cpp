@@ -49,6 +49,18 @@ std::string attnc::kernelName(llvm::StringRef modelName) {
 
 namespace {
 
+attn::AlignKind toAttn(AlignKind align) {
+  switch (align) {
+  case AlignKind::Softmax:
+    return attn::AlignKind::softmax;
+  case AlignKind::Sigmoid:
+    return attn::AlignKind::sigmoid;
+  case AlignKind::Argmax:
+    return attn::AlignKind::argmax;
+  }
+  llvm_unreachable("unknown alignment");
+}
+
 attn::Activation toAttn(Activation act) {
   switch (act) {
   case Activation::Identity:
@@ -503,7 +515,7 @@ Value ModelGen::emitAttention(const ValueSpec &value, ValueId id) {
     params.push_back(buffers[p]);
   auto op = b.create<attn::AttentionOp>(
       l, query, keys, values, params, lengths, context, weights,
-      att.score, toAttn(att.scoreAct), attn::AlignKind::softmax,
+      att.score, toAttn(att.scoreAct), toAttn(att.align),
       att.causal, prefix, lse);
   if (att.causalOffset)
     op.setCausalOffset(*att.causalOffset);

@@ -49,8 +49,9 @@ enum class Role { Input, Param, Output };
 
 enum class Activation { Identity, Tanh, Relu, Sigmoid };
 
-/// Alignment functions; only softmax is implemented so far.
-enum class AlignKind { Softmax };
+/// Alignment functions: softmax, sigmoid (unnormalized, per key) and argmax
+/// (deterministic hard attention: the first key of maximum score).
+enum class AlignKind { Softmax, Sigmoid, Argmax };
 
 /// One entry of a shape: a static size, or a dynamic dimension taken from the
 /// arguments at call time (named by `dynName`).

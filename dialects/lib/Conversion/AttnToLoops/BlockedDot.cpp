@@ -26,14 +26,16 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
   BlockedDotUpdate(MLIRContext *context, const TargetDescription &target)
       : OpRewritePattern(context, /*benefit=*/2), target(target) {}
 
-  /// The kernel needs a dot score, registers for q, the state and the
+  /// The kernel needs a softmax alignment (sigmoid and argmax take the
+  /// generic kernel), a dot score, registers for q, the state and the
   /// value rows, key tiles of whole panels, and keys that exist before the
   /// parallel loop (where they are packed).
   LogicalResult match(OnlineSoftmaxUpdateOp op) const override {
     int64_t limit = target.maxVectorElements;
     auto parallel = op->getParentOfType<scf::ParallelOp>();
     return success(
-        op.getCombine() == ScoreCombine::dot && op.hasValueState() &&
+        op.getCombine() == ScoreCombine::dot &&
+        op.getAlign() == AlignKind::softmax && op.hasValueState() &&
         vectorizableSize(op.getQuery(), limit) &&
         vectorizableSize(op.getKeys(), limit) &&
         vectorizableSize(op.getValues(), limit) &&

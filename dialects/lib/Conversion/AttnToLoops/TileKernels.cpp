@@ -201,6 +201,80 @@ bool hasVectorScores(TileOp op, const TargetDescription &target) {
           vectorizableSize(op.getScoreWeights(), limit));
 }
 
+/// argmax: per query row, the first visible key of the tile with the
+/// greatest score (strictly greater than the running maximum, so that the
+/// first maximum over all tiles wins); its value row replaces the
+/// accumulator and the sum becomes 1. Keys whose score is NaN or -inf are
+/// never chosen.
+void lowerArgmax(Emitter &e, OnlineSoftmaxUpdateOp op, ScoreContext &s,
+                 bool valueState, VectorType dvType, Value lastQuery,
+                 Value &maxState, Value &sumState, Value &accState) {
+  ImplicitLocOpBuilder &b = e.b;
+  Value zero = e.index(0);
+  Value nq = e.dim(op.getQuery(), 2), nk = e.dim(op.getKeys(), 2);
+  Value tile = e.index(op.getKeyTile()), j0 = op.getFirstKey();
+  Value v = op.getValues(), bv = op.getValueBatch(), hv = op.getValueHead();
+  Value dv = e.dim(v, 3);
+  for (int64_t r = 0, rows = op.getQueryTileSize(); r < rows; ++r) {
+    Value rIdx = e.index(r);
+    Value i = e.minIdx(b.create<arith::AddIOp>(op.getFirstQuery(), rIdx),
+                       lastQuery);
+    setQueryRow(e, s, i);
+    auto [begin, end] = visibleKeyRange(
+        e, KeyInterval::of(op, op.getPrefixEnd()), op.getKeyEnd(), i, nq, nk);
+    Value count =
+        e.maxIdx(e.minIdx(tile, b.create<arith::SubIOp>(end, j0)), zero);
+    Value first = zero;
+    if (op.getWindow())
+      first =
+          e.minIdx(e.maxIdx(b.create<arith::SubIOp>(begin, j0), zero), count);
+    Value mOld = rowStateAt(e, maxState, r);
+    // (max, index) of the tile, starting from the running maximum.
+    auto best = e.loop(first, count, {mOld, e.index(-1)},
+                       [&](Value jj, ValueRange st) {
+                         Value score =
+                             emitScore(e, s, b.create<arith::AddIOp>(j0, jj));
+                         Value better = b.create<arith::CmpFOp>(
+                             arith::CmpFPredicate::OGT, score, st[0]);
+                         return SmallVector<Value>{
+                             b.create<arith::SelectOp>(better, score, st[0]),
+                             b.create<arith::SelectOp>(better, jj, st[1])};
+                       });
+    Value mNew = best.getResult(0), jBest = best.getResult(1);
+    Value taken = b.create<arith::CmpIOp>(arith::CmpIPredicate::sge, jBest,
+                                          zero);
+    Value lNew = b.create<arith::SelectOp>(taken, e.f32(1),
+                                           rowStateAt(e, sumState, r));
+    Value key = b.create<arith::AddIOp>(j0, e.maxIdx(jBest, zero));
+    if (valueState) {
+      Value old = b.create<vector::ExtractOp>(accState, ArrayRef<int64_t>{r});
+      auto chosen = b.create<scf::IfOp>(TypeRange{dvType}, taken,
+                                        /*withElseRegion=*/true);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(chosen.thenBlock());
+        b.create<scf::YieldOp>(loadRow(e, dvType, v, {bv, hv, key, zero}));
+        b.setInsertionPointToStart(chosen.elseBlock());
+        b.create<scf::YieldOp>(old);
+      }
+      maxState = b.create<vector::InsertOp>(mNew, maxState, r);
+      sumState = b.create<vector::InsertOp>(lNew, sumState, r);
+      accState = b.create<vector::InsertOp>(chosen.getResult(0), accState, r);
+    } else {
+      auto copy = b.create<scf::IfOp>(taken, /*withElseRegion=*/false);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(copy.thenBlock()->getTerminator());
+        e.forEach(dv, [&](Value c) {
+          e.store(e.load(v, {bv, hv, key, c}), accState, {rIdx, c});
+        });
+      }
+      e.store(mNew, maxState, {rIdx});
+      e.store(lNew, sumState, {rIdx});
+    }
+  }
+}
+
 /// One key tile for each query row in turn (see the file comment).
 struct GenericOnlineSoftmaxUpdate
     : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
@@ -236,6 +310,17 @@ struct GenericOnlineSoftmaxUpdate
 
     Value maxState = op.getMax(), sumState = op.getSum(),
           accState = op.getAcc();
+    AlignKind align = op.getAlign();
+    if (align == AlignKind::argmax) {
+      lowerArgmax(e, op, s, valueState, dvType, lastQuery, maxState, sumState,
+                  accState);
+      if (valueState)
+        rewriter.replaceOp(op, ValueRange{maxState, sumState, accState});
+      else
+        rewriter.eraseOp(op);
+      return success();
+    }
+    bool sigmoid = align == AlignKind::sigmoid;
     for (int64_t r = 0, rows = op.getQueryTileSize(); r < rows; ++r) {
       Value rIdx = e.index(r);
       Value i = e.minIdx(b.create<arith::AddIOp>(op.getFirstQuery(), rIdx),
@@ -252,20 +337,28 @@ struct GenericOnlineSoftmaxUpdate
             e.minIdx(e.maxIdx(b.create<arith::SubIOp>(begin, j0), zero), count);
       // Pass 1: the row's scores and their maximum (maxnumf: a plain
       // vmaxss; a NaN score still propagates through exp).
+      // Sigmoid: no maximum (the weights are not normalized), alpha = 1.
       Value tileMax =
           e.loop(first, count, {e.negInf()}, [&](Value jj, ValueRange m) {
              Value score = emitScore(e, s, b.create<arith::AddIOp>(j0, jj));
              e.store(score, scores, {jj});
+             if (sigmoid)
+               return SmallVector<Value>{m[0]};
              return SmallVector<Value>{b.create<arith::MaxNumFOp>(m[0], score)};
            }).getResult(0);
       Value mOld = rowStateAt(e, maxState, r);
-      Value mNew = b.create<arith::MaximumFOp>(mOld, tileMax);
-      // alpha rescales what was accumulated under the old maximum; while
-      // the maximum is still -inf nothing was accumulated.
-      Value stillEmpty =
-          b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ, mNew, e.negInf());
-      Value alpha = b.create<arith::SelectOp>(stillEmpty, e.f32(1),
-                                              e.exp(e.sub(mOld, mNew)));
+      Value mNew = mOld, alpha;
+      if (sigmoid) {
+        alpha = e.f32(1);
+      } else {
+        mNew = b.create<arith::MaximumFOp>(mOld, tileMax);
+        // alpha rescales what was accumulated under the old maximum; while
+        // the maximum is still -inf nothing was accumulated.
+        Value stillEmpty = b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ,
+                                                   mNew, e.negInf());
+        alpha = b.create<arith::SelectOp>(stillEmpty, e.f32(1),
+                                          e.exp(e.sub(mOld, mNew)));
+      }
       Value acc;
       if (valueState)
         acc = e.mul(b.create<vector::ExtractOp>(accState, ArrayRef<int64_t>{r}),
@@ -279,7 +372,10 @@ struct GenericOnlineSoftmaxUpdate
       // memory dependences, so that exp vectorizes).
       Value tileSum =
           e.loop(first, count, {e.f32(0)}, [&](Value jj, ValueRange sum) {
-             Value p = e.exp(e.sub(e.load(scores, {jj}), mNew));
+             Value score = e.load(scores, {jj});
+             Value p = sigmoid ? buildActivation(b, b.getLoc(),
+                                                 Activation::sigmoid, score)
+                               : e.exp(e.sub(score, mNew));
              e.store(p, scores, {jj});
              return SmallVector<Value>{e.add(sum[0], p)};
            }).getResult(0);
@@ -304,7 +400,11 @@ struct GenericOnlineSoftmaxUpdate
           return SmallVector<Value>{};
         });
       }
-      Value lNew = e.add(e.mul(rowStateAt(e, sumState, r), alpha), tileSum);
+      // Sigmoid: the sum is 1 once a tile was seen, so that the finalize's
+      // acc / sum is acc (a query that sees no key keeps acc = 0).
+      Value lNew = sigmoid ? e.f32(1)
+                           : e.add(e.mul(rowStateAt(e, sumState, r), alpha),
+                                   tileSum);
       if (valueState) {
         maxState = b.create<vector::InsertOp>(mNew, maxState, r);
         sumState = b.create<vector::InsertOp>(lNew, sumState, r);
@@ -402,6 +502,50 @@ struct LowerTileWeights : public OpRewritePattern<TileWeightsOp> {
           e, KeyInterval::of(op, op.getPrefixEnd()), op.getKeyEnd(), i, nq, nk);
       Value m = rowStateAt(e, op.getMax(), r);
       Value invL = inverseOrZero(e, rowStateAt(e, op.getSum(), r));
+      auto isVisible = [&](Value j) {
+        Value visible =
+            b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j, end);
+        if (op.getWindow())
+          visible = b.create<arith::AndIOp>(
+              visible,
+              b.create<arith::CmpIOp>(arith::CmpIPredicate::sge, j, begin));
+        return visible;
+      };
+      if (op.getAlign() == AlignKind::sigmoid) {
+        // a_j = sigmoid(s_j), unnormalized.
+        e.forEach(nk, [&](Value j) {
+          Value a = e.ifElse(
+              isVisible(j),
+              [&] {
+                return buildActivation(b, b.getLoc(), Activation::sigmoid,
+                                       emitScore(e, s, j));
+              },
+              [&] { return e.f32(0); });
+          e.store(a, weights, {bIdx, h, i, j});
+        });
+        continue;
+      }
+      if (op.getAlign() == AlignKind::argmax) {
+        // One-hot at the first visible key whose score is the maximum (none
+        // when the query saw no key: invL = 0).
+        e.loop(zero, nk, {e.f32(0)}, [&](Value j, ValueRange done) {
+          Value hit = e.ifElse(
+              isVisible(j),
+              [&] {
+                Value eq = b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ,
+                                                   emitScore(e, s, j), m);
+                return b.create<arith::SelectOp>(eq, invL, e.f32(0))
+                    .getResult();
+              },
+              [&] { return e.f32(0); });
+          Value first = b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ,
+                                                done[0], e.f32(0));
+          Value a = b.create<arith::SelectOp>(first, hit, e.f32(0));
+          e.store(a, weights, {bIdx, h, i, j});
+          return SmallVector<Value>{b.create<arith::MaxNumFOp>(done[0], a)};
+        });
+        continue;
+      }
       e.forEach(nk, [&](Value j) {
         Value visible =
             b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j, end);

@@ -402,6 +402,14 @@ static std::optional<int64_t> intOf(IntegerAttr attr) {
 }
 
 /// The log-sum-exp output [B, Hq, Nq] of an attention op.
+/// The log-sum-exp is that of the softmax: sigmoid and argmax have none.
+static LogicalResult verifyAlign(Operation *op, AlignKind align, Value lse) {
+  if (lse && align != AlignKind::softmax)
+    return op->emitOpError("lse needs align(softmax), not align(")
+           << stringifyAlignKind(align) << ")";
+  return success();
+}
+
 static LogicalResult verifyLse(Operation *op, Value lse, Value q,
                                Value context) {
   if (!lse)
@@ -475,7 +483,8 @@ LogicalResult AttentionOp::verify() {
       failed(verifyIntervalMasks(op, getCausal(), intOf(getCausalOffsetAttr()),
                                  intOf(getWindowAttr()), bool(getPrefix()),
                                  getPrefix(), getOutput())) ||
-      failed(verifyLse(op, getLse(), q, getOutput())))
+      failed(verifyLse(op, getLse(), q, getOutput())) ||
+      failed(verifyAlign(op, getAlign(), getLse())))
     return failure();
 
   // Every rule below is read from the score function's row of the table.
@@ -585,7 +594,8 @@ LogicalResult OnlineAttentionOp::verify() {
       failed(verifyIntervalMasks(op, getCausal(), intOf(getCausalOffsetAttr()),
                                  intOf(getWindowAttr()), bool(getPrefix()),
                                  getPrefix(), getOutput())) ||
-      failed(verifyLse(op, getLse(), q, getOutput())))
+      failed(verifyLse(op, getLse(), q, getOutput())) ||
+      failed(verifyAlign(op, getAlign(), getLse())))
     return failure();
   return verifyCombinedScore(op, q, k, getCombine(), getAct(),
                              getScoreWeights(), getScale(), getBias());

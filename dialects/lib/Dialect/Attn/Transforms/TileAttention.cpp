@@ -157,7 +157,8 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
           k, bk, hk, keyLoop.getInductionVar(), v, bv, hv, op.getScoreWeights(),
           op.getScale(), op.getBias(), visible, prefixEnd, current[0],
           current[1], current[2], op.getCombine(), op.getAct(), op.getCausal(),
-          keyTile, op.getCausalOffsetAttr(), op.getWindowAttr());
+          keyTile, op.getCausalOffsetAttr(), op.getWindowAttr(),
+          op.getAlign());
       if (valueState)
         b.create<scf::YieldOp>(update.getResults());
     }
@@ -171,7 +172,8 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
                               op.getScale(), op.getBias(), visible, prefixEnd,
                               final[0], final[1], weights, bIdx,
                               op.getCombine(), op.getAct(), op.getCausal(),
-                              op.getCausalOffsetAttr(), op.getWindowAttr());
+                              op.getCausalOffsetAttr(), op.getWindowAttr(),
+                              op.getAlign());
     if (!valueState)
       for (Value buffer : state)
         b.create<memref::DeallocOp>(buffer);

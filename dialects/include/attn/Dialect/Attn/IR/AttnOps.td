@@ -131,6 +131,12 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
     masks combine by intersection; `prefix` and `window` do not combine).
     A query that sees no key gets a zero context and zero weights.
 
+    `align`: `softmax` (a = exp(e) / sum exp(e) over the visible keys),
+    `sigmoid` (a_l = sigmoid(e_l), not normalized) or `argmax` (one-hot at
+    the first visible key of maximum score, so c = v_m; NaN and -inf scores
+    are never chosen). `lse` is the softmax's normalizer: only with
+    align(softmax).
+
     Example (Bahdanau):
 
     ```mlir
@@ -215,6 +221,8 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
       [Hq, Dw] (q and k already hold W1 q + b and W2 k);
     - `cosine`: q.k / (|q| |k|), 0 when a norm is 0.
 
+    `align` as in `attn.attention`, printed only when not softmax.
+
     `-attn-tile-attention` rewrites it into its tiled form (query tiles in
     an `scf.parallel`, key tiles in an `scf.for` carrying a running maximum
     and sum, the tile-level ops below as the body), which
@@ -250,9 +258,11 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
     DefaultValuedAttr<Attn_Activation, "::mlir::attn::Activation::identity">:$act,
     UnitAttr:$causal,
     OptionalAttr<I64Attr>:$causal_offset,
-    OptionalAttr<I64Attr>:$window);
+    OptionalAttr<I64Attr>:$window,
+    DefaultValuedAttr<Attn_AlignKind, "::mlir::attn::AlignKind::softmax">:$align);
   let assemblyFormat = [{
-    $combine (`act` `(` $act^ `)`)? (`causal` $causal^)?
+    $combine (`act` `(` $act^ `)`)? (`align` `(` $align^ `)`)?
+    (`causal` $causal^)?
     (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
     `ins` `(` $query `,` $keys `,` $values `:` type($query) `,` type($keys) `,`
               type($values) `)`
@@ -303,6 +313,12 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     `causal_offset`) unless j < `prefix_end`, or, with `window(W)`, when
     j <= i + Nk - Nq - W or j > i + Nk - Nq.
 
+    With `align(sigmoid)` the step is instead m' = m, l' = 1 (once a tile
+    was seen, so that `attn.tile_finalize` writes acc) and acc'_r = acc_r +
+    sum_j sigmoid(s_rj) v_j. With `align(argmax)`: with j* the first j of
+    the tile with s_rj > m_r (none: the state is unchanged), m'_r = s_rj*,
+    l'_r = 1 and acc'_r = v_j*; the first maximum over all tiles wins.
+
     The state (`max`, `sum` [QT], `acc` [QT, Dv]) is either three vectors,
     and the op returns the new state, or three memrefs updated in place,
     and the op returns nothing. How the step is computed (one query at a
@@ -340,10 +356,12 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     UnitAttr:$causal,
     ConfinedAttr<I64Attr, [IntPositive]>:$key_tile,
     OptionalAttr<I64Attr>:$causal_offset,
-    OptionalAttr<I64Attr>:$window);
+    OptionalAttr<I64Attr>:$window,
+    DefaultValuedAttr<Attn_AlignKind, "::mlir::attn::AlignKind::softmax">:$align);
   let results = (outs Variadic<AnyVectorOfAnyRank>:$new_state);
   let assemblyFormat = [{
-    $combine (`act` `(` $act^ `)`)? (`causal` $causal^)?
+    $combine (`act` `(` $act^ `)`)? (`align` `(` $align^ `)`)?
+    (`causal` $causal^)?
     (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
     `key_tile` `(` $key_tile `)`
     `query` `(` $query `[` $query_batch `,` $head `,` $first_query `]` `:`
@@ -414,6 +432,9 @@ def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments]> {
     writes `weights[batch, head, first_query + r, j] =
     exp(s_rj - max[r]) / sum[r]`, recomputing the score, or 0 where the key
     is masked (same masks as `attn.online_softmax_update`) or the sum is 0.
+    With `align(sigmoid)`, sigmoid(s_rj) (the state is not read); with
+    `align(argmax)`, 1 at the first visible j with s_rj = max[r] (when the
+    sum is not 0), else 0.
 
     ```mlir
     attn.tile_weights additive
@@ -443,9 +464,11 @@ def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments]> {
     DefaultValuedAttr<Attn_Activation, "::mlir::attn::Activation::identity">:$act,
     UnitAttr:$causal,
     OptionalAttr<I64Attr>:$causal_offset,
-    OptionalAttr<I64Attr>:$window);
+    OptionalAttr<I64Attr>:$window,
+    DefaultValuedAttr<Attn_AlignKind, "::mlir::attn::AlignKind::softmax">:$align);
   let assemblyFormat = [{
-    $combine (`act` `(` $act^ `)`)? (`causal` $causal^)?
+    $combine (`act` `(` $act^ `)`)? (`align` `(` $align^ `)`)?
+    (`causal` $causal^)?
     (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
     `query` `(` $query `[` $query_batch `,` $head `,` $first_query `]` `:`
         type($query) `)`
