@@ -55,3 +55,25 @@ func.func @argmax(%q: memref<2x1x?x16xf32>, %c: memref<2x?x1x16xf32>) {
       outs(%c : memref<2x?x1x16xf32>)
   return
 }
+
+// hard: argmax of the scores plus Gumbel noise from a counter-based hash of
+// (seed, batch, head, query, key) (murmur3's fmix32 per word), so that the
+// sample does not depend on the tiling.
+// CHECK-LABEL: func @hard
+// CHECK:       scf.for %{{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (f32, index)
+// CHECK-DAG:     arith.constant -2048144789 : i32
+// CHECK-DAG:     arith.constant -1028477387 : i32
+// CHECK-DAG:     arith.constant -1640531527 : i32
+// CHECK:         arith.uitofp %{{.*}} : i32 to f32
+// CHECK:         %[[L1:.*]] = math.log
+// CHECK-NEXT:    %[[N1:.*]] = arith.negf %[[L1]] : f32
+// CHECK-NEXT:    %[[L2:.*]] = math.log %[[N1]] : f32
+// CHECK-NEXT:    %[[G:.*]] = arith.negf %[[L2]] : f32
+// CHECK-NEXT:    %[[P:.*]] = arith.addf %{{.*}}, %[[G]] : f32
+// CHECK-NEXT:    arith.cmpf ogt, %[[P]], %{{.*}} : f32
+func.func @hard(%q: memref<2x1x?x16xf32>, %c: memref<2x?x1x16xf32>) {
+  attn.online_attention dot align(hard) seed(12345)
+      ins(%q, %q, %q : memref<2x1x?x16xf32>, memref<2x1x?x16xf32>, memref<2x1x?x16xf32>)
+      outs(%c : memref<2x?x1x16xf32>)
+  return
+}

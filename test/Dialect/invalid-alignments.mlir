@@ -1,6 +1,7 @@
 // RUN: attn-opt %s -split-input-file -verify-diagnostics
 //
-// The verifier rules of the alignments: the log-sum-exp is the softmax's.
+// The verifier rules of the alignments: the log-sum-exp is the softmax's;
+// hard has a seed in [0, 2^32) (and the tile update the batch to key it).
 
 func.func @lse_sigmoid(%q: memref<?x1x?x16xf32>, %c: memref<?x?x1x16xf32>, %z: memref<?x1x?xf32>) {
   // expected-error @+1 {{'attn.attention' op lse needs align(softmax), not align(sigmoid)}}
@@ -23,9 +24,54 @@ func.func @lse_argmax(%q: memref<?x1x?x16xf32>, %c: memref<?x?x1x16xf32>, %z: me
 // -----
 
 func.func @unknown_align(%q: memref<?x1x?x16xf32>, %c: memref<?x?x1x16xf32>) {
-  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'align' [softmax, sigmoid, argmax]}}
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'align' [softmax, sigmoid, argmax, hard]}}
   attn.online_attention dot align(sparsemax)
       ins(%q, %q, %q : memref<?x1x?x16xf32>, memref<?x1x?x16xf32>, memref<?x1x?x16xf32>)
       outs(%c : memref<?x?x1x16xf32>)
+  return
+}
+
+// -----
+
+func.func @hard_without_seed(%q: memref<?x1x?x16xf32>, %c: memref<?x?x1x16xf32>) {
+  // expected-error @+1 {{'attn.attention' op align(hard) needs a seed}}
+  attn.attention dot align(hard)
+      ins(%q, %q, %q : memref<?x1x?x16xf32>, memref<?x1x?x16xf32>, memref<?x1x?x16xf32>)
+      outs(%c : memref<?x?x1x16xf32>)
+  return
+}
+
+// -----
+
+func.func @seed_without_hard(%q: memref<?x1x?x16xf32>, %c: memref<?x?x1x16xf32>) {
+  // expected-error @+1 {{'attn.online_attention' op a seed needs align(hard)}}
+  attn.online_attention dot align(argmax) seed(3)
+      ins(%q, %q, %q : memref<?x1x?x16xf32>, memref<?x1x?x16xf32>, memref<?x1x?x16xf32>)
+      outs(%c : memref<?x?x1x16xf32>)
+  return
+}
+
+// -----
+
+func.func @seed_range(%q: memref<?x1x?x16xf32>, %c: memref<?x?x1x16xf32>) {
+  // expected-error @+1 {{'attn.online_attention' op the seed must be in [0, 2^32), got -1}}
+  attn.online_attention dot align(hard) seed(-1)
+      ins(%q, %q, %q : memref<?x1x?x16xf32>, memref<?x1x?x16xf32>, memref<?x1x?x16xf32>)
+      outs(%c : memref<?x?x1x16xf32>)
+  return
+}
+
+// -----
+
+func.func @hard_without_batch(%q: memref<2x4x?x8xf32>, %v: memref<2x4x?x4xf32>, %b: index, %e: index,
+                              %m: vector<4xf32>, %acc: vector<4x4xf32>) {
+  // expected-error @+1 {{'attn.online_softmax_update' op sample_batch goes with align(hard), and only with it}}
+  %m1, %l1, %a1 = attn.online_softmax_update dot align(hard) seed(1) key_tile(16)
+      query(%q[%b, %b, %b] : memref<2x4x?x8xf32>)
+      keys(%q[%b, %b, %b] : memref<2x4x?x8xf32>)
+      values(%v[%b, %b] : memref<2x4x?x4xf32>)
+      key_end(%e)
+      state(%m, %m, %acc : vector<4xf32>, vector<4xf32>, vector<4x4xf32>)
+      -> vector<4xf32>, vector<4xf32>, vector<4x4xf32>
   return
 }

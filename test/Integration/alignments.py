@@ -1,5 +1,6 @@
 # RUN: %python %s
-# The alignments sigmoid(e) and argmax(e) fused into the key loop: with
+# The alignments sigmoid(e), argmax(e) and hard(e; seed = S) fused into the
+# key loop (hard against the reference's generator, with heads): with
 # scaled_dot (which the blocked kernel takes only under softmax) and
 # additive, with causal, causal(offset), lengths, window and prefix masks,
 # the weights output (sigmoid per key, argmax one-hot); awkward sizes (n = 1,

@@ -200,6 +200,18 @@ C, A = R.attend([[1.0]], [[0.0], [0.0]], [[2.0], [4.0]],
                 lambda q, k: q[0] * k[0], 1, align="sigmoid")
 check(near(C[0][0], 3.0), "attend sigmoid: unnormalized sum")
 
+# hard(e; seed): the Gumbel-max sample follows softmax(e); the generator
+# is a function of (seed, b, h, i, l) only.
+e3, seen3 = [0.0, 1.0, 2.0, 5.0], [True, True, True, False]
+counts = [0, 0, 0, 0]
+for i in range(20000):
+    counts[R.masked_hard(e3, seen3, 99, 1, 2, i).index(1.0)] += 1
+p3 = R.masked_softmax(e3, seen3)
+check(all(abs(counts[l] / 20000.0 - p3[l]) < 0.015 for l in range(4)),
+      "masked_hard frequencies %s vs softmax %s" % (counts, p3))
+check(R.gumbel(7, 0, 0, 3, 5) == R.gumbel(7, 0, 0, 3, 5) and
+      R.gumbel(7, 0, 0, 3, 5) != R.gumbel(8, 0, 0, 3, 5), "gumbel keyed")
+
 if failures:
     print("%d reference self-test failures" % len(failures))
     sys.exit(1)

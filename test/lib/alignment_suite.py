@@ -1,4 +1,4 @@
-"""The alignments sigmoid(e) and argmax(e) (docs/language.md, Alignment)
+"""The alignments sigmoid(e), argmax(e), hard(e; seed) (docs/language.md)
 with the interval masks, for alignments*.py: the models of
 interval_mask_suite with another align item, and argmax ties. The reference
 is reference.masked_sigmoid / masked_argmax."""
@@ -22,17 +22,54 @@ CONFIGS = [
 # scaled_dot is the blocked kernel's score under softmax: the other
 # alignments must take the generic kernel; additive is generic anyway.
 KINDS = [("scaled_dot", None), ("additive", "tanh")]
-ALIGNS = ["sigmoid", "argmax"]
+ALIGNS = ["sigmoid", "argmax", "hard"]
+SEED = 3141592653  # above 2^31: the seed is an unsigned 32-bit value
+
+
+def align_call(align):
+    return "hard(e; seed = %d)" % SEED if align == "hard" else align + "(e)"
 
 
 def model(name, align, kind, act, masks, fields, single=False):
     src, spec = S.model(name, kind, act, masks, fields, single=single,
                         lse=False)
     assert "align a = softmax(e)" in src
-    src = src.replace("align a = softmax(e)", "align a = %s(e)" % align)
+    src = src.replace("align a = softmax(e)", "align a = " + align_call(align))
     src = src.replace("  mask \n", "")
     spec["align"] = align
+    spec["seed"] = SEED
     return src, spec
+
+
+def heads_model(align):
+    """Four heads with a learned projection: the sample is keyed by the head
+    and the batch entry."""
+    name = "heads_" + align
+    src = "\n".join([
+        "model %s {" % name,
+        "  dims n, d = 16, d_k = 8",
+        "  batch b",
+        "  input X : f32[b, n, d]",
+        "  param Wq, Wk, Wv : f32[4, d_k, d]",
+        "  heads 4 {",
+        "    query   Q = Wq X",
+        "    keys    K = Wk X",
+        "    values  V = Wv X",
+        "    score   e = scaled_dot(Q, K)",
+        "    mask    window(9), causal(-1)",
+        "    align   a = " + align_call(align),
+        "    context c = sum(a * V)",
+        "  }",
+        "  output y = concat(c)",
+        "  output A = a",
+        "}", ""])
+    spec = {"batch": 1, "inputs": ["X"], "heads": 4, "feature": None,
+            "query": ("X", "Wq", None), "keys": ("X", "Wk", None),
+            "values": ("X", "Wv", None), "score": ("scaled_dot", [], "tanh"),
+            "causal": True, "causal_offset": -1, "window": 9,
+            "align": align, "seed": SEED,
+            "outputs": [("y", "c"), ("A", "a")]}
+    return name, src, spec
 
 
 def tie_rows(period):
@@ -88,6 +125,9 @@ def run(configs=CONFIGS, kinds=KINDS, seed=53, sizes=S.SIZES, checker=None):
     ov = {"L": T.lengths_override, "P": S.prefix_override}
     T.run_models(checker, models, size_list, seed=seed, overrides=ov,
                  scale={"W1": 2.0, "W2": 2.0, "w": 3.0})
+    T.run_models(checker, [heads_model(a) for a in ALIGNS],
+                 [{"n": n, "b": b} for n, b in [(1, 1), (0, 2), (13, 2),
+                                                 (66, 2)]], seed=seed + 7)
     ties = [("ties_%s" % cname,) + ties_model("ties_%s" % cname, masks, fields)
             for cname, masks, fields in [
                 ("none", [], {}), ("c", ["causal"], {"causal": True}),

@@ -217,6 +217,33 @@ def masked_argmax(e, seen):
     return a
 
 
+def _mix32(x):
+    """murmur3's fmix32."""
+    x ^= x >> 16
+    x = (x * 0x85EBCA6B) & 0xFFFFFFFF
+    x ^= x >> 13
+    x = (x * 0xC2B2AE35) & 0xFFFFFFFF
+    x ^= x >> 16
+    return x
+
+
+def gumbel(seed, b, h, i, l):
+    """The Gumbel noise of hard(e; seed) for key l of query i, batch entry
+    b, head h (docs/language.md, Alignment): a counter-based generator."""
+    r = seed & 0xFFFFFFFF
+    for x in (b, h, i, l):
+        r = _mix32(((r ^ (x & 0xFFFFFFFF)) + 0x9E3779B9) & 0xFFFFFFFF)
+    u = ((r >> 8) + 0.5) / float(1 << 24)
+    return -math.log(-math.log(u))
+
+
+def masked_hard(e, seen, seed, b, h, i):
+    """One-hot at the key sampled from softmax(e) over the visible keys: the
+    first argmax of e_l + gumbel(seed, b, h, i, l)."""
+    return masked_argmax([e[l] + gumbel(seed, b, h, i, l)
+                          for l in range(len(e))], seen)
+
+
 ALIGNMENTS = {"softmax": masked_softmax, "sigmoid": masked_sigmoid,
               "argmax": masked_argmax}
 
@@ -231,7 +258,7 @@ def weighted_sum(a, V, d_v):
 
 
 def attend(Q, K, V, score, d_v, causal=False, length=None, lse=None,
-           align="softmax", **masks):
+           align="softmax", sample=None, **masks):
     """Attention of the queries Q (rows) over keys K and values V (rows).
 
     score(q, k) -> float. Returns (C, A): one context [d_v] and one weight
@@ -246,7 +273,11 @@ def attend(Q, K, V, score, d_v, causal=False, length=None, lse=None,
         e = [score(q, K[l]) for l in range(n_k)]
         seen = [visible(i, l, n_q, n_k, causal, length, **masks)
                 for l in range(n_k)]
-        a = ALIGNMENTS[align](e, seen)
+        if align == "hard":
+            seed, b, h = sample
+            a = masked_hard(e, seen, seed, b, h, i)
+        else:
+            a = ALIGNMENTS[align](e, seen)
         A.append(a)
         C.append(weighted_sum(a, V, d_v))
         if lse is not None:
@@ -274,7 +305,8 @@ def output_model(c, W=None, b=None, act="identity", use_softmax=False):
 #   keys     : (src, W, b) src = "F" or an input name (required)
 #   values   : (src, W, b) (required)
 #   score    : (kind, [param names], act) (required)
-#   align    : "softmax" (default), "sigmoid" or "argmax" (ALIGNMENTS)
+#   align    : "softmax" (default), "sigmoid", "argmax" or "hard" (with
+#              seed : int)
 #   causal   : bool
 #   lengths  : name of the i32 lengths tensor, or None
 #   causal_offset : int (with causal), window : int, prefix : name of the
@@ -421,7 +453,8 @@ def evaluate(model, tensors):
             lse = []
             C, A = attend(Q, K, V, score, d_v, model.get("causal", False),
                           length, lse=lse,
-                          align=model.get("align", "softmax"), **masks)
+                          align=model.get("align", "softmax"),
+                          sample=(model.get("seed", 0), bi, j), **masks)
             lses.append(lse)
             contexts.append(C)
             weights.append(A)

@@ -1843,7 +1843,7 @@ void ModelChecker::checkAlign(const Item &item, Step &step) {
   const Expr &e = *item.value;
   if (e.kind != Expr::Kind::Call) {
     error(e.loc, "unsupported alignment expression; expected 'softmax(e)', "
-                 "'sigmoid(e)' or 'argmax(e)'");
+                 "'sigmoid(e)', 'argmax(e)' or 'hard(e; seed = S)'");
     return;
   }
   AlignKind kind;
@@ -1853,12 +1853,28 @@ void ModelChecker::checkAlign(const Item &item, Step &step) {
     kind = AlignKind::Sigmoid;
   else if (e.name == "argmax")
     kind = AlignKind::Argmax;
+  else if (e.name == "hard")
+    kind = AlignKind::Hard;
   else {
     error(e.loc, "unsupported alignment function '" + e.name +
-                     "'; expected 'softmax', 'sigmoid' or 'argmax'");
+                     "'; expected 'softmax', 'sigmoid', 'argmax' or 'hard'");
     return;
   }
-  if (e.operands.size() != 1 || e.hasParamList || !e.named.empty()) {
+  if (kind == AlignKind::Hard) {
+    // hard(e; seed = S), S an integer literal in [0, 2^32).
+    if (e.operands.size() != 1 || !e.params.empty() || e.named.size() != 1 ||
+        e.named[0].key.name != "seed") {
+      error(e.loc, "'hard' takes the score and a seed: 'hard(e; seed = S)'");
+      return;
+    }
+    const Expr &seed = *e.named[0].value;
+    if (seed.kind != Expr::Kind::Int || seed.intValue < 0 ||
+        seed.intValue > 0xffffffffLL) {
+      error(seed.loc, "the seed of 'hard' must be an integer in [0, 2^32)");
+      return;
+    }
+    step.spec.seed = seed.intValue;
+  } else if (e.operands.size() != 1 || e.hasParamList || !e.named.empty()) {
     error(e.loc, "'" + e.name + "' takes one argument, the score");
     return;
   }
@@ -2110,8 +2126,9 @@ void ModelChecker::checkOutput(const Item &item, Step &step) {
     if (step.alignOk && step.spec.align != AlignKind::Softmax) {
       error(e->loc, std::string("'logsumexp' is the normalizer of the softmax; "
                                 "the alignment '") +
-                        (step.spec.align == AlignKind::Sigmoid ? "sigmoid"
-                                                               : "argmax") +
+                        (step.spec.align == AlignKind::Sigmoid  ? "sigmoid"
+                         : step.spec.align == AlignKind::Argmax ? "argmax"
+                                                                : "hard") +
                         "' has none");
       return;
     }

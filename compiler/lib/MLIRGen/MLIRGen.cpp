@@ -57,6 +57,8 @@ attn::AlignKind toAttn(AlignKind align) {
     return attn::AlignKind::sigmoid;
   case AlignKind::Argmax:
     return attn::AlignKind::argmax;
+  case AlignKind::Hard:
+    return attn::AlignKind::hard;
   }
   llvm_unreachable("unknown alignment");
 }
@@ -521,6 +523,8 @@ Value ModelGen::emitAttention(const ValueSpec &value, ValueId id) {
     op.setCausalOffset(*att.causalOffset);
   if (att.window)
     op.setWindow(*att.window);
+  if (att.align == AlignKind::Hard)
+    op.setSeed(att.seed);
   for (int arg : att.weightsOutputs) {
     // [B, H, Nq, Nk] back to [G.., (H,) (Nq,) Nk].
     Value w = op.getResult(1);

@@ -49,9 +49,10 @@ enum class Role { Input, Param, Output };
 
 enum class Activation { Identity, Tanh, Relu, Sigmoid };
 
-/// Alignment functions: softmax, sigmoid (unnormalized, per key) and argmax
-/// (deterministic hard attention: the first key of maximum score).
-enum class AlignKind { Softmax, Sigmoid, Argmax };
+/// Alignment functions: softmax, sigmoid (unnormalized, per key), argmax
+/// (deterministic hard attention: the first key of maximum score) and hard
+/// (a key sampled from the softmax with a seeded counter-based generator).
+enum class AlignKind { Softmax, Sigmoid, Argmax, Hard };
 
 /// One entry of a shape: a static size, or a dynamic dimension taken from the
 /// arguments at call time (named by `dynName`).
@@ -152,6 +153,7 @@ struct AttentionSpec {
   std::optional<int64_t> window;
   ValueId prefix = -1; ///< `mask prefix(P)`: i32 [G..], or -1 (with causal).
   AlignKind align = AlignKind::Softmax;
+  int64_t seed = 0; ///< hard: the seed of the sampling, in [0, 2^32)
   /// Output arguments that receive the weights [G.., (h,) (n_q,) n_k].
   std::vector<int> weightsOutputs;
   /// Output arguments that receive the log-sum-exp of the scores

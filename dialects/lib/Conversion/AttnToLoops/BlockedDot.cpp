@@ -26,8 +26,8 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
   BlockedDotUpdate(MLIRContext *context, const TargetDescription &target)
       : OpRewritePattern(context, /*benefit=*/2), target(target) {}
 
-  /// The kernel needs a softmax alignment (sigmoid and argmax take the
-  /// generic kernel), a dot score, registers for q, the state and the
+  /// The kernel needs a softmax alignment (sigmoid, argmax and hard take
+  /// the generic kernel), a dot score, registers for q, the state and the
   /// value rows, key tiles of whole panels, and keys that exist before the
   /// parallel loop (where they are packed).
   LogicalResult match(OnlineSoftmaxUpdateOp op) const override {

@@ -201,6 +201,47 @@ bool hasVectorScores(TileOp op, const TargetDescription &target) {
           vectorizableSize(op.getScoreWeights(), limit));
 }
 
+/// The Gumbel noise of align(hard) for key j of query i of batch entry b,
+/// head h: a counter-based generator, a function of (seed, b, h, i, j)
+/// only, so that the sample does not depend on tiling or threads. All
+/// arithmetic mod 2^32 (indices truncated to 32 bits):
+///   mix(x) = murmur3's fmix32: x ^= x >> 16; x *= 0x85ebca6b;
+///            x ^= x >> 13; x *= 0xc2b2ae35; x ^= x >> 16
+///   r = seed; r = mix((r ^ x) + 0x9e3779b9) for x = b, h, i, j in turn
+///   u = ((r >> 8) + 0.5) / 2^24 in (0, 1);  g = -log(-log(u)).
+/// argmax_j (s_j + g_j) is then a sample of softmax(s) (the Gumbel-max
+/// trick). test/lib/reference.py (gumbel) computes the same.
+Value gumbelNoise(Emitter &e, uint32_t seed, Value b, Value h, Value i,
+                  Value j) {
+  ImplicitLocOpBuilder &bld = e.b;
+  Type i32 = bld.getI32Type();
+  auto c = [&](uint32_t v) {
+    return bld.create<arith::ConstantIntOp>(int64_t(int32_t(v)), i32)
+        .getResult();
+  };
+  auto shr = [&](Value x, uint32_t n) {
+    return bld.create<arith::ShRUIOp>(x, c(n)).getResult();
+  };
+  auto mix = [&](Value x) {
+    x = bld.create<arith::XOrIOp>(x, shr(x, 16));
+    x = bld.create<arith::MulIOp>(x, c(0x85ebca6bu));
+    x = bld.create<arith::XOrIOp>(x, shr(x, 13));
+    x = bld.create<arith::MulIOp>(x, c(0xc2b2ae35u));
+    return bld.create<arith::XOrIOp>(x, shr(x, 16)).getResult();
+  };
+  Value r = c(seed);
+  for (Value x : {b, h, i, j}) {
+    Value x32 = bld.create<arith::IndexCastUIOp>(i32, x);
+    r = mix(bld.create<arith::AddIOp>(bld.create<arith::XOrIOp>(r, x32),
+                                      c(0x9e3779b9u)));
+  }
+  Value top = bld.create<arith::UIToFPOp>(bld.getF32Type(), shr(r, 8));
+  Value u = bld.create<arith::MulFOp>(
+      bld.create<arith::AddFOp>(top, e.f32(0.5)), e.f32(1.0 / (1 << 24)));
+  Value inner = bld.create<arith::NegFOp>(bld.create<math::LogOp>(u));
+  return bld.create<arith::NegFOp>(bld.create<math::LogOp>(inner));
+}
+
 /// argmax: per query row, the first visible key of the tile with the
 /// greatest score (strictly greater than the running maximum, so that the
 /// first maximum over all tiles wins); its value row replaces the
@@ -215,6 +256,9 @@ void lowerArgmax(Emitter &e, OnlineSoftmaxUpdateOp op, ScoreContext &s,
   Value tile = e.index(op.getKeyTile()), j0 = op.getFirstKey();
   Value v = op.getValues(), bv = op.getValueBatch(), hv = op.getValueHead();
   Value dv = e.dim(v, 3);
+  // hard: the argmax of the scores plus Gumbel noise.
+  bool hard = op.getAlign() == AlignKind::hard;
+  uint32_t seed = hard ? uint32_t(*op.getSeed()) : 0;
   for (int64_t r = 0, rows = op.getQueryTileSize(); r < rows; ++r) {
     Value rIdx = e.index(r);
     Value i = e.minIdx(b.create<arith::AddIOp>(op.getFirstQuery(), rIdx),
@@ -232,8 +276,12 @@ void lowerArgmax(Emitter &e, OnlineSoftmaxUpdateOp op, ScoreContext &s,
     // (max, index) of the tile, starting from the running maximum.
     auto best = e.loop(first, count, {mOld, e.index(-1)},
                        [&](Value jj, ValueRange st) {
-                         Value score =
-                             emitScore(e, s, b.create<arith::AddIOp>(j0, jj));
+                         Value j = b.create<arith::AddIOp>(j0, jj);
+                         Value score = emitScore(e, s, j);
+                         if (hard)
+                           score = b.create<arith::AddFOp>(
+                               score, gumbelNoise(e, seed, op.getSampleBatch(),
+                                                  op.getHead(), i, j));
                          Value better = b.create<arith::CmpFOp>(
                              arith::CmpFPredicate::OGT, score, st[0]);
                          return SmallVector<Value>{
@@ -311,7 +359,7 @@ struct GenericOnlineSoftmaxUpdate
     Value maxState = op.getMax(), sumState = op.getSum(),
           accState = op.getAcc();
     AlignKind align = op.getAlign();
-    if (align == AlignKind::argmax) {
+    if (align == AlignKind::argmax || align == AlignKind::hard) {
       lowerArgmax(e, op, s, valueState, dvType, lastQuery, maxState, sumState,
                   accState);
       if (valueState)
@@ -525,15 +573,22 @@ struct LowerTileWeights : public OpRewritePattern<TileWeightsOp> {
         });
         continue;
       }
-      if (op.getAlign() == AlignKind::argmax) {
+      if (op.getAlign() == AlignKind::argmax ||
+          op.getAlign() == AlignKind::hard) {
+        bool hard = op.getAlign() == AlignKind::hard;
         // One-hot at the first visible key whose score is the maximum (none
         // when the query saw no key: invL = 0).
         e.loop(zero, nk, {e.f32(0)}, [&](Value j, ValueRange done) {
           Value hit = e.ifElse(
               isVisible(j),
               [&] {
+                Value score = emitScore(e, s, j);
+                if (hard)
+                  score = b.create<arith::AddFOp>(
+                      score, gumbelNoise(e, uint32_t(*op.getSeed()), bIdx, h,
+                                         i, j));
                 Value eq = b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ,
-                                                   emitScore(e, s, j), m);
+                                                   score, m);
                 return b.create<arith::SelectOp>(eq, invL, e.f32(0))
                     .getResult();
               },

@@ -403,10 +403,19 @@ static std::optional<int64_t> intOf(IntegerAttr attr) {
 
 /// The log-sum-exp output [B, Hq, Nq] of an attention op.
 /// The log-sum-exp is that of the softmax: sigmoid and argmax have none.
-static LogicalResult verifyAlign(Operation *op, AlignKind align, Value lse) {
+/// align(hard) samples with its seed; the other alignments take none.
+static LogicalResult verifyAlign(Operation *op, AlignKind align, Value lse,
+                                 IntegerAttr seed) {
   if (lse && align != AlignKind::softmax)
     return op->emitOpError("lse needs align(softmax), not align(")
            << stringifyAlignKind(align) << ")";
+  if (align == AlignKind::hard && !seed)
+    return op->emitOpError("align(hard) needs a seed");
+  if (align != AlignKind::hard && seed)
+    return op->emitOpError("a seed needs align(hard)");
+  if (seed && (seed.getInt() < 0 || seed.getInt() > 0xffffffffLL))
+    return op->emitOpError("the seed must be in [0, 2^32), got ")
+           << seed.getInt();
   return success();
 }
 
@@ -484,7 +493,7 @@ LogicalResult AttentionOp::verify() {
                                  intOf(getWindowAttr()), bool(getPrefix()),
                                  getPrefix(), getOutput())) ||
       failed(verifyLse(op, getLse(), q, getOutput())) ||
-      failed(verifyAlign(op, getAlign(), getLse())))
+      failed(verifyAlign(op, getAlign(), getLse(), getSeedAttr())))
     return failure();
 
   // Every rule below is read from the score function's row of the table.
@@ -595,7 +604,7 @@ LogicalResult OnlineAttentionOp::verify() {
                                  intOf(getWindowAttr()), bool(getPrefix()),
                                  getPrefix(), getOutput())) ||
       failed(verifyLse(op, getLse(), q, getOutput())) ||
-      failed(verifyAlign(op, getAlign(), getLse())))
+      failed(verifyAlign(op, getAlign(), getLse(), getSeedAttr())))
     return failure();
   return verifyCombinedScore(op, q, k, getCombine(), getAct(),
                              getScoreWeights(), getScale(), getBias());
@@ -643,8 +652,11 @@ LogicalResult OnlineSoftmaxUpdateOp::verify() {
       failed(
           verifyTileState(op, getMax(), getSum(), getAcc(), v, 3, "values")) ||
       failed(verifyIntervalMasks(op, getCausal(), intOf(getCausalOffsetAttr()),
-                                 intOf(getWindowAttr()), bool(getPrefixEnd()))))
+                                 intOf(getWindowAttr()), bool(getPrefixEnd()))) ||
+      failed(verifyAlign(op, getAlign(), Value(), getSeedAttr())))
     return failure();
+  if (bool(getSampleBatch()) != (getAlign() == AlignKind::hard))
+    return emitOpError("sample_batch goes with align(hard), and only with it");
   // Values are carried by the key loop; buffers are updated in place.
   if (hasValueState()) {
     SmallVector<Type> stateTypes = {getMax().getType(), getSum().getType(),
@@ -679,7 +691,8 @@ LogicalResult TileWeightsOp::verify() {
       failed(expectEqual(op, {q, 2, "query"}, {a, 2, "weights"},
                          "query count mismatch")) ||
       failed(verifyIntervalMasks(op, getCausal(), intOf(getCausalOffsetAttr()),
-                                 intOf(getWindowAttr()), bool(getPrefixEnd()))))
+                                 intOf(getWindowAttr()), bool(getPrefixEnd()))) ||
+      failed(verifyAlign(op, getAlign(), Value(), getSeedAttr())))
     return failure();
   return success();
 }

@@ -111,7 +111,8 @@ void decompose(AttentionOp op, PatternRewriter &b) {
       loc, q, k, op.getValues(), param(ScoreParamRole::CombineWeights), scale,
       bias, op.getLengths(), op.getPrefix(), op.getOutput(), op.getWeights(),
       op.getLse(), function.combine, op.getAct(), op.getCausal(),
-      op.getCausalOffsetAttr(), op.getWindowAttr(), op.getAlign());
+      op.getCausalOffsetAttr(), op.getWindowAttr(), op.getAlign(),
+      op.getSeedAttr());
   for (Value temporary : temporaries)
     b.create<memref::DeallocOp>(loc, temporary);
   b.eraseOp(op);

@@ -156,9 +156,10 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
           valueState ? TypeRange(ValueRange(state)) : TypeRange(), q, bq, h, i0,
           k, bk, hk, keyLoop.getInductionVar(), v, bv, hv, op.getScoreWeights(),
           op.getScale(), op.getBias(), visible, prefixEnd, current[0],
-          current[1], current[2], op.getCombine(), op.getAct(), op.getCausal(),
-          keyTile, op.getCausalOffsetAttr(), op.getWindowAttr(),
-          op.getAlign());
+          current[1], current[2],
+          op.getAlign() == AlignKind::hard ? bIdx : Value(), op.getCombine(),
+          op.getAct(), op.getCausal(), keyTile, op.getCausalOffsetAttr(),
+          op.getWindowAttr(), op.getAlign(), op.getSeedAttr());
       if (valueState)
         b.create<scf::YieldOp>(update.getResults());
     }
@@ -173,7 +174,7 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
                               final[0], final[1], weights, bIdx,
                               op.getCombine(), op.getAct(), op.getCausal(),
                               op.getCausalOffsetAttr(), op.getWindowAttr(),
-                              op.getAlign());
+                              op.getAlign(), op.getSeedAttr());
     if (!valueState)
       for (Value buffer : state)
         b.create<memref::DeallocOp>(buffer);

@@ -80,7 +80,8 @@ def Attn_Activation : I32EnumAttr<"Activation", "activation functions", [
 def Attn_AlignKind : I32EnumAttr<"AlignKind", "alignment functions", [
       I32EnumAttrCase<"softmax", 0>,
       I32EnumAttrCase<"sigmoid", 1>,
-      I32EnumAttrCase<"argmax", 2>
+      I32EnumAttrCase<"argmax", 2>,
+      I32EnumAttrCase<"hard", 3>
     ]> {
   let cppNamespace = "::mlir::attn";
 }

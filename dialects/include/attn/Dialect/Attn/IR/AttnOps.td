@@ -134,8 +134,10 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
     `align`: `softmax` (a = exp(e) / sum exp(e) over the visible keys),
     `sigmoid` (a_l = sigmoid(e_l), not normalized) or `argmax` (one-hot at
     the first visible key of maximum score, so c = v_m; NaN and -inf scores
-    are never chosen). `lse` is the softmax's normalizer: only with
-    align(softmax).
+    are never chosen) or `hard` with `seed(S)` (one-hot at the key sampled
+    from softmax(e): the argmax of e_l + Gumbel noise from a counter-based
+    hash of (S, b, h, i, l), docs/language.md). `lse` is the softmax's
+    normalizer: only with align(softmax).
 
     Example (Bahdanau):
 
@@ -164,10 +166,12 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
     DefaultValuedAttr<Attn_AlignKind, "::mlir::attn::AlignKind::softmax">:$align,
     UnitAttr:$causal,
     OptionalAttr<I64Attr>:$causal_offset,
-    OptionalAttr<I64Attr>:$window);
+    OptionalAttr<I64Attr>:$window,
+    OptionalAttr<I64Attr>:$seed);
   let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
-    $score (`act` `(` $act^ `)`)? `align` `(` $align `)` (`causal` $causal^)?
+    $score (`act` `(` $act^ `)`)? `align` `(` $align `)` (`seed` `(` $seed^ `)`)?
+    (`causal` $causal^)?
     (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
     custom<InputsAndScoreParams>(ref($score), $query, $keys, $values,
         type($query), type($keys), type($values), $params, type($params))
@@ -197,7 +201,8 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
       build($_builder, $_state,
             ::mlir::attn::initResultTypes({output, weights, lse}), query, keys,
             values, params, lengths, prefix, output, weights, lse, score, act,
-            align, causal, /*causal_offset=*/nullptr, /*window=*/nullptr);
+            align, causal, /*causal_offset=*/nullptr, /*window=*/nullptr,
+            /*seed=*/nullptr);
     }]>
   ];
   let hasVerifier = 1;
@@ -259,9 +264,11 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
     UnitAttr:$causal,
     OptionalAttr<I64Attr>:$causal_offset,
     OptionalAttr<I64Attr>:$window,
-    DefaultValuedAttr<Attn_AlignKind, "::mlir::attn::AlignKind::softmax">:$align);
+    DefaultValuedAttr<Attn_AlignKind, "::mlir::attn::AlignKind::softmax">:$align,
+    OptionalAttr<I64Attr>:$seed);
   let assemblyFormat = [{
     $combine (`act` `(` $act^ `)`)? (`align` `(` $align^ `)`)?
+    (`seed` `(` $seed^ `)`)?
     (`causal` $causal^)?
     (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
     `ins` `(` $query `,` $keys `,` $values `:` type($query) `,` type($keys) `,`
@@ -318,6 +325,8 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     sum_j sigmoid(s_rj) v_j. With `align(argmax)`: with j* the first j of
     the tile with s_rj > m_r (none: the state is unchanged), m'_r = s_rj*,
     l'_r = 1 and acc'_r = v_j*; the first maximum over all tiles wins.
+    With `align(hard) seed(S)`, the same on s_rj + g(S, sample_batch, head,
+    i, j) (Gumbel noise; `sample_batch` is the batch entry of the output).
 
     The state (`max`, `sum` [QT], `acc` [QT, Dv]) is either three vectors,
     and the op returns the new state, or three memrefs updated in place,
@@ -351,16 +360,19 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     Arg<Attn_TileRowState, "running maximum", [MemRead, MemWrite]>:$max,
     Arg<Attn_TileRowState, "running sum", [MemRead, MemWrite]>:$sum,
     Arg<Attn_TileAccumulator, "accumulator", [MemRead, MemWrite]>:$acc,
+    Optional<Index>:$sample_batch,
     Attn_ScoreCombine:$combine,
     DefaultValuedAttr<Attn_Activation, "::mlir::attn::Activation::identity">:$act,
     UnitAttr:$causal,
     ConfinedAttr<I64Attr, [IntPositive]>:$key_tile,
     OptionalAttr<I64Attr>:$causal_offset,
     OptionalAttr<I64Attr>:$window,
-    DefaultValuedAttr<Attn_AlignKind, "::mlir::attn::AlignKind::softmax">:$align);
+    DefaultValuedAttr<Attn_AlignKind, "::mlir::attn::AlignKind::softmax">:$align,
+    OptionalAttr<I64Attr>:$seed);
   let results = (outs Variadic<AnyVectorOfAnyRank>:$new_state);
   let assemblyFormat = [{
     $combine (`act` `(` $act^ `)`)? (`align` `(` $align^ `)`)?
+    (`seed` `(` $seed^ `)`)?
     (`causal` $causal^)?
     (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
     `key_tile` `(` $key_tile `)`
@@ -375,6 +387,7 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     (`bias` `(` $bias^ `)`)?
     `key_end` `(` $key_end `)`
     (`prefix_end` `(` $prefix_end^ `)`)?
+    (`sample_batch` `(` $sample_batch^ `)`)?
     `state` `(` $max `,` $sum `,` $acc `:` type($max) `,` type($sum) `,`
         type($acc) `)`
     attr-dict (`->` type($new_state)^)?
@@ -434,7 +447,8 @@ def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments]> {
     is masked (same masks as `attn.online_softmax_update`) or the sum is 0.
     With `align(sigmoid)`, sigmoid(s_rj) (the state is not read); with
     `align(argmax)`, 1 at the first visible j with s_rj = max[r] (when the
-    sum is not 0), else 0.
+    sum is not 0), else 0; `align(hard)` the same with the Gumbel noise of
+    `attn.online_softmax_update` added to s_rj (keyed by `batch`).
 
     ```mlir
     attn.tile_weights additive
@@ -465,9 +479,11 @@ def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments]> {
     UnitAttr:$causal,
     OptionalAttr<I64Attr>:$causal_offset,
     OptionalAttr<I64Attr>:$window,
-    DefaultValuedAttr<Attn_AlignKind, "::mlir::attn::AlignKind::softmax">:$align);
+    DefaultValuedAttr<Attn_AlignKind, "::mlir::attn::AlignKind::softmax">:$align,
+    OptionalAttr<I64Attr>:$seed);
   let assemblyFormat = [{
     $combine (`act` `(` $act^ `)`)? (`align` `(` $align^ `)`)?
+    (`seed` `(` $seed^ `)`)?
     (`causal` $causal^)?
     (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
     `query` `(` $query `[` $query_batch `,` $head `,` $first_query `]` `:`
