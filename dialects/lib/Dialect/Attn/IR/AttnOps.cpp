@@ -187,9 +187,7 @@ static LogicalResult verifyDestinationStyle(DestinationStyleOpInterface op) {
   return success();
 }
 
-/// Reads of the memref inputs, writes of the memref inits; nothing on
-/// tensors.
-static void getDpsEffects(
+void mlir::attn::getDpsMemoryEffects(
     DestinationStyleOpInterface op,
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects) {
@@ -252,27 +250,6 @@ MutableOperandRange AttentionOp::getDpsInitsMutable() {
   unsigned start = getODSOperandIndexAndLength(6).first;
   return MutableOperandRange(getOperation(), start,
                              1 + (getWeights() ? 1 : 0) + (getLse() ? 1 : 0));
-}
-
-void LinearOp::getEffects(
-    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
-        &effects) {
-  getDpsEffects(*this, effects);
-}
-void AttentionOp::getEffects(
-    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
-        &effects) {
-  getDpsEffects(*this, effects);
-}
-void ActivationOp::getEffects(
-    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
-        &effects) {
-  getDpsEffects(*this, effects);
-}
-void SoftmaxOp::getEffects(
-    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
-        &effects) {
-  getDpsEffects(*this, effects);
 }
 
 /// Fails when both dimensions are static and differ.

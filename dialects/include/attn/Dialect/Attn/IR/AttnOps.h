@@ -20,6 +20,13 @@ namespace mlir::attn {
 /// The result types of a destination-passing op with these inits: the
 /// types of the tensor inits (none on memrefs). Null inits are skipped.
 SmallVector<Type> initResultTypes(ArrayRef<Value> inits);
+
+/// The memory effects of a destination-passing op: reads of its memref
+/// inputs, writes of its memref inits, nothing on tensors.
+void getDpsMemoryEffects(
+    DestinationStyleOpInterface op,
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects);
 } // namespace mlir::attn
 
 #define GET_OP_CLASSES

@@ -36,6 +36,13 @@ class Attn_DpsOp<string mnemonic, list<Trait> traits = []>
   let extraClassDeclaration = [{
     ::mlir::MutableOperandRange getDpsInitsMutable();
   }];
+  let extraClassDefinition = [{
+    void $cppClass::getEffects(
+        ::llvm::SmallVectorImpl<::mlir::SideEffects::EffectInstance<
+            ::mlir::MemoryEffects::Effect>> &effects) {
+      ::mlir::attn::getDpsMemoryEffects(*this, effects);
+    }
+  }];
 }
 
 //===----------------------------------------------------------------------===//
