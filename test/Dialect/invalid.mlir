@@ -371,7 +371,7 @@ func.func @attention_param_types(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32
 // is still refused by the verifier, which names the expected ones.
 func.func @attention_param_count(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %W: memref<8x8xf32>, %c: memref<?x3x1x8xf32>) {
   // expected-error @+1 {{score 'biased_general' expects 2 parameters (W, b), got 1}}
-  "attn.attention"(%q, %k, %v, %W, %c) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 1, 0, 0>, score = 4 : i32}> : (memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>, memref<8x8xf32>, memref<?x3x1x8xf32>) -> ()
+  "attn.attention"(%q, %k, %v, %W, %c) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0>, score = 4 : i32}> : (memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>, memref<8x8xf32>, memref<?x3x1x8xf32>) -> ()
   return
 }
 

@@ -76,13 +76,39 @@ void printExpr(const Expr &e, llvm::raw_ostream &os) {
     printExpr(*e.operands[0], os);
     os << ")";
     return;
+  case Expr::Kind::Not:
+    os << "(!";
+    printExpr(*e.operands[0], os);
+    os << ")";
+    return;
   case Expr::Kind::Binary:
     os << "(";
     printExpr(*e.operands[0], os);
-    os << " " << e.op << " ";
+    if (e.op == '&' || e.op == '|')
+      os << " " << e.op << e.op << " ";
+    else
+      os << " " << e.op << " ";
     printExpr(*e.operands[1], os);
     os << ")";
     return;
+  case Expr::Kind::Compare:
+    os << "(";
+    printExpr(*e.operands[0], os);
+    os << " " << e.name << " ";
+    printExpr(*e.operands[1], os);
+    os << ")";
+    return;
+  case Expr::Kind::Index: {
+    printExpr(*e.operands[0], os);
+    llvm::StringRef sep = "[";
+    for (size_t i = 1; i < e.operands.size(); ++i) {
+      os << sep;
+      printExpr(*e.operands[i], os);
+      sep = ", ";
+    }
+    os << "]";
+    return;
+  }
   case Expr::Kind::Apply:
     os << "(";
     printExpr(*e.operands[0], os);
@@ -166,6 +192,15 @@ void printItem(const Item &item, unsigned indent, llvm::raw_ostream &os) {
   }
   case Item::Kind::Mask: {
     llvm::StringRef sep = " ";
+    if (item.hasBinders) {
+      os << " [";
+      llvm::StringRef bsep = "";
+      for (const Ident &b : item.binders) {
+        os << bsep << b.name;
+        bsep = ", ";
+      }
+      os << "]:";
+    }
     for (const ExprPtr &m : item.masks) {
       os << sep;
       printExpr(*m, os);
@@ -189,6 +224,14 @@ void printItem(const Item &item, unsigned indent, llvm::raw_ostream &os) {
     return;
   default:
     os << " " << item.name.name;
+    if (item.hasBinders) {
+      llvm::StringRef bsep = "[";
+      for (const Ident &b : item.binders) {
+        os << bsep << b.name;
+        bsep = ", ";
+      }
+      os << "]";
+    }
     if (item.type) {
       os << " : ";
       printType(*item.type, os);

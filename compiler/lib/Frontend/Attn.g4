@@ -44,15 +44,19 @@ tensorType : elem=ID '[' (shapeDim (',' shapeDim)*)? ']' ;
 shapeDim   : dimFactor ('*' dimFactor)* ;
 dimFactor  : ID | INT ;
 
+// `score e[i, l] = ...` binds index names (query, key; see docs/language.md)
+// for a score modifier; Sema accepts binders on `score` only.
 defItem
   : kind=('feature' | 'query' | 'keys' | 'values' | 'score' | 'align'
           | 'context')
-    name=ID '=' expr
+    name=ID ('[' binders=idList ']')? '=' expr
   ;
 
 outputItem : 'output' name=ID (':' tensorType)? '=' expr ;
 
-maskItem : 'mask' expr (',' expr)* ;
+// `mask causal, lengths(L)`, or a predicate over bound indices:
+// `mask [i, l]: l <= i && seg[i] == seg[l]`.
+maskItem : 'mask' ('[' binders=idList ']' ':')? expr (',' expr)* ;
 
 headsItem : 'heads' count=(ID | INT) '{' item* '}' ;
 
@@ -64,12 +68,17 @@ hopsItem : 'hops' count=INT hopMode=ID? '{' item* '}' ;
 
 returnItem : 'return' expr ;
 
-// Precedence, loosest first: + -, then * /, then unary minus, then
-// juxtaposition (`W x` applies the linear map W to x; `A B x` is A (B x)).
-expr     : mulExpr (op+=('+' | '-') mulExpr)* ;
+// Precedence, loosest first: ||, &&, comparisons (not associative), + -,
+// * /, unary minus and !, juxtaposition (`W x` applies the linear map W to
+// x; `A B x` is A (B x)), subscripts (`T[i, l]`).
+expr     : andExpr (op+='||' andExpr)* ;
+andExpr  : cmpExpr (op+='&&' cmpExpr)* ;
+cmpExpr  : sumExpr (op=('<' | '<=' | '>' | '>=' | '==' | '!=') sumExpr)? ;
+sumExpr  : mulExpr (op+=('+' | '-') mulExpr)* ;
 mulExpr  : unaryExpr (op+=('*' | '/') unaryExpr)* ;
-unaryExpr : neg+='-'* applyExpr ;
-applyExpr : primary+ ;
+unaryExpr : neg+=('-' | '!')* applyExpr ;
+applyExpr : postfix+ ;
+postfix  : primary ('[' subscripts+=expr (',' subscripts+=expr)* ']')? ;
 primary
   : callee=ID '(' callArgs? ')' ('with' set=ID)?  # callPrimary
   | ID                              # namePrimary

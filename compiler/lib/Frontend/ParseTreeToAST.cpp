@@ -267,6 +267,11 @@ private:
     } else if (auto *d = ctx->defItem()) {
       item.kind = defKind(d->kind->getText());
       item.name = ident(d->name);
+      if (d->binders) {
+        item.hasBinders = true;
+        for (auto *id : d->binders->ID())
+          item.binders.push_back(ident(id->getSymbol()));
+      }
       item.value = buildTopExpr(d->expr());
     } else if (auto *o = ctx->outputItem()) {
       item.kind = ast::Item::Kind::Output;
@@ -276,6 +281,11 @@ private:
       item.value = buildTopExpr(o->expr());
     } else if (auto *m = ctx->maskItem()) {
       item.kind = ast::Item::Kind::Mask;
+      if (m->binders) {
+        item.hasBinders = true;
+        for (auto *id : m->binders->ID())
+          item.binders.push_back(ident(id->getSymbol()));
+      }
       for (auto *e : m->expr())
         item.masks.push_back(buildTopExpr(e));
     } else if (auto *h = ctx->headsItem()) {
@@ -400,6 +410,28 @@ private:
   }
 
   ast::ExprPtr buildExpr(AttnParser::ExprContext *ctx) {
+    return foldBinary(ctx->andExpr(), ctx->op,
+                      [&](AttnParser::AndExprContext *a) {
+                        return foldBinary(a->cmpExpr(), a->op,
+                                          [&](AttnParser::CmpExprContext *c) {
+                                            return buildCompare(c);
+                                          });
+                      });
+  }
+
+  ast::ExprPtr buildCompare(AttnParser::CmpExprContext *ctx) {
+    ast::ExprPtr lhs = buildSum(ctx->sumExpr(0));
+    if (!ctx->op || tooLarge)
+      return lhs;
+    auto cmp = newExpr(ast::Expr::Kind::Compare, lhs->loc);
+    cmp->name = ctx->op->getText();
+    cmp->opLoc = loc(ctx->op);
+    cmp->operands.push_back(std::move(lhs));
+    cmp->operands.push_back(buildSum(ctx->sumExpr(1)));
+    return cmp;
+  }
+
+  ast::ExprPtr buildSum(AttnParser::SumExprContext *ctx) {
     return foldBinary(ctx->mulExpr(), ctx->op,
                       [&](AttnParser::MulExprContext *m) {
                         return foldBinary(m->unaryExpr(), m->op,
@@ -412,19 +444,33 @@ private:
   ast::ExprPtr buildUnary(AttnParser::UnaryExprContext *ctx) {
     ast::ExprPtr e = buildApply(ctx->applyExpr());
     for (size_t i = ctx->neg.size(); i-- > 0 && !tooLarge;) {
-      auto neg = newExpr(ast::Expr::Kind::Neg, loc(ctx->neg[i]));
+      bool isNot = ctx->neg[i]->getText() == "!";
+      auto neg = newExpr(isNot ? ast::Expr::Kind::Not : ast::Expr::Kind::Neg,
+                         loc(ctx->neg[i]));
       neg->operands.push_back(std::move(e));
       e = std::move(neg);
     }
     return e;
   }
 
+  /// `T[i, l]`: an element of the tensor T.
+  ast::ExprPtr buildPostfix(AttnParser::PostfixContext *ctx) {
+    ast::ExprPtr e = buildPrimary(ctx->primary());
+    if (ctx->subscripts.empty() || tooLarge)
+      return e;
+    auto index = newExpr(ast::Expr::Kind::Index, e->loc);
+    index->operands.push_back(std::move(e));
+    for (auto *sub : ctx->subscripts)
+      index->operands.push_back(buildExpr(sub));
+    return index;
+  }
+
   /// `A B x` is `A (B x)`: linear maps compose to the right.
   ast::ExprPtr buildApply(AttnParser::ApplyExprContext *ctx) {
-    auto primaries = ctx->primary();
-    ast::ExprPtr e = buildPrimary(primaries.back());
+    auto primaries = ctx->postfix();
+    ast::ExprPtr e = buildPostfix(primaries.back());
     for (size_t i = primaries.size() - 1; i-- > 0 && !tooLarge;) {
-      auto fn = buildPrimary(primaries[i]);
+      auto fn = buildPostfix(primaries[i]);
       auto app = newExpr(ast::Expr::Kind::Apply, fn->loc);
       app->operands.push_back(std::move(fn));
       app->operands.push_back(std::move(e));

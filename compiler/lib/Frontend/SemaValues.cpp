@@ -123,6 +123,18 @@ ValueId ModelChecker::evalValue(const Expr &e) {
   case Expr::Kind::Neg:
     error(e.loc, "unsupported: unary minus");
     return -1;
+  case Expr::Kind::Not:
+  case Expr::Kind::Compare:
+    error(e.kind == Expr::Kind::Not ? e.loc : e.opLoc,
+          "unsupported: '" + std::string(e.kind == Expr::Kind::Not ? "!" : e.name) +
+              "' on tensors; comparisons are for mask predicates ('mask [i, "
+              "l]: ...') and score expressions with bound indices");
+    return -1;
+  case Expr::Kind::Index:
+    error(e.loc, "unsupported: an element 'T[...]' is only allowed in mask "
+                 "predicates ('mask [i, l]: ...') and score expressions with "
+                 "bound indices ('score e[i, l] = ...')");
+    return -1;
   case Expr::Kind::Apply:
     // `W x`: x first, so that its errors come in reading order after W's
     // name is known to be a param.
@@ -150,8 +162,13 @@ ValueId ModelChecker::evalValue(const Expr &e) {
         return evalLinear(*apply.operands[0], x, e.operands[1].get(), e.loc);
       }
     }
-    if (e.op == '/') {
-      error(e.opLoc, "unsupported operator '/'");
+    if (e.op == '/' || e.op == '&' || e.op == '|') {
+      std::string op = e.op == '/' ? "/" : std::string(2, e.op);
+      error(e.opLoc, "unsupported operator '" + op + "'" +
+                         (e.op == '/' ? ""
+                                      : " on tensors; logical operators are "
+                                        "for mask predicates ('mask [i, l]: "
+                                        "...')"));
       return -1;
     }
     ValueId a = evalValue(*e.operands[0]);

@@ -77,6 +77,10 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
     funcPm.addPass(createCSEPass());
     funcPm.addPass(createLoopInvariantCodeMotionPass());
   }
+  // Score modifiers and mask predicates are functions the kernels call per
+  // key: inline them into the key loops and drop them.
+  pm.addPass(createInlinerPass());
+  pm.addPass(createSymbolDCEPass());
 }
 
 void attnc::buildLoopsToLLVMPipeline(OpPassManager &pm,

@@ -44,9 +44,13 @@ struct Expr {
     Int,    ///< `intValue`
     Float,  ///< `floatValue`
     Neg,    ///< `-operands[0]`
-    Binary, ///< `operands[0] op operands[1]`, op one of + - * /
+    Not,    ///< `!operands[0]`
+    Binary, ///< `operands[0] op operands[1]`, op one of + - * / and `&`
+            ///< (`&&`), `|` (`||`)
+    Compare, ///< `operands[0] name operands[1]`, name one of < <= > >= == !=
     Apply,  ///< `operands[0] operands[1]`: juxtaposition, a linear map
-    Call    ///< `name(operands...; params..., named...) [with set]`
+    Call,   ///< `name(operands...; params..., named...) [with set]`
+    Index   ///< `name[operands...]`: an element of a tensor
   };
   Kind kind = Kind::Name;
   SourceLoc loc; ///< The first token of the expression.
@@ -123,7 +127,12 @@ struct Item {
   /// Feature ... Output: the defined name and its definition.
   Ident name;
   ExprPtr value;
-  /// Mask: the comma-separated entries (`causal`, `lengths(L)`).
+  /// Score, Mask: the index names bound by `score e[i, l] = ...` and
+  /// `mask [i, l]: ...` (empty if none); `hasBinders` tells `[]` from none.
+  std::vector<Ident> binders;
+  bool hasBinders = false;
+  /// Mask: the comma-separated entries (`causal`, `lengths(L)`), or the
+  /// predicate when there are binders.
   std::vector<ExprPtr> masks;
   /// Heads: the count (a dimension name, or an integer when `countIsInt`)
   /// and the items of the block. Hops: the count (an integer) and the body.

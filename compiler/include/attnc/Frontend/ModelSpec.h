@@ -127,6 +127,53 @@ struct ValueSpec {
   int attention = -1; ///< Attention: index into ModelSpec::attentions.
 };
 
+/// A scalar expression evaluated for each (batch entry, head, query, key)
+/// of an attention step: a score modifier (`score e[i, l] = EXPR`, a float)
+/// or a mask predicate (`mask [i, l]: EXPR`, a bool). Nodes are stored in
+/// post order: every operand precedes its user; the last node is the root.
+struct ScalarNode {
+  enum class Kind {
+    Score,  ///< the score function's value e (score modifiers only)
+    Index,  ///< a bound index: `index` (batch, head, query or key)
+    Int,    ///< `intValue`
+    Float,  ///< `floatValue`
+    Dim,    ///< the size of a dimension: ScalarProgram::dims[`dim`]
+    Table,  ///< an element of ScalarProgram::tables[`table`]; the operands
+            ///< are the subscripts (the table's batch dims are implied)
+    Unary,  ///< `op`: neg not tanh exp log abs sigmoid relu sqrt
+    Binary, ///< `op`: + - * / min max && ||
+    Compare ///< `op`: < <= > >= == !=
+  };
+  enum class Type { Int, Float, Bool };
+  enum class IndexKind { Batch, Head, Query, Key };
+
+  Kind kind = Kind::Int;
+  Type type = Type::Int;
+  IndexKind index = IndexKind::Query;
+  int64_t intValue = 0;
+  double floatValue = 0;
+  int dim = -1;
+  int table = -1;
+  std::string op;
+  std::vector<int> operands;
+};
+
+/// A table read by a ScalarProgram: a value with `batchDims` leading batch
+/// dimensions (indexed by the step's batch entry) followed by the
+/// dimensions the subscripts index.
+struct ScalarTable {
+  ValueId value = -1;
+  unsigned batchDims = 0;
+};
+
+struct ScalarProgram {
+  std::vector<ScalarNode> nodes;
+  std::vector<ScalarTable> tables;
+  /// Dynamic dimensions the program reads (static ones are Int nodes).
+  std::vector<ShapeEntry> dims;
+  bool empty() const { return nodes.empty(); }
+};
+
 /// One attention step (the survey's attention model) over groups: keys
 /// [G.., n_k, d_k]; the query [G.., (n_q,) d_q], or [(n_q,) d_q] shared by
 /// all groups; the context [G.., (n_q,) (h,) d_v].
@@ -152,6 +199,12 @@ struct AttentionSpec {
   /// `mask window(W)`: i' - W < l <= i', W >= 1.
   std::optional<int64_t> window;
   ValueId prefix = -1; ///< `mask prefix(P)`: i32 [G..], or -1 (with causal).
+  /// The interval part of mask predicates: keys i + bandLower <= l <= i +
+  /// bandUpper of query i (i the query's own index, not aligned).
+  std::optional<int64_t> bandLower, bandUpper;
+  /// `score e[i, l] = EXPR` beyond the score function, and the rest of the
+  /// mask predicates (what is not an interval); empty if none.
+  ScalarProgram scoreModifier, maskPredicate;
   AlignKind align = AlignKind::Softmax;
   int64_t seed = 0; ///< hard: the seed of the sampling, in [0, 2^32)
   /// Output arguments that receive the weights [G.., (h,) (n_q,) n_k].

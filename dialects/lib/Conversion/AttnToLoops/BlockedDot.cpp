@@ -27,7 +27,9 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
       : OpRewritePattern(context, /*benefit=*/2), target(target) {}
 
   /// The kernel needs a softmax alignment (sigmoid, argmax and hard take
-  /// the generic kernel), a dot score, registers for q, the state and the
+  /// the generic kernel), no expression modifiers (score_mod, mask_mod:
+  /// the generic kernel calls them per key; interval bands are fine), a dot
+  /// score, registers for q, the state and the
   /// value rows, key tiles of whole panels, and keys that exist before the
   /// parallel loop (where they are packed).
   LogicalResult match(OnlineSoftmaxUpdateOp op) const override {
@@ -36,6 +38,7 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     return success(
         op.getCombine() == ScoreCombine::dot &&
         op.getAlign() == AlignKind::softmax && op.hasValueState() &&
+        !op.getScoreModAttr() && !op.getMaskModAttr() &&
         vectorizableSize(op.getQuery(), limit) &&
         vectorizableSize(op.getKeys(), limit) &&
         vectorizableSize(op.getValues(), limit) &&

@@ -38,7 +38,31 @@ struct ScoreContext {
   // Vectorized form (D static and small): q_i and w in registers.
   VectorType vecType; // vector<D x f32>, or null for the scalar loops
   Value queryVec, wVec;
+  // Expression modifiers: the functions, the batch entry they see and
+  // their sizes and tables (cast to the functions' argument types).
+  FlatSymbolRefAttr scoreMod, maskMod;
+  Value modBatch;
+  SmallVector<Value> modOperands;
 };
+
+/// The modifier functions' trailing operands: `sizes` as they are,
+/// `tables` cast to the functions' table type (any strides: the functions
+/// are not looked up, which a function pass must not do).
+SmallVector<Value> modifierOperands(Emitter &e, ValueRange sizes,
+                                    ValueRange tables) {
+  SmallVector<Value> operands(sizes.begin(), sizes.end());
+  for (Value table : tables) {
+    Type wanted = getModifierTableType(cast<ShapedType>(table.getType()));
+    operands.push_back(table.getType() == wanted
+                           ? table
+                           : e.b.create<memref::CastOp>(wanted, table));
+  }
+  return operands;
+}
+
+/// The batch entry the modifier functions see.
+Value modifierBatch(OnlineSoftmaxUpdateOp op) { return op.getSampleBatch(); }
+Value modifierBatch(TileWeightsOp op) { return op.getBatch(); }
 
 /// The score operands of a tile-level op, with q_i left to setQueryRow.
 template <typename TileOp>
@@ -58,6 +82,13 @@ ScoreContext makeScoreContext(Emitter &e, TileOp op, bool vectorScores) {
   s.d = e.dim(s.q, 3);
   if (s.w && cast<MemRefType>(s.w.getType()).getRank() == 2)
     s.wRow = s.h;
+  s.scoreMod = op.getScoreModAttr();
+  s.maskMod = op.getMaskModAttr();
+  if (s.scoreMod || s.maskMod) {
+    s.modBatch = modifierBatch(op);
+    s.modOperands =
+        modifierOperands(e, op.getModSizes(), op.getModTables());
+  }
   if (vectorScores) {
     auto qType = cast<MemRefType>(s.q.getType());
     s.vecType = VectorType::get({qType.getDimSize(3)}, e.b.getF32Type());
@@ -112,7 +143,7 @@ Value finishDot(Emitter &e, const ScoreContext &s, Value dot) {
 /// functions reach it only through their combine (the table in
 /// ScoreFunctions.h), so a new one needs a case here only with a new
 /// combine.
-Value emitScore(Emitter &e, const ScoreContext &s, Value j) {
+Value emitCombinedScore(Emitter &e, const ScoreContext &s, Value j) {
   ImplicitLocOpBuilder &b = e.b;
   Value zero = e.index(0);
   if (s.vecType) {
@@ -164,6 +195,48 @@ Value emitScore(Emitter &e, const ScoreContext &s, Value j) {
   }
   }
   llvm_unreachable("unknown score combine");
+}
+
+/// The score of (q_i, k_j) as the softmax sees it: the combine's, then the
+/// score modifier's (`score_mod`), -inf where the mask predicate
+/// (`mask_mod`) is false. The interval masks are the callers' bounds.
+Value emitScore(Emitter &e, const ScoreContext &s, Value j) {
+  Value score = emitCombinedScore(e, s, j);
+  if (!s.scoreMod && !s.maskMod)
+    return score;
+  SmallVector<Value> indices = {s.modBatch, s.h, s.i, j};
+  auto args = [&](std::optional<Value> first) {
+    SmallVector<Value> all;
+    if (first)
+      all.push_back(*first);
+    all.append(indices);
+    all.append(s.modOperands);
+    return all;
+  };
+  if (s.scoreMod)
+    score = e.b.create<func::CallOp>(s.scoreMod, e.b.getF32Type(),
+                                     args(score))
+                .getResult(0);
+  if (s.maskMod) {
+    Value keep = e.b.create<func::CallOp>(s.maskMod, e.b.getI1Type(),
+                                          args(std::nullopt))
+                     .getResult(0);
+    score = e.b.create<arith::SelectOp>(keep, score, e.negInf());
+  }
+  return score;
+}
+
+/// exp(score - max), 0 for a score of -inf (a key a mask predicate or a
+/// score modifier removed) even when max is -inf, where exp would give NaN.
+/// Without modifiers every score the callers see is finite or the row's
+/// max is finite, and this is exp(score - max).
+Value expOfScore(Emitter &e, const ScoreContext &s, Value score, Value max) {
+  Value p = e.exp(e.sub(score, max));
+  if (!s.scoreMod && !s.maskMod)
+    return p;
+  Value removed = e.b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ, score,
+                                            e.negInf());
+  return e.b.create<arith::SelectOp>(removed, e.f32(0), p);
 }
 
 /// Element `r` of a row state (vector or memref [QT]).
@@ -269,7 +342,7 @@ void lowerArgmax(Emitter &e, OnlineSoftmaxUpdateOp op, ScoreContext &s,
     Value count =
         e.maxIdx(e.minIdx(tile, b.create<arith::SubIOp>(end, j0)), zero);
     Value first = zero;
-    if (op.getWindow())
+    if (begin)
       first =
           e.minIdx(e.maxIdx(b.create<arith::SubIOp>(begin, j0), zero), count);
     Value mOld = rowStateAt(e, maxState, r);
@@ -380,7 +453,7 @@ struct GenericOnlineSoftmaxUpdate
       Value count =
           e.maxIdx(e.minIdx(tile, b.create<arith::SubIOp>(end, j0)), zero);
       Value first = zero;
-      if (op.getWindow())
+      if (begin)
         first =
             e.minIdx(e.maxIdx(b.create<arith::SubIOp>(begin, j0), zero), count);
       // Pass 1: the row's scores and their maximum (maxnumf: a plain
@@ -423,7 +496,7 @@ struct GenericOnlineSoftmaxUpdate
              Value score = e.load(scores, {jj});
              Value p = sigmoid ? buildActivation(b, b.getLoc(),
                                                  Activation::sigmoid, score)
-                               : e.exp(e.sub(score, mNew));
+                               : expOfScore(e, s, score, mNew);
              e.store(p, scores, {jj});
              return SmallVector<Value>{e.add(sum[0], p)};
            }).getResult(0);
@@ -553,7 +626,7 @@ struct LowerTileWeights : public OpRewritePattern<TileWeightsOp> {
       auto isVisible = [&](Value j) {
         Value visible =
             b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j, end);
-        if (op.getWindow())
+        if (begin)
           visible = b.create<arith::AndIOp>(
               visible,
               b.create<arith::CmpIOp>(arith::CmpIPredicate::sge, j, begin));
@@ -604,13 +677,15 @@ struct LowerTileWeights : public OpRewritePattern<TileWeightsOp> {
       e.forEach(nk, [&](Value j) {
         Value visible =
             b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j, end);
-        if (op.getWindow())
+        if (begin)
           visible = b.create<arith::AndIOp>(
               visible,
               b.create<arith::CmpIOp>(arith::CmpIPredicate::sge, j, begin));
         Value a = e.ifElse(
             visible,
-            [&] { return e.mul(e.exp(e.sub(emitScore(e, s, j), m)), invL); },
+            [&] {
+              return e.mul(expOfScore(e, s, emitScore(e, s, j), m), invL);
+            },
             [&] { return e.f32(0); });
         e.store(a, weights, {bIdx, h, i, j});
       });

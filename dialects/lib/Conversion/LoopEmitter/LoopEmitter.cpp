@@ -39,26 +39,37 @@ Value mlir::attn::loops::visibleKeyEnd(Emitter &e, bool causal, Value visible,
 std::pair<Value, Value>
 mlir::attn::loops::visibleKeyRange(Emitter &e, const KeyInterval &mask,
                                    Value visible, Value i, Value nq, Value nk) {
-  if (!mask.causal && !mask.window)
+  if (!mask.hasEnd() && !mask.hasBegin())
     return {Value(), visible};
-  // i' + 1 = i + 1 - (Nq - Nk): one past the query's aligned position.
-  Value alignedEnd =
-      e.b.create<arith::SubIOp>(e.b.create<arith::AddIOp>(i, e.index(1)),
-                                e.b.create<arith::SubIOp>(nq, nk));
   Value end = visible, begin;
-  if (mask.causal) {
-    Value last = alignedEnd;
-    if (mask.causalOffset != 0)
-      last = e.b.create<arith::AddIOp>(last, e.index(mask.causalOffset));
-    if (mask.prefixEnd)
-      last = e.maxIdx(last, mask.prefixEnd);
-    end = e.minIdx(end, last);
+  if (mask.causal || mask.window) {
+    // i' + 1 = i + 1 - (Nq - Nk): one past the query's aligned position.
+    Value alignedEnd =
+        e.b.create<arith::SubIOp>(e.b.create<arith::AddIOp>(i, e.index(1)),
+                                  e.b.create<arith::SubIOp>(nq, nk));
+    if (mask.causal) {
+      Value last = alignedEnd;
+      if (mask.causalOffset != 0)
+        last = e.b.create<arith::AddIOp>(last, e.index(mask.causalOffset));
+      if (mask.prefixEnd)
+        last = e.maxIdx(last, mask.prefixEnd);
+      end = e.minIdx(end, last);
+    }
+    if (mask.window) {
+      end = e.minIdx(end, alignedEnd);
+      begin = e.maxIdx(
+          e.b.create<arith::SubIOp>(alignedEnd, e.index(*mask.window)),
+          e.index(0));
+    }
   }
-  if (mask.window) {
-    end = e.minIdx(end, alignedEnd);
-    begin =
-        e.maxIdx(e.b.create<arith::SubIOp>(alignedEnd, e.index(*mask.window)),
-                 e.index(0));
+  // The band is relative to the query's own index.
+  if (mask.bandUpper)
+    end = e.minIdx(end, e.b.create<arith::AddIOp>(
+                            i, e.index(*mask.bandUpper + 1)));
+  if (mask.bandLower) {
+    Value first = e.maxIdx(
+        e.b.create<arith::AddIOp>(i, e.index(*mask.bandLower)), e.index(0));
+    begin = begin ? e.maxIdx(begin, first) : first;
   }
   return {begin, e.maxIdx(end, e.index(0))};
 }

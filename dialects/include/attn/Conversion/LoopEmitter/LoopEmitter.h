@@ -151,6 +151,8 @@ struct KeyInterval {
   int64_t causalOffset = 0;
   std::optional<int64_t> window;
   Value prefixEnd;
+  /// Keys i + bandLower <= l <= i + bandUpper (i not aligned).
+  std::optional<int64_t> bandLower, bandUpper;
 
   template <typename OpTy> static KeyInterval of(OpTy op, Value prefixEnd) {
     KeyInterval mask;
@@ -160,15 +162,22 @@ struct KeyInterval {
     if (IntegerAttr window = op.getWindowAttr())
       mask.window = window.getInt();
     mask.prefixEnd = prefixEnd;
+    if (IntegerAttr lower = op.getBandLowerAttr())
+      mask.bandLower = lower.getInt();
+    if (IntegerAttr upper = op.getBandUpperAttr())
+      mask.bandUpper = upper.getInt();
     return mask;
   }
   /// Whether some query may not see its first keys (a lower bound).
-  bool hasBegin() const { return window.has_value(); }
+  bool hasBegin() const { return window.has_value() || bandLower; }
+  /// Whether some query may not see the last keys (an upper bound beyond
+  /// the lengths).
+  bool hasEnd() const { return causal || window || bandUpper; }
 };
 
 /// The keys [begin, end) query i sees, `visible` being the keys of its
-/// batch entry (lengths); begin is null (0) without a window. Both are
-/// nondecreasing in i; end may be below begin (no key).
+/// batch entry (lengths); begin is null (0) without a lower bound. Both
+/// are nondecreasing in i; end may be below begin (no key).
 std::pair<Value, Value> visibleKeyRange(Emitter &e, const KeyInterval &mask,
                                         Value visible, Value i, Value nq,
                                         Value nk);

@@ -8,6 +8,7 @@
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/OpImplementation.h"
@@ -396,6 +397,94 @@ static LogicalResult verifyAlign(Operation *op, AlignKind align, Value lse,
   return success();
 }
 
+MemRefType mlir::attn::getModifierTableType(ShapedType table) {
+  int64_t rank = table.getRank();
+  SmallVector<int64_t> dynamic(rank, ShapedType::kDynamic);
+  auto layout = StridedLayoutAttr::get(table.getContext(),
+                                       ShapedType::kDynamic, dynamic);
+  return MemRefType::get(dynamic, table.getElementType(), layout);
+}
+
+/// A score modifier or mask predicate names a function of the module with
+/// the signature `([e : f32,] b, h, i, l : index, sizes : index...,
+/// tables...) -> f32 (score) | i1 (mask)`; tables are compared by rank and
+/// element type only (the op may hold tensors while the function takes
+/// memrefs, before bufferization).
+static LogicalResult verifyModifier(Operation *op,
+                                    SymbolTableCollection &symbols,
+                                    FlatSymbolRefAttr name, bool isScore,
+                                    ValueRange sizes, ValueRange tables) {
+  if (!name)
+    return success();
+  StringRef what = isScore ? "score_mod" : "mask_mod";
+  auto fn = symbols.lookupNearestSymbolFrom<func::FuncOp>(op, name);
+  if (!fn)
+    return op->emitOpError() << what << " '" << name.getValue()
+                             << "' does not name a func.func";
+  FunctionType type = fn.getFunctionType();
+  MLIRContext *ctx = op->getContext();
+  SmallVector<Type> expected;
+  if (isScore)
+    expected.push_back(Float32Type::get(ctx));
+  expected.append(4 + sizes.size(), IndexType::get(ctx));
+  size_t leading = expected.size();
+  if (type.getNumInputs() != leading + tables.size())
+    return op->emitOpError()
+           << what << " '" << name.getValue() << "' must take "
+           << leading + tables.size() << " arguments (" << (isScore ? "e, " : "")
+           << "b, h, i, l, " << sizes.size() << " sizes, " << tables.size()
+           << " tables), got " << type.getNumInputs();
+  for (auto [i, t] : llvm::enumerate(expected))
+    if (type.getInput(i) != t)
+      return op->emitOpError() << what << " argument #" << i << " must be "
+                               << t << ", got " << type.getInput(i);
+  for (auto [i, table] : llvm::enumerate(tables)) {
+    auto given = cast<ShapedType>(table.getType());
+    auto taken = dyn_cast<ShapedType>(type.getInput(leading + i));
+    if (!taken || taken.getRank() != given.getRank() ||
+        taken.getElementType() != given.getElementType())
+      return op->emitOpError()
+             << what << " argument #" << leading + i << " (table #" << i
+             << ") must be a " << given.getRank() << "-d buffer of "
+             << given.getElementType() << ", got " << type.getInput(leading + i);
+  }
+  Type result = isScore ? Type(Float32Type::get(ctx))
+                        : Type(IntegerType::get(ctx, 1));
+  if (type.getNumResults() != 1 || type.getResult(0) != result)
+    return op->emitOpError() << what << " '" << name.getValue()
+                             << "' must return one " << result;
+  return success();
+}
+
+/// The modifiers of any op that carries them.
+template <typename OpTy>
+static LogicalResult verifyModifiers(OpTy op, SymbolTableCollection &symbols) {
+  if (!op.getScoreModAttr() && !op.getMaskModAttr() &&
+      (!op.getModSizes().empty() || !op.getModTables().empty()))
+    return op.emitOpError("mod_sizes and mod_tables need a score_mod or a "
+                          "mask_mod");
+  if (failed(verifyModifier(op, symbols, op.getScoreModAttr(), true,
+                            op.getModSizes(), op.getModTables())))
+    return failure();
+  return verifyModifier(op, symbols, op.getMaskModAttr(), false,
+                        op.getModSizes(), op.getModTables());
+}
+
+LogicalResult AttentionOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  return verifyModifiers(*this, symbols);
+}
+LogicalResult
+OnlineAttentionOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  return verifyModifiers(*this, symbols);
+}
+LogicalResult
+OnlineSoftmaxUpdateOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  return verifyModifiers(*this, symbols);
+}
+LogicalResult TileWeightsOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  return verifyModifiers(*this, symbols);
+}
+
 static LogicalResult verifyLse(Operation *op, Value lse, Value q,
                                Value context) {
   if (!lse)
@@ -632,8 +721,11 @@ LogicalResult OnlineSoftmaxUpdateOp::verify() {
                                  intOf(getWindowAttr()), bool(getPrefixEnd()))) ||
       failed(verifyAlign(op, getAlign(), Value(), getSeedAttr())))
     return failure();
-  if (bool(getSampleBatch()) != (getAlign() == AlignKind::hard))
-    return emitOpError("sample_batch goes with align(hard), and only with it");
+  bool needsBatch = getAlign() == AlignKind::hard || getScoreModAttr() ||
+                    getMaskModAttr();
+  if (bool(getSampleBatch()) != needsBatch)
+    return emitOpError("sample_batch goes with align(hard), a score_mod or a "
+                       "mask_mod, and only with them");
   // Values are carried by the key loop; buffers are updated in place.
   if (hasValueState()) {
     SmallVector<Type> stateTypes = {getMax().getType(), getSum().getType(),

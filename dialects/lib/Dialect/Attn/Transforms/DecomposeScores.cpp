@@ -109,9 +109,11 @@ void decompose(AttentionOp op, PatternRewriter &b) {
 
   b.create<OnlineAttentionOp>(
       loc, q, k, op.getValues(), param(ScoreParamRole::CombineWeights), scale,
-      bias, op.getLengths(), op.getPrefix(), op.getOutput(), op.getWeights(),
-      op.getLse(), function.combine, op.getAct(), op.getCausal(),
-      op.getCausalOffsetAttr(), op.getWindowAttr(), op.getAlign(),
+      bias, op.getLengths(), op.getPrefix(), op.getModSizes(),
+      op.getModTables(), op.getOutput(), op.getWeights(), op.getLse(),
+      function.combine, op.getAct(), op.getCausal(), op.getCausalOffsetAttr(),
+      op.getWindowAttr(), op.getScoreModAttr(), op.getMaskModAttr(),
+      op.getBandLowerAttr(), op.getBandUpperAttr(), op.getAlign(),
       op.getSeedAttr());
   for (Value temporary : temporaries)
     b.create<memref::DeallocOp>(loc, temporary);

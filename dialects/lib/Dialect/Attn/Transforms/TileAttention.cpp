@@ -98,8 +98,9 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
     Value prefixEnd =
         op.getPrefix() ? visibleKeyCount(e, op.getPrefix(), bIdx, nk) : Value();
     KeyInterval mask = KeyInterval::of(op, prefixEnd);
+    bool modified = op.getScoreModAttr() || op.getMaskModAttr();
     Value tileKeyEnd = visible, tileKeyBegin = zero;
-    if (op.getCausal() || mask.window) {
+    if (mask.hasEnd()) {
       Value lastQuery =
           e.minIdx(b.create<arith::AddIOp>(i0, e.index(queryTile - 1)),
                    b.create<arith::SubIOp>(nq, one));
@@ -155,11 +156,13 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
       auto update = b.create<OnlineSoftmaxUpdateOp>(
           valueState ? TypeRange(ValueRange(state)) : TypeRange(), q, bq, h, i0,
           k, bk, hk, keyLoop.getInductionVar(), v, bv, hv, op.getScoreWeights(),
-          op.getScale(), op.getBias(), visible, prefixEnd, current[0],
-          current[1], current[2],
-          op.getAlign() == AlignKind::hard ? bIdx : Value(), op.getCombine(),
-          op.getAct(), op.getCausal(), keyTile, op.getCausalOffsetAttr(),
-          op.getWindowAttr(), op.getAlign(), op.getSeedAttr());
+          op.getScale(), op.getBias(), visible, prefixEnd, op.getModSizes(),
+          op.getModTables(), current[0], current[1], current[2],
+          op.getAlign() == AlignKind::hard || modified ? bIdx : Value(),
+          op.getCombine(), op.getAct(), op.getCausal(), keyTile,
+          op.getCausalOffsetAttr(), op.getWindowAttr(), op.getScoreModAttr(),
+          op.getMaskModAttr(), op.getBandLowerAttr(), op.getBandUpperAttr(),
+          op.getAlign(), op.getSeedAttr());
       if (valueState)
         b.create<scf::YieldOp>(update.getResults());
     }
@@ -171,9 +174,12 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
     if (weights)
       b.create<TileWeightsOp>(q, bq, h, i0, k, bk, hk, op.getScoreWeights(),
                               op.getScale(), op.getBias(), visible, prefixEnd,
-                              final[0], final[1], weights, bIdx,
-                              op.getCombine(), op.getAct(), op.getCausal(),
+                              op.getModSizes(), op.getModTables(), final[0],
+                              final[1], weights, bIdx, op.getCombine(),
+                              op.getAct(), op.getCausal(),
                               op.getCausalOffsetAttr(), op.getWindowAttr(),
+                              op.getScoreModAttr(), op.getMaskModAttr(),
+                              op.getBandLowerAttr(), op.getBandUpperAttr(),
                               op.getAlign(), op.getSeedAttr());
     if (!valueState)
       for (Value buffer : state)

@@ -33,7 +33,8 @@ def Attn_Dialect : Dialect {
   }];
   let dependentDialects = [
     "::mlir::memref::MemRefDialect",
-    "::mlir::arith::ArithDialect"
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect"
   ];
 }
 

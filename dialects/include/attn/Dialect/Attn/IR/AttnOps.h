@@ -42,6 +42,11 @@ Value buildActivation(OpBuilder &builder, Location loc, Activation act,
 /// constants): the temporaries of MLIRGen and of the attn passes.
 Value allocF32Buffer(OpBuilder &builder, Location loc,
                      ArrayRef<OpFoldResult> sizes);
+
+/// The type a score modifier or mask predicate function takes a table of
+/// `table`'s rank and element type as: a memref of dynamic sizes and any
+/// strides, so that every buffer of the table casts to it.
+MemRefType getModifierTableType(ShapedType table);
 } // namespace mlir::attn
 
 #endif // ATTN_DIALECT_ATTN_IR_ATTNOPS_H

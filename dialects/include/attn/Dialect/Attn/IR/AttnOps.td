@@ -12,6 +12,7 @@ include "attn/Dialect/Attn/IR/AttnBase.td"
 include "mlir/IR/OpAsmInterface.td"
 include "mlir/Interfaces/DestinationStyleOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/SymbolInterfaces.td"
 
 //===----------------------------------------------------------------------===//
 // Operand types: the high-level ops work on tensors (destination-passing
@@ -28,6 +29,10 @@ def Attn_AnyShapedFloat : AnyTypeOf<[TensorOf<[AnyFloat]>, MemRefOf<[AnyFloat]>]
     "tensor or memref of floats">;
 
 // The traits of an op that reads its `ins` and writes its `outs`.
+// A table a score modifier or mask predicate reads (any element type).
+def Attn_AnyTable : AnyTypeOf<[AnyRankedTensor, AnyMemRef],
+                              "ranked tensor or memref">;
+
 class Attn_DpsOp<string mnemonic, list<Trait> traits = []>
     : Attn_Op<mnemonic, !listconcat(traits, [
         DestinationStyleOpInterface,
@@ -102,7 +107,8 @@ def Attn_LinearOp : Attn_DpsOp<"linear"> {
 // AttentionOp
 //===----------------------------------------------------------------------===//
 
-def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
+def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "the attention model: score, align, weighted sum, masks";
   let description = [{
     For every batch entry b, head h and query i:
@@ -138,6 +144,20 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
     masks combine by intersection; `prefix` and `window` do not combine).
     A query that sees no key gets a zero context and zero weights.
 
+    Expression masks and score modifiers (FlexAttention's mask_mod and
+    score_mod): `band_lower(a)` / `band_upper(c)` keep keys i + a <= l <=
+    i + c of query i (its own index, not aligned: an interval, so key
+    tiles outside it are skipped); `mask_mod(@p)` names a function
+    `(b, h, i, l : index, sizes..., tables...) -> i1` that keeps key l for
+    query i of head h and batch entry b when true, evaluated per key;
+    `score_mod(@f)` a function `(e : f32, b, h, i, l, sizes...,
+    tables...) -> f32` that replaces the score e. `mod_sizes` (index) and
+    `mod_tables` (read-only tensors or memrefs: bias tables, slopes,
+    segment ids) are passed to both after the indices. The functions are
+    ordinary `func.func`s of the module (private, with memref table
+    arguments), inlined into the key loop after the lowering. All masks
+    combine by intersection.
+
     `align`: `softmax` (a = exp(e) / sum exp(e) over the visible keys),
     `sigmoid` (a_l = sigmoid(e_l), not normalized) or `argmax` (one-hot at
     the first visible key of maximum score, so c = v_m; NaN and -inf scores
@@ -165,6 +185,8 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
     Variadic<Attn_AnyShapedFloat>:$params,
     Optional<Attn_Shaped<[I32], [1]>>:$lengths,
     Optional<Attn_Shaped<[I32], [1]>>:$prefix,
+    Variadic<Index>:$mod_sizes,
+    Variadic<Attn_AnyTable>:$mod_tables,
     Attn_Shaped<[AnyFloat], [4]>:$output,
     Optional<Attn_Shaped<[AnyFloat], [4]>>:$weights,
     Optional<Attn_Shaped<[AnyFloat], [3]>>:$lse,
@@ -174,16 +196,24 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
     UnitAttr:$causal,
     OptionalAttr<I64Attr>:$causal_offset,
     OptionalAttr<I64Attr>:$window,
+    OptionalAttr<FlatSymbolRefAttr>:$score_mod,
+    OptionalAttr<FlatSymbolRefAttr>:$mask_mod,
+    OptionalAttr<I64Attr>:$band_lower,
+    OptionalAttr<I64Attr>:$band_upper,
     OptionalAttr<I64Attr>:$seed);
   let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
     $score (`act` `(` $act^ `)`)? `align` `(` $align `)` (`seed` `(` $seed^ `)`)?
     (`causal` $causal^)?
     (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
+    (`band_lower` `(` $band_lower^ `)`)? (`band_upper` `(` $band_upper^ `)`)?
+    (`score_mod` `(` $score_mod^ `)`)? (`mask_mod` `(` $mask_mod^ `)`)?
     custom<InputsAndScoreParams>(ref($score), $query, $keys, $values,
         type($query), type($keys), type($values), $params, type($params))
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
     (`prefix` `(` $prefix^ `:` type($prefix) `)`)?
+    (`mod_sizes` `(` $mod_sizes^ `)`)?
+    (`mod_tables` `(` $mod_tables^ `:` type($mod_tables) `)`)?
     `outs` `(` $output `:` type($output) `)`
     (`weights` `(` $weights^ `:` type($weights) `)`)?
     (`lse` `(` $lse^ `:` type($lse) `)`)?
@@ -207,9 +237,11 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
                    CArg<"Value", "{}">:$prefix, CArg<"Value", "{}">:$lse), [{
       build($_builder, $_state,
             ::mlir::attn::initResultTypes({output, weights, lse}), query, keys,
-            values, params, lengths, prefix, output, weights, lse, score, act,
+            values, params, lengths, prefix, /*mod_sizes=*/ValueRange(),
+            /*mod_tables=*/ValueRange(), output, weights, lse, score, act,
             align, causal, /*causal_offset=*/nullptr, /*window=*/nullptr,
-            /*seed=*/nullptr);
+            /*score_mod=*/nullptr, /*mask_mod=*/nullptr,
+            /*band_lower=*/nullptr, /*band_upper=*/nullptr, /*seed=*/nullptr);
     }]>
   ];
   let hasVerifier = 1;
@@ -220,7 +252,7 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
 //===----------------------------------------------------------------------===//
 
 def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
-    [AttrSizedOperandSegments]> {
+    [AttrSizedOperandSegments, DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "attention whose score needs no matrix product per key";
   let description = [{
     The form `attn.attention` takes after `-attn-decompose-scores` has
@@ -261,6 +293,8 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
         [MemRead]>:$lengths,
     Arg<Optional<MemRefRankOf<[I32], [1]>>, "prefix keys per batch entry",
         [MemRead]>:$prefix,
+    Variadic<Index>:$mod_sizes,
+    Arg<Variadic<AnyMemRef>, "tables of the modifiers", [MemRead]>:$mod_tables,
     Arg<MemRefRankOf<[F32], [4]>, "context [B, Nq, Hq, Dv]", [MemWrite]>:$output,
     Arg<Optional<MemRefRankOf<[F32], [4]>>, "weights [B, Hq, Nq, Nk]",
         [MemWrite]>:$weights,
@@ -271,6 +305,10 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
     UnitAttr:$causal,
     OptionalAttr<I64Attr>:$causal_offset,
     OptionalAttr<I64Attr>:$window,
+    OptionalAttr<FlatSymbolRefAttr>:$score_mod,
+    OptionalAttr<FlatSymbolRefAttr>:$mask_mod,
+    OptionalAttr<I64Attr>:$band_lower,
+    OptionalAttr<I64Attr>:$band_upper,
     DefaultValuedAttr<Attn_AlignKind, "::mlir::attn::AlignKind::softmax">:$align,
     OptionalAttr<I64Attr>:$seed);
   let assemblyFormat = [{
@@ -278,6 +316,8 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
     (`seed` `(` $seed^ `)`)?
     (`causal` $causal^)?
     (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
+    (`band_lower` `(` $band_lower^ `)`)? (`band_upper` `(` $band_upper^ `)`)?
+    (`score_mod` `(` $score_mod^ `)`)? (`mask_mod` `(` $mask_mod^ `)`)?
     `ins` `(` $query `,` $keys `,` $values `:` type($query) `,` type($keys) `,`
               type($values) `)`
     (`score_weights` `(` $score_weights^ `:` type($score_weights) `)`)?
@@ -285,6 +325,8 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
     (`bias` `(` $bias^ `)`)?
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
     (`prefix` `(` $prefix^ `:` type($prefix) `)`)?
+    (`mod_sizes` `(` $mod_sizes^ `)`)?
+    (`mod_tables` `(` $mod_tables^ `:` type($mod_tables) `)`)?
     `outs` `(` $output `:` type($output) `)`
     (`weights` `(` $weights^ `:` type($weights) `)`)?
     (`lse` `(` $lse^ `:` type($lse) `)`)?
@@ -306,7 +348,7 @@ def Attn_TileAccumulator : AnyTypeOf<[VectorOfRankAndType<[2], [F32]>,
                                       MemRefRankOf<[F32], [2]>]>;
 
 def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
-    [AttrSizedOperandSegments]> {
+    [AttrSizedOperandSegments, DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "one key tile's step of the online softmax for a query tile";
   let description = [{
     The body of the key loop of the tiled form. For the QT queries
@@ -334,6 +376,10 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     l'_r = 1 and acc'_r = v_j*; the first maximum over all tiles wins.
     With `align(hard) seed(S)`, the same on s_rj + g(S, sample_batch, head,
     i, j) (Gumbel noise; `sample_batch` is the batch entry of the output).
+    With `score_mod(@f)`, s_rj is f(s_rj, sample_batch, head, i, j,
+    mod_sizes, mod_tables) before the masks; `mask_mod(@p)` masks key j
+    where p(sample_batch, head, i, j, ...) is false; `band_lower(a)` /
+    `band_upper(c)` mask keys outside [i + a, i + c].
 
     The state (`max`, `sum` [QT], `acc` [QT, Dv]) is either three vectors,
     and the op returns the new state, or three memrefs updated in place,
@@ -364,6 +410,8 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     Optional<F32>:$bias,
     Index:$key_end,
     Optional<Index>:$prefix_end,
+    Variadic<Index>:$mod_sizes,
+    Arg<Variadic<AnyMemRef>, "tables of the modifiers", [MemRead]>:$mod_tables,
     Arg<Attn_TileRowState, "running maximum", [MemRead, MemWrite]>:$max,
     Arg<Attn_TileRowState, "running sum", [MemRead, MemWrite]>:$sum,
     Arg<Attn_TileAccumulator, "accumulator", [MemRead, MemWrite]>:$acc,
@@ -374,6 +422,10 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     ConfinedAttr<I64Attr, [IntPositive]>:$key_tile,
     OptionalAttr<I64Attr>:$causal_offset,
     OptionalAttr<I64Attr>:$window,
+    OptionalAttr<FlatSymbolRefAttr>:$score_mod,
+    OptionalAttr<FlatSymbolRefAttr>:$mask_mod,
+    OptionalAttr<I64Attr>:$band_lower,
+    OptionalAttr<I64Attr>:$band_upper,
     DefaultValuedAttr<Attn_AlignKind, "::mlir::attn::AlignKind::softmax">:$align,
     OptionalAttr<I64Attr>:$seed);
   let results = (outs Variadic<AnyVectorOfAnyRank>:$new_state);
@@ -382,6 +434,8 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     (`seed` `(` $seed^ `)`)?
     (`causal` $causal^)?
     (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
+    (`band_lower` `(` $band_lower^ `)`)? (`band_upper` `(` $band_upper^ `)`)?
+    (`score_mod` `(` $score_mod^ `)`)? (`mask_mod` `(` $mask_mod^ `)`)?
     `key_tile` `(` $key_tile `)`
     `query` `(` $query `[` $query_batch `,` $head `,` $first_query `]` `:`
         type($query) `)`
@@ -394,6 +448,8 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     (`bias` `(` $bias^ `)`)?
     `key_end` `(` $key_end `)`
     (`prefix_end` `(` $prefix_end^ `)`)?
+    (`mod_sizes` `(` $mod_sizes^ `)`)?
+    (`mod_tables` `(` $mod_tables^ `:` type($mod_tables) `)`)?
     (`sample_batch` `(` $sample_batch^ `)`)?
     `state` `(` $max `,` $sum `,` $acc `:` type($max) `,` type($sum) `,`
         type($acc) `)`
@@ -444,7 +500,8 @@ def Attn_TileFinalizeOp : Attn_Op<"tile_finalize",
   let hasVerifier = 1;
 }
 
-def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments]> {
+def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "writes a query tile's attention weights over all keys";
   let description = [{
     The optional second pass of the tiled form: for each row r of a query
@@ -477,6 +534,8 @@ def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments]> {
     Optional<F32>:$bias,
     Index:$key_end,
     Optional<Index>:$prefix_end,
+    Variadic<Index>:$mod_sizes,
+    Arg<Variadic<AnyMemRef>, "tables of the modifiers", [MemRead]>:$mod_tables,
     Arg<Attn_TileRowState, "final maximum", [MemRead]>:$max,
     Arg<Attn_TileRowState, "final sum", [MemRead]>:$sum,
     Arg<MemRefRankOf<[F32], [4]>, "weights [B, Hq, Nq, Nk]", [MemWrite]>:$weights,
@@ -486,6 +545,10 @@ def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments]> {
     UnitAttr:$causal,
     OptionalAttr<I64Attr>:$causal_offset,
     OptionalAttr<I64Attr>:$window,
+    OptionalAttr<FlatSymbolRefAttr>:$score_mod,
+    OptionalAttr<FlatSymbolRefAttr>:$mask_mod,
+    OptionalAttr<I64Attr>:$band_lower,
+    OptionalAttr<I64Attr>:$band_upper,
     DefaultValuedAttr<Attn_AlignKind, "::mlir::attn::AlignKind::softmax">:$align,
     OptionalAttr<I64Attr>:$seed);
   let assemblyFormat = [{
@@ -493,6 +556,8 @@ def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments]> {
     (`seed` `(` $seed^ `)`)?
     (`causal` $causal^)?
     (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
+    (`band_lower` `(` $band_lower^ `)`)? (`band_upper` `(` $band_upper^ `)`)?
+    (`score_mod` `(` $score_mod^ `)`)? (`mask_mod` `(` $mask_mod^ `)`)?
     `query` `(` $query `[` $query_batch `,` $head `,` $first_query `]` `:`
         type($query) `)`
     `keys` `(` $keys `[` $key_batch `,` $key_head `]` `:` type($keys) `)`
@@ -501,6 +566,8 @@ def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments]> {
     (`bias` `(` $bias^ `)`)?
     `key_end` `(` $key_end `)`
     (`prefix_end` `(` $prefix_end^ `)`)?
+    (`mod_sizes` `(` $mod_sizes^ `)`)?
+    (`mod_tables` `(` $mod_tables^ `:` type($mod_tables) `)`)?
     `state` `(` $max `,` $sum `:` type($max) `,` type($sum) `)`
     `outs` `(` $weights `[` $batch `]` `:` type($weights) `)` attr-dict
   }];
