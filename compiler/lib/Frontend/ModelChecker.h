@@ -289,6 +289,19 @@ private:
                              ValueId *valueOut = nullptr);
   void checkScore(const Item &item, Step &step);
   void checkMask(const Item &item, Step &step);
+
+  // Score modifiers and mask predicates (SemaScalar.cpp).
+  struct ScalarScope;
+  const Expr *findScoreCall(const Item &item);
+  bool bindScalarIndices(const Item &item, const Step &step, ScalarScope &sc);
+  int checkScalar(const Expr &e, ScalarScope &sc);
+  int checkScalarTable(const Expr &e, const Expr &base,
+                       llvm::ArrayRef<const Expr *> subscripts,
+                       ScalarScope &sc);
+  bool checkScoreModifier(const Item &item, const Expr &call, Step &step);
+  void checkMaskPredicate(const Item &item, Step &step);
+  void checkScalarTables(const AttentionSpec &att, const SourceLoc &loc);
+
   void checkAlign(const Item &item, Step &step);
   void checkContext(const Item &item, Step &step);
   void checkHeads(const Item &item, Context where, Step &step);

@@ -535,10 +535,17 @@ void ModelChecker::checkScore(const Item &item, Step &step) {
   self->valid = false;
   AttentionSpec &att = step.spec;
   att.scoreLoc = item.loc;
-  const Expr &call = *item.value;
+  // `score e[i, l] = EXPR`: the score function's call is somewhere in EXPR
+  // (a score modifier, checked at the end).
+  const Expr *found =
+      item.hasBinders ? findScoreCall(item) : item.value.get();
+  if (!found)
+    return;
+  const Expr &call = *found;
   if (call.kind != Expr::Kind::Call) {
     error(call.loc, "unsupported score expression; expected a score function "
-                    "call such as 'dot(q, K)'");
+                    "call such as 'dot(q, K)' (to modify the score, bind the "
+                    "indices: 'score e[i, l] = dot(q, K) + ...')");
     return;
   }
   // Everything about the function is read from its row of the dialect's
@@ -729,6 +736,8 @@ void ModelChecker::checkScore(const Item &item, Step &step) {
   if (!ok)
     return;
   att.scoreParams = params;
+  if (item.hasBinders && !checkScoreModifier(item, call, step))
+    return;
   step.scoreOk = true;
   self->valid = true;
 }
@@ -737,6 +746,8 @@ void ModelChecker::checkMask(const Item &item, Step &step) {
   if (!step.sawMask)
     step.spec.maskLoc = item.loc;
   step.sawMask = true;
+  if (item.hasBinders)
+    return checkMaskPredicate(item, step);
   // Masks after the context item refine the attention already made.
   auto update = [&](auto &&set) {
     set(step.spec);
@@ -1035,6 +1046,8 @@ void ModelChecker::checkContext(const Item &item, Step &step) {
     shape.push_back(step.numHeads);
   shape.push_back(step.valueCols);
 
+  checkScalarTables(att, att.scoreModifier.empty() ? att.maskLoc
+                                                    : att.scoreLoc);
   spec.attentions.push_back(att);
   step.attention = int(spec.attentions.size() - 1);
   ValueSpec value;

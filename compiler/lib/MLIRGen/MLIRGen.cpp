@@ -24,6 +24,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnc/MLIRGen/MLIRGen.h"
+#include "ScalarPrograms.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
@@ -35,6 +36,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
@@ -141,6 +143,8 @@ private:
   Value fromRows(Location l, Value v, ValueId like);
   Value emitLinear(const ValueSpec &value, ValueId id);
   Value emitAttention(const ValueSpec &value, ValueId id);
+  void emitModifiers(attn::AttentionOp op, const AttentionSpec &att,
+                     int index);
   Value stepOperand(const StepOperand &op, const AttentionSpec &att,
                     bool isQuery);
   Value emitBinary(const ValueSpec &value, ValueId id);
@@ -166,6 +170,7 @@ private:
 
   OpBuilder &b;
   const ModelSpec &spec;
+  func::FuncOp modelFunc;
   Type current; ///< The element type of the value being emitted.
   SmallVector<Value> args;             ///< The function's memrefs.
   SmallVector<Value> buffers;          ///< Per value, its tensor.
@@ -525,6 +530,12 @@ Value ModelGen::emitAttention(const ValueSpec &value, ValueId id) {
     op.setWindow(*att.window);
   if (att.align == AlignKind::Hard)
     op.setSeed(att.seed);
+  if (att.bandLower)
+    op.setBandLower(*att.bandLower);
+  if (att.bandUpper)
+    op.setBandUpper(*att.bandUpper);
+  if (!att.scoreModifier.empty() || !att.maskPredicate.empty())
+    emitModifiers(op, att, value.attention);
   for (int arg : att.weightsOutputs) {
     // [B, H, Nq, Nk] back to [G.., (H,) (Nq,) Nk].
     Value w = op.getResult(1);
@@ -850,12 +861,48 @@ void ModelGen::emitValue(ValueId id) {
   buffers[id] = result;
 }
 
+/// The score modifier and mask predicate of attention step `index` as
+/// functions before the model's, named by the op with their sizes and
+/// tables.
+void ModelGen::emitModifiers(attn::AttentionOp op, const AttentionSpec &att,
+                             int index) {
+  ScalarOperands operands =
+      collectScalarOperands(att.scoreModifier, att.maskPredicate);
+  SmallVector<Value> sizes, tables;
+  SmallVector<Type> tableTypes;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(op);
+  for (const ShapeEntry &d : operands.dims)
+    sizes.push_back(
+        getValueOrCreateConstantIndexOp(b, op.getLoc(), dimSize(d)));
+  for (const ScalarTable &t : operands.tables) {
+    tables.push_back(buffers[t.value]);
+    tableTypes.push_back(buffers[t.value].getType());
+  }
+  op.getModSizesMutable().assign(sizes);
+  op.getModTablesMutable().assign(tables);
+  b.setInsertionPoint(modelFunc);
+  std::string prefix = modelFunc.getName().str() + "_attention" +
+                       std::to_string(index);
+  if (!att.scoreModifier.empty()) {
+    auto fn = emitScalarFunction(b, loc(att.scoreLoc), prefix + "_score",
+                                 att.scoreModifier, 0, operands, tableTypes);
+    op.setScoreModAttr(FlatSymbolRefAttr::get(fn.getSymNameAttr()));
+  }
+  if (!att.maskPredicate.empty()) {
+    auto fn = emitScalarFunction(b, loc(att.maskLoc), prefix + "_mask",
+                                 att.maskPredicate, 1, operands, tableTypes);
+    op.setMaskModAttr(FlatSymbolRefAttr::get(fn.getSymNameAttr()));
+  }
+}
+
 func::FuncOp ModelGen::emit() {
   SmallVector<Type> types;
   for (const ArgSpec &arg : spec.args)
     types.push_back(argType(arg));
   auto func = b.create<func::FuncOp>(loc(spec.loc), kernelName(spec.name),
                                      b.getFunctionType(types, {}));
+  modelFunc = func;
   func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(), b.getUnitAttr());
   setABIAttributes(func, spec.args, spec.name);
   Block *entry = func.addEntryBlock();
@@ -892,6 +939,7 @@ OwningOpRef<ModuleOp> attnc::mlirGen(MLIRContext &context,
                       memref::MemRefDialect, LLVM::LLVMDialect,
                       linalg::LinalgDialect, arith::ArithDialect,
                       math::MathDialect, tensor::TensorDialect,
+                      scf::SCFDialect,
                       bufferization::BufferizationDialect>();
   OpBuilder builder(&context);
   Location fileLoc =

@@ -248,7 +248,7 @@ MutableOperandRange SoftmaxOp::getDpsInitsMutable() {
 /// The context and, when present, the weights and the log-sum-exp
 /// (adjacent operands).
 MutableOperandRange AttentionOp::getDpsInitsMutable() {
-  unsigned start = getODSOperandIndexAndLength(6).first;
+  unsigned start = getOutputMutable().getOperandNumber();
   return MutableOperandRange(getOperation(), start,
                              1 + (getWeights() ? 1 : 0) + (getLse() ? 1 : 0));
 }
