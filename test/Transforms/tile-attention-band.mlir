@@ -1,0 +1,66 @@
+// RUN: attn-opt %s --attn-tile-attention | FileCheck %s
+//
+// A key band (from a mask predicate such as `abs(i - l) <= 3 && l <= i +
+// 1`) keeps keys i - 3 <= l <= i + 1 of query i (its own index): the key
+// loop of the query tile [i0, i0 + 4) starts at the key tile holding
+// i0 - 3 (clamped at 0, rounded down to a key tile of 64) and ends one
+// past the last query's i + 1 (cut by the keys there are): key tiles
+// outside the band are never visited. The partial tiles at both ends are
+// masked by the update op, which carries the band.
+
+// CHECK-LABEL: func @band
+// CHECK-DAG:  %[[KT:.*]] = arith.constant 64 : index
+// CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %[[I0:[^)]*]]) =
+// The upper bound: the tile's last query (clamped to Nq - 1) + 2.
+// CHECK:        %[[LASTQ:.*]] = arith.minsi
+// CHECK:        %[[END:.*]] = arith.addi %[[LASTQ]], %c2 : index
+// CHECK:        %[[CUT:.*]] = arith.minsi %{{.*}}, %[[END]] : index
+// CHECK:        %[[UB:.*]] = arith.maxsi %[[CUT]], %{{.*}} : index
+// The lower bound: i0 - 3, clamped at 0, rounded down to a key tile.
+// CHECK:        %[[FIRST:.*]] = arith.addi %[[I0]], %c-3 : index
+// CHECK:        %[[FIRST0:.*]] = arith.maxsi %[[FIRST]], %{{.*}} : index
+// CHECK:        %[[TILEIDX:.*]] = arith.divui %[[FIRST0]], %[[KT]] : index
+// CHECK:        %[[LB:.*]] = arith.muli %[[TILEIDX]], %[[KT]] : index
+// CHECK:        scf.for %[[J0:.*]] = %[[LB]] to %[[UB]] step %[[KT]] iter_args(
+// CHECK:          attn.online_softmax_update dot band_lower(-3) band_upper(1) key_tile(64)
+func.func @band(%q: memref<2x1x?x16xf32>, %c: memref<2x?x1x16xf32>) {
+  attn.online_attention dot band_lower(-3) band_upper(1)
+      ins(%q, %q, %q : memref<2x1x?x16xf32>, memref<2x1x?x16xf32>, memref<2x1x?x16xf32>)
+      outs(%c : memref<2x?x1x16xf32>)
+  return
+}
+
+// A score modifier and a mask predicate are passed on to the update op
+// (and to the weights pass), with the batch entry the functions see.
+// CHECK-LABEL: func @modifiers
+// CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %[[I0:[^)]*]]) =
+// CHECK:        attn.online_softmax_update dot score_mod(@alibi) mask_mod(@same_doc) key_tile(64) {{.*}} mod_tables(%{{.*}}, %{{.*}} : memref<4xf32>, memref<2x?xi32>) sample_batch(%[[B]])
+// CHECK:        attn.tile_weights dot score_mod(@alibi) mask_mod(@same_doc) {{.*}} mod_tables(
+func.func private @alibi(%e: f32, %b: index, %h: index, %i: index, %l: index,
+                         %slope: memref<?xf32, strided<[?], offset: ?>>,
+                         %seg: memref<?x?xi32, strided<[?, ?], offset: ?>>) -> f32 {
+  %s = memref.load %slope[%h] : memref<?xf32, strided<[?], offset: ?>>
+  %d = arith.subi %i, %l : index
+  %di = arith.index_cast %d : index to i64
+  %df = arith.sitofp %di : i64 to f32
+  %p = arith.mulf %s, %df : f32
+  %r = arith.subf %e, %p : f32
+  return %r : f32
+}
+func.func private @same_doc(%b: index, %h: index, %i: index, %l: index,
+                            %slope: memref<?xf32, strided<[?], offset: ?>>,
+                            %seg: memref<?x?xi32, strided<[?, ?], offset: ?>>) -> i1 {
+  %si = memref.load %seg[%b, %i] : memref<?x?xi32, strided<[?, ?], offset: ?>>
+  %sl = memref.load %seg[%b, %l] : memref<?x?xi32, strided<[?, ?], offset: ?>>
+  %eq = arith.cmpi eq, %si, %sl : i32
+  return %eq : i1
+}
+func.func @modifiers(%q: memref<2x4x?x16xf32>, %slope: memref<4xf32>,
+                     %seg: memref<2x?xi32>, %c: memref<2x?x4x16xf32>,
+                     %w: memref<2x4x?x?xf32>) {
+  attn.online_attention dot score_mod(@alibi) mask_mod(@same_doc)
+      ins(%q, %q, %q : memref<2x4x?x16xf32>, memref<2x4x?x16xf32>, memref<2x4x?x16xf32>)
+      mod_tables(%slope, %seg : memref<4xf32>, memref<2x?xi32>)
+      outs(%c : memref<2x?x4x16xf32>) weights(%w : memref<2x4x?x?xf32>)
+  return
+}
