@@ -65,7 +65,7 @@ func.func @seed_range(%q: memref<?x1x?x16xf32>, %c: memref<?x?x1x16xf32>) {
 
 func.func @hard_without_batch(%q: memref<2x4x?x8xf32>, %v: memref<2x4x?x4xf32>, %b: index, %e: index,
                               %m: vector<4xf32>, %acc: vector<4x4xf32>) {
-  // expected-error @+1 {{'attn.online_softmax_update' op sample_batch goes with align(hard), a score_mod or a mask_mod, and only with them}}
+  // expected-error @+1 {{'attn.online_softmax_update' op sample_batch goes with align(hard), a score_mod, a mask_mod or a weight_mod, and only with them}}
   %m1, %l1, %a1 = attn.online_softmax_update dot align(hard) seed(1) key_tile(16)
       query(%q[%b, %b, %b] : memref<2x4x?x8xf32>)
       keys(%q[%b, %b, %b] : memref<2x4x?x8xf32>)

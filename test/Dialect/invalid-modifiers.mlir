@@ -50,7 +50,7 @@ func.func @table(%q: memref<?x1x?x16xf32>, %t: memref<4xi32>, %c: memref<?x?x1x1
 // -----
 
 func.func @orphan_tables(%q: memref<?x1x?x16xf32>, %t: memref<4xi32>, %c: memref<?x?x1x16xf32>) {
-  // expected-error @+1 {{mod_sizes and mod_tables need a score_mod or a mask_mod}}
+  // expected-error @+1 {{mod_sizes and mod_tables need a score_mod, a mask_mod or a weight_mod}}
   attn.online_attention dot
       ins(%q, %q, %q : memref<?x1x?x16xf32>, memref<?x1x?x16xf32>, memref<?x1x?x16xf32>)
       mod_tables(%t : memref<4xi32>)
@@ -62,7 +62,7 @@ func.func @orphan_tables(%q: memref<?x1x?x16xf32>, %t: memref<4xi32>, %c: memref
 
 func.func private @keep(%b: index, %h: index, %i: index, %l: index) -> i1
 func.func @no_batch(%q: memref<?x1x?x16xf32>, %m: vector<4xf32>, %acc: vector<4x16xf32>, %i: index) {
-  // expected-error @+1 {{sample_batch goes with align(hard), a score_mod or a mask_mod, and only with them}}
+  // expected-error @+1 {{sample_batch goes with align(hard), a score_mod, a mask_mod or a weight_mod, and only with them}}
   %m1, %l1, %acc1 = attn.online_softmax_update dot mask_mod(@keep) key_tile(64)
       query(%q[%i, %i, %i] : memref<?x1x?x16xf32>)
       keys(%q[%i, %i, %i] : memref<?x1x?x16xf32>)

@@ -35,7 +35,7 @@ model m {
     values  V = Wv S
     score   e[%(binders)s] = %(score)s
     %(mask)s
-    align   a = %(align)s(e)
+    align   a%(align_binders)s = %(align)s(e)%(factor)s
     context c = sum(a * V)
   }
   output C = concat(c)
@@ -50,7 +50,7 @@ def matvec(w, x):
     return [sum(wr[c] * x[c] for c in range(len(x))) for wr in w]
 
 
-def reference(data, dims, mod, pred, align):
+def reference(data, dims, mod, pred, align, weight=None):
     """C [b, n, h*d_k] and A [b, h, n, m] in float64."""
     B, N, M = dims["b"], dims["n"], dims["m"]
     X = data["X"]
@@ -84,6 +84,9 @@ def reference(data, dims, mod, pred, align):
                 elif align == "argmax" and vis:
                     best = max(vis, key=lambda l: (es[l], -l))
                     w[best] = 1.0
+                if weight:
+                    w = [w[l] * weight(b, h, i, l) if w[l] else 0.0
+                         for l in range(M)]
                 A[b][h][i] = w
                 for c in range(DK):
                     C[b][i][h * DK + c] = sum(w[l] * vs[l][c] for l in range(M))
@@ -110,7 +113,7 @@ def flatten(x):
 
 
 def run(checker, label, source, dims, mod, pred, align, seed, ints=None,
-        scale=1.0, needs=()):
+        scale=1.0, needs=(), weight=None):
     def case():
         print("case:", label, dims, "seed", seed, flush=True)
         lib = T.compile(source)
@@ -143,7 +146,10 @@ def run(checker, label, source, dims, mod, pred, align, seed, ints=None,
                                                          model.last_error()))
         bound_mod = lambda e, b, h, i, l: mod(e, b, h, i, l, data, dims)
         bound_pred = lambda b, h, i, l: pred(b, h, i, l, data, dims)
-        C, A = reference(data, dims, bound_mod, bound_pred, align)
+        bound_weight = weight and (lambda b, h, i, l: weight(b, h, i, l, data,
+                                                             dims))
+        C, A = reference(data, dims, bound_mod, bound_pred, align,
+                         bound_weight)
         problems = []
         for name, t, shape in outs:
             ref = flatten(C if name == "C" else A)
@@ -157,9 +163,11 @@ def run(checker, label, source, dims, mod, pred, align, seed, ints=None,
 
 
 def source(score, mask="", binders="hd, i, l", align="softmax", decls="",
-           lets=""):
+           lets="", factor=""):
     return TEMPLATE % dict(score=score, mask=mask, binders=binders,
-                           align=align, decls=decls, lets=lets)
+                           align=align, decls=decls, lets=lets,
+                           align_binders="[hd, i, l]" if factor else "",
+                           factor=" * " + factor if factor else "")
 
 
 def everything(b, h, i, l, data, dims):
@@ -279,6 +287,39 @@ def main():
         seed += 1
         run(checker, "local-p", local, dims, plain, local_pred, "softmax",
             seed)
+
+    # Local attention with the Gaussian prior (survey eq. 29): the softmax
+    # over the window [p - D, p + D] times exp(-(l - p)^2 / (2 sigma^2)),
+    # sigma = D / 2, not renormalized; monotonic (p = i, D = 4: a band) and
+    # predictive (p from the model, D = 3: a predicate).
+    gauss = source("scaled_dot(q, K)", mask="mask [hd, i, l]: abs(i - l) <= 4",
+                   factor="exp(-(l - i) * (l - i) / (2.0 * 2.0 * 2.0))")
+    gauss_w = lambda b, h, i, l, D, dims: math.exp(-(l - i) ** 2 / 8.0)
+    for dims in [dict(b=1, n=1, m=1), dict(b=2, n=17, m=17),
+                 dict(b=1, n=70, m=70), dict(b=1, n=7, m=33)]:
+        seed += 1
+        run(checker, "local-m gaussian", gauss, dims, plain,
+            lambda b, h, i, l, D, dims: abs(i - l) <= 4, "softmax", seed,
+            weight=gauss_w)
+    gauss_p = source(
+        "scaled_dot(q, K)",
+        mask="mask [hd, i, l]: abs(l - m * sigmoid(p[i, 0])) <= 3.0",
+        factor="exp(-(l - m * sigmoid(p[i, 0])) * (l - m * sigmoid(p[i, 0]))"
+               " / 4.5)",
+        decls="param Wp : f32[d, d]\n  param wp : f32[1, d]",
+        lets="let p = wp tanh(Wp X)")
+
+    def position(b, i, D, dims):
+        t = [math.tanh(v) for v in matvec(D["Wp"], D["X"][b][i])]
+        z = sum(a * c for a, c in zip(D["wp"][0], t))
+        return dims["m"] / (1.0 + math.exp(-z))
+    for dims in [dict(b=2, n=13, m=29), dict(b=1, n=40, m=97)]:
+        seed += 1
+        run(checker, "local-p gaussian", gauss_p, dims, plain,
+            lambda b, h, i, l, D, dims: abs(l - position(b, i, D, dims)) <= 3,
+            "softmax", seed,
+            weight=lambda b, h, i, l, D, dims:
+                math.exp(-(l - position(b, i, D, dims)) ** 2 / 4.5))
 
     # Other alignments with a modifier and a predicate.
     for align in ("argmax", "sigmoid"):

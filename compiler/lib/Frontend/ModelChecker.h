@@ -300,6 +300,7 @@ private:
                        ScalarScope &sc);
   bool checkScoreModifier(const Item &item, const Expr &call, Step &step);
   void checkMaskPredicate(const Item &item, Step &step);
+  const Expr *checkWeightFactor(const Item &item, Step &step);
   void checkScalarTables(const AttentionSpec &att, const SourceLoc &loc);
 
   void checkAlign(const Item &item, Step &step);

@@ -894,7 +894,13 @@ void ModelChecker::checkAlign(const Item &item, Step &step) {
     return;
   self->valid = false;
   step.alignSymbol = self;
-  const Expr &e = *item.value;
+  step.spec.alignLoc = item.loc;
+  // `align a[i, l] = softmax(e) * FACTOR`: a weight factor.
+  const Expr *alignCall =
+      item.hasBinders ? checkWeightFactor(item, step) : item.value.get();
+  if (!alignCall)
+    return;
+  const Expr &e = *alignCall;
   if (e.kind != Expr::Kind::Call) {
     error(e.loc, "unsupported alignment expression; expected 'softmax(e)', "
                  "'sigmoid(e)', 'argmax(e)' or 'hard(e; seed = S)'");
@@ -935,6 +941,12 @@ void ModelChecker::checkAlign(const Item &item, Step &step) {
   if (!expectName(*e.operands[0], {SymKind::Score},
                   "the argument of " + e.name))
     return;
+  if (!step.spec.weightFactor.empty() && kind != AlignKind::Softmax &&
+      kind != AlignKind::Sigmoid) {
+    error(e.loc, "a weight factor needs 'softmax' or 'sigmoid', not '" +
+                     e.name + "'");
+    return;
+  }
   step.spec.align = kind;
   step.alignOk = true;
   self->valid = true;
@@ -1349,6 +1361,13 @@ void ModelChecker::checkItem(const Item &item, Context where, Step &step) {
       return;
     }
     *slot = &item;
+  }
+  if (item.hasBinders && item.kind != Item::Kind::Score &&
+      item.kind != Item::Kind::Align && item.kind != Item::Kind::Mask) {
+    error(item.loc, llvm::Twine("'") + keyword +
+                        "' binds no indices; only 'score', 'align' and "
+                        "'mask' take '[i, l]'");
+    // The item is still checked, so that its name is defined.
   }
 
   switch (item.kind) {

@@ -613,9 +613,42 @@ void ModelChecker::checkMaskPredicate(const Item &item, Step &step) {
   }
 }
 
+const Expr *ModelChecker::checkWeightFactor(const Item &item, Step &step) {
+  const Expr &e = *item.value;
+  auto isAlignCall = [&](const Expr &x) {
+    if (x.kind != Expr::Kind::Call || x.operands.empty() ||
+        x.operands[0]->kind != Expr::Kind::Name)
+      return false;
+    Symbol *sym = find(x.operands[0]->name);
+    return sym && sym->kind == SymKind::Score;
+  };
+  if (e.kind != Expr::Kind::Binary || e.op != '*' ||
+      !(isAlignCall(*e.operands[0]) || isAlignCall(*e.operands[1]))) {
+    error(e.loc, "an alignment with bound indices is the alignment times a "
+                 "weight factor: 'softmax(e) * EXPR'");
+    return nullptr;
+  }
+  bool callFirst = isAlignCall(*e.operands[0]);
+  const Expr &call = *e.operands[callFirst ? 0 : 1];
+  const Expr &factor = *e.operands[callFirst ? 1 : 0];
+  ScalarScope sc;
+  if (!bindScalarIndices(item, step, sc))
+    return nullptr;
+  int root = checkScalar(factor, sc);
+  if (root < 0)
+    return nullptr;
+  if (sc.program.nodes[root].type == Node::Type::Bool) {
+    error(factor.loc, "a weight factor must be a number, got a condition");
+    return nullptr;
+  }
+  step.spec.weightFactor = std::move(sc.program);
+  return &call;
+}
+
 void ModelChecker::checkScalarTables(const AttentionSpec &att,
                                      const SourceLoc &loc) {
-  for (const ScalarProgram *p : {&att.scoreModifier, &att.maskPredicate})
+  for (const ScalarProgram *p :
+       {&att.scoreModifier, &att.maskPredicate, &att.weightFactor})
     for (const ScalarTable &t : p->tables)
       if (t.batchDims && (att.numGroupDims != spec.numBatchDims ||
                           att.queryBroadcast)) {

@@ -534,7 +534,8 @@ Value ModelGen::emitAttention(const ValueSpec &value, ValueId id) {
     op.setBandLower(*att.bandLower);
   if (att.bandUpper)
     op.setBandUpper(*att.bandUpper);
-  if (!att.scoreModifier.empty() || !att.maskPredicate.empty())
+  if (!att.scoreModifier.empty() || !att.maskPredicate.empty() ||
+      !att.weightFactor.empty())
     emitModifiers(op, att, value.attention);
   for (int arg : att.weightsOutputs) {
     // [B, H, Nq, Nk] back to [G.., (H,) (Nq,) Nk].
@@ -866,8 +867,8 @@ void ModelGen::emitValue(ValueId id) {
 /// tables.
 void ModelGen::emitModifiers(attn::AttentionOp op, const AttentionSpec &att,
                              int index) {
-  ScalarOperands operands =
-      collectScalarOperands(att.scoreModifier, att.maskPredicate);
+  ScalarOperands operands = collectScalarOperands(
+      att.scoreModifier, att.maskPredicate, att.weightFactor);
   SmallVector<Value> sizes, tables;
   SmallVector<Type> tableTypes;
   OpBuilder::InsertionGuard guard(b);
@@ -893,6 +894,11 @@ void ModelGen::emitModifiers(attn::AttentionOp op, const AttentionSpec &att,
     auto fn = emitScalarFunction(b, loc(att.maskLoc), prefix + "_mask",
                                  att.maskPredicate, 1, operands, tableTypes);
     op.setMaskModAttr(FlatSymbolRefAttr::get(fn.getSymNameAttr()));
+  }
+  if (!att.weightFactor.empty()) {
+    auto fn = emitScalarFunction(b, loc(att.alignLoc), prefix + "_weight",
+                                 att.weightFactor, 2, operands, tableTypes);
+    op.setWeightModAttr(FlatSymbolRefAttr::get(fn.getSymNameAttr()));
   }
 }
 

@@ -22,10 +22,11 @@ using namespace attnc;
 using Node = ScalarNode;
 
 ScalarOperands attnc::collectScalarOperands(const ScalarProgram &score,
-                                            const ScalarProgram &mask) {
+                                            const ScalarProgram &mask,
+                                            const ScalarProgram &weight) {
   ScalarOperands out;
-  const ScalarProgram *programs[2] = {&score, &mask};
-  for (int which = 0; which < 2; ++which) {
+  const ScalarProgram *programs[3] = {&score, &mask, &weight};
+  for (int which = 0; which < 3; ++which) {
     for (const ShapeEntry &d : programs[which]->dims) {
       auto it = llvm::find_if(out.dims, [&](const ShapeEntry &e) {
         return e.dynName == d.dynName;
@@ -278,7 +279,7 @@ func::FuncOp attnc::emitScalarFunction(OpBuilder &b, Location loc,
   inputs.append(4 + operands.dims.size(), b.getIndexType());
   for (Type t : tableTypes)
     inputs.push_back(attn::getModifierTableType(cast<ShapedType>(t)));
-  Type result = which == 0 ? Type(b.getF32Type()) : Type(b.getI1Type());
+  Type result = which == 1 ? Type(b.getI1Type()) : Type(b.getF32Type());
   auto fn = b.create<func::FuncOp>(loc, name,
                                    b.getFunctionType(inputs, {result}));
   fn.setPrivate();
@@ -288,7 +289,7 @@ func::FuncOp attnc::emitScalarFunction(OpBuilder &b, Location loc,
   ScalarEmitter emitter(b, loc, program, which, operands,
                         entry->getArguments());
   Value root = emitter.emit(int(program.nodes.size()) - 1);
-  if (which == 0)
+  if (which != 1)
     root = emitter.asFloat(root);
   b.create<func::ReturnOp>(loc, root);
   return fn;

@@ -21,17 +21,19 @@ namespace attnc {
 struct ScalarOperands {
   std::vector<ShapeEntry> dims;
   std::vector<ScalarTable> tables;
-  /// Per program (score, mask): where its own dims and tables are in the
-  /// lists above.
-  std::vector<int> dimSlot[2], tableSlot[2];
+  /// Per program (score, mask, weight): where its own dims and tables are
+  /// in the lists above.
+  std::vector<int> dimSlot[3], tableSlot[3];
 };
 
 ScalarOperands collectScalarOperands(const ScalarProgram &score,
-                                     const ScalarProgram &mask);
+                                     const ScalarProgram &mask,
+                                     const ScalarProgram &weight);
 
 /// Emits `program` (`which` = 0: the score modifier, `(e: f32, b, h, i, l:
 /// index, sizes..., tables...) -> f32`; 1: the mask predicate, the same
-/// without e, `-> i1`) as a private function `name` at the builder's
+/// without e, `-> i1`; 2: the weight factor, without e, `-> f32`) as a
+/// private function `name` at the builder's
 /// insertion point. `tableTypes` are the types of the tables' values at the
 /// call (the function takes each as attn::getModifierTableType of it).
 mlir::func::FuncOp emitScalarFunction(mlir::OpBuilder &b, mlir::Location loc,

@@ -205,6 +205,9 @@ struct AttentionSpec {
   /// `score e[i, l] = EXPR` beyond the score function, and the rest of the
   /// mask predicates (what is not an interval); empty if none.
   ScalarProgram scoreModifier, maskPredicate;
+  /// `align a[i, l] = softmax(e) * EXPR`: a factor of each weight after the
+  /// alignment (the local alignment's Gaussian prior, survey eq. 29).
+  ScalarProgram weightFactor;
   AlignKind align = AlignKind::Softmax;
   int64_t seed = 0; ///< hard: the seed of the sampling, in [0, 2^32)
   /// Output arguments that receive the weights [G.., (h,) (n_q,) n_k].
@@ -212,7 +215,7 @@ struct AttentionSpec {
   /// Output arguments that receive the log-sum-exp of the scores
   /// (`logsumexp(e)`) [G.., (h,) (n_q,)].
   std::vector<int> lseOutputs;
-  SourceLoc scoreLoc, maskLoc, contextLoc;
+  SourceLoc scoreLoc, maskLoc, alignLoc, contextLoc;
 };
 
 /// A model after semantic checks: a program of values over its arguments.

@@ -39,6 +39,7 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
         op.getCombine() == ScoreCombine::dot &&
         op.getAlign() == AlignKind::softmax && op.hasValueState() &&
         !op.getScoreModAttr() && !op.getMaskModAttr() &&
+        !op.getWeightModAttr() &&
         vectorizableSize(op.getQuery(), limit) &&
         vectorizableSize(op.getKeys(), limit) &&
         vectorizableSize(op.getValues(), limit) &&

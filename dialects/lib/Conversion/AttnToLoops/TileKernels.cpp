@@ -40,7 +40,7 @@ struct ScoreContext {
   Value queryVec, wVec;
   // Expression modifiers: the functions, the batch entry they see and
   // their sizes and tables (cast to the functions' argument types).
-  FlatSymbolRefAttr scoreMod, maskMod;
+  FlatSymbolRefAttr scoreMod, maskMod, weightMod;
   Value modBatch;
   SmallVector<Value> modOperands;
 };
@@ -84,7 +84,8 @@ ScoreContext makeScoreContext(Emitter &e, TileOp op, bool vectorScores) {
     s.wRow = s.h;
   s.scoreMod = op.getScoreModAttr();
   s.maskMod = op.getMaskModAttr();
-  if (s.scoreMod || s.maskMod) {
+  s.weightMod = op.getWeightModAttr();
+  if (s.scoreMod || s.maskMod || s.weightMod) {
     s.modBatch = modifierBatch(op);
     s.modOperands =
         modifierOperands(e, op.getModSizes(), op.getModTables());
@@ -224,6 +225,16 @@ Value emitScore(Emitter &e, const ScoreContext &s, Value j) {
     score = e.b.create<arith::SelectOp>(keep, score, e.negInf());
   }
   return score;
+}
+
+/// The factor of the weight of (q_i, k_j) (`weight_mod`; 1 without).
+Value weightFactor(Emitter &e, const ScoreContext &s, Value j) {
+  if (!s.weightMod)
+    return e.f32(1);
+  SmallVector<Value> args = {s.modBatch, s.h, s.i, j};
+  args.append(s.modOperands);
+  return e.b.create<func::CallOp>(s.weightMod, e.b.getF32Type(), args)
+      .getResult(0);
 }
 
 /// exp(score - max), 0 for a score of -inf (a key a mask predicate or a
@@ -497,7 +508,12 @@ struct GenericOnlineSoftmaxUpdate
              Value p = sigmoid ? buildActivation(b, b.getLoc(),
                                                  Activation::sigmoid, score)
                                : expOfScore(e, s, score, mNew);
-             e.store(p, scores, {jj});
+             // A weight factor scales the weighted sum, not the normalizer.
+             Value weighted = p;
+             if (s.weightMod)
+               weighted = e.mul(
+                   p, weightFactor(e, s, b.create<arith::AddIOp>(j0, jj)));
+             e.store(weighted, scores, {jj});
              return SmallVector<Value>{e.add(sum[0], p)};
            }).getResult(0);
       // Pass 3: the weighted values p_j v_j.
@@ -638,8 +654,10 @@ struct LowerTileWeights : public OpRewritePattern<TileWeightsOp> {
           Value a = e.ifElse(
               isVisible(j),
               [&] {
-                return buildActivation(b, b.getLoc(), Activation::sigmoid,
-                                       emitScore(e, s, j));
+                return e.mul(buildActivation(b, b.getLoc(),
+                                             Activation::sigmoid,
+                                             emitScore(e, s, j)),
+                             weightFactor(e, s, j));
               },
               [&] { return e.f32(0); });
           e.store(a, weights, {bIdx, h, i, j});
@@ -684,7 +702,9 @@ struct LowerTileWeights : public OpRewritePattern<TileWeightsOp> {
         Value a = e.ifElse(
             visible,
             [&] {
-              return e.mul(expOfScore(e, s, emitScore(e, s, j), m), invL);
+              Value a =
+                  e.mul(expOfScore(e, s, emitScore(e, s, j), m), invL);
+              return s.weightMod ? e.mul(a, weightFactor(e, s, j)) : a;
             },
             [&] { return e.f32(0); });
         e.store(a, weights, {bIdx, h, i, j});

@@ -410,13 +410,17 @@ MemRefType mlir::attn::getModifierTableType(ShapedType table) {
 /// tables...) -> f32 (score) | i1 (mask)`; tables are compared by rank and
 /// element type only (the op may hold tensors while the function takes
 /// memrefs, before bufferization).
+/// `which`: 0 score_mod, 1 mask_mod, 2 weight_mod (no e, returns f32).
 static LogicalResult verifyModifier(Operation *op,
                                     SymbolTableCollection &symbols,
-                                    FlatSymbolRefAttr name, bool isScore,
+                                    FlatSymbolRefAttr name, int which,
                                     ValueRange sizes, ValueRange tables) {
   if (!name)
     return success();
-  StringRef what = isScore ? "score_mod" : "mask_mod";
+  bool isScore = which == 0;
+  StringRef what = which == 0   ? "score_mod"
+                   : which == 1 ? "mask_mod"
+                                : "weight_mod";
   auto fn = symbols.lookupNearestSymbolFrom<func::FuncOp>(op, name);
   if (!fn)
     return op->emitOpError() << what << " '" << name.getValue()
@@ -448,8 +452,8 @@ static LogicalResult verifyModifier(Operation *op,
              << ") must be a " << given.getRank() << "-d buffer of "
              << given.getElementType() << ", got " << type.getInput(leading + i);
   }
-  Type result = isScore ? Type(Float32Type::get(ctx))
-                        : Type(IntegerType::get(ctx, 1));
+  Type result = which != 1 ? Type(Float32Type::get(ctx))
+                           : Type(IntegerType::get(ctx, 1));
   if (type.getNumResults() != 1 || type.getResult(0) != result)
     return op->emitOpError() << what << " '" << name.getValue()
                              << "' must return one " << result;
@@ -460,14 +464,20 @@ static LogicalResult verifyModifier(Operation *op,
 template <typename OpTy>
 static LogicalResult verifyModifiers(OpTy op, SymbolTableCollection &symbols) {
   if (!op.getScoreModAttr() && !op.getMaskModAttr() &&
+      !op.getWeightModAttr() &&
       (!op.getModSizes().empty() || !op.getModTables().empty()))
-    return op.emitOpError("mod_sizes and mod_tables need a score_mod or a "
-                          "mask_mod");
-  if (failed(verifyModifier(op, symbols, op.getScoreModAttr(), true,
-                            op.getModSizes(), op.getModTables())))
-    return failure();
-  return verifyModifier(op, symbols, op.getMaskModAttr(), false,
-                        op.getModSizes(), op.getModTables());
+    return op.emitOpError("mod_sizes and mod_tables need a score_mod, a "
+                          "mask_mod or a weight_mod");
+  if (op.getWeightModAttr() && op.getAlign() != AlignKind::softmax &&
+      op.getAlign() != AlignKind::sigmoid)
+    return op.emitOpError("weight_mod needs align(softmax) or align(sigmoid)");
+  FlatSymbolRefAttr names[3] = {op.getScoreModAttr(), op.getMaskModAttr(),
+                                op.getWeightModAttr()};
+  for (int which = 0; which < 3; ++which)
+    if (failed(verifyModifier(op, symbols, names[which], which,
+                              op.getModSizes(), op.getModTables())))
+      return failure();
+  return success();
 }
 
 LogicalResult AttentionOp::verifySymbolUses(SymbolTableCollection &symbols) {
@@ -722,10 +732,10 @@ LogicalResult OnlineSoftmaxUpdateOp::verify() {
       failed(verifyAlign(op, getAlign(), Value(), getSeedAttr())))
     return failure();
   bool needsBatch = getAlign() == AlignKind::hard || getScoreModAttr() ||
-                    getMaskModAttr();
+                    getMaskModAttr() || getWeightModAttr();
   if (bool(getSampleBatch()) != needsBatch)
-    return emitOpError("sample_batch goes with align(hard), a score_mod or a "
-                       "mask_mod, and only with them");
+    return emitOpError("sample_batch goes with align(hard), a score_mod, a "
+                       "mask_mod or a weight_mod, and only with them");
   // Values are carried by the key loop; buffers are updated in place.
   if (hasValueState()) {
     SmallVector<Type> stateTypes = {getMax().getType(), getSum().getType(),

@@ -98,7 +98,8 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
     Value prefixEnd =
         op.getPrefix() ? visibleKeyCount(e, op.getPrefix(), bIdx, nk) : Value();
     KeyInterval mask = KeyInterval::of(op, prefixEnd);
-    bool modified = op.getScoreModAttr() || op.getMaskModAttr();
+    bool modified = op.getScoreModAttr() || op.getMaskModAttr() ||
+                    op.getWeightModAttr();
     Value tileKeyEnd = visible, tileKeyBegin = zero;
     if (mask.hasEnd()) {
       Value lastQuery =
@@ -161,7 +162,7 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
           op.getAlign() == AlignKind::hard || modified ? bIdx : Value(),
           op.getCombine(), op.getAct(), op.getCausal(), keyTile,
           op.getCausalOffsetAttr(), op.getWindowAttr(), op.getScoreModAttr(),
-          op.getMaskModAttr(), op.getBandLowerAttr(), op.getBandUpperAttr(),
+          op.getMaskModAttr(), op.getWeightModAttr(), op.getBandLowerAttr(), op.getBandUpperAttr(),
           op.getAlign(), op.getSeedAttr());
       if (valueState)
         b.create<scf::YieldOp>(update.getResults());
@@ -179,7 +180,7 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
                               op.getAct(), op.getCausal(),
                               op.getCausalOffsetAttr(), op.getWindowAttr(),
                               op.getScoreModAttr(), op.getMaskModAttr(),
-                              op.getBandLowerAttr(), op.getBandUpperAttr(),
+                              op.getWeightModAttr(), op.getBandLowerAttr(), op.getBandUpperAttr(),
                               op.getAlign(), op.getSeedAttr());
     if (!valueState)
       for (Value buffer : state)

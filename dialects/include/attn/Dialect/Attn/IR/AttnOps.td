@@ -151,7 +151,10 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments,
     `(b, h, i, l : index, sizes..., tables...) -> i1` that keeps key l for
     query i of head h and batch entry b when true, evaluated per key;
     `score_mod(@f)` a function `(e : f32, b, h, i, l, sizes...,
-    tables...) -> f32` that replaces the score e. `mod_sizes` (index) and
+    tables...) -> f32` that replaces the score e; `weight_mod(@g)` a
+    function `(b, h, i, l, sizes..., tables...) -> f32` that multiplies
+    each weight after the alignment (not renormalized: the local
+    alignment's Gaussian prior; softmax and sigmoid only). `mod_sizes` (index) and
     `mod_tables` (read-only tensors or memrefs: bias tables, slopes,
     segment ids) are passed to both after the indices. The functions are
     ordinary `func.func`s of the module (private, with memref table
@@ -198,6 +201,7 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments,
     OptionalAttr<I64Attr>:$window,
     OptionalAttr<FlatSymbolRefAttr>:$score_mod,
     OptionalAttr<FlatSymbolRefAttr>:$mask_mod,
+    OptionalAttr<FlatSymbolRefAttr>:$weight_mod,
     OptionalAttr<I64Attr>:$band_lower,
     OptionalAttr<I64Attr>:$band_upper,
     OptionalAttr<I64Attr>:$seed);
@@ -208,6 +212,7 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments,
     (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
     (`band_lower` `(` $band_lower^ `)`)? (`band_upper` `(` $band_upper^ `)`)?
     (`score_mod` `(` $score_mod^ `)`)? (`mask_mod` `(` $mask_mod^ `)`)?
+    (`weight_mod` `(` $weight_mod^ `)`)?
     custom<InputsAndScoreParams>(ref($score), $query, $keys, $values,
         type($query), type($keys), type($values), $params, type($params))
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
@@ -240,7 +245,7 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments,
             values, params, lengths, prefix, /*mod_sizes=*/ValueRange(),
             /*mod_tables=*/ValueRange(), output, weights, lse, score, act,
             align, causal, /*causal_offset=*/nullptr, /*window=*/nullptr,
-            /*score_mod=*/nullptr, /*mask_mod=*/nullptr,
+            /*score_mod=*/nullptr, /*mask_mod=*/nullptr, /*weight_mod=*/nullptr,
             /*band_lower=*/nullptr, /*band_upper=*/nullptr, /*seed=*/nullptr);
     }]>
   ];
@@ -307,6 +312,7 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
     OptionalAttr<I64Attr>:$window,
     OptionalAttr<FlatSymbolRefAttr>:$score_mod,
     OptionalAttr<FlatSymbolRefAttr>:$mask_mod,
+    OptionalAttr<FlatSymbolRefAttr>:$weight_mod,
     OptionalAttr<I64Attr>:$band_lower,
     OptionalAttr<I64Attr>:$band_upper,
     DefaultValuedAttr<Attn_AlignKind, "::mlir::attn::AlignKind::softmax">:$align,
@@ -318,6 +324,7 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
     (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
     (`band_lower` `(` $band_lower^ `)`)? (`band_upper` `(` $band_upper^ `)`)?
     (`score_mod` `(` $score_mod^ `)`)? (`mask_mod` `(` $mask_mod^ `)`)?
+    (`weight_mod` `(` $weight_mod^ `)`)?
     `ins` `(` $query `,` $keys `,` $values `:` type($query) `,` type($keys) `,`
               type($values) `)`
     (`score_weights` `(` $score_weights^ `:` type($score_weights) `)`)?
@@ -378,7 +385,9 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     i, j) (Gumbel noise; `sample_batch` is the batch entry of the output).
     With `score_mod(@f)`, s_rj is f(s_rj, sample_batch, head, i, j,
     mod_sizes, mod_tables) before the masks; `mask_mod(@p)` masks key j
-    where p(sample_batch, head, i, j, ...) is false; `band_lower(a)` /
+    where p(sample_batch, head, i, j, ...) is false; `weight_mod(@g)`
+    multiplies each p_rj of the weighted sum (not of the sum l) by
+    g(sample_batch, head, i, j, ...); `band_lower(a)` /
     `band_upper(c)` mask keys outside [i + a, i + c].
 
     The state (`max`, `sum` [QT], `acc` [QT, Dv]) is either three vectors,
@@ -424,6 +433,7 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     OptionalAttr<I64Attr>:$window,
     OptionalAttr<FlatSymbolRefAttr>:$score_mod,
     OptionalAttr<FlatSymbolRefAttr>:$mask_mod,
+    OptionalAttr<FlatSymbolRefAttr>:$weight_mod,
     OptionalAttr<I64Attr>:$band_lower,
     OptionalAttr<I64Attr>:$band_upper,
     DefaultValuedAttr<Attn_AlignKind, "::mlir::attn::AlignKind::softmax">:$align,
@@ -436,6 +446,7 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
     (`band_lower` `(` $band_lower^ `)`)? (`band_upper` `(` $band_upper^ `)`)?
     (`score_mod` `(` $score_mod^ `)`)? (`mask_mod` `(` $mask_mod^ `)`)?
+    (`weight_mod` `(` $weight_mod^ `)`)?
     `key_tile` `(` $key_tile `)`
     `query` `(` $query `[` $query_batch `,` $head `,` $first_query `]` `:`
         type($query) `)`
@@ -547,6 +558,7 @@ def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments,
     OptionalAttr<I64Attr>:$window,
     OptionalAttr<FlatSymbolRefAttr>:$score_mod,
     OptionalAttr<FlatSymbolRefAttr>:$mask_mod,
+    OptionalAttr<FlatSymbolRefAttr>:$weight_mod,
     OptionalAttr<I64Attr>:$band_lower,
     OptionalAttr<I64Attr>:$band_upper,
     DefaultValuedAttr<Attn_AlignKind, "::mlir::attn::AlignKind::softmax">:$align,
@@ -558,6 +570,7 @@ def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments,
     (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
     (`band_lower` `(` $band_lower^ `)`)? (`band_upper` `(` $band_upper^ `)`)?
     (`score_mod` `(` $score_mod^ `)`)? (`mask_mod` `(` $mask_mod^ `)`)?
+    (`weight_mod` `(` $weight_mod^ `)`)?
     `query` `(` $query `[` $query_batch `,` $head `,` $first_query `]` `:`
         type($query) `)`
     `keys` `(` $keys `[` $key_batch `,` $key_head `]` `:` type($keys) `)`
