@@ -24,8 +24,8 @@ func.func @lse_argmax(%q: memref<?x1x?x16xf32>, %c: memref<?x?x1x16xf32>, %z: me
 // -----
 
 func.func @unknown_align(%q: memref<?x1x?x16xf32>, %c: memref<?x?x1x16xf32>) {
-  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'align' [softmax, sigmoid, argmax, hard]}}
-  attn.online_attention dot align(sparsemax)
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'align' [softmax, sigmoid, argmax, hard, sparsemax, entmax15]}}
+  attn.online_attention dot align(alphamax)
       ins(%q, %q, %q : memref<?x1x?x16xf32>, memref<?x1x?x16xf32>, memref<?x1x?x16xf32>)
       outs(%c : memref<?x?x1x16xf32>)
   return

@@ -798,8 +798,8 @@ func.func @unknown_act(%q: memref<?x1x3x8xf32>, %c: memref<?x3x1x8xf32>) {
 // -----
 
 func.func @unknown_align(%q: memref<?x1x3x8xf32>, %c: memref<?x3x1x8xf32>) {
-  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'align' [softmax, sigmoid, argmax, hard]}}
-  attn.attention dot align(sparsemax) ins(%q, %q, %q : memref<?x1x3x8xf32>, memref<?x1x3x8xf32>, memref<?x1x3x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'align' [softmax, sigmoid, argmax, hard, sparsemax, entmax15]}}
+  attn.attention dot align(alphamax) ins(%q, %q, %q : memref<?x1x3x8xf32>, memref<?x1x3x8xf32>, memref<?x1x3x8xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
 

@@ -27,12 +27,18 @@ SPECS = {
         "keys": ("X", "Wk", None), "values": ("X", "Wv", None),
         "score": ("scaled_dot", [], None), "causal": True,
         "outputs": [("Y", "linear", "Wo", None, None, False)]},
+    "sparsemax": {
+        "batch": 1, "inputs": ["X"], "query": ("X", "Wq", None),
+        "keys": ("X", "Wk", None), "values": ("X", "Wv", None),
+        "score": ("scaled_dot", [], None), "causal": True,
+        "align": "entmax15", "outputs": [("y", "c"), ("weights", "a")]},
 }
 
 SIZES = {
     "bahdanau": [{"b": 1, "n_f": 1}, {"b": 2, "n_f": 13}, {"b": 1, "n_f": 67}],
     "luong": [{"b": 1, "n": 1}, {"b": 3, "n": 17}, {"b": 2, "n": 65}],
     "transformer": [{"b": 1, "n": 1}, {"b": 2, "n": 7}, {"b": 1, "n": 66}],
+    "sparsemax": [{"b": 1, "n": 1}, {"b": 2, "n": 7}, {"b": 1, "n": 66}],
 }
 
 checker = T.Checker()

@@ -244,8 +244,64 @@ def masked_hard(e, seen, seed, b, h, i):
                           for l in range(len(e))], seen)
 
 
+def _sparse_support(e, seen):
+    """The visible l whose score is a number above -inf (the others get 0)."""
+    return [l for l in range(len(e))
+            if seen[l] and e[l] == e[l] and e[l] > -math.inf]
+
+
+def masked_sparsemax(e, seen):
+    """sparsemax over the visible entries (Martins & Astudillo 2016), by
+    sorting: with z sorted descending, the support is the largest k with
+    1 + k z_k > z_1 + ... + z_k, tau = (z_1 + ... + z_k - 1) / k and
+    a_l = max(e_l - tau, 0); all 0 if none is visible."""
+    idx = _sparse_support(e, seen)
+    a = [0.0] * len(e)
+    if not idx:
+        return a
+    z = sorted((e[l] for l in idx), reverse=True)
+    prefix, k_best, sum_best = 0.0, 1, z[0]
+    for k, zk in enumerate(z, start=1):
+        prefix += zk
+        if 1.0 + k * zk > prefix:
+            k_best, sum_best = k, prefix
+    tau = (sum_best - 1.0) / k_best
+    for l in idx:
+        a[l] = max(e[l] - tau, 0.0)
+    return a
+
+
+def masked_entmax15(e, seen):
+    """1.5-entmax over the visible entries (Peters et al. 2019, the sorted
+    algorithm): with x = e / 2 sorted descending, for each k the mean and
+    the spread ss_k = sum_{m<=k} (x_m - mean_k)^2 of the top k give
+    tau_k = mean_k - sqrt(max(0, (1 - ss_k) / k)); the support is the
+    largest k with tau_k <= x_k, and a_l = max(x_l - tau, 0)^2."""
+    idx = _sparse_support(e, seen)
+    a = [0.0] * len(e)
+    if not idx:
+        return a
+    x = sorted((e[l] / 2.0 for l in idx), reverse=True)
+    top = x[0]
+    x = [v - top for v in x]  # shift-invariant; keeps the sums small
+    tau = None
+    total = total_sq = 0.0
+    for k, xk in enumerate(x, start=1):
+        total += xk
+        total_sq += xk * xk
+        mean = total / k
+        ss = total_sq - k * mean * mean
+        tau_k = mean - math.sqrt(max(0.0, (1.0 - ss) / k))
+        if tau_k <= xk:
+            tau = tau_k
+    for l in idx:
+        a[l] = max(e[l] / 2.0 - top - tau, 0.0) ** 2
+    return a
+
+
 ALIGNMENTS = {"softmax": masked_softmax, "sigmoid": masked_sigmoid,
-              "argmax": masked_argmax}
+              "argmax": masked_argmax, "sparsemax": masked_sparsemax,
+              "entmax15": masked_entmax15}
 
 
 def weighted_sum(a, V, d_v):
@@ -305,8 +361,8 @@ def output_model(c, W=None, b=None, act="identity", use_softmax=False):
 #   keys     : (src, W, b) src = "F" or an input name (required)
 #   values   : (src, W, b) (required)
 #   score    : (kind, [param names], act) (required)
-#   align    : "softmax" (default), "sigmoid", "argmax" or "hard" (with
-#              seed : int)
+#   align    : "softmax" (default), "sigmoid", "argmax", "sparsemax",
+#              "entmax15" or "hard" (with seed : int)
 #   causal   : bool
 #   lengths  : name of the i32 lengths tensor, or None
 #   causal_offset : int (with causal), window : int, prefix : name of the

@@ -903,7 +903,8 @@ void ModelChecker::checkAlign(const Item &item, Step &step) {
   const Expr &e = *alignCall;
   if (e.kind != Expr::Kind::Call) {
     error(e.loc, "unsupported alignment expression; expected 'softmax(e)', "
-                 "'sigmoid(e)', 'argmax(e)' or 'hard(e; seed = S)'");
+                 "'sigmoid(e)', 'argmax(e)', 'hard(e; seed = S)', "
+                 "'sparsemax(e)' or 'entmax15(e)'");
     return;
   }
   AlignKind kind;
@@ -915,9 +916,14 @@ void ModelChecker::checkAlign(const Item &item, Step &step) {
     kind = AlignKind::Argmax;
   else if (e.name == "hard")
     kind = AlignKind::Hard;
+  else if (e.name == "sparsemax")
+    kind = AlignKind::Sparsemax;
+  else if (e.name == "entmax15")
+    kind = AlignKind::Entmax15;
   else {
     error(e.loc, "unsupported alignment function '" + e.name +
-                     "'; expected 'softmax', 'sigmoid', 'argmax' or 'hard'");
+                     "'; expected 'softmax', 'sigmoid', 'argmax', 'hard', "
+                     "'sparsemax' or 'entmax15'");
     return;
   }
   if (kind == AlignKind::Hard) {
@@ -1194,9 +1200,11 @@ void ModelChecker::checkOutput(const Item &item, Step &step) {
     if (step.alignOk && step.spec.align != AlignKind::Softmax) {
       error(e->loc, std::string("'logsumexp' is the normalizer of the softmax; "
                                 "the alignment '") +
-                        (step.spec.align == AlignKind::Sigmoid  ? "sigmoid"
-                         : step.spec.align == AlignKind::Argmax ? "argmax"
-                                                                : "hard") +
+                        (step.spec.align == AlignKind::Sigmoid     ? "sigmoid"
+                         : step.spec.align == AlignKind::Argmax    ? "argmax"
+                         : step.spec.align == AlignKind::Sparsemax ? "sparsemax"
+                         : step.spec.align == AlignKind::Entmax15  ? "entmax15"
+                                                                   : "hard") +
                         "' has none");
       return;
     }

@@ -61,6 +61,10 @@ attn::AlignKind toAttn(AlignKind align) {
     return attn::AlignKind::argmax;
   case AlignKind::Hard:
     return attn::AlignKind::hard;
+  case AlignKind::Sparsemax:
+    return attn::AlignKind::sparsemax;
+  case AlignKind::Entmax15:
+    return attn::AlignKind::entmax15;
   }
   llvm_unreachable("unknown alignment");
 }

@@ -51,8 +51,9 @@ enum class Activation { Identity, Tanh, Relu, Sigmoid };
 
 /// Alignment functions: softmax, sigmoid (unnormalized, per key), argmax
 /// (deterministic hard attention: the first key of maximum score) and hard
-/// (a key sampled from the softmax with a seeded counter-based generator).
-enum class AlignKind { Softmax, Sigmoid, Argmax, Hard };
+/// (a key sampled from the softmax with a seeded counter-based generator);
+/// sparsemax and entmax15 (1.5-entmax: sparse, a threshold over the row).
+enum class AlignKind { Softmax, Sigmoid, Argmax, Hard, Sparsemax, Entmax15 };
 
 /// One entry of a shape: a static size, or a dynamic dimension taken from the
 /// arguments at call time (named by `dynName`).

@@ -98,6 +98,7 @@ struct ConvertAttnToLoopsPass
     RewritePatternSet kernels(context);
     populateBlockedDotPatterns(kernels, target);
     populateTileKernelPatterns(kernels, target);
+    populateSparseAlignmentPatterns(kernels, target);
     populateSoftmaxToLoopsPatterns(kernels);
     // attn.attention must have been decomposed first.
     WalkResult undecomposed = getOperation().walk([](AttentionOp op) {
@@ -116,7 +117,8 @@ struct ConvertAttnToLoopsPass
     untiled.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     ConversionTarget lowered(*context);
     lowered.addIllegalOp<OnlineAttentionOp, OnlineSoftmaxUpdateOp,
-                         TileFinalizeOp, TileWeightsOp, SoftmaxOp>();
+                         TileFinalizeOp, TileWeightsOp, SoftmaxOp,
+                         TileScoresOp, TileSparseAlignOp>();
     lowered.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     if (failed(applyPartialConversion(getOperation(), untiled,
                                       std::move(tiling))) ||

@@ -18,6 +18,8 @@
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Target/TargetDescription.h"
 
+#include "TileScorer.h"
+
 using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::loops;
@@ -723,4 +725,27 @@ void mlir::attn::populateTileKernelPatterns(RewritePatternSet &patterns,
                                             const TargetDescription &target) {
   patterns.add<GenericOnlineSoftmaxUpdate, LowerTileFinalize, LowerTileWeights>(
       patterns.getContext(), target);
+}
+
+//===----------------------------------------------------------------------===//
+// The scores for the kernels of other files (TileScorer.h)
+//===----------------------------------------------------------------------===//
+
+struct mlir::attn::loops::TileScorer::Impl {
+  Emitter &e;
+  ScoreContext s;
+};
+
+mlir::attn::loops::TileScorer::TileScorer(Emitter &e, TileScoresOp op,
+                                          const TargetDescription &target)
+    : impl(new Impl{e, makeScoreContext(e, op, hasVectorScores(op, target))}) {}
+
+mlir::attn::loops::TileScorer::~TileScorer() = default;
+
+void mlir::attn::loops::TileScorer::setQueryRow(Value i) {
+  ::setQueryRow(impl->e, impl->s, i);
+}
+
+Value mlir::attn::loops::TileScorer::score(Value j) {
+  return emitScore(impl->e, impl->s, j);
 }

@@ -29,6 +29,12 @@ void populateTileKernelPatterns(RewritePatternSet &patterns,
 void populateBlockedDotPatterns(RewritePatternSet &patterns,
                                 const TargetDescription &target);
 
+/// The sparse alignments' tiled form: attn.tile_scores (scores stored into
+/// the query tile's rows) and attn.tile_sparse_align (threshold, context,
+/// weights), SparseAlignments.cpp.
+void populateSparseAlignmentPatterns(RewritePatternSet &patterns,
+                                     const TargetDescription &target);
+
 /// attn.softmax (output model) -> three row loops.
 void populateSoftmaxToLoopsPatterns(RewritePatternSet &patterns);
 

@@ -387,6 +387,11 @@ static LogicalResult verifyAlign(Operation *op, AlignKind align, Value lse,
   if (lse && align != AlignKind::softmax)
     return op->emitOpError("lse needs align(softmax), not align(")
            << stringifyAlignKind(align) << ")";
+  // Sparse alignments need the whole row of scores: no online form.
+  if (isSparseAlign(align) && isa<OnlineSoftmaxUpdateOp, TileWeightsOp>(op))
+    return op->emitOpError("align(")
+           << stringifyAlignKind(align)
+           << ") has no online form (attn.tile_sparse_align)";
   if (align == AlignKind::hard && !seed)
     return op->emitOpError("align(hard) needs a seed");
   if (align != AlignKind::hard && seed)
@@ -772,6 +777,52 @@ LogicalResult TileWeightsOp::verify() {
       failed(verifyIntervalMasks(op, getCausal(), intOf(getCausalOffsetAttr()),
                                  intOf(getWindowAttr()), bool(getPrefixEnd()))) ||
       failed(verifyAlign(op, getAlign(), Value(), getSeedAttr())))
+    return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Sparse alignments (attn.tile_scores, attn.tile_sparse_align)
+//===----------------------------------------------------------------------===//
+
+/// The row buffer of a query tile: [QT, Nk] with QT static and positive.
+static LogicalResult verifyScoreRows(Operation *op, Value scores, Value keys,
+                                     int64_t keyDim) {
+  int64_t queryTile = cast<MemRefType>(scores.getType()).getDimSize(0);
+  if (ShapedType::isDynamic(queryTile) || queryTile < 1)
+    return op->emitOpError("the query tile size must be static and positive");
+  return expectEqual(op, {keys, keyDim, "keys"}, {scores, 1, "scores"},
+                     "key count mismatch");
+}
+
+LogicalResult TileScoresOp::verify() {
+  Operation *op = getOperation();
+  Value q = getQuery(), k = getKeys();
+  if (failed(verifyCombinedScore(op, q, k, getCombine(), getAct(),
+                                 getScoreWeights(), getScale(), getBias())) ||
+      failed(verifyScoreRows(op, getScores(), k, 2)) ||
+      failed(verifyIntervalMasks(op, getCausal(), intOf(getCausalOffsetAttr()),
+                                 intOf(getWindowAttr()), bool(getPrefixEnd()))))
+    return failure();
+  return success();
+}
+
+LogicalResult TileSparseAlignOp::verify() {
+  Operation *op = getOperation();
+  Value v = getValues(), c = getOutput(), a = getWeights();
+  if (!isSparseAlign(getAlign()))
+    return emitOpError("takes align(sparsemax) or align(entmax15), not align(")
+           << stringifyAlignKind(getAlign()) << ")";
+  if (failed(verifyScoreRows(op, getScores(), v, 2)) ||
+      failed(expectEqual(op, {v, 3, "values"}, {c, 3, "context"},
+                         "value size mismatch")) ||
+      failed(verifyIntervalMasks(op, getCausal(), intOf(getCausalOffsetAttr()),
+                                 intOf(getWindowAttr()), bool(getPrefixEnd()))))
+    return failure();
+  if (a && (failed(expectEqual(op, {v, 2, "values"}, {a, 3, "weights"},
+                               "key count mismatch")) ||
+            failed(expectEqual(op, {c, 1, "context"}, {a, 2, "weights"},
+                               "query count mismatch"))))
     return failure();
   return success();
 }

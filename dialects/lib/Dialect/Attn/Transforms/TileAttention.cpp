@@ -225,4 +225,5 @@ void mlir::attn::populateTileAttentionPatterns(
     RewritePatternSet &patterns, const TargetDescription &target,
     const AttentionTilingOptions &options) {
   patterns.add<TileOnlineAttention>(patterns.getContext(), target, options);
+  populateTileSparseAttentionPatterns(patterns, target, options);
 }

@@ -82,7 +82,9 @@ def Attn_AlignKind : I32EnumAttr<"AlignKind", "alignment functions", [
       I32EnumAttrCase<"softmax", 0>,
       I32EnumAttrCase<"sigmoid", 1>,
       I32EnumAttrCase<"argmax", 2>,
-      I32EnumAttrCase<"hard", 3>
+      I32EnumAttrCase<"hard", 3>,
+      I32EnumAttrCase<"sparsemax", 4>,
+      I32EnumAttrCase<"entmax15", 5>
     ]> {
   let cppNamespace = "::mlir::attn";
 }

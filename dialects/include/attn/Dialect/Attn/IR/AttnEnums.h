@@ -14,4 +14,13 @@
 
 #include "attn/Dialect/Attn/IR/AttnEnums.h.inc"
 
+namespace mlir::attn {
+/// The alignments that need the whole row of scores (a threshold over the
+/// row): sparsemax and 1.5-entmax. They have no online form; the tiled form
+/// stores the row (attn.tile_scores) and aligns it (attn.tile_sparse_align).
+inline bool isSparseAlign(AlignKind align) {
+  return align == AlignKind::sparsemax || align == AlignKind::entmax15;
+}
+} // namespace mlir::attn
+
 #endif // ATTN_DIALECT_ATTN_IR_ATTNENUMS_H

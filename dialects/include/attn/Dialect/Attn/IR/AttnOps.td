@@ -166,8 +166,9 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments,
     the first visible key of maximum score, so c = v_m; NaN and -inf scores
     are never chosen) or `hard` with `seed(S)` (one-hot at the key sampled
     from softmax(e): the argmax of e_l + Gumbel noise from a counter-based
-    hash of (S, b, h, i, l), docs/language.md). `lse` is the softmax's
-    normalizer: only with align(softmax).
+    hash of (S, b, h, i, l), docs/language.md), `sparsemax` or `entmax15`
+    (sparse: a threshold over the whole row, see `attn.tile_sparse_align`).
+    `lse` is the softmax's normalizer: only with align(softmax).
 
     Example (Bahdanau):
 
@@ -583,6 +584,139 @@ def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments,
     (`mod_tables` `(` $mod_tables^ `:` type($mod_tables) `)`)?
     `state` `(` $max `,` $sum `:` type($max) `,` type($sum) `)`
     `outs` `(` $weights `[` $batch `]` `:` type($weights) `)` attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Sparse alignments (sparsemax, 1.5-entmax): the tiled form's second key
+// loop structure. Code: SparseAlignments.cpp (lowering), TileSparse.cpp
+// (tiling).
+//===----------------------------------------------------------------------===//
+
+def Attn_TileScoresOp : Attn_Op<"tile_scores", [AttrSizedOperandSegments]> {
+  let summary = "stores one key tile's scores of a query tile into its row buffer";
+  let description = [{
+    The body of the key loop of a sparse alignment's tiled form. For the QT
+    queries `first_query + r` (clamped to the last query) and the keys
+    `first_key + j` (j < `key_tile`) that query row r sees (the masks of
+    `attn.online_softmax_update`: `key_end`, `causal`, `causal_offset`,
+    `window`, `prefix_end`), writes `scores[r, first_key + j] =
+    score(q_r, k_j)` (the score of `attn.online_softmax_update`). Masked
+    keys are not written: `attn.tile_sparse_align` reads only the keys each
+    row sees. `scores` is [QT, Nk], the whole rows of the query tile.
+
+    ```mlir
+    attn.tile_scores dot causal key_tile(64)
+        query(%q[%b, %h, %i0] : memref<2x4x?x8xf32>)
+        keys(%k[%b, %hk, %j0] : memref<2x2x?x8xf32>)
+        scale(%s) key_end(%visible) outs(%scores : memref<4x?xf32>)
+    ```
+  }];
+  let arguments = (ins
+    Arg<MemRefRankOf<[F32], [4]>, "queries [B, Hq, Nq, D]", [MemRead]>:$query,
+    Index:$query_batch, Index:$head, Index:$first_query,
+    Arg<MemRefRankOf<[F32], [4]>, "keys [B, Hk, Nk, D]", [MemRead]>:$keys,
+    Index:$key_batch, Index:$key_head, Index:$first_key,
+    Arg<Optional<MemRefRankOf<[F32], [1, 2]>>, "w of the additive score",
+        [MemRead]>:$score_weights,
+    Optional<F32>:$scale,
+    Optional<F32>:$bias,
+    Index:$key_end,
+    Optional<Index>:$prefix_end,
+    Arg<MemRefRankOf<[F32], [2]>, "scores [QT, Nk]", [MemWrite]>:$scores,
+    Attn_ScoreCombine:$combine,
+    DefaultValuedAttr<Attn_Activation, "::mlir::attn::Activation::identity">:$act,
+    UnitAttr:$causal,
+    ConfinedAttr<I64Attr, [IntPositive]>:$key_tile,
+    OptionalAttr<I64Attr>:$causal_offset,
+    OptionalAttr<I64Attr>:$window);
+  let assemblyFormat = [{
+    $combine (`act` `(` $act^ `)`)?
+    (`causal` $causal^)?
+    (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
+    `key_tile` `(` $key_tile `)`
+    `query` `(` $query `[` $query_batch `,` $head `,` $first_query `]` `:`
+        type($query) `)`
+    `keys` `(` $keys `[` $key_batch `,` $key_head `,` $first_key `]` `:`
+        type($keys) `)`
+    (`score_weights` `(` $score_weights^ `:` type($score_weights) `)`)?
+    (`scale` `(` $scale^ `)`)?
+    (`bias` `(` $bias^ `)`)?
+    `key_end` `(` $key_end `)`
+    (`prefix_end` `(` $prefix_end^ `)`)?
+    `outs` `(` $scores `:` type($scores) `)` attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_TileSparseAlignOp : Attn_Op<"tile_sparse_align",
+    [AttrSizedOperandSegments]> {
+  let summary = "a query tile's sparsemax / 1.5-entmax over its stored scores";
+  let description = [{
+    For each row r of a query tile (query i = `first_query + r`, clamped to
+    the last query), over the keys l the row sees (masks as in
+    `attn.tile_scores`) with z_l = `scores[r, l]`:
+
+        sparsemax: p_l = max(z_l - tau, 0)
+        entmax15:  p_l = max(z_l / 2 - tau, 0)^2     (1.5-entmax)
+
+    with tau the threshold that makes sum_l p_l = 1; writes `output[batch,
+    i, head, :] = sum_l p_l v_l` (values `[value_batch, value_head]`) and,
+    with `weights`, `weights[batch, head, i, l] = p_l` (0 for the keys the
+    row does not see and off the support, exactly). A row that sees no key,
+    or whose visible scores are all -inf or NaN, gets a zero context and
+    zero weights; -inf and NaN scores get p = 0.
+
+    The threshold, per row, in f32 on z' = z - max z (sparsemax) or
+    z' = (z - max z) / 2 (entmax15), so that tau lies in [-1, 0) (the
+    largest p is at most 1) and the support's sums are small numbers:
+    bisection of [-1, 0) on f(tau) = sum_l phi(z'_l - tau) >= 1 (30 passes
+    over the row, to below f32 resolution), then one exact recomputation on
+    the support S = {l : z'_l > lo} found: sparsemax tau = (sum_S z' - 1) /
+    |S|, entmax15 tau = mean_S - sqrt(max(0, (1 - ss_S) / |S|)) with ss_S =
+    sum_S (z' - mean_S)^2 (the closed forms of Martins & Astudillo 2016 and
+    Peters et al. 2019 on a known support); finally p is divided by its sum,
+    which makes the weights sum to 1 to f32 rounding. Cost per row: about 34
+    passes over the n visible scores (max, bisection, support, weights) plus
+    one value row per key of the support; no sort. Memory: `scores` is the
+    QT x Nk buffer that the tiled form allocates per parallel iteration.
+
+    ```mlir
+    attn.tile_sparse_align sparsemax causal
+        scores(%scores : memref<4x?xf32>)
+        values(%v[%b, %hv] : memref<2x2x?x4xf32>) key_end(%visible)
+        outs(%c[%b, %i0, %h] : memref<2x?x4x4xf32>)
+        weights(%a : memref<2x4x?x?xf32>)
+    ```
+  }];
+  let arguments = (ins
+    Arg<MemRefRankOf<[F32], [2]>, "scores [QT, Nk]", [MemRead]>:$scores,
+    Arg<MemRefRankOf<[F32], [4]>, "values [B, Hv, Nk, Dv]", [MemRead]>:$values,
+    Index:$value_batch, Index:$value_head,
+    Index:$key_end,
+    Optional<Index>:$prefix_end,
+    Arg<MemRefRankOf<[F32], [4]>, "context [B, Nq, Hq, Dv]", [MemWrite]>:$output,
+    Index:$batch, Index:$first_query, Index:$head,
+    Arg<Optional<MemRefRankOf<[F32], [4]>>, "weights [B, Hq, Nq, Nk]",
+        [MemWrite]>:$weights,
+    Attn_AlignKind:$align,
+    UnitAttr:$causal,
+    OptionalAttr<I64Attr>:$causal_offset,
+    OptionalAttr<I64Attr>:$window);
+  let assemblyFormat = [{
+    $align
+    (`causal` $causal^)?
+    (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
+    `scores` `(` $scores `:` type($scores) `)`
+    `values` `(` $values `[` $value_batch `,` $value_head `]` `:`
+        type($values) `)`
+    `key_end` `(` $key_end `)`
+    (`prefix_end` `(` $prefix_end^ `)`)?
+    `outs` `(` $output `[` $batch `,` $first_query `,` $head `]` `:`
+        type($output) `)`
+    (`weights` `(` $weights^ `:` type($weights) `)`)?
+    attr-dict
   }];
   let hasVerifier = 1;
 }

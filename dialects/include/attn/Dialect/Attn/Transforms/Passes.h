@@ -30,6 +30,13 @@ void populateTileAttentionPatterns(RewritePatternSet &patterns,
                                    const TargetDescription &target,
                                    const AttentionTilingOptions &options);
 
+/// The tiled form of the sparse alignments (sparsemax, entmax15): a key
+/// loop storing the rows of scores, then attn.tile_sparse_align
+/// (TileSparseAttention.cpp). Part of populateTileAttentionPatterns.
+void populateTileSparseAttentionPatterns(
+    RewritePatternSet &patterns, const TargetDescription &target,
+    const AttentionTilingOptions &options);
+
 /// attn.attention -> attn.linear + attn.online_attention (see
 /// -attn-decompose-scores).
 void populateDecomposeScoresPatterns(RewritePatternSet &patterns);
