@@ -19,6 +19,7 @@ import os
 import random
 
 import attnc_testlib as T
+import reference as R
 
 TEMPLATE = """
 model m {
@@ -81,6 +82,12 @@ def reference(data, dims, mod, pred, align, weight=None):
                 elif align == "sigmoid":
                     for l in vis:
                         w[l] = 1.0 / (1.0 + math.exp(-es[l]))
+                elif align in ("sparsemax", "entmax15"):
+                    fn = R.masked_sparsemax if align == "sparsemax" else \
+                        R.masked_entmax15
+                    seen = [l in vis for l in range(M)]
+                    w = fn([es[l] if seen[l] else 0.0 for l in range(M)],
+                           seen)
                 elif align == "argmax" and vis:
                     best = max(vis, key=lambda l: (es[l], -l))
                     w[best] = 1.0
@@ -322,7 +329,7 @@ def main():
                 math.exp(-(l - position(b, i, D, dims)) ** 2 / 4.5))
 
     # Other alignments with a modifier and a predicate.
-    for align in ("argmax", "sigmoid"):
+    for align in ("argmax", "sigmoid", "sparsemax", "entmax15"):
         src = source("scaled_dot(q, K) - slope[hd] * abs(i - l)",
                      mask="mask [hd, i, l]: l <= i + 1 && seg[l] != 0",
                      decls="param slope : f32[h]\n  input seg : i32[b, m]",

@@ -65,6 +65,7 @@ SmallVector<Value> modifierOperands(Emitter &e, ValueRange sizes,
 /// The batch entry the modifier functions see.
 Value modifierBatch(OnlineSoftmaxUpdateOp op) { return op.getSampleBatch(); }
 Value modifierBatch(TileWeightsOp op) { return op.getBatch(); }
+Value modifierBatch(TileScoresOp op) { return op.getSampleBatch(); }
 
 /// The score operands of a tile-level op, with q_i left to setQueryRow.
 template <typename TileOp>

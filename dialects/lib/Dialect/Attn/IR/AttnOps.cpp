@@ -465,6 +465,12 @@ static LogicalResult verifyModifier(Operation *op,
   return success();
 }
 
+/// The alignment of an op that has one (attn.tile_scores has none).
+template <typename OpTy> static std::optional<AlignKind> alignOf(OpTy op) {
+  return op.getAlign();
+}
+static std::optional<AlignKind> alignOf(TileScoresOp) { return std::nullopt; }
+
 /// The modifiers of any op that carries them.
 template <typename OpTy>
 static LogicalResult verifyModifiers(OpTy op, SymbolTableCollection &symbols) {
@@ -473,8 +479,9 @@ static LogicalResult verifyModifiers(OpTy op, SymbolTableCollection &symbols) {
       (!op.getModSizes().empty() || !op.getModTables().empty()))
     return op.emitOpError("mod_sizes and mod_tables need a score_mod, a "
                           "mask_mod or a weight_mod");
-  if (op.getWeightModAttr() && op.getAlign() != AlignKind::softmax &&
-      op.getAlign() != AlignKind::sigmoid)
+  std::optional<AlignKind> align = alignOf(op);
+  if (op.getWeightModAttr() && align && *align != AlignKind::softmax &&
+      *align != AlignKind::sigmoid)
     return op.emitOpError("weight_mod needs align(softmax) or align(sigmoid)");
   FlatSymbolRefAttr names[3] = {op.getScoreModAttr(), op.getMaskModAttr(),
                                 op.getWeightModAttr()};
@@ -804,7 +811,16 @@ LogicalResult TileScoresOp::verify() {
       failed(verifyIntervalMasks(op, getCausal(), intOf(getCausalOffsetAttr()),
                                  intOf(getWindowAttr()), bool(getPrefixEnd()))))
     return failure();
+  if (getWeightModAttr())
+    return emitOpError("a weight_mod has no meaning for stored scores");
+  if (bool(getSampleBatch()) != bool(getScoreModAttr() || getMaskModAttr()))
+    return emitOpError("sample_batch goes with a score_mod or a mask_mod, "
+                       "and only with them");
   return success();
+}
+
+LogicalResult TileScoresOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  return verifyModifiers(*this, symbols);
 }
 
 LogicalResult TileSparseAlignOp::verify() {

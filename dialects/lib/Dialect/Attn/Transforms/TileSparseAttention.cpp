@@ -98,14 +98,22 @@ struct TileSparseAttention : public OpRewritePattern<OnlineAttentionOp> {
       b.setInsertionPoint(keyLoop.getBody()->getTerminator());
       b.create<TileScoresOp>(q, bq, h, i0, k, bk, hk, keyLoop.getInductionVar(),
                              op.getScoreWeights(), op.getScale(), op.getBias(),
-                             visible, prefixEnd, scores, op.getCombine(),
-                             op.getAct(), op.getCausal(), keyTile,
-                             op.getCausalOffsetAttr(), op.getWindowAttr());
+                             visible, prefixEnd, op.getModSizes(),
+                             op.getModTables(),
+                             op.getScoreModAttr() || op.getMaskModAttr()
+                                 ? bIdx
+                                 : Value(),
+                             scores, op.getCombine(), op.getAct(),
+                             op.getCausal(), keyTile, op.getCausalOffsetAttr(),
+                             op.getWindowAttr(), op.getScoreModAttr(),
+                             op.getMaskModAttr(), /*weight_mod=*/nullptr,
+                             op.getBandLowerAttr(), op.getBandUpperAttr());
     }
     b.create<TileSparseAlignOp>(scores, v, bv, hv, visible, prefixEnd, context,
                                 bIdx, i0, h, op.getWeights(), op.getAlign(),
                                 op.getCausal(), op.getCausalOffsetAttr(),
-                                op.getWindowAttr());
+                                op.getWindowAttr(), op.getBandLowerAttr(),
+                                op.getBandUpperAttr());
     b.create<memref::DeallocOp>(scores);
     rewriter.eraseOp(op);
     return success();

@@ -594,7 +594,8 @@ def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments,
 // (tiling).
 //===----------------------------------------------------------------------===//
 
-def Attn_TileScoresOp : Attn_Op<"tile_scores", [AttrSizedOperandSegments]> {
+def Attn_TileScoresOp : Attn_Op<"tile_scores", [AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "stores one key tile's scores of a query tile into its row buffer";
   let description = [{
     The body of the key loop of a sparse alignment's tiled form. For the QT
@@ -624,17 +625,27 @@ def Attn_TileScoresOp : Attn_Op<"tile_scores", [AttrSizedOperandSegments]> {
     Optional<F32>:$bias,
     Index:$key_end,
     Optional<Index>:$prefix_end,
+    Variadic<Index>:$mod_sizes,
+    Arg<Variadic<AnyMemRef>, "tables of the modifiers", [MemRead]>:$mod_tables,
+    Optional<Index>:$sample_batch,
     Arg<MemRefRankOf<[F32], [2]>, "scores [QT, Nk]", [MemWrite]>:$scores,
     Attn_ScoreCombine:$combine,
     DefaultValuedAttr<Attn_Activation, "::mlir::attn::Activation::identity">:$act,
     UnitAttr:$causal,
     ConfinedAttr<I64Attr, [IntPositive]>:$key_tile,
     OptionalAttr<I64Attr>:$causal_offset,
-    OptionalAttr<I64Attr>:$window);
+    OptionalAttr<I64Attr>:$window,
+    OptionalAttr<FlatSymbolRefAttr>:$score_mod,
+    OptionalAttr<FlatSymbolRefAttr>:$mask_mod,
+    OptionalAttr<FlatSymbolRefAttr>:$weight_mod,
+    OptionalAttr<I64Attr>:$band_lower,
+    OptionalAttr<I64Attr>:$band_upper);
   let assemblyFormat = [{
     $combine (`act` `(` $act^ `)`)?
     (`causal` $causal^)?
     (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
+    (`band_lower` `(` $band_lower^ `)`)? (`band_upper` `(` $band_upper^ `)`)?
+    (`score_mod` `(` $score_mod^ `)`)? (`mask_mod` `(` $mask_mod^ `)`)?
     `key_tile` `(` $key_tile `)`
     `query` `(` $query `[` $query_batch `,` $head `,` $first_query `]` `:`
         type($query) `)`
@@ -645,6 +656,9 @@ def Attn_TileScoresOp : Attn_Op<"tile_scores", [AttrSizedOperandSegments]> {
     (`bias` `(` $bias^ `)`)?
     `key_end` `(` $key_end `)`
     (`prefix_end` `(` $prefix_end^ `)`)?
+    (`mod_sizes` `(` $mod_sizes^ `)`)?
+    (`mod_tables` `(` $mod_tables^ `:` type($mod_tables) `)`)?
+    (`sample_batch` `(` $sample_batch^ `)`)?
     `outs` `(` $scores `:` type($scores) `)` attr-dict
   }];
   let hasVerifier = 1;
@@ -703,11 +717,14 @@ def Attn_TileSparseAlignOp : Attn_Op<"tile_sparse_align",
     Attn_AlignKind:$align,
     UnitAttr:$causal,
     OptionalAttr<I64Attr>:$causal_offset,
-    OptionalAttr<I64Attr>:$window);
+    OptionalAttr<I64Attr>:$window,
+    OptionalAttr<I64Attr>:$band_lower,
+    OptionalAttr<I64Attr>:$band_upper);
   let assemblyFormat = [{
     $align
     (`causal` $causal^)?
     (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
+    (`band_lower` `(` $band_lower^ `)`)? (`band_upper` `(` $band_upper^ `)`)?
     `scores` `(` $scores `:` type($scores) `)`
     `values` `(` $values `[` $value_batch `,` $value_head `]` `:`
         type($values) `)`
