@@ -29,6 +29,12 @@ void populateTileKernelPatterns(RewritePatternSet &patterns,
 void populateBlockedDotPatterns(RewritePatternSet &patterns,
                                 const TargetDescription &target);
 
+/// attn.online_attention with a multi-dimensional (per-feature) score ->
+/// per-query loops with a running maximum and sum per value feature
+/// (MultiDimensional.cpp). It has no tiled form: a pattern of the tiling
+/// stage.
+void populateMultiDimensionalPatterns(RewritePatternSet &patterns);
+
 /// attn.softmax (output model) -> three row loops.
 void populateSoftmaxToLoopsPatterns(RewritePatternSet &patterns);
 
