@@ -4,7 +4,8 @@
 # test/lib/multidim_reference.py: every activation, several queries and a
 # single query, heads, masks (causal, lengths including 0 and out-of-range
 # ones, a window), awkward sizes (n_k = 0, 1, primes, 17, 63/64/65; no query,
-# no batch entry; d_v = 1, 3, 17, 20) and huge logits (scores of a few
+# no batch entry; d_v = 1, 3, 17, 20; static sizes (the vector form of the
+# kernel) and dynamic d_w, d_v (its scalar form)) and huge logits (scores of a few
 # hundred: the per-feature running maximum must be subtracted).
 # Tolerance: |got - ref| <= 1e-4 + 1e-4 |ref| (attnc_testlib).
 
@@ -13,15 +14,20 @@ import multidim_reference as R
 
 
 def model(name, act="tanh", d=5, d_q=3, d_w=4, d_v=3, single=False,
-          causal=False, lengths=False, window=None, heads=None):
+          causal=False, lengths=False, window=None, heads=None, dynamic=False):
     """Keys X [b, n_k, d], values Y [b, n_k, d_v], queries S [b, n_q, d_q]
     (s [b, d_q] when `single`); with `heads`, per-head W1, W2, bw and a
-    shared Wd."""
+    shared Wd. `dynamic`: d_w and d_v are dynamic (given at call time),
+    which the kernel computes with scalar loops over buffers (the vector
+    form needs static sizes)."""
     h = "%d, " % heads if heads else ""
+    dynamic = ("d_w", "d_v") if dynamic is True else dynamic or ()
+    sizes = ", ".join(n if n in dynamic else "%s = %d" % (n, v)
+                      for n, v in (("d_w", d_w), ("d_v", d_v)))
     lines = [
         "model %s {" % name,
-        "  dims %sn_k, d = %d, d_q = %d, d_w = %d, d_v = %d"
-        % ("" if single else "n_q, ", d, d_q, d_w, d_v),
+        "  dims %sn_k, d = %d, d_q = %d, %s"
+        % ("" if single else "n_q, ", d, d_q, sizes),
         "  batch b",
         "  input X : f32[b, n_k, d]",
         "  input Y : f32[b, n_k, d_v]",
@@ -55,7 +61,9 @@ def model(name, act="tanh", d=5, d_q=3, d_w=4, d_v=3, single=False,
         lines += ["  " + x for x in step]
         lines += ["  output y = c", "}"]
     spec = dict(act=act, single=single, causal=causal, lengths=lengths,
-                window=window, heads=heads)
+                window=window, heads=heads,
+                dims={n: v for n, v in (("d_w", d_w), ("d_v", d_v))
+                      if n in dynamic})
     return name, "\n".join(lines) + "\n", spec
 
 
@@ -68,6 +76,12 @@ MODELS = [
     model("md_window", window=5, lengths=True),
     model("md_heads", heads=2, causal=True),
     model("md_huge", d_w=6, d_v=4),
+    # Dynamic d_w, d_v: the scalar form of the kernel.
+    model("md_dyn", dynamic=True, d_w=5, d_v=17, causal=True, lengths=True),
+    model("md_dyn_single", dynamic=True, act="relu", single=True, d_w=16,
+          d_v=20),
+    # (concat(c) needs a static d_v)
+    model("md_dyn_heads", dynamic=("d_w",), heads=3, window=4, d_w=3, d_v=1),
 ]
 
 SIZES = [  # (n_q, n_k, b)
@@ -148,7 +162,7 @@ def run(name, source, spec, dims, seed):
 checker = T.Checker()
 for name, source, spec in MODELS:
     for seed, (n_q, n_k, b) in enumerate(SIZES):
-        dims = {"n_q": n_q, "n_k": n_k, "b": b}
+        dims = dict({"n_q": n_q, "n_k": n_k, "b": b}, **spec["dims"])
         if spec["single"]:
             del dims["n_q"]
             if n_q == 0:

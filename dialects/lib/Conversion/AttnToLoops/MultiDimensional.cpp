@@ -21,6 +21,11 @@
 // i.e. the online softmax of the tiled form run separately for each value
 // feature (its own running maximum and sum), so the [Nq, Nk, Dv] scores
 // and weights are never materialized: the memory is O(Dw + Dv) per query.
+// When Dw and Dv are static, at most the target's maxVectorElements, and the
+// rows contiguous, the state is three vector<Dv> values carried by the key
+// loop and t a vector<Dw>: s = sum_c t_c W_d^T[c] (W_d transposed once into
+// a [Dw, Dv] buffer before the parallel loop), and the update is lane-wise.
+// Otherwise the state is buffers updated by scalar loops.
 // The op has no tiled form (-attn-tile-attention leaves it alone); this
 // pattern runs in the tiling stage of -convert-attn-to-loops.
 //
@@ -29,6 +34,7 @@
 #include "attn/Conversion/AttnToLoops/AttnToLoops.h"
 #include "attn/Conversion/LoopEmitter/LoopEmitter.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Target/TargetDescription.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -42,7 +48,69 @@ Value allocVector(Emitter &e, Value size) {
 }
 
 struct LowerMultiDimensional : public OpRewritePattern<OnlineAttentionOp> {
-  using OpRewritePattern::OpRewritePattern;
+  LowerMultiDimensional(MLIRContext *context, const TargetDescription &target)
+      : OpRewritePattern(context), target(target) {}
+
+  /// Dw and Dv of the vector form, if it applies.
+  std::optional<std::pair<int64_t, int64_t>>
+  vectorSizes(OnlineAttentionOp op) const {
+    int64_t limit = target.maxVectorElements;
+    std::optional<int64_t> dw = vectorizableSize(op.getQuery(), limit),
+                           dv = vectorizableSize(op.getValues(), limit);
+    if (!dw || !dv || vectorizableSize(op.getKeys(), limit) != dw ||
+        vectorizableSize(op.getScoreWeights(), limit) != dw ||
+        vectorizableSize(op.getOutput(), limit) != dv)
+      return std::nullopt;
+    return std::pair{*dw, *dv};
+  }
+
+  /// The key loop and the context with the state in vectors.
+  void emitVectorForm(Emitter &e, OnlineAttentionOp op, Value wdT,
+                      ValueRange at, Value begin, Value end, int64_t dwSize,
+                      int64_t dvSize) const {
+    ImplicitLocOpBuilder &b = e.b;
+    Value bq = at[0], bk = at[1], bv = at[2], hk = at[3], hv = at[4],
+          bIdx = at[5], h = at[6], i = at[7];
+    auto hiddenType = VectorType::get({dwSize}, b.getF32Type());
+    auto rowType = VectorType::get({dvSize}, b.getF32Type());
+    Value zero = e.index(0);
+    Value query = e.vload(hiddenType, op.getQuery(), {bq, h, i, zero});
+    Value negInf = e.splat(rowType, e.negInf()), zeros =
+                                                     e.splat(rowType, e.f32(0)),
+          ones = e.splat(rowType, e.f32(1));
+    auto keyLoop = e.loop(
+        begin, end, {negInf, zeros, zeros}, [&](Value key, ValueRange state) {
+          Value k = e.vload(hiddenType, op.getKeys(), {bk, hk, key, zero});
+          Value t =
+              buildActivation(b, b.getLoc(), op.getAct(), e.add(query, k));
+          // s = W_d t = sum_c t_c W_d^T[c], lane f the score of feature f.
+          Value s = zeros;
+          for (int64_t c = 0; c < dwSize; ++c) {
+            Value tc = b.create<vector::ExtractOp>(t, ArrayRef<int64_t>{c});
+            Value column = e.vload(rowType, wdT, {e.index(c), zero});
+            s = b.create<vector::FMAOp>(column, e.splat(rowType, tc), s);
+          }
+          Value m = state[0], l = state[1], acc = state[2];
+          Value mNew = b.create<arith::MaximumFOp>(m, s);
+          Value none =
+              b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ, mNew, negInf);
+          Value alpha =
+              b.create<arith::SelectOp>(none, ones, e.exp(e.sub(m, mNew)));
+          Value p =
+              b.create<arith::SelectOp>(none, zeros, e.exp(e.sub(s, mNew)));
+          Value v = e.vload(rowType, op.getValues(), {bv, hv, key, zero});
+          return SmallVector<Value>{mNew, e.add(e.mul(l, alpha), p),
+                                    e.add(e.mul(acc, alpha), e.mul(p, v))};
+        });
+    // c = acc / l, 0 where l = 0 (no key seen).
+    Value l = keyLoop.getResult(1), acc = keyLoop.getResult(2);
+    Value seen = b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, l, zeros);
+    Value safe = b.create<arith::SelectOp>(seen, l, ones);
+    Value c = b.create<arith::SelectOp>(
+        seen, b.create<arith::DivFOp>(acc, safe), zeros);
+    b.create<vector::StoreOp>(c, op.getOutput(),
+                              ValueRange{bIdx, i, h, zero});
+  }
 
   LogicalResult matchAndRewrite(OnlineAttentionOp op,
                                 PatternRewriter &rewriter) const override {
@@ -58,6 +126,19 @@ struct LowerMultiDimensional : public OpRewritePattern<OnlineAttentionOp> {
     Value keyGroup = headGroupSize(e, hq, e.dim(k, 1)),
           valueGroup = headGroupSize(e, hq, e.dim(v, 1));
     Value zero = e.index(0), one = e.index(1);
+    std::optional<std::pair<int64_t, int64_t>> sizes = vectorSizes(op);
+    // The vector form reads W_d by columns: W_d^T [Dw, Dv], once per op.
+    Value wdT;
+    if (sizes) {
+      wdT = allocF32Buffer(b, b.getLoc(),
+                           {b.getIndexAttr(sizes->first),
+                            b.getIndexAttr(sizes->second)});
+      e.forEach(dv, [&](Value f) {
+        e.forEach(dw, [&](Value c) {
+          e.store(e.load(wd, {f, c}), wdT, {c, f});
+        });
+      });
+    }
 
     // One iteration per query: independent work (threads), its own scratch.
     auto parallel = b.create<scf::ParallelOp>(ValueRange{zero, zero, zero},
@@ -80,6 +161,14 @@ struct LowerMultiDimensional : public OpRewritePattern<OnlineAttentionOp> {
     auto [begin, end] = visibleKeyRange(e, mask, visible, i, nq, nk);
     if (!begin)
       begin = zero;
+    if (sizes) {
+      emitVectorForm(e, op, wdT, {bq, bk, bv, hk, hv, bIdx, h, i}, begin, end,
+                     sizes->first, sizes->second);
+      b.setInsertionPointAfter(parallel);
+      b.create<memref::DeallocOp>(wdT);
+      rewriter.eraseOp(op);
+      return success();
+    }
 
     // The per-feature state of the online softmax, and the hidden vector.
     Value hidden = allocVector(e, dw);
@@ -132,10 +221,13 @@ struct LowerMultiDimensional : public OpRewritePattern<OnlineAttentionOp> {
     rewriter.eraseOp(op);
     return success();
   }
+
+  const TargetDescription &target;
 };
 
 } // namespace
 
-void mlir::attn::populateMultiDimensionalPatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerMultiDimensional>(patterns.getContext());
+void mlir::attn::populateMultiDimensionalPatterns(
+    RewritePatternSet &patterns, const TargetDescription &target) {
+  patterns.add<LowerMultiDimensional>(patterns.getContext(), target);
 }
