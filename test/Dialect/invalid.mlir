@@ -782,7 +782,7 @@ func.func @activation_memref_with_result(%x: memref<2xf32>, %y: memref<2xf32>) {
 //===----------------------------------------------------------------------===//
 
 func.func @unknown_score(%q: memref<?x1x3x8xf32>, %c: memref<?x3x1x8xf32>) {
-  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'score' [additive, dot, scaled_dot, general, biased_general, activated_general, cosine]}}
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'score' [additive, dot, scaled_dot, general, biased_general, activated_general, cosine, multidim_additive]}}
   attn.attention bilinear align(softmax) ins(%q, %q, %q : memref<?x1x3x8xf32>, memref<?x1x3x8xf32>, memref<?x1x3x8xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
@@ -806,7 +806,7 @@ func.func @unknown_align(%q: memref<?x1x3x8xf32>, %c: memref<?x3x1x8xf32>) {
 // -----
 
 func.func @unknown_combine(%q: memref<?x1x3x8xf32>, %c: memref<?x3x1x8xf32>) {
-  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'combine' [dot, additive, cosine]}}
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'combine' [dot, additive, cosine, multidim_additive]}}
   attn.online_attention general ins(%q, %q, %q : memref<?x1x3x8xf32>, memref<?x1x3x8xf32>, memref<?x1x3x8xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }

@@ -622,6 +622,51 @@ def gqa(T, S):
     return {"Y": ([nb, n, d], Ys)}
 
 
+# ---------------------------------------------------------------------------
+# 16. Shen et al. (2018), DiSAN: multi-dimensional attention (eqs. 30-32)
+# ---------------------------------------------------------------------------
+
+
+def _multidim_attend(q, keys, values, W1, W2, b, Wd):
+    """e_l = W_d tanh(W_1 q + W_2 k_l + b) in R^{d_v}; for each feature f a
+    softmax over l of e_{l,f}; c_f = sum_l a_{l,f} v_{l,f}; c = 0 with no
+    key."""
+    d_v = len(Wd)
+    if not keys:
+        return zeros(d_v)
+    wq = add(matvec(W1, q), b)
+    E = [matvec(Wd, vtanh(add(wq, matvec(W2, k)))) for k in keys]
+    c = []
+    for f in range(d_v):
+        a = softmax([e[f] for e in E])
+        c.append(sum(a[l] * values[l][f] for l in range(len(keys))))
+    return c
+
+
+def disan_forward(T, S):
+    """Forward DiSA: s_i = multi-dimensional token2token attention of h_i
+    over the tokens j < min(i, L); F = sigmoid(W_f1 s + W_f2 h + b_f);
+    u = F o h + (1 - F) o s; z = multi-dimensional source2token attention
+    (learned query q_s) over u_j, j < L."""
+    nb, n, d = S["H"]
+    Us, zs = [], []
+    for bi in range(nb):
+        H = T["H"][bi]
+        L = clamp_length(T["L"][bi], n)
+        u = []
+        for i in range(n):
+            visible = H[:min(i, L)]
+            si = _multidim_attend(H[i], visible, visible, T["t2t_W1"],
+                                  T["t2t_W2"], T["t2t_b1"], T["t2t_Wd"])
+            F = vsigmoid(add(matvec(T["Wf1"], si), matvec(T["Wf2"], H[i]),
+                             T["bf"]))
+            u.append([F[f] * H[i][f] + (1.0 - F[f]) * si[f] for f in range(d)])
+        Us.append(u)
+        zs.append(_multidim_attend(T["s2t_qs"], u[:L], u[:L], T["s2t_W1"],
+                                   T["s2t_W2"], T["s2t_b1"], T["s2t_Wd"]))
+    return {"U": ([nb, n, d], Us), "z": ([nb, d], zs)}
+
+
 # ===========================================================================
 # Harness of test/Integration/survey/*.py
 # ===========================================================================

@@ -528,6 +528,15 @@ bool ModelChecker::checkStepOperandValue(const Expr &expr, Item::Kind kind,
   return true;
 }
 
+/// Whether the step's score is multi-dimensional (one score per value
+/// feature, survey eqs. 30-32): the table's combine says so.
+static bool multiDimensionalScore(const Step &step) {
+  return step.scoreOk &&
+         mlir::attn::getScoreCombineRules(
+             mlir::attn::getScoreFunction(step.spec.score).combine)
+             .perFeature;
+}
+
 void ModelChecker::checkScore(const Item &item, Step &step) {
   Symbol *self = define(item.name, SymKind::Score);
   if (!self)
@@ -688,6 +697,16 @@ void ModelChecker::checkScore(const Item &item, Step &step) {
         break;
       case mlir::attn::ScoreSize::Key:
         expected.push_back(dk);
+        break;
+      case mlir::attn::ScoreSize::Value:
+        // A multi-dimensional score has a score per value feature: the
+        // values must be known here.
+        if (!step.valuesOk) {
+          error(call.loc, "'" + call.name + "' gives a score per value "
+                          "feature: define the values before the score");
+          return;
+        }
+        expected.push_back(step.valueCols);
         break;
       case mlir::attn::ScoreSize::Hidden:
         if (!dw) {
@@ -953,6 +972,12 @@ void ModelChecker::checkAlign(const Item &item, Step &step) {
                      e.name + "'");
     return;
   }
+  if (kind != AlignKind::Softmax && multiDimensionalScore(step)) {
+    error(e.loc, "a multi-dimensional score needs 'softmax(" +
+                     e.operands[0]->name + ")' (a softmax over the keys per "
+                     "feature), not '" + e.name + "'");
+    return;
+  }
   step.spec.align = kind;
   step.alignOk = true;
   self->valid = true;
@@ -1066,6 +1091,16 @@ void ModelChecker::checkContext(const Item &item, Step &step) {
 
   checkScalarTables(att, att.scoreModifier.empty() ? att.maskLoc
                                                     : att.scoreLoc);
+  if (multiDimensionalScore(step) &&
+      !(att.scoreModifier.empty() && att.maskPredicate.empty() &&
+        att.weightFactor.empty())) {
+    error(!att.scoreModifier.empty() ? att.scoreLoc
+          : !att.maskPredicate.empty() ? att.maskLoc
+                                       : att.alignLoc,
+          "a multi-dimensional score takes no score modifier, mask predicate "
+          "or weight factor (masks that are key bands are fine)");
+    return;
+  }
   spec.attentions.push_back(att);
   step.attention = int(spec.attentions.size() - 1);
   ValueSpec value;
@@ -1192,6 +1227,11 @@ void ModelChecker::checkOutput(const Item &item, Step &step) {
     }
     if (!score->valid)
       return;
+    if (multiDimensionalScore(step)) {
+      error(e->loc, "a multi-dimensional score has no 'logsumexp' output "
+                    "(there is one softmax per value feature)");
+      return;
+    }
     if (!step.scoreItem || step.scoreItem->name.name != arg->name) {
       error(arg->loc, "the log-sum-exp of '" + arg->name +
                           "' can only be output by the model of its step");
@@ -1235,6 +1275,11 @@ void ModelChecker::checkOutput(const Item &item, Step &step) {
   if (weights && weights->kind == SymKind::Align) {
     if (!weights->valid)
       return;
+    if (step.alignSymbol == weights && multiDimensionalScore(step)) {
+      error(e->loc, "the weights of a multi-dimensional score ([.., n_q, "
+                    "n_k, d_v]) cannot be output; output the context");
+      return;
+    }
     if (step.alignSymbol != weights) {
       error(e->loc, "the weights '" + e->name +
                         "' can only be output by the model of their step");

@@ -95,6 +95,7 @@ struct ConvertAttnToLoopsPass
     MLIRContext *context = &getContext();
     RewritePatternSet tiling(context);
     populateTileAttentionPatterns(tiling, target, {tileSize, vectorize});
+    populateMultiDimensionalPatterns(tiling, target);
     RewritePatternSet kernels(context);
     populateBlockedDotPatterns(kernels, target);
     populateTileKernelPatterns(kernels, target);

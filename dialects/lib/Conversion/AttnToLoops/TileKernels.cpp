@@ -163,6 +163,8 @@ Value emitCombinedScore(Emitter &e, const ScoreContext &s, Value j) {
     case ScoreCombine::cosine:
       return cosine(e, s, e.reduceAdd(e.mul(s.queryVec, key)),
                     e.reduceAdd(e.mul(key, key)));
+    case ScoreCombine::multidim_additive: // never tiled: MultiDimensional.cpp
+      break;
     }
     llvm_unreachable("unknown score combine");
   }
@@ -197,6 +199,8 @@ Value emitCombinedScore(Emitter &e, const ScoreContext &s, Value j) {
         });
     return cosine(e, s, sums.getResult(0), sums.getResult(1));
   }
+  case ScoreCombine::multidim_additive: // never tiled: MultiDimensional.cpp
+    break;
   }
   llvm_unreachable("unknown score combine");
 }

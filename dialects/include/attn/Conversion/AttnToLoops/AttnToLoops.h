@@ -35,6 +35,13 @@ void populateBlockedDotPatterns(RewritePatternSet &patterns,
 void populateSparseAlignmentPatterns(RewritePatternSet &patterns,
                                      const TargetDescription &target);
 
+/// attn.online_attention with a multi-dimensional (per-feature) score ->
+/// per-query loops with a running maximum and sum per value feature
+/// (MultiDimensional.cpp), in vectors of Dv when the sizes allow. It has no
+/// tiled form: a pattern of the tiling stage.
+void populateMultiDimensionalPatterns(RewritePatternSet &patterns,
+                                      const TargetDescription &target);
+
 /// attn.softmax (output model) -> three row loops.
 void populateSoftmaxToLoopsPatterns(RewritePatternSet &patterns);
 

@@ -566,6 +566,34 @@ static LogicalResult verifyScoreParam(Operation *op, Value param,
   return success();
 }
 
+/// A per-feature (multi-dimensional) score has a weight per key and value
+/// feature, [.., Nq, Nk, Dv], which neither the weights output nor the
+/// log-sum-exp (one per feature) has room for; its normalizer is the
+/// softmax.
+/// Whether the op has a score_mod, a mask_mod or a weight_mod.
+template <typename OpTy> static bool hasModifiers(OpTy op) {
+  return op.getScoreModAttr() || op.getMaskModAttr() || op.getWeightModAttr();
+}
+
+static LogicalResult verifyPerFeatureScore(Operation *op, bool perFeature,
+                                           Value weights, Value lse,
+                                           AlignKind align, bool modifiers) {
+  if (!perFeature)
+    return success();
+  if (modifiers)
+    return op->emitOpError("a multi-dimensional score takes no score_mod, "
+                           "mask_mod or weight_mod");
+  if (weights)
+    return op->emitOpError("a multi-dimensional score has no weights output");
+  if (lse)
+    return op->emitOpError("a multi-dimensional score has no lse output");
+  if (align != AlignKind::softmax)
+    return op->emitOpError("a multi-dimensional score needs align(softmax), "
+                           "not align(")
+           << stringifyAlignKind(align) << ")";
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // AttentionOp
 //===----------------------------------------------------------------------===//
@@ -586,6 +614,10 @@ LogicalResult AttentionOp::verify() {
 
   // Every rule below is read from the score function's row of the table.
   const ScoreFunction &function = getScoreFunction();
+  if (failed(verifyPerFeatureScore(
+          op, getScoreCombineRules(function.combine).perFeature, getWeights(),
+          getLse(), getAlign(), hasModifiers(*this))))
+    return failure();
   StringRef kind = function.getName();
   if (!function.takesAct() && getAct() != Activation::identity)
     return emitOpError() << "score '" << kind << "' takes no activation";
@@ -633,6 +665,9 @@ LogicalResult AttentionOp::verify() {
           dw = DimRef{value, int64_t(i) - base, param.name};
         dims.push_back(*dw);
         break;
+      case ScoreSize::Value:
+        dims.push_back(DimRef{getValues(), 3, "values"});
+        break;
       }
     }
     if (failed(verifyScoreParam(op, value, param.name, dims, q)))
@@ -677,7 +712,20 @@ static LogicalResult verifyCombinedScore(Operation *op, Value q, Value k,
                              << " combine takes no activation";
   if (rules.takesScoreWeights != bool(w))
     return op->emitOpError("score_weights are required by, and only by, the "
-                           "additive combine");
+                           "additive combines");
+  if (rules.perFeature) {
+    // W_d [Dv, Dw], never per head; Dv is checked by online_attention, the
+    // only op that takes it (it has no tiled form).
+    if (!isa<OnlineAttentionOp>(op))
+      return op->emitOpError("the multidim_additive combine is lowered from "
+                             "attn.online_attention, never tiled");
+    if (rankOf(w) != 2)
+      return op->emitOpError("score_weights of the multidim_additive combine "
+                             "must be [Dv, Dw], got rank ")
+             << rankOf(w);
+    return expectEqual(op, {w, 1, "score_weights"}, {q, 3, "query"},
+                       "score parameter shape mismatch");
+  }
   if (w)
     return verifyScoreParam(op, w, "score_weights", {DimRef{q, 3, "query"}}, q);
   return success();
@@ -694,8 +742,17 @@ LogicalResult OnlineAttentionOp::verify() {
       failed(verifyLse(op, getLse(), q, getOutput())) ||
       failed(verifyAlign(op, getAlign(), getLse(), getSeedAttr())))
     return failure();
-  return verifyCombinedScore(op, q, k, getCombine(), getAct(),
-                             getScoreWeights(), getScale(), getBias());
+  if (failed(verifyCombinedScore(op, q, k, getCombine(), getAct(),
+                                 getScoreWeights(), getScale(), getBias())))
+    return failure();
+  if (!getScoreCombineRules(getCombine()).perFeature)
+    return success();
+  if (failed(verifyPerFeatureScore(op, true, getWeights(), getLse(),
+                                   getAlign(), hasModifiers(*this))))
+    return failure();
+  return expectEqual(op, {getScoreWeights(), 0, "score_weights"},
+                     {getValues(), 3, "values"},
+                     "score parameter shape mismatch");
 }
 
 //===----------------------------------------------------------------------===//

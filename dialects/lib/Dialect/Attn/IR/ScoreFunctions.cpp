@@ -15,7 +15,7 @@ using namespace mlir::attn;
 
 ArrayRef<ScoreFunction> mlir::attn::getScoreFunctions() {
   constexpr ScoreSize Dq = ScoreSize::Query, Dk = ScoreSize::Key,
-                      Dw = ScoreSize::Hidden;
+                      Dw = ScoreSize::Hidden, Dv = ScoreSize::Value;
   using Role = ScoreParamRole;
   // A function-local static: built on first use, no global constructor.
   static const ScoreFunction table[] = {
@@ -61,6 +61,17 @@ ArrayRef<ScoreFunction> mlir::attn::getScoreFunctions() {
        ScoreScale::None,
        std::nullopt,
        {}},
+      // W_d act(W1 q + W2 k + b) in R^{d_v} (survey eq. 30): as additive,
+      // with a matrix W_d [d_v, d_w] for the vector w: one score per value
+      // feature, each normalized over the keys separately (eq. 31)
+      {ScoreKind::multidim_additive,
+       ScoreCombine::multidim_additive,
+       ScoreScale::None,
+       Activation::tanh,
+       {{"W1", {Dw, Dq}, Role::QueryMap},
+        {"W2", {Dw, Dk}, Role::KeyMap},
+        {"b", {Dw}, Role::QueryBias},
+        {"Wd", {Dv, Dw}, Role::CombineWeights, /*mayBePerHead=*/false}}},
   };
   return table;
 }
@@ -76,6 +87,9 @@ ScoreCombineRules mlir::attn::getScoreCombineRules(ScoreCombine combine) {
   case ScoreCombine::cosine: // q.k / (|q| |k|)
     return {/*takesScoreWeights=*/false, /*takesScaleAndBias=*/false,
             /*takesAct=*/false, /*dividesByNorms=*/true};
+  case ScoreCombine::multidim_additive: // W_d act(q + k), a vector of Dv
+    return {/*takesScoreWeights=*/true, /*takesScaleAndBias=*/false,
+            /*takesAct=*/true, /*dividesByNorms=*/false, /*perFeature=*/true};
   }
   llvm_unreachable("unknown score combine");
 }
@@ -88,6 +102,8 @@ StringRef mlir::attn::getScoreSizeName(ScoreSize size) {
     return "d_k";
   case ScoreSize::Hidden:
     return "d_w";
+  case ScoreSize::Value:
+    return "d_v";
   }
   llvm_unreachable("unknown score size");
 }

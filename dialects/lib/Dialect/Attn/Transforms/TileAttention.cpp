@@ -35,6 +35,13 @@ using namespace mlir::attn::loops;
 
 namespace {
 
+/// A per-feature score (multidim_additive) keeps a state per value feature:
+/// it has no tiled form and is lowered whole by -convert-attn-to-loops
+/// (AttnToLoops/MultiDimensional.cpp).
+bool isMultiDimensional(OnlineAttentionOp op) {
+  return getScoreCombineRules(op.getCombine()).perFeature;
+}
+
 struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
   TileOnlineAttention(MLIRContext *context, const TargetDescription &target,
                       const AttentionTilingOptions &options)
@@ -55,6 +62,8 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
 
   LogicalResult matchAndRewrite(OnlineAttentionOp op,
                                 PatternRewriter &rewriter) const override {
+    if (isMultiDimensional(op)) // no tiled form: convert-attn-to-loops
+      return failure();
     rewriter.setInsertionPoint(op);
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Emitter e{b};
@@ -207,7 +216,7 @@ struct AttnTileAttentionPass
     RewritePatternSet patterns(&getContext());
     populateTileAttentionPatterns(patterns, target, {tileSize, vectorize});
     ConversionTarget legality(getContext());
-    legality.addIllegalOp<OnlineAttentionOp>();
+    legality.addDynamicallyLegalOp<OnlineAttentionOp>(isMultiDimensional);
     legality.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     if (failed(applyPartialConversion(getOperation(), legality,
                                       std::move(patterns))))

@@ -76,7 +76,7 @@ struct TileSparseAttention : public OpRewritePattern<OnlineAttentionOp> {
         op.getPrefix() ? visibleKeyCount(e, op.getPrefix(), bIdx, nk) : Value();
     KeyInterval mask = KeyInterval::of(op, prefixEnd);
     Value tileKeyEnd = visible, tileKeyBegin = zero;
-    if (op.getCausal() || mask.window) {
+    if (mask.hasEnd()) {
       Value lastQuery =
           e.minIdx(b.create<arith::AddIOp>(i0, e.index(queryTile - 1)),
                    b.create<arith::SubIOp>(nq, one));

@@ -50,7 +50,10 @@ def Attn_ScoreKind : I32EnumAttr<"ScoreKind",
       I32EnumAttrCase<"general", 3>,
       I32EnumAttrCase<"biased_general", 4>,
       I32EnumAttrCase<"activated_general", 5>,
-      I32EnumAttrCase<"cosine", 6>
+      I32EnumAttrCase<"cosine", 6>,
+      // multi-dimensional (survey eqs. 30-32): W_d act(W1 q + W2 k_l + b),
+      // one score per value feature
+      I32EnumAttrCase<"multidim_additive", 7>
     ]> {
   let cppNamespace = "::mlir::attn";
 }
@@ -64,7 +67,10 @@ def Attn_ScoreCombine : I32EnumAttr<"ScoreCombine",
       // sum_d w_d act(q_d + k_d)
       I32EnumAttrCase<"additive", 1>,
       // q.k / (|q| |k|), 0 when a norm is 0
-      I32EnumAttrCase<"cosine", 2>
+      I32EnumAttrCase<"cosine", 2>,
+      // W_d act(q + k) in R^{Dv}: a score per value feature, lowered by
+      // AttnToLoops/MultiDimensional.cpp (never tiled)
+      I32EnumAttrCase<"multidim_additive", 3>
     ]> {
   let cppNamespace = "::mlir::attn";
 }

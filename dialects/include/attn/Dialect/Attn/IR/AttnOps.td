@@ -132,7 +132,10 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments,
     leading H dimension makes a parameter per head):
     additive: W1 [Dw, Dq], W2 [Dw, Dk], b [Dw], w [Dw]; general: W [Dk, Dq];
     biased_general: W, b [Dk]; activated_general: W, b (rank 0 or [1]);
-    dot, scaled_dot, cosine: none. They are written `params(NAME = %v, ... :
+    dot, scaled_dot, cosine: none; multidim_additive (multi-dimensional,
+    survey eqs. 30-32): W1, W2, b as additive and Wd [Dv, Dw] (never per
+    head), a score per value feature, each with its own softmax over the
+    keys (c_f = sum_l a_lf v_lf; no weights, no lse, align(softmax) only). They are written `params(NAME = %v, ... :
     types)`, every parameter once, in that order. `act` is the activation of
     additive and activated_general.
 
@@ -269,7 +272,11 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
     - `dot`: act(scale * q.k + bias) (scale defaults to 1, bias to 0);
     - `additive`: sum_d w_d act(q_d + k_d), with `score_weights` w [Dw] or
       [Hq, Dw] (q and k already hold W1 q + b and W2 k);
-    - `cosine`: q.k / (|q| |k|), 0 when a norm is 0.
+    - `cosine`: q.k / (|q| |k|), 0 when a norm is 0;
+    - `multidim_additive`: W_d act(q + k), a vector of Dv with `score_weights`
+      W_d [Dv, Dw]: one softmax over the keys per value feature. It has no
+      tiled form: `-convert-attn-to-loops` lowers it directly
+      (AttnToLoops/MultiDimensional.cpp).
 
     `align` as in `attn.attention`, printed only when not softmax.
 

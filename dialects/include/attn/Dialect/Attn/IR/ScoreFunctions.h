@@ -33,9 +33,10 @@ enum class ScoreSize {
   Query,  ///< d_q, the query's last dimension
   Key,    ///< d_k, the keys' last dimension
   Hidden, ///< d_w, set by the first parameter that has it (additive's W1)
+  Value,  ///< d_v, the values' last dimension (multidim_additive's Wd)
 };
 
-/// "d_q", "d_k", "d_w": how messages and docs write a size.
+/// "d_q", "d_k", "d_w", "d_v": how messages and docs write a size.
 llvm::StringRef getScoreSizeName(ScoreSize size);
 
 /// What -attn-decompose-scores does with a parameter.
@@ -107,6 +108,11 @@ struct ScoreCombineRules {
   bool takesScaleAndBias;
   bool takesAct;
   bool dividesByNorms; ///< needs |q| (once per query row) and |k|
+  /// The score is a vector of Dv, one per value feature, each with its own
+  /// softmax over the keys (multi-dimensional attention, survey eqs.
+  /// 30-32): score_weights is W_d [Dv, Dw] (never per head), and only
+  /// online_attention takes it (no tiled form, no weights, no lse).
+  bool perFeature = false;
 };
 ScoreCombineRules getScoreCombineRules(ScoreCombine combine);
 
