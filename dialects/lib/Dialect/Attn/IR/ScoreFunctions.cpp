@@ -61,6 +61,12 @@ ArrayRef<ScoreFunction> mlir::attn::getScoreFunctions() {
        ScoreScale::None,
        std::nullopt,
        {}},
+      // -|q - k|^2, the negative squared Euclidean distance
+      {ScoreKind::neg_sq_euclidean,
+       ScoreCombine::neg_sq_euclidean,
+       ScoreScale::None,
+       std::nullopt,
+       {}},
   };
   return table;
 }
@@ -76,6 +82,9 @@ ScoreCombineRules mlir::attn::getScoreCombineRules(ScoreCombine combine) {
   case ScoreCombine::cosine: // q.k / (|q| |k|)
     return {/*takesScoreWeights=*/false, /*takesScaleAndBias=*/false,
             /*takesAct=*/false, /*dividesByNorms=*/true};
+  case ScoreCombine::neg_sq_euclidean: // -sum_d (q_d - k_d)^2
+    return {/*takesScoreWeights=*/false, /*takesScaleAndBias=*/false,
+            /*takesAct=*/false, /*dividesByNorms=*/false};
   }
   llvm_unreachable("unknown score combine");
 }

@@ -49,7 +49,8 @@ def Attn_ScoreKind : I32EnumAttr<"ScoreKind",
       I32EnumAttrCase<"general", 3>,
       I32EnumAttrCase<"biased_general", 4>,
       I32EnumAttrCase<"activated_general", 5>,
-      I32EnumAttrCase<"cosine", 6>
+      I32EnumAttrCase<"cosine", 6>,
+      I32EnumAttrCase<"neg_sq_euclidean", 7>
     ]> {
   let cppNamespace = "::mlir::attn";
 }
@@ -63,7 +64,9 @@ def Attn_ScoreCombine : I32EnumAttr<"ScoreCombine",
       // sum_d w_d act(q_d + k_d)
       I32EnumAttrCase<"additive", 1>,
       // q.k / (|q| |k|), 0 when a norm is 0
-      I32EnumAttrCase<"cosine", 2>
+      I32EnumAttrCase<"cosine", 2>,
+      // -|q - k|^2
+      I32EnumAttrCase<"neg_sq_euclidean", 3>
     ]> {
   let cppNamespace = "::mlir::attn";
 }

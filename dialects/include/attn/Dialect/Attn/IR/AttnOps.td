@@ -126,7 +126,7 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments]> {
     leading H dimension makes a parameter per head):
     additive: W1 [Dw, Dq], W2 [Dw, Dk], b [Dw], w [Dw]; general: W [Dk, Dq];
     biased_general: W, b [Dk]; activated_general: W, b (rank 0 or [1]);
-    dot, scaled_dot, cosine: none. They are written `params(NAME = %v, ... :
+    dot, scaled_dot, cosine, neg_sq_euclidean: none. They are written `params(NAME = %v, ... :
     types)`, every parameter once, in that order. `act` is the activation of
     additive and activated_general.
 
@@ -232,6 +232,7 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
     - `additive`: sum_d w_d act(q_d + k_d), with `score_weights` w [Dw] or
       [Hq, Dw] (q and k already hold W1 q + b and W2 k);
     - `cosine`: q.k / (|q| |k|), 0 when a norm is 0.
+    - `neg_sq_euclidean`: -|q - k|^2.
 
     `align` as in `attn.attention`, printed only when not softmax.
 
