@@ -15,6 +15,13 @@
  * to the fraction of the scores each computes (about 1/2 and 256/n): the
  * masks are loop bounds, so the time should follow the visible keys.
  *
+ * A third table times additive (Bahdanau) attention (model bahdanau): a
+ * batch of 64 entries, one query each, n_k = n keys of d = 256, d_w = 128
+ * (the issue's configuration at n = 4096), against a plain C version and
+ * one from OpenBLAS sgemm (W2 K for the whole batch) plus a vectorized
+ * tanh/softmax; GFLOP/s count 2 n_k d d_w (W2 K) + 2 d d_w (W1 q) +
+ * 4 n_k d_w (add, tanh, multiply, sum) + 2 n_k d (context) per entry.
+ *
  *   attnc-bench [n ...]      (default: 256 1024 2048)
  *   ATTNC_BENCH_REPEAT=R     repetitions (median reported, default 5)
  *
@@ -38,6 +45,7 @@
 #include <unistd.h>
 
 enum { D = 64, WINDOW = 256 };
+enum { ADD_B = 64, ADD_D = 256, ADD_DW = 128 };
 
 static double now(void) {
   struct timespec ts;
@@ -102,6 +110,64 @@ static void baseline_window(const float *q, const float *k, const float *v,
 static void baseline(const float *q, const float *k, const float *v, float *o,
                      int nq, int nk, int causal, float *row) {
   baseline_window(q, k, v, o, nq, nk, causal, 0, row);
+}
+
+/* Additive attention written plainly: W1 q + b, then per key W2 k_l, the
+ * tanh and the dot with w, a softmax, and the weighted sum of the keys. */
+static void plain_additive(const float *q, const float *k, const float *W1,
+                           const float *W2, const float *bw, const float *w,
+                           float *o, int B, int nk, float *e) {
+  for (int bi = 0; bi < B; ++bi) {
+    const float *qb = q + (size_t)bi * ADD_D, *kb = k + (size_t)bi * nk * ADD_D;
+    float qp[ADD_DW];
+    for (int j = 0; j < ADD_DW; ++j) {
+      float s = bw[j];
+      for (int c = 0; c < ADD_D; ++c)
+        s += W1[j * ADD_D + c] * qb[c];
+      qp[j] = s;
+    }
+    float m = -INFINITY;
+    for (int l = 0; l < nk; ++l) {
+      float s = 0;
+      for (int j = 0; j < ADD_DW; ++j) {
+        float h = qp[j];
+        for (int c = 0; c < ADD_D; ++c)
+          h += W2[j * ADD_D + c] * kb[(size_t)l * ADD_D + c];
+        s += w[j] * tanhf(h);
+      }
+      e[l] = s;
+      if (s > m)
+        m = s;
+    }
+    float sum = 0;
+    for (int l = 0; l < nk; ++l)
+      sum += e[l] = expf(e[l] - m);
+    float acc[ADD_D] = {0};
+    for (int l = 0; l < nk; ++l)
+      for (int c = 0; c < ADD_D; ++c)
+        acc[c] += e[l] * kb[(size_t)l * ADD_D + c];
+    for (int c = 0; c < ADD_D; ++c)
+      o[(size_t)bi * ADD_D + c] = nk ? acc[c] / sum : 0.0f;
+  }
+}
+
+static attnc_tensor tensor_nd(float *data, int rank, const int64_t *shape) {
+  attnc_tensor t;
+  memset(&t, 0, sizeof t);
+  t.data = data;
+  t.dtype = ATTNC_F32;
+  t.rank = rank;
+  int64_t stride = 1;
+  for (int r = rank - 1; r >= 0; --r) {
+    t.shape[r] = shape[r];
+    t.strides[r] = stride;
+    stride *= shape[r];
+  }
+  return t;
+}
+
+static float uniform(float scale) {
+  return scale * (float)(2.0 * rand() / RAND_MAX - 1.0);
 }
 
 static double median_ms(double *t, int r) {
@@ -253,6 +319,74 @@ int main(int argc, char **argv) {
   }
   printf("masks: ratio = mask time / full time; ideal = fraction of the "
          "scores visible\n");
+
+  /* Additive attention (Bahdanau): a batch of single queries. */
+  printf("\n%-8s %3s %5s %3s %3s | %8s %7s | %8s %7s %6s | %8s %7s %6s | "
+         "%s\n",
+         "additive", "b", "n_k", "d", "d_w", "attnc ms", "GFLOP/s", "plain ms",
+         "GFLOP/s", "ratio", "blas ms", "GFLOP/s", "ratio", "max |diff|");
+  for (int si = 0; si < nsizes; ++si) {
+    int nk = sizes[si];
+    size_t kelems = (size_t)ADD_B * nk * ADD_D;
+    float *q = malloc(sizeof(float) * ADD_B * ADD_D);
+    float *k = malloc(sizeof(float) * (kelems ? kelems : 1));
+    float *W1 = malloc(sizeof(float) * ADD_DW * ADD_D);
+    float *W2 = malloc(sizeof(float) * ADD_DW * ADD_D);
+    float *bw = malloc(sizeof(float) * ADD_DW), *w = malloc(sizeof(float) * ADD_DW);
+    float *o = malloc(sizeof(float) * ADD_B * ADD_D);
+    float *ob = malloc(sizeof(float) * ADD_B * ADD_D);
+    float *e = malloc(sizeof(float) * (nk ? nk : 1));
+    srand(2468);
+    /* Hidden units O(1) before the tanh, scores O(1): a softmax that is
+     * neither flat nor one-hot. */
+    const float wscale = 1.0f / sqrtf((float)ADD_D);
+    for (size_t x = 0; x < (size_t)ADD_B * ADD_D; ++x)
+      q[x] = uniform(1.0f);
+    for (size_t x = 0; x < kelems; ++x)
+      k[x] = uniform(1.0f);
+    for (int x = 0; x < ADD_DW * ADD_D; ++x)
+      W1[x] = uniform(wscale), W2[x] = uniform(wscale);
+    for (int j = 0; j < ADD_DW; ++j)
+      bw[j] = uniform(0.5f), w[j] = uniform(0.5f);
+    const int64_t qs[2] = {ADD_B, ADD_D}, ks[3] = {ADD_B, nk, ADD_D},
+                  ws[2] = {ADD_DW, ADD_D}, vs[1] = {ADD_DW};
+    attnc_tensor args[8] = {tensor_nd(q, 2, qs),  tensor_nd(k, 3, ks),
+                            tensor_nd(W1, 2, ws), tensor_nd(W2, 2, ws),
+                            tensor_nd(bw, 1, vs), tensor_nd(w, 1, vs),
+                            tensor_nd(o, 2, qs)};
+    double flops = (double)ADD_B *
+                   (2.0 * nk * ADD_D * ADD_DW + 2.0 * ADD_D * ADD_DW +
+                    4.0 * nk * ADD_DW + 2.0 * nk * ADD_D);
+    double attnc_ms, plain_ms, blas_ms = NAN, diff;
+    int32_t status = 0;
+    TIME_MS(attnc_ms, repeat, times, status |= attnc_bahdanau(args, 7));
+    if (status != 0) {
+      fprintf(stderr, "attnc call failed: %s\n", attnc_bahdanau_last_error());
+      return 1;
+    }
+    TIME_MS(plain_ms, repeat, times,
+            plain_additive(q, k, W1, W2, bw, w, ob, ADD_B, nk, e));
+    diff = max_diff(o, ob, (size_t)ADD_B * ADD_D);
+#ifdef ATTNC_BENCH_BLAS
+    TIME_MS(blas_ms, repeat, times,
+            blas_additive(q, k, W1, W2, bw, w, ob, ADD_B, nk, ADD_D, ADD_DW));
+    diff = fmax(diff, max_diff(o, ob, (size_t)ADD_B * ADD_D));
+#endif
+    printf("%-8s %3d %5d %3d %3d | %8.3f %7.2f | %8.3f %7.2f %6.2f | %8.3f "
+           "%7.2f %6.2f | %.2e\n",
+           "additive", ADD_B, nk, ADD_D, ADD_DW, attnc_ms,
+           flops / attnc_ms * 1e-6, plain_ms, flops / plain_ms * 1e-6,
+           plain_ms / attnc_ms, blas_ms, flops / blas_ms * 1e-6,
+           blas_ms / attnc_ms, diff);
+    if (diff > 1e-3) {
+      fprintf(stderr, "attnc and a baseline disagree on additive attention\n");
+      failed = 1;
+    }
+    free(q), free(k), free(W1), free(W2), free(bw), free(w), free(o), free(ob),
+        free(e);
+  }
+  printf("additive: ratio = baseline time / attnc time (> 1: attnc is "
+         "faster)\n");
   free(times);
   return failed;
 }

@@ -53,4 +53,48 @@ void blas_attention(const float *q, const float *k, const float *v, float *o,
   free(s);
 }
 
+/* Additive: W2 K for all the batch's keys in one sgemm ([B nk, d] x
+ * [d, dw]), W1 q + b for all queries in another; then per key the tanh and
+ * the dot with w (vectorized by -ffast-math), a softmax over the row and
+ * c = a^T K (sgemv). The projected keys [B nk, dw] are materialized. */
+void blas_additive(const float *q, const float *k, const float *W1,
+                   const float *W2, const float *b, const float *w, float *o,
+                   int B, int nk, int d, int dw) {
+  size_t rows = (size_t)B * nk;
+  float *kp = malloc(sizeof(float) * (rows ? rows : 1) * dw);
+  float *qp = malloc(sizeof(float) * (B ? B : 1) * dw);
+  float *e = malloc(sizeof(float) * (nk ? nk : 1));
+  if (rows)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, dw, d,
+                1.0f, k, d, W2, d, 0.0f, kp, dw);
+  if (B)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, dw, d, 1.0f, q,
+                d, W1, d, 0.0f, qp, dw);
+  for (int bi = 0; bi < B; ++bi) {
+    float *qb = qp + (size_t)bi * dw;
+    for (int j = 0; j < dw; ++j)
+      qb[j] += b[j];
+    float m = -INFINITY;
+    for (int l = 0; l < nk; ++l) {
+      const float *kl = kp + ((size_t)bi * nk + l) * dw;
+      float s = 0.0f;
+      for (int j = 0; j < dw; ++j)
+        s += w[j] * tanhf(qb[j] + kl[j]);
+      e[l] = s;
+      m = s > m ? s : m;
+    }
+    float sum = 0.0f;
+    for (int l = 0; l < nk; ++l)
+      sum += e[l] = expf(e[l] - m);
+    float inv = nk ? 1.0f / sum : 0.0f;
+    if (nk)
+      cblas_sgemv(CblasRowMajor, CblasTrans, nk, d, inv, k + (size_t)bi * nk * d,
+                  d, e, 1, 0.0f, o + (size_t)bi * d, 1);
+    else
+      for (int c = 0; c < d; ++c)
+        o[(size_t)bi * d + c] = 0.0f;
+  }
+  free(kp), free(qp), free(e);
+}
+
 void blas_use_one_thread(void) { openblas_set_num_threads(1); }

@@ -94,6 +94,22 @@ func.func @cosine_vector(%q: memref<1x1x3x5xf32>, %k: memref<1x1x7x5xf32>,
   return
 }
 
+// neg_sq_euclidean: q_i - k_j as one vector, one reduction of its square.
+// CHECK-LABEL: func @neg_sq_euclidean_vector
+// CHECK:            %[[QV:.*]] = vector.load %arg0
+// CHECK:                %[[KV:.*]] = vector.load %arg1
+// CHECK-NEXT:           %[[DV:.*]] = arith.subf %[[QV]], %[[KV]] : vector<5xf32>
+// CHECK-NEXT:           %[[SQ:.*]] = arith.mulf %[[DV]], %[[DV]] {{.*}}: vector<5xf32>
+// CHECK-NEXT:           %[[S:.*]] = vector.reduction <add>, %[[SQ]]
+// CHECK-NEXT:           arith.negf %[[S]] : f32
+func.func @neg_sq_euclidean_vector(%q: memref<1x1x3x5xf32>, %k: memref<1x1x7x5xf32>,
+                                   %v: memref<1x1x7x3xf32>, %c: memref<1x3x1x3xf32>) {
+  attn.online_attention neg_sq_euclidean
+      ins(%q, %k, %v : memref<1x1x3x5xf32>, memref<1x1x7x5xf32>, memref<1x1x7x3xf32>)
+      outs(%c : memref<1x3x1x3xf32>)
+  return
+}
+
 // A dynamic D (or Dv) keeps the scalar loops over a state in buffers.
 // CHECK-LABEL: func @dynamic_size_is_scalar
 // CHECK:       scf.parallel

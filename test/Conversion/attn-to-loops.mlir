@@ -305,6 +305,35 @@ func.func @cosine(%q: memref<?x1x?x8xf32>, %k: memref<?x1x?x8xf32>,
 }
 
 //===----------------------------------------------------------------------===//
+// neg_sq_euclidean: -|q - k|^2, fused into the key loop like cosine
+//===----------------------------------------------------------------------===//
+
+// One reduction per key over the differences (no |q|^2 - 2 q.k + |k|^2:
+// no cancellation when q is near k), negated; no n_q x n_k buffer.
+// CHECK-LABEL: func @neg_sq_euclidean
+// CHECK-SAME: (%[[Q:[^:]*]]: memref<?x1x?x8xf32>, %[[K:[^:]*]]: memref<?x1x?x8xf32>
+// CHECK:      scf.parallel
+// CHECK:        scf.for
+// CHECK:          scf.for {{.*}} iter_args({{.*}}) -> (f32) {
+// CHECK:            %[[SUM:.*]] = scf.for %[[DD:[^ ]*]] = %{{.*}} iter_args(%[[ACC:[^ ]*]] = %{{.*}}) -> (f32) {
+// CHECK-NEXT:         %[[QD:.*]] = memref.load %[[Q]][%{{.*}}, %{{.*}}, %{{.*}}, %[[DD]]]
+// CHECK-NEXT:         %[[KD:.*]] = memref.load %[[K]][%{{.*}}, %{{.*}}, %{{.*}}, %[[DD]]]
+// CHECK-NEXT:         %[[DIFF:.*]] = arith.subf %[[QD]], %[[KD]] : f32
+// CHECK-NEXT:         %[[SQ:.*]] = arith.mulf %[[DIFF]], %[[DIFF]] {{.*}}: f32
+// CHECK-NEXT:         %[[ACC1:.*]] = arith.addf %[[ACC]], %[[SQ]] {{.*}}: f32
+// CHECK-NEXT:         scf.yield %[[ACC1]]
+// CHECK-NEXT:       }
+// CHECK-NEXT:       %[[SCORE:.*]] = arith.negf %[[SUM]] : f32
+// CHECK:            memref.store %[[SCORE]]
+func.func @neg_sq_euclidean(%q: memref<?x1x?x8xf32>, %k: memref<?x1x?x8xf32>,
+                            %v: memref<?x1x?x8xf32>, %c: memref<?x?x1x8xf32>) {
+  attn.online_attention neg_sq_euclidean causal
+      ins(%q, %k, %v : memref<?x1x?x8xf32>, memref<?x1x?x8xf32>, memref<?x1x?x8xf32>)
+      outs(%c : memref<?x?x1x8xf32>)
+  return
+}
+
+//===----------------------------------------------------------------------===//
 // attn.softmax: max, sum of exponentials, normalization per row
 //===----------------------------------------------------------------------===//
 

@@ -393,6 +393,30 @@ func.func @attention_scaled_dot_sizes(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x
 
 // -----
 
+func.func @attention_neg_sq_euclidean_sizes(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x4xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{query and key sizes differ: 'query' dim 3 is 8 but 'keys' dim 3 is 4}}
+  attn.attention neg_sq_euclidean align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x4xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_neg_sq_euclidean_act(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{score 'neg_sq_euclidean' takes no activation}}
+  attn.attention neg_sq_euclidean act(tanh) align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
+func.func @online_neg_sq_euclidean_scale(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x8xf32>, %v: memref<?x1x5x8xf32>, %s: f32, %c: memref<?x3x1x8xf32>) {
+  // expected-error @+1 {{scale and bias apply to the dot combine only}}
+  attn.online_attention neg_sq_euclidean ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x8xf32>, memref<?x1x5x8xf32>) scale(%s) outs(%c : memref<?x3x1x8xf32>)
+  return
+}
+
+// -----
+
 func.func @attention_cosine_sizes(%q: memref<?x1x3x8xf32>, %k: memref<?x1x5x4xf32>, %v: memref<?x1x5x8xf32>, %c: memref<?x3x1x8xf32>) {
   // expected-error @+1 {{query and key sizes differ: 'query' dim 3 is 8 but 'keys' dim 3 is 4}}
   attn.attention cosine align(softmax) ins(%q, %k, %v : memref<?x1x3x8xf32>, memref<?x1x5x4xf32>, memref<?x1x5x8xf32>) outs(%c : memref<?x3x1x8xf32>)
@@ -782,7 +806,7 @@ func.func @activation_memref_with_result(%x: memref<2xf32>, %y: memref<2xf32>) {
 //===----------------------------------------------------------------------===//
 
 func.func @unknown_score(%q: memref<?x1x3x8xf32>, %c: memref<?x3x1x8xf32>) {
-  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'score' [additive, dot, scaled_dot, general, biased_general, activated_general, cosine, multidim_additive]}}
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'score' [additive, dot, scaled_dot, general, biased_general, activated_general, cosine, multidim_additive, neg_sq_euclidean]}}
   attn.attention bilinear align(softmax) ins(%q, %q, %q : memref<?x1x3x8xf32>, memref<?x1x3x8xf32>, memref<?x1x3x8xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }
@@ -806,7 +830,7 @@ func.func @unknown_align(%q: memref<?x1x3x8xf32>, %c: memref<?x3x1x8xf32>) {
 // -----
 
 func.func @unknown_combine(%q: memref<?x1x3x8xf32>, %c: memref<?x3x1x8xf32>) {
-  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'combine' [dot, additive, cosine, multidim_additive]}}
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'combine' [dot, additive, cosine, multidim_additive, neg_sq_euclidean]}}
   attn.online_attention general ins(%q, %q, %q : memref<?x1x3x8xf32>, memref<?x1x3x8xf32>, memref<?x1x3x8xf32>) outs(%c : memref<?x3x1x8xf32>)
   return
 }

@@ -88,6 +88,7 @@ func.func @linear_mixed_bias(%x3: memref<?x?x64xf32>, %x4: memref<?x4x?x64xf32>,
 // CHECK-NEXT: attn.attention dot align(softmax) ins(%[[Q]], %[[K]], %[[V]] : memref<?x4x?x16xf32>, memref<?x4x?x16xf32>, memref<?x4x?x32xf32>) outs(%[[C]] : memref<?x?x4x32xf32>){{$}}
 // CHECK-NEXT: attn.attention scaled_dot align(softmax) ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) outs(%[[C]] : memref<?x?x4x32xf32>){{$}}
 // CHECK-NEXT: attn.attention cosine align(softmax) ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) outs(%[[C]] : memref<?x?x4x32xf32>){{$}}
+// CHECK-NEXT: attn.attention neg_sq_euclidean align(softmax) ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) outs(%[[C]] : memref<?x?x4x32xf32>){{$}}
 func.func @attention_no_params(%q: memref<?x4x?x16xf32>, %k: memref<?x4x?x16xf32>,
                                %v: memref<?x4x?x32xf32>, %c: memref<?x?x4x32xf32>) {
   attn.attention dot align(softmax)
@@ -97,6 +98,9 @@ func.func @attention_no_params(%q: memref<?x4x?x16xf32>, %k: memref<?x4x?x16xf32
       ins(%q, %k, %v : memref<?x4x?x16xf32>, memref<?x4x?x16xf32>, memref<?x4x?x32xf32>)
       outs(%c : memref<?x?x4x32xf32>)
   attn.attention cosine align(softmax)
+      ins(%q, %k, %v : memref<?x4x?x16xf32>, memref<?x4x?x16xf32>, memref<?x4x?x32xf32>)
+      outs(%c : memref<?x?x4x32xf32>)
+  attn.attention neg_sq_euclidean align(softmax)
       ins(%q, %k, %v : memref<?x4x?x16xf32>, memref<?x4x?x16xf32>, memref<?x4x?x32xf32>)
       outs(%c : memref<?x?x4x32xf32>)
   return

@@ -81,6 +81,14 @@ for d in (1, 3, 17):
     check(R.score_cosine([0.0] * d, k) == 0.0, "cosine zero query d=%d" % d)
     check(near(R.score_cosine([2 * v for v in q], k), R.score_cosine(q, k)),
           "cosine scale invariant d=%d" % d)
+    # -|q - k|^2: 0 against itself, symmetric, and the expansion
+    # -(|q|^2 - 2 q.k + |k|^2).
+    check(R.score_neg_sq_euclidean(q, q) == 0.0, "neg_sq_euclidean(q,q)=0 d=%d" % d)
+    check(near(R.score_neg_sq_euclidean(q, k), R.score_neg_sq_euclidean(k, q)),
+          "neg_sq_euclidean symmetric d=%d" % d)
+    check(near(R.score_neg_sq_euclidean(q, k),
+               2 * R.dot(q, k) - R.dot(q, q) - R.dot(k, k)),
+          "neg_sq_euclidean expansion d=%d" % d)
     # additive with the identity activation is linear in q and k.
     dw = 5
     W1, W2, bb, w = mat(dw, d), mat(dw, d), vec(dw), vec(dw)

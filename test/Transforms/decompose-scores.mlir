@@ -37,6 +37,18 @@ func.func @cosine(%q: memref<2x1x3x8xf32>, %k: memref<2x1x5x8xf32>,
   return
 }
 
+// CHECK-LABEL: func @neg_sq_euclidean
+// CHECK-SAME: (%[[Q:[^:]*]]: memref<2x1x3x8xf32>, %[[K:[^:]*]]: memref<2x1x5x8xf32>, %[[V:[^:]*]]: memref<2x1x5x4xf32>, %[[C:[^:]*]]: memref<2x3x1x4xf32>)
+// CHECK-NEXT: attn.online_attention neg_sq_euclidean ins(%[[Q]], %[[K]], %[[V]] : memref<2x1x3x8xf32>, memref<2x1x5x8xf32>, memref<2x1x5x4xf32>) outs(%[[C]] : memref<2x3x1x4xf32>){{$}}
+// CHECK-NEXT: return
+func.func @neg_sq_euclidean(%q: memref<2x1x3x8xf32>, %k: memref<2x1x5x8xf32>,
+                            %v: memref<2x1x5x4xf32>, %c: memref<2x3x1x4xf32>) {
+  attn.attention neg_sq_euclidean align(softmax)
+      ins(%q, %k, %v : memref<2x1x3x8xf32>, memref<2x1x5x8xf32>, memref<2x1x5x4xf32>)
+      outs(%c : memref<2x3x1x4xf32>)
+  return
+}
+
 //===----------------------------------------------------------------------===//
 // scaled_dot: dot with scale = 1 / sqrt(Dk)
 //===----------------------------------------------------------------------===//

@@ -449,8 +449,9 @@ SCORE_DECLS = {
     "biased_general": ("W : f32[d, d_q]\n  param bb : f32[d]", ["W", "bb"]),
     "activated_general": ("W : f32[d, d_q]\n  param ba : f32[]", ["W", "ba"]),
     "cosine": ("", []),
+    "neg_sq_euclidean": ("", []),
 }
-SAME_DIM_SCORES = ("dot", "scaled_dot", "cosine")
+SAME_DIM_SCORES = ("dot", "scaled_dot", "cosine", "neg_sq_euclidean")
 
 
 def score_model(name, kind, act=None, causal=False, lengths=False,

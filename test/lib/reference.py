@@ -127,6 +127,12 @@ def score_cosine(q, k):
     return dot(q, k) / (nq * nk)
 
 
+def score_neg_sq_euclidean(q, k):
+    """-|q - k|^2, the negative squared Euclidean distance."""
+    assert len(q) == len(k), (len(q), len(k))
+    return -sum((q[i] - k[i]) ** 2 for i in range(len(q)))
+
+
 SCORES = {
     "additive": score_additive,
     "dot": score_dot,
@@ -135,6 +141,7 @@ SCORES = {
     "biased_general": score_biased_general,
     "activated_general": score_activated_general,
     "cosine": score_cosine,
+    "neg_sq_euclidean": score_neg_sq_euclidean,
 }
 
 # The parameters each score function takes, in the order of the source form.
@@ -146,6 +153,7 @@ SCORE_PARAMS = {
     "biased_general": ("W", "b"),
     "activated_general": ("W", "b"),
     "cosine": (),
+    "neg_sq_euclidean": (),
 }
 SCORE_HAS_ACT = {"additive", "activated_general"}
 

@@ -667,6 +667,49 @@ def disan_forward(T, S):
     return {"U": ([nb, n, d], Us), "z": ([nb, d], zs)}
 
 
+# ---------------------------------------------------------------------------
+# 17. Lin et al. (2017), structured self-attentive sentence embedding
+# ---------------------------------------------------------------------------
+
+
+def lin_self_attentive(T, S):
+    """A = softmax(W_s2 tanh(W_s1 H^T)) over the words l < L (row j of W_s2
+    is the j-th query-less score vector, survey eq. 33 with act = tanh and
+    b = 0); M = A H; p = softmax(W_c mean_j(M_j) + b_c)."""
+    nb, n, d = S["H"]
+    r = S["Ws2"][0]
+    embs, As, ps = [], [], []
+    for i in range(nb):
+        H = T["H"][i]
+        valid = clamp_length(T["L"][i], n)
+        hidden = [vtanh(matvec(T["Ws1"], h)) for h in H]
+        M, A = [], []
+        for j in range(r):
+            e = [dot(T["Ws2"][j], hidden[l]) if l < valid else None
+                 for l in range(n)]
+            m, a = attend(e, H, d)
+            M.append(m)
+            A.append(a)
+        pooled = scale(1.0 / r, add(*M)) if r else zeros(d)
+        embs.append(M)
+        As.append(A)
+        ps.append(softmax(add(matvec(T["Wc"], pooled), T["bc"])))
+    return {"emb": ([nb, r, d], embs), "A": ([nb, r, n], As),
+            "p": ([nb, S["Wc"][0]], ps)}
+
+
+def query_less(T, S):
+    """Survey eq. (33): e_l = w^T tanh(W k_l + b), a = softmax(e),
+    c = sum_l a_l k_l (keys = values = X)."""
+    nb, n, d = S["X"]
+    cs = []
+    for i in range(nb):
+        X = T["X"][i]
+        e = [dot(T["w"], vtanh(add(matvec(T["W"], x), T["bw"]))) for x in X]
+        cs.append(attend(e, X, d)[0])
+    return {"y": ([nb, d], cs)}
+
+
 # ===========================================================================
 # Harness of test/Integration/survey/*.py
 # ===========================================================================

@@ -243,6 +243,8 @@ TEST(FrontendTest, EveryScoreKind) {
       {"activated_general(q, K; W, bs, act = identity)",
        ScoreKind::activated_general, Activation::Identity, {6, 8}},
       {"cosine(q, K)", ScoreKind::cosine, Activation::Identity, {}},
+      {"neg_sq_euclidean(q, K)", ScoreKind::neg_sq_euclidean,
+       Activation::Identity, {}},
   };
   for (const Case &c : cases) {
     SCOPED_TRACE(c.text);

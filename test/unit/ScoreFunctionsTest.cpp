@@ -77,6 +77,10 @@ TEST(ScoreFunctionsTest, NamesOfTheSurvey) {
   EXPECT_EQ(getScoreFunction(ScoreKind::activated_general).getParamList(),
             "W, b");
   EXPECT_EQ(getScoreFunction(ScoreKind::cosine).getParamList(), "");
+  EXPECT_EQ(getScoreFunction(ScoreKind::neg_sq_euclidean).getParamList(), "");
+  EXPECT_TRUE(getScoreFunction(ScoreKind::neg_sq_euclidean)
+                  .comparesQueryAndKeys());
+  EXPECT_FALSE(getScoreFunction(ScoreKind::neg_sq_euclidean).takesAct());
   EXPECT_EQ(getScoreFunction(ScoreKind::additive).defaultAct, Activation::tanh);
   EXPECT_FALSE(getScoreFunction(ScoreKind::scaled_dot).takesAct());
 }

@@ -288,6 +288,8 @@ private:
   bool checkStepOperandValue(const Expr &expr, Item::Kind kind, Step &step,
                              ValueId *valueOut = nullptr);
   void checkScore(const Item &item, Step &step);
+  bool checkScoreKeysMap(const Expr &expr, llvm::StringRef function,
+                         Step &step);
   void checkMask(const Item &item, Step &step);
 
   // Score modifiers and mask predicates (SemaScalar.cpp).

@@ -636,6 +636,8 @@ void ModelChecker::checkScore(const Item &item, Step &step) {
   auto operand = [&](const Expr &arg, SymKind kind, const Item *item,
                      bool &operandOk, const char *what) -> bool {
     Symbol *sym = arg.kind == Expr::Kind::Name ? find(arg.name) : nullptr;
+    if (kind == SymKind::Keys && item && arg.kind != Expr::Kind::Name)
+      return checkScoreKeysMap(arg, call.name, step);
     if (item || (sym && (sym->kind == SymKind::Query ||
                          sym->kind == SymKind::Keys ||
                          sym->kind == SymKind::Values ||
@@ -759,6 +761,46 @@ void ModelChecker::checkScore(const Item &item, Step &step) {
     return;
   step.scoreOk = true;
   self->valid = true;
+}
+
+/// A score whose second argument maps the step's keys row by row, e.g.
+/// `score e = dot(w, tanh(W K + b))`: the self-attentive scores of the
+/// survey (eqs. 33-34, e_l = w^T act(W k_l + b)). The map is computed once
+/// per key before the attention (a value, O(n_k d) memory), and the
+/// attention compares the query with its rows: the keys of the step become
+/// the map's result, while the `keys` item keeps naming k_l.
+bool ModelChecker::checkScoreKeysMap(const Expr &expr, llvm::StringRef function,
+                                     Step &step) {
+  if (step.hasHeads) {
+    error(expr.loc, "a map of the keys in the score is not supported inside "
+                    "'heads'; define the keys item as that expression");
+    return false;
+  }
+  if (!step.keysOk)
+    return false;
+  Shape keys = step.keySource;
+  const Item *keysItem = step.keysItem;
+  // Checked against the keys' rows below (which the values share), so that
+  // the message names the map rather than the keys item.
+  bool valuesOk = step.valuesOk;
+  step.valuesOk = false;
+  bool ok = checkStepOperandValue(expr, Item::Kind::Keys, step);
+  step.valuesOk = valuesOk;
+  if (!ok)
+    return false;
+  const Shape &mapped = step.keySource;
+  if (mapped.size() != keys.size() ||
+      !sameShape(Shape(mapped.begin(), mapped.end() - 1),
+                 Shape(keys.begin(), keys.end() - 1))) {
+    error(expr.loc, "the second argument of '" + function.str() +
+                        "' must map each key of '" + keysItem->name.name +
+                        "' " + shapeText(keys) +
+                        " to one row, [.., d]; it has shape " +
+                        shapeText(mapped));
+    step.keysOk = false;
+    return false;
+  }
+  return true;
 }
 
 void ModelChecker::checkMask(const Item &item, Step &step) {

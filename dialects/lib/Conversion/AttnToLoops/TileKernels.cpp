@@ -165,6 +165,10 @@ Value emitCombinedScore(Emitter &e, const ScoreContext &s, Value j) {
                     e.reduceAdd(e.mul(key, key)));
     case ScoreCombine::multidim_additive: // never tiled: MultiDimensional.cpp
       break;
+    case ScoreCombine::neg_sq_euclidean: {
+      Value diff = b.create<arith::SubFOp>(s.queryVec, key);
+      return b.create<arith::NegFOp>(e.reduceAdd(e.mul(diff, diff)));
+    }
     }
     llvm_unreachable("unknown score combine");
   }
@@ -201,6 +205,17 @@ Value emitCombinedScore(Emitter &e, const ScoreContext &s, Value j) {
   }
   case ScoreCombine::multidim_additive: // never tiled: MultiDimensional.cpp
     break;
+  case ScoreCombine::neg_sq_euclidean: {
+    // The differences themselves rather than |q|^2 - 2 q.k + |k|^2: one
+    // reduction instead of two, and no cancellation when q is near k.
+    Value sum = e.loop(zero, s.d, {e.f32(0)}, [&](Value c, ValueRange acc) {
+                   Value qc = e.load(s.q, {s.bq, s.h, s.i, c});
+                   Value kc = e.load(s.k, {s.bk, s.hk, j, c});
+                   Value diff = b.create<arith::SubFOp>(qc, kc);
+                   return SmallVector<Value>{e.add(acc[0], e.mul(diff, diff))};
+                 }).getResult(0);
+    return b.create<arith::NegFOp>(sum);
+  }
   }
   llvm_unreachable("unknown score combine");
 }

@@ -72,6 +72,12 @@ ArrayRef<ScoreFunction> mlir::attn::getScoreFunctions() {
         {"W2", {Dw, Dk}, Role::KeyMap},
         {"b", {Dw}, Role::QueryBias},
         {"Wd", {Dv, Dw}, Role::CombineWeights, /*mayBePerHead=*/false}}},
+      // -|q - k|^2, the negative squared Euclidean distance
+      {ScoreKind::neg_sq_euclidean,
+       ScoreCombine::neg_sq_euclidean,
+       ScoreScale::None,
+       std::nullopt,
+       {}},
   };
   return table;
 }
@@ -90,6 +96,9 @@ ScoreCombineRules mlir::attn::getScoreCombineRules(ScoreCombine combine) {
   case ScoreCombine::multidim_additive: // W_d act(q + k), a vector of Dv
     return {/*takesScoreWeights=*/true, /*takesScaleAndBias=*/false,
             /*takesAct=*/true, /*dividesByNorms=*/false, /*perFeature=*/true};
+  case ScoreCombine::neg_sq_euclidean: // -sum_d (q_d - k_d)^2
+    return {/*takesScoreWeights=*/false, /*takesScaleAndBias=*/false,
+            /*takesAct=*/false, /*dividesByNorms=*/false, /*perFeature=*/false};
   }
   llvm_unreachable("unknown score combine");
 }

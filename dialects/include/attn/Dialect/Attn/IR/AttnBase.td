@@ -53,7 +53,8 @@ def Attn_ScoreKind : I32EnumAttr<"ScoreKind",
       I32EnumAttrCase<"cosine", 6>,
       // multi-dimensional (survey eqs. 30-32): W_d act(W1 q + W2 k_l + b),
       // one score per value feature
-      I32EnumAttrCase<"multidim_additive", 7>
+      I32EnumAttrCase<"multidim_additive", 7>,
+      I32EnumAttrCase<"neg_sq_euclidean", 8>
     ]> {
   let cppNamespace = "::mlir::attn";
 }
@@ -70,7 +71,9 @@ def Attn_ScoreCombine : I32EnumAttr<"ScoreCombine",
       I32EnumAttrCase<"cosine", 2>,
       // W_d act(q + k) in R^{Dv}: a score per value feature, lowered by
       // AttnToLoops/MultiDimensional.cpp (never tiled)
-      I32EnumAttrCase<"multidim_additive", 3>
+      I32EnumAttrCase<"multidim_additive", 3>,
+      // -|q - k|^2
+      I32EnumAttrCase<"neg_sq_euclidean", 4>
     ]> {
   let cppNamespace = "::mlir::attn";
 }

@@ -132,7 +132,7 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments,
     leading H dimension makes a parameter per head):
     additive: W1 [Dw, Dq], W2 [Dw, Dk], b [Dw], w [Dw]; general: W [Dk, Dq];
     biased_general: W, b [Dk]; activated_general: W, b (rank 0 or [1]);
-    dot, scaled_dot, cosine: none; multidim_additive (multi-dimensional,
+    dot, scaled_dot, cosine, neg_sq_euclidean: none; multidim_additive (multi-dimensional,
     survey eqs. 30-32): W1, W2, b as additive and Wd [Dv, Dw] (never per
     head), a score per value feature, each with its own softmax over the
     keys (c_f = sum_l a_lf v_lf; no weights, no lse, align(softmax) only). They are written `params(NAME = %v, ... :
@@ -276,7 +276,8 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
     - `multidim_additive`: W_d act(q + k), a vector of Dv with `score_weights`
       W_d [Dv, Dw]: one softmax over the keys per value feature. It has no
       tiled form: `-convert-attn-to-loops` lowers it directly
-      (AttnToLoops/MultiDimensional.cpp).
+      (AttnToLoops/MultiDimensional.cpp);
+    - `neg_sq_euclidean`: -|q - k|^2.
 
     `align` as in `attn.attention`, printed only when not softmax.
 

@@ -21,7 +21,7 @@ def AttnDecomposeScores : Pass<"attn-decompose-scores", "func::FuncOp"> {
     | biased_general | q' = W q + b | q'.k |
     | activated_general | q' = W q | act(q'.k + b) |
     | scaled_dot | - | q.k * (1 / sqrt(Dk)) |
-    | dot, cosine | - | unchanged |
+    | dot, cosine, neg_sq_euclidean | - | unchanged |
 
     This is what keeps additive attention at O((Nq + Nk) Dw) memory: no
     Nq x Nk x Dw tensor is ever formed. Before:
