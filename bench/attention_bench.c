@@ -273,6 +273,7 @@ int main(int argc, char **argv) {
   printf("\n%-7s %5s %3s | %8s | %8s %6s %6s | %8s %4s %6s %6s | %s\n",
          "masks", "n", "d", "full ms", "causal", "ratio", "ideal", "window",
          "W", "ratio", "ideal", "max |diff|");
+  double (*pred_rows)[4] = calloc(nsizes ? nsizes : 1, sizeof *pred_rows);
   for (int si = 0; si < nsizes; ++si) {
     int n = sizes[si];
     size_t elems = (size_t)n * D;
@@ -315,10 +316,46 @@ int main(int argc, char **argv) {
       fprintf(stderr, "attnc and the baseline disagree on a mask\n");
       failed = 1;
     }
+    /* The same masks as predicates (key bands), and ALiBi (a score
+     * modifier, the generic kernel) on top of the causal band. */
+    double pcausal_ms, pwindow_ms, alibi_ms, pdiff = 0;
+    TIME_MS(pcausal_ms, repeat, times,
+            status |= attnc_sdpa_pred_causal(args, 4));
+    baseline_window(q, k, v, ob, n, n, 1, 0, row);
+    pdiff = fmax(pdiff, max_diff(o, ob, elems));
+    TIME_MS(pwindow_ms, repeat, times,
+            status |= attnc_sdpa_pred_window(args, 4));
+    baseline_window(q, k, v, ob, n, n, 0, WINDOW, row);
+    pdiff = fmax(pdiff, max_diff(o, ob, elems));
+    TIME_MS(alibi_ms, repeat, times,
+            status |= attnc_sdpa_alibi_causal(args, 4));
+    if (status != 0) {
+      fprintf(stderr, "attnc call failed: %s\n",
+              attnc_sdpa_alibi_causal_last_error());
+      return 1;
+    }
+    pred_rows[si][0] = pcausal_ms / full_ms;
+    pred_rows[si][1] = pwindow_ms / full_ms;
+    pred_rows[si][2] = alibi_ms / causal_ms;
+    pred_rows[si][3] = pdiff;
+    if (pdiff > 1e-3) {
+      fprintf(stderr, "attnc and the baseline disagree on a predicate\n");
+      failed = 1;
+    }
     free(q), free(k), free(v), free(o), free(ob), free(row);
   }
   printf("masks: ratio = mask time / full time; ideal = fraction of the "
          "scores visible\n");
+  printf("\n%-10s %5s | %12s %12s | %14s | %s\n", "predicates", "n",
+         "causal/full", "window/full", "alibi/causal", "max |diff|");
+  for (int si = 0; si < nsizes; ++si)
+    printf("%-10s %5d | %12.3f %12.3f | %14.3f | %.2e\n", "predicates",
+           sizes[si], pred_rows[si][0], pred_rows[si][1], pred_rows[si][2],
+           pred_rows[si][3]);
+  printf("predicates: the masks written 'mask [i, l]: l <= i' and "
+         "'i - l < %d && l <= i' (key bands), time / full; alibi/causal: "
+         "'score e[i, l] = scaled_dot(q, K) - 0.0625 * (i - l)' with the "
+         "causal band, time / causal's\n", WINDOW);
 
   /* Additive attention (Bahdanau): a batch of single queries. */
   printf("\n%-8s %3s %5s %3s %3s | %8s %7s | %8s %7s %6s | %8s %7s %6s | "
