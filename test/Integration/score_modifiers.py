@@ -44,9 +44,6 @@ model m {
 }
 """
 
-H, DK, D = 2, 4, 5
-
-
 def matvec(w, x):
     return [sum(wr[c] * x[c] for c in range(len(x))) for wr in w]
 
@@ -54,6 +51,7 @@ def matvec(w, x):
 def reference(data, dims, mod, pred, align, weight=None):
     """C [b, n, h*d_k] and A [b, h, n, m] in float64."""
     B, N, M = dims["b"], dims["n"], dims["m"]
+    H, DK = len(data["Wq"]), len(data["Wq"][0])
     X = data["X"]
     S = data["S"]
     C = [[[0.0] * (H * DK) for _ in range(N)] for _ in range(B)]
@@ -120,11 +118,11 @@ def flatten(x):
 
 
 def run(checker, label, source, dims, mod, pred, align, seed, ints=None,
-        scale=1.0, needs=(), weight=None):
+        scale=1.0, needs=(), weight=None, name="m"):
     def case():
         print("case:", label, dims, "seed", seed, flush=True)
         lib = T.compile(source)
-        model = lib.model("m")
+        model = lib.model(name)
         sig = model.signature()
         rng = random.Random(seed)
         data, flat, tensors, outs = {}, {}, [], []
@@ -158,9 +156,9 @@ def run(checker, label, source, dims, mod, pred, align, seed, ints=None,
         C, A = reference(data, dims, bound_mod, bound_pred, align,
                          bound_weight)
         problems = []
-        for name, t, shape in outs:
-            ref = flatten(C if name == "C" else A)
-            msg = T.compare(name, t.values(), ref)
+        for out_name, t, shape in outs:
+            ref = flatten(C if out_name == "C" else A)
+            msg = T.compare(out_name, t.values(), ref)
             if msg:
                 problems.append(msg)
         if problems:
@@ -342,6 +340,22 @@ def main():
             run(checker, align, src, dims, ref, pred, align, seed,
                 ints={"seg": lambda shape, rng: [rng.randint(0, 2) for _ in
                                                  range(T.prod(shape))]})
+    # The example examples/flex_attention.attn: ALiBi, soft-capping and
+    # document masking with a causal band, 4 heads.
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                        "..", "examples", "flex_attention.attn")
+    with open(path) as f:
+        flex = f.read()
+    flex_mod = lambda e, b, h, i, l, D, dims: \
+        20.0 * math.tanh((e - D["slope"][h] * (i - l)) / 20.0)
+    flex_pred = lambda b, h, i, l, D, dims: \
+        l <= i and D["doc_q"][b][i] == D["doc_k"][b][l]
+    for dims in [dict(b=1, n=1, m=1), dict(b=2, n=37, m=37),
+                 dict(b=1, n=130, m=130), dict(b=1, n=20, m=9)]:
+        seed += 1
+        run(checker, "example flex", flex, dims, flex_mod, flex_pred,
+            "softmax", seed, name="flex", scale=4.0,
+            ints={"doc_q": segments, "doc_k": segments})
     checker.finish()
 
 

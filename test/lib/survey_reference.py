@@ -743,6 +743,55 @@ def flatten(shape, x, where="output"):
     return out
 
 
+# ---------------------------------------------------------------------------
+# 18. Luong et al. (2015), local attention (survey eqs. 27-29)
+# ---------------------------------------------------------------------------
+
+
+def _luong_local(T, S, position, gaussian):
+    """For each target state h_t: e_s = h_s^T W_a h_t over the window
+    |s - p_t| <= D = 3, a = softmax(e) there (25), times
+    exp(-(s - p_t)^2 / (2 (D/2)^2)) with `gaussian` (29, not renormalized);
+    c = sum_s a_s h_s; y = softmax(W_s tanh(W_c [c; h_t]))."""
+    nb, n_s, d = S["Hs"]
+    n_t = S["Ht"][1]
+    d_y = S["Ws"][0]
+    ys, As = [], []
+    for i in range(nb):
+        H, Ht = T["Hs"][i], T["Ht"][i]
+        yb, Ab = [], []
+        for t in range(n_t):
+            p = position(T, i, t, n_s)
+            e = [score_general(Ht[t], H[s], T["Wa"]) if abs(s - p) <= 3
+                 else None for s in range(n_s)]
+            _, a = attend(e, H, d)
+            if gaussian:
+                a = [a[s] * math.exp(-(s - p) ** 2 / 4.5) for s in range(n_s)]
+            c = zeros(d)
+            for s in range(n_s):
+                c = add(c, scale(a[s], H[s]))
+            h_att = vtanh(matvec(T["Wc"], concat(c, Ht[t])))
+            yb.append(softmax(matvec(T["Ws"], h_att)))
+            Ab.append(a)
+        ys.append(yb)
+        As.append(Ab)
+    return {"y": ([nb, n_t, d_y], ys), "A": ([nb, n_t, n_s], As)}
+
+
+def luong_local_m(T, S):
+    out = _luong_local(T, S, lambda T, i, t, n_s: t, False)
+    del out["A"]
+    return out
+
+
+def luong_local_p(T, S):
+    """p_t = S sigmoid(v_p^T tanh(W_p h_t)) (28), S = n_s."""
+    def position(T, i, t, n_s):
+        z = dot(T["vp"][0], vtanh(matvec(T["Wp"], T["Ht"][i][t])))
+        return n_s * sigmoid1(z)
+    return _luong_local(T, S, position, True)
+
+
 def lengths_of(dim):
     """An i32 override for `mask lengths`: per entry one of n / 2, 0, n, -3
     (clamped to 0), n + 5 (clamped to n), 1, n - 1, where n is dims[dim],
