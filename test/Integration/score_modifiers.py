@@ -7,7 +7,9 @@
 # (an input, with batch dims), predicates that are key bands (causal,
 # causal with an offset, two-sided local windows that run off both ends,
 # empty bands), a predictive local window from a value the model computes,
-# with the weights output, argmax and sigmoid alignments; self- and
+# with the weights output, reinforced attention (a selection input per key
+# or per query and key), argmax, sigmoid, sparsemax and entmax15
+# alignments; self- and
 # cross-attention (n_q != n_k: i is the query's own index); awkward sizes
 # (0, 1, primes, around the key tile 64 and the vector width 16) and huge
 # logits. Compiled with the default flags and with --tile-size=16 (many key
@@ -325,6 +327,24 @@ def main():
             "softmax", seed,
             weight=lambda b, h, i, l, D, dims:
                 math.exp(-(l - position(b, i, D, dims)) ** 2 / 4.5))
+
+    # Reinforced (hard-selected) attention: the selection is an input, per
+    # key ([b, m]) or per query and key ([b, n, m]); rows whose selection is
+    # empty get a zero context.
+    sel = lambda shape, rng: [1 if rng.random() < 0.4 else 0
+                              for _ in range(T.prod(shape))]
+    for decl, cond, ref in [
+            ("input sel : i32[b, m]", "sel[l] != 0",
+             lambda b, h, i, l, D, dims: D["sel"][b][l] != 0),
+            ("input sel : i32[b, n, m]", "sel[i, l] == 1",
+             lambda b, h, i, l, D, dims: D["sel"][b][i][l] == 1)]:
+        src = source("scaled_dot(q, K)", mask="mask [hd, i, l]: " + cond,
+                     decls=decl)
+        for dims in [dict(b=1, n=1, m=1), dict(b=2, n=9, m=17),
+                     dict(b=1, n=33, m=70), dict(b=1, n=4, m=0)]:
+            seed += 1
+            run(checker, "reinforced " + cond, src, dims, plain, ref,
+                "softmax", seed, ints={"sel": sel})
 
     # Other alignments with a modifier and a predicate.
     for align in ("argmax", "sigmoid", "sparsemax", "entmax15"):

@@ -64,3 +64,54 @@ func.func @modifiers(%q: memref<2x4x?x16xf32>, %slope: memref<4xf32>,
       outs(%c : memref<2x?x4x16xf32>) weights(%w : memref<2x4x?x?xf32>)
   return
 }
+
+// A key range from data (a predicted window: `mask [i, l]: abs(l - p[i])
+// <= D`): the range function is called for each query of the tile, and the
+// key loop runs over the union of their ranges, [min lo, max hi], rounded
+// down to a key tile at the start; the mask function still decides each key.
+// CHECK-LABEL: func @predicted_window
+// CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %[[I0:[^)]*]]) =
+// CHECK-COUNT-4: func.call @range(%[[B]], %[[H]], %{{.*}}, %{{.*}}) : (index, index, index, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> (index, index)
+// CHECK:        %[[LO:.*]] = arith.minsi
+// CHECK:        %[[HI:.*]] = arith.maxsi
+// CHECK:        %[[FIRST:.*]] = arith.maxsi %[[LO]], %{{.*}} : index
+// CHECK:        %[[T:.*]] = arith.divui %[[FIRST]], %{{.*}} : index
+// CHECK:        %[[ROUNDED:.*]] = arith.muli %[[T]], %{{.*}} : index
+// CHECK:        %[[LB:.*]] = arith.maxsi %[[ROUNDED]], %{{.*}} : index
+// CHECK:        %[[END:.*]] = arith.addi %[[HI]], %{{.*}} : index
+// CHECK:        %[[END0:.*]] = arith.maxsi %[[END]], %{{.*}} : index
+// CHECK:        %[[UB:.*]] = arith.minsi %{{.*}}, %[[END0]] : index
+// CHECK:        scf.for %{{.*}} = %[[LB]] to %[[UB]] step
+// CHECK:          attn.online_softmax_update dot mask_mod(@near) key_tile(64)
+func.func private @range(%b: index, %h: index, %i: index,
+                         %p: memref<?x?xf32, strided<[?, ?], offset: ?>>) -> (index, index) {
+  %x = memref.load %p[%b, %i] : memref<?x?xf32, strided<[?, ?], offset: ?>>
+  %f = math.floor %x : f32
+  %c = math.ceil %x : f32
+  %fi = arith.fptosi %f : f32 to i64
+  %ci = arith.fptosi %c : f32 to i64
+  %lo = arith.index_cast %fi : i64 to index
+  %hi = arith.index_cast %ci : i64 to index
+  %c3 = arith.constant 3 : index
+  %lo3 = arith.subi %lo, %c3 : index
+  %hi3 = arith.addi %hi, %c3 : index
+  return %lo3, %hi3 : index, index
+}
+func.func private @near(%b: index, %h: index, %i: index, %l: index,
+                        %p: memref<?x?xf32, strided<[?, ?], offset: ?>>) -> i1 {
+  %x = memref.load %p[%b, %i] : memref<?x?xf32, strided<[?, ?], offset: ?>>
+  %li = arith.index_cast %l : index to i64
+  %lf = arith.sitofp %li : i64 to f32
+  %d = arith.subf %lf, %x : f32
+  %a = math.absf %d : f32
+  %c3 = arith.constant 3.0 : f32
+  %r = arith.cmpf ole, %a, %c3 : f32
+  return %r : i1
+}
+func.func @predicted_window(%q: memref<2x1x?x16xf32>, %p: memref<2x?xf32>, %c: memref<2x?x1x16xf32>) {
+  attn.online_attention dot mask_mod(@near) key_range(@range)
+      ins(%q, %q, %q : memref<2x1x?x16xf32>, memref<2x1x?x16xf32>, memref<2x1x?x16xf32>)
+      mod_tables(%p : memref<2x?xf32>)
+      outs(%c : memref<2x?x1x16xf32>)
+  return
+}

@@ -213,6 +213,91 @@ bool addToBand(const ScalarProgram &p, int id, Band &band) {
   return true;
 }
 
+bool dependsOnKey(const ScalarProgram &p, int id) {
+  const Node &n = p.nodes[id];
+  if (n.kind == Node::Kind::Score ||
+      (n.kind == Node::Kind::Index && n.index == Node::IndexKind::Key))
+    return true;
+  return llvm::any_of(n.operands,
+                      [&](int o) { return dependsOnKey(p, o); });
+}
+
+bool isKey(const ScalarProgram &p, int id) {
+  const Node &n = p.nodes[id];
+  return n.kind == Node::Kind::Index && n.index == Node::IndexKind::Key;
+}
+
+/// A key range lower <= l <= upper (node ids; -1: unbounded) that does not
+/// depend on the key, implied by a conjunct; conservative (floor for lower
+/// bounds, ceil for upper ones: the conjunct stays the exact test).
+struct KeyRange {
+  int lower = -1, upper = -1;
+};
+
+int addOp(ScalarProgram &p, Node::Kind kind, Node::Type type,
+          llvm::StringRef op, std::vector<int> operands) {
+  Node n;
+  n.kind = kind;
+  n.type = type;
+  n.op = op.str();
+  n.operands = std::move(operands);
+  return addNode(p, n);
+}
+
+/// `x` as an integer: itself, or floor/ceil of a number.
+int toIndex(ScalarProgram &p, int x, bool up) {
+  if (p.nodes[x].type == Node::Type::Int)
+    return x;
+  return addOp(p, Node::Kind::Unary, Node::Type::Int, up ? "ceil" : "floor",
+               {x});
+}
+
+std::optional<KeyRange> keyRangeOf(ScalarProgram &p, int id) {
+  // Copies: addOp may reallocate the node list.
+  Node n = p.nodes[id];
+  if (n.kind != Node::Kind::Compare || n.op == "!=")
+    return std::nullopt;
+  int a = n.operands[0], b = n.operands[1];
+  std::string op = n.op;
+  KeyRange r;
+  Node lhs = p.nodes[a];
+  // abs(l - X) <= R, abs(X - l) < R.
+  if (lhs.kind == Node::Kind::Unary && lhs.op == "abs" &&
+      (op == "<=" || op == "<") && !dependsOnKey(p, b)) {
+    Node diff = p.nodes[lhs.operands[0]];
+    if (diff.kind != Node::Kind::Binary || diff.op != "-")
+      return std::nullopt;
+    int x;
+    if (isKey(p, diff.operands[0]) && !dependsOnKey(p, diff.operands[1]))
+      x = diff.operands[1];
+    else if (isKey(p, diff.operands[1]) && !dependsOnKey(p, diff.operands[0]))
+      x = diff.operands[0];
+    else
+      return std::nullopt;
+    bool isFloat = p.nodes[x].type == Node::Type::Float ||
+                   p.nodes[b].type == Node::Type::Float;
+    Node::Type t = isFloat ? Node::Type::Float : Node::Type::Int;
+    r.lower = toIndex(p, addOp(p, Node::Kind::Binary, t, "-", {x, b}), false);
+    r.upper = toIndex(p, addOp(p, Node::Kind::Binary, t, "+", {x, b}), true);
+    return r;
+  }
+  // l OP X or X OP l.
+  int x;
+  if (isKey(p, a) && !dependsOnKey(p, b)) {
+    x = b;
+  } else if (isKey(p, b) && !dependsOnKey(p, a)) {
+    x = a;
+    op = op == "<" ? ">" : op == "<=" ? ">=" : op == ">" ? "<" : op == ">=" ? "<=" : op;
+  } else {
+    return std::nullopt;
+  }
+  if (op == "<" || op == "<=" || op == "==")
+    r.upper = toIndex(p, x, true);
+  if (op == ">" || op == ">=" || op == "==")
+    r.lower = toIndex(p, x, false);
+  return r;
+}
+
 void collectConjuncts(const ScalarProgram &p, int id, std::vector<int> &out) {
   const Node &n = p.nodes[id];
   if (n.kind == Node::Kind::Binary && n.op == "&&") {
@@ -596,6 +681,41 @@ void ModelChecker::checkMaskPredicate(const Item &item, Step &step) {
   for (int c : conjuncts)
     if (!addToBand(sc.program, c, band))
       rest.push_back(c);
+  // Of the rest, the conjuncts that bound the key by data (a position the
+  // model computes, an input) also give the key loop bounds.
+  KeyRange range;
+  for (int c : rest) {
+    std::optional<KeyRange> r = keyRangeOf(sc.program, c);
+    if (!r)
+      continue;
+    ScalarProgram &p = sc.program;
+    if (r->lower >= 0)
+      range.lower = range.lower < 0
+                        ? r->lower
+                        : addOp(p, Node::Kind::Binary, Node::Type::Int, "max",
+                                {range.lower, r->lower});
+    if (r->upper >= 0)
+      range.upper = range.upper < 0
+                        ? r->upper
+                        : addOp(p, Node::Kind::Binary, Node::Type::Int, "min",
+                                {range.upper, r->upper});
+  }
+  ScalarProgram rangeProgram;
+  if (range.lower >= 0 || range.upper >= 0) {
+    ScalarProgram &p = sc.program;
+    // An open side: 0, or 2^40 (the loop bounds cut both by the keys).
+    if (range.lower < 0) {
+      Node zero;
+      range.lower = addNode(p, zero);
+    }
+    if (range.upper < 0) {
+      Node big;
+      big.intValue = int64_t(1) << 40;
+      range.upper = addNode(p, big);
+    }
+    rangeProgram = sc.program;
+    rangeProgram.roots = {range.lower, range.upper};
+  }
   ScalarProgram remaining = keepConjuncts(sc.program, rest);
   auto update = [&](AttentionSpec &a) {
     if (band.lower)
@@ -605,6 +725,23 @@ void ModelChecker::checkMaskPredicate(const Item &item, Step &step) {
       a.bandUpper = a.bandUpper ? std::min(*a.bandUpper, *band.upper)
                                 : *band.upper;
     a.maskPredicate = conjoin(a.maskPredicate, remaining);
+    if (!rangeProgram.empty()) {
+      if (a.keyRange.empty()) {
+        a.keyRange = rangeProgram;
+      } else {
+        // The intersection of two ranges: max of the lower bounds, min of
+        // the upper ones.
+        ScalarProgram merged = a.keyRange;
+        int offset = int(merged.nodes.size());
+        appendProgram(merged, rangeProgram);
+        int lo = addOp(merged, Node::Kind::Binary, Node::Type::Int, "max",
+                       {a.keyRange.roots[0], rangeProgram.roots[0] + offset});
+        int hi = addOp(merged, Node::Kind::Binary, Node::Type::Int, "min",
+                       {a.keyRange.roots[1], rangeProgram.roots[1] + offset});
+        merged.roots = {lo, hi};
+        a.keyRange = merged;
+      }
+    }
   };
   update(step.spec);
   if (step.attention >= 0) {

@@ -539,7 +539,7 @@ Value ModelGen::emitAttention(const ValueSpec &value, ValueId id) {
   if (att.bandUpper)
     op.setBandUpper(*att.bandUpper);
   if (!att.scoreModifier.empty() || !att.maskPredicate.empty() ||
-      !att.weightFactor.empty())
+      !att.weightFactor.empty() || !att.keyRange.empty())
     emitModifiers(op, att, value.attention);
   for (int arg : att.weightsOutputs) {
     // [B, H, Nq, Nk] back to [G.., (H,) (Nq,) Nk].
@@ -872,7 +872,7 @@ void ModelGen::emitValue(ValueId id) {
 void ModelGen::emitModifiers(attn::AttentionOp op, const AttentionSpec &att,
                              int index) {
   ScalarOperands operands = collectScalarOperands(
-      att.scoreModifier, att.maskPredicate, att.weightFactor);
+      att.scoreModifier, att.maskPredicate, att.weightFactor, att.keyRange);
   SmallVector<Value> sizes, tables;
   SmallVector<Type> tableTypes;
   OpBuilder::InsertionGuard guard(b);
@@ -903,6 +903,11 @@ void ModelGen::emitModifiers(attn::AttentionOp op, const AttentionSpec &att,
     auto fn = emitScalarFunction(b, loc(att.alignLoc), prefix + "_weight",
                                  att.weightFactor, 2, operands, tableTypes);
     op.setWeightModAttr(FlatSymbolRefAttr::get(fn.getSymNameAttr()));
+  }
+  if (!att.keyRange.empty()) {
+    auto fn = emitScalarFunction(b, loc(att.maskLoc), prefix + "_key_range",
+                                 att.keyRange, 3, operands, tableTypes);
+    op.setKeyRangeAttr(FlatSymbolRefAttr::get(fn.getSymNameAttr()));
   }
 }
 

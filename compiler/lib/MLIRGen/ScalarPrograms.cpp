@@ -16,6 +16,9 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Dominance.h"
+#include "mlir/Transforms/CSE.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 using namespace mlir;
 using namespace attnc;
@@ -23,10 +26,11 @@ using Node = ScalarNode;
 
 ScalarOperands attnc::collectScalarOperands(const ScalarProgram &score,
                                             const ScalarProgram &mask,
-                                            const ScalarProgram &weight) {
+                                            const ScalarProgram &weight,
+                                            const ScalarProgram &range) {
   ScalarOperands out;
-  const ScalarProgram *programs[3] = {&score, &mask, &weight};
-  for (int which = 0; which < 3; ++which) {
+  const ScalarProgram *programs[4] = {&score, &mask, &weight, &range};
+  for (int which = 0; which < 4; ++which) {
     for (const ShapeEntry &d : programs[which]->dims) {
       auto it = llvm::find_if(out.dims, [&](const ShapeEntry &e) {
         return e.dynName == d.dynName;
@@ -58,8 +62,9 @@ public:
     size_t k = 0;
     if (which == 0)
       score = args[k++];
-    for (Value &index : indices)
-      index = args[k++];
+    // The key range has no key index.
+    for (int i = 0, e = which == 3 ? 3 : 4; i < e; ++i)
+      indices[i] = args[k++];
     dims = args.slice(k, operands.dims.size());
     tables = args.drop_front(k + operands.dims.size());
   }
@@ -164,6 +169,24 @@ private:
   }
 
   Value emitUnary(const Node &n, Value x) {
+    if (n.op == "floor" || n.op == "ceil") {
+      // A number to an integer, clamped to +-2^40; NaN to the side that
+      // bounds nothing (floor: -2^40, ceil: 2^40).
+      bool up = n.op == "ceil";
+      Value limit = b.create<arith::ConstantOp>(
+          loc, b.getF32FloatAttr(float(int64_t(1) << 40)));
+      Value negLimit = b.create<arith::NegFOp>(loc, limit);
+      Value rounded = up ? Value(b.create<math::CeilOp>(loc, x))
+                         : Value(b.create<math::FloorOp>(loc, x));
+      Value clamped = b.create<arith::MaxNumFOp>(
+          loc, b.create<arith::MinNumFOp>(loc, rounded, limit), negLimit);
+      Value isNaN =
+          b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNO, x, x);
+      clamped = b.create<arith::SelectOp>(loc, isNaN, up ? limit : negLimit,
+                                          clamped);
+      Value i64 = b.create<arith::FPToSIOp>(loc, b.getI64Type(), clamped);
+      return b.create<arith::IndexCastOp>(loc, b.getIndexType(), i64);
+    }
     if (n.op == "not")
       return b.create<arith::XOrIOp>(
           loc, x, b.create<arith::ConstantIntOp>(loc, 1, 1));
@@ -268,6 +291,25 @@ private:
 
 } // namespace
 
+/// Folds constants, canonicalizes and shares common subexpressions (the
+/// emitter repeats table bounds and constants), so that `--emit=attn`
+/// shows the function as one would write it.
+static void tidy(func::FuncOp fn) {
+  MLIRContext *ctx = fn.getContext();
+  RewritePatternSet patterns(ctx);
+  llvm::DenseSet<OperationName> seen;
+  fn.walk([&](Operation *op) {
+    if (seen.insert(op->getName()).second)
+      if (std::optional<RegisteredOperationName> info =
+              op->getName().getRegisteredInfo())
+        info->getCanonicalizationPatterns(patterns, ctx);
+  });
+  (void)applyPatternsAndFoldGreedily(fn, std::move(patterns));
+  IRRewriter rewriter(ctx);
+  DominanceInfo dominance(fn);
+  eliminateCommonSubExpressions(rewriter, dominance, fn);
+}
+
 func::FuncOp attnc::emitScalarFunction(OpBuilder &b, Location loc,
                                        StringRef name,
                                        const ScalarProgram &program, int which,
@@ -276,21 +318,35 @@ func::FuncOp attnc::emitScalarFunction(OpBuilder &b, Location loc,
   SmallVector<Type> inputs;
   if (which == 0)
     inputs.push_back(b.getF32Type());
-  inputs.append(4 + operands.dims.size(), b.getIndexType());
+  inputs.append((which == 3 ? 3 : 4) + operands.dims.size(),
+                b.getIndexType());
   for (Type t : tableTypes)
     inputs.push_back(attn::getModifierTableType(cast<ShapedType>(t)));
-  Type result = which == 1 ? Type(b.getI1Type()) : Type(b.getF32Type());
+  SmallVector<Type> results;
+  if (which == 3)
+    results = {b.getIndexType(), b.getIndexType()};
+  else
+    results = {which == 1 ? Type(b.getI1Type()) : Type(b.getF32Type())};
   auto fn = b.create<func::FuncOp>(loc, name,
-                                   b.getFunctionType(inputs, {result}));
+                                   b.getFunctionType(inputs, results));
   fn.setPrivate();
   Block *entry = fn.addEntryBlock();
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(entry);
   ScalarEmitter emitter(b, loc, program, which, operands,
                         entry->getArguments());
+  if (which == 3) {
+    SmallVector<Value> bounds;
+    for (int r : program.roots)
+      bounds.push_back(emitter.emit(r));
+    b.create<func::ReturnOp>(loc, bounds);
+    tidy(fn);
+    return fn;
+  }
   Value root = emitter.emit(int(program.nodes.size()) - 1);
   if (which != 1)
     root = emitter.asFloat(root);
   b.create<func::ReturnOp>(loc, root);
+  tidy(fn);
   return fn;
 }

@@ -23,16 +23,18 @@ struct ScalarOperands {
   std::vector<ScalarTable> tables;
   /// Per program (score, mask, weight): where its own dims and tables are
   /// in the lists above.
-  std::vector<int> dimSlot[3], tableSlot[3];
+  std::vector<int> dimSlot[4], tableSlot[4];
 };
 
 ScalarOperands collectScalarOperands(const ScalarProgram &score,
                                      const ScalarProgram &mask,
-                                     const ScalarProgram &weight);
+                                     const ScalarProgram &weight,
+                                     const ScalarProgram &range);
 
 /// Emits `program` (`which` = 0: the score modifier, `(e: f32, b, h, i, l:
 /// index, sizes..., tables...) -> f32`; 1: the mask predicate, the same
-/// without e, `-> i1`; 2: the weight factor, without e, `-> f32`) as a
+/// without e, `-> i1`; 2: the weight factor, without e, `-> f32`; 3: the
+/// key range, `(b, h, i, sizes..., tables...) -> (index, index)`) as a
 /// private function `name` at the builder's
 /// insertion point. `tableTypes` are the types of the tables' values at the
 /// call (the function takes each as attn::getModifierTableType of it).

@@ -141,7 +141,9 @@ struct ScalarNode {
     Dim,    ///< the size of a dimension: ScalarProgram::dims[`dim`]
     Table,  ///< an element of ScalarProgram::tables[`table`]; the operands
             ///< are the subscripts (the table's batch dims are implied)
-    Unary,  ///< `op`: neg not tanh exp log abs sigmoid relu sqrt
+    Unary,  ///< `op`: neg not tanh exp log abs sigmoid relu sqrt, and
+            ///< floor ceil (a number to an integer, clamped to +-2^40;
+            ///< NaN: floor -2^40, ceil 2^40)
     Binary, ///< `op`: + - * / min max && ||
     Compare ///< `op`: < <= > >= == !=
   };
@@ -172,6 +174,9 @@ struct ScalarProgram {
   std::vector<ScalarTable> tables;
   /// Dynamic dimensions the program reads (static ones are Int nodes).
   std::vector<ShapeEntry> dims;
+  /// The results: the last node, or these nodes (a key range: lower,
+  /// upper).
+  std::vector<int> roots;
   bool empty() const { return nodes.empty(); }
 };
 
@@ -209,6 +214,11 @@ struct AttentionSpec {
   /// `align a[i, l] = softmax(e) * EXPR`: a factor of each weight after the
   /// alignment (the local alignment's Gaussian prior, survey eq. 29).
   ScalarProgram weightFactor;
+  /// Bounds lower(b, h, i) <= l <= upper(b, h, i) that the mask predicate
+  /// implies and that depend on data (`abs(l - p[i]) <= D`): the tiled form
+  /// visits only the key tiles of the union of a query tile's ranges (the
+  /// predicate itself is still evaluated per key). Roots {lower, upper}.
+  ScalarProgram keyRange;
   AlignKind align = AlignKind::Softmax;
   int64_t seed = 0; ///< hard: the seed of the sampling, in [0, 2^32)
   /// Output arguments that receive the weights [G.., (h,) (n_q,) n_k].

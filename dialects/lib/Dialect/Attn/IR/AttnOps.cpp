@@ -492,11 +492,45 @@ static LogicalResult verifyModifiers(OpTy op, SymbolTableCollection &symbols) {
   return success();
 }
 
+/// A key range names a function `(b, h, i : index, sizes : index...,
+/// tables...) -> (index, index)`, and goes with a mask_mod (the exact test).
+template <typename OpTy>
+static LogicalResult verifyKeyRange(OpTy op, SymbolTableCollection &symbols) {
+  FlatSymbolRefAttr name = op.getKeyRangeAttr();
+  if (!name)
+    return success();
+  if (!op.getMaskModAttr())
+    return op.emitOpError("a key_range needs the mask_mod it bounds");
+  auto fn = symbols.lookupNearestSymbolFrom<func::FuncOp>(op, name);
+  if (!fn)
+    return op.emitOpError() << "key_range '" << name.getValue()
+                            << "' does not name a func.func";
+  FunctionType type = fn.getFunctionType();
+  size_t leading = 3 + op.getModSizes().size();
+  Type index = IndexType::get(op.getContext());
+  bool ok = type.getNumInputs() == leading + op.getModTables().size() &&
+            type.getNumResults() == 2 && type.getResult(0) == index &&
+            type.getResult(1) == index;
+  for (size_t i = 0; ok && i < leading; ++i)
+    ok = type.getInput(i) == index;
+  if (!ok)
+    return op.emitOpError()
+           << "key_range '" << name.getValue() << "' must take (b, h, i, "
+           << op.getModSizes().size() << " sizes: index, "
+           << op.getModTables().size()
+           << " tables) and return (index, index), got " << type;
+  return success();
+}
+
 LogicalResult AttentionOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  if (failed(verifyKeyRange(*this, symbols)))
+    return failure();
   return verifyModifiers(*this, symbols);
 }
 LogicalResult
 OnlineAttentionOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  if (failed(verifyKeyRange(*this, symbols)))
+    return failure();
   return verifyModifiers(*this, symbols);
 }
 LogicalResult

@@ -113,7 +113,7 @@ void decompose(AttentionOp op, PatternRewriter &b) {
       op.getModTables(), op.getOutput(), op.getWeights(), op.getLse(),
       function.combine, op.getAct(), op.getCausal(), op.getCausalOffsetAttr(),
       op.getWindowAttr(), op.getScoreModAttr(), op.getMaskModAttr(),
-      op.getWeightModAttr(),
+      op.getWeightModAttr(), op.getKeyRangeAttr(),
       op.getBandLowerAttr(), op.getBandUpperAttr(), op.getAlign(),
       op.getSeedAttr());
   for (Value temporary : temporaries)

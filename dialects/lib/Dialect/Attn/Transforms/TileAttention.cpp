@@ -121,6 +121,37 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
       tileKeyBegin = b.create<arith::MulIOp>(
           b.create<arith::DivUIOp>(firstKey, keyStep), keyStep);
     }
+    // A key range from data (a predicted window): the union of the tile's
+    // queries' ranges, which need not move with the query.
+    if (FlatSymbolRefAttr range = op.getKeyRangeAttr()) {
+      Value lo, hi;
+      Value lastQuery = b.create<arith::SubIOp>(nq, one);
+      for (int64_t r = 0; r < queryTile; ++r) {
+        Value i = e.minIdx(b.create<arith::AddIOp>(i0, e.index(r)), lastQuery);
+        SmallVector<Value> args = {bIdx, h, i};
+        args.append(op.getModSizes().begin(), op.getModSizes().end());
+        for (Value table : op.getModTables()) {
+          Type wanted =
+              getModifierTableType(cast<ShapedType>(table.getType()));
+          args.push_back(table.getType() == wanted
+                             ? table
+                             : b.create<memref::CastOp>(wanted, table));
+        }
+        auto call = b.create<func::CallOp>(
+            range, TypeRange{b.getIndexType(), b.getIndexType()}, args);
+        lo = lo ? b.create<arith::MinSIOp>(lo, call.getResult(0)).getResult()
+                : call.getResult(0);
+        hi = hi ? b.create<arith::MaxSIOp>(hi, call.getResult(1)).getResult()
+                : call.getResult(1);
+      }
+      Value first = e.maxIdx(lo, zero);
+      tileKeyBegin = e.maxIdx(
+          tileKeyBegin,
+          b.create<arith::MulIOp>(b.create<arith::DivUIOp>(first, keyStep),
+                                  keyStep));
+      tileKeyEnd = e.minIdx(
+          tileKeyEnd, e.maxIdx(b.create<arith::AddIOp>(hi, one), zero));
+    }
 
     // The running state: values carried by the key loop, or buffers of the
     // query tile.

@@ -157,7 +157,12 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments,
     tables...) -> f32` that replaces the score e; `weight_mod(@g)` a
     function `(b, h, i, l, sizes..., tables...) -> f32` that multiplies
     each weight after the alignment (not renormalized: the local
-    alignment's Gaussian prior; softmax and sigmoid only). `mod_sizes` (index) and
+    alignment's Gaussian prior; softmax and sigmoid only); `key_range(@r)`
+    a function `(b, h, i, sizes..., tables...) -> (index, index)` giving
+    bounds lo <= l <= hi that the mask predicate implies for query i (from
+    data: a predicted window position), which `-attn-tile-attention` uses
+    to visit only the key tiles of the union of a query tile's ranges (the
+    mask predicate still decides each key). `mod_sizes` (index) and
     `mod_tables` (read-only tensors or memrefs: bias tables, slopes,
     segment ids) are passed to both after the indices. The functions are
     ordinary `func.func`s of the module (private, with memref table
@@ -206,6 +211,7 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments,
     OptionalAttr<FlatSymbolRefAttr>:$score_mod,
     OptionalAttr<FlatSymbolRefAttr>:$mask_mod,
     OptionalAttr<FlatSymbolRefAttr>:$weight_mod,
+    OptionalAttr<FlatSymbolRefAttr>:$key_range,
     OptionalAttr<I64Attr>:$band_lower,
     OptionalAttr<I64Attr>:$band_upper,
     OptionalAttr<I64Attr>:$seed);
@@ -216,7 +222,7 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments,
     (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
     (`band_lower` `(` $band_lower^ `)`)? (`band_upper` `(` $band_upper^ `)`)?
     (`score_mod` `(` $score_mod^ `)`)? (`mask_mod` `(` $mask_mod^ `)`)?
-    (`weight_mod` `(` $weight_mod^ `)`)?
+    (`weight_mod` `(` $weight_mod^ `)`)? (`key_range` `(` $key_range^ `)`)?
     custom<InputsAndScoreParams>(ref($score), $query, $keys, $values,
         type($query), type($keys), type($values), $params, type($params))
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
@@ -250,6 +256,7 @@ def Attn_AttentionOp : Attn_DpsOp<"attention", [AttrSizedOperandSegments,
             /*mod_tables=*/ValueRange(), output, weights, lse, score, act,
             align, causal, /*causal_offset=*/nullptr, /*window=*/nullptr,
             /*score_mod=*/nullptr, /*mask_mod=*/nullptr, /*weight_mod=*/nullptr,
+            /*key_range=*/nullptr,
             /*band_lower=*/nullptr, /*band_upper=*/nullptr, /*seed=*/nullptr);
     }]>
   ];
@@ -322,6 +329,7 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
     OptionalAttr<FlatSymbolRefAttr>:$score_mod,
     OptionalAttr<FlatSymbolRefAttr>:$mask_mod,
     OptionalAttr<FlatSymbolRefAttr>:$weight_mod,
+    OptionalAttr<FlatSymbolRefAttr>:$key_range,
     OptionalAttr<I64Attr>:$band_lower,
     OptionalAttr<I64Attr>:$band_upper,
     DefaultValuedAttr<Attn_AlignKind, "::mlir::attn::AlignKind::softmax">:$align,
@@ -333,7 +341,7 @@ def Attn_OnlineAttentionOp : Attn_Op<"online_attention",
     (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
     (`band_lower` `(` $band_lower^ `)`)? (`band_upper` `(` $band_upper^ `)`)?
     (`score_mod` `(` $score_mod^ `)`)? (`mask_mod` `(` $mask_mod^ `)`)?
-    (`weight_mod` `(` $weight_mod^ `)`)?
+    (`weight_mod` `(` $weight_mod^ `)`)? (`key_range` `(` $key_range^ `)`)?
     `ins` `(` $query `,` $keys `,` $values `:` type($query) `,` type($keys) `,`
               type($values) `)`
     (`score_weights` `(` $score_weights^ `:` type($score_weights) `)`)?
