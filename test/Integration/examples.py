@@ -32,6 +32,11 @@ SPECS = {
         "keys": ("X", "Wk", None), "values": ("X", "Wv", None),
         "score": ("scaled_dot", [], None), "causal": True,
         "align": "entmax15", "outputs": [("y", "c"), ("weights", "a")]},
+    "euclidean": {
+        "batch": 1, "inputs": ["X", "P"], "query": ("X", None, None),
+        "keys": ("P", None, None), "values": ("P", None, None),
+        "score": ("neg_sq_euclidean", [], None),
+        "outputs": [("y", "c"), ("weights", "a")]},
 }
 
 SIZES = {
@@ -39,6 +44,8 @@ SIZES = {
     "luong": [{"b": 1, "n": 1}, {"b": 3, "n": 17}, {"b": 2, "n": 65}],
     "transformer": [{"b": 1, "n": 1}, {"b": 2, "n": 7}, {"b": 1, "n": 66}],
     "sparsemax": [{"b": 1, "n": 1}, {"b": 2, "n": 7}, {"b": 1, "n": 66}],
+    "euclidean": [{"b": 1, "n": 1, "m": 1}, {"b": 2, "n": 7, "m": 13},
+                  {"b": 1, "n": 66, "m": 0}, {"b": 1, "n": 17, "m": 130}],
 }
 
 checker = T.Checker()
