@@ -159,6 +159,7 @@ struct Symbol {
   ValueId value = -1;      ///< The value the name stands for, if any.
   Dim dim;                 ///< Dim, BatchDim.
   bool determined = false; ///< Dim, BatchDim: set by an input/param shape.
+  bool used = false;       ///< Looked up by a use (for -Wunused-dim).
 };
 
 inline std::optional<Activation> parseActivation(llvm::StringRef name) {
@@ -314,6 +315,11 @@ private:
   void checkStepComplete(const Step &step, const SourceLoc &loc,
                          llvm::StringRef owner);
   void checkDeterminedDims();
+  /// Warnings about a model that checked cleanly (SemaWarnings.cpp).
+  void warnUnused();
+  void warnEmptyMasks();
+  /// Every name visible from the current scope (for suggestions).
+  std::vector<std::string> visibleNames();
 
   // Values.
   ValueId evalValue(const Expr &e);

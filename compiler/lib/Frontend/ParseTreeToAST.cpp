@@ -133,6 +133,18 @@ bool isKeyword(antlr4::Token *token) {
          (std::isalpha(static_cast<unsigned char>(text[0])) || text[0] == '_');
 }
 
+/// ` (did you mean 'query'?)` when a name where the parser stopped is a
+/// misspelled keyword (at most a third of its letters off).
+std::string keywordSuggestion(antlr4::Token *token) {
+  if (!token || token->getType() != AttnLexer::ID)
+    return "";
+  static const std::vector<std::string> keywords = {
+      "model",   "block",  "dims",   "batch",  "input",  "param", "feature",
+      "query",   "keys",   "values", "score",  "align",  "context",
+      "output",  "mask",   "heads",  "let",    "hops",   "return", "with"};
+  return didYouMean(token->getText(), keywords);
+}
+
 /// Reports ANTLR's syntax errors as diagnostics instead of printing them.
 class ErrorListener : public antlr4::BaseErrorListener {
 public:
@@ -165,7 +177,8 @@ public:
                           offendingSymbol->getText() +
                           "' is a reserved keyword and cannot be a name)");
     else
-      diag.error(loc, "syntax error: " + sanitize(shorten(msg)));
+      diag.error(loc, "syntax error: " + sanitize(shorten(msg)) +
+                          keywordSuggestion(offendingSymbol));
     if (count == kMaxSyntaxErrors)
       diag.note(loc, "too many syntax errors; stopping here");
   }

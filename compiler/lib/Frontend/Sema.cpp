@@ -48,8 +48,10 @@ Symbol *ModelChecker::find(const std::string &name) {
     auto it = s->symbols.find(name);
     if (it != s->symbols.end() &&
         (!dimsOnly || it->second.kind == SymKind::Dim ||
-         it->second.kind == SymKind::BatchDim))
+         it->second.kind == SymKind::BatchDim)) {
+      it->second.used = true;
       return &it->second;
+    }
     dimsOnly |= s->parentDimsOnly;
   }
   return nullptr;
@@ -71,8 +73,22 @@ Symbol *ModelChecker::lookup(const std::string &name, const SourceLoc &loc) {
                    callStack.back()->name.name +
                    "'; pass it as an argument");
   else
-    error(loc, "undefined name '" + name + "'");
+    error(loc, "undefined name '" + name + "'" +
+                   didYouMean(name, visibleNames()));
   return nullptr;
+}
+
+std::vector<std::string> ModelChecker::visibleNames() {
+  std::vector<std::string> names;
+  bool dimsOnly = false;
+  for (Scope *s = scope; s; s = s->parent) {
+    for (const auto &entry : s->symbols)
+      if (!dimsOnly || entry.second.kind == SymKind::Dim ||
+          entry.second.kind == SymKind::BatchDim)
+        names.push_back(entry.first().str());
+    dimsOnly |= s->parentDimsOnly;
+  }
+  return names;
 }
 
 /// Resolves a name expression whose symbol must be of one of the `allowed`
@@ -570,8 +586,11 @@ void ModelChecker::checkScore(const Item &item, Step &step) {
                 : i + 1 == all.size() ? " or "
                                       : ", ") +
                function.getName().str();
+    std::vector<std::string> candidates;
+    for (const mlir::attn::ScoreFunction &function : all)
+      candidates.push_back(function.getName().str());
     error(call.loc, "unknown score function '" + call.name + "' (expected " +
-                        names + ")");
+                        names + ")" + didYouMean(call.name, candidates));
     return;
   }
   att.score = info->kind;
@@ -984,7 +1003,9 @@ void ModelChecker::checkAlign(const Item &item, Step &step) {
   else {
     error(e.loc, "unsupported alignment function '" + e.name +
                      "'; expected 'softmax', 'sigmoid', 'argmax', 'hard', "
-                     "'sparsemax' or 'entmax15'");
+                     "'sparsemax' or 'entmax15'" +
+                     didYouMean(e.name, {"softmax", "sigmoid", "argmax", "hard",
+                                         "sparsemax", "entmax15"}));
     return;
   }
   if (kind == AlignKind::Hard) {
@@ -1583,6 +1604,10 @@ std::optional<ModelSpec> ModelChecker::run() {
       spec.outputs.emplace_back(arg, p.value);
   }
   if (failed)
+    return std::nullopt;
+  warnUnused();
+  warnEmptyMasks();
+  if (failed) // -Werror
     return std::nullopt;
   return spec;
 }

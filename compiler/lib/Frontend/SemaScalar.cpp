@@ -382,6 +382,7 @@ bool ModelChecker::bindScalarIndices(const Item &item, const Step &step,
   }
   for (auto [k, id] : llvm::enumerate(item.binders)) {
     if (Symbol *sym = find(id.name)) {
+      sym->used = false; // a clash, not a use
       error(id.loc, "the index name '" + id.name + "' is already " +
                         describe(sym->kind) + "; choose another name");
       return false;
@@ -602,7 +603,10 @@ int ModelChecker::checkScalar(const Expr &e, ScalarScope &sc) {
     if (!isUnary && !isMinMax) {
       error(e.loc, "unknown function '" + e.name +
                        "' in a scalar expression (expected tanh, exp, log, "
-                       "sigmoid, relu, sqrt, abs, min or max)");
+                       "sigmoid, relu, sqrt, abs, min or max)" +
+                       didYouMean(e.name, {"tanh", "exp", "log", "sigmoid",
+                                           "relu", "sqrt", "abs", "min",
+                                           "max"}));
       return -1;
     }
     size_t arity = isUnary ? 1 : 2;

@@ -131,6 +131,20 @@ cl::list<std::string> printAfter(
     cl::desc("Print the IR after the named pass (stderr); repeatable"),
     cl::value_desc("pass"), cl::cat(attncCategory));
 
+// Warnings: -Werror, -Wno-GROUP / -WGROUP and -w, spelled as in C
+// compilers. LLVM's option registry already has a `-W` of its own, so main
+// takes these out of argv before the registry parses it; this entry only
+// documents them in --help.
+cl::opt<bool> warningsHelp(
+    "Werror",
+    cl::desc("Warnings are errors. Also -Wno-GROUP silences GROUP (unused: "
+             "an input or param nothing reads; unused-dim: a dimension "
+             "never used; empty-mask: a mask that masks no key), -w "
+             "silences all"),
+    cl::cat(attncCategory));
+std::vector<std::string> warningFlags;
+bool noWarnings = false;
+
 bool isTextStage(Stage s) {
   return s == Stage::AST || s == Stage::Attn || s == Stage::Loops ||
          s == Stage::LLVMDialect || s == Stage::LLVMIR || s == Stage::Asm ||
@@ -232,6 +246,23 @@ int main(int argc, char **argv) {
     os << "attnc " << ATTNC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
        << ")\n";
   });
+  // -Wno-GROUP, -WGROUP and -w (see warningsHelp); -Werror stays for the
+  // registry.
+  std::vector<char *> args;
+  for (int i = 0; i < argc; ++i) {
+    llvm::StringRef arg(argv[i]);
+    if (i > 0 && arg == "-w") {
+      noWarnings = true;
+      continue;
+    }
+    if (i > 0 && arg.starts_with("-W") && arg != "-Werror") {
+      warningFlags.push_back(arg.drop_front(2).str());
+      continue;
+    }
+    args.push_back(argv[i]);
+  }
+  argc = int(args.size());
+  argv = args.data();
   cl::ParseCommandLineOptions(argc, argv,
                               "attnc: compiles attention models (.attn, or "
                               "the attn dialect in .mlir) to shared "
@@ -252,6 +283,20 @@ int main(int argc, char **argv) {
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
   attnc::DiagnosticReporter diag(sourceMgr, llvm::errs());
+  if (noWarnings)
+    diag.disableAllWarnings();
+  diag.setWarningsAreErrors(warningsHelp);
+  for (const std::string &flag : warningFlags) {
+    llvm::StringRef name(flag);
+    bool off = name.consume_front("no-");
+    std::optional<attnc::WarningGroup> group = attnc::parseWarningGroup(name);
+    if (!group)
+      return fail("unknown warning option '-W" + flag +
+                  "' (expected -Werror or -W[no-]unused, -W[no-]unused-dim, "
+                  "-W[no-]empty-mask)");
+    if (off)
+      diag.disable(*group);
+  }
   std::unique_ptr<attnc::ast::File> ast;
   std::optional<std::vector<attnc::ModelSpec>> models;
   if (!mlirInput) {
