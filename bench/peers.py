@@ -204,7 +204,7 @@ def thread_env(threads):
 def run_probe(probe, threads):
     if probe is None:
         return None
-    out = subprocess.run([probe, str(threads), "5"], stdout=subprocess.PIPE,
+    out = subprocess.run([probe, str(threads), "10"], stdout=subprocess.PIPE,
                          universal_newlines=True).stdout
     for tok in out.split():
         if tok.startswith("gflops="):
@@ -404,6 +404,7 @@ def worker(args):
     import numpy as np
     threads = args.worker
     result = {"threads": threads, "check": [], "shapes": [], "errors": []}
+    result["load_before"] = os.getloadavg()[0]
     result["peak_before"] = run_probe(args.probe, threads)
     runner = Runner(args.so, threads)
     import onnxruntime
@@ -459,22 +460,27 @@ def worker(args):
             if why is None:
                 runnable[system] = entry
         times = {s: [] for s in runnable}
+        cpu = {s: [0.0, 0.0] for s in runnable}  # process CPU time, wall
         for rnd in range(args.rounds):
             for system, (call, _) in runnable.items():
                 time.sleep(args.settle)
                 call()  # warm: memory freed and left idle is slow to touch
+                c0, w0 = time.process_time(), time.perf_counter()
                 for _ in range(per_round):
                     t0 = time.perf_counter()
                     call()
                     times[system].append(time.perf_counter() - t0)
+                cpu[system][0] += time.process_time() - c0
+                cpu[system][1] += time.perf_counter() - w0
         row = {"label": label, "h": h, "n": n, "d": d, "causal": causal,
                "flops": flops(h, n, d, causal), "ms": {}, "median_ms": {},
-               "na": {}}
+               "na": {}, "cores": {}}
         for system in dict(SYSTEMS):
             if system in runnable:
                 ts = sorted(times[system])
                 row["ms"][system] = 1e3 * ts[0]
                 row["median_ms"][system] = 1e3 * ts[len(ts) // 2]
+                row["cores"][system] = cpu[system][0] / max(cpu[system][1], 1e-9)
             else:
                 why = na.get((system, causal)) or entries[system]
                 row["na"][system] = why
@@ -490,6 +496,7 @@ def worker(args):
             "%s %.1f ms" % (s, row["ms"][s]) for s in row["ms"])))
         del entries, runnable
     result["peak_after"] = run_probe(args.probe, threads)
+    result["load_after"] = os.getloadavg()[0]
     return result
 
 
@@ -514,17 +521,18 @@ def report(results, args, out=sys.stdout):
     p("host: %s, %d CPUs; torch %s, onnxruntime %s, numpy %s" % (
         platform.machine(), os.cpu_count() or 0, first["versions"]["torch"],
         first["versions"]["onnxruntime"], first["versions"]["numpy"]))
-    p("cells: ms / GFLOP/s (%% of the FMA peak); GFLOP/s = 4 h n^2 d / time, "
+    p("cells: ms / GFLOP/s (% of the FMA peak); GFLOP/s = 4 h n^2 d / time, "
       "causal: 2 h n (n+1) d / time; ratios: attnc time / peer time (< 1: "
       "attnc faster)")
     for res in results:
         shapes = res["shapes"]
         peak = peak_of(res)
         p()
-        p("%d thread%s, FMA peak %s GFLOP/s (probe before/after: %s / %s)" % (
-            res["threads"], "" if res["threads"] == 1 else "s",
-            "%.0f" % peak if peak else "n/a",
-            res.get("peak_before"), res.get("peak_after")))
+        p("%d thread%s, FMA peak %s GFLOP/s (probe before/after: %s / %s; "
+          "load average before/after: %.1f / %.1f)" % (
+              res["threads"], "" if res["threads"] == 1 else "s",
+              "%.0f" % peak if peak else "n/a", res.get("peak_before"),
+              res.get("peak_after"), res["load_before"], res["load_after"]))
         p()
         p("| %d thr | %s |" % (res["threads"], " | ".join(r["label"] for r in shapes)))
         p("|---|%s" % ("---|" * len(shapes)))
@@ -551,6 +559,12 @@ def report(results, args, out=sys.stdout):
                 cells.append("%.2f" % (a / t) if a and t else "n/a")
             what = "best peer" if peer == "best" else names[peer]
             p("| attnc / %s | %s |" % (what, " | ".join(cells)))
+        p()
+        p("CPU time / wall time of the process during each system's timed "
+          "calls (how many cores it had; spinning pools count): " + "; ".join(
+              "%s %s" % (r["label"], " ".join(
+                  "%.1f" % r["cores"][s] for s, _ in SYSTEMS if s in r["cores"]))
+              for r in shapes) + " (in the order of the rows)")
         diffs = ["%s %.1e" % (r["label"], r["attnc_vs_torch"])
                  for r in shapes if "attnc_vs_torch" in r]
         if diffs:
