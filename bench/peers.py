@@ -450,7 +450,9 @@ def worker(args):
 
     # 2. The shapes, best of `repeat` after a warm-up call.
     per_round = max(1, args.repeat // args.rounds)
+    probes = [result["peak_before"]]
     for label, h, n, d, causal in (QUICK_SHAPES if args.quick else SHAPES):
+        probes.append(run_probe(args.probe, threads))
         q, k, v = inputs(rng, h, n, d)
         entries = runner.calls(q, k, v, causal)
         runnable = {}
@@ -496,6 +498,8 @@ def worker(args):
             "%s %.1f ms" % (s, row["ms"][s]) for s in row["ms"])))
         del entries, runnable
     result["peak_after"] = run_probe(args.probe, threads)
+    probes.append(result["peak_after"])
+    result["peaks"] = [x for x in probes if x]
     result["load_after"] = os.getloadavg()[0]
     return result
 
@@ -506,7 +510,7 @@ def worker(args):
 
 
 def peak_of(res):
-    vals = [p for p in (res.get("peak_before"), res.get("peak_after")) if p]
+    vals = res.get("peaks") or []
     return max(vals) if vals else None
 
 
@@ -528,11 +532,17 @@ def report(results, args, out=sys.stdout):
         shapes = res["shapes"]
         peak = peak_of(res)
         p()
-        p("%d thread%s, FMA peak %s GFLOP/s (probe before/after: %s / %s; "
-          "load average before/after: %.1f / %.1f)" % (
+        p("%d thread%s, FMA peak %s GFLOP/s (the best of the probes run "
+          "before each shape and at the end: %s; load average before/after: "
+          "%.1f / %.1f)" % (
               res["threads"], "" if res["threads"] == 1 else "s",
-              "%.0f" % peak if peak else "n/a", res.get("peak_before"),
-              res.get("peak_after"), res["load_before"], res["load_after"]))
+              "%.0f" % peak if peak else "n/a",
+              " ".join("%.0f" % x for x in res.get("peaks") or []),
+              res["load_before"], res["load_after"]))
+        if peak and min(res["peaks"]) < 0.8 * peak:
+            p("(the probes disagree by more than 20%: the machine was busy, "
+              "and a % of peak above 100 means the probe never had the cores "
+              "to itself)")
         p()
         p("| %d thr | %s |" % (res["threads"], " | ".join(r["label"] for r in shapes)))
         p("|---|%s" % ("---|" * len(shapes)))
