@@ -35,9 +35,10 @@ model tiny {
   dims n, d = 3
   batch b
   input X : f32[b, n, d]
+  query Q = X
   keys K = X
   values V = X
-  score e = dot(K, K)
+  score e = dot(Q, K)
   align a = softmax(e)
   context c = sum(a * V)
   output y = c

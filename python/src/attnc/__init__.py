@@ -30,7 +30,7 @@ __all__ = [
     "compile", "load", "Module", "Model", "Signature", "Arg", "Tensor",
     "AttncError", "CompileError", "CallError", "CompilerNotFoundError",
     "CompilerWarning", "Diagnostic", "config", "Config", "find_compiler",
-    "default_cache_dir", "__version__",
+    "default_cache_dir", "compiler_identity", "__version__",
 ]
 
 

@@ -124,7 +124,7 @@ def view(obj: Any, want: str, writable: bool) -> View:
         mv = memoryview(obj)
     except TypeError:
         raise ArgumentError(
-            "a %s is not an array: pass a NumPy array, a PyTorch CPU tensor, "
+            "a value of type %s is not an array: pass a NumPy array, a PyTorch CPU tensor, "
             "an attnc.Tensor or an object with __array_interface__ or the "
             "buffer protocol" % type(obj).__name__)
     return _buffer_view(obj, mv, want)

@@ -83,7 +83,9 @@ class CallError(AttncError, ValueError):
         self.status = status
         self.runtime_message = runtime_message
         self.argument = argument
-        super().__init__("%s: %s" % (model, message))
+        # The runtime's messages already begin with "attnc_<model>:".
+        prefixed = message.startswith("attnc_%s:" % model)
+        super().__init__(message if prefixed else "%s: %s" % (model, message))
 
     def last_error(self) -> Optional[str]:
         """The runtime's message (``attnc_<model>_last_error()``), if any."""

@@ -212,7 +212,8 @@ def _named_in(msg: str, sig: Signature) -> Optional[str]:
 def _call_signature(sig: Signature, with_self: bool) -> inspect.Signature:
     ps = []
     if with_self:
-        ps.append(inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY))
+        ps.append(inspect.Parameter("self",
+                                    inspect.Parameter.POSITIONAL_OR_KEYWORD))
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
     for a in sig.arguments:
         name = a.name if a.name.isidentifier() and not keyword.iskeyword(
@@ -238,7 +239,7 @@ def _call_signature(sig: Signature, with_self: bool) -> inspect.Signature:
 def _model_class(sig: Signature) -> type:
     """A subclass of Model for one signature, so that ``help(model)`` shows
     the model's arguments, roles, dtypes and shapes."""
-    doc = "%s\n\n%s" % (sig.describe(), Model.__doc__)
+    doc = "%s\n\n%s" % (sig.describe(), inspect.cleandoc(Model.__doc__ or ""))
 
     def __call__(self, *args, out=None, **named):  # type: ignore
         return Model.__call__(self, *args, out=out, **named)
@@ -246,7 +247,9 @@ def _model_class(sig: Signature) -> type:
     __call__.__signature__ = _call_signature(sig, with_self=True)  # type: ignore
     __call__.__qualname__ = "%s.__call__" % _identifier(sig.name)
     return type(_identifier(sig.name), (Model,),
-                {"__doc__": doc, "__call__": __call__, "__module__": "attnc"})
+                {"__doc__": doc, "__call__": __call__, "__module__": "attnc",
+                 # what help() shows as the class's call signature
+                 "__signature__": _call_signature(sig, with_self=False)})
 
 
 def make_model(module: "Module", name: str, cdll: ctypes.CDLL) -> Model:
