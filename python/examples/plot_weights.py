@@ -59,8 +59,8 @@ def main() -> int:
     print(model.signature.describe())
     rng = np.random.default_rng(args.seed)
     X = rng.standard_normal((2, args.n, 16), dtype=np.float32)
-    Wq = rng.standard_normal((8, 16), dtype=np.float32)
-    Wk = rng.standard_normal((8, 16), dtype=np.float32)
+    Wq = 0.25 * rng.standard_normal((8, 16), dtype=np.float32)
+    Wk = 0.25 * rng.standard_normal((8, 16), dtype=np.float32)
     y, A = model(X, Wq, Wk)
 
     fig, ax = plt.subplots(figsize=(6, 5))

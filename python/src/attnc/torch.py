@@ -9,8 +9,9 @@ The operator takes the model's inputs and params (CPU tensors, in order)
 and returns its outputs (a tensor, or a tuple of tensors). Its fake (meta)
 implementation computes the output shapes and dtypes from the model's
 signature, so ``torch.compile`` and ``torch.export`` can trace through it.
-Importing this module needs PyTorch (2.1 or later; ``torch.library.custom_op``
-is used from 2.4 on).
+Importing this module needs PyTorch; registering needs 2.2 or later
+(``torch.library.custom_op`` is used from 2.4 on, ``define``/``impl``/
+``impl_abstract`` before).
 """
 
 import re
@@ -92,7 +93,11 @@ def register(model: Model, name: Optional[str] = None) -> Callable[..., Any]:
     def fake(*args: Any) -> Any:
         return _fake_outputs(sig, args)
 
-    lib = getattr(_torch, "library")
+    lib = _torch.library
+    if not (hasattr(lib, "custom_op") or hasattr(lib, "impl_abstract")):
+        raise RuntimeError("attnc.torch needs torch 2.2 or later (custom "
+                           "operators with fake implementations); this is "
+                           "torch %s" % _torch.__version__)
     if hasattr(lib, "custom_op"):  # torch >= 2.4
         op = lib.custom_op(qualname, impl, mutates_args=(), device_types="cpu",
                            schema=schema)
@@ -100,11 +105,7 @@ def register(model: Model, name: Optional[str] = None) -> Callable[..., Any]:
     else:  # torch 2.1 - 2.3
         lib.define(qualname, schema)
         lib.impl(qualname, "CPU")(impl)
-        abstract = getattr(lib, "impl_abstract", None)
-        if abstract is None:
-            raise RuntimeError("attnc.torch needs torch >= 2.2 "
-                               "(torch.library.impl_abstract)")
-        abstract(qualname)(fake)
+        lib.impl_abstract(qualname)(fake)
     result = getattr(getattr(_torch.ops, ns), opname)
     _registry[qualname] = (identity, result)
     return result
