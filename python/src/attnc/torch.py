@@ -102,7 +102,7 @@ def register(model: Model, name: Optional[str] = None) -> Callable[..., Any]:
         op = lib.custom_op(qualname, impl, mutates_args=(), device_types="cpu",
                            schema=schema)
         op.register_fake(fake)
-    else:  # torch 2.1 - 2.3
+    else:  # torch 2.2 - 2.3
         lib.define(qualname, schema)
         lib.impl(qualname, "CPU")(impl)
         lib.impl_abstract(qualname)(fake)
