@@ -24,6 +24,7 @@ python = config.python_executable or sys.executable
 config.substitutions.append(("%python", python))
 config.substitutions.append(("%attnc_src", config.attnc_src_root))
 config.substitutions.append(("%cc", config.c_compiler))
+config.substitutions.append(("%attnc_obj_root", config.attnc_obj_root))
 config.substitutions.append(
     ("%runtime_include", os.path.join(config.attnc_src_root, "runtime", "include")))
 config.environment["PYTHONPATH"] = os.path.join(

@@ -9,7 +9,9 @@
 
 #include "attnc/Codegen/Codegen.h"
 
+#include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 
 #include <cstdlib>
@@ -40,7 +42,19 @@ static std::string findCCompiler() {
 LogicalResult attnc::linkSharedLibrary(llvm::StringRef objectPath,
                                        llvm::StringRef outputPath,
                                        std::string &error) {
+  // The archive beside the executable (bin/attnc -> lib/libattnc_runtime.a:
+  // an installed attnc, and a build tree too), else the one it was built
+  // with; ATTNC_RUNTIME_LIB overrides both.
   std::string runtime = ATTNC_RUNTIME_LIB_PATH;
+  std::string self = llvm::sys::fs::getMainExecutable(
+      nullptr, reinterpret_cast<void *>(&attnc::linkSharedLibrary));
+  if (!self.empty()) {
+    llvm::SmallString<256> installed(llvm::sys::path::parent_path(
+        llvm::sys::path::parent_path(self)));
+    llvm::sys::path::append(installed, "lib", "libattnc_runtime.a");
+    if (llvm::sys::fs::exists(installed))
+      runtime = installed.str().str();
+  }
   if (const char *env = std::getenv("ATTNC_RUNTIME_LIB"))
     runtime = env;
   if (!llvm::sys::fs::exists(runtime)) {
