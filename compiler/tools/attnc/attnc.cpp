@@ -399,7 +399,7 @@ int main(int argc, char **argv) {
     });
   if (emitStage == Stage::Attn)
     return finish([&](llvm::raw_pwrite_stream &os) {
-      module->print(os);
+      attnc::printWithArgumentNames(*module, os);
       return success();
     });
 
@@ -407,7 +407,7 @@ int main(int argc, char **argv) {
     return 1;
   if (emitStage == Stage::Loops)
     return finish([&](llvm::raw_pwrite_stream &os) {
-      module->print(os);
+      attnc::printWithArgumentNames(*module, os);
       return success();
     });
 

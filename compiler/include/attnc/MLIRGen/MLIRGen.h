@@ -42,6 +42,11 @@ std::optional<DType> abiDType(mlir::Type type);
 /// The role named "input", "param" or "output".
 std::optional<Role> abiRole(llvm::StringRef text);
 
+/// Prints `module` with each model function's arguments under the names of
+/// their `attn.arg` attributes (`%X` rather than `%arg0`): `--emit=attn`,
+/// `--emit=loops`.
+void printWithArgumentNames(mlir::ModuleOp module, llvm::raw_ostream &os);
+
 } // namespace attnc
 
 #endif // ATTNC_MLIRGEN_MLIRGEN_H
