@@ -13,6 +13,9 @@
 
 #include "mlir/Target/LLVMIR/Export.h"
 
+#include "llvm/Analysis/LoopInfo.h"
+#include "llvm/IR/Dominators.h"
+#include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/PassInstrumentation.h"
 #include "llvm/Passes/PassBuilder.h"
@@ -135,6 +138,79 @@ private:
   llvm::SmallVector<std::string> stack;
 };
 
+/// Whether `loop` (with the loops it holds) only moves data: loads, stores,
+/// address and integer arithmetic, integer compares and selects, no
+/// floating-point operation, no vector, no call but integer min/max. These
+/// are the copies around the kernels (weights transposed once per call, keys
+/// packed into panels, zero fills).
+bool onlyMovesData(const llvm::Loop &loop) {
+  bool stores = false;
+  for (const llvm::BasicBlock *block : loop.blocks()) {
+    for (const llvm::Instruction &inst : *block) {
+      if (inst.getType()->isVectorTy())
+        return false;
+      if (auto *call = dyn_cast<llvm::IntrinsicInst>(&inst)) {
+        switch (call->getIntrinsicID()) {
+        case llvm::Intrinsic::smin:
+        case llvm::Intrinsic::smax:
+        case llvm::Intrinsic::umin:
+        case llvm::Intrinsic::umax:
+          continue;
+        default:
+          return false;
+        }
+      }
+      if (auto *store = dyn_cast<llvm::StoreInst>(&inst)) {
+        if (store->getValueOperand()->getType()->isVectorTy())
+          return false;
+        stores = true;
+        continue;
+      }
+      // Loads, selects and phis may carry floats: they move them. Casts
+      // must not compute on them.
+      if (isa<llvm::LoadInst, llvm::GetElementPtrInst, llvm::PHINode,
+              llvm::BranchInst, llvm::ICmpInst, llvm::SelectInst>(inst) ||
+          (isa<llvm::BinaryOperator, llvm::CastInst>(inst) &&
+           !inst.getType()->isFloatingPointTy() &&
+           !inst.getOperand(0)->getType()->isFloatingPointTy()))
+        continue;
+      return false;
+    }
+  }
+  return stores;
+}
+
+/// Keeps the loops that only move data rolled (llvm.loop.unroll.disable on
+/// each loop of such a nest; the vectorizer still runs on them): they are
+/// memory-bound, so unrolling them buys nothing, but with static sizes LLVM
+/// unrolled them fully, and the loops around them (each [4, 16, 64] weight
+/// of the Transformer example, transposed once per call, became 64
+/// vectorized loops of 4 scatters, unrolled), which made most of the
+/// machine code of a model and most of its compile time.
+void keepCopyLoopsRolled(llvm::Module &module) {
+  llvm::LLVMContext &context = module.getContext();
+  llvm::MDNode *disable = llvm::MDNode::get(
+      context, llvm::MDString::get(context, "llvm.loop.unroll.disable"));
+  for (llvm::Function &fn : module) {
+    if (fn.isDeclaration())
+      continue;
+    llvm::DominatorTree domTree(fn);
+    llvm::LoopInfo loops(domTree);
+    for (llvm::Loop *loop : loops.getLoopsInPreorder()) {
+      if (!onlyMovesData(*loop))
+        continue;
+      // A loop ID is a distinct node whose first operand is itself.
+      llvm::SmallVector<llvm::Metadata *> operands = {nullptr};
+      if (llvm::MDNode *old = loop->getLoopID())
+        operands.append(old->op_begin() + 1, old->op_end());
+      operands.push_back(disable);
+      llvm::MDNode *id = llvm::MDNode::getDistinct(context, operands);
+      id->replaceOperandWith(0, id);
+      loop->setLoopID(id);
+    }
+  }
+}
+
 } // namespace
 
 void attnc::optimizeLLVMModule(llvm::Module &module,
@@ -165,6 +241,8 @@ void attnc::optimizeLLVMModule(llvm::Module &module,
   builder.registerLoopAnalyses(loopAM);
   builder.crossRegisterProxies(loopAM, functionAM, cgsccAM, moduleAM);
 
+  if (level != llvm::OptimizationLevel::O0)
+    keepCopyLoopsRolled(module);
   llvm::ModulePassManager pm =
       level == llvm::OptimizationLevel::O0
           ? builder.buildO0DefaultPipeline(level)
