@@ -69,7 +69,9 @@ mlir::LogicalResult emitMachineCode(llvm::Module &module,
                                     std::string &error);
 
 /// Links `objectPath` and the attnc runtime into the shared library
-/// `outputPath` with the system C compiler (ATTNC_CC overrides it).
+/// `outputPath`: runs the linker directly with the C runtime's files (ATTNC_LD
+/// overrides the linker), or the system C compiler where those files are
+/// unknown or ATTNC_CC is set.
 mlir::LogicalResult linkSharedLibrary(llvm::StringRef objectPath,
                                       llvm::StringRef outputPath,
                                       std::string &error);
