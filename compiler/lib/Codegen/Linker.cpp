@@ -1,9 +1,15 @@
 //===- Linker.cpp - Object file + runtime -> shared library ---------------===//
 //
-// Runs the system C compiler as the linker: `cc -shared -o lib.so model.o
-// libattnc_runtime.a -lm -pthread`. The runtime archive is the one built with
-// attnc (its path is compiled in; ATTNC_RUNTIME_LIB overrides it), and the C
-// compiler is ATTNC_CC, else the one attnc was built with, else `cc`.
+// Links `model.o`, the attnc runtime archive and LLVM's OpenMP runtime into
+// a shared library. attnc runs the linker itself, with the C runtime's files
+// that a C compiler driver would add (crti.o, crtbeginS.o, libm, libc,
+// libgcc, crtendS.o, crtn.o: asked of the C compiler attnc was built with,
+// at configure time), which saves the driver's process per compile. The
+// linker is ATTNC_LD, else the system's `ld` (found at configure time). With ATTNC_CC set, or where the build found no C runtime
+// files, the C compiler links instead: `cc -shared -o lib.so model.o
+// libattnc_runtime.a -lm -pthread -lomp` (ATTNC_CC, else the compiler attnc
+// was built with, else `cc`). The runtime archive is the one built with
+// attnc (its path is compiled in; ATTNC_RUNTIME_LIB overrides it).
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,6 +30,12 @@ using namespace mlir;
 #ifndef ATTNC_DEFAULT_CC
 #define ATTNC_DEFAULT_CC "cc"
 #endif
+#ifndef ATTNC_DEFAULT_LD
+#define ATTNC_DEFAULT_LD ""
+#endif
+#ifndef ATTNC_LINK_FILES
+#define ATTNC_LINK_FILES ""
+#endif
 
 static std::string findCCompiler() {
   if (const char *env = std::getenv("ATTNC_CC"))
@@ -37,6 +49,42 @@ static std::string findCCompiler() {
       return *path;
   }
   return "";
+}
+
+static std::string findProgram(llvm::StringRef name) {
+  if (name.empty())
+    return "";
+  if (llvm::sys::fs::can_execute(name))
+    return name.str();
+  if (llvm::ErrorOr<std::string> path = llvm::sys::findProgramByName(name))
+    return *path;
+  return "";
+}
+
+/// The linker to run directly, or "" to link through the C compiler.
+static std::string findLinker() {
+  if (const char *env = std::getenv("ATTNC_LD")) {
+    // Run as given when not found, so that the failure names it.
+    std::string path = findProgram(env);
+    return path.empty() ? env : path;
+  }
+  if (std::getenv("ATTNC_CC"))
+    return "";
+  return findProgram(ATTNC_DEFAULT_LD);
+}
+
+static LogicalResult run(llvm::StringRef program,
+                         llvm::ArrayRef<llvm::StringRef> argv,
+                         std::string &error) {
+  std::string message;
+  int status = llvm::sys::ExecuteAndWait(program, argv, std::nullopt, {}, 0, 0,
+                                         &message);
+  if (status != 0) {
+    error = "linking with '" + program.str() + "' failed" +
+            (message.empty() ? "" : ": " + message);
+    return failure();
+  }
+  return success();
 }
 
 LogicalResult attnc::linkSharedLibrary(llvm::StringRef objectPath,
@@ -62,6 +110,21 @@ LogicalResult attnc::linkSharedLibrary(llvm::StringRef objectPath,
             "' does not exist (set ATTNC_RUNTIME_LIB)";
     return failure();
   }
+  // The C runtime's files, in the order of the link line: crti.o,
+  // crtbeginS.o, libm, libc, libgcc, crtendS.o, crtn.o.
+  llvm::SmallVector<llvm::StringRef, 7> files;
+  llvm::StringRef(ATTNC_LINK_FILES).split(files, '|', -1, false);
+  std::string linker = files.size() == 7 ? findLinker() : "";
+  if (!linker.empty()) {
+    llvm::SmallVector<llvm::StringRef> argv = {
+        linker, "--hash-style=gnu", "--build-id", "--eh-frame-hdr", "-shared",
+        "-o", outputPath, files[0], files[1], objectPath, runtime,
+        // LLVM's OpenMP runtime, for the parallel loops.
+        "-L" ATTNC_OPENMP_LIB_DIR, "-lomp", "-rpath", ATTNC_OPENMP_LIB_DIR,
+        files[2], files[3], files[4], files[5], files[6]};
+    return run(linker, argv, error);
+  }
+
   std::string cc = findCCompiler();
   if (cc.empty()) {
     error = "no C compiler found to link the shared library (set ATTNC_CC)";
@@ -72,13 +135,5 @@ LogicalResult attnc::linkSharedLibrary(llvm::StringRef objectPath,
       "-lm",   "-pthread",
       // LLVM's OpenMP runtime, for the parallel loops.
       "-L" ATTNC_OPENMP_LIB_DIR, "-lomp", "-Wl,-rpath," ATTNC_OPENMP_LIB_DIR};
-  std::string message;
-  int status =
-      llvm::sys::ExecuteAndWait(cc, argv, std::nullopt, {}, 0, 0, &message);
-  if (status != 0) {
-    error = "linking with '" + cc + "' failed" +
-            (message.empty() ? "" : ": " + message);
-    return failure();
-  }
-  return success();
+  return run(cc, argv, error);
 }

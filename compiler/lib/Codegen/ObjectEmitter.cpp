@@ -11,10 +11,14 @@
 
 #include "attnc/Codegen/Codegen.h"
 
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
+#include "llvm/Analysis/LoopInfo.h"
+#include "llvm/IR/Dominators.h"
+#include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/PassInstrumentation.h"
+#include "llvm/Passes/PassBuilder.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/TargetParser/Host.h"
@@ -55,8 +59,8 @@ attnc::createTargetMachine(llvm::StringRef target, unsigned optLevel,
 }
 
 std::unique_ptr<llvm::Module>
-attnc::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
-                            llvm::TargetMachine &machine, unsigned optLevel) {
+attnc::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
+                         llvm::TargetMachine &machine) {
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, context, "attnc");
   if (!llvmModule) {
@@ -78,15 +82,172 @@ attnc::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
   for (llvm::GlobalVariable &global : llvmModule->globals())
     if (!global.isDeclaration() && !global.hasLocalLinkage())
       global.setVisibility(llvm::GlobalValue::HiddenVisibility);
-
-  auto optimize =
-      makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, &machine);
-  if (llvm::Error err = optimize(llvmModule.get())) {
-    emitError(module.getLoc())
-        << "LLVM optimization failed: " << llvm::toString(std::move(err));
-    return nullptr;
-  }
   return llvmModule;
+}
+
+namespace {
+
+/// Times LLVM's passes in an MLIR timing scope: one timer per pass name,
+/// nested in the scope, counting a pass's own time (a pass that runs other
+/// passes, as the inliner's CGSCC walk does, is paused while they run).
+/// Pass managers and adaptors only dispatch, and the Require/Invalidate
+/// helpers only run analyses: their time stays with the enclosing pass, or
+/// the scope's remainder.
+class LLVMPassTimer {
+public:
+  LLVMPassTimer(TimingScope &scope, llvm::PassInstrumentationCallbacks &pic)
+      : scope(scope) {
+    pic.registerBeforeNonSkippedPassCallback(
+        [this](llvm::StringRef pass, llvm::Any) { begin(pass); });
+    pic.registerAfterPassCallback(
+        [this](llvm::StringRef pass, llvm::Any,
+               const llvm::PreservedAnalyses &) { end(pass); });
+    pic.registerAfterPassInvalidatedCallback(
+        [this](llvm::StringRef pass, const llvm::PreservedAnalyses &) {
+          end(pass);
+        });
+  }
+
+private:
+  static bool dispatchesOnly(llvm::StringRef pass) {
+    return pass.contains("PassManager") || pass.contains("PassAdaptor") ||
+           pass.contains("AnalysisManagerProxy") ||
+           pass.starts_with("DevirtSCCRepeatedPass") ||
+           pass.starts_with("ModuleInlinerWrapperPass") ||
+           pass.starts_with("RequireAnalysisPass") ||
+           pass.starts_with("InvalidateAnalysisPass");
+  }
+  void begin(llvm::StringRef pass) {
+    if (dispatchesOnly(pass))
+      return;
+    running.stop();
+    stack.push_back(pass.str());
+    running = scope.nest(stack.back());
+  }
+  void end(llvm::StringRef pass) {
+    if (dispatchesOnly(pass) || stack.empty())
+      return;
+    running.stop();
+    stack.pop_back();
+    if (!stack.empty())
+      running = scope.nest(stack.back());
+  }
+
+  TimingScope &scope;
+  TimingScope running;
+  llvm::SmallVector<std::string> stack;
+};
+
+/// Whether `loop` (with the loops it holds) only moves data: loads, stores,
+/// address and integer arithmetic, integer compares and selects, no
+/// floating-point operation, no vector, no call but integer min/max. These
+/// are the copies around the kernels (weights transposed once per call, keys
+/// packed into panels, zero fills).
+bool onlyMovesData(const llvm::Loop &loop) {
+  bool stores = false;
+  for (const llvm::BasicBlock *block : loop.blocks()) {
+    for (const llvm::Instruction &inst : *block) {
+      if (inst.getType()->isVectorTy())
+        return false;
+      if (auto *call = dyn_cast<llvm::IntrinsicInst>(&inst)) {
+        switch (call->getIntrinsicID()) {
+        case llvm::Intrinsic::smin:
+        case llvm::Intrinsic::smax:
+        case llvm::Intrinsic::umin:
+        case llvm::Intrinsic::umax:
+          continue;
+        default:
+          return false;
+        }
+      }
+      if (auto *store = dyn_cast<llvm::StoreInst>(&inst)) {
+        if (store->getValueOperand()->getType()->isVectorTy())
+          return false;
+        stores = true;
+        continue;
+      }
+      // Loads, selects and phis may carry floats: they move them. Casts
+      // must not compute on them.
+      if (isa<llvm::LoadInst, llvm::GetElementPtrInst, llvm::PHINode,
+              llvm::BranchInst, llvm::ICmpInst, llvm::SelectInst>(inst) ||
+          (isa<llvm::BinaryOperator, llvm::CastInst>(inst) &&
+           !inst.getType()->isFloatingPointTy() &&
+           !inst.getOperand(0)->getType()->isFloatingPointTy()))
+        continue;
+      return false;
+    }
+  }
+  return stores;
+}
+
+/// Keeps the loops that only move data rolled (llvm.loop.unroll.disable on
+/// each loop of such a nest; the vectorizer still runs on them): they are
+/// memory-bound, so unrolling them buys nothing, but with static sizes LLVM
+/// unrolled them fully, and the loops around them (each [4, 16, 64] weight
+/// of the Transformer example, transposed once per call, became 64
+/// vectorized loops of 4 scatters, unrolled), which made most of the
+/// machine code of a model and most of its compile time.
+void keepCopyLoopsRolled(llvm::Module &module) {
+  llvm::LLVMContext &context = module.getContext();
+  llvm::MDNode *disable = llvm::MDNode::get(
+      context, llvm::MDString::get(context, "llvm.loop.unroll.disable"));
+  for (llvm::Function &fn : module) {
+    if (fn.isDeclaration())
+      continue;
+    llvm::DominatorTree domTree(fn);
+    llvm::LoopInfo loops(domTree);
+    for (llvm::Loop *loop : loops.getLoopsInPreorder()) {
+      if (!onlyMovesData(*loop))
+        continue;
+      // A loop ID is a distinct node whose first operand is itself.
+      llvm::SmallVector<llvm::Metadata *> operands = {nullptr};
+      if (llvm::MDNode *old = loop->getLoopID())
+        operands.append(old->op_begin() + 1, old->op_end());
+      operands.push_back(disable);
+      llvm::MDNode *id = llvm::MDNode::getDistinct(context, operands);
+      id->replaceOperandWith(0, id);
+      loop->setLoopID(id);
+    }
+  }
+}
+
+} // namespace
+
+void attnc::optimizeLLVMModule(llvm::Module &module,
+                               llvm::TargetMachine &machine, unsigned optLevel,
+                               TimingScope *timing) {
+  llvm::OptimizationLevel level = optLevel == 0   ? llvm::OptimizationLevel::O0
+                                  : optLevel == 1 ? llvm::OptimizationLevel::O1
+                                  : optLevel == 2 ? llvm::OptimizationLevel::O2
+                                                  : llvm::OptimizationLevel::O3;
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopUnrolling = true;
+  tuning.LoopInterleaving = true;
+  tuning.LoopVectorization = true;
+  tuning.SLPVectorization = true;
+
+  llvm::PassInstrumentationCallbacks callbacks;
+  std::optional<LLVMPassTimer> passTimer;
+  if (timing && *timing)
+    passTimer.emplace(*timing, callbacks);
+  llvm::PassBuilder builder(&machine, tuning, std::nullopt, &callbacks);
+  llvm::LoopAnalysisManager loopAM;
+  llvm::FunctionAnalysisManager functionAM;
+  llvm::CGSCCAnalysisManager cgsccAM;
+  llvm::ModuleAnalysisManager moduleAM;
+  builder.registerModuleAnalyses(moduleAM);
+  builder.registerCGSCCAnalyses(cgsccAM);
+  builder.registerFunctionAnalyses(functionAM);
+  builder.registerLoopAnalyses(loopAM);
+  builder.crossRegisterProxies(loopAM, functionAM, cgsccAM, moduleAM);
+
+  if (level != llvm::OptimizationLevel::O0)
+    keepCopyLoopsRolled(module);
+  llvm::ModulePassManager pm =
+      level == llvm::OptimizationLevel::O0
+          ? builder.buildO0DefaultPipeline(level)
+          : builder.buildPerModuleDefaultPipeline(level);
+  pm.run(module, moduleAM);
 }
 
 LogicalResult attnc::emitMachineCode(llvm::Module &module,

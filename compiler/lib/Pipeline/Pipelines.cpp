@@ -78,8 +78,11 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
     funcPm.addPass(createLoopInvariantCodeMotionPass());
   }
   // Score modifiers and mask predicates are functions the kernels call per
-  // key: inline them into the key loops and drop them.
-  pm.addPass(createInlinerPass());
+  // key: inline them into the key loops and drop them. Without the
+  // inliner's default simplification (canonicalize on every function): it
+  // changed no model's machine code, loops-to-llvm canonicalizes anyway.
+  pm.addPass(createInlinerPass(/*opPipelines=*/{},
+                               /*defaultPipelineBuilder=*/[](OpPassManager &) {}));
   pm.addPass(createSymbolDCEPass());
 }
 

@@ -2,7 +2,7 @@
 //
 //   attnc model.attn|model.mlir [-o libmodel.so] [--emit=STAGE] [-O0..-O3]
 //         [--target=host] [--tile-size=N]
-//         [--print-ir-after-all] [--print-ir-after=PASS]
+//         [--print-ir-after-all] [--print-ir-after=PASS] [--time-passes]
 //
 // Stages: ast -> attn (MLIRGen) -> loops (attn-to-loops) -> llvm-dialect
 // (loops-to-llvm + ABI entry points) -> llvm-ir -> asm | obj -> so; header
@@ -11,7 +11,10 @@
 // points, signature, header) is read from the kernels' ABI attributes
 // (attn.model, attn.arg) of the attn module, whatever the input. Outputs are
 // written to a temporary file and renamed at the end, so a failing compile
-// leaves no output behind.
+// leaves no output behind. --time-passes prints one timing report (MLIR's
+// DefaultTimingManager) whose top level is the compiler's phases in order:
+// the front end, each pass pipeline (its passes nested), LLVM translation,
+// LLVM's passes, code generation and linking.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,13 +27,16 @@
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Pass.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
@@ -126,6 +132,11 @@ cl::opt<bool> openmp(
 cl::opt<bool> printAfterAll("print-ir-after-all",
                             cl::desc("Print the IR after every pass (stderr)"),
                             cl::cat(attncCategory));
+cl::opt<bool> verifyEachPass(
+    "verify-each-pass",
+    cl::desc("Verify the IR after every MLIR pass, to find the pass that "
+             "breaks it (default: after each pipeline)"),
+    cl::cat(attncCategory));
 cl::list<std::string> printAfter(
     "print-ir-after",
     cl::desc("Print the IR after the named pass (stderr); repeatable"),
@@ -144,6 +155,25 @@ cl::opt<bool> warningsHelp(
     cl::cat(attncCategory));
 std::vector<std::string> warningFlags;
 bool noWarnings = false;
+
+/// --time-passes. LLVM registers an option of this name in the same registry
+/// (it times the passes of LLVM's legacy pass manager, which attnc uses for
+/// code generation only, into llvm::TimePassesIsEnabled and a report of its
+/// own); attnc adopts it: shown in its help with its own description, read
+/// after parsing, and then turned off for LLVM, so that there is one report.
+void adoptTimePassesOption() {
+  cl::Option *option = cl::getRegisteredOptions().lookup("time-passes");
+  if (!option)
+    option = new cl::opt<bool, true>("time-passes",
+                                     cl::location(llvm::TimePassesIsEnabled));
+  option->setHiddenFlag(cl::NotHidden);
+  option->addCategory(attncCategory);
+  option->setDescription(
+      "Print a timing report on stderr when attnc ends, also after an "
+      "error (up to where it stopped): the front end (parse, Sema, MLIRGen), "
+      "every MLIR pass, LLVM translation, each LLVM pass, code generation "
+      "and linking; wall time, and user time too where threads ran");
+}
 
 bool isTextStage(Stage s) {
   return s == Stage::AST || s == Stage::Attn || s == Stage::Loops ||
@@ -177,9 +207,15 @@ int fail(const llvm::Twine &message) {
 LogicalResult runPipeline(ModuleOp module,
                           void (*build)(OpPassManager &,
                                         const attnc::PipelineOptions &),
-                          const attnc::PipelineOptions &options) {
+                          const attnc::PipelineOptions &options,
+                          TimingScope &timing) {
   PassManager pm(module.getContext());
   build(pm, options);
+  if (timing)
+    pm.enableTiming(timing);
+  // The IR is verified once at the end of the pipeline; after every pass
+  // (MLIR's default) only when asked: it was a tenth of the compile time.
+  pm.enableVerifier(verifyEachPass);
   if (printAfterAll || !printAfter.empty()) {
     std::function<bool(Pass *, Operation *)> shouldPrint = [](Pass *pass,
                                                               Operation *) {
@@ -193,7 +229,10 @@ LogicalResult runPipeline(ModuleOp module,
         /*shouldPrintAfterPass=*/shouldPrint, /*printModuleScope=*/true,
         /*printAfterOnlyOnChange=*/false);
   }
-  return pm.run(module);
+  if (failed(pm.run(module)))
+    return failure();
+  TimingScope verifyTiming = timing.nest("Verifier");
+  return verify(module);
 }
 
 /// The pass names that --print-ir-after accepts.
@@ -242,6 +281,7 @@ int main(int argc, char **argv) {
     debugInfo->setHiddenFlag(cl::NotHidden);
     debugInfo->addCategory(attncCategory);
   }
+  adoptTimePassesOption();
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
     os << "attnc " << ATTNC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
        << ")\n";
@@ -268,11 +308,21 @@ int main(int argc, char **argv) {
                               "the attn dialect in .mlir) to shared "
                               "libraries with a C ABI\n");
 
+  // The timing report, printed when `timing` is destroyed, on every return:
+  // `phase` is the running phase, a child of the root; assigning the next
+  // phase stops the previous one.
+  DefaultTimingManager timing;
+  timing.setEnabled(llvm::TimePassesIsEnabled);
+  llvm::TimePassesIsEnabled = false;
+  TimingScope rootTiming = timing.getRootScope();
+  TimingScope phase;
+
   if (tileSize < 1 || tileSize > 4096)
     return fail("--tile-size must be between 1 and 4096");
 
   // Front end: a .attn file is parsed and checked here; a .mlir file is
   // parsed once the MLIR context exists.
+  phase = rootTiming.nest("Parse");
   auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputFilename);
   if (std::error_code ec = buffer.getError())
     return fail("cannot read '" + inputFilename + "': " + ec.message());
@@ -304,6 +354,7 @@ int main(int argc, char **argv) {
     if (!ast)
       return 1;
     if (emitStage != Stage::AST) {
+      phase = rootTiming.nest("Sema");
       models = attnc::analyzeFile(*ast, diag);
       if (!models)
         return 1;
@@ -326,8 +377,9 @@ int main(int argc, char **argv) {
   // Everything is written to a temporary file that is renamed at the end.
   std::string tempPath;
   auto finish =
-      [&](llvm::function_ref<LogicalResult(llvm::raw_pwrite_stream &)> write)
-      -> int {
+      [&](llvm::function_ref<LogicalResult(llvm::raw_pwrite_stream &)> write,
+          llvm::StringRef phaseName = "Output") -> int {
+    phase = rootTiming.nest(phaseName);
     if (toStdout)
       return failed(write(llvm::outs())) ? 1 : 0;
     std::string error;
@@ -350,10 +402,11 @@ int main(int argc, char **argv) {
     });
 
   // Middle end.
+  phase = rootTiming.nest("MLIR context");
   DialectRegistry registry;
   attnc::registerDialects(registry);
+  // Dialects are loaded as the parser, MLIRGen and the passes need them.
   MLIRContext context(registry);
-  context.loadAllAvailableDialects();
   SourceMgrDiagnosticHandler mlirDiagnostics(sourceMgr, &context);
 
   attnc::PipelineOptions options;
@@ -372,8 +425,10 @@ int main(int argc, char **argv) {
 
   OwningOpRef<ModuleOp> module;
   if (mlirInput) {
+    phase = rootTiming.nest("Parse (MLIR)");
     module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   } else {
+    phase = rootTiming.nest("MLIRGen");
     module = attnc::mlirGen(context, *models);
     if (module && printAfterAll)
       llvm::errs() << "// -----// IR after MLIRGen //----- //\n"
@@ -384,6 +439,7 @@ int main(int argc, char **argv) {
 
   // The C ABI, from the kernels' attributes: read before lowering, used by
   // the header and the entry points.
+  phase = rootTiming.nest("Read the ABI");
   FailureOr<std::vector<attnc::ModelABI>> abis = attnc::readModelABIs(*module);
   if (failed(abis))
     return 1;
@@ -403,7 +459,9 @@ int main(int argc, char **argv) {
       return success();
     });
 
-  if (failed(runPipeline(*module, attnc::buildAttnToLoopsPipeline, options)))
+  phase = rootTiming.nest("attn-to-loops (pass pipeline)");
+  if (failed(runPipeline(*module, attnc::buildAttnToLoopsPipeline, options,
+                         phase)))
     return 1;
   if (emitStage == Stage::Loops)
     return finish([&](llvm::raw_pwrite_stream &os) {
@@ -411,8 +469,12 @@ int main(int argc, char **argv) {
       return success();
     });
 
-  if (failed(runPipeline(*module, attnc::buildLoopsToLLVMPipeline, options)) ||
-      failed(attnc::addEntryPoints(*module, *abis)))
+  phase = rootTiming.nest("loops-to-llvm (pass pipeline)");
+  if (failed(runPipeline(*module, attnc::buildLoopsToLLVMPipeline, options,
+                         phase)))
+    return 1;
+  phase = rootTiming.nest("ABI entry points");
+  if (failed(attnc::addEntryPoints(*module, *abis)))
     return 1;
   if (printAfterAll)
     llvm::errs()
@@ -425,30 +487,37 @@ int main(int argc, char **argv) {
     });
 
   // Back end.
+  phase = rootTiming.nest("LLVM translation");
   std::string error;
   auto machine = attnc::createTargetMachine(target, optLevel, error);
   if (!machine)
     return fail(error);
   llvm::LLVMContext llvmContext;
-  auto llvmModule =
-      attnc::translateAndOptimize(*module, llvmContext, *machine, optLevel);
+  auto llvmModule = attnc::translateToLLVMIR(*module, llvmContext, *machine);
   if (!llvmModule)
     return 1;
+  phase = rootTiming.nest(
+      ("LLVM optimization (-O" + llvm::Twine(optLevel) + ")").str());
+  attnc::optimizeLLVMModule(*llvmModule, *machine, optLevel, &phase);
   if (emitStage == Stage::LLVMIR)
     return finish([&](llvm::raw_pwrite_stream &os) {
       llvmModule->print(os, nullptr);
       return success();
     });
   if (emitStage == Stage::Asm || emitStage == Stage::Obj)
-    return finish([&](llvm::raw_pwrite_stream &os) {
-      LogicalResult result = attnc::emitMachineCode(
-          *llvmModule, *machine, os, emitStage == Stage::Asm, error);
-      if (failed(result))
-        fail(error);
-      return result;
-    });
+    return finish(
+        [&](llvm::raw_pwrite_stream &os) {
+          LogicalResult result = attnc::emitMachineCode(
+              *llvmModule, *machine, os, emitStage == Stage::Asm, error);
+          if (failed(result))
+            fail(error);
+          return result;
+        },
+        emitStage == Stage::Asm ? "LLVM code generation (assembly)"
+                                : "LLVM code generation (object file)");
 
   // Shared library: object file in a temporary directory, then link.
+  phase = rootTiming.nest("LLVM code generation (object file)");
   llvm::SmallString<128> objectPath;
   if (std::error_code ec =
           llvm::sys::fs::createTemporaryFile("attnc-" + stem, "o", objectPath))
@@ -463,6 +532,7 @@ int main(int argc, char **argv) {
                                       /*assembly=*/false, error)))
       return fail(error);
   }
+  phase = rootTiming.nest("Link");
   std::string tempLib = output + ".tmp";
   llvm::FileRemover removeTempLib(tempLib);
   if (failed(attnc::linkSharedLibrary(objectPath, tempLib, error)))

@@ -14,6 +14,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LogicalResult.h"
+#include "mlir/Support/Timing.h"
 
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
@@ -48,13 +49,18 @@ std::unique_ptr<llvm::TargetMachine> createTargetMachine(llvm::StringRef target,
                                                          unsigned optLevel,
                                                          std::string &error);
 
-/// Translates an LLVM-dialect module to LLVM IR for `machine`, hides every
-/// symbol but the ABI's, and runs LLVM's optimization pipeline at
-/// `optLevel`. Returns null after emitting a diagnostic.
-std::unique_ptr<llvm::Module> translateAndOptimize(mlir::ModuleOp module,
-                                                   llvm::LLVMContext &context,
-                                                   llvm::TargetMachine &machine,
-                                                   unsigned optLevel);
+/// Translates an LLVM-dialect module to LLVM IR for `machine` (its data
+/// layout, triple, CPU and features on every function) and hides every
+/// symbol but the ABI's. Returns null after emitting a diagnostic.
+std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
+                                                llvm::LLVMContext &context,
+                                                llvm::TargetMachine &machine);
+
+/// Runs LLVM's optimization pipeline at `optLevel` on `module`. With a valid
+/// `timing` scope, each LLVM pass gets a timer nested in it (its own time,
+/// without the passes it runs; one line per pass name).
+void optimizeLLVMModule(llvm::Module &module, llvm::TargetMachine &machine,
+                        unsigned optLevel, mlir::TimingScope *timing = nullptr);
 
 /// Writes assembly (`assembly` true) or an object file.
 mlir::LogicalResult emitMachineCode(llvm::Module &module,
@@ -63,7 +69,9 @@ mlir::LogicalResult emitMachineCode(llvm::Module &module,
                                     std::string &error);
 
 /// Links `objectPath` and the attnc runtime into the shared library
-/// `outputPath` with the system C compiler (ATTNC_CC overrides it).
+/// `outputPath`: runs the linker directly with the C runtime's files (ATTNC_LD
+/// overrides the linker), or the system C compiler where those files are
+/// unknown or ATTNC_CC is set.
 mlir::LogicalResult linkSharedLibrary(llvm::StringRef objectPath,
                                       llvm::StringRef outputPath,
                                       std::string &error);
