@@ -18,7 +18,8 @@ const TargetDescription &mlir::attn::hostCPU() {
                                       /*vectorLanes=*/16,
                                       /*maxVectorElements=*/256,
                                       /*maxKeyTile=*/4096,
-                                      /*projectionRowBlock=*/4};
+                                      /*projectionRowBlock=*/4,
+                                      /*vectorRegisters=*/32};
   return host;
 }
 
