@@ -8,7 +8,7 @@
 // RUN: attn-opt %t/undecomposed.mlir --convert-attn-to-loops=vectorize=false -verify-diagnostics
 //
 // -convert-attn-to-loops: attn.online_attention is tiled (as by
-// -attn-tile-attention: an scf.parallel over tiles of 4 queries of each
+// -attn-tile-attention: an scf.parallel over tiles of 8 queries of each
 // (batch, head), an scf.for over the visible key tiles) and its tile-level
 // ops lowered by the generic per-query kernel: here with vectorize=false, so
 // the state of a query tile is buffers and the loops scalar. attn.softmax
@@ -47,7 +47,7 @@
 // CHECK:      %[[GROUP:.*]] = arith.maxsi %[[GROUP0]], %{{.*}} : index
 // CHECK:      %[[QT:.*]] = arith.constant 8 : index
 // CHECK-NEXT: %[[TILE:.*]] = arith.constant 64 : index
-// Tiles of 4 queries of every (batch, head), in parallel.
+// Tiles of 8 queries of every (batch, head), in parallel.
 // CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %[[I0:[^)]*]]) = ({{.*}}) to (%[[BATCH]], %[[HQ]], %[[NQ]]) step ({{.*}}, {{.*}}, %[[QT]]) {
 // The scratch of the query tile: one key tile's scores.
 // CHECK:        %[[SCORES:.*]] = memref.alloc() : memref<64xf32>

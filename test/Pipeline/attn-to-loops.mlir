@@ -23,7 +23,7 @@
 // CHECK-SAME: attributes {llvm.emit_c_interface}
 // A scaled dot score without a weights output takes the blocked kernel:
 // the keys packed once in panels of 16 before the parallel loop over
-// (batch, head, tile of 4 queries), a scratch of 4 x 64 scores per query
+// (batch, head, tile of 8 queries), a scratch of 8 x 64 scores per query
 // tile, and the tile's (m, l, acc) carried by the key loop as vectors.
 // CHECK:       memref.alloc({{.*}}) : memref<?x1x?x8x16xf32>
 // CHECK:       scf.parallel

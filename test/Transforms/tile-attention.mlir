@@ -4,7 +4,7 @@
 // RUN: not attn-opt %s "--attn-tile-attention=tile-size=4097" 2>&1 | FileCheck %s --check-prefix=BADTILE
 //
 // -attn-tile-attention: attn.online_attention becomes its tiled form, an
-// scf.parallel over (batch, head, tile of 4 queries) around an scf.for over
+// scf.parallel over (batch, head, tile of 8 queries) around an scf.for over
 // the visible key tiles (64 keys, the host target's) whose body is
 // attn.online_softmax_update; attn.tile_finalize writes the context and
 // attn.tile_weights the optional weights. The masks are loop bounds.
@@ -18,7 +18,7 @@
 // `key_end`).
 // CHECK-LABEL: func @causal_lengths
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x4x?x8xf32>, %[[K:[^:]*]]: memref<2x2x?x8xf32>, %[[V:[^:]*]]: memref<2x2x?x4xf32>, %[[S:[^:]*]]: f32, %[[LEN:[^:]*]]: memref<2xi32>, %[[C:[^:]*]]: memref<2x?x4x4xf32>)
-// The state starts as m = -inf, l = 0, acc = 0 (values); query tiles of 4,
+// The state starts as m = -inf, l = 0, acc = 0 (values); query tiles of 8,
 // key tiles of 64.
 // CHECK-DAG:  %[[M0:.*]] = arith.constant dense<0xFF800000> : vector<8xf32>
 // CHECK-DAG:  %[[L0:.*]] = arith.constant dense<0.000000e+00> : vector<8xf32>
