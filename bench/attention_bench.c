@@ -15,6 +15,16 @@
  * to the fraction of the scores each computes (about 1/2 and 256/n): the
  * masks are loop bounds, so the time should follow the visible keys.
  *
+ * A "targets" table times the shapes of issue 7's kernel targets against
+ * the FMA peak of one core measured in the same run (12 independent
+ * 16-lane FMA chains; times OMP_NUM_THREADS for the % column): one head of
+ * d = 64 at n = 8192, one head of d = 128 (models sdpa128) at n = 2048 and
+ * 4096, and 4 heads of d_k = 16 (model sdpa16 with a batch of 4: the same
+ * parallel loop over batch x head x query tile) against one head of d = 64
+ * at n = 2048, the same FLOPs (the heads/1 column: time ratio, <= 1 is the
+ * target). Each output is checked on its first rows against a float64
+ * reference. ATTNC_BENCH_TARGETS=0 skips the table.
+ *
  * A third table times additive (Bahdanau) attention (model bahdanau): a
  * batch of 64 entries, one query each, n_k = n keys of d = 256, d_w = 128
  * (the issue's configuration at n = 4096), against a plain C version and
@@ -193,6 +203,96 @@ static double max_diff(const float *a, const float *b, size_t n) {
   return diff;
 }
 
+/* The FMA peak of one core: 12 independent chains of 16-lane FMAs. */
+typedef float fma_v16 __attribute__((vector_size(64)));
+static double fma_peak_gflops(void) {
+  fma_v16 a[12], x, y;
+  for (int i = 0; i < 16; ++i)
+    x[i] = 0.9999f, y[i] = 1e-5f;
+  for (int c = 0; c < 12; ++c)
+    for (int i = 0; i < 16; ++i)
+      a[c][i] = 0.001f * c;
+  const long iters = 20000000;
+  double best = 1e9;
+  for (int r = 0; r < 5; ++r) {
+    double t0 = now();
+    for (long it = 0; it < iters; ++it) {
+      for (int c = 0; c < 12; ++c)
+        a[c] = a[c] * x + y;
+      __asm__ volatile("" : "+v"(a[0]), "+v"(a[1]), "+v"(a[2]), "+v"(a[3]),
+                       "+v"(a[4]), "+v"(a[5]), "+v"(a[6]), "+v"(a[7]),
+                       "+v"(a[8]), "+v"(a[9]), "+v"(a[10]), "+v"(a[11]));
+    }
+    double t = now() - t0;
+    if (t < best)
+      best = t;
+  }
+  float sink = 0;
+  for (int c = 0; c < 12; ++c)
+    sink += a[c][0];
+  if (sink == 12345.0f)
+    printf(" ");
+  return iters * 12.0 * 32.0 / best * 1e-9;
+}
+
+/* The largest difference between o (first `rows` rows of each batch entry)
+ * and a float64 softmax(q K^T / sqrt(d)) V. */
+static double check_rows(const float *q, const float *k, const float *v,
+                         const float *o, int b, int n, int d, int rows) {
+  double diff = 0, *s = malloc(sizeof(double) * n);
+  for (int bi = 0; bi < b; ++bi)
+    for (int i = 0; i < rows && i < n; ++i) {
+      const float *qi = q + ((size_t)bi * n + i) * d;
+      double m = -INFINITY, l = 0;
+      for (int j = 0; j < n; ++j) {
+        const float *kj = k + ((size_t)bi * n + j) * d;
+        double x = 0;
+        for (int c = 0; c < d; ++c)
+          x += (double)qi[c] * kj[c];
+        s[j] = x / sqrt((double)d);
+        if (s[j] > m)
+          m = s[j];
+      }
+      for (int j = 0; j < n; ++j)
+        l += s[j] = exp(s[j] - m);
+      for (int c = 0; c < d; ++c) {
+        double acc = 0;
+        for (int j = 0; j < n; ++j)
+          acc += s[j] * v[((size_t)bi * n + j) * d + c];
+        diff = fmax(diff, fabs(acc / l - o[((size_t)bi * n + i) * d + c]));
+      }
+    }
+  free(s);
+  return diff;
+}
+
+typedef int32_t (*sdpa_fn)(attnc_tensor *, int32_t);
+
+/* Times one call of `fn` on b x n x d inputs (median of `repeat` after a
+ * warm-up call); checks the first rows; returns ms, -1 on failure. */
+static double time_sdpa(sdpa_fn fn, int b, int n, int d, int repeat,
+                        double *times, double *diff) {
+  size_t elems = (size_t)b * n * d;
+  float *q = malloc(elems * 4), *k = malloc(elems * 4), *v = malloc(elems * 4);
+  float *o = malloc(elems * 4);
+  srand(97);
+  for (size_t e = 0; e < elems; ++e) {
+    q[e] = uniform(1.0f);
+    k[e] = uniform(1.0f);
+    v[e] = uniform(1.0f);
+  }
+  attnc_tensor args[4] = {tensor3(q, b, n, d), tensor3(k, b, n, d),
+                          tensor3(v, b, n, d), tensor3(o, b, n, d)};
+  int32_t status = fn(args, 4);
+  double ms = -1;
+  if (status == 0) {
+    TIME_MS(ms, repeat, times, status |= fn(args, 4));
+    *diff = check_rows(q, k, v, o, b, n, d, 8);
+  }
+  free(q), free(k), free(v), free(o);
+  return status == 0 ? ms : -1;
+}
+
 int main(int argc, char **argv) {
 #ifdef ATTNC_BENCH_BLAS
   if (!getenv("OPENBLAS_CORETYPE")) {
@@ -356,6 +456,51 @@ int main(int argc, char **argv) {
          "'i - l < %d && l <= i' (key bands), time / full; alibi/causal: "
          "'score e[i, l] = scaled_dot(q, K) - 0.0625 * (i - l)' with the "
          "causal band, time / causal's\n", WINDOW);
+
+  /* The kernel targets of issue 7. */
+  const char *targets_env = getenv("ATTNC_BENCH_TARGETS");
+  if (!targets_env || atoi(targets_env) != 0) {
+    const char *threads_env = getenv("OMP_NUM_THREADS");
+    int threads = threads_env && atoi(threads_env) > 0 ? atoi(threads_env) : 1;
+    double peak = fma_peak_gflops();
+    printf("\n%-8s %2s %5s %3s %3s | %8s %7s %6s | %9s | %s\n", "targets",
+           "H", "n", "d", "thr", "attnc ms", "GFLOP/s", "%peak", "heads/1",
+           "max |diff|");
+    struct {
+      sdpa_fn fn;
+      int b, n, d;
+    } shapes[] = {{attnc_sdpa, 1, 2048, 64},   {attnc_sdpa, 1, 8192, 64},
+                  {attnc_sdpa128, 1, 2048, 128}, {attnc_sdpa128, 1, 4096, 128},
+                  {attnc_sdpa16, 4, 2048, 16}};
+    double one_head_ms = 0;
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; ++si) {
+      int b = shapes[si].b, n = shapes[si].n, d = shapes[si].d;
+      double diff = 0;
+      double ms = time_sdpa(shapes[si].fn, b, n, d, repeat, times, &diff);
+      if (ms < 0) {
+        fprintf(stderr, "attnc call failed (targets, d = %d)\n", d);
+        return 1;
+      }
+      double gflops = 4.0 * b * (double)n * n * d / ms * 1e-6;
+      if (si == 0)
+        one_head_ms = ms;
+      char ratio[16] = "";
+      if (d == 16)
+        snprintf(ratio, sizeof ratio, "%.3f", ms / one_head_ms);
+      printf("%-8s %2d %5d %3d %3d | %8.3f %7.2f %5.1f%% | %9s | %.2e\n",
+             "targets", b, n, d, threads, ms, gflops,
+             100.0 * gflops / (peak * threads), ratio, diff);
+      if (diff > 1e-3) {
+        fprintf(stderr, "attnc and the float64 reference disagree\n");
+        failed = 1;
+      }
+    }
+    printf("targets: FMA peak %.1f GFLOP/s per core (measured now); %%peak = "
+           "GFLOP/s / (peak x threads); heads/1 = time of 4 heads of d_k = 16 "
+           "/ one head of d = 64 (n = 2048); issue 7: >= 85%% at d = 128, "
+           ">= 75%% at d = 64 and n = 8192\n",
+           peak);
+  }
 
   /* Additive attention (Bahdanau): a batch of single queries. */
   printf("\n%-8s %3s %5s %3s %3s | %8s %7s | %8s %7s %6s | %8s %7s %6s | "

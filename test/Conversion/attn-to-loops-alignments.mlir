@@ -10,11 +10,11 @@
 
 // CHECK-LABEL: func @sigmoid
 // CHECK-NOT:   vector.contract
-// CHECK:       scf.for %{{.*}} iter_args(%[[M:[^ ]*]] = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4x16xf32>)
+// CHECK:       scf.for %{{.*}} iter_args(%[[M:[^ ]*]] = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8x16xf32>)
 // CHECK:         %[[S:.*]] = vector.reduction <add>
 // CHECK:         memref.store %[[S]]
 // CHECK-NEXT:    scf.yield %{{.*}} : f32
-// CHECK:         %[[M0:.*]] = vector.extract %[[M]][0] : f32 from vector<4xf32>
+// CHECK:         %[[M0:.*]] = vector.extract %[[M]][0] : f32 from vector<8xf32>
 // CHECK:         scf.for
 // CHECK:           %[[NEG:.*]] = arith.negf %{{.*}} : f32
 // CHECK-NEXT:      %[[E:.*]] = math.exp %[[NEG]] : f32
@@ -22,8 +22,8 @@
 // CHECK-NEXT:      %[[P:.*]] = arith.divf %{{.*}}, %[[D]] : f32
 // CHECK:         vector.fma
 // CHECK:         %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
-// CHECK-NEXT:    vector.insert %[[M0]], %[[M]] [0] : f32 into vector<4xf32>
-// CHECK-NEXT:    vector.insert %[[ONE]], %{{.*}} [0] : f32 into vector<4xf32>
+// CHECK-NEXT:    vector.insert %[[M0]], %[[M]] [0] : f32 into vector<8xf32>
+// CHECK-NEXT:    vector.insert %[[ONE]], %{{.*}} [0] : f32 into vector<8xf32>
 func.func @sigmoid(%q: memref<2x1x?x16xf32>, %c: memref<2x?x1x16xf32>) {
   attn.online_attention dot align(sigmoid)
       ins(%q, %q, %q : memref<2x1x?x16xf32>, memref<2x1x?x16xf32>, memref<2x1x?x16xf32>)
@@ -32,8 +32,8 @@ func.func @sigmoid(%q: memref<2x1x?x16xf32>, %c: memref<2x?x1x16xf32>) {
 }
 
 // CHECK-LABEL: func @argmax
-// CHECK:       scf.for %{{.*}} iter_args(%[[M:[^ ]*]] = %{{.*}}, %{{.*}} = %{{.*}}, %[[ACC:[^ ]*]] = %{{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4x16xf32>)
-// CHECK:         %[[M0:.*]] = vector.extract %[[M]][0] : f32 from vector<4xf32>
+// CHECK:       scf.for %{{.*}} iter_args(%[[M:[^ ]*]] = %{{.*}}, %{{.*}} = %{{.*}}, %[[ACC:[^ ]*]] = %{{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8x16xf32>)
+// CHECK:         %[[M0:.*]] = vector.extract %[[M]][0] : f32 from vector<8xf32>
 // CHECK:         %[[NONE:.*]] = arith.constant -1 : index
 // CHECK:         %[[BEST:.*]]:2 = scf.for %{{.*}} iter_args(%[[BM:.*]] = %[[M0]], %[[BJ:.*]] = %[[NONE]]) -> (f32, index)
 // CHECK:           %[[S:.*]] = vector.reduction <add>
@@ -42,13 +42,13 @@ func.func @sigmoid(%q: memref<2x1x?x16xf32>, %c: memref<2x?x1x16xf32>) {
 // CHECK-NEXT:      %[[NJ:.*]] = arith.select %[[GT]], %{{.*}}, %[[BJ]] : index
 // CHECK-NEXT:      scf.yield %[[NM]], %[[NJ]] : f32, index
 // CHECK:         %[[TAKEN:.*]] = arith.cmpi sge, %[[BEST]]#1, %{{.*}} : index
-// CHECK:         %[[OLD:.*]] = vector.extract %[[ACC]][0] : vector<16xf32> from vector<4x16xf32>
+// CHECK:         %[[OLD:.*]] = vector.extract %[[ACC]][0] : vector<16xf32> from vector<8x16xf32>
 // CHECK:         %[[ROW:.*]] = scf.if %[[TAKEN]] -> (vector<16xf32>) {
 // CHECK-NEXT:      %[[V:.*]] = vector.load
 // CHECK-NEXT:      scf.yield %[[V]] : vector<16xf32>
 // CHECK-NEXT:    } else {
 // CHECK-NEXT:      scf.yield %[[OLD]] : vector<16xf32>
-// CHECK:         vector.insert %[[BEST]]#0, %[[M]] [0] : f32 into vector<4xf32>
+// CHECK:         vector.insert %[[BEST]]#0, %[[M]] [0] : f32 into vector<8xf32>
 func.func @argmax(%q: memref<2x1x?x16xf32>, %c: memref<2x?x1x16xf32>) {
   attn.online_attention dot align(argmax)
       ins(%q, %q, %q : memref<2x1x?x16xf32>, memref<2x1x?x16xf32>, memref<2x1x?x16xf32>)

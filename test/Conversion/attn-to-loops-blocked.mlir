@@ -6,14 +6,17 @@
 // A dot score with a vector state (static D and Dv, no weights output)
 // takes the blocked kernel, a pattern on the tiled form of
 // -attn-tile-attention: the keys are packed once, before the parallel loop,
-// into panels of 16 ([B, Hk, ceil(Nk/16), D, 16], the padding keys zeroed);
-// each tile of 4 queries scores 16 keys at a time with 16-lane FMAs (no
-// horizontal reduction), keeps its (m, l, acc) in the key loop, and reads
-// each value row once. Masks become a lane-wise select to -inf.
+// into panels of 16 ([B, Hk, ceil(Nk/16) + 1, D, 16]: one spare panel for
+// the steps of 2 panels; the padding keys zeroed); each tile of 8 queries
+// scores 32 keys (2 panels) at a time with 16-lane FMAs (no horizontal
+// reduction) and the running row maxima, then exponentiates all its rows
+// 16 keys at a time (an inline exp: FMAs and a shift), keeps its
+// (m, l, acc) in the key loop, and reads each value row once. Masks become
+// a lane-wise select to -inf.
 
 // CHECK-LABEL: func @blocked
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x4x?x8xf32>, %[[K:[^:]*]]: memref<2x2x?x8xf32>, %[[V:[^:]*]]: memref<2x2x?x4xf32>, %[[S:[^:]*]]: f32, %[[LEN:[^:]*]]: memref<2xi32>, %[[C:[^:]*]]: memref<2x?x4x4xf32>)
-// The keys in panels of 16, the padding keys [Nk, 16 ceil(Nk / 16)) zeroed.
+// The keys in panels of 16, the padding keys zeroed.
 // CHECK:      %[[KT:.*]] = memref.alloc(%{{.*}}) : memref<?x?x?x8x16xf32>
 // CHECK:      scf.for
 // CHECK:        scf.for
@@ -21,44 +24,52 @@
 // CHECK:            scf.for
 // CHECK:              memref.load %[[K]]
 // CHECK:              memref.store %{{.*}}, %[[KT]]
-// Tiles of 4 queries of each (batch, head), each with its scratch of scores.
-// CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %[[I0:[^)]*]]) = {{.*}} step (%{{.*}}, %{{.*}}, %c4
-// CHECK:        %[[SCORES:.*]] = memref.alloc() : memref<4x64xf32>
+// Tiles of 8 queries of each (batch, head), each with its scratch of scores.
+// CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %[[I0:[^)]*]]) = {{.*}} step (%{{.*}}, %{{.*}}, %c8
+// CHECK:        %[[SCORES:.*]] = memref.alloc() : memref<8x64xf32>
 // CHECK:        memref.load %[[LEN]][%[[B]]]
-// CHECK:        scf.for {{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4x4xf32>)
-// 16 keys at a time: one panel row per d, one FMA per query.
-// CHECK:          scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c16
-// CHECK:            scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
-// CHECK:              %[[KROW:.*]] = vector.load %[[KT]][{{.*}}] : memref<?x?x?x8x16xf32>, vector<16xf32>
+// CHECK:        scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8x4xf32>)
+// Pass 1: 32 keys at a time, the 8 row maxima carried: two panel rows per
+// d, two FMAs per query.
+// CHECK:          scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:            scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:              %[[KROW0:.*]] = vector.load %[[KT]][{{.*}}] : memref<?x?x?x8x16xf32>, vector<16xf32>
+// CHECK:              %[[KROW1:.*]] = vector.load %[[KT]][{{.*}}] : memref<?x?x?x8x16xf32>, vector<16xf32>
 // CHECK:              memref.load %[[Q]]
 // CHECK-NEXT:         vector.broadcast
-// CHECK-NEXT:         vector.fma %{{.*}}, %[[KROW]]
-// CHECK-COUNT-3:      vector.fma %{{.*}}, %[[KROW]]
-// Scaled, masked per query, stored to the tile of scores.
+// CHECK-NEXT:         vector.fma %{{.*}}, %[[KROW0]]
+// CHECK-NEXT:         vector.fma %{{.*}}, %[[KROW1]]
+// CHECK-COUNT-7:      vector.fma %{{.*}}, %[[KROW1]]
+// Scaled, masked per query, stored to the tile of scores, maxima.
 // CHECK:            arith.mulf %{{.*}}, %{{.*}} : vector<16xf32>
 // CHECK:            arith.cmpi slt, %{{.*}}, %{{.*}} : vector<16xindex>
 // CHECK-NEXT:       arith.select %{{.*}}, %{{.*}}, %{{.*}} : vector<16xi1>, vector<16xf32>
 // CHECK:            vector.store %{{.*}}, %[[SCORES]]
-// Per query: max, probabilities, sums (16 lanes at a time).
+// CHECK-NEXT:       arith.maxnumf {{.*}} fastmath<nnan> : vector<16xf32>
 // CHECK:          vector.reduction <maxnumf>
-// CHECK:          math.exp %{{.*}} : vector<16xf32>
+// Pass 2: probabilities and sums of all rows, 16 keys at a time.
+// CHECK:          scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c16{{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-NOT:        math.exp
+// CHECK:            arith.shli %{{.*}}, %{{.*}} : vector<16xi32>
+// CHECK:            vector.store %{{.*}}, %[[SCORES]]
 // CHECK:          vector.reduction <add>
-// Each value row once for the tile: 4 FMAs.
-// CHECK:          scf.for {{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
+// Pass 3: each value row once for the tile: 8 FMAs (Dv = 4 is not whole
+// vectors: one chunk).
+// CHECK:          scf.for {{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
 // CHECK:            %[[VROW:.*]] = vector.load %[[V]]
-// CHECK-COUNT-4:    vector.fma %{{.*}}, %[[VROW]]
+// CHECK-COUNT-8:    vector.fma %{{.*}}, %[[VROW]]
 // The new state goes back into the key loop's vectors.
 // CHECK:          vector.insert
 // CHECK:          scf.yield
 // One context row per query.
-// CHECK-COUNT-4: vector.store %{{.*}}, %[[C]]
+// CHECK-COUNT-8: vector.store %{{.*}}, %[[C]]
 // CHECK:        memref.dealloc %[[SCORES]]
 // CHECK:        scf.reduce
 // CHECK:      memref.dealloc %[[KT]]
 // CHECK-NEXT: return
 
 // The tile is a whole number of 16-key vectors: 20 is rounded to 32.
-// TILE: memref.alloc() : memref<4x32xf32>
+// TILE: memref.alloc() : memref<8x32xf32>
 
 // vectorize=false tiles with a buffer state, which only the scalar kernel
 // takes.

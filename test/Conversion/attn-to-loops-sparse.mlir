@@ -13,21 +13,21 @@
 
 // TILED-LABEL: func @entmax
 // TILED:       scf.parallel
-// TILED:         %[[ROWS:.*]] = memref.alloc(%{{.*}}) : memref<4x?xf32>
+// TILED:         %[[ROWS:.*]] = memref.alloc(%{{.*}}) : memref<8x?xf32>
 // TILED-NEXT:    scf.for %[[J0:.*]] = %{{.*}} to %{{.*}} step %c64 {
-// TILED-NEXT:      attn.tile_scores dot window(8) key_tile(64) query({{.*}}) keys(%{{.*}}[%{{.*}}, %{{.*}}, %[[J0]]] : memref<2x1x?x16xf32>) key_end(%{{.*}}) outs(%[[ROWS]] : memref<4x?xf32>)
+// TILED-NEXT:      attn.tile_scores dot window(8) key_tile(64) query({{.*}}) keys(%{{.*}}[%{{.*}}, %{{.*}}, %[[J0]]] : memref<2x1x?x16xf32>) key_end(%{{.*}}) outs(%[[ROWS]] : memref<8x?xf32>)
 // TILED-NEXT:    }
-// TILED-NEXT:    attn.tile_sparse_align entmax15 window(8) scores(%[[ROWS]] : memref<4x?xf32>) values({{.*}}) key_end(%{{.*}}) outs({{.*}}) weights(%{{.*}} : memref<2x1x?x?xf32>)
-// TILED-NEXT:    memref.dealloc %[[ROWS]] : memref<4x?xf32>
+// TILED-NEXT:    attn.tile_sparse_align entmax15 window(8) scores(%[[ROWS]] : memref<8x?xf32>) values({{.*}}) key_end(%{{.*}}) outs({{.*}}) weights(%{{.*}} : memref<2x1x?x?xf32>)
+// TILED-NEXT:    memref.dealloc %[[ROWS]] : memref<8x?xf32>
 
 // CHECK-LABEL: func @entmax
 // CHECK-NOT:   attn.
 // CHECK:       scf.parallel
-// CHECK:         %[[ROWS:.*]] = memref.alloc(%{{.*}}) : memref<4x?xf32>
+// CHECK:         %[[ROWS:.*]] = memref.alloc(%{{.*}}) : memref<8x?xf32>
 // CHECK:         scf.for %{{.*}} step %c64 {
 // CHECK:           scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step
 // CHECK:             %[[S:.*]] = vector.reduction <add>
-// CHECK-NEXT:        memref.store %[[S]], %[[ROWS]][%{{.*}}, %[[J]]] : memref<4x?xf32>
+// CHECK-NEXT:        memref.store %[[S]], %[[ROWS]][%{{.*}}, %[[J]]] : memref<8x?xf32>
 // The first row: its maximum,
 // CHECK:         scf.for {{.*}} iter_args(%[[M:.*]] = %{{.*}}) -> (f32) {
 // CHECK:           arith.maxnumf %[[M]]
@@ -55,7 +55,7 @@ func.func @entmax(%q: memref<2x1x?x16xf32>, %c: memref<2x?x1x16xf32>, %a: memref
 // sparsemax: tau = (sum - 1) / |S|, no sqrt; dynamic D and Dv: scalar
 // scores and a context accumulated in the output row.
 // CHECK-LABEL: func @sparsemax
-// CHECK:         memref.alloc(%{{.*}}) : memref<4x?xf32>
+// CHECK:         memref.alloc(%{{.*}}) : memref<8x?xf32>
 // CHECK:         %[[B:.*]]:2 = scf.for %{{.*}} to %c30{{.*}} -> (f32, f32) {
 // CHECK:         arith.cmpf ogt, %{{.*}}, %[[B]]#0 : f32
 // CHECK-NOT:     math.sqrt

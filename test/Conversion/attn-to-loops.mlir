@@ -8,7 +8,7 @@
 // RUN: attn-opt %t/undecomposed.mlir --convert-attn-to-loops=vectorize=false -verify-diagnostics
 //
 // -convert-attn-to-loops: attn.online_attention is tiled (as by
-// -attn-tile-attention: an scf.parallel over tiles of 4 queries of each
+// -attn-tile-attention: an scf.parallel over tiles of 8 queries of each
 // (batch, head), an scf.for over the visible key tiles) and its tile-level
 // ops lowered by the generic per-query kernel: here with vectorize=false, so
 // the state of a query tile is buffers and the loops scalar. attn.softmax
@@ -45,9 +45,9 @@
 // CHECK:      %[[HK1:.*]] = arith.maxsi %[[HK]], %{{.*}} : index
 // CHECK-NEXT: %[[GROUP0:.*]] = arith.divui %[[HQ]], %[[HK1]] : index
 // CHECK:      %[[GROUP:.*]] = arith.maxsi %[[GROUP0]], %{{.*}} : index
-// CHECK:      %[[QT:.*]] = arith.constant 4 : index
+// CHECK:      %[[QT:.*]] = arith.constant 8 : index
 // CHECK-NEXT: %[[TILE:.*]] = arith.constant 64 : index
-// Tiles of 4 queries of every (batch, head), in parallel.
+// Tiles of 8 queries of every (batch, head), in parallel.
 // CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %[[I0:[^)]*]]) = ({{.*}}) to (%[[BATCH]], %[[HQ]], %[[NQ]]) step ({{.*}}, {{.*}}, %[[QT]]) {
 // The scratch of the query tile: one key tile's scores.
 // CHECK:        %[[SCORES:.*]] = memref.alloc() : memref<64xf32>
@@ -74,14 +74,14 @@
 // CHECK:        %[[END:.*]] = arith.maxsi %[[END0]], %{{.*}} : index
 // The state of the tile in buffers: m = -inf, l = 0, acc = 0.
 // CHECK:        %[[DV:.*]] = memref.dim %[[V]], %{{.*}} : memref<?x?x?x?xf32>
-// CHECK-NEXT:   %[[MBUF:.*]] = memref.alloc() : memref<4xf32>
-// CHECK-NEXT:   %[[LBUF:.*]] = memref.alloc() : memref<4xf32>
-// CHECK-NEXT:   %[[ACC:.*]] = memref.alloc(%[[DV]]) : memref<4x?xf32>
+// CHECK-NEXT:   %[[MBUF:.*]] = memref.alloc() : memref<8xf32>
+// CHECK-NEXT:   %[[LBUF:.*]] = memref.alloc() : memref<8xf32>
+// CHECK-NEXT:   %[[ACC:.*]] = memref.alloc(%[[DV]]) : memref<8x?xf32>
 // CHECK:        scf.for %[[R:[^ ]*]] =
 // CHECK-NEXT:     %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
-// CHECK-NEXT:     memref.store %[[NEGINF]], %[[MBUF]][%[[R]]] : memref<4xf32>
-// CHECK:          memref.store %{{.*}}, %[[LBUF]][%[[R]]] : memref<4xf32>
-// CHECK:            memref.store %{{.*}}, %[[ACC]][%[[R]], %{{.*}}] : memref<4x?xf32>
+// CHECK-NEXT:     memref.store %[[NEGINF]], %[[MBUF]][%[[R]]] : memref<8xf32>
+// CHECK:          memref.store %{{.*}}, %[[LBUF]][%[[R]]] : memref<8xf32>
+// CHECK:            memref.store %{{.*}}, %[[ACC]][%[[R]], %{{.*}}] : memref<8x?xf32>
 // The loop over the visible key tiles.
 // CHECK:        scf.for %[[J0:[^ ]*]] = %{{.*}} to %[[END]] step %[[TILE]] {
 // Query 0 of the tile, and the keys [j0, j0 + count) of the tile it sees.
@@ -105,7 +105,7 @@
 // CHECK-NEXT:       %[[MM1:.*]] = arith.maxnumf %[[MM]], %[[SCORE]] : f32
 // CHECK-NEXT:       scf.yield %[[MM1]] : f32
 // CHECK-NEXT:     }
-// CHECK:          %[[M:.*]] = memref.load %[[MBUF]][%{{.*}}] : memref<4xf32>
+// CHECK:          %[[M:.*]] = memref.load %[[MBUF]][%{{.*}}] : memref<8xf32>
 // CHECK-NEXT:     %[[MNEW:.*]] = arith.maximumf %[[M]], %[[TMAX]] : f32
 // alpha = exp(m - m'), 1 while the maximum is still -inf.
 // CHECK:          %[[STILLEMPTY:.*]] = arith.cmpf oeq, %[[MNEW]], %{{.*}} : f32
@@ -124,8 +124,8 @@
 // CHECK-NEXT:     %[[LNEW:.*]] = arith.addf %[[LA]], %{{.*}}
 // CHECK-NEXT:     memref.store %[[MNEW]], %[[MBUF]]
 // CHECK-NEXT:     memref.store %[[LNEW]], %[[LBUF]]
-// The three other queries of the tile.
-// CHECK-COUNT-3:  memref.store %{{.*}}, %[[LBUF]]
+// The seven other queries of the tile.
+// CHECK-COUNT-7:  memref.store %{{.*}}, %[[LBUF]]
 // CHECK:        }
 // c = acc / l, or 0 when no key was visible; context[b, i, h, :].
 // CHECK:        %[[LF:.*]] = memref.load %[[LBUF]]
@@ -133,10 +133,10 @@
 // CHECK:        %[[INV:.*]] = arith.divf %{{.*}}, %[[LF]] : f32
 // CHECK:        %[[INVL:.*]] = arith.select %[[NONEMPTY]], %[[INV]], %{{.*}} : f32
 // CHECK:        scf.for %[[CC:[^ ]*]] = %{{.*}} to %{{.*}} step
-// CHECK-NEXT:     %[[ACCC:.*]] = memref.load %[[ACC]][%{{.*}}, %[[CC]]] : memref<4x?xf32>
+// CHECK-NEXT:     %[[ACCC:.*]] = memref.load %[[ACC]][%{{.*}}, %[[CC]]] : memref<8x?xf32>
 // CHECK-NEXT:     %[[CTX:.*]] = arith.mulf %[[ACCC]], %[[INVL]]
 // CHECK-NEXT:     memref.store %[[CTX]], %[[C]][%[[B]], %{{.*}}, %[[H]], %[[CC]]] : memref<?x?x?x?xf32>
-// CHECK-COUNT-3:  memref.store %{{.*}}, %[[C]]
+// CHECK-COUNT-7:  memref.store %{{.*}}, %[[C]]
 // weights: a second pass over all Nk keys recomputes the visible scores.
 // CHECK:        scf.for %[[JW:[^ ]*]] = %{{.*}} to %{{.*}} step
 // CHECK-NEXT:     %[[VIS:.*]] = arith.cmpi slt, %[[JW]], %{{.*}} : index
@@ -153,7 +153,7 @@
 // CHECK-NEXT:     }
 // CHECK-NEXT:     memref.store %[[AW]], %[[A]][%[[B]], %[[H]], %{{.*}}, %[[JW]]] : memref<?x?x?x?xf32>
 // The state and the scratch are freed at the end of each query tile.
-// CHECK:        memref.dealloc %[[MBUF]] : memref<4xf32>
+// CHECK:        memref.dealloc %[[MBUF]] : memref<8xf32>
 // CHECK:        memref.dealloc %[[SCORES]] : memref<64xf32>
 // CHECK-NEXT:   scf.reduce
 // CHECK:      return
@@ -184,7 +184,7 @@ func.func @dot_masks(%q: memref<?x?x?x?xf32>, %k: memref<?x?x?x?xf32>,
 // CHECK:      %[[NK:.*]] = arith.constant 5 : index
 // CHECK:      scf.parallel (%[[B:[^,]*]], %{{[^,]*}}, %{{[^)]*}}) =
 // CHECK-NOT:    memref.load
-// CHECK:        memref.alloc() : memref<4x4xf32>
+// CHECK:        memref.alloc() : memref<8x4xf32>
 // CHECK-NOT:    arith.minsi %{{.*}}, %[[NK]]
 // CHECK:        scf.for %{{.*}} = %{{.*}} to %[[NK]] step %{{.*}} {
 // A static batch > 1 needs no broadcast test.

@@ -23,29 +23,29 @@
 // CHECK-SAME: attributes {llvm.emit_c_interface}
 // A scaled dot score without a weights output takes the blocked kernel:
 // the keys packed once in panels of 16 before the parallel loop over
-// (batch, head, tile of 4 queries), a scratch of 4 x 64 scores per query
+// (batch, head, tile of 8 queries), a scratch of 8 x 64 scores per query
 // tile, and the tile's (m, l, acc) carried by the key loop as vectors.
 // CHECK:       memref.alloc({{.*}}) : memref<?x1x?x8x16xf32>
 // CHECK:       scf.parallel
-// CHECK:       memref.alloc() : memref<4x64xf32>
+// CHECK:       memref.alloc() : memref<8x64xf32>
 // The lengths are read per batch entry.
 // CHECK:       memref.load %{{.*}} : memref<?xi32>
-// CHECK:       scf.for {{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4x8xf32>)
+// CHECK:       scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8x8xf32>)
 // CHECK:       vector.fma
 // CHECK:       return
 
 // Without vectors the state of a query tile is buffers.
 // SCALAR-LABEL: func.func @model
 // SCALAR:       scf.parallel
-// SCALAR:       memref.alloc() : memref<4xf32>
-// SCALAR:       memref.alloc() : memref<4xf32>
-// SCALAR:       memref.alloc() : memref<4x8xf32>
+// SCALAR:       memref.alloc() : memref<8xf32>
+// SCALAR:       memref.alloc() : memref<8xf32>
+// SCALAR:       memref.alloc() : memref<8x8xf32>
 // SCALAR-NOT:   vector.
 
 // A tile of 8 keys is rounded up to whole vectors of 16 keys.
 // O0-LABEL: func.func @model
-// O0:       memref.alloc() : memref<4x16xf32>
-// O0:       scf.for {{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4x8xf32>)
+// O0:       memref.alloc() : memref<8x16xf32>
+// O0:       scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8x8xf32>)
 // O0:       math.exp
 // The output layer's tanh (attn.activation), via linalg to loops.
 // O0:       math.tanh

@@ -4,7 +4,7 @@
 // RUN: not attn-opt %s "--attn-tile-attention=tile-size=4097" 2>&1 | FileCheck %s --check-prefix=BADTILE
 //
 // -attn-tile-attention: attn.online_attention becomes its tiled form, an
-// scf.parallel over (batch, head, tile of 4 queries) around an scf.for over
+// scf.parallel over (batch, head, tile of 8 queries) around an scf.for over
 // the visible key tiles (64 keys, the host target's) whose body is
 // attn.online_softmax_update; attn.tile_finalize writes the context and
 // attn.tile_weights the optional weights. The masks are loop bounds.
@@ -18,12 +18,12 @@
 // `key_end`).
 // CHECK-LABEL: func @causal_lengths
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x4x?x8xf32>, %[[K:[^:]*]]: memref<2x2x?x8xf32>, %[[V:[^:]*]]: memref<2x2x?x4xf32>, %[[S:[^:]*]]: f32, %[[LEN:[^:]*]]: memref<2xi32>, %[[C:[^:]*]]: memref<2x?x4x4xf32>)
-// The state starts as m = -inf, l = 0, acc = 0 (values); query tiles of 4,
+// The state starts as m = -inf, l = 0, acc = 0 (values); query tiles of 8,
 // key tiles of 64.
-// CHECK-DAG:  %[[M0:.*]] = arith.constant dense<0xFF800000> : vector<4xf32>
-// CHECK-DAG:  %[[L0:.*]] = arith.constant dense<0.000000e+00> : vector<4xf32>
-// CHECK-DAG:  %[[ACC0:.*]] = arith.constant dense<0.000000e+00> : vector<4x4xf32>
-// CHECK-DAG:  %[[QT:.*]] = arith.constant 4 : index
+// CHECK-DAG:  %[[M0:.*]] = arith.constant dense<0xFF800000> : vector<8xf32>
+// CHECK-DAG:  %[[L0:.*]] = arith.constant dense<0.000000e+00> : vector<8xf32>
+// CHECK-DAG:  %[[ACC0:.*]] = arith.constant dense<0.000000e+00> : vector<8x4xf32>
+// CHECK-DAG:  %[[QT:.*]] = arith.constant 8 : index
 // CHECK-DAG:  %[[KT:.*]] = arith.constant 64 : index
 // CHECK:      %[[NQ:.*]] = memref.dim %[[Q]], %{{.*}} : memref<2x4x?x8xf32>
 // CHECK:      %[[NK:.*]] = memref.dim %[[K]], %{{.*}} : memref<2x2x?x8xf32>
@@ -47,16 +47,16 @@
 // CHECK-NEXT:   %[[END0:.*]] = arith.minsi %[[VISIBLE]], %[[CUT]] : index
 // CHECK:        %[[END:.*]] = arith.maxsi %[[END0]], %{{.*}} : index
 // Only the key tiles below the end are visited.
-// CHECK-NEXT:   %[[STATE:.*]]:3 = scf.for %[[J0:.*]] = %{{.*}} to %[[END]] step %[[KT]] iter_args(%[[M:.*]] = %[[M0]], %[[L:.*]] = %[[L0]], %[[ACC:.*]] = %[[ACC0]]) -> (vector<4xf32>, vector<4xf32>, vector<4x4xf32>) {
+// CHECK-NEXT:   %[[STATE:.*]]:3 = scf.for %[[J0:.*]] = %{{.*}} to %[[END]] step %[[KT]] iter_args(%[[M:.*]] = %[[M0]], %[[L:.*]] = %[[L0]], %[[ACC:.*]] = %[[ACC0]]) -> (vector<8xf32>, vector<8xf32>, vector<8x4xf32>) {
 // CHECK-NEXT:     %[[NEW:.*]]:3 = attn.online_softmax_update dot causal key_tile(64)
 // CHECK-SAME:         query(%[[Q]][%[[B]], %[[H]], %[[I0]]] : memref<2x4x?x8xf32>)
 // CHECK-SAME:         keys(%[[K]][%[[B]], %[[HK]], %[[J0]]] : memref<2x2x?x8xf32>)
 // CHECK-SAME:         values(%[[V]][%[[B]], %[[HV]]] : memref<2x2x?x4xf32>)
 // CHECK-SAME:         scale(%[[S]]) key_end(%[[VISIBLE]])
-// CHECK-SAME:         state(%[[M]], %[[L]], %[[ACC]] : vector<4xf32>, vector<4xf32>, vector<4x4xf32>) -> vector<4xf32>, vector<4xf32>, vector<4x4xf32>
-// CHECK-NEXT:     scf.yield %[[NEW]]#0, %[[NEW]]#1, %[[NEW]]#2 : vector<4xf32>, vector<4xf32>, vector<4x4xf32>
+// CHECK-SAME:         state(%[[M]], %[[L]], %[[ACC]] : vector<8xf32>, vector<8xf32>, vector<8x4xf32>) -> vector<8xf32>, vector<8xf32>, vector<8x4xf32>
+// CHECK-NEXT:     scf.yield %[[NEW]]#0, %[[NEW]]#1, %[[NEW]]#2 : vector<8xf32>, vector<8xf32>, vector<8x4xf32>
 // CHECK-NEXT:   }
-// CHECK-NEXT:   attn.tile_finalize ins(%[[STATE]]#1, %[[STATE]]#2 : vector<4xf32>, vector<4x4xf32>) outs(%[[C]][%[[B]], %[[I0]], %[[H]]] : memref<2x?x4x4xf32>)
+// CHECK-NEXT:   attn.tile_finalize ins(%[[STATE]]#1, %[[STATE]]#2 : vector<8xf32>, vector<8x4xf32>) outs(%[[C]][%[[B]], %[[I0]], %[[H]]] : memref<2x?x4x4xf32>)
 // CHECK-NEXT:   scf.reduce
 // CHECK:      return
 
@@ -70,9 +70,9 @@
 // BADTILE: error: tile-size must be between 1 and 4096 (0: the target's)
 
 // BUFFERS-LABEL: func @causal_lengths
-// BUFFERS:       memref.alloc() : memref<4x4xf32>
+// BUFFERS:       memref.alloc() : memref<8x4xf32>
 // BUFFERS:       attn.online_softmax_update dot causal key_tile(64)
-// BUFFERS-SAME:    state(%{{.*}}, %{{.*}}, %{{.*}} : memref<4xf32>, memref<4xf32>, memref<4x4xf32>){{$}}
+// BUFFERS-SAME:    state(%{{.*}}, %{{.*}}, %{{.*}} : memref<8xf32>, memref<8xf32>, memref<8x4xf32>){{$}}
 func.func @causal_lengths(%q: memref<2x4x?x8xf32>, %k: memref<2x2x?x8xf32>,
                           %v: memref<2x2x?x4xf32>, %s: f32, %len: memref<2xi32>,
                           %c: memref<2x?x4x4xf32>) {
@@ -96,9 +96,9 @@ func.func @causal_lengths(%q: memref<2x4x?x8xf32>, %k: memref<2x2x?x8xf32>,
 // CHECK:        %[[VB:.*]] = arith.select %{{.*}}, %{{.*}}, %[[B]] : index
 // CHECK-NOT:    memref.load
 // CHECK:        %[[DV:.*]] = memref.dim %[[V]], %{{.*}} : memref<?x1x?x?xf32>
-// CHECK-NEXT:   %[[MBUF:.*]] = memref.alloc() : memref<4xf32>
-// CHECK-NEXT:   %[[LBUF:.*]] = memref.alloc() : memref<4xf32>
-// CHECK-NEXT:   %[[ACC:.*]] = memref.alloc(%[[DV]]) : memref<4x?xf32>
+// CHECK-NEXT:   %[[MBUF:.*]] = memref.alloc() : memref<8xf32>
+// CHECK-NEXT:   %[[LBUF:.*]] = memref.alloc() : memref<8xf32>
+// CHECK-NEXT:   %[[ACC:.*]] = memref.alloc(%[[DV]]) : memref<8x?xf32>
 // CHECK:        scf.for
 // CHECK:          memref.store %{{.*}}, %[[MBUF]]
 // CHECK:          memref.store %{{.*}}, %[[LBUF]]
@@ -109,17 +109,17 @@ func.func @causal_lengths(%q: memref<2x4x?x8xf32>, %k: memref<2x2x?x8xf32>,
 // CHECK-SAME:         keys(%[[K]][%[[KB]], %{{.*}}, %[[J0]]] : memref<?x1x?x8xf32>)
 // CHECK-SAME:         values(%[[V]][%[[VB]], %{{.*}}] : memref<?x1x?x?xf32>)
 // CHECK-SAME:         score_weights(%[[W]] : memref<8xf32>) key_end(%[[NK]])
-// CHECK-SAME:         state(%[[MBUF]], %[[LBUF]], %[[ACC]] : memref<4xf32>, memref<4xf32>, memref<4x?xf32>){{$}}
+// CHECK-SAME:         state(%[[MBUF]], %[[LBUF]], %[[ACC]] : memref<8xf32>, memref<8xf32>, memref<8x?xf32>){{$}}
 // CHECK-NEXT:   }
-// CHECK-NEXT:   attn.tile_finalize ins(%[[LBUF]], %[[ACC]] : memref<4xf32>, memref<4x?xf32>) outs(%[[C]][%[[B]], %[[I0]], %[[H]]] : memref<?x?x1x?xf32>)
+// CHECK-NEXT:   attn.tile_finalize ins(%[[LBUF]], %[[ACC]] : memref<8xf32>, memref<8x?xf32>) outs(%[[C]][%[[B]], %[[I0]], %[[H]]] : memref<?x?x1x?xf32>)
 // CHECK-NEXT:   attn.tile_weights additive act(tanh)
 // CHECK-SAME:       query(%[[Q]][%[[QB]], %[[H]], %[[I0]]] : memref<?x1x?x8xf32>)
 // CHECK-SAME:       keys(%[[K]][%[[KB]], %{{.*}}] : memref<?x1x?x8xf32>)
-// CHECK-SAME:       state(%[[MBUF]], %[[LBUF]] : memref<4xf32>, memref<4xf32>)
+// CHECK-SAME:       state(%[[MBUF]], %[[LBUF]] : memref<8xf32>, memref<8xf32>)
 // CHECK-SAME:       outs(%[[A]][%[[B]]] : memref<?x1x?x?xf32>)
-// CHECK-NEXT:   memref.dealloc %[[MBUF]] : memref<4xf32>
-// CHECK-NEXT:   memref.dealloc %[[LBUF]] : memref<4xf32>
-// CHECK-NEXT:   memref.dealloc %[[ACC]] : memref<4x?xf32>
+// CHECK-NEXT:   memref.dealloc %[[MBUF]] : memref<8xf32>
+// CHECK-NEXT:   memref.dealloc %[[LBUF]] : memref<8xf32>
+// CHECK-NEXT:   memref.dealloc %[[ACC]] : memref<8x?xf32>
 // CHECK-NEXT:   scf.reduce
 
 // Without vectors the key tile is not rounded.

@@ -37,6 +37,9 @@ struct TargetDescription {
   /// Rows of a projection (attn.linear) computed together: independent FMA
   /// chains that share each load of the weights.
   int64_t projectionRowBlock;
+  /// Vector registers of the target: what the blocked dot kernel's register
+  /// blocks (queries x panels of keys, queries x value columns) must fit.
+  int64_t vectorRegisters;
 
   /// The key tile to use: `requested` (--tile-size) when it is set (> 0),
   /// else the target's.

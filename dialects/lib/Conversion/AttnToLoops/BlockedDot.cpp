@@ -22,6 +22,41 @@ using namespace mlir::attn::loops;
 
 namespace {
 
+/// exp(x) for x <= 0 or -inf, lane-wise, in 13 vector operations: with
+/// n = round(x log2 e) (the rounding of an FMA that adds 1.5 2^23 + 127,
+/// whose low mantissa bits are then n + 127), r = x - n ln 2 in two parts
+/// (|r| <= ln 2 / 2), e^r by a degree-6 polynomial (Chebyshev
+/// interpolation; relative error under 1e-7 in f32) and 2^n from the
+/// bits of n + 127 shifted into the exponent field. x is first raised to
+/// -88, where n = -127 and 2^n comes out as +0: every x below about -87.7,
+/// -inf included, gives exactly 0 (exp(-87.7) is under the smallest normal
+/// float), so masked keys weigh nothing.
+Value expNonPositive(Emitter &e, VectorType type, Value x) {
+  ImplicitLocOpBuilder &b = e.b;
+  auto splat = [&](double c) { return e.splat(type, e.f32(c)); };
+  const double shifter = 12583039.0; // 1.5 * 2^23 + 127
+  x = b.create<arith::MaxNumFOp>(
+      x, splat(-88.0),
+      arith::FastMathFlagsAttr::get(b.getContext(),
+                                    arith::FastMathFlags::nnan));
+  Value j = b.create<vector::FMAOp>(x, splat(1.4426950408889634),
+                                    splat(shifter));
+  Value n = b.create<arith::SubFOp>(j, splat(shifter));
+  Value r = b.create<vector::FMAOp>(n, splat(-0.693145751953125), x);
+  r = b.create<vector::FMAOp>(n, splat(-1.4286068203094172e-06), r);
+  const double coeffs[] = {1.0,          1.0,          0.5,
+                           0.166664153,  0.0416663513, 0.00837512594,
+                           0.00139411085};
+  Value p = splat(coeffs[6]);
+  for (int c = 5; c >= 0; --c)
+    p = b.create<vector::FMAOp>(p, r, splat(coeffs[c]));
+  auto intType = VectorType::get(type.getShape(), b.getI32Type());
+  Value bits = b.create<arith::ShLIOp>(
+      b.create<arith::BitcastOp>(intType, j),
+      e.splat(intType, b.create<arith::ConstantIntOp>(23, 32)));
+  return b.create<arith::MulFOp>(p, b.create<arith::BitcastOp>(type, bits));
+}
+
 struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
   BlockedDotUpdate(MLIRContext *context, const TargetDescription &target)
       : OpRewritePattern(context, /*benefit=*/2), target(target) {}
@@ -47,10 +82,39 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
         !parallel.getRegion().isAncestor(op.getKeys().getParentRegion()));
   }
 
-  /// Packs `keys` [B, Hk, Nk, D] into panels before `parallel`; the padding
-  /// keys of each last panel are 0 (their scores are masked).
+  /// Panels of keys scored together in pass 1: the largest divisor of the
+  /// key tile's panels whose QT x P accumulators, P panel rows, QT running
+  /// maxima and a broadcast query element fit the vector registers.
+  int64_t panelsPerStep(int64_t queryTile, int64_t keyTile) const {
+    int64_t panels = keyTile / target.vectorLanes, best = 1;
+    for (int64_t p = 1; p <= panels; ++p)
+      if (panels % p == 0 &&
+          queryTile * p + queryTile + p + 1 <= target.vectorRegisters)
+        best = p;
+    return best;
+  }
+
+  /// Value columns accumulated together in pass 3: whole vectors of lanes,
+  /// QT x (columns / lanes) accumulators within half the registers (the
+  /// rest hold the value row chunk and the broadcast probabilities); all of
+  /// Dv when it is not whole vectors.
+  int64_t valueChunk(int64_t queryTile, int64_t dv) const {
+    int64_t lanes = target.vectorLanes;
+    if (dv % lanes != 0)
+      return dv;
+    int64_t vectors = dv / lanes, best = 1;
+    for (int64_t c = 1; c <= vectors; ++c)
+      if (vectors % c == 0 && queryTile * c <= target.vectorRegisters / 2)
+        best = c;
+    return best * lanes;
+  }
+
+  /// Packs `keys` [B, Hk, Nk, D] into panels before `parallel`, with
+  /// `extraPanels` more than ceil(Nk / lanes) so that steps of several
+  /// panels never read past the end; the padding keys are 0 (their scores
+  /// are masked).
   Value packKeyPanels(PatternRewriter &rewriter, scf::ParallelOp parallel,
-                      Value keys, int64_t d) const {
+                      Value keys, int64_t d, int64_t extraPanels) const {
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPoint(parallel);
     ImplicitLocOpBuilder b(parallel.getLoc(), rewriter);
@@ -58,8 +122,10 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     int64_t lanes = target.vectorLanes;
     Value batch = e.dim(keys, 0), heads = e.dim(keys, 1), nk = e.dim(keys, 2);
     Value lanesIdx = e.index(lanes);
-    Value panels = b.create<arith::DivUIOp>(
-        b.create<arith::AddIOp>(nk, e.index(lanes - 1)), lanesIdx);
+    Value panels = b.create<arith::AddIOp>(
+        b.create<arith::DivUIOp>(
+            b.create<arith::AddIOp>(nk, e.index(lanes - 1)), lanesIdx),
+        e.index(extraPanels));
     Value padded = b.create<arith::MulIOp>(panels, lanesIdx);
     int64_t dyn = ShapedType::kDynamic;
     Value packed = b.create<memref::AllocOp>(
@@ -95,9 +161,11 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     Value q = op.getQuery(), k = op.getKeys(), v = op.getValues();
     int64_t d = cast<MemRefType>(q.getType()).getDimSize(3);
     int64_t dv = cast<MemRefType>(v.getType()).getDimSize(3);
+    int64_t step = panelsPerStep(queryTile, keyTile);
+    int64_t chunk = valueChunk(queryTile, dv);
     Type f32 = rewriter.getF32Type();
-    Value packed =
-        packKeyPanels(rewriter, op->getParentOfType<scf::ParallelOp>(), k, d);
+    Value packed = packKeyPanels(
+        rewriter, op->getParentOfType<scf::ParallelOp>(), k, d, step - 1);
     Value scores = allocateTileScratch(
         rewriter, op, MemRefType::get({queryTile, keyTile}, f32));
 
@@ -107,7 +175,7 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     Value zero = e.index(0);
     Value nq = e.dim(q, 2), nk = e.dim(k, 2);
     auto lanesType = VectorType::get({lanes}, f32);
-    auto dvType = VectorType::get({dv}, f32);
+    auto chunkType = VectorType::get({chunk}, f32);
     Value lanesIdx = e.index(lanes), tile = e.index(keyTile);
     Value bq = op.getQueryBatch(), h = op.getHead(), bk = op.getKeyBatch(),
           hk = op.getKeyHead(), bv = op.getValueBatch(), hv = op.getValueHead(),
@@ -116,6 +184,13 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     auto laneIndexType = VectorType::get({lanes}, b.getIndexType());
     Value iota = b.create<vector::StepOp>(laneIndexType);
     Value negInfLanes = e.splat(lanesType, e.negInf());
+    // Maxima of scores that are never NaN (-inf at most): one vmaxps.
+    auto maxNoNaN = [&](Value x, Value y) -> Value {
+      return b.create<arith::MaxNumFOp>(
+          x, y,
+          arith::FastMathFlagsAttr::get(b.getContext(),
+                                        arith::FastMathFlags::nnan));
+    };
 
     // The tile's queries and the keys [0, end_r) each sees.
     Value lastQuery = e.maxIdx(b.create<arith::SubIOp>(nq, e.index(1)), zero);
@@ -134,100 +209,148 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     Value count =
         e.maxIdx(e.minIdx(tile, b.create<arith::SubIOp>(endMax, j0)), zero);
 
-    // Pass 1: S[r, jv..jv+lanes) = q_r . K^T[:, j0+jv..] (masked).
-    e.loop(zero, count, lanesIdx, {}, [&](Value jv, ValueRange) {
-      Value first = b.create<arith::AddIOp>(j0, jv);
-      Value panel = b.create<arith::DivUIOp>(first, lanesIdx);
-      SmallVector<Value> zeros(queryTile, e.splat(lanesType, e.f32(0)));
-      auto dots = e.loop(zero, e.index(d), zeros, [&](Value c, ValueRange acc) {
-        Value kt = e.vload(lanesType, packed, {bk, hk, panel, c, zero});
-        SmallVector<Value> next;
-        for (int64_t r = 0; r < queryTile; ++r) {
-          Value qc = e.splat(lanesType, e.load(q, {bq, h, rows[r], c}));
-          next.push_back(b.create<vector::FMAOp>(qc, kt, acc[r]));
-        }
-        return next;
-      });
-      Value keyIdx = b.create<arith::AddIOp>(
-          b.create<vector::BroadcastOp>(laneIndexType, first), iota);
-      for (int64_t r = 0; r < queryTile; ++r) {
-        Value sv = dots.getResult(r);
-        if (Value scale = op.getScale())
-          sv = e.mul(sv, e.splat(lanesType, scale));
-        if (Value bias = op.getBias())
-          sv = e.add(sv, e.splat(lanesType, bias));
-        sv = buildActivation(b, b.getLoc(), op.getAct(), sv);
-        Value visible = b.create<arith::CmpIOp>(
-            arith::CmpIPredicate::slt, keyIdx,
-            b.create<vector::BroadcastOp>(laneIndexType, ends[r]));
-        if (mask.hasBegin())
-          visible = b.create<arith::AndIOp>(
-              visible,
-              b.create<arith::CmpIOp>(
-                  arith::CmpIPredicate::sge, keyIdx,
-                  b.create<vector::BroadcastOp>(laneIndexType, begins[r])));
-        sv = b.create<arith::SelectOp>(visible, sv, negInfLanes);
-        b.create<vector::StoreOp>(sv, scores, ValueRange{e.index(r), jv});
-      }
-      return SmallVector<Value>{};
-    });
+    // Pass 1: S[r, jv..jv+step*lanes) = q_r . K^T[:, j0+jv..] (masked),
+    // `step` panels at a time (QT x step FMAs per element of q), and the
+    // running maximum of each row's scores.
+    SmallVector<Value> maxInit(queryTile, negInfLanes);
+    auto tileMaxLoop = e.loop(
+        zero, count, e.index(lanes * step), maxInit,
+        [&](Value jv, ValueRange maxima) {
+          Value first = b.create<arith::AddIOp>(j0, jv);
+          Value panel = b.create<arith::DivUIOp>(first, lanesIdx);
+          SmallVector<Value> zeros(queryTile * step,
+                                   e.splat(lanesType, e.f32(0)));
+          auto dots =
+              e.loop(zero, e.index(d), zeros, [&](Value c, ValueRange acc) {
+                SmallVector<Value> kt;
+                for (int64_t p = 0; p < step; ++p)
+                  kt.push_back(e.vload(
+                      lanesType, packed,
+                      {bk, hk, b.create<arith::AddIOp>(panel, e.index(p)), c,
+                       zero}));
+                SmallVector<Value> next;
+                for (int64_t r = 0; r < queryTile; ++r) {
+                  Value qc = e.splat(lanesType, e.load(q, {bq, h, rows[r], c}));
+                  for (int64_t p = 0; p < step; ++p)
+                    next.push_back(b.create<vector::FMAOp>(
+                        qc, kt[p], acc[r * step + p]));
+                }
+                return next;
+              });
+          SmallVector<Value> newMaxima(maxima.begin(), maxima.end());
+          for (int64_t p = 0; p < step; ++p) {
+            Value offset = b.create<arith::AddIOp>(jv, e.index(p * lanes));
+            Value keyIdx = b.create<arith::AddIOp>(
+                b.create<vector::BroadcastOp>(
+                    laneIndexType, b.create<arith::AddIOp>(j0, offset)),
+                iota);
+            for (int64_t r = 0; r < queryTile; ++r) {
+              Value sv = dots.getResult(r * step + p);
+              if (Value scale = op.getScale())
+                sv = e.mul(sv, e.splat(lanesType, scale));
+              if (Value bias = op.getBias())
+                sv = e.add(sv, e.splat(lanesType, bias));
+              sv = buildActivation(b, b.getLoc(), op.getAct(), sv);
+              Value visible = b.create<arith::CmpIOp>(
+                  arith::CmpIPredicate::slt, keyIdx,
+                  b.create<vector::BroadcastOp>(laneIndexType, ends[r]));
+              if (mask.hasBegin())
+                visible = b.create<arith::AndIOp>(
+                    visible, b.create<arith::CmpIOp>(
+                                 arith::CmpIPredicate::sge, keyIdx,
+                                 b.create<vector::BroadcastOp>(laneIndexType,
+                                                               begins[r])));
+              sv = b.create<arith::SelectOp>(visible, sv, negInfLanes);
+              b.create<vector::StoreOp>(sv, scores,
+                                        ValueRange{e.index(r), offset});
+              newMaxima[r] = maxNoNaN(newMaxima[r], sv);
+            }
+          }
+          return newMaxima;
+        });
 
-    // Pass 2 per query: running max, probabilities, sums.
+    // The new running maxima, the rescaling of the old state (alpha).
     Value maxState = op.getMax(), sumState = op.getSum(),
           accState = op.getAcc();
-    SmallVector<Value> accs;
+    SmallVector<Value> safeMaxes, alphas;
     for (int64_t r = 0; r < queryTile; ++r) {
-      Value rIdx = e.index(r);
-      Value tileMax =
-          e.loop(zero, count, lanesIdx, {negInfLanes},
-                 [&](Value jv, ValueRange m) {
-                   Value sv = e.vload(lanesType, scores, {rIdx, jv});
-                   return SmallVector<Value>{
-                       b.create<arith::MaxNumFOp>(m[0], sv)};
-                 })
-              .getResult(0);
       Value mOld = b.create<vector::ExtractOp>(maxState, ArrayRef<int64_t>{r});
       Value mNew = b.create<arith::MaxNumFOp>(
           mOld, b.create<vector::ReductionOp>(vector::CombiningKind::MAXNUMF,
-                                              tileMax));
+                                              tileMaxLoop.getResult(r)));
       Value stillEmpty =
           b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ, mNew, e.negInf());
       // exp(-inf - m) = 0 for masked keys; while nothing is visible m stays
       // -inf and every p is exp(-inf - 0) = 0.
-      Value safeMax = b.create<arith::SelectOp>(stillEmpty, e.f32(0), mNew);
-      Value alpha = b.create<arith::SelectOp>(stillEmpty, e.f32(1),
-                                              e.exp(e.sub(mOld, mNew)));
-      Value sum =
-          e.loop(zero, count, lanesIdx, {e.splat(lanesType, e.f32(0))},
-                 [&](Value jv, ValueRange acc) {
-                   Value sv = e.vload(lanesType, scores, {rIdx, jv});
-                   Value p = e.exp(e.sub(sv, e.splat(lanesType, safeMax)));
-                   b.create<vector::StoreOp>(p, scores, ValueRange{rIdx, jv});
-                   return SmallVector<Value>{e.add(acc[0], p)};
-                 })
-              .getResult(0);
-      Value lOld = b.create<vector::ExtractOp>(sumState, ArrayRef<int64_t>{r});
-      Value lNew = e.add(e.mul(lOld, alpha), e.reduceAdd(sum));
+      safeMaxes.push_back(
+          e.splat(lanesType,
+                  b.create<arith::SelectOp>(stillEmpty, e.f32(0), mNew)));
+      alphas.push_back(b.create<arith::SelectOp>(
+          stillEmpty, e.f32(1), e.exp(e.sub(mOld, mNew))));
       maxState = b.create<vector::InsertOp>(mNew, maxState, r);
-      sumState = b.create<vector::InsertOp>(lNew, sumState, r);
-      Value accRow =
-          b.create<vector::ExtractOp>(accState, ArrayRef<int64_t>{r});
-      accs.push_back(e.mul(accRow, e.splat(dvType, alpha)));
     }
 
-    // Pass 3: each value row once for the whole query tile.
-    auto summed = e.loop(zero, count, accs, [&](Value jj, ValueRange acc) {
-      Value j = b.create<arith::AddIOp>(j0, jj);
-      Value value = e.vload(dvType, v, {bv, hv, j, zero});
-      SmallVector<Value> out;
-      for (int64_t r = 0; r < queryTile; ++r) {
-        Value p = e.splat(dvType, e.load(scores, {e.index(r), jj}));
-        out.push_back(b.create<vector::FMAOp>(p, value, acc[r]));
-      }
-      return out;
-    });
+    // Pass 2, all rows together (independent exp chains): probabilities
+    // p = exp(s - m) in place of the scores, and their sums.
+    SmallVector<Value> sumInit(queryTile, e.splat(lanesType, e.f32(0)));
+    auto sums = e.loop(
+        zero, count, lanesIdx, sumInit, [&](Value jv, ValueRange acc) {
+          SmallVector<Value> next;
+          for (int64_t r = 0; r < queryTile; ++r) {
+            Value rIdx = e.index(r);
+            Value sv = e.vload(lanesType, scores, {rIdx, jv});
+            Value p = expNonPositive(e, lanesType, e.sub(sv, safeMaxes[r]));
+            b.create<vector::StoreOp>(p, scores, ValueRange{rIdx, jv});
+            next.push_back(e.add(acc[r], p));
+          }
+          return next;
+        });
+    for (int64_t r = 0; r < queryTile; ++r) {
+      Value lOld = b.create<vector::ExtractOp>(sumState, ArrayRef<int64_t>{r});
+      Value lNew =
+          e.add(e.mul(lOld, alphas[r]), e.reduceAdd(sums.getResult(r)));
+      sumState = b.create<vector::InsertOp>(lNew, sumState, r);
+    }
+
+    // Pass 3: acc_r = alpha_r acc_r + sum_j p_rj v_j, `chunk` value columns
+    // at a time so that the QT accumulators of a chunk stay in registers;
+    // each chunk of a value row is loaded once for the whole query tile.
+    SmallVector<Value> accRows;
     for (int64_t r = 0; r < queryTile; ++r)
-      accState = b.create<vector::InsertOp>(summed.getResult(r), accState, r);
+      accRows.push_back(
+          b.create<vector::ExtractOp>(accState, ArrayRef<int64_t>{r}));
+    for (int64_t c0 = 0; c0 < dv; c0 += chunk) {
+      SmallVector<Value> init;
+      for (int64_t r = 0; r < queryTile; ++r) {
+        Value part = accRows[r];
+        if (chunk != dv)
+          part = b.create<vector::ExtractStridedSliceOp>(
+              accRows[r], ArrayRef<int64_t>{c0}, ArrayRef<int64_t>{chunk},
+              ArrayRef<int64_t>{1});
+        init.push_back(e.mul(part, e.splat(chunkType, alphas[r])));
+      }
+      Value col = e.index(c0);
+      auto summed = e.loop(zero, count, init, [&](Value jj, ValueRange acc) {
+        Value j = b.create<arith::AddIOp>(j0, jj);
+        Value value = e.vload(chunkType, v, {bv, hv, j, col});
+        SmallVector<Value> out;
+        for (int64_t r = 0; r < queryTile; ++r) {
+          Value p = e.splat(chunkType, e.load(scores, {e.index(r), jj}));
+          out.push_back(b.create<vector::FMAOp>(p, value, acc[r]));
+        }
+        return out;
+      });
+      for (int64_t r = 0; r < queryTile; ++r) {
+        if (chunk == dv)
+          accRows[r] = summed.getResult(r);
+        else
+          accRows[r] = b.create<vector::InsertStridedSliceOp>(
+              summed.getResult(r), accRows[r], ArrayRef<int64_t>{c0},
+              ArrayRef<int64_t>{1});
+      }
+    }
+    for (int64_t r = 0; r < queryTile; ++r)
+      accState = b.create<vector::InsertOp>(accRows[r], accState, r);
     rewriter.replaceOp(op, ValueRange{maxState, sumState, accState});
   }
 
