@@ -2,7 +2,7 @@
 //
 // A key band (from a mask predicate such as `abs(i - l) <= 3 && l <= i +
 // 1`) keeps keys i - 3 <= l <= i + 1 of query i (its own index): the key
-// loop of the query tile [i0, i0 + 4) starts at the key tile holding
+// loop of the query tile [i0, i0 + 8) starts at the key tile holding
 // i0 - 3 (clamped at 0, rounded down to a key tile of 64) and ends one
 // past the last query's i + 1 (cut by the keys there are): key tiles
 // outside the band are never visited. The partial tiles at both ends are
@@ -71,7 +71,7 @@ func.func @modifiers(%q: memref<2x4x?x16xf32>, %slope: memref<4xf32>,
 // down to a key tile at the start; the mask function still decides each key.
 // CHECK-LABEL: func @predicted_window
 // CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %[[I0:[^)]*]]) =
-// CHECK-COUNT-4: func.call @range(%[[B]], %[[H]], %{{.*}}, %{{.*}}) : (index, index, index, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> (index, index)
+// CHECK-COUNT-8: func.call @range(%[[B]], %[[H]], %{{.*}}, %{{.*}}) : (index, index, index, memref<?x?xf32, strided<[?, ?], offset: ?>>) -> (index, index)
 // CHECK:        %[[LO:.*]] = arith.minsi
 // CHECK:        %[[HI:.*]] = arith.maxsi
 // CHECK:        %[[FIRST:.*]] = arith.maxsi %[[LO]], %{{.*}} : index
