@@ -74,6 +74,65 @@ mlir::attn::loops::visibleKeyRange(Emitter &e, const KeyInterval &mask,
   return {begin, e.maxIdx(end, e.index(0))};
 }
 
+TileKeyLoop mlir::attn::loops::tileKeyLoop(Emitter &e, OnlineAttentionOp op,
+                                           Value b, Value h, Value i0,
+                                           int64_t queryTile, Value keyStep,
+                                           Value nq, Value nk) {
+  ImplicitLocOpBuilder &builder = e.b;
+  Value zero = e.index(0), one = e.index(1);
+  TileKeyLoop loop;
+  loop.visible = visibleKeyCount(e, op.getLengths(), b, nk);
+  loop.prefixEnd =
+      op.getPrefix() ? visibleKeyCount(e, op.getPrefix(), b, nk) : Value();
+  KeyInterval mask = KeyInterval::of(op, loop.prefixEnd);
+  loop.begin = zero;
+  loop.end = loop.visible;
+  if (mask.hasEnd()) {
+    Value last = builder.create<arith::AddIOp>(i0, e.index(queryTile - 1));
+    Value tileLast = e.minIdx(last, builder.create<arith::SubIOp>(nq, one));
+    loop.end = visibleKeyRange(e, mask, loop.visible, tileLast, nq, nk).second;
+  }
+  if (mask.hasBegin()) {
+    Value firstKey = visibleKeyRange(e, mask, loop.visible, i0, nq, nk).first;
+    loop.begin = builder.create<arith::MulIOp>(
+        builder.create<arith::DivUIOp>(firstKey, keyStep), keyStep);
+  }
+  // A key range from data (a predicted window): the union of the tile's
+  // queries' ranges, which need not move with the query.
+  if (FlatSymbolRefAttr range = op.getKeyRangeAttr()) {
+    Value lo, hi;
+    Value lastQuery = builder.create<arith::SubIOp>(nq, one);
+    for (int64_t r = 0; r < queryTile; ++r) {
+      Value i =
+          e.minIdx(builder.create<arith::AddIOp>(i0, e.index(r)), lastQuery);
+      SmallVector<Value> args = {b, h, i};
+      args.append(op.getModSizes().begin(), op.getModSizes().end());
+      for (Value table : op.getModTables()) {
+        Type wanted = getModifierTableType(cast<ShapedType>(table.getType()));
+        args.push_back(table.getType() == wanted
+                           ? table
+                           : builder.create<memref::CastOp>(wanted, table));
+      }
+      auto call = builder.create<func::CallOp>(
+          range, TypeRange{builder.getIndexType(), builder.getIndexType()},
+          args);
+      lo = lo ? builder.create<arith::MinSIOp>(lo, call.getResult(0))
+                    .getResult()
+              : call.getResult(0);
+      hi = hi ? builder.create<arith::MaxSIOp>(hi, call.getResult(1))
+                    .getResult()
+              : call.getResult(1);
+    }
+    Value first = e.maxIdx(lo, zero);
+    loop.begin = e.maxIdx(
+        loop.begin, builder.create<arith::MulIOp>(
+                        builder.create<arith::DivUIOp>(first, keyStep), keyStep));
+    loop.end = e.minIdx(loop.end,
+                        e.maxIdx(builder.create<arith::AddIOp>(hi, one), zero));
+  }
+  return loop;
+}
+
 Value mlir::attn::loops::inverseOrZero(Emitter &e, Value l) {
   Value positive =
       e.b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, l, e.f32(0));

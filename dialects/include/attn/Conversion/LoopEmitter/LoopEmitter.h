@@ -182,6 +182,21 @@ std::pair<Value, Value> visibleKeyRange(Emitter &e, const KeyInterval &mask,
                                         Value visible, Value i, Value nq,
                                         Value nk);
 
+/// The key loop of one query tile of the tiled form: keys [begin, end) in
+/// steps of a key tile, from the masks of `op` for the queries [i0, i0 +
+/// queryTile) of batch entry `b` and head `h`: `visible` (lengths) and
+/// `prefixEnd` as the tile ops take them; `end` is where the tile's last
+/// query stops seeing keys, `begin` the key tile holding the first key its
+/// first query sees (masks are intervals that move right with the query),
+/// and a `key_range` function narrows both to the union of the tile's
+/// queries' ranges.
+struct TileKeyLoop {
+  Value visible, prefixEnd, begin, end;
+};
+TileKeyLoop tileKeyLoop(Emitter &e, OnlineAttentionOp op, Value b, Value h,
+                        Value i0, int64_t queryTile, Value keyStep, Value nq,
+                        Value nk);
+
 /// 1 / l, or 0 when l = 0 (a query that saw no key gets c = 0).
 Value inverseOrZero(Emitter &e, Value l);
 

@@ -103,55 +103,12 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
     // A window also gives a first key: the key loop of the tile starts at
     // the key tile holding the first key its first query sees (the
     // interval of each query moves right with the query).
-    Value visible = visibleKeyCount(e, op.getLengths(), bIdx, nk);
-    Value prefixEnd =
-        op.getPrefix() ? visibleKeyCount(e, op.getPrefix(), bIdx, nk) : Value();
-    KeyInterval mask = KeyInterval::of(op, prefixEnd);
+    TileKeyLoop keys =
+        tileKeyLoop(e, op, bIdx, h, i0, queryTile, keyStep, nq, nk);
+    Value visible = keys.visible, prefixEnd = keys.prefixEnd;
+    Value tileKeyBegin = keys.begin, tileKeyEnd = keys.end;
     bool modified = op.getScoreModAttr() || op.getMaskModAttr() ||
                     op.getWeightModAttr();
-    Value tileKeyEnd = visible, tileKeyBegin = zero;
-    if (mask.hasEnd()) {
-      Value lastQuery =
-          e.minIdx(b.create<arith::AddIOp>(i0, e.index(queryTile - 1)),
-                   b.create<arith::SubIOp>(nq, one));
-      tileKeyEnd = visibleKeyRange(e, mask, visible, lastQuery, nq, nk).second;
-    }
-    if (mask.hasBegin()) {
-      Value firstKey = visibleKeyRange(e, mask, visible, i0, nq, nk).first;
-      tileKeyBegin = b.create<arith::MulIOp>(
-          b.create<arith::DivUIOp>(firstKey, keyStep), keyStep);
-    }
-    // A key range from data (a predicted window): the union of the tile's
-    // queries' ranges, which need not move with the query.
-    if (FlatSymbolRefAttr range = op.getKeyRangeAttr()) {
-      Value lo, hi;
-      Value lastQuery = b.create<arith::SubIOp>(nq, one);
-      for (int64_t r = 0; r < queryTile; ++r) {
-        Value i = e.minIdx(b.create<arith::AddIOp>(i0, e.index(r)), lastQuery);
-        SmallVector<Value> args = {bIdx, h, i};
-        args.append(op.getModSizes().begin(), op.getModSizes().end());
-        for (Value table : op.getModTables()) {
-          Type wanted =
-              getModifierTableType(cast<ShapedType>(table.getType()));
-          args.push_back(table.getType() == wanted
-                             ? table
-                             : b.create<memref::CastOp>(wanted, table));
-        }
-        auto call = b.create<func::CallOp>(
-            range, TypeRange{b.getIndexType(), b.getIndexType()}, args);
-        lo = lo ? b.create<arith::MinSIOp>(lo, call.getResult(0)).getResult()
-                : call.getResult(0);
-        hi = hi ? b.create<arith::MaxSIOp>(hi, call.getResult(1)).getResult()
-                : call.getResult(1);
-      }
-      Value first = e.maxIdx(lo, zero);
-      tileKeyBegin = e.maxIdx(
-          tileKeyBegin,
-          b.create<arith::MulIOp>(b.create<arith::DivUIOp>(first, keyStep),
-                                  keyStep));
-      tileKeyEnd = e.minIdx(
-          tileKeyEnd, e.maxIdx(b.create<arith::AddIOp>(hi, one), zero));
-    }
 
     // The running state: values carried by the key loop, or buffers of the
     // query tile.

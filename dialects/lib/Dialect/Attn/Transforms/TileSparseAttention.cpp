@@ -71,22 +71,10 @@ struct TileSparseAttention : public OpRewritePattern<OnlineAttentionOp> {
     Value hk = b.create<arith::DivUIOp>(h, keyGroup),
           hv = b.create<arith::DivUIOp>(h, valueGroup);
     // The masks as bounds, as for the online softmax (TileAttention.cpp).
-    Value visible = visibleKeyCount(e, op.getLengths(), bIdx, nk);
-    Value prefixEnd =
-        op.getPrefix() ? visibleKeyCount(e, op.getPrefix(), bIdx, nk) : Value();
-    KeyInterval mask = KeyInterval::of(op, prefixEnd);
-    Value tileKeyEnd = visible, tileKeyBegin = zero;
-    if (mask.hasEnd()) {
-      Value lastQuery =
-          e.minIdx(b.create<arith::AddIOp>(i0, e.index(queryTile - 1)),
-                   b.create<arith::SubIOp>(nq, one));
-      tileKeyEnd = visibleKeyRange(e, mask, visible, lastQuery, nq, nk).second;
-    }
-    if (mask.hasBegin()) {
-      Value firstKey = visibleKeyRange(e, mask, visible, i0, nq, nk).first;
-      tileKeyBegin = b.create<arith::MulIOp>(
-          b.create<arith::DivUIOp>(firstKey, keyStep), keyStep);
-    }
+    TileKeyLoop keys =
+        tileKeyLoop(e, op, bIdx, h, i0, queryTile, keyStep, nq, nk);
+    Value visible = keys.visible, prefixEnd = keys.prefixEnd;
+    Value tileKeyBegin = keys.begin, tileKeyEnd = keys.end;
 
     // The rows of scores of the query tile: QT x Nk floats, per iteration.
     auto rowsType =
