@@ -1,29 +1,32 @@
 // RUN: attn-opt %s --convert-attn-to-loops | FileCheck %s
 // RUN: attn-opt %s --convert-attn-to-loops --inline --symbol-dce | FileCheck %s --check-prefix=INLINED
 //
-// Score modifiers and mask predicates in the generic kernel: each score of
-// the key tile goes through the score_mod function (with the batch entry,
-// the head, the query and the key), then the mask_mod function selects
-// -inf where it is false, and the probabilities of such keys are 0 even
-// when the row's maximum is still -inf (no NaN from exp(-inf - -inf)). The
-// tables are cast to the functions' any-strides type. The blocked dot
-// kernel does not take ops with modifiers. After inlining (the attnc
-// pipeline runs --inline --symbol-dce), the functions are part of the key
-// loop and gone from the module.
+// Score modifiers and mask predicates in the blocked dot kernel: pass 1
+// stores the tile's scores (the FMA blocks, keys the intervals mask at
+// -inf), then a scalar pass over each row's stored scores calls the
+// score_mod function (with the batch entry, the head, the query and the
+// key), selects -inf where the mask_mod function is false, keeps the
+// interval-masked keys at -inf (a modifier could make them finite), stores
+// the result and takes the row's maximum again, which pass 2 uses. The
+// tables are cast to the functions' any-strides type. After inlining (the
+// attnc pipeline runs --inline --symbol-dce), the functions are part of
+// the key loop and gone from the module.
 
 // CHECK-LABEL: func @modifiers
+// CHECK:        vector.fma
 // CHECK-DAG:    %[[SLOPE:.*]] = memref.cast %{{.*}} : memref<4xf32> to memref<?xf32, strided<[?], offset: ?>>
 // CHECK-DAG:    %[[SEG:.*]] = memref.cast %{{.*}} : memref<2x?xi32> to memref<?x?xi32, strided<[?, ?], offset: ?>>
-// CHECK:        scf.for
-// CHECK:          %[[S:.*]] = vector.reduction <add>
-// CHECK:          %[[M:.*]] = func.call @alibi(%[[S]], %[[B:[^,]*]], %[[H:[^,]*]], %[[I:[^,]*]], %[[J:[^,]*]], %[[SLOPE]], %[[SEG]])
+// CHECK:        scf.for %[[JJ:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[M:.*]] = %{{.*}}) -> (f32)
+// CHECK:          %[[S:.*]] = memref.load %[[SCORES:.*]][%{{.*}}, %[[JJ]]] : memref<8x64xf32>
+// CHECK:          %[[MASKED:.*]] = arith.cmpf oeq, %[[S]], %{{.*}} : f32
+// CHECK:          %[[J:.*]] = arith.addi %{{.*}}, %[[JJ]] : index
+// CHECK:          %[[MOD:.*]] = func.call @alibi(%[[S]], %[[B:[^,]*]], %[[H:[^,]*]], %[[I:[^,]*]], %[[J]], %[[SLOPE]], %[[SEG]])
 // CHECK:          %[[KEEP:.*]] = func.call @same_doc(%[[B]], %[[H]], %[[I]], %[[J]], %[[SLOPE]], %[[SEG]])
 // CHECK:          %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
-// CHECK:          arith.select %[[KEEP]], %[[M]], %[[NEGINF]] : f32
-// CHECK:        scf.for
-// CHECK:          %[[P:.*]] = math.exp
-// CHECK:          %[[REMOVED:.*]] = arith.cmpf oeq, %{{.*}}, %{{.*}} : f32
-// CHECK:          arith.select %[[REMOVED]], %{{.*}}, %[[P]] : f32
+// CHECK:          %[[KEPT:.*]] = arith.select %[[KEEP]], %[[MOD]], %[[NEGINF]] : f32
+// CHECK:          %[[NEW:.*]] = arith.select %[[MASKED]], %[[S]], %[[KEPT]] : f32
+// CHECK:          memref.store %[[NEW]], %[[SCORES]][%{{.*}}, %[[JJ]]] : memref<8x64xf32>
+// CHECK:          arith.maxnumf %[[M]], %[[NEW]] : f32
 
 // INLINED-NOT: func.func private
 // INLINED-NOT: func.call

@@ -62,8 +62,8 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
       : OpRewritePattern(context, /*benefit=*/2), target(target) {}
 
   /// The kernel needs a softmax alignment (sigmoid, argmax and hard take
-  /// the generic kernel), no expression modifiers (score_mod, mask_mod:
-  /// the generic kernel calls them per key; interval bands are fine), a dot
+  /// the generic kernel), no weight factor (score_mod and mask_mod are a
+  /// scalar pass over the stored scores; interval bands are bounds), a dot
   /// score, registers for q, the state and the
   /// value rows, key tiles of whole panels, and keys that exist before the
   /// parallel loop (where they are packed).
@@ -73,7 +73,6 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     return success(
         op.getCombine() == ScoreCombine::dot &&
         op.getAlign() == AlignKind::softmax && op.hasValueState() &&
-        !op.getScoreModAttr() && !op.getMaskModAttr() &&
         !op.getWeightModAttr() &&
         vectorizableSize(op.getQuery(), limit) &&
         vectorizableSize(op.getKeys(), limit) &&
@@ -269,6 +268,32 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
           return newMaxima;
         });
 
+    // Score modifiers and mask predicates (`score_mod`, `mask_mod`): a
+    // scalar pass over the tile's stored scores, one call each per visible
+    // key (keys the intervals mask stay -inf), and the row maxima again.
+    SmallVector<Value> tileMaxima(tileMaxLoop.getResults());
+    if (op.getScoreModAttr() || op.getMaskModAttr()) {
+      SmallVector<Value> operands =
+          modifierOperands(e, op.getModSizes(), op.getModTables());
+      for (int64_t r = 0; r < queryTile; ++r) {
+        Value rIdx = e.index(r);
+        Value rowMax =
+            e.loop(zero, count, {e.negInf()}, [&](Value jj, ValueRange m) {
+               Value s = e.load(scores, {rIdx, jj});
+               Value masked = b.create<arith::CmpFOp>(
+                   arith::CmpFPredicate::OEQ, s, e.negInf());
+               Value modified = applyScoreModifiers(
+                   e, op.getScoreModAttr(), op.getMaskModAttr(), s,
+                   op.getSampleBatch(), h, rows[r],
+                   b.create<arith::AddIOp>(j0, jj), operands);
+               s = b.create<arith::SelectOp>(masked, s, modified);
+               e.store(s, scores, {rIdx, jj});
+               return SmallVector<Value>{b.create<arith::MaxNumFOp>(m[0], s)};
+             }).getResult(0);
+        tileMaxima[r] = e.splat(lanesType, rowMax);
+      }
+    }
+
     // The new running maxima, the rescaling of the old state (alpha).
     Value maxState = op.getMax(), sumState = op.getSum(),
           accState = op.getAcc();
@@ -277,7 +302,7 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
       Value mOld = b.create<vector::ExtractOp>(maxState, ArrayRef<int64_t>{r});
       Value mNew = b.create<arith::MaxNumFOp>(
           mOld, b.create<vector::ReductionOp>(vector::CombiningKind::MAXNUMF,
-                                              tileMaxLoop.getResult(r)));
+                                              tileMaxima[r]));
       Value stillEmpty =
           b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ, mNew, e.negInf());
       // exp(-inf - m) = 0 for masked keys; while nothing is visible m stays

@@ -47,21 +47,6 @@ struct ScoreContext {
   SmallVector<Value> modOperands;
 };
 
-/// The modifier functions' trailing operands: `sizes` as they are,
-/// `tables` cast to the functions' table type (any strides: the functions
-/// are not looked up, which a function pass must not do).
-SmallVector<Value> modifierOperands(Emitter &e, ValueRange sizes,
-                                    ValueRange tables) {
-  SmallVector<Value> operands(sizes.begin(), sizes.end());
-  for (Value table : tables) {
-    Type wanted = getModifierTableType(cast<ShapedType>(table.getType()));
-    operands.push_back(table.getType() == wanted
-                           ? table
-                           : e.b.create<memref::CastOp>(wanted, table));
-  }
-  return operands;
-}
-
 /// The batch entry the modifier functions see.
 Value modifierBatch(OnlineSoftmaxUpdateOp op) { return op.getSampleBatch(); }
 Value modifierBatch(TileWeightsOp op) { return op.getBatch(); }
@@ -227,26 +212,8 @@ Value emitScore(Emitter &e, const ScoreContext &s, Value j) {
   Value score = emitCombinedScore(e, s, j);
   if (!s.scoreMod && !s.maskMod)
     return score;
-  SmallVector<Value> indices = {s.modBatch, s.h, s.i, j};
-  auto args = [&](std::optional<Value> first) {
-    SmallVector<Value> all;
-    if (first)
-      all.push_back(*first);
-    all.append(indices);
-    all.append(s.modOperands);
-    return all;
-  };
-  if (s.scoreMod)
-    score = e.b.create<func::CallOp>(s.scoreMod, e.b.getF32Type(),
-                                     args(score))
-                .getResult(0);
-  if (s.maskMod) {
-    Value keep = e.b.create<func::CallOp>(s.maskMod, e.b.getI1Type(),
-                                          args(std::nullopt))
-                     .getResult(0);
-    score = e.b.create<arith::SelectOp>(keep, score, e.negInf());
-  }
-  return score;
+  return applyScoreModifiers(e, s.scoreMod, s.maskMod, score, s.modBatch, s.h,
+                             s.i, j, s.modOperands);
 }
 
 /// The factor of the weight of (q_i, k_j) (`weight_mod`; 1 without).

@@ -133,6 +133,42 @@ TileKeyLoop mlir::attn::loops::tileKeyLoop(Emitter &e, OnlineAttentionOp op,
   return loop;
 }
 
+SmallVector<Value> mlir::attn::loops::modifierOperands(Emitter &e,
+                                                      ValueRange sizes,
+                                                      ValueRange tables) {
+  SmallVector<Value> operands(sizes.begin(), sizes.end());
+  for (Value table : tables) {
+    Type wanted = getModifierTableType(cast<ShapedType>(table.getType()));
+    operands.push_back(table.getType() == wanted
+                           ? table
+                           : e.b.create<memref::CastOp>(wanted, table));
+  }
+  return operands;
+}
+
+Value mlir::attn::loops::applyScoreModifiers(
+    Emitter &e, FlatSymbolRefAttr scoreMod, FlatSymbolRefAttr maskMod,
+    Value score, Value b, Value h, Value i, Value j, ValueRange operands) {
+  auto args = [&](std::optional<Value> first) {
+    SmallVector<Value> all;
+    if (first)
+      all.push_back(*first);
+    all.append({b, h, i, j});
+    all.append(operands.begin(), operands.end());
+    return all;
+  };
+  if (scoreMod)
+    score = e.b.create<func::CallOp>(scoreMod, e.b.getF32Type(), args(score))
+                .getResult(0);
+  if (maskMod) {
+    Value keep = e.b.create<func::CallOp>(maskMod, e.b.getI1Type(),
+                                          args(std::nullopt))
+                     .getResult(0);
+    score = e.b.create<arith::SelectOp>(keep, score, e.negInf());
+  }
+  return score;
+}
+
 Value mlir::attn::loops::inverseOrZero(Emitter &e, Value l) {
   Value positive =
       e.b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, l, e.f32(0));

@@ -197,6 +197,19 @@ TileKeyLoop tileKeyLoop(Emitter &e, OnlineAttentionOp op, Value b, Value h,
                         Value i0, int64_t queryTile, Value keyStep, Value nq,
                         Value nk);
 
+/// The trailing operands of the score/mask/weight functions: `sizes` as
+/// they are, `tables` cast to the functions' table type (any strides: the
+/// functions are not looked up, which a function pass must not do).
+SmallVector<Value> modifierOperands(Emitter &e, ValueRange sizes,
+                                    ValueRange tables);
+
+/// The score the alignment sees: `score` through the `scoreMod` function,
+/// then -inf where the `maskMod` function is false (either may be null),
+/// for batch entry b, head h, query i and key j.
+Value applyScoreModifiers(Emitter &e, FlatSymbolRefAttr scoreMod,
+                          FlatSymbolRefAttr maskMod, Value score, Value b,
+                          Value h, Value i, Value j, ValueRange operands);
+
 /// 1 / l, or 0 when l = 0 (a query that saw no key gets c = 0).
 Value inverseOrZero(Emitter &e, Value l);
 
