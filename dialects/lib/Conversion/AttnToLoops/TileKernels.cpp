@@ -216,6 +216,22 @@ Value emitScore(Emitter &e, const ScoreContext &s, Value j) {
                              s.i, j, s.modOperands);
 }
 
+/// The keys [j0 + first, j0 + count) of the update's key tile (j0 its
+/// first key, `tile` its size) that query i sees.
+std::pair<Value, Value> tileRowKeys(Emitter &e, OnlineSoftmaxUpdateOp op,
+                                    Value i, Value tile, Value nq, Value nk) {
+  ImplicitLocOpBuilder &b = e.b;
+  Value zero = e.index(0), j0 = op.getFirstKey();
+  auto [begin, end] = visibleKeyRange(
+      e, KeyInterval::of(op, op.getPrefixEnd()), op.getKeyEnd(), i, nq, nk);
+  Value count =
+      e.maxIdx(e.minIdx(tile, b.create<arith::SubIOp>(end, j0)), zero);
+  Value first = zero;
+  if (begin)
+    first = e.minIdx(e.maxIdx(b.create<arith::SubIOp>(begin, j0), zero), count);
+  return {first, count};
+}
+
 /// The factor of the weight of (q_i, k_j) (`weight_mod`; 1 without).
 Value weightFactor(Emitter &e, const ScoreContext &s, Value j) {
   if (!s.weightMod)
@@ -337,14 +353,7 @@ void lowerArgmax(Emitter &e, OnlineSoftmaxUpdateOp op, ScoreContext &s,
     Value i = e.minIdx(b.create<arith::AddIOp>(op.getFirstQuery(), rIdx),
                        lastQuery);
     setQueryRow(e, s, i);
-    auto [begin, end] = visibleKeyRange(
-        e, KeyInterval::of(op, op.getPrefixEnd()), op.getKeyEnd(), i, nq, nk);
-    Value count =
-        e.maxIdx(e.minIdx(tile, b.create<arith::SubIOp>(end, j0)), zero);
-    Value first = zero;
-    if (begin)
-      first =
-          e.minIdx(e.maxIdx(b.create<arith::SubIOp>(begin, j0), zero), count);
+    auto [first, count] = tileRowKeys(e, op, i, tile, nq, nk);
     Value mOld = rowStateAt(e, maxState, r);
     // (max, index) of the tile, starting from the running maximum.
     auto best = e.loop(first, count, {mOld, e.index(-1)},
@@ -448,14 +457,7 @@ struct GenericOnlineSoftmaxUpdate
                          lastQuery);
       setQueryRow(e, s, i);
       // Keys [j0 + first, j0 + count) of the tile are visible to query i.
-      auto [begin, end] = visibleKeyRange(
-          e, KeyInterval::of(op, op.getPrefixEnd()), op.getKeyEnd(), i, nq, nk);
-      Value count =
-          e.maxIdx(e.minIdx(tile, b.create<arith::SubIOp>(end, j0)), zero);
-      Value first = zero;
-      if (begin)
-        first =
-            e.minIdx(e.maxIdx(b.create<arith::SubIOp>(begin, j0), zero), count);
+      auto [first, count] = tileRowKeys(e, op, i, tile, nq, nk);
       // Pass 1: the row's scores and their maximum (maxnumf: a plain
       // vmaxss; a NaN score still propagates through exp).
       // Sigmoid: no maximum (the weights are not normalized), alpha = 1.
@@ -624,8 +626,9 @@ struct LowerTileWeights : public OpRewritePattern<TileWeightsOp> {
       Value i = e.minIdx(
           b.create<arith::AddIOp>(op.getFirstQuery(), e.index(r)), lastQuery);
       setQueryRow(e, s, i);
-      auto [begin, end] = visibleKeyRange(
+      auto [beginKey, endKey] = visibleKeyRange(
           e, KeyInterval::of(op, op.getPrefixEnd()), op.getKeyEnd(), i, nq, nk);
+      Value begin = beginKey, end = endKey;
       Value m = rowStateAt(e, op.getMax(), r);
       Value invL = inverseOrZero(e, rowStateAt(e, op.getSum(), r));
       auto isVisible = [&](Value j) {
@@ -682,14 +685,8 @@ struct LowerTileWeights : public OpRewritePattern<TileWeightsOp> {
         continue;
       }
       e.forEach(nk, [&](Value j) {
-        Value visible =
-            b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j, end);
-        if (begin)
-          visible = b.create<arith::AndIOp>(
-              visible,
-              b.create<arith::CmpIOp>(arith::CmpIPredicate::sge, j, begin));
         Value a = e.ifElse(
-            visible,
+            isVisible(j),
             [&] {
               Value a =
                   e.mul(expOfScore(e, s, emitScore(e, s, j), m), invL);
