@@ -12,6 +12,12 @@ reference `ref` when
 
     |got - ref| <= ATOL + RTOL * |ref|,   ATOL = RTOL = 1e-4.
 
+A bf16 or f16 output is the f32 result rounded to nearest even, so its bound
+adds the type's rounding: |got - ref| <= ATOL + (RTOL + U) * |ref|, with U
+twice the unit roundoff (U = 2^-8 for bf16's 8-bit significand, 2^-10 for
+f16's 11-bit one). bf16/f16 inputs and params are exactly representable
+values (random_tensors rounds them), and the reference reads those values.
+
 Why: inputs are rounded to fp32 before the reference sees them, so only the
 kernels' own rounding counts. Our data are O(1) and reductions are at most a
 few hundred terms long, so accumulated fp32 rounding is about
@@ -23,6 +29,7 @@ formula, mask off-by-one, or wrong index (those give errors of order 1e-2+).
 
 import array
 import atexit
+import struct
 import ctypes
 import hashlib
 import json
@@ -41,6 +48,9 @@ ATOL = 1e-4
 RTOL = 1e-4
 
 ATTNC_F32, ATTNC_F64, ATTNC_F16, ATTNC_BF16, ATTNC_I32, ATTNC_I64 = range(6)
+# The added relative tolerance of an output of each 16-bit float type (see
+# the module's docstring).
+ROUNDING = {ATTNC_BF16: 2.0 ** -8, ATTNC_F16: 2.0 ** -10}
 MAX_RANK = 8
 SENTINEL = 12345.0
 
@@ -192,8 +202,41 @@ DTYPES = {"f32": ATTNC_F32, "f64": ATTNC_F64, "f16": ATTNC_F16,
           "bf16": ATTNC_BF16, "i32": ATTNC_I32, "i64": ATTNC_I64}
 
 
+def f16_bits(v):
+    """The IEEE half nearest to v (ties to even), as its 16 bits."""
+    return struct.unpack("<H", struct.pack("<e", v))[0]
+
+
+def bf16_bits(v):
+    """The bfloat16 nearest to the fp32 nearest to v (ties to even), as its
+    16 bits."""
+    u = struct.unpack("<I", struct.pack("<f", v))[0]
+    if (u & 0x7F800000) == 0x7F800000 and (u & 0x7FFFFF):
+        return (u >> 16) | 0x40  # NaN stays a (quiet) NaN
+    return (u + 0x7FFF + ((u >> 16) & 1)) >> 16
+
+
+def from_bits(dtype, h):
+    """The value of a 16-bit float (f16 or bf16) given by its bits."""
+    if dtype == ATTNC_F16:
+        return struct.unpack("<e", struct.pack("<H", h))[0]
+    return struct.unpack("<f", struct.pack("<I", h << 16))[0]
+
+
+def rounded(dtype, values):
+    """The values as an argument of `dtype` holds them, as Python floats
+    (integer types: unchanged)."""
+    if dtype == ATTNC_F32:
+        return rounded_f32(values)
+    if dtype in (ATTNC_F16, ATTNC_BF16):
+        bits = f16_bits if dtype == ATTNC_F16 else bf16_bits
+        return [from_bits(dtype, bits(v)) for v in values]
+    return list(values)
+
+
 class Tensor:
     """A row-major tensor over an array.array buffer, with its descriptor.
+    f16 and bf16 values are stored as their bits (rounded to nearest even).
 
     `null_data=True` passes NULL as data (legal only with zero elements).
     The descriptor (`desc`) can be edited to build bad arguments.
@@ -210,7 +253,11 @@ class Tensor:
             vals = list(values)
             assert len(vals) == n, (len(vals), shape)
             code = _TYPECODE[dtype]
-            if code in "iqH":
+            if dtype == ATTNC_F16:
+                vals = [f16_bits(v) for v in vals]
+            elif dtype == ATTNC_BF16:
+                vals = [bf16_bits(v) for v in vals]
+            elif code in "iq":
                 vals = [int(v) for v in vals]
             # At least one element, so that the buffer has an address.
             self.buf = array.array(code, vals if vals else [0])
@@ -226,6 +273,8 @@ class Tensor:
         self.n = n
 
     def values(self):
+        if self.dtype in (ATTNC_F16, ATTNC_BF16):
+            return [from_bits(self.dtype, h) for h in self.buf[:self.n]]
         return [float(v) for v in self.buf[:self.n]]
 
     @staticmethod
@@ -243,21 +292,23 @@ def rounded_f32(values):
 # ---------------------------------------------------------------------------
 
 
-def close(got, ref):
+def close(got, ref, u=0.0):
+    """Whether `got` matches `ref` (u: the added relative tolerance of a
+    16-bit float output, ROUNDING[dtype])."""
     if math.isinf(ref) and got == ref:  # a log-sum-exp over no key: -inf
         return True
     if math.isnan(got) or math.isinf(got):
         return False
-    return abs(got - ref) <= ATOL + RTOL * abs(ref)
+    return abs(got - ref) <= ATOL + (RTOL + u) * abs(ref)
 
 
-def compare(name, got, ref):
+def compare(name, got, ref, u=0.0):
     """None if every element matches; else a message about the worst one."""
     if len(got) != len(ref):
         return "%s: %d elements, expected %d" % (name, len(got), len(ref))
     worst, wi, nbad = -1.0, -1, 0
     for i, (g, r) in enumerate(zip(got, ref)):
-        if not close(g, r):
+        if not close(g, r, u):
             nbad += 1
             err = float("inf") if (math.isnan(g) or math.isinf(g)) else abs(g - r)
             if err > worst:
@@ -267,7 +318,7 @@ def compare(name, got, ref):
     return ("%s: %d of %d elements differ; worst at flat index %d: got %r, "
             "expected %r (|err| = %.3g, tol = %.3g)" % (
                 name, nbad, len(ref), wi, got[wi], ref[wi], worst,
-                ATOL + RTOL * abs(ref[wi])))
+                ATOL + (RTOL + u) * abs(ref[wi])))
 
 
 def unravel(i, shape):
@@ -298,7 +349,8 @@ def resolve(shape, dims):
 def random_tensors(sig, dims, seed, overrides=None, scale=None):
     """Random values for every input and param of a signature.
 
-    f32: uniform in [-1, 1) (times scale[name] if given), rounded to fp32.
+    f32, bf16, f16: uniform in [-1, 1) (times scale[name] if given), rounded
+    to the argument's type.
     i32: uniform integers in [-2, n + 2] where n is the largest dim value
     (lengths; clamping is part of the semantics being tested).
     `overrides` maps a name to a flat list of values (or a function
@@ -322,8 +374,7 @@ def random_tensors(sig, dims, seed, overrides=None, scale=None):
         else:
             s = scale.get(a["name"], 1.0)
             vals = [rng.uniform(-1.0, 1.0) * s for _ in range(n)]
-        if a["dtype"] == "f32":
-            vals = rounded_f32(vals)
+        vals = rounded(DTYPES[a["dtype"]], vals)
         out[a["name"]] = (shape, vals)
     return out
 
@@ -380,11 +431,12 @@ def run_case(source, model_name, spec, dims, seed=0, overrides=None,
             problems.append("%s: signature shape %s (resolved), reference "
                             "shape %s" % (name, t.shape, eshape))
             continue
-        msg = compare(name, got, evals)
+        u = ROUNDING.get(t.dtype, 0.0)
+        msg = compare(name, got, evals, u)
         if msg:
             wi = None
             for i, (g, r) in enumerate(zip(got, evals)):
-                if not close(g, r):
+                if not close(g, r, u):
                     wi = i
                     break
             msg += "; first bad at index %s: got %r expected %r" % (

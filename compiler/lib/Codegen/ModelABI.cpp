@@ -46,10 +46,10 @@ std::string typeString(Type type) {
   return s;
 }
 
-/// The supported element types, for messages: "f32, i32".
+/// The supported element types, for messages: "f32, bf16, f16, i32".
 std::string supportedElementTypes(MLIRContext *ctx) {
   std::vector<std::string> names;
-  for (DType d : {DType::F32, DType::F64, DType::F16, DType::BF16, DType::I32,
+  for (DType d : {DType::F32, DType::BF16, DType::F16, DType::F64, DType::I32,
                   DType::I64})
     if (Type t = abiElementType(ctx, d))
       names.push_back(typeString(t));

@@ -147,7 +147,10 @@ void printExpr(const Expr &e, llvm::raw_ostream &os) {
 }
 
 void printType(const TensorType &type, llvm::raw_ostream &os) {
-  os << type.elemType.name << "[";
+  os << type.elemType.name;
+  if (!type.shaped)
+    return;
+  os << "[";
   llvm::StringRef sep = "";
   for (const ShapeDim &dim : type.dims) {
     os << sep;

@@ -52,7 +52,9 @@ defItem
     name=ID ('[' binders=idList ']')? '=' expr
   ;
 
-outputItem : 'output' name=ID (':' tensorType)? '=' expr ;
+// `output O = c`, `output O : bf16[b, n, d] = c` or, the shape inferred,
+// `output O : bf16 = c`.
+outputItem : 'output' name=ID (':' (tensorType | elemOnly=ID))? '=' expr ;
 
 // `mask causal, lengths(L)`, or a predicate over bound indices:
 // `mask [i, l]: l <= i && seg[i] == seg[l]`.

@@ -289,8 +289,15 @@ private:
     } else if (auto *o = ctx->outputItem()) {
       item.kind = ast::Item::Kind::Output;
       item.name = ident(o->name);
-      if (o->tensorType())
+      if (o->tensorType()) {
         item.type = buildType(o->tensorType());
+      } else if (o->elemOnly) {
+        ast::TensorType type;
+        type.elemType = ident(o->elemOnly);
+        type.loc = type.elemType.loc;
+        type.shaped = false;
+        item.type = std::move(type);
+      }
       item.value = buildTopExpr(o->expr());
     } else if (auto *m = ctx->maskItem()) {
       item.kind = ast::Item::Kind::Mask;

@@ -151,12 +151,15 @@ Shape ModelChecker::batchShape() const {
 std::optional<DType> ModelChecker::resolveElemType(const ast::Ident &elem) {
   if (elem.name == "f32")
     return DType::F32;
+  if (elem.name == "bf16")
+    return DType::BF16;
+  if (elem.name == "f16")
+    return DType::F16;
   if (elem.name == "i32")
     return DType::I32;
-  if (elem.name == "f16" || elem.name == "bf16" || elem.name == "f64" ||
-      elem.name == "i64") {
+  if (elem.name == "f64" || elem.name == "i64") {
     error(elem.loc, "unsupported element type '" + elem.name +
-                        "' (only f32 and i32 are supported)");
+                        "' (supported: f32, bf16, f16, i32)");
     return std::nullopt;
   }
   error(elem.loc, "unknown element type '" + elem.name + "'");
@@ -1374,13 +1377,17 @@ void ModelChecker::checkOutput(const Item &item, Step &step) {
   if (item.type) {
     std::optional<DType> dtype = resolveElemType(item.type->elemType);
     std::optional<Shape> declared =
-        resolveShape(*item.type, /*markDetermined=*/false);
+        item.type->shaped ? resolveShape(*item.type, /*markDetermined=*/false)
+                          : std::optional<Shape>(shape);
     if (!dtype || !declared)
       return;
-    if (*dtype != DType::F32) {
-      error(item.type->elemType.loc, "outputs must be f32");
+    if (!isFloat(*dtype)) {
+      error(item.type->elemType.loc,
+            "outputs must be f32, bf16 or f16, not '" +
+                item.type->elemType.name + "'");
       return;
     }
+    pending.arg.dtype = *dtype; // Rounded from f32 when stored.
     if (!sameShape(*declared, shape)) {
       error(item.type->loc, "output '" + item.name.name + "' is declared " +
                                 shapeText(*declared) +

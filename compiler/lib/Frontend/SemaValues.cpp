@@ -46,7 +46,8 @@ ValueId ModelChecker::addArgValue(int arg) {
   value.loc = spec.args[arg].loc;
   ValueInfo info;
   info.shape = argShape(arg);
-  info.dtype = spec.args[arg].dtype;
+  // bf16 and f16 arguments are widened on entry: the model computes in f32.
+  info.dtype = isFloat(spec.args[arg].dtype) ? DType::F32 : spec.args[arg].dtype;
   info.dependsOnInput = spec.args[arg].role == Role::Input;
   ValueId id = addValue(std::move(value), std::move(info));
   if (argValues.size() <= size_t(arg))

@@ -33,10 +33,9 @@ using namespace attnc;
 namespace {
 
 /// The element types the compiled code supports and their MLIR types. The
-/// ABI (attnc_dtype, the signature JSON, the runtime's checks) already knows
-/// f64, f16, bf16 and i64: supporting one in the IR is adding its row here,
-/// e.g. {DType::F16, [](MLIRContext *c) -> Type { return
-/// Float16Type::get(c); }}, once MLIRGen and the lowering handle it.
+/// ABI (attnc_dtype, the signature JSON, the runtime's checks) also knows f64
+/// and i64: supporting one in the IR is adding its row here once MLIRGen and
+/// the lowering handle it.
 struct DTypeEntry {
   DType dtype;
   Type (*get)(MLIRContext *);
@@ -44,6 +43,8 @@ struct DTypeEntry {
 
 const DTypeEntry kDTypes[] = {
     {DType::F32, [](MLIRContext *c) -> Type { return Float32Type::get(c); }},
+    {DType::BF16, [](MLIRContext *c) -> Type { return BFloat16Type::get(c); }},
+    {DType::F16, [](MLIRContext *c) -> Type { return Float16Type::get(c); }},
     {DType::I32,
      [](MLIRContext *c) -> Type { return IntegerType::get(c, 32); }},
 };

@@ -16,10 +16,11 @@
 // layouts, where B is all the group dimensions of an attention step
 // collapsed. The ops are in destination-passing style: their inits are
 // `tensor.empty`. Inputs and params enter through `bufferization.to_tensor
-// restrict`, outputs leave through `bufferization.materialize_in_destination`
-// into their arguments; one-shot bufferization (attn-to-loops) then computes
-// each output in place and allocates the other values. Every op is located
-// at the .attn text it comes from.
+// restrict` (bf16/f16 ones widened to f32 by an arith.extf map), outputs
+// leave through `bufferization.materialize_in_destination` into their
+// arguments (rounded by arith.truncf when bf16/f16); one-shot bufferization
+// (attn-to-loops) then computes each output in place and allocates the other
+// values. Every op is located at the .attn text it comes from.
 //
 //===----------------------------------------------------------------------===//
 
@@ -139,6 +140,11 @@ private:
                 ArrayRef<AffineMap> maps, ArrayRef<IteratorType> iterators,
                 function_ref<void(OpBuilder &, Location, ValueRange)> body);
   Value fill(Location l, double c, Value init);
+  /// `v` with its elements converted to `elem` (arith.extf / arith.truncf,
+  /// round to nearest even); `v` itself when it already has that type.
+  Value convertElements(Location l, Value v, Type elem);
+  /// Writes `v` into output argument `arg`, rounded to its element type.
+  void storeOutput(Location l, Value v, int arg);
   Value removeUnitDim(Location l, Value v, int64_t pos);
   /// Splits dimension `pos` into dimensions of the sizes `into` (none:
   /// removes a unit dimension).
@@ -322,6 +328,34 @@ Value ModelGen::generic(Location l, ValueRange inputs, Value init,
 Value ModelGen::fill(Location l, double c, Value init) {
   return b.create<linalg::FillOp>(l, ValueRange{constant(l, c)}, ValueRange{init})
       .getResult(0);
+}
+
+Value ModelGen::convertElements(Location l, Value v, Type elem) {
+  auto type = cast<RankedTensorType>(v.getType());
+  Type from = type.getElementType();
+  if (from == elem)
+    return v;
+  Value init = b.create<tensor::EmptyOp>(
+      l, tensor::getMixedSizes(b, l, v), elem);
+  unsigned r = type.getRank();
+  bool widen = from.getIntOrFloatBitWidth() < elem.getIntOrFloatBitWidth();
+  return generic(l, v, init,
+                 {b.getMultiDimIdentityMap(r), b.getMultiDimIdentityMap(r)},
+                 SmallVector<IteratorType>(r, IteratorType::parallel),
+                 [&](OpBuilder &nb, Location nl, ValueRange vals) {
+                   Value x =
+                       widen ? Value(nb.create<arith::ExtFOp>(nl, elem, vals[0]))
+                             : Value(nb.create<arith::TruncFOp>(nl, elem,
+                                                                vals[0]));
+                   nb.create<linalg::YieldOp>(nl, x);
+                 });
+}
+
+void ModelGen::storeOutput(Location l, Value v, int arg) {
+  Type elem = cast<MemRefType>(args[arg].getType()).getElementType();
+  b.create<bufferization::MaterializeInDestinationOp>(
+      l, TypeRange{}, convertElements(l, v, elem), args[arg],
+      /*restrict=*/true, /*writable=*/true);
 }
 
 Value ModelGen::removeUnitDim(Location l, Value v, int64_t pos) {
@@ -553,9 +587,7 @@ Value ModelGen::emitAttention(const ValueSpec &value, ValueId id) {
          ArrayRef(spec.args[arg].shape).take_front(att.numGroupDims))
       groups.push_back(dimSize(e));
     w = expandDim(cl, w, 0, groups);
-    b.create<bufferization::MaterializeInDestinationOp>(
-        cl, TypeRange{}, w, args[arg], /*restrict=*/true,
-        /*writable=*/true);
+    storeOutput(cl, w, arg);
   }
   for (int arg : att.lseOutputs) {
     // [B, H, Nq] back to [G.., (H,) (Nq,)].
@@ -569,9 +601,7 @@ Value ModelGen::emitAttention(const ValueSpec &value, ValueId id) {
          ArrayRef(spec.args[arg].shape).take_front(att.numGroupDims))
       groups.push_back(dimSize(e));
     z = expandDim(cl, z, 0, groups);
-    b.create<bufferization::MaterializeInDestinationOp>(
-        cl, TypeRange{}, z, args[arg], /*restrict=*/true,
-        /*writable=*/true);
+    storeOutput(cl, z, arg);
   }
   Value result = op.getResult(0);
   if (!att.hasHeads)
@@ -810,6 +840,8 @@ void ModelGen::emitValue(ValueId id) {
     result = b.create<bufferization::ToTensorOp>(l, args[value.arg],
                                                  /*restrict=*/true,
                                                  /*writable=*/false);
+    // bf16 and f16 arguments are widened once: the model computes in f32.
+    result = convertElements(l, result, current);
     break;
   }
   case ValueSpec::Kind::Linear:
@@ -939,9 +971,7 @@ func::FuncOp ModelGen::emit() {
   // Each output is written into its argument (in place when bufferization
   // can make the value's init that argument).
   for (auto [arg, value] : spec.outputs)
-    b.create<bufferization::MaterializeInDestinationOp>(
-        loc(spec.args[arg].loc), TypeRange{}, buffers[value], args[arg],
-        /*restrict=*/true, /*writable=*/true);
+    storeOutput(loc(spec.args[arg].loc), buffers[value], arg);
   b.create<func::ReturnOp>(loc(spec.loc));
   return func;
 }

@@ -86,6 +86,9 @@ struct ShapeDim {
 struct TensorType {
   Ident elemType;
   std::vector<ShapeDim> dims;
+  /// False for an output typed by its element type alone (`output O : bf16
+  /// = c`): the shape is the value's.
+  bool shaped = true;
   SourceLoc loc;
 };
 

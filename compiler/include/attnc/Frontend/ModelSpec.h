@@ -45,6 +45,12 @@ struct SourceLoc {
 /// Element types; the numeric values match attnc_dtype in attnc.h.
 enum class DType { F32 = 0, F64 = 1, F16 = 2, BF16 = 3, I32 = 4, I64 = 5 };
 
+/// The floating-point element types. The model computes in f32: bf16 and f16
+/// arguments are widened on entry and outputs rounded on exit.
+inline bool isFloat(DType d) {
+  return d == DType::F32 || d == DType::F16 || d == DType::BF16;
+}
+
 enum class Role { Input, Param, Output };
 
 enum class Activation { Identity, Tanh, Relu, Sigmoid };
