@@ -3,7 +3,8 @@
 # NumPy arrays in and out: zero-copy inputs and out= arrays, outputs
 # allocated as NumPy arrays, dynamic dims from the shapes, the runtime's
 # message for float64 data, a wrong size and a transposed (non-contiguous)
-# view, attnc.Tensor seen by numpy.asarray without a copy.
+# view, attnc.Tensor seen by numpy.asarray without a copy; bf16 (as uint16
+# bits) and f16 arguments and outputs.
 
 import os
 import sys
@@ -67,4 +68,50 @@ c.check(e is not None and e.argument == "Wk", "strides: names Wk")
 refused("a strided output", X, Wq, Wk, out={"A": np.zeros((2, 5, 10), np.float32)[:, :, ::2]})
 e = c.raises(attnc.CallError, lambda: m(X.astype(np.int8), Wq, Wk), "int8")
 c.check(e is not None and "int8" in str(e) and e.status is None, str(e))
+
+# bf16 and f16: NumPy has no bfloat16, so bf16 travels as its uint16 bits
+# (allocated outputs too); f16 is numpy.float16.
+LOWP = """
+model lowp {
+  dims n, d = 8
+  input Q : bf16[n, d]
+  input X : f16[n, d]
+  query q = Q
+  keys K = X
+  values V = X
+  score e = scaled_dot(q, K)
+  align a = softmax(e)
+  context c = sum(a * V)
+  output y : bf16 = c
+  output A : f16 = a
+}
+"""
+
+
+def to_bf16(x):  # round to nearest even, as bits
+    u = np.asarray(x, np.float32).view(np.uint32).astype(np.uint64)
+    return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+
+
+def from_bf16(h):
+    return (h.astype(np.uint32) << 16).view(np.float32)
+
+
+lowp = attnc.compile(LOWP).lowp
+Qb = to_bf16(rng.uniform(-1, 1, (11, 8)))
+Xh = rng.uniform(-1, 1, (11, 8)).astype(np.float16)
+y, A = lowp(Qb, Xh)
+c.check(y.dtype == np.uint16 and A.dtype == np.float16 and y.shape == (11, 8),
+        "bf16 output as uint16 bits, f16 as float16: %s %s" % (y.dtype, A.dtype))
+q, k = from_bf16(Qb).astype(np.float64), Xh.astype(np.float64)
+s = q @ k.T / np.sqrt(8)
+p = np.exp(s - s.max(-1, keepdims=True))
+p /= p.sum(-1, keepdims=True)
+c.close(from_bf16(y).ravel().tolist(), (p @ k).ravel().tolist(), "bf16 y",
+        tol=2.0 ** -8)
+c.close(A.astype(np.float64).ravel().tolist(), p.ravel().tolist(), "f16 A",
+        tol=2.0 ** -10)
+e = c.raises(attnc.CallError, lambda: lowp(Qb, Xh.astype(np.float32)),
+             "f32 for an f16 input")
+c.check(e is not None and e.argument == "X", "f32 for f16: names X")
 c.finish()
