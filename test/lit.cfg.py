@@ -36,3 +36,12 @@ llvm_config.add_tool_substitutions(["attnc", "attn-opt", "attnc-run", "attnc-ben
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.attnc_tools_dir, append_path=True)
 config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
+
+# avx512bf16: the host can run code of attnc --dot-precision=bf16 (the
+# numerical tests of it need one; elsewhere they are UNSUPPORTED).
+try:
+    with open("/proc/cpuinfo") as _f:
+        if "avx512_bf16" in _f.read().split():
+            config.available_features.add("avx512bf16")
+except OSError:
+    pass

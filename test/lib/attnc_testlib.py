@@ -292,23 +292,24 @@ def rounded_f32(values):
 # ---------------------------------------------------------------------------
 
 
-def close(got, ref, u=0.0):
+def close(got, ref, u=0.0, atol=0.0):
     """Whether `got` matches `ref` (u: the added relative tolerance of a
-    16-bit float output, ROUNDING[dtype])."""
+    16-bit float output, ROUNDING[dtype]; atol: an added absolute one, see
+    run_case)."""
     if math.isinf(ref) and got == ref:  # a log-sum-exp over no key: -inf
         return True
     if math.isnan(got) or math.isinf(got):
         return False
-    return abs(got - ref) <= ATOL + (RTOL + u) * abs(ref)
+    return abs(got - ref) <= ATOL + atol + (RTOL + u) * abs(ref)
 
 
-def compare(name, got, ref, u=0.0):
+def compare(name, got, ref, u=0.0, atol=0.0):
     """None if every element matches; else a message about the worst one."""
     if len(got) != len(ref):
         return "%s: %d elements, expected %d" % (name, len(got), len(ref))
     worst, wi, nbad = -1.0, -1, 0
     for i, (g, r) in enumerate(zip(got, ref)):
-        if not close(g, r, u):
+        if not close(g, r, u, atol):
             nbad += 1
             err = float("inf") if (math.isnan(g) or math.isinf(g)) else abs(g - r)
             if err > worst:
@@ -318,7 +319,7 @@ def compare(name, got, ref, u=0.0):
     return ("%s: %d of %d elements differ; worst at flat index %d: got %r, "
             "expected %r (|err| = %.3g, tol = %.3g)" % (
                 name, nbad, len(ref), wi, got[wi], ref[wi], worst,
-                ATOL + (RTOL + u) * abs(ref[wi])))
+                ATOL + atol + (RTOL + u) * abs(ref[wi])))
 
 
 def unravel(i, shape):
@@ -384,17 +385,21 @@ class CaseFailure(Exception):
 
 
 def run_case(source, model_name, spec, dims, seed=0, overrides=None,
-             scale=None, null_empty=True, label="", show=None):
-    """Compiles `source`, runs model `model_name` on random data with the
-    dynamic dims `dims` and compares every output with
-    reference.evaluate(spec, ...). Raises CaseFailure with a reproducible
-    description on any mismatch (showing `show`, by default the source)."""
+             scale=None, null_empty=True, label="", show=None, flags=(),
+             atol=0.0):
+    """Compiles `source` (with the attnc options `flags`), runs model
+    `model_name` on random data with the dynamic dims `dims` and compares
+    every output with reference.evaluate(spec, ...), with `atol` added to
+    the absolute tolerance (stated by the caller: e.g. bf16 dot products).
+    Raises CaseFailure with a reproducible description on any mismatch
+    (showing `show`, by default the source)."""
     shown = source if show is None else show
-    what = "%s%s dims=%s seed=%d" % (label + ": " if label else "",
-                                     model_name, dims, seed)
+    what = "%s%s dims=%s seed=%d%s" % (label + ": " if label else "",
+                                       model_name, dims, seed,
+                                       " " + " ".join(flags) if flags else "")
     # Printed first, so that a crash in the call shows which case it was.
     print("case:", what, flush=True)
-    lib = compile(source)
+    lib = compile(source, flags)
     m = lib.model(model_name)
     sig = m.signature()
     data = random_tensors(sig, dims, seed, overrides, scale)
@@ -432,11 +437,11 @@ def run_case(source, model_name, spec, dims, seed=0, overrides=None,
                             "shape %s" % (name, t.shape, eshape))
             continue
         u = ROUNDING.get(t.dtype, 0.0)
-        msg = compare(name, got, evals, u)
+        msg = compare(name, got, evals, u, atol)
         if msg:
             wi = None
             for i, (g, r) in enumerate(zip(got, evals)):
-                if not close(g, r, u):
+                if not close(g, r, u, atol):
                     wi = i
                     break
             msg += "; first bad at index %s: got %r expected %r" % (

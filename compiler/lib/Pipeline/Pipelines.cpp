@@ -69,6 +69,7 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
   attn::ConvertAttnToLoopsOptions loopOptions;
   loopOptions.tileSize = options.tileSize;
   loopOptions.vectorize = options.vectorize;
+  loopOptions.bf16DotProducts = options.bf16DotProducts;
   funcPm.addPass(attn::createConvertAttnToLoops(loopOptions));
   funcPm.addPass(createConvertLinalgToLoopsPass());
   if (options.optLevel > 0) {

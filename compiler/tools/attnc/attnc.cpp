@@ -46,6 +46,7 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
+#include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -123,6 +124,19 @@ cl::opt<bool> vectorize(
     cl::desc("Keep vectors in registers in the fused loops when sizes are "
              "static (default true; --vectorize=false: scalar loops)"),
     cl::init(true), cl::cat(attncCategory));
+enum class DotPrecision { F32, BF16 };
+cl::opt<DotPrecision> dotPrecision(
+    "dot-precision",
+    cl::desc("Operands of attention's dot products Q.K^T and P.V (blocked "
+             "dot-score kernel; sums and the softmax stay f32)"),
+    cl::init(DotPrecision::F32),
+    cl::values(
+        clEnumValN(DotPrecision::F32, "f32", "f32 operands (default)"),
+        clEnumValN(DotPrecision::BF16, "bf16",
+                   "bf16-rounded operands, f32 accumulation: AVX512-BF16 "
+                   "vdpbf16ps, twice the products per instruction; needs a "
+                   "host with avx512bf16")),
+    cl::cat(attncCategory));
 cl::opt<bool> openmp(
     "openmp",
     cl::desc("Run the parallel loop of the tiled form (batch x head x query "
@@ -173,6 +187,12 @@ void adoptTimePassesOption() {
       "error (up to where it stopped): the front end (parse, Sema, MLIRGen), "
       "every MLIR pass, LLVM translation, each LLVM pass, code generation "
       "and linking; wall time, and user time too where threads ran");
+}
+
+/// Whether the CPU attnc runs on (the code generation target) has `feature`
+/// ("avx512bf16", as LLVM names it).
+bool hostHasFeature(llvm::StringRef feature) {
+  return llvm::sys::getHostCPUFeatures().lookup(feature);
 }
 
 bool isTextStage(Stage s) {
@@ -319,6 +339,10 @@ int main(int argc, char **argv) {
 
   if (tileSize < 1 || tileSize > 4096)
     return fail("--tile-size must be between 1 and 4096");
+  if (dotPrecision == DotPrecision::BF16 && !hostHasFeature("avx512bf16"))
+    return fail("--dot-precision=bf16 needs a CPU with AVX512-BF16, and "
+                "this host (" + llvm::sys::getHostCPUName().str() +
+                ") has none");
 
   // Front end: a .attn file is parsed and checked here; a .mlir file is
   // parsed once the MLIR context exists.
@@ -413,6 +437,7 @@ int main(int argc, char **argv) {
   options.optLevel = optLevel.getValue();
   options.tileSize = tileSize.getValue();
   options.vectorize = vectorize.getValue();
+  options.bf16DotProducts = dotPrecision == DotPrecision::BF16;
   options.threads = openmp.getValue();
   if (!printAfter.empty()) {
     llvm::SmallVector<std::string> known = knownPassNames(context, options);

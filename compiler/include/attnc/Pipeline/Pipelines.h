@@ -28,6 +28,11 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
       *this, "vectorize",
       llvm::cl::desc("keep vectors in registers in the fused loops"),
       llvm::cl::init(true)};
+  Option<bool> bf16DotProducts{
+      *this, "bf16-dot-products",
+      llvm::cl::desc("attention's dot products (Q.K^T, P.V) on bf16-rounded "
+                     "operands with f32 accumulation (AVX512-BF16)"),
+      llvm::cl::init(false)};
   Option<bool> threads{
       *this, "threads",
       llvm::cl::desc("run the parallel loops on OpenMP threads (libomp)"),

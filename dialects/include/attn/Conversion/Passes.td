@@ -106,9 +106,15 @@ def ConvertAttnToLoops : Pass<"convert-attn-to-loops", "func::FuncOp"> {
            "keys per key tile when an untiled op is tiled here (1 to 4096)">,
     Option<"vectorize", "vectorize", "bool", /*default=*/"true",
            "carry the state of an untiled op as vectors when D and Dv are "
-           "static (at most 256)">
+           "static (at most 256)">,
+    Option<"bf16DotProducts", "bf16-dot-products", "bool",
+           /*default=*/"false",
+           "the blocked dot kernel multiplies bf16-rounded queries, keys, "
+           "probabilities and values, accumulating in f32 (AVX512-BF16 "
+           "vdpbf16ps through llvm.call_intrinsic; the target must have it)">
   ];
-  let dependentDialects = ["::mlir::scf::SCFDialect",
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::memref::MemRefDialect",

@@ -97,7 +97,7 @@ struct ConvertAttnToLoopsPass
     populateTileAttentionPatterns(tiling, target, {tileSize, vectorize});
     populateMultiDimensionalPatterns(tiling, target);
     RewritePatternSet kernels(context);
-    populateBlockedDotPatterns(kernels, target);
+    populateBlockedDotPatterns(kernels, target, bf16DotProducts);
     populateTileKernelPatterns(kernels, target);
     populateSparseAlignmentPatterns(kernels, target);
     populateSoftmaxToLoopsPatterns(kernels);

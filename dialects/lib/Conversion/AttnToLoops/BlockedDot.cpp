@@ -9,12 +9,24 @@
 // for the query tile and added to its QT accumulators (vectors in
 // registers). Masks are a lane-wise select to -inf.
 //
+// With bf16 dot products (the pass's `bf16-dot-products` option, attnc
+// --dot-precision=bf16; the target must have AVX512-BF16), the two products
+// multiply bf16-rounded operands and accumulate in f32 with vdpbf16ps (32
+// products per instruction, twice an FMA's): the queries are rounded once
+// into [B, H, Nq, 2 ceil(D/2)], the key panels hold pairs of elements
+// ([B, Hk, panels, ceil(D/2), 2 lanes]: lane l's elements 2c and 2c+1 side
+// by side), the values pairs of keys ([B, Hv, ceil(Nk/2), Dv, 2]), and the
+// probabilities are rounded as they are computed (FlashAttention's P in
+// bf16); scores, maxima, sums and accumulators stay f32.
+//
 //===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/AttnToLoops/AttnToLoops.h"
 #include "attn/Conversion/LoopEmitter/LoopEmitter.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Target/TargetDescription.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -57,9 +69,36 @@ Value expNonPositive(Emitter &e, VectorType type, Value x) {
   return b.create<arith::MulFOp>(p, b.create<arith::BitcastOp>(type, bits));
 }
 
+/// acc + sum over pairs: acc[i] += a[2i] b[2i] + a[2i+1] b[2i+1] (AVX512-BF16
+/// vdpbf16ps; acc vector<16xf32>, a and b vector<32xbf16>).
+Value dotBF16Pairs(ImplicitLocOpBuilder &b, Value acc, Value x, Value y) {
+  return b
+      .create<LLVM::CallIntrinsicOp>(
+          acc.getType(), b.getStringAttr("llvm.x86.avx512bf16.dpbf16ps.512"),
+          ValueRange{acc, x, y},
+          LLVM::FastmathFlagsAttr::get(b.getContext(),
+                                       LLVM::FastmathFlags::none))
+      .getResult(0);
+}
+
+/// The pair of bf16 at `m[idx..idx+1]` in every 32-bit lane:
+/// vector<(2 lanes)xbf16> (one vpbroadcastd).
+Value broadcastPair(Emitter &e, int64_t lanes, Value m, ValueRange idx) {
+  ImplicitLocOpBuilder &b = e.b;
+  Value pair = e.vload(VectorType::get({2}, b.getBF16Type()), m, idx);
+  Value word = b.create<vector::ExtractOp>(
+      b.create<vector::BitCastOp>(VectorType::get({1}, b.getI32Type()), pair),
+      ArrayRef<int64_t>{0});
+  return b.create<vector::BitCastOp>(
+      VectorType::get({2 * lanes}, b.getBF16Type()),
+      e.splat(VectorType::get({lanes}, b.getI32Type()), word));
+}
+
 struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
-  BlockedDotUpdate(MLIRContext *context, const TargetDescription &target)
-      : OpRewritePattern(context, /*benefit=*/2), target(target) {}
+  BlockedDotUpdate(MLIRContext *context, const TargetDescription &target,
+                   bool bf16Dots)
+      : OpRewritePattern(context, /*benefit=*/2), target(target),
+        bf16Dots(bf16Dots) {}
 
   /// The kernel needs a softmax alignment (sigmoid, argmax and hard take
   /// the generic kernel), no weight factor (score_mod and mask_mod are a
@@ -106,6 +145,74 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
       if (vectors % c == 0 && queryTile * c <= target.vectorRegisters / 2)
         best = c;
     return best * lanes;
+  }
+
+  /// Whether this op's products take bf16 operands: when asked for, and the
+  /// queries too exist before the parallel loop (they are rounded there) and
+  /// the value rows are whole vectors.
+  bool usesBF16(OnlineSoftmaxUpdateOp op) const {
+    auto parallel = op->getParentOfType<scf::ParallelOp>();
+    int64_t dv = cast<MemRefType>(op.getValues().getType()).getDimSize(3);
+    return bf16Dots && dv % target.vectorLanes == 0 &&
+           !parallel.getRegion().isAncestor(op.getQuery().getParentRegion()) &&
+           !parallel.getRegion().isAncestor(op.getValues().getParentRegion());
+  }
+
+  /// Rounds `src` [B, H, N, D] to bf16 before `parallel`, into a buffer
+  /// [B, H, ceil(N / rowsPerEntry) + extraEntries, tailShape...] where
+  /// `index` places element (b, h, n, c) for n < the padded N and c < cols;
+  /// elements past N or D are 0. Freed after the parallel loop.
+  Value packBF16(PatternRewriter &rewriter, scf::ParallelOp parallel,
+                 Value src, int64_t cols, ArrayRef<int64_t> tailShape,
+                 int64_t rowsPerEntry, int64_t extraEntries,
+                 function_ref<SmallVector<Value>(Emitter &, Value, Value,
+                                                 Value, Value)>
+                     index) const {
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(parallel);
+    ImplicitLocOpBuilder b(parallel.getLoc(), rewriter);
+    Emitter e{b};
+    Value batch = e.dim(src, 0), heads = e.dim(src, 1), n = e.dim(src, 2);
+    Value per = e.index(rowsPerEntry);
+    Value entries = b.create<arith::AddIOp>(
+        b.create<arith::DivUIOp>(
+            b.create<arith::AddIOp>(n, e.index(rowsPerEntry - 1)), per),
+        e.index(extraEntries));
+    int64_t dyn = ShapedType::kDynamic;
+    SmallVector<int64_t> shape = {dyn, dyn, dyn};
+    shape.append(tailShape.begin(), tailShape.end());
+    Value packed = b.create<memref::AllocOp>(
+        MemRefType::get(shape, b.getBF16Type()),
+        ValueRange{batch, heads, entries});
+    Value padded = b.create<arith::MulIOp>(entries, per);
+    e.forEach(batch, [&](Value bIdx) {
+      e.forEach(heads, [&](Value h) {
+        e.loop(e.index(0), padded, {}, [&](Value j, ValueRange) {
+          Value inside =
+              b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j, n);
+          Value row = b.create<arith::SelectOp>(inside, j, e.index(0));
+          int64_t d = cast<MemRefType>(src.getType()).getDimSize(3);
+          e.forEach(e.index(cols), [&](Value c) {
+            Value live = inside;
+            Value col = c;
+            if (cols > d) {
+              live = b.create<arith::AndIOp>(
+                  live, b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, c,
+                                                e.index(d)));
+              col = e.minIdx(c, e.index(d - 1));
+            }
+            Value x = b.create<arith::SelectOp>(
+                live, e.load(src, {bIdx, h, row, col}), e.f32(0));
+            e.store(b.create<arith::TruncFOp>(b.getBF16Type(), x), packed,
+                    index(e, bIdx, h, j, c));
+          });
+          return SmallVector<Value>{};
+        });
+      });
+    });
+    rewriter.setInsertionPointAfter(parallel);
+    rewriter.create<memref::DeallocOp>(parallel.getLoc(), packed);
+    return packed;
   }
 
   /// Packs `keys` [B, Hk, Nk, D] into panels before `parallel`, with
@@ -162,9 +269,43 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     int64_t dv = cast<MemRefType>(v.getType()).getDimSize(3);
     int64_t step = panelsPerStep(queryTile, keyTile);
     int64_t chunk = valueChunk(queryTile, dv);
-    Type f32 = rewriter.getF32Type();
-    Value packed = packKeyPanels(
-        rewriter, op->getParentOfType<scf::ParallelOp>(), k, d, step - 1);
+    Type f32 = rewriter.getF32Type(), bf16 = rewriter.getBF16Type();
+    auto parallel = op->getParentOfType<scf::ParallelOp>();
+    bool useBF16 = usesBF16(op);
+    // bf16: elements of q and of the key rows in pairs.
+    int64_t pairs = (d + 1) / 2;
+    Value packed, queryPairs, valuePairs, probabilities;
+    if (useBF16) {
+      queryPairs = packBF16(
+          rewriter, parallel, q, 2 * pairs, {2 * pairs}, 1, 0,
+          [](Emitter &, Value bIdx, Value h, Value j, Value c) {
+            return SmallVector<Value>{bIdx, h, j, c};
+          });
+      packed = packBF16(
+          rewriter, parallel, k, 2 * pairs, {pairs, 2 * lanes}, lanes,
+          step - 1, [&](Emitter &e, Value bIdx, Value h, Value j, Value c) {
+            ImplicitLocOpBuilder &b = e.b;
+            Value two = e.index(2), lanesIdx = e.index(lanes);
+            Value lane = b.create<arith::RemUIOp>(j, lanesIdx);
+            return SmallVector<Value>{
+                bIdx, h, b.create<arith::DivUIOp>(j, lanesIdx),
+                b.create<arith::DivUIOp>(c, two),
+                b.create<arith::AddIOp>(b.create<arith::MulIOp>(lane, two),
+                                        b.create<arith::RemUIOp>(c, two))};
+          });
+      valuePairs = packBF16(
+          rewriter, parallel, v, dv, {dv, 2}, 2, 0,
+          [](Emitter &e, Value bIdx, Value h, Value j, Value c) {
+            Value two = e.index(2);
+            return SmallVector<Value>{
+                bIdx, h, e.b.create<arith::DivUIOp>(j, two), c,
+                e.b.create<arith::RemUIOp>(j, two)};
+          });
+      probabilities = allocateTileScratch(
+          rewriter, op, MemRefType::get({queryTile, keyTile}, bf16));
+    } else {
+      packed = packKeyPanels(rewriter, parallel, k, d, step - 1);
+    }
     Value scores = allocateTileScratch(
         rewriter, op, MemRefType::get({queryTile, keyTile}, f32));
 
@@ -175,6 +316,7 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     Value nq = e.dim(q, 2), nk = e.dim(k, 2);
     auto lanesType = VectorType::get({lanes}, f32);
     auto chunkType = VectorType::get({chunk}, f32);
+    auto pairType = VectorType::get({2 * lanes}, bf16);
     Value lanesIdx = e.index(lanes), tile = e.index(keyTile);
     Value bq = op.getQueryBatch(), h = op.getHead(), bk = op.getKeyBatch(),
           hk = op.getKeyHead(), bv = op.getValueBatch(), hv = op.getValueHead(),
@@ -219,20 +361,30 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
           Value panel = b.create<arith::DivUIOp>(first, lanesIdx);
           SmallVector<Value> zeros(queryTile * step,
                                    e.splat(lanesType, e.f32(0)));
-          auto dots =
-              e.loop(zero, e.index(d), zeros, [&](Value c, ValueRange acc) {
+          // One element of q (f32) or one pair (bf16) per iteration.
+          auto dots = e.loop(
+              zero, e.index(useBF16 ? pairs : d), zeros,
+              [&](Value c, ValueRange acc) {
                 SmallVector<Value> kt;
                 for (int64_t p = 0; p < step; ++p)
                   kt.push_back(e.vload(
-                      lanesType, packed,
+                      useBF16 ? pairType : lanesType, packed,
                       {bk, hk, b.create<arith::AddIOp>(panel, e.index(p)), c,
                        zero}));
                 SmallVector<Value> next;
                 for (int64_t r = 0; r < queryTile; ++r) {
-                  Value qc = e.splat(lanesType, e.load(q, {bq, h, rows[r], c}));
+                  Value qc =
+                      useBF16
+                          ? broadcastPair(e, lanes, queryPairs,
+                                          {bq, h, rows[r],
+                                           b.create<arith::MulIOp>(
+                                               c, e.index(2))})
+                          : e.splat(lanesType, e.load(q, {bq, h, rows[r], c}));
                   for (int64_t p = 0; p < step; ++p)
-                    next.push_back(b.create<vector::FMAOp>(
-                        qc, kt[p], acc[r * step + p]));
+                    next.push_back(
+                        useBF16 ? dotBF16Pairs(b, acc[r * step + p], qc, kt[p])
+                                : Value(b.create<vector::FMAOp>(
+                                      qc, kt[p], acc[r * step + p])));
                 }
                 return next;
               });
@@ -325,7 +477,13 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
             Value rIdx = e.index(r);
             Value sv = e.vload(lanesType, scores, {rIdx, jv});
             Value p = expNonPositive(e, lanesType, e.sub(sv, safeMaxes[r]));
-            b.create<vector::StoreOp>(p, scores, ValueRange{rIdx, jv});
+            if (useBF16)
+              b.create<vector::StoreOp>(
+                  b.create<arith::TruncFOp>(
+                      VectorType::get({lanes}, bf16), p),
+                  probabilities, ValueRange{rIdx, jv});
+            else
+              b.create<vector::StoreOp>(p, scores, ValueRange{rIdx, jv});
             next.push_back(e.add(acc[r], p));
           }
           return next;
@@ -344,7 +502,51 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     for (int64_t r = 0; r < queryTile; ++r)
       accRows.push_back(
           b.create<vector::ExtractOp>(accState, ArrayRef<int64_t>{r}));
-    for (int64_t c0 = 0; c0 < dv; c0 += chunk) {
+    if (useBF16) {
+      // Pairs of keys: count rounded up to even (the probability after an
+      // odd count is 0: pass 2 wrote whole vectors of masked keys).
+      Value two = e.index(2);
+      Value evenCount = b.create<arith::MulIOp>(
+          b.create<arith::DivUIOp>(
+              b.create<arith::AddIOp>(count, e.index(1)), two),
+          two);
+      int64_t vectors = chunk / lanes;
+      for (int64_t c0 = 0; c0 < dv; c0 += chunk) {
+        SmallVector<Value> init;
+        for (int64_t r = 0; r < queryTile; ++r)
+          for (int64_t s = 0; s < vectors; ++s)
+            init.push_back(e.mul(
+                b.create<vector::ExtractStridedSliceOp>(
+                    accRows[r], ArrayRef<int64_t>{c0 + s * lanes},
+                    ArrayRef<int64_t>{lanes}, ArrayRef<int64_t>{1}),
+                e.splat(lanesType, alphas[r])));
+        auto summed =
+            e.loop(zero, evenCount, two, init, [&](Value jj, ValueRange acc) {
+              Value pair = b.create<arith::DivUIOp>(
+                  b.create<arith::AddIOp>(j0, jj), two);
+              SmallVector<Value> rowsOfPair;
+              for (int64_t s = 0; s < vectors; ++s)
+                rowsOfPair.push_back(e.vload(
+                    pairType, valuePairs,
+                    {bv, hv, pair, e.index(c0 + s * lanes), zero}));
+              SmallVector<Value> out;
+              for (int64_t r = 0; r < queryTile; ++r) {
+                Value p = broadcastPair(e, lanes, probabilities,
+                                        {e.index(r), jj});
+                for (int64_t s = 0; s < vectors; ++s)
+                  out.push_back(dotBF16Pairs(b, acc[r * vectors + s], p,
+                                             rowsOfPair[s]));
+              }
+              return out;
+            });
+        for (int64_t r = 0; r < queryTile; ++r)
+          for (int64_t s = 0; s < vectors; ++s)
+            accRows[r] = b.create<vector::InsertStridedSliceOp>(
+                summed.getResult(r * vectors + s), accRows[r],
+                ArrayRef<int64_t>{c0 + s * lanes}, ArrayRef<int64_t>{1});
+      }
+    }
+    for (int64_t c0 = 0; c0 < dv && !useBF16; c0 += chunk) {
       SmallVector<Value> init;
       for (int64_t r = 0; r < queryTile; ++r) {
         Value part = accRows[r];
@@ -380,11 +582,13 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
   }
 
   const TargetDescription &target;
+  bool bf16Dots;
 };
 
 } // namespace
 
 void mlir::attn::populateBlockedDotPatterns(RewritePatternSet &patterns,
-                                            const TargetDescription &target) {
-  patterns.add<BlockedDotUpdate>(patterns.getContext(), target);
+                                            const TargetDescription &target,
+                                            bool bf16Dots) {
+  patterns.add<BlockedDotUpdate>(patterns.getContext(), target, bf16Dots);
 }

@@ -25,9 +25,12 @@ void populateTileKernelPatterns(RewritePatternSet &patterns,
 
 /// The blocked FlashAttention-style kernel for dot scores with a vector
 /// state: the query tile against panels of `target.vectorLanes` transposed
-/// keys. Has a higher benefit than the generic update.
+/// keys. Has a higher benefit than the generic update. With `bf16Dots`,
+/// Q.K^T and P.V multiply bf16-rounded operands (AVX512-BF16 vdpbf16ps,
+/// f32 accumulation).
 void populateBlockedDotPatterns(RewritePatternSet &patterns,
-                                const TargetDescription &target);
+                                const TargetDescription &target,
+                                bool bf16Dots = false);
 
 /// The sparse alignments' tiled form: attn.tile_scores (scores stored into
 /// the query tile's rows) and attn.tile_sparse_align (threshold, context,

@@ -1,0 +1,93 @@
+# REQUIRES: avx512bf16
+# RUN: %python %s
+# attnc --dot-precision=bf16: the blocked dot kernel multiplies bf16-rounded
+# queries and keys (Q.K^T) and probabilities and values (P.V) with
+# vdpbf16ps, accumulating in f32. Checked against the float64 reference on
+# awkward sizes (n = 1, primes, odd key counts: the last pair of keys padded;
+# odd d: the last pair of elements padded), masks, heads, bf16 and f32
+# arguments, and the transformer example.
+#
+# Tolerance, added to attnc_testlib's (f32 and output rounding): with bf16
+# arguments Q and K are exact in bf16, so the scores are f32-accurate; each
+# probability is rounded (relative 2^-9), which moves an output by at most
+# 2^-9 max|v| (the weights sum to 1): atol = 2^-8 max|V|. With f32
+# arguments the rounding of q and k (2^-9 each) also perturbs the scores by
+# about 2^-8 sum_c |q_c k_c| / sqrt(d) ~ 0.01 for our data, and the output by
+# that times max|v|: atol = 2^-6 max|V|. max|V| is 1 here (values uniform in
+# [-1, 1)).
+
+import os
+import re
+
+import attnc_testlib as T
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "..", "..", "examples")
+FLAGS = ("--dot-precision=bf16",)
+checker = T.Checker()
+
+
+def model(name, dtype, d, dv, heads, causal):
+    h = "h, " if heads else ""
+    out = " : bf16" if dtype == "bf16" else ""
+    return """
+model %s {
+  dims %sn_q, n_k, d = %d, d_v = %d
+  batch b
+  input Q : %s[b, %sn_q, d]
+  input K : %s[b, %sn_k, d]
+  input V : %s[b, %sn_k, d_v]
+  query q = Q
+  keys Kk = K
+  values Vv = V
+  score e = scaled_dot(q, Kk)
+  %s
+  align a = softmax(e)
+  context c = sum(a * Vv)
+  output y%s = c
+}
+""" % (name, h, d, dv, dtype, h, dtype, h, dtype, h,
+       "mask causal" if causal else "", out)
+
+
+def reference_spec(heads, causal):
+    # The reference takes the group dims (b, h) as independent attentions.
+    return {"batch": 2 if heads else 1, "inputs": ["Q", "K", "V"],
+            "query": ("Q", None, None), "keys": ("K", None, None),
+            "values": ("V", None, None), "score": ("scaled_dot", [], None),
+            "causal": causal, "outputs": [("y", "c")]}
+
+
+SIZES = [(1, 1), (5, 7), (3, 17), (33, 67), (131, 130), (64, 64), (2, 0)]
+for dtype, atol in (("bf16", 2.0 ** -8), ("f32", 2.0 ** -6)):
+    for d, dv in ((64, 64), (7, 32), (128, 16)):
+        for heads in (False, True):
+            for causal in (False, True):
+                name = "m_%s_%d_%d_%d%d" % (dtype, d, dv, heads, causal)
+                src = model(name, dtype, d, dv, heads, causal)
+                spec = reference_spec(heads, causal)
+                for i, (nq, nk) in enumerate(SIZES):
+                    if causal and nq != nk:
+                        continue
+                    dims = {"b": 2, "n_q": nq, "n_k": nk}
+                    if heads:
+                        dims["h"] = 3
+                    checker.case(src, name, spec, dims, seed=i, flags=FLAGS,
+                                 atol=atol, label="%s d=%d dv=%d" % (dtype, d, dv))
+
+# The transformer example with bf16 arguments: its projections are f32,
+# rounded to bf16 for the dot products (hence the f32 arguments' bound).
+with open(os.path.join(EXAMPLES, "transformer.attn")) as f:
+    src = re.sub(r"^(\s*(?:input|param)\b[^:\n]*:\s*)f32\[", r"\g<1>bf16[",
+                 f.read(), flags=re.M)
+spec = {"batch": 1, "heads": 4, "inputs": ["X"], "query": ("X", "Wq", None),
+        "keys": ("X", "Wk", None), "values": ("X", "Wv", None),
+        "score": ("scaled_dot", [], None), "causal": True,
+        "outputs": [("Y", "linear", "Wo", None, None, False)]}
+for i, dims in enumerate([{"b": 1, "n": 1}, {"b": 2, "n": 66},
+                          {"b": 1, "n": 131}]):
+    checker.case(src, "transformer", spec, dims, seed=40 + i, flags=FLAGS,
+                 atol=2.0 ** -6, scale={"Wq": 0.3, "Wk": 0.3, "Wv": 0.3,
+                                        "Wo": 0.3},
+                 label="examples/transformer.attn bf16")
+checker.finish()
