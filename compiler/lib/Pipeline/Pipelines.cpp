@@ -96,6 +96,8 @@ void attnc::buildLoopsToLLVMPipeline(OpPassManager &pm,
   // on the thread count.
   if (options.threads) {
     pm.addPass(createConvertSCFToOpenMPPass());
+    // The threads take the tiles in turn (tiles differ in cost: causal).
+    pm.addPass(attn::createAttnOpenMPSchedule());
     // The loop body comes wrapped in a memref.alloca_scope, which must not
     // hold the several blocks scf-to-cf makes; the kernels allocate no
     // stack memory there, and canonicalization inlines such scopes.
