@@ -4,10 +4,18 @@
 //
 // The parallel loop of the tiled form, once an omp.wsloop, gets a cyclic
 // static schedule: the threads take the (batch, head, query tile)
-// iterations in turn, which balances tiles of different cost (causal).
+// iterations in turn, which balances tiles of different cost (causal). Its
+// omp.parallel runs only when the loop nest has iterations (libomp's
+// chunked static schedule divides by the trip count).
 
 // CHECK-LABEL: func @tiles
-// CHECK:         omp.parallel
+// CHECK-SAME:    (%[[HEADS:[^:]*]]: index, %[[TILES:[^:]*]]: index
+// CHECK-DAG:     %[[C0:.*]] = arith.constant 0 : index
+// CHECK:         %[[H:.*]] = arith.cmpi slt, %[[C0]], %[[HEADS]] : index
+// CHECK:         %[[T:.*]] = arith.cmpi slt, %[[C0]], %[[TILES]] : index
+// CHECK:         %[[ANY:.*]] = arith.andi %[[H]], %[[T]] : i1
+// CHECK:         scf.if %[[ANY]] {
+// CHECK-NEXT:      omp.parallel
 // CHECK:           %[[ONE:.*]] = llvm.mlir.constant(1 : i64) : i64
 // CHECK-NEXT:      omp.wsloop schedule(static = %[[ONE]] : i64) {
 // CHECK-NEXT:        omp.loop_nest (%{{.*}}, %{{.*}}) : index
@@ -27,6 +35,7 @@ func.func @tiles(%heads: index, %tiles: index, %out: memref<?x?xf32>) {
 
 // A schedule already chosen is kept.
 // CHECK-LABEL: func @chosen
+// CHECK-NOT:     scf.if
 // CHECK:         omp.wsloop schedule(dynamic) {
 // CHECK-NOT:     schedule(static
 func.func @chosen(%n: index, %out: memref<?xf32>) {

@@ -164,9 +164,11 @@ def AttnOpenMPSchedule : Pass<"attn-omp-schedule", "ModuleOp"> {
   let summary = "Give the worksharing loops a cyclic static schedule";
   let description = [{
     Runs after `-convert-scf-to-openmp`: each `omp.wsloop` without a
-    schedule (the parallel loop of the tiled form: batch x head x query
-    tile) gets `schedule(static, chunk)`, so that the threads take the
-    iterations in turn instead of contiguous blocks. The tiles of a causal
+    schedule or reductions (the parallel loop of the tiled form: batch x
+    head x query tile) gets `schedule(static, chunk)`, so that the threads
+    take the iterations in turn instead of contiguous blocks; its
+    `omp.parallel` goes under an `scf.if` that skips an empty loop nest
+    (libomp's chunked static schedule divides by the trip count). The tiles of a causal
     or banded attention differ in cost (the last query tile of a causal
     attention sees all keys, the first one tile of them): contiguous blocks
     give one thread of two three quarters of the work, a cyclic schedule
@@ -179,17 +181,21 @@ def AttnOpenMPSchedule : Pass<"attn-omp-schedule", "ModuleOp"> {
     ```
     becomes
     ```mlir
-    %c1 = llvm.mlir.constant(1 : i64) : i64
-    omp.wsloop schedule(static = %c1 : i64) {
-      omp.loop_nest (%b, %h, %i) : index = ...
+    scf.if %non_empty {
+      omp.parallel {
+        %c1 = llvm.mlir.constant(1 : i64) : i64
+        omp.wsloop schedule(static = %c1 : i64) {
+          omp.loop_nest (%b, %h, %i) : index = ...
     ```
   }];
   let options = [
     Option<"chunk", "chunk", "int64_t", /*default=*/"1",
            "iterations per chunk of the cyclic schedule (at least 1)">
   ];
-  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
-                           "::mlir::omp::OpenMPDialect"];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::omp::OpenMPDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 #endif // ATTN_CONVERSION_PASSES_TD

@@ -158,16 +158,17 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
            !parallel.getRegion().isAncestor(op.getValues().getParentRegion());
   }
 
-  /// Rounds `src` [B, H, N, D] to bf16 before `parallel`, into a buffer
-  /// [B, H, ceil(N / rowsPerEntry) + extraEntries, tailShape...] where
-  /// `index` places element (b, h, n, c) for n < the padded N and c < cols;
-  /// elements past N or D are 0. Freed after the parallel loop.
-  Value packBF16(PatternRewriter &rewriter, scf::ParallelOp parallel,
-                 Value src, int64_t cols, ArrayRef<int64_t> tailShape,
-                 int64_t rowsPerEntry, int64_t extraEntries,
-                 function_ref<SmallVector<Value>(Emitter &, Value, Value,
-                                                 Value, Value)>
-                     index) const {
+  /// Copies `src` [B, H, N, D] before `parallel` into a buffer of `elem`
+  /// (f32, or bf16: rounded) [B, H, ceil(N / rowsPerEntry) + extraEntries,
+  /// tailShape...] where `index` places element (b, h, n, c) for n < the
+  /// padded N and c < cols; elements past N or D are 0 (padding keys score
+  /// 0 and are masked). Freed after the parallel loop.
+  Value pack(PatternRewriter &rewriter, scf::ParallelOp parallel, Value src,
+             Type elem, int64_t cols, ArrayRef<int64_t> tailShape,
+             int64_t rowsPerEntry, int64_t extraEntries,
+             function_ref<SmallVector<Value>(Emitter &, Value, Value, Value,
+                                             Value)>
+                 index) const {
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPoint(parallel);
     ImplicitLocOpBuilder b(parallel.getLoc(), rewriter);
@@ -181,9 +182,8 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     int64_t dyn = ShapedType::kDynamic;
     SmallVector<int64_t> shape = {dyn, dyn, dyn};
     shape.append(tailShape.begin(), tailShape.end());
-    Value packed = b.create<memref::AllocOp>(
-        MemRefType::get(shape, b.getBF16Type()),
-        ValueRange{batch, heads, entries});
+    Value packed = b.create<memref::AllocOp>(MemRefType::get(shape, elem),
+                                             ValueRange{batch, heads, entries});
     Value padded = b.create<arith::MulIOp>(entries, per);
     e.forEach(batch, [&](Value bIdx) {
       e.forEach(heads, [&](Value h) {
@@ -203,53 +203,9 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
             }
             Value x = b.create<arith::SelectOp>(
                 live, e.load(src, {bIdx, h, row, col}), e.f32(0));
-            e.store(b.create<arith::TruncFOp>(b.getBF16Type(), x), packed,
-                    index(e, bIdx, h, j, c));
-          });
-          return SmallVector<Value>{};
-        });
-      });
-    });
-    rewriter.setInsertionPointAfter(parallel);
-    rewriter.create<memref::DeallocOp>(parallel.getLoc(), packed);
-    return packed;
-  }
-
-  /// Packs `keys` [B, Hk, Nk, D] into panels before `parallel`, with
-  /// `extraPanels` more than ceil(Nk / lanes) so that steps of several
-  /// panels never read past the end; the padding keys are 0 (their scores
-  /// are masked).
-  Value packKeyPanels(PatternRewriter &rewriter, scf::ParallelOp parallel,
-                      Value keys, int64_t d, int64_t extraPanels) const {
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPoint(parallel);
-    ImplicitLocOpBuilder b(parallel.getLoc(), rewriter);
-    Emitter e{b};
-    int64_t lanes = target.vectorLanes;
-    Value batch = e.dim(keys, 0), heads = e.dim(keys, 1), nk = e.dim(keys, 2);
-    Value lanesIdx = e.index(lanes);
-    Value panels = b.create<arith::AddIOp>(
-        b.create<arith::DivUIOp>(
-            b.create<arith::AddIOp>(nk, e.index(lanes - 1)), lanesIdx),
-        e.index(extraPanels));
-    Value padded = b.create<arith::MulIOp>(panels, lanesIdx);
-    int64_t dyn = ShapedType::kDynamic;
-    Value packed = b.create<memref::AllocOp>(
-        MemRefType::get({dyn, dyn, dyn, d, lanes}, b.getF32Type()),
-        ValueRange{batch, heads, panels});
-    e.forEach(batch, [&](Value bIdx) {
-      e.forEach(heads, [&](Value h) {
-        e.loop(e.index(0), padded, {}, [&](Value j, ValueRange) {
-          Value panel = b.create<arith::DivUIOp>(j, lanesIdx);
-          Value lane = b.create<arith::RemUIOp>(j, lanesIdx);
-          Value inside =
-              b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j, nk);
-          // A padding key reads key 0 (any valid row) and stores 0.
-          Value row = b.create<arith::SelectOp>(inside, j, e.index(0));
-          e.forEach(e.index(d), [&](Value c) {
-            Value x = b.create<arith::SelectOp>(
-                inside, e.load(keys, {bIdx, h, row, c}), e.f32(0));
-            e.store(x, packed, {bIdx, h, panel, c, lane});
+            if (elem != x.getType())
+              x = b.create<arith::TruncFOp>(elem, x);
+            e.store(x, packed, index(e, bIdx, h, j, c));
           });
           return SmallVector<Value>{};
         });
@@ -276,13 +232,13 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     int64_t pairs = (d + 1) / 2;
     Value packed, queryPairs, valuePairs, probabilities;
     if (useBF16) {
-      queryPairs = packBF16(
-          rewriter, parallel, q, 2 * pairs, {2 * pairs}, 1, 0,
+      queryPairs = pack(
+          rewriter, parallel, q, bf16, 2 * pairs, {2 * pairs}, 1, 0,
           [](Emitter &, Value bIdx, Value h, Value j, Value c) {
             return SmallVector<Value>{bIdx, h, j, c};
           });
-      packed = packBF16(
-          rewriter, parallel, k, 2 * pairs, {pairs, 2 * lanes}, lanes,
+      packed = pack(
+          rewriter, parallel, k, bf16, 2 * pairs, {pairs, 2 * lanes}, lanes,
           step - 1, [&](Emitter &e, Value bIdx, Value h, Value j, Value c) {
             ImplicitLocOpBuilder &b = e.b;
             Value two = e.index(2), lanesIdx = e.index(lanes);
@@ -293,8 +249,8 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
                 b.create<arith::AddIOp>(b.create<arith::MulIOp>(lane, two),
                                         b.create<arith::RemUIOp>(c, two))};
           });
-      valuePairs = packBF16(
-          rewriter, parallel, v, dv, {dv, 2}, 2, 0,
+      valuePairs = pack(
+          rewriter, parallel, v, bf16, dv, {dv, 2}, 2, 0,
           [](Emitter &e, Value bIdx, Value h, Value j, Value c) {
             Value two = e.index(2);
             return SmallVector<Value>{
@@ -304,7 +260,16 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
       probabilities = allocateTileScratch(
           rewriter, op, MemRefType::get({queryTile, keyTile}, bf16));
     } else {
-      packed = packKeyPanels(rewriter, parallel, k, d, step - 1);
+      // Panels of `lanes` transposed keys, `step - 1` spare panels so that
+      // steps of several panels never read past the end.
+      packed = pack(rewriter, parallel, k, f32, d, {d, lanes}, lanes,
+                    step - 1,
+                    [&](Emitter &e, Value bIdx, Value h, Value j, Value c) {
+                      Value lanesIdx = e.index(lanes);
+                      return SmallVector<Value>{
+                          bIdx, h, e.b.create<arith::DivUIOp>(j, lanesIdx), c,
+                          e.b.create<arith::RemUIOp>(j, lanesIdx)};
+                    });
     }
     Value scores = allocateTileScratch(
         rewriter, op, MemRefType::get({queryTile, keyTile}, f32));
