@@ -456,6 +456,7 @@ int main(int argc, char **argv) {
          "'i - l < %d && l <= i' (key bands), time / full; alibi/causal: "
          "'score e[i, l] = scaled_dot(q, K) - 0.0625 * (i - l)' with the "
          "causal band, time / causal's\n", WINDOW);
+  free(pred_rows);
 
   /* The kernel targets of issue 7. */
   const char *targets_env = getenv("ATTNC_BENCH_TARGETS");
