@@ -21,6 +21,34 @@ llvm_config.with_system_environment(["HOME", "TMPDIR", "ATTNC_TEST_FLAGS"])
 llvm_config.use_default_substitutions()
 
 python = config.python_executable or sys.executable
+
+# A tree configured with ATTNC_SANITIZE (scripts/test.sh --sanitize; see
+# docs/testing.md) runs the same tests on sanitized tools and models. The
+# models' .so files hold the sanitized runtime and need the ASan runtime in
+# the process that loads them: Python (not instrumented) preloads it, with
+# leak detection off since the interpreter keeps memory on purpose
+# (attnc_testlib starts attnc without the preload and with the leak checker
+# on again), and the C programs that tests build are instrumented too
+# (%sanitize_flags). Tests that cannot run sanitized say
+# `UNSUPPORTED: sanitized` with the reason.
+sanitize_flags = ""
+if config.attnc_sanitize:
+    config.available_features.add("sanitized")
+    sanitize_flags = ("-fsanitize=%s -fno-omit-frame-pointer "
+                      "-fno-sanitize-recover=undefined" % config.attnc_sanitize)
+    config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
+    if config.asan_runtime:
+        asan_dir = os.path.dirname(config.asan_runtime)
+        sanitize_flags += " -shared-libasan -Wl,-rpath,%s" % asan_dir
+        config.environment["ASAN_OPTIONS"] = "detect_leaks=1"
+        config.environment["ATTNC_TOOL_ASAN_OPTIONS"] = "detect_leaks=1"
+        # lit.llvm defined %python already (the interpreter running lit, as
+        # the first substitution of a name wins): replace it.
+        config.substitutions = [
+            s for s in config.substitutions if s[0] != "%python"]
+        python = 'env LD_PRELOAD=%s ASAN_OPTIONS=detect_leaks=0 "%s"' % (
+            config.asan_runtime, sys.executable)
+config.substitutions.append(("%sanitize_flags", sanitize_flags))
 config.substitutions.append(("%python", python))
 config.substitutions.append(("%attnc_src", config.attnc_src_root))
 config.substitutions.append(("%cc", config.c_compiler))

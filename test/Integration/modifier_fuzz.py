@@ -86,7 +86,8 @@ def main():
         lib = os.path.join(work, "libm%d.so" % seed)
         with open(path, "w") as f:
             f.write(source)
-        p = subprocess.run([attnc, path, "-o", lib], stdout=subprocess.PIPE,
+        p = subprocess.run([attnc, path, "-o", lib], env=T.tool_env(),
+                           stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, universal_newlines=True)
         if p.returncode == 1 and ": error: " in p.stderr:
             refused += 1
@@ -98,6 +99,7 @@ def main():
         compiled += 1
         r = subprocess.run([run, lib, "--model", "m", "--dim", "b=2",
                             "--dim", "n=37", "--seed", str(seed)],
+                           env=T.tool_env(),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            universal_newlines=True)
         if r.returncode != 0:

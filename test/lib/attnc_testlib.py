@@ -84,6 +84,20 @@ def find_attnc():
     raise RuntimeError("attnc not found: put it on PATH or set ATTNC_TOOLS_DIR")
 
 
+def tool_env():
+    """The environment for starting attnc and the other tools of the build.
+    In a sanitized run (test/lit.cfg.py) this Python preloads the ASan
+    runtime with leak detection off; a sanitized tool loads that runtime by
+    itself, and gets its leak checker back (ATTNC_TOOL_ASAN_OPTIONS), while
+    the programs it starts in turn (the linker) are not instrumented and must
+    not get the preload."""
+    env = dict(os.environ)
+    if "ATTNC_TOOL_ASAN_OPTIONS" in env:
+        env.pop("LD_PRELOAD", None)
+        env["ASAN_OPTIONS"] = env["ATTNC_TOOL_ASAN_OPTIONS"]
+    return env
+
+
 _tmpdir = None
 _cache = {}
 
@@ -117,6 +131,7 @@ def compile(source, extra_args=()):
     with open(src, "w") as f:
         f.write(source)
     proc = subprocess.run([find_attnc(), src, "-o", so] + list(extra_args),
+                          env=tool_env(),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           universal_newlines=True)
     if proc.returncode != 0 or not os.path.exists(so):

@@ -876,7 +876,7 @@ def compile_gallery(T, filename):
     so = os.path.join(T._workdir(), "lib%s.so" % filename.replace(".attn", ""))
     flags = os.environ.get("ATTNC_TEST_FLAGS", "").split()
     proc = subprocess.run([T.find_attnc(), path, "-o", so] + flags,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          env=T.tool_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           universal_newlines=True)
     if proc.returncode != 0 or not os.path.exists(so):
         raise T.CompileError("examples/survey/%s does not compile (attnc "
