@@ -36,4 +36,4 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
     -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 >/dev/null
 fi
 echo "== building"
-ninja -C "$BUILD_DIR"
+ninja -C "$BUILD_DIR" ${NINJA_FLAGS:-}
