@@ -614,6 +614,7 @@ TEST_F(RuntimeTest, SignatureParsedOnce) {
   SetUp();
   EXPECT_EQ(attnc_rt_invoke_cached(kSig, nullptr, args, 3, recordingThunk),
             ATTNC_RT_OK);
+  free(cache); // the test owns this cache, unlike a model's
 }
 
 TEST_F(RuntimeTest, MalformedSignatureIsNotCached) {
