@@ -4,6 +4,7 @@
 # call them through the C ABI and compare with a double-precision reference).
 
 import os
+import subprocess
 import sys
 
 import lit.formats
@@ -49,6 +50,14 @@ if config.attnc_sanitize:
         python = 'env LD_PRELOAD=%s ASAN_OPTIONS=detect_leaks=0 "%s"' % (
             config.asan_runtime, sys.executable)
 config.substitutions.append(("%sanitize_flags", sanitize_flags))
+
+# tsan: the C compiler has ThreadSanitizer's runtime (Runtime/threads-tsan.test).
+tsan_runtime = subprocess.run(
+    [config.c_compiler, "-print-file-name=libclang_rt.tsan-x86_64.a"],
+    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    universal_newlines=True).stdout.strip()
+if os.path.isabs(tsan_runtime) and os.path.exists(tsan_runtime):
+    config.available_features.add("tsan")
 config.substitutions.append(("%python", python))
 config.substitutions.append(("%attnc_src", config.attnc_src_root))
 config.substitutions.append(("%cc", config.c_compiler))

@@ -1,4 +1,5 @@
-/* A compiled model called from 16 threads at once (test/Runtime/threads.test).
+/* A compiled model called from 16 threads at once (test/Runtime/threads.test,
+ * and threads-tsan.test under ThreadSanitizer).
  *
  *   threads libconc.so [repeats]
  *
