@@ -31,13 +31,13 @@ run_lit() {
   local results="$build/test-results.xml" rc=0
   python3 "$LIT" -sv --xunit-xml-output "$results" "$build/test" "$@" || rc=$?
   python3 - "$results" "$build" <<'PY'
-import sys, xml.etree.ElementTree as ET
+import os, sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
 suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
 tests = sum(int(s.get("tests", 0)) for s in suites)
 failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
 skipped = sum(int(s.get("skipped", 0)) for s in suites)
-print(f"{sys.argv[2]}: {tests - failed - skipped} passed, {failed} failed, "
+print(f"{os.path.basename(sys.argv[2])}: {tests - failed - skipped} passed, {failed} failed, "
       f"{skipped} skipped")
 PY
   return $rc
