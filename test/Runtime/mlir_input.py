@@ -28,8 +28,9 @@ work = tempfile.mkdtemp(prefix="attnc-mlir-input-")
 
 
 def run(*args):
-    proc = subprocess.run([attnc] + list(args), stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, universal_newlines=True)
+    proc = subprocess.run([attnc] + list(args), env=T.tool_env(),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True)
     checker.check(proc.returncode == 0, "attnc %s failed:\n%s" % (
         " ".join(args), proc.stderr))
     return proc.stdout
