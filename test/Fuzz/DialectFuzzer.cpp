@@ -48,10 +48,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         diagnostics += diagnostic.str();
         return mlir::success();
       });
+  // MLIR's lexer expects the NUL after the text that every file buffer
+  // has (attn-opt reads files): give it one.
+  std::string text(reinterpret_cast<const char *>(data), size);
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceString<mlir::ModuleOp>(
-          llvm::StringRef(reinterpret_cast<const char *>(data), size),
-          &context, "fuzz.mlir");
+      mlir::parseSourceString<mlir::ModuleOp>(text, &context, "fuzz.mlir");
   if (!module || !containsAttnOps(*module))
     return 0;
 
