@@ -1239,6 +1239,8 @@ void ModelChecker::checkHops(const Item &item) {
     }
   std::string savedSuffix = hopSuffix;
   for (int64_t hop = 1; hop <= item.countValue; ++hop) {
+    if (!expandOnce(item.loc))
+      break;
     if (item.untied)
       hopSuffix = savedSuffix + "_" + std::to_string(hop);
     bool failedBefore = failed;
