@@ -103,7 +103,8 @@ replay() { # target, files...
   local bin="$FUZZ_BUILD_DIR/bin/$1"; shift
   (($#)) || return 0
   echo "== replaying $# regression input(s) with $(basename "$bin")"
-  nice -n 19 "$bin" -runs=1 "$@" >"$FUZZ_BUILD_DIR/fuzz-replay.log" 2>&1 || {
+  nice -n 19 "$bin" -timeout=20 -rss_limit_mb=2560 "$@" \
+    >"$FUZZ_BUILD_DIR/fuzz-replay.log" 2>&1 || {
     cat "$FUZZ_BUILD_DIR/fuzz-replay.log"
     echo "fuzz.sh: a regression input of $(basename "$bin") fails again" >&2
     return 1
@@ -117,7 +118,12 @@ for target in "${targets[@]}"; do
   shopt -s nullglob
   regressions=("$FUZZ_DIR/regressions/$short"/*)
   shopt -u nullglob
-  replay "$target" "${regressions[@]}" || status=1
+  if replay "$target" "${regressions[@]}"; then
+    ((REPLAY_ONLY)) && summary+=("$target: ${#regressions[@]} regression input(s) pass")
+  else
+    status=1
+    summary+=("$target: a regression input FAILS again")
+  fi
   # The reproducers seed the corpus too.
   ((${#regressions[@]})) && cp "${regressions[@]}" "$SEEDS/$short/"
   ((REPLAY_ONLY)) && continue
