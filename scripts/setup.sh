@@ -10,7 +10,7 @@ BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 PACKAGES=(
   cmake ninja-build g++ python3 binutils
   llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools clang-19
-  libclang-rt-19-dev  # the sanitizers' runtimes (clang-19 only recommends it)
+  libclang-rt-19-dev  # the sanitizers' and libFuzzer's runtimes (clang-19 only recommends it)
   libantlr4-runtime-dev antlr4 libgtest-dev libopenblas-dev libomp-19-dev
   python3-venv python3-pip python3-setuptools python3-wheel python3-numpy
   python3-matplotlib python3-pytest

@@ -94,3 +94,34 @@ func.func @lse_heads(%q: memref<?x2x?x16xf32>, %c: memref<?x?x2x16xf32>, %z: mem
       outs(%c : memref<?x?x2x16xf32>) lse(%z : memref<?x3x?xf32>)
   return
 }
+
+// -----
+
+// The loop bounds add the masks' distances to a query index: at most 2^62.
+func.func @causal_offset_too_large(%q: memref<?x1x?x16xf32>, %c: memref<?x?x1x16xf32>) {
+  // expected-error @+1 {{'attn.attention' op causal_offset must be within +-2^62 (the loop bounds add it to a query index), got 9223372036854775807}}
+  attn.attention dot align(softmax) causal causal_offset(9223372036854775807)
+      ins(%q, %q, %q : memref<?x1x?x16xf32>, memref<?x1x?x16xf32>, memref<?x1x?x16xf32>)
+      outs(%c : memref<?x?x1x16xf32>)
+  return
+}
+
+// -----
+
+func.func @window_too_large(%q: memref<?x1x?x16xf32>, %c: memref<?x?x1x16xf32>) {
+  // expected-error @+1 {{'attn.online_attention' op window must be within +-2^62 (the loop bounds add it to a query index), got 4611686018427387905}}
+  attn.online_attention dot window(4611686018427387905)
+      ins(%q, %q, %q : memref<?x1x?x16xf32>, memref<?x1x?x16xf32>, memref<?x1x?x16xf32>)
+      outs(%c : memref<?x?x1x16xf32>)
+  return
+}
+
+// -----
+
+func.func @band_too_large(%q: memref<?x1x?x16xf32>, %c: memref<?x?x1x16xf32>) {
+  // expected-error @+1 {{'attn.attention' op band_lower must be within +-2^62 (the loop bounds add it to a query index), got -9223372036854775808}}
+  attn.attention dot align(softmax) band_lower(-9223372036854775808)
+      ins(%q, %q, %q : memref<?x1x?x16xf32>, memref<?x1x?x16xf32>, memref<?x1x?x16xf32>)
+      outs(%c : memref<?x?x1x16xf32>)
+  return
+}

@@ -29,6 +29,11 @@ using ast::Item;
 
 
 inline constexpr unsigned kMaxRank = 8;
+/// Bounds of a model once block calls and hops are expanded (each call
+/// checks the block's body anew, each hop its items, so nesting multiplies
+/// them): block calls plus hop iterations, and values.
+inline constexpr unsigned kMaxExpansions = 1 << 12;
+inline constexpr unsigned kMaxValues = 1 << 14;
 
 //===----------------------------------------------------------------------===//
 // Shapes with their spelling
@@ -330,6 +335,10 @@ private:
   ValueId evalBlockCall(const Expr &e, const ast::Block &block);
   ValueId addValue(ValueSpec value, ValueInfo info);
   ValueId addArgValue(int arg);
+  /// Counts one more block call or hop at `loc`; false (after reporting
+  /// it, once per model) when the model has grown past kMaxExpansions or
+  /// kMaxValues.
+  bool expandOnce(const SourceLoc &loc);
   /// Gives value `v` a readable name (`let` names win over item names).
   void nameValue(ValueId v, const std::string &name, bool override);
   std::optional<Shape> broadcastShapes(const Shape &a, const Shape &b);
@@ -387,6 +396,9 @@ private:
   /// the `_k` suffix of untied hops, and the calls in progress.
   std::string setPrefix, hopSuffix;
   std::vector<const ast::Block *> callStack;
+  /// Block calls and hop iterations expanded so far (expandOnce).
+  unsigned expansions = 0;
+  bool expansionLimitReported = false;
   /// Where each generated param name came from (block and declaration).
   llvm::StringMap<const Item *> blockParamDecls;
 

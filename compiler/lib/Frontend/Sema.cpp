@@ -25,6 +25,8 @@
 
 #include "ModelChecker.h"
 
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
 using namespace attnc;
 using namespace attnc::sema;
 
@@ -860,6 +862,12 @@ void ModelChecker::checkMask(const Item &item, Step &step) {
           continue;
         }
         offset = negative ? -lit->intValue : lit->intValue;
+        if (*offset > mlir::attn::kMaxMaskDistance ||
+            *offset < -mlir::attn::kMaxMaskDistance) {
+          error(arg->loc, "the causal offset must be within +-2^62, got " +
+                              std::to_string(*offset));
+          continue;
+        }
       }
       update([&](AttentionSpec &a) {
         a.causal = true;
@@ -899,6 +907,11 @@ void ModelChecker::checkMask(const Item &item, Step &step) {
       if (*size < 1) {
         error(arg.loc,
               "the window must be positive, got " + std::to_string(*size));
+        continue;
+      }
+      if (*size > mlir::attn::kMaxMaskDistance) {
+        error(arg.loc,
+              "the window must be at most 2^62, got " + std::to_string(*size));
         continue;
       }
       if (step.spec.window) {
@@ -1242,6 +1255,8 @@ void ModelChecker::checkHops(const Item &item) {
     }
   std::string savedSuffix = hopSuffix;
   for (int64_t hop = 1; hop <= item.countValue; ++hop) {
+    if (!expandOnce(item.loc))
+      break;
     if (item.untied)
       hopSuffix = savedSuffix + "_" + std::to_string(hop);
     bool failedBefore = failed;

@@ -107,6 +107,25 @@ struct LinearIndex {
   int64_t ci = 0, cl = 0, c0 = 0;
 };
 
+/// x + y and k * x; std::nullopt when a coefficient overflows int64 (the
+/// expression is then not treated as linear: it stays a predicate).
+std::optional<LinearIndex> sum(const LinearIndex &x, const LinearIndex &y) {
+  LinearIndex r;
+  if (__builtin_add_overflow(x.ci, y.ci, &r.ci) ||
+      __builtin_add_overflow(x.cl, y.cl, &r.cl) ||
+      __builtin_add_overflow(x.c0, y.c0, &r.c0))
+    return std::nullopt;
+  return r;
+}
+std::optional<LinearIndex> scaled(const LinearIndex &x, int64_t k) {
+  LinearIndex r;
+  if (__builtin_mul_overflow(x.ci, k, &r.ci) ||
+      __builtin_mul_overflow(x.cl, k, &r.cl) ||
+      __builtin_mul_overflow(x.c0, k, &r.c0))
+    return std::nullopt;
+  return r;
+}
+
 std::optional<LinearIndex> linearOf(const ScalarProgram &p, int id) {
   const Node &n = p.nodes[id];
   if (n.type != Node::Type::Int)
@@ -126,21 +145,23 @@ std::optional<LinearIndex> linearOf(const ScalarProgram &p, int id) {
     auto x = linearOf(p, n.operands[0]);
     if (!x)
       return std::nullopt;
-    return LinearIndex{-x->ci, -x->cl, -x->c0};
+    return scaled(*x, -1);
   }
   case Node::Kind::Binary: {
     auto a = linearOf(p, n.operands[0]), b = linearOf(p, n.operands[1]);
     if (!a || !b)
       return std::nullopt;
     if (n.op == "+")
-      return LinearIndex{a->ci + b->ci, a->cl + b->cl, a->c0 + b->c0};
-    if (n.op == "-")
-      return LinearIndex{a->ci - b->ci, a->cl - b->cl, a->c0 - b->c0};
+      return sum(*a, *b);
+    if (n.op == "-") {
+      std::optional<LinearIndex> minusB = scaled(*b, -1);
+      return minusB ? sum(*a, *minusB) : std::nullopt;
+    }
     if (n.op == "*") {
       if (!a->ci && !a->cl)
-        return LinearIndex{a->c0 * b->ci, a->c0 * b->cl, a->c0 * b->c0};
+        return scaled(*b, a->c0);
       if (!b->ci && !b->cl)
-        return LinearIndex{b->c0 * a->ci, b->c0 * a->cl, b->c0 * a->c0};
+        return scaled(*a, b->c0);
     }
     return std::nullopt;
   }
@@ -164,8 +185,8 @@ bool addToBand(const ScalarProgram &p, int id, Band &band) {
   // Keep the constants small: no overflow when they are combined.
   constexpr int64_t kLimit = int64_t(1) << 40;
   auto small = [&](const LinearIndex &x) {
-    return std::abs(x.c0) < kLimit && std::abs(x.ci) < kLimit &&
-           std::abs(x.cl) < kLimit;
+    auto fits = [&](int64_t v) { return v > -kLimit && v < kLimit; };
+    return fits(x.c0) && fits(x.ci) && fits(x.cl);
   };
   std::string op = n.op;
   // abs(i - l + c) <= D (or < D): both bounds.

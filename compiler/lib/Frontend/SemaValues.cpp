@@ -39,6 +39,21 @@ void ModelChecker::nameValue(ValueId v, const std::string &name,
     spec.values[v].name = name;
 }
 
+bool ModelChecker::expandOnce(const SourceLoc &loc) {
+  if (++expansions <= kMaxExpansions && spec.values.size() <= kMaxValues)
+    return true;
+  failed = true;
+  if (!expansionLimitReported) {
+    expansionLimitReported = true;
+    diag.error(loc, "the model is too large once its block calls and hops "
+                    "are expanded (more than " +
+                        llvm::Twine(kMaxExpansions) +
+                        " calls and hops, or " + llvm::Twine(kMaxValues) +
+                        " values): nested calls and hops multiply");
+  }
+  return false;
+}
+
 ValueId ModelChecker::addArgValue(int arg) {
   ValueSpec value;
   value.kind = ValueSpec::Kind::Arg;
@@ -520,6 +535,8 @@ ValueId ModelChecker::evalCall(const Expr &e) {
 /// bound to `e`'s arguments and its params to `e`'s params (passed) or to
 /// new model params named after the parameter set (declared in the block).
 ValueId ModelChecker::evalBlockCall(const Expr &e, const ast::Block &block) {
+  if (!expandOnce(e.loc))
+    return -1;
   if (llvm::is_contained(callStack, &block)) {
     error(e.loc, "block '" + block.name.name + "' calls itself");
     return -1;

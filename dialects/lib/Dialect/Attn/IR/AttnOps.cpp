@@ -564,6 +564,14 @@ static LogicalResult verifyIntervalMasks(Operation *op, bool causal,
                                          std::optional<int64_t> window,
                                          bool hasPrefix, Value prefix = {},
                                          Value context = {}) {
+  for (StringRef name : {"causal_offset", "window", "band_lower", "band_upper"})
+    if (auto attr = op->getAttrOfType<IntegerAttr>(name)) {
+      int64_t v = attr.getInt();
+      if (v > kMaxMaskDistance || v < -kMaxMaskDistance)
+        return op->emitOpError()
+               << name << " must be within +-2^62 (the loop bounds add it "
+               << "to a query index), got " << v;
+    }
   if (offset && !causal)
     return op->emitOpError("causal_offset requires causal");
   if (hasPrefix && !causal)

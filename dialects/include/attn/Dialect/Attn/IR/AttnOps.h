@@ -17,6 +17,12 @@
 #include "attn/Dialect/Attn/IR/ScoreFunctions.h"
 
 namespace mlir::attn {
+/// The largest magnitude of the masks' distances (causal_offset, window,
+/// band_lower, band_upper). The loop bounds add them to a query index,
+/// which is below 2^62 whenever the tensors fit in memory (the runtime
+/// refuses byte sizes past int64), so the sums stay within int64.
+inline constexpr int64_t kMaxMaskDistance = int64_t(1) << 62;
+
 /// The result types of a destination-passing op with these inits: the
 /// types of the tensor inits (none on memrefs). Null inits are skipped.
 SmallVector<Type> initResultTypes(ArrayRef<Value> inits);
