@@ -1,12 +1,15 @@
 //===- attnc.cpp - The attnc compiler driver ------------------------------===//
 //
 //   attnc model.attn|model.mlir [-o libmodel.so] [--emit=STAGE] [-O0..-O3]
-//         [--target=host] [--tile-size=N]
+//         [--target=host|cuda[:sm_80|:sm_90]] [--tile-size=N]
 //         [--print-ir-after-all] [--print-ir-after=PASS] [--time-passes]
 //
 // Stages: ast -> attn (MLIRGen) -> loops (attn-to-loops) -> llvm-dialect
 // (loops-to-llvm + ABI entry points) -> llvm-ir -> asm | obj -> so; header
-// is the C header of the ABI. A .mlir input is a module of the attn dialect
+// is the C header of the ABI. With --target=cuda the stages after loops
+// are gpu (loops-to-gpu: the tiled form's parallel loops as kernels
+// launched from the host code) -> nvvm (gpu-to-nvvm) -> ptx (nvvm-to-ptx,
+// LLVM's NVPTX backend); a shared library for the GPU is not done yet. A .mlir input is a module of the attn dialect
 // (as --emit=attn prints it) and enters at the attn stage. The C ABI (entry
 // points, signature, header) is read from the kernels' ABI attributes
 // (attn.model, attn.arg) of the attn module, whatever the input. Outputs are
@@ -25,6 +28,7 @@
 #include "attnc/MLIRGen/MLIRGen.h"
 #include "attnc/Pipeline/Pipelines.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
@@ -57,6 +61,9 @@ enum class Stage {
   AST,
   Attn,
   Loops,
+  GPU,
+  NVVM,
+  PTX,
   LLVMDialect,
   LLVMIR,
   Asm,
@@ -83,6 +90,12 @@ cl::opt<Stage> emitStage(
         clEnumValN(Stage::AST, "ast", "the parsed program (.attn input only)"),
         clEnumValN(Stage::Attn, "attn", "the attn dialect (after MLIRGen)"),
         clEnumValN(Stage::Loops, "loops", "fused loops (after attn-to-loops)"),
+        clEnumValN(Stage::GPU, "gpu",
+                   "--target=cuda: host code launching the kernels of the "
+                   "tiled form's parallel loops (gpu dialect)"),
+        clEnumValN(Stage::NVVM, "nvvm",
+                   "--target=cuda: the kernels in the NVVM dialect"),
+        clEnumValN(Stage::PTX, "ptx", "--target=cuda: the kernels' PTX"),
         clEnumValN(Stage::LLVMDialect, "llvm-dialect",
                    "the LLVM dialect, with the ABI entry points"),
         clEnumValN(Stage::LLVMIR, "llvm-ir", "optimized LLVM IR"),
@@ -112,10 +125,12 @@ cl::opt<OptLevel, false, OptLevelParser> optLevel(
     cl::values(clEnumVal(O0, "no optimization"), clEnumVal(O1, "light"),
                clEnumVal(O2, "default"), clEnumVal(O3, "aggressive")),
     cl::cat(attncCategory));
-cl::opt<std::string> target("target",
-                            cl::desc("Code generation target: host (the CPU "
-                                     "attnc runs on, with all its features)"),
-                            cl::init("host"), cl::cat(attncCategory));
+cl::opt<std::string> target(
+    "target",
+    cl::desc("Code generation target: host (the CPU attnc runs on, with all "
+             "its features), or cuda[:sm_NN] (an NVIDIA GPU, sm_80 unless "
+             "named; --emit=gpu, nvvm or ptx)"),
+    cl::init("host"), cl::cat(attncCategory));
 cl::opt<int64_t> tileSize("tile-size",
                           cl::desc("Keys per tile of the online softmax"),
                           cl::init(64), cl::cat(attncCategory));
@@ -197,6 +212,7 @@ bool hostHasFeature(llvm::StringRef feature) {
 
 bool isTextStage(Stage s) {
   return s == Stage::AST || s == Stage::Attn || s == Stage::Loops ||
+         s == Stage::GPU || s == Stage::NVVM || s == Stage::PTX ||
          s == Stage::LLVMDialect || s == Stage::LLVMIR || s == Stage::Asm ||
          s == Stage::Header;
 }
@@ -213,6 +229,8 @@ std::string defaultOutput(llvm::StringRef stem) {
     return (stem + ".s").str();
   case Stage::Header:
     return (stem + ".h").str();
+  case Stage::PTX:
+    return (stem + ".ptx").str();
   default:
     return "-";
   }
@@ -255,12 +273,43 @@ LogicalResult runPipeline(ModuleOp module,
   return verify(module);
 }
 
+/// The GPU architecture of `--target=cuda[:sm_NN]`, "" for another
+/// target.
+std::string cudaChipOf(llvm::StringRef targetName) {
+  if (targetName == "cuda")
+    return "sm_80";
+  if (targetName.consume_front("cuda:"))
+    return targetName.str();
+  return "";
+}
+
+/// Writes the PTX of the gpu.binary ops that nvvm-to-ptx made.
+LogicalResult writePTX(ModuleOp module, llvm::raw_ostream &os) {
+  bool any = false;
+  for (auto binary : module.getOps<gpu::BinaryOp>())
+    for (Attribute object : binary.getObjects()) {
+      os << llvm::cast<gpu::ObjectAttr>(object).getObject().getValue();
+      any = true;
+    }
+  if (!any)
+    return module.emitError("the model has no attention to run on the GPU: "
+                            "no kernel, no PTX");
+  return success();
+}
+
 /// The pass names that --print-ir-after accepts.
 llvm::SmallVector<std::string> knownPassNames(MLIRContext &context,
-                                              const attnc::PipelineOptions &o) {
+                                              const attnc::PipelineOptions &o,
+                                              bool cuda) {
   PassManager pm(&context);
   attnc::buildAttnToLoopsPipeline(pm, o);
-  attnc::buildLoopsToLLVMPipeline(pm, o);
+  if (cuda) {
+    attnc::buildLoopsToGPUPipeline(pm, o);
+    attnc::buildGPUToNVVMPipeline(pm, o);
+    attnc::buildNVVMToPTXPipeline(pm, o);
+  } else {
+    attnc::buildLoopsToLLVMPipeline(pm, o);
+  }
   // The textual form is "anchor(pass1{options},anchor(pass2),...)".
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -339,6 +388,32 @@ int main(int argc, char **argv) {
 
   if (tileSize < 1 || tileSize > 4096)
     return fail("--tile-size must be between 1 and 4096");
+  std::string cudaChip = cudaChipOf(target);
+  bool cuda = !cudaChip.empty();
+  if (cuda) {
+    llvm::StringRef digits = cudaChip;
+    unsigned version = 0;
+    if (!digits.consume_front("sm_") ||
+        (digits.consume_back("a"), digits.getAsInteger(10, version)) ||
+        version < 50)
+      return fail("--target=" + target + ": unknown NVIDIA architecture '" +
+                  cudaChip + "' (expected sm_NN, e.g. sm_80 or sm_90)");
+    if (emitStage == Stage::LLVMDialect || emitStage == Stage::LLVMIR ||
+        emitStage == Stage::Asm || emitStage == Stage::Obj ||
+        emitStage == Stage::SO)
+      return fail("--target=cuda compiles to --emit=gpu, nvvm or ptx; a "
+                  "shared library with the kernels embedded (and its "
+                  "stages) is not done yet");
+    if (dotPrecision == DotPrecision::BF16)
+      return fail("--dot-precision=bf16 is a CPU kernel; --target=cuda "
+                  "does not support it");
+  } else if (target != "host") {
+    return fail("unknown --target '" + target +
+                "' (expected host, cuda, cuda:sm_80 or cuda:sm_90)");
+  } else if (emitStage == Stage::GPU || emitStage == Stage::NVVM ||
+             emitStage == Stage::PTX) {
+    return fail("--emit=gpu, nvvm and ptx need --target=cuda");
+  }
   if (dotPrecision == DotPrecision::BF16 && !hostHasFeature("avx512bf16"))
     return fail("--dot-precision=bf16 needs a CPU with AVX512-BF16, and "
                 "this host (" + llvm::sys::getHostCPUName().str() +
@@ -439,8 +514,16 @@ int main(int argc, char **argv) {
   options.vectorize = vectorize.getValue();
   options.bf16DotProducts = dotPrecision == DotPrecision::BF16;
   options.threads = openmp.getValue();
+  if (cuda) {
+    // The GPU schedule starts from the scalar per-query kernel: one thread
+    // per (batch, head, query tile) block, no vectors, no OpenMP.
+    options.vectorize = false;
+    options.threads = false;
+    options.gpuChip = cudaChip;
+  }
   if (!printAfter.empty()) {
-    llvm::SmallVector<std::string> known = knownPassNames(context, options);
+    llvm::SmallVector<std::string> known =
+        knownPassNames(context, options, cuda);
     for (const std::string &name : printAfter)
       if (!llvm::is_contained(known, name))
         return fail("--print-ir-after: no pass named '" + name +
@@ -493,6 +576,34 @@ int main(int argc, char **argv) {
       attnc::printWithArgumentNames(*module, os);
       return success();
     });
+
+  if (cuda) {
+    phase = rootTiming.nest("loops-to-gpu (pass pipeline)");
+    if (failed(runPipeline(*module, attnc::buildLoopsToGPUPipeline, options,
+                           phase)))
+      return 1;
+    if (emitStage == Stage::GPU)
+      return finish([&](llvm::raw_pwrite_stream &os) {
+        attnc::printWithArgumentNames(*module, os);
+        return success();
+      });
+    phase = rootTiming.nest("gpu-to-nvvm (pass pipeline)");
+    if (failed(runPipeline(*module, attnc::buildGPUToNVVMPipeline, options,
+                           phase)))
+      return 1;
+    if (emitStage == Stage::NVVM)
+      return finish([&](llvm::raw_pwrite_stream &os) {
+        attnc::printWithArgumentNames(*module, os);
+        return success();
+      });
+    phase = rootTiming.nest("nvvm-to-ptx (pass pipeline)");
+    if (failed(runPipeline(*module, attnc::buildNVVMToPTXPipeline, options,
+                           phase)))
+      return 1;
+    return finish([&](llvm::raw_pwrite_stream &os) {
+      return writePTX(*module, os);
+    });
+  }
 
   phase = rootTiming.nest("loops-to-llvm (pass pipeline)");
   if (failed(runPipeline(*module, attnc::buildLoopsToLLVMPipeline, options,
