@@ -27,7 +27,10 @@ ARCHS = ["sm_80", "sm_90"]
 
 # Programs the GPU path refuses today, and the words the refusal names.
 REFUSED = {
+    # entmax15: the [QT, Nk] score buffer of the sparse alignments.
     "sparsemax": "dynamic size per query tile",
+    # d is dynamic, so the accumulator is [QT, ?].
+    "additive_window": "dynamic size per query tile",
 }
 
 programs = sorted(glob.glob(os.path.join(ROOT, "examples", "*.attn")) +

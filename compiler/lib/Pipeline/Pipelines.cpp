@@ -180,6 +180,9 @@ void attnc::buildGPUToNVVMPipeline(OpPassManager &pm,
   pm.addPass(createGpuNVVMAttachTarget(target));
   OpPassManager &kernelPm = pm.nest<gpu::GPUModuleOp>();
   kernelPm.addPass(createConvertSCFToCFPass());
+  // The kernels of some forms (multi-dimensional scores) keep small static
+  // vectors; LLVM's NVPTX backend splits them into scalar instructions.
+  kernelPm.addPass(createConvertVectorToLLVMPass());
   ConvertGpuOpsToNVVMOpsOptions nvvm;
   nvvm.indexBitwidth = 64;
   kernelPm.addPass(createConvertGpuOpsToNVVMOps(nvvm));
