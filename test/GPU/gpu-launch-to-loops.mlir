@@ -6,17 +6,19 @@
 // before the nest.
 // CHECK-LABEL: func.func @grid
 // CHECK-SAME:      (%[[B:.*]]: index, %[[T:.*]]: index, %[[OUT:.*]]: memref<?x?xf32>)
+// CHECK:         %[[ONE:.*]] = arith.constant 1 : index
 // CHECK:         %[[BUF:.*]] = memref.alloca() : memref<8xf32>
 // CHECK-DAG:     %[[C0:.*]] = arith.constant 0 : index
-// CHECK-DAG:     %[[C1:.*]] = arith.constant 1 : index
-// CHECK:         scf.for %[[Z:.*]] = %[[C0]] to %[[C1]] step %[[C1]] {
-// CHECK-NEXT:      scf.for %[[Y:.*]] = %[[C0]] to %[[T]] step %[[C1]] {
-// CHECK-NEXT:        scf.for %[[X:.*]] = %[[C0]] to %[[B]] step %[[C1]] {
-// CHECK-NEXT:          scf.for %{{.*}} = %[[C0]] to %[[C1]] step %[[C1]] {
-// CHECK-NEXT:            scf.for %{{.*}} = %[[C0]] to %[[C1]] step %[[C1]] {
-// CHECK-NEXT:              scf.for %{{.*}} = %[[C0]] to %[[C1]] step %[[C1]] {
-// CHECK-NEXT:                %[[I:.*]] = arith.muli %[[Y]], %{{.*}} : index
-// CHECK-NEXT:                %[[V:.*]] = arith.index_cast %[[X]] : index to i32
+// CHECK-DAG:     %[[STEP:.*]] = arith.constant 1 : index
+// CHECK:         scf.for %[[Z:.*]] = %[[C0]] to %[[ONE]] step %[[STEP]] {
+// CHECK-NEXT:      scf.for %[[Y:.*]] = %[[C0]] to %[[T]] step %[[STEP]] {
+// CHECK-NEXT:        scf.for %[[X:.*]] = %[[C0]] to %[[B]] step %[[STEP]] {
+// CHECK-NEXT:          scf.for %{{.*}} = %[[C0]] to %[[ONE]] step %[[STEP]] {
+// CHECK-NEXT:            scf.for %{{.*}} = %[[C0]] to %[[ONE]] step %[[STEP]] {
+// CHECK-NEXT:              scf.for %{{.*}} = %[[C0]] to %[[ONE]] step %[[STEP]] {
+// CHECK-NOT:                 memref.alloca
+// CHECK:                     %[[I:.*]] = arith.muli %[[Y]], %{{.*}} : index
+// CHECK-NEXT:                arith.index_cast %[[X]] : index to i32
 // CHECK:                     memref.store %{{.*}}, %[[BUF]][%{{.*}}] : memref<8xf32>
 // CHECK:                     memref.store %{{.*}}, %[[OUT]][%[[X]], %[[I]]] : memref<?x?xf32>
 // CHECK-NOT:   gpu.

@@ -134,9 +134,9 @@ void attnc::buildLoopsToLLVMPipeline(OpPassManager &pm,
   }
 }
 
-void attnc::buildLoopsToGPUPipeline(OpPassManager &pm,
-                                    const PipelineOptions &options) {
-  OpPassManager &funcPm = pm.nest<func::FuncOp>();
+/// The tiled form's parallel loops -> gpu.launch ops in the functions.
+static void addMapToGPUPasses(OpPassManager &funcPm,
+                              const attnc::PipelineOptions &options) {
   // exp, log, tanh as polynomials whatever the optimization level: the
   // kernels are compiled without libdevice (-attn-nvvm-native-math).
   if (options.optLevel == 0)
@@ -149,11 +149,24 @@ void attnc::buildLoopsToGPUPipeline(OpPassManager &pm,
   // Constants and index arithmetic go into the launch body instead of
   // becoming kernel arguments.
   funcPm.addPass(createGpuLauchSinkIndexComputationsPass());
+}
+
+void attnc::buildLoopsToGPUPipeline(OpPassManager &pm,
+                                    const PipelineOptions &options) {
+  addMapToGPUPasses(pm.nest<func::FuncOp>(), options);
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(attn::createAttnMergeGPUModules());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+}
+
+void attnc::buildGPUScheduleOnHostPipeline(OpPassManager &pm,
+                                           const PipelineOptions &options) {
+  OpPassManager &funcPm = pm.nest<func::FuncOp>();
+  addMapToGPUPasses(funcPm, options);
+  funcPm.addPass(attn::createAttnGPULaunchToLoops());
+  funcPm.addPass(createCanonicalizerPass());
 }
 
 std::string attnc::ptxFeatureFor(llvm::StringRef chip) {
@@ -234,6 +247,11 @@ void attnc::registerPassesAndPipelines() {
       "loops-to-gpu",
       "Map the tiled form's parallel loops to GPU kernels (--target=cuda)",
       buildLoopsToGPUPipeline);
+  PassPipelineRegistration<PipelineOptions>(
+      "gpu-schedule-on-host",
+      "The GPU mapping of the tiled form, its launches run as loops on the "
+      "host (testing without a GPU)",
+      buildGPUScheduleOnHostPipeline);
   PassPipelineRegistration<PipelineOptions>(
       "gpu-to-nvvm", "Lower the kernels' gpu.module to NVVM for gpu-chip",
       buildGPUToNVVMPipeline);

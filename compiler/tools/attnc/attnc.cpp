@@ -158,6 +158,13 @@ cl::opt<bool> openmp(
              "tile) on OpenMP threads, as many as OMP_NUM_THREADS says "
              "(default true; --openmp=false: one thread)"),
     cl::init(true), cl::cat(attncCategory));
+cl::opt<bool> gpuScheduleOnHost(
+    "gpu-schedule-on-host",
+    cl::desc("Compile the GPU schedule of --target=cuda (its tiles, index "
+             "arithmetic, masks and private scratch) for the host CPU, the "
+             "grid of each kernel run as loops: tests the GPU mapping "
+             "without a GPU"),
+    cl::init(false), cl::cat(attncCategory));
 cl::opt<bool> printAfterAll("print-ir-after-all",
                             cl::desc("Print the IR after every pass (stderr)"),
                             cl::cat(attncCategory));
@@ -327,6 +334,8 @@ llvm::SmallVector<std::string> knownPassNames(MLIRContext &context,
                                               bool cuda) {
   PassManager pm(&context);
   attnc::buildAttnToLoopsPipeline(pm, o);
+  if (gpuScheduleOnHost)
+    attnc::buildGPUScheduleOnHostPipeline(pm, o);
   if (cuda) {
     attnc::buildLoopsToGPUPipeline(pm, o);
     attnc::buildGPUToNVVMPipeline(pm, o);
@@ -414,6 +423,9 @@ int main(int argc, char **argv) {
     return fail("--tile-size must be between 1 and 4096");
   std::string cudaChip = cudaChipOf(target);
   bool cuda = !cudaChip.empty();
+  if (gpuScheduleOnHost && target != "host")
+    return fail("--gpu-schedule-on-host runs on the host: it takes no "
+                "--target");
   if (cuda) {
     llvm::StringRef digits = cudaChip;
     unsigned version = 0;
@@ -539,12 +551,13 @@ int main(int argc, char **argv) {
   options.vectorize = vectorize.getValue();
   options.bf16DotProducts = dotPrecision == DotPrecision::BF16;
   options.threads = openmp.getValue();
-  if (cuda) {
+  if (cuda || gpuScheduleOnHost) {
     // The GPU schedule starts from the scalar per-query kernel: one thread
     // per (batch, head, query tile) block, no vectors, no OpenMP.
     options.vectorize = false;
     options.threads = false;
-    options.gpuChip = cudaChip;
+    if (cuda)
+      options.gpuChip = cudaChip;
   }
   if (!printAfter.empty()) {
     llvm::SmallVector<std::string> known =
@@ -596,6 +609,12 @@ int main(int argc, char **argv) {
   if (failed(runPipeline(*module, attnc::buildAttnToLoopsPipeline, options,
                          phase)))
     return 1;
+  if (gpuScheduleOnHost) {
+    phase = rootTiming.nest("gpu-schedule-on-host (pass pipeline)");
+    if (failed(runPipeline(*module, attnc::buildGPUScheduleOnHostPipeline,
+                           options, phase)))
+      return 1;
+  }
   if (emitStage == Stage::Loops)
     return finish([&](llvm::raw_pwrite_stream &os) {
       attnc::printWithArgumentNames(*module, os);

@@ -11,6 +11,8 @@
 //                   target (chip) attached
 //   nvvm-to-ptx   : the gpu.module -> gpu.binary holding the PTX (LLVM's
 //                   NVPTX backend; no CUDA toolkit needed)
+//   gpu-schedule-on-host : loops-to-gpu's mapping with its launches run as
+//                   sequential loops, for loops-to-llvm (tests without a GPU)
 //
 //===----------------------------------------------------------------------===//
 
@@ -74,6 +76,10 @@ void buildLoopsToLLVMPipeline(mlir::OpPassManager &pm,
 /// kernels outlined into one gpu.module.
 void buildLoopsToGPUPipeline(mlir::OpPassManager &pm,
                              const PipelineOptions &options);
+/// The mapping of loops-to-gpu, each launch then a loop nest over its grid
+/// on the host (attn-gpu-launch-to-loops): the GPU schedule on the CPU.
+void buildGPUScheduleOnHostPipeline(mlir::OpPassManager &pm,
+                                    const PipelineOptions &options);
 /// The gpu.module of loops-to-gpu -> NVVM/LLVM dialect for `gpuChip`.
 void buildGPUToNVVMPipeline(mlir::OpPassManager &pm,
                             const PipelineOptions &options);

@@ -303,4 +303,43 @@ def AttnNVVMNativeMath : Pass<"attn-nvvm-native-math", "gpu::GPUModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def AttnGPULaunchToLoops : Pass<"attn-gpu-launch-to-loops", "func::FuncOp"> {
+  let summary = "Run the GPU schedule on the host: gpu.launch -> loops";
+  let description = [{
+    For testing the GPU mapping where no GPU exists (`attnc
+    --gpu-schedule-on-host`): each `gpu.launch` of `-loops-to-gpu`'s
+    mapping (before outlining) becomes a sequential `scf.for` nest over its
+    grid and block (z, y, x, outermost first); the block and thread ids are
+    the loops' induction variables, the sizes the launch's operands, and
+    the body is the kernel's, so the index arithmetic, the masks as bounds
+    and the private scratch are the ones the GPU runs. Private buffers
+    (`memref.alloca` without operands at the top of the body) are made once
+    before the nest. Launches with barriers, shared memory, clusters or
+    async tokens are refused.
+
+    ```mlir
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %B, %gy = %c4, %gz = %T)
+               threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+      %m = memref.alloca() : memref<8xf32>
+      %i0 = affine.apply #map(%bz)[%c0, %c8]
+      ...
+      gpu.terminator
+    }
+    ```
+    becomes
+    ```mlir
+    %m = memref.alloca() : memref<8xf32>
+    scf.for %bz = %c0 to %T step %c1 {
+      scf.for %by = %c0 to %c4 step %c1 {
+        scf.for %bx = %c0 to %B step %c1 {
+          scf.for %tz = %c0 to %c1 step %c1 { ... {
+            %i0 = affine.apply #map(%bz)[%c0, %c8]
+            ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 #endif // ATTN_CONVERSION_PASSES_TD
