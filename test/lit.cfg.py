@@ -82,3 +82,21 @@ try:
             config.available_features.add("avx512bf16")
 except OSError:
     pass
+
+# ptxas: the CUDA toolkit's assembler, which checks the PTX of attnc
+# --target=cuda (test/GPU/ptxas_examples.py). Found at
+# /usr/local/cuda/bin/ptxas (or $CUDA_HOME/bin) or on PATH; elsewhere the
+# tests that need it are UNSUPPORTED ("requires ... ptxas").
+import shutil as _shutil
+_ptxas_candidates = [os.path.join(os.environ.get("CUDA_HOME", "/usr/local/cuda"),
+                                  "bin", "ptxas"),
+                     "/usr/local/cuda/bin/ptxas", _shutil.which("ptxas")]
+for _ptxas in _ptxas_candidates:
+    if _ptxas and os.path.isfile(_ptxas) and os.access(_ptxas, os.X_OK):
+        config.available_features.add("ptxas")
+        config.substitutions.append(("%ptxas", _ptxas))
+        config.environment["ATTNC_PTXAS"] = _ptxas
+        break
+else:
+    lit_config.note("ptxas not found (/usr/local/cuda/bin, $CUDA_HOME/bin, "
+                    "PATH): the PTX assembly tests are UNSUPPORTED")

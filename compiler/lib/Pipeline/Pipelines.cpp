@@ -11,6 +11,7 @@
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -21,6 +22,8 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
@@ -131,6 +134,86 @@ void attnc::buildLoopsToLLVMPipeline(OpPassManager &pm,
   }
 }
 
+/// The tiled form's parallel loops -> gpu.launch ops in the functions.
+static void addMapToGPUPasses(OpPassManager &funcPm,
+                              const attnc::PipelineOptions &options) {
+  // exp, log, tanh as polynomials whatever the optimization level: the
+  // kernels are compiled without libdevice (-attn-nvvm-native-math).
+  if (options.optLevel == 0)
+    funcPm.addPass(attn::createAttnApproximateMath());
+  funcPm.addPass(attn::createAttnPrivatizeTileScratch());
+  // The outermost parallel loop's dimensions (batch, head, query tile) to
+  // the grid's x, y, z; one thread per block runs the query tile's kernel.
+  funcPm.addPass(createGpuMapParallelLoopsPass());
+  funcPm.addPass(createParallelLoopToGpuPass());
+  // Constants and index arithmetic go into the launch body instead of
+  // becoming kernel arguments.
+  funcPm.addPass(createGpuLauchSinkIndexComputationsPass());
+}
+
+void attnc::buildLoopsToGPUPipeline(OpPassManager &pm,
+                                    const PipelineOptions &options) {
+  addMapToGPUPasses(pm.nest<func::FuncOp>(), options);
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(attn::createAttnMergeGPUModules());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void attnc::buildGPUScheduleOnHostPipeline(OpPassManager &pm,
+                                           const PipelineOptions &options) {
+  OpPassManager &funcPm = pm.nest<func::FuncOp>();
+  addMapToGPUPasses(funcPm, options);
+  funcPm.addPass(attn::createAttnGPULaunchToLoops());
+  funcPm.addPass(createCanonicalizerPass());
+}
+
+std::string attnc::ptxFeatureFor(llvm::StringRef chip) {
+  unsigned version = 0;
+  llvm::StringRef digits = chip;
+  digits.consume_front("sm_");
+  bool archSpecific = digits.consume_back("a");
+  digits.getAsInteger(10, version);
+  if (version >= 90)
+    return archSpecific ? "+ptx80" : "+ptx78";
+  if (version >= 89)
+    return "+ptx78";
+  if (version >= 86)
+    return "+ptx71";
+  return "+ptx70";
+}
+
+void attnc::buildGPUToNVVMPipeline(OpPassManager &pm,
+                                   const PipelineOptions &options) {
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.gpuChip;
+  target.features = ptxFeatureFor(options.gpuChip);
+  target.optLevel = options.optLevel;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  OpPassManager &kernelPm = pm.nest<gpu::GPUModuleOp>();
+  kernelPm.addPass(createConvertSCFToCFPass());
+  // The kernels of some forms (multi-dimensional scores) keep small static
+  // vectors; LLVM's NVPTX backend splits them into scalar instructions.
+  kernelPm.addPass(createConvertVectorToLLVMPass());
+  ConvertGpuOpsToNVVMOpsOptions nvvm;
+  nvvm.indexBitwidth = 64;
+  kernelPm.addPass(createConvertGpuOpsToNVVMOps(nvvm));
+  // What convert-gpu-to-nvvm leaves of math (fma) is one instruction.
+  kernelPm.addPass(createConvertMathToLLVMPass());
+  kernelPm.addPass(attn::createAttnNVVMNativeMath());
+  kernelPm.addPass(createReconcileUnrealizedCastsPass());
+  kernelPm.addPass(createCanonicalizerPass());
+  kernelPm.addPass(createCSEPass());
+}
+
+void attnc::buildNVVMToPTXPipeline(OpPassManager &pm,
+                                   const PipelineOptions &options) {
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = "isa";
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+}
+
 void attnc::registerDialects(DialectRegistry &registry) {
   registry.insert<attn::AttnDialect>();
   attn::registerBufferizableOpInterfaceExternalModels(registry);
@@ -139,6 +222,8 @@ void attnc::registerDialects(DialectRegistry &registry) {
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   registerOpenMPDialectTranslation(registry);
+  registerGPUDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
 }
 
 void attnc::registerPassesAndPipelines() {
@@ -158,4 +243,19 @@ void attnc::registerPassesAndPipelines() {
         buildAttnToLoopsPipeline(pm, options);
         buildLoopsToLLVMPipeline(pm, options);
       });
+  PassPipelineRegistration<PipelineOptions>(
+      "loops-to-gpu",
+      "Map the tiled form's parallel loops to GPU kernels (--target=cuda)",
+      buildLoopsToGPUPipeline);
+  PassPipelineRegistration<PipelineOptions>(
+      "gpu-schedule-on-host",
+      "The GPU mapping of the tiled form, its launches run as loops on the "
+      "host (testing without a GPU)",
+      buildGPUScheduleOnHostPipeline);
+  PassPipelineRegistration<PipelineOptions>(
+      "gpu-to-nvvm", "Lower the kernels' gpu.module to NVVM for gpu-chip",
+      buildGPUToNVVMPipeline);
+  PassPipelineRegistration<PipelineOptions>(
+      "nvvm-to-ptx", "Serialize the NVVM gpu.module to PTX (gpu.binary)",
+      buildNVVMToPTXPipeline);
 }

@@ -1,12 +1,15 @@
 //===- attnc.cpp - The attnc compiler driver ------------------------------===//
 //
 //   attnc model.attn|model.mlir [-o libmodel.so] [--emit=STAGE] [-O0..-O3]
-//         [--target=host] [--tile-size=N]
+//         [--target=host|cuda[:sm_80|:sm_90]] [--tile-size=N]
 //         [--print-ir-after-all] [--print-ir-after=PASS] [--time-passes]
 //
 // Stages: ast -> attn (MLIRGen) -> loops (attn-to-loops) -> llvm-dialect
 // (loops-to-llvm + ABI entry points) -> llvm-ir -> asm | obj -> so; header
-// is the C header of the ABI. A .mlir input is a module of the attn dialect
+// is the C header of the ABI. With --target=cuda the stages after loops
+// are gpu (loops-to-gpu: the tiled form's parallel loops as kernels
+// launched from the host code) -> nvvm (gpu-to-nvvm) -> ptx (nvvm-to-ptx,
+// LLVM's NVPTX backend); a shared library for the GPU is not done yet. A .mlir input is a module of the attn dialect
 // (as --emit=attn prints it) and enters at the attn stage. The C ABI (entry
 // points, signature, header) is read from the kernels' ABI attributes
 // (attn.model, attn.arg) of the attn module, whatever the input. Outputs are
@@ -25,6 +28,7 @@
 #include "attnc/MLIRGen/MLIRGen.h"
 #include "attnc/Pipeline/Pipelines.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
@@ -57,6 +61,9 @@ enum class Stage {
   AST,
   Attn,
   Loops,
+  GPU,
+  NVVM,
+  PTX,
   LLVMDialect,
   LLVMIR,
   Asm,
@@ -83,6 +90,12 @@ cl::opt<Stage> emitStage(
         clEnumValN(Stage::AST, "ast", "the parsed program (.attn input only)"),
         clEnumValN(Stage::Attn, "attn", "the attn dialect (after MLIRGen)"),
         clEnumValN(Stage::Loops, "loops", "fused loops (after attn-to-loops)"),
+        clEnumValN(Stage::GPU, "gpu",
+                   "--target=cuda: host code launching the kernels of the "
+                   "tiled form's parallel loops (gpu dialect)"),
+        clEnumValN(Stage::NVVM, "nvvm",
+                   "--target=cuda: the kernels in the NVVM dialect"),
+        clEnumValN(Stage::PTX, "ptx", "--target=cuda: the kernels' PTX"),
         clEnumValN(Stage::LLVMDialect, "llvm-dialect",
                    "the LLVM dialect, with the ABI entry points"),
         clEnumValN(Stage::LLVMIR, "llvm-ir", "optimized LLVM IR"),
@@ -112,10 +125,12 @@ cl::opt<OptLevel, false, OptLevelParser> optLevel(
     cl::values(clEnumVal(O0, "no optimization"), clEnumVal(O1, "light"),
                clEnumVal(O2, "default"), clEnumVal(O3, "aggressive")),
     cl::cat(attncCategory));
-cl::opt<std::string> target("target",
-                            cl::desc("Code generation target: host (the CPU "
-                                     "attnc runs on, with all its features)"),
-                            cl::init("host"), cl::cat(attncCategory));
+cl::opt<std::string> target(
+    "target",
+    cl::desc("Code generation target: host (the CPU attnc runs on, with all "
+             "its features), or cuda[:sm_NN] (an NVIDIA GPU, sm_80 unless "
+             "named; --emit=gpu, nvvm or ptx)"),
+    cl::init("host"), cl::cat(attncCategory));
 cl::opt<int64_t> tileSize("tile-size",
                           cl::desc("Keys per tile of the online softmax"),
                           cl::init(64), cl::cat(attncCategory));
@@ -143,6 +158,13 @@ cl::opt<bool> openmp(
              "tile) on OpenMP threads, as many as OMP_NUM_THREADS says "
              "(default true; --openmp=false: one thread)"),
     cl::init(true), cl::cat(attncCategory));
+cl::opt<bool> gpuScheduleOnHost(
+    "gpu-schedule-on-host",
+    cl::desc("Compile the GPU schedule of --target=cuda (its tiles, index "
+             "arithmetic, masks and private scratch) for the host CPU, the "
+             "grid of each kernel run as loops: tests the GPU mapping "
+             "without a GPU"),
+    cl::init(false), cl::cat(attncCategory));
 cl::opt<bool> printAfterAll("print-ir-after-all",
                             cl::desc("Print the IR after every pass (stderr)"),
                             cl::cat(attncCategory));
@@ -197,6 +219,7 @@ bool hostHasFeature(llvm::StringRef feature) {
 
 bool isTextStage(Stage s) {
   return s == Stage::AST || s == Stage::Attn || s == Stage::Loops ||
+         s == Stage::GPU || s == Stage::NVVM || s == Stage::PTX ||
          s == Stage::LLVMDialect || s == Stage::LLVMIR || s == Stage::Asm ||
          s == Stage::Header;
 }
@@ -213,6 +236,8 @@ std::string defaultOutput(llvm::StringRef stem) {
     return (stem + ".s").str();
   case Stage::Header:
     return (stem + ".h").str();
+  case Stage::PTX:
+    return (stem + ".ptx").str();
   default:
     return "-";
   }
@@ -255,12 +280,69 @@ LogicalResult runPipeline(ModuleOp module,
   return verify(module);
 }
 
+/// The GPU architecture of `--target=cuda[:sm_NN]`, "" for another
+/// target.
+std::string cudaChipOf(llvm::StringRef targetName) {
+  if (targetName == "cuda")
+    return "sm_80";
+  if (targetName.consume_front("cuda:"))
+    return targetName.str();
+  return "";
+}
+
+/// Writes the PTX of the gpu.binary ops that nvvm-to-ptx made.
+LogicalResult writePTX(ModuleOp module, llvm::raw_ostream &os) {
+  bool any = false;
+  for (auto binary : module.getOps<gpu::BinaryOp>())
+    for (Attribute object : binary.getObjects()) {
+      // The NVPTX backend's assembly ends in a NUL (a C string for the
+      // driver's JIT), which ptxas reads as a truncated file.
+      os << llvm::cast<gpu::ObjectAttr>(object).getObject().getValue().rtrim(
+          '\0');
+      any = true;
+    }
+  if (!any)
+    return module.emitError("the model has no attention to run on the GPU: "
+                            "no kernel, no PTX");
+  return success();
+}
+
+/// Refuses, at its location, the first op in a kernel that gpu-to-nvvm
+/// left outside the LLVM and NVVM dialects (what the NVPTX translation
+/// would fail on with a message about dialect registration).
+LogicalResult checkKernelsAreNVVM(ModuleOp module) {
+  WalkResult result = module.walk([](gpu::GPUModuleOp kernels) {
+    return kernels.walk([](Operation *op) {
+      if (isa<gpu::GPUModuleOp>(op) || op->hasTrait<OpTrait::IsTerminator>())
+        return WalkResult::advance();
+      llvm::StringRef dialect = op->getDialect()
+                                    ? op->getDialect()->getNamespace()
+                                    : llvm::StringRef();
+      if (dialect == "llvm" || dialect == "nvvm")
+        return WalkResult::advance();
+      op->emitError() << "the cuda target does not support '"
+                      << op->getName() << "' in a kernel yet";
+      return WalkResult::interrupt();
+    });
+  });
+  return failure(result.wasInterrupted());
+}
+
 /// The pass names that --print-ir-after accepts.
 llvm::SmallVector<std::string> knownPassNames(MLIRContext &context,
-                                              const attnc::PipelineOptions &o) {
+                                              const attnc::PipelineOptions &o,
+                                              bool cuda) {
   PassManager pm(&context);
   attnc::buildAttnToLoopsPipeline(pm, o);
-  attnc::buildLoopsToLLVMPipeline(pm, o);
+  if (gpuScheduleOnHost)
+    attnc::buildGPUScheduleOnHostPipeline(pm, o);
+  if (cuda) {
+    attnc::buildLoopsToGPUPipeline(pm, o);
+    attnc::buildGPUToNVVMPipeline(pm, o);
+    attnc::buildNVVMToPTXPipeline(pm, o);
+  } else {
+    attnc::buildLoopsToLLVMPipeline(pm, o);
+  }
   // The textual form is "anchor(pass1{options},anchor(pass2),...)".
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -339,6 +421,32 @@ int main(int argc, char **argv) {
 
   if (tileSize < 1 || tileSize > 4096)
     return fail("--tile-size must be between 1 and 4096");
+  std::string cudaChip = cudaChipOf(target);
+  bool cuda = !cudaChip.empty();
+  if (gpuScheduleOnHost && target != "host")
+    return fail("--gpu-schedule-on-host runs on the host: it takes no "
+                "--target");
+  if (cuda) {
+    llvm::StringRef digits = cudaChip;
+    unsigned version = 0;
+    if (!digits.consume_front("sm_") ||
+        (digits.consume_back("a"), digits.getAsInteger(10, version)) ||
+        version < 50)
+      return fail("--target=" + target + ": unknown NVIDIA architecture '" +
+                  cudaChip + "' (expected sm_NN, e.g. sm_80 or sm_90)");
+    if (emitStage == Stage::LLVMDialect || emitStage == Stage::LLVMIR ||
+        emitStage == Stage::Asm || emitStage == Stage::Obj ||
+        emitStage == Stage::SO)
+      return fail("--target=cuda compiles to --emit=gpu, nvvm or ptx; a "
+                  "shared library with the kernels embedded (and its "
+                  "stages) is not done yet");
+    if (dotPrecision == DotPrecision::BF16)
+      return fail("--dot-precision=bf16 is a CPU kernel; --target=cuda "
+                  "does not support it");
+  } else if (emitStage == Stage::GPU || emitStage == Stage::NVVM ||
+             emitStage == Stage::PTX) {
+    return fail("--emit=gpu, nvvm and ptx need --target=cuda");
+  }
   if (dotPrecision == DotPrecision::BF16 && !hostHasFeature("avx512bf16"))
     return fail("--dot-precision=bf16 needs a CPU with AVX512-BF16, and "
                 "this host (" + llvm::sys::getHostCPUName().str() +
@@ -432,6 +540,10 @@ int main(int argc, char **argv) {
   // Dialects are loaded as the parser, MLIRGen and the passes need them.
   MLIRContext context(registry);
   SourceMgrDiagnosticHandler mlirDiagnostics(sourceMgr, &context);
+  // A refusal of the GPU path is located at the .attn construct; the
+  // lowered op it is about, printed in generic form, would be noise.
+  if (cuda)
+    context.printOpOnDiagnostic(false);
 
   attnc::PipelineOptions options;
   options.optLevel = optLevel.getValue();
@@ -439,8 +551,17 @@ int main(int argc, char **argv) {
   options.vectorize = vectorize.getValue();
   options.bf16DotProducts = dotPrecision == DotPrecision::BF16;
   options.threads = openmp.getValue();
+  if (cuda || gpuScheduleOnHost) {
+    // The GPU schedule starts from the scalar per-query kernel: one thread
+    // per (batch, head, query tile) block, no vectors, no OpenMP.
+    options.vectorize = false;
+    options.threads = false;
+    if (cuda)
+      options.gpuChip = cudaChip;
+  }
   if (!printAfter.empty()) {
-    llvm::SmallVector<std::string> known = knownPassNames(context, options);
+    llvm::SmallVector<std::string> known =
+        knownPassNames(context, options, cuda);
     for (const std::string &name : printAfter)
       if (!llvm::is_contained(known, name))
         return fail("--print-ir-after: no pass named '" + name +
@@ -488,11 +609,47 @@ int main(int argc, char **argv) {
   if (failed(runPipeline(*module, attnc::buildAttnToLoopsPipeline, options,
                          phase)))
     return 1;
+  if (gpuScheduleOnHost) {
+    phase = rootTiming.nest("gpu-schedule-on-host (pass pipeline)");
+    if (failed(runPipeline(*module, attnc::buildGPUScheduleOnHostPipeline,
+                           options, phase)))
+      return 1;
+  }
   if (emitStage == Stage::Loops)
     return finish([&](llvm::raw_pwrite_stream &os) {
       attnc::printWithArgumentNames(*module, os);
       return success();
     });
+
+  if (cuda) {
+    phase = rootTiming.nest("loops-to-gpu (pass pipeline)");
+    if (failed(runPipeline(*module, attnc::buildLoopsToGPUPipeline, options,
+                           phase)))
+      return 1;
+    if (emitStage == Stage::GPU)
+      return finish([&](llvm::raw_pwrite_stream &os) {
+        attnc::printWithArgumentNames(*module, os);
+        return success();
+      });
+    phase = rootTiming.nest("gpu-to-nvvm (pass pipeline)");
+    if (failed(runPipeline(*module, attnc::buildGPUToNVVMPipeline, options,
+                           phase)))
+      return 1;
+    if (emitStage == Stage::NVVM)
+      return finish([&](llvm::raw_pwrite_stream &os) {
+        attnc::printWithArgumentNames(*module, os);
+        return success();
+      });
+    if (failed(checkKernelsAreNVVM(*module)))
+      return 1;
+    phase = rootTiming.nest("nvvm-to-ptx (pass pipeline)");
+    if (failed(runPipeline(*module, attnc::buildNVVMToPTXPipeline, options,
+                           phase)))
+      return 1;
+    return finish([&](llvm::raw_pwrite_stream &os) {
+      return writePTX(*module, os);
+    });
+  }
 
   phase = rootTiming.nest("loops-to-llvm (pass pipeline)");
   if (failed(runPipeline(*module, attnc::buildLoopsToLLVMPipeline, options,

@@ -1,9 +1,18 @@
 //===- Pipelines.h - attnc's named pass pipelines ---------------*- C++ -*-===//
 //
-// Two pipelines, registered for attn-opt and used stage by stage by attnc:
+// Pipelines, registered for attn-opt and used stage by stage by attnc:
 //   attn-to-loops : attn ops -> fused scf/memref loops (online softmax)
 //   loops-to-llvm : loops -> LLVM dialect
 //   attn-to-llvm  : both
+// and for --target=cuda:
+//   loops-to-gpu  : the tiled form's parallel loops -> gpu.launch_func of
+//                   kernels outlined into one gpu.module
+//   gpu-to-nvvm   : the gpu.module -> NVVM/LLVM dialect, with its NVVM
+//                   target (chip) attached
+//   nvvm-to-ptx   : the gpu.module -> gpu.binary holding the PTX (LLVM's
+//                   NVPTX backend; no CUDA toolkit needed)
+//   gpu-schedule-on-host : loops-to-gpu's mapping with its launches run as
+//                   sequential loops, for loops-to-llvm (tests without a GPU)
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,6 +46,11 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
       *this, "threads",
       llvm::cl::desc("run the parallel loops on OpenMP threads (libomp)"),
       llvm::cl::init(true)};
+  Option<std::string> gpuChip{
+      *this, "gpu-chip",
+      llvm::cl::desc("the NVIDIA architecture of the GPU pipelines (sm_80, "
+                     "sm_90)"),
+      llvm::cl::init("sm_80")};
   Option<bool> bufferize{
       *this, "bufferize",
       llvm::cl::desc("start with one-shot bufferization (the input is the "
@@ -55,6 +69,27 @@ void buildAttnToLoopsPipeline(mlir::OpPassManager &pm,
 /// scf/memref/arith/math loops -> LLVM dialect.
 void buildLoopsToLLVMPipeline(mlir::OpPassManager &pm,
                               const PipelineOptions &options);
+
+/// The tiled form's loops (attn-to-loops with vectorize=false) -> host code
+/// launching GPU kernels: per-tile scratch made private, each parallel loop
+/// mapped to a grid of blocks (batch, head, query tile) of one thread,
+/// kernels outlined into one gpu.module.
+void buildLoopsToGPUPipeline(mlir::OpPassManager &pm,
+                             const PipelineOptions &options);
+/// The mapping of loops-to-gpu, each launch then a loop nest over its grid
+/// on the host (attn-gpu-launch-to-loops): the GPU schedule on the CPU.
+void buildGPUScheduleOnHostPipeline(mlir::OpPassManager &pm,
+                                    const PipelineOptions &options);
+/// The gpu.module of loops-to-gpu -> NVVM/LLVM dialect for `gpuChip`.
+void buildGPUToNVVMPipeline(mlir::OpPassManager &pm,
+                            const PipelineOptions &options);
+/// The NVVM gpu.module -> a gpu.binary whose object is the PTX.
+void buildNVVMToPTXPipeline(mlir::OpPassManager &pm,
+                            const PipelineOptions &options);
+
+/// The PTX ISA version (LLVM's "+ptxNN" feature) that `chip` ("sm_80")
+/// needs: 7.0 up to sm_80, 7.8 for sm_90, 8.0 for sm_90a.
+std::string ptxFeatureFor(llvm::StringRef chip);
 
 /// Every dialect an attnc module can contain at any stage, plus the LLVM IR
 /// translation interfaces.

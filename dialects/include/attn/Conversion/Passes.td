@@ -198,4 +198,154 @@ def AttnOpenMPSchedule : Pass<"attn-omp-schedule", "ModuleOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// The tiled form on an NVIDIA GPU (--target=cuda)
+//===----------------------------------------------------------------------===//
+
+def AttnPrivatizeTileScratch
+    : Pass<"attn-privatize-tile-scratch", "func::FuncOp"> {
+  let summary = "Per-tile scratch buffers of a parallel loop become "
+                "private (stack) memory";
+  let description = [{
+    Runs on the loops of the tiled form before the parallel loop (batch x
+    head x query tile) is mapped to GPU blocks. The kernels allocate their
+    scratch (the running max and sum, the accumulator, a key tile's scores)
+    per iteration of that loop with `memref.alloc` and free it at the end of
+    the iteration: on a GPU that is a heap allocation per block. A
+    `memref.alloc` of static shape in the body of an `scf.parallel`, whose
+    only uses besides loads, stores and views are its `memref.dealloc`s,
+    becomes a `memref.alloca` at the same place (local memory of the thread
+    that runs the iteration, registers once promoted), and the deallocs are
+    erased. Allocations outside parallel loops (the host side: projections,
+    intermediate values) are left alone. An allocation of dynamic size in a
+    parallel loop (the sparse alignments' [QT, Nk] score buffer) has no
+    private form and is refused with an error at its location, as is a
+    private buffer larger than `max-private-bytes`.
+
+    ```mlir
+    scf.parallel (%b, %h, %i0) = ... {
+      %m = memref.alloc() : memref<8xf32>
+      ...
+      memref.dealloc %m : memref<8xf32>
+      scf.reduce
+    }
+    ```
+    becomes
+    ```mlir
+    scf.parallel (%b, %h, %i0) = ... {
+      %m = memref.alloca() : memref<8xf32>
+      ...
+      scf.reduce
+    }
+    ```
+  }];
+  let options = [
+    Option<"maxPrivateBytes", "max-private-bytes", "int64_t",
+           /*default=*/"16384",
+           "the most bytes of private scratch one parallel iteration may "
+           "hold">
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
+def AttnMergeGPUModules : Pass<"attn-merge-gpu-modules", "ModuleOp"> {
+  let summary = "Move every outlined kernel into one gpu.module";
+  let description = [{
+    `-gpu-kernel-outlining` makes one `gpu.module` per kernel; a model with
+    several attention steps has several. They are merged into the first
+    one, renamed `@<name>` (the `module-name` option), and every
+    `gpu.launch_func` is pointed at it, so that the model's kernels are one
+    PTX module (one `.version`/`.target` header, one cubin to embed and
+    load).
+
+    ```mlir
+    gpu.launch_func @f_kernel::@f_kernel ...
+    gpu.launch_func @f_kernel_0::@f_kernel ...
+    gpu.module @f_kernel { gpu.func @f_kernel(...) kernel {...} }
+    gpu.module @f_kernel_0 { gpu.func @f_kernel(...) kernel {...} }
+    ```
+    becomes
+    ```mlir
+    gpu.launch_func @attn_kernels::@f_kernel ...
+    gpu.launch_func @attn_kernels::@f_kernel_1 ...
+    gpu.module @attn_kernels {
+      gpu.func @f_kernel(...) kernel {...}
+      gpu.func @f_kernel_1(...) kernel {...}
+    }
+    ```
+  }];
+  let options = [
+    Option<"moduleName", "module-name", "std::string",
+           /*default=*/"\"attn_kernels\"",
+           "the symbol of the merged gpu.module">
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def AttnNVVMNativeMath : Pass<"attn-nvvm-native-math", "gpu::GPUModuleOp"> {
+  let summary = "libdevice calls with a PTX instruction become LLVM "
+                "intrinsics";
+  let description = [{
+    Runs after `-convert-gpu-to-nvvm`, which lowers math ops to calls of
+    CUDA's libdevice (`__nv_floorf`, `__nv_sqrtf`, ...). attnc links no
+    libdevice (the PTX is produced without the CUDA toolkit), so calls of
+    the functions that are one PTX instruction (floor, ceil, trunc, round
+    to even, sqrt, fabs, fma, fmin, fmax, and the f64 forms) become the
+    LLVM intrinsics the NVPTX backend selects to that instruction
+    (`cvt.rmi.f32.f32`, `sqrt.rn.f32`, ...), and their declarations are
+    erased. exp, log, tanh & co. do not reach this pass: the GPU pipeline
+    rewrites them into polynomials first (`-attn-approximate-math`). A
+    call of any other libdevice function is refused with an error at its
+    location naming it.
+
+    ```mlir
+    %f = llvm.call @__nv_floorf(%x) : (f32) -> f32
+    ```
+    becomes
+    ```mlir
+    %f = llvm.intr.floor(%x) : (f32) -> f32
+    ```
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def AttnGPULaunchToLoops : Pass<"attn-gpu-launch-to-loops", "func::FuncOp"> {
+  let summary = "Run the GPU schedule on the host: gpu.launch -> loops";
+  let description = [{
+    For testing the GPU mapping where no GPU exists (`attnc
+    --gpu-schedule-on-host`): each `gpu.launch` of `-loops-to-gpu`'s
+    mapping (before outlining) becomes a sequential `scf.for` nest over its
+    grid and block (z, y, x, outermost first); the block and thread ids are
+    the loops' induction variables, the sizes the launch's operands, and
+    the body is the kernel's, so the index arithmetic, the masks as bounds
+    and the private scratch are the ones the GPU runs. Private buffers
+    (`memref.alloca` without operands at the top of the body) are made once
+    before the nest. Launches with barriers, shared memory, clusters or
+    async tokens are refused.
+
+    ```mlir
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %B, %gy = %c4, %gz = %T)
+               threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+      %m = memref.alloca() : memref<8xf32>
+      %i0 = affine.apply #map(%bz)[%c0, %c8]
+      ...
+      gpu.terminator
+    }
+    ```
+    becomes
+    ```mlir
+    %m = memref.alloca() : memref<8xf32>
+    scf.for %bz = %c0 to %T step %c1 {
+      scf.for %by = %c0 to %c4 step %c1 {
+        scf.for %bx = %c0 to %B step %c1 {
+          scf.for %tz = %c0 to %c1 step %c1 { ... {
+            %i0 = affine.apply #map(%bz)[%c0, %c8]
+            ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 #endif // ATTN_CONVERSION_PASSES_TD
