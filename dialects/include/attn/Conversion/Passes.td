@@ -212,11 +212,12 @@ def AttnPrivatizeTileScratch
     scratch (the running max and sum, the accumulator, a key tile's scores)
     per iteration of that loop with `memref.alloc` and free it at the end of
     the iteration: on a GPU that is a heap allocation per block. A
-    `memref.alloc` of static shape in the body of an `scf.parallel`, whose
-    only uses besides loads, stores and views are its `memref.dealloc`s,
-    becomes a `memref.alloca` at the same place (local memory of the thread
-    that runs the iteration, registers once promoted), and the deallocs are
-    erased. Allocations outside parallel loops (the host side: projections,
+    `memref.alloc` of static shape anywhere in the body of an
+    `scf.parallel` becomes a `memref.alloca` at the start of that body
+    (local memory of the thread that runs the iteration, registers once
+    promoted; hoisted out of inner loops, since a fresh buffer's contents
+    are undefined anyway and a stack allocation in a loop would be
+    dynamic), and its `memref.dealloc`s are erased. Allocations outside parallel loops (the host side: projections,
     intermediate values) are left alone. An allocation of dynamic size in a
     parallel loop (the sparse alignments' [QT, Nk] score buffer) has no
     private form and is refused with an error at its location, as is a
