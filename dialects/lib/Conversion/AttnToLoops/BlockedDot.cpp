@@ -510,35 +510,36 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
                 summed.getResult(r * vectors + s), accRows[r],
                 ArrayRef<int64_t>{c0 + s * lanes}, ArrayRef<int64_t>{1});
       }
-    }
-    for (int64_t c0 = 0; c0 < dv && !useBF16; c0 += chunk) {
-      SmallVector<Value> init;
-      for (int64_t r = 0; r < queryTile; ++r) {
-        Value part = accRows[r];
-        if (chunk != dv)
-          part = b.create<vector::ExtractStridedSliceOp>(
-              accRows[r], ArrayRef<int64_t>{c0}, ArrayRef<int64_t>{chunk},
-              ArrayRef<int64_t>{1});
-        init.push_back(e.mul(part, e.splat(chunkType, alphas[r])));
-      }
-      Value col = e.index(c0);
-      auto summed = e.loop(zero, count, init, [&](Value jj, ValueRange acc) {
-        Value j = b.create<arith::AddIOp>(j0, jj);
-        Value value = e.vload(chunkType, v, {bv, hv, j, col});
-        SmallVector<Value> out;
+    } else {
+      for (int64_t c0 = 0; c0 < dv; c0 += chunk) {
+        SmallVector<Value> init;
         for (int64_t r = 0; r < queryTile; ++r) {
-          Value p = e.splat(chunkType, e.load(scores, {e.index(r), jj}));
-          out.push_back(b.create<vector::FMAOp>(p, value, acc[r]));
+          Value part = accRows[r];
+          if (chunk != dv)
+            part = b.create<vector::ExtractStridedSliceOp>(
+                accRows[r], ArrayRef<int64_t>{c0}, ArrayRef<int64_t>{chunk},
+                ArrayRef<int64_t>{1});
+          init.push_back(e.mul(part, e.splat(chunkType, alphas[r])));
         }
-        return out;
-      });
-      for (int64_t r = 0; r < queryTile; ++r) {
-        if (chunk == dv)
-          accRows[r] = summed.getResult(r);
-        else
-          accRows[r] = b.create<vector::InsertStridedSliceOp>(
-              summed.getResult(r), accRows[r], ArrayRef<int64_t>{c0},
-              ArrayRef<int64_t>{1});
+        Value col = e.index(c0);
+        auto summed = e.loop(zero, count, init, [&](Value jj, ValueRange acc) {
+          Value j = b.create<arith::AddIOp>(j0, jj);
+          Value value = e.vload(chunkType, v, {bv, hv, j, col});
+          SmallVector<Value> out;
+          for (int64_t r = 0; r < queryTile; ++r) {
+            Value p = e.splat(chunkType, e.load(scores, {e.index(r), jj}));
+            out.push_back(b.create<vector::FMAOp>(p, value, acc[r]));
+          }
+          return out;
+        });
+        for (int64_t r = 0; r < queryTile; ++r) {
+          if (chunk == dv)
+            accRows[r] = summed.getResult(r);
+          else
+            accRows[r] = b.create<vector::InsertStridedSliceOp>(
+                summed.getResult(r), accRows[r], ArrayRef<int64_t>{c0},
+                ArrayRef<int64_t>{1});
+        }
       }
     }
     for (int64_t r = 0; r < queryTile; ++r)
