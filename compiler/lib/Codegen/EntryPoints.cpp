@@ -8,6 +8,16 @@
 //   attnc_M_signature()   -> the signature JSON (a constant string)
 //   attnc_M_last_error()  -> attnc_rt_last_error()
 //
+// and for a CUDA library (--target=cuda), whose kernel works on device
+// memory:
+//
+//   attnc_M(args, nargs)  -> attnc_rt_invoke_cuda_host_cached(signature,
+//                              &cache, args, nargs, thunk)  (host pointers:
+//                              copied to the device and back)
+//   attnc_M_cuda(args, nargs, stream)
+//                         -> attnc_rt_invoke_cuda_cached(signature, &cache,
+//                              args, nargs, stream, thunk)  (device pointers)
+//
 // The runtime checks every argument against the signature (parsed on the
 // first call into `cache`, a pointer-sized global of the model) and builds
 // the memref descriptors; the thunk spreads them into the kernel's C
@@ -50,8 +60,8 @@ LLVM::LLVMFuncOp defineFunction(OpBuilder &b, ModuleOp module, Location loc,
 
 } // namespace
 
-LogicalResult attnc::addEntryPoints(ModuleOp module,
-                                    ArrayRef<ModelABI> models) {
+LogicalResult attnc::addEntryPoints(ModuleOp module, ArrayRef<ModelABI> models,
+                                    bool cuda) {
   MLIRContext *ctx = module.getContext();
   OpBuilder b(ctx);
   Type ptr = LLVM::LLVMPointerType::get(ctx);
@@ -59,8 +69,14 @@ LogicalResult attnc::addEntryPoints(ModuleOp module,
   Type voidTy = LLVM::LLVMVoidType::get(ctx);
 
   auto invoke = declareFunction(
-      b, module, "attnc_rt_invoke_cached",
+      b, module,
+      cuda ? "attnc_rt_invoke_cuda_host_cached" : "attnc_rt_invoke_cached",
       LLVM::LLVMFunctionType::get(i32, {ptr, ptr, ptr, i32, ptr}));
+  LLVM::LLVMFuncOp invokeCuda;
+  if (cuda)
+    invokeCuda = declareFunction(
+        b, module, "attnc_rt_invoke_cuda_cached",
+        LLVM::LLVMFunctionType::get(i32, {ptr, ptr, ptr, i32, ptr, ptr}));
   auto lastError = declareFunction(b, module, "attnc_rt_last_error",
                                    LLVM::LLVMFunctionType::get(ptr, {}));
 
@@ -129,6 +145,24 @@ LogicalResult attnc::addEntryPoints(ModuleOp module,
                                           entry.getArgument(1), thunk})
             .getResult();
     b.create<LLVM::ReturnOp>(loc, status);
+
+    // attnc_M_cuda(args, nargs, stream)
+    if (cuda) {
+      auto entry = defineFunction(
+          b, module, loc, prefix + "_cuda",
+          LLVM::LLVMFunctionType::get(i32, {ptr, i32, ptr}),
+          LLVM::Linkage::External);
+      Value sig = b.create<LLVM::AddressOfOp>(loc, ptr, sigName);
+      Value cache = b.create<LLVM::AddressOfOp>(loc, ptr, cacheName);
+      Value thunk = b.create<LLVM::AddressOfOp>(loc, ptr, thunkName);
+      Value status =
+          b.create<LLVM::CallOp>(
+               loc, invokeCuda,
+               ValueRange{sig, cache, entry.getArgument(0),
+                          entry.getArgument(1), entry.getArgument(2), thunk})
+              .getResult();
+      b.create<LLVM::ReturnOp>(loc, status);
+    }
 
     // attnc_M_signature()
     defineFunction(b, module, loc, prefix + "_signature",

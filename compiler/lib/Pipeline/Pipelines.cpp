@@ -74,7 +74,10 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
   loopOptions.vectorize = options.vectorize;
   loopOptions.bf16DotProducts = options.bf16DotProducts;
   funcPm.addPass(attn::createConvertAttnToLoops(loopOptions));
-  funcPm.addPass(createConvertLinalgToLoopsPass());
+  if (options.parallelLinalgLoops)
+    funcPm.addPass(createConvertLinalgToParallelLoopsPass());
+  else
+    funcPm.addPass(createConvertLinalgToLoopsPass());
   if (options.optLevel > 0) {
     funcPm.addPass(attn::createAttnApproximateMath());
     funcPm.addPass(createCanonicalizerPass());
@@ -146,6 +149,9 @@ static void addMapToGPUPasses(OpPassManager &funcPm,
   // the grid's x, y, z; one thread per block runs the query tile's kernel.
   funcPm.addPass(createGpuMapParallelLoopsPass());
   funcPm.addPass(createParallelLoopToGpuPass());
+  // Glue that no parallel loop covers runs as one-thread kernels: on the
+  // device the host code must not touch the buffers.
+  funcPm.addPass(attn::createAttnSerialHostKernels());
   // Constants and index arithmetic go into the launch body instead of
   // becoming kernel arguments.
   funcPm.addPass(createGpuLauchSinkIndexComputationsPass());
@@ -156,6 +162,12 @@ void attnc::buildLoopsToGPUPipeline(OpPassManager &pm,
   addMapToGPUPasses(pm.nest<func::FuncOp>(), options);
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(attn::createAttnMergeGPUModules());
+  // The host functions of a CUDA library work on device pointers: their
+  // buffers in device memory, allocated, launched on and freed in order on
+  // the call's stream (the runtime's mgpuStreamCreate returns it).
+  OpPassManager &hostPm = pm.nest<func::FuncOp>();
+  hostPm.addPass(attn::createAttnDeviceBuffers());
+  hostPm.addPass(createGpuAsyncRegionPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -214,6 +226,30 @@ void attnc::buildNVVMToPTXPipeline(OpPassManager &pm,
   pm.addPass(createGpuModuleToBinaryPass(binary));
 }
 
+void attnc::buildGPUHostToLLVMPipeline(OpPassManager &pm,
+                                       const PipelineOptions &options) {
+  pm.addPass(createConvertSCFToCFPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  // Launches, allocations and the stream tokens -> calls of the mgpu*
+  // functions, which the attnc runtime implements on the CUDA driver
+  // (opened at first use); the gpu.binary stays, for the translation to
+  // embed.
+  pm.addPass(createGpuToLLVMConversionPass());
+  FinalizeMemRefToLLVMConversionPassOptions memrefOptions;
+  memrefOptions.useGenericFunctions = true;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOptions));
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  if (options.optLevel > 0) {
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
+}
+
 void attnc::registerDialects(DialectRegistry &registry) {
   registry.insert<attn::AttnDialect>();
   attn::registerBufferizableOpInterfaceExternalModels(registry);
@@ -223,6 +259,9 @@ void attnc::registerDialects(DialectRegistry &registry) {
   registerLLVMDialectTranslation(registry);
   registerOpenMPDialectTranslation(registry);
   registerGPUDialectTranslation(registry);
+  // gpu.binary's #gpu.select_object: embeds the kernels and loads them at
+  // each gpu.launch_func (a CUDA library).
+  gpu::registerOffloadingLLVMTranslationInterfaceExternalModels(registry);
   registerNVVMDialectTranslation(registry);
 }
 
@@ -255,6 +294,11 @@ void attnc::registerPassesAndPipelines() {
   PassPipelineRegistration<PipelineOptions>(
       "gpu-to-nvvm", "Lower the kernels' gpu.module to NVVM for gpu-chip",
       buildGPUToNVVMPipeline);
+  PassPipelineRegistration<PipelineOptions>(
+      "gpu-host-to-llvm",
+      "Lower the host code of a CUDA library (launches, device buffers) "
+      "to the LLVM dialect",
+      buildGPUHostToLLVMPipeline);
   PassPipelineRegistration<PipelineOptions>(
       "nvvm-to-ptx", "Serialize the NVVM gpu.module to PTX (gpu.binary)",
       buildNVVMToPTXPipeline);

@@ -1,7 +1,7 @@
 //===- attnc.cpp - The attnc compiler driver ------------------------------===//
 //
 //   attnc model.attn|model.mlir [-o libmodel.so] [--emit=STAGE] [-O0..-O3]
-//         [--target=host|cuda[:sm_80|:sm_90]] [--tile-size=N]
+//         [--target=host|cuda[:sm_NN[,sm_MM...]]] [--tile-size=N]
 //         [--print-ir-after-all] [--print-ir-after=PASS] [--time-passes]
 //
 // Stages: ast -> attn (MLIRGen) -> loops (attn-to-loops) -> llvm-dialect
@@ -9,7 +9,10 @@
 // is the C header of the ABI. With --target=cuda the stages after loops
 // are gpu (loops-to-gpu: the tiled form's parallel loops as kernels
 // launched from the host code) -> nvvm (gpu-to-nvvm) -> ptx (nvvm-to-ptx,
-// LLVM's NVPTX backend); a shared library for the GPU is not done yet. A .mlir input is a module of the attn dialect
+// LLVM's NVPTX backend) -> the kernels embedded as a fat binary (ptxas and
+// fatbinary of the CUDA toolkit: a cubin per named architecture and the
+// PTX) -> llvm-dialect (gpu-host-to-llvm + ABI entry points, attnc_M_cuda
+// too) -> llvm-ir -> asm | obj -> so. A .mlir input is a module of the attn dialect
 // (as --emit=attn prints it) and enters at the attn stage. The C ABI (entry
 // points, signature, header) is read from the kernels' ABI attributes
 // (attn.model, attn.arg) of the attn module, whatever the input. Outputs are
@@ -128,8 +131,9 @@ cl::opt<OptLevel, false, OptLevelParser> optLevel(
 cl::opt<std::string> target(
     "target",
     cl::desc("Code generation target: host (the CPU attnc runs on, with all "
-             "its features), or cuda[:sm_NN] (an NVIDIA GPU, sm_80 unless "
-             "named; --emit=gpu, nvvm or ptx)"),
+             "its features), or cuda[:sm_NN[,sm_MM...]] (NVIDIA GPUs: a "
+             "cubin for each architecture named, sm_80 unless named, and "
+             "the PTX of the lowest for newer ones)"),
     cl::init("host"), cl::cat(attncCategory));
 cl::opt<int64_t> tileSize("tile-size",
                           cl::desc("Keys per tile of the online softmax"),
@@ -280,14 +284,36 @@ LogicalResult runPipeline(ModuleOp module,
   return verify(module);
 }
 
-/// The GPU architecture of `--target=cuda[:sm_NN]`, "" for another
-/// target.
-std::string cudaChipOf(llvm::StringRef targetName) {
+/// The GPU architectures of `--target=cuda[:sm_NN[,sm_MM...]]`, lowest
+/// first, without repeats; none for another target. An unknown name is
+/// an error.
+FailureOr<std::vector<std::string>> cudaChipsOf(llvm::StringRef targetName,
+                                                std::string &error) {
+  std::vector<std::string> chips;
   if (targetName == "cuda")
-    return "sm_80";
-  if (targetName.consume_front("cuda:"))
-    return targetName.str();
-  return "";
+    return std::vector<std::string>{"sm_80"};
+  if (!targetName.consume_front("cuda:"))
+    return chips;
+  llvm::SmallVector<llvm::StringRef> names;
+  targetName.split(names, ',');
+  std::vector<std::pair<unsigned, std::string>> versions;
+  for (llvm::StringRef name : names) {
+    llvm::StringRef digits = name.trim();
+    unsigned version = 0;
+    if (!digits.consume_front("sm_") ||
+        (digits.consume_back("a"), digits.getAsInteger(10, version)) ||
+        version < 50) {
+      error = "--target=" + target + ": unknown NVIDIA architecture '" +
+              name.str() + "' (expected sm_NN, e.g. sm_80 or sm_90)";
+      return failure();
+    }
+    versions.push_back({version, name.trim().str()});
+  }
+  llvm::sort(versions);
+  for (auto &[version, name] : versions)
+    if (!llvm::is_contained(chips, name))
+      chips.push_back(name);
+  return chips;
 }
 
 /// Writes the PTX of the gpu.binary ops that nvvm-to-ptx made.
@@ -340,6 +366,7 @@ llvm::SmallVector<std::string> knownPassNames(MLIRContext &context,
     attnc::buildLoopsToGPUPipeline(pm, o);
     attnc::buildGPUToNVVMPipeline(pm, o);
     attnc::buildNVVMToPTXPipeline(pm, o);
+    attnc::buildGPUHostToLLVMPipeline(pm, o);
   } else {
     attnc::buildLoopsToLLVMPipeline(pm, o);
   }
@@ -421,25 +448,16 @@ int main(int argc, char **argv) {
 
   if (tileSize < 1 || tileSize > 4096)
     return fail("--tile-size must be between 1 and 4096");
-  std::string cudaChip = cudaChipOf(target);
-  bool cuda = !cudaChip.empty();
+  std::string targetError;
+  FailureOr<std::vector<std::string>> cudaChips =
+      cudaChipsOf(target, targetError);
+  if (failed(cudaChips))
+    return fail(targetError);
+  bool cuda = !cudaChips->empty();
   if (gpuScheduleOnHost && target != "host")
     return fail("--gpu-schedule-on-host runs on the host: it takes no "
                 "--target");
   if (cuda) {
-    llvm::StringRef digits = cudaChip;
-    unsigned version = 0;
-    if (!digits.consume_front("sm_") ||
-        (digits.consume_back("a"), digits.getAsInteger(10, version)) ||
-        version < 50)
-      return fail("--target=" + target + ": unknown NVIDIA architecture '" +
-                  cudaChip + "' (expected sm_NN, e.g. sm_80 or sm_90)");
-    if (emitStage == Stage::LLVMDialect || emitStage == Stage::LLVMIR ||
-        emitStage == Stage::Asm || emitStage == Stage::Obj ||
-        emitStage == Stage::SO)
-      return fail("--target=cuda compiles to --emit=gpu, nvvm or ptx; a "
-                  "shared library with the kernels embedded (and its "
-                  "stages) is not done yet");
     if (dotPrecision == DotPrecision::BF16)
       return fail("--dot-precision=bf16 is a CPU kernel; --target=cuda "
                   "does not support it");
@@ -556,8 +574,11 @@ int main(int argc, char **argv) {
     // per (batch, head, query tile) block, no vectors, no OpenMP.
     options.vectorize = false;
     options.threads = false;
+    // Projections, glue values and copies become kernels too: on the
+    // device, host code must not touch the buffers.
+    options.parallelLinalgLoops = true;
     if (cuda)
-      options.gpuChip = cudaChip;
+      options.gpuChip = cudaChips->front();
   }
   if (!printAfter.empty()) {
     llvm::SmallVector<std::string> known =
@@ -596,7 +617,7 @@ int main(int argc, char **argv) {
       for (char c : llvm::sys::path::stem(toStdout ? stem : output))
         guard.push_back(llvm::isAlnum(c) ? llvm::toUpper(c) : '_');
       guard += "_H";
-      os << attnc::headerText(*abis, guard);
+      os << attnc::headerText(*abis, guard, cuda);
       return success();
     });
   if (emitStage == Stage::Attn)
@@ -646,17 +667,28 @@ int main(int argc, char **argv) {
     if (failed(runPipeline(*module, attnc::buildNVVMToPTXPipeline, options,
                            phase)))
       return 1;
-    return finish([&](llvm::raw_pwrite_stream &os) {
-      return writePTX(*module, os);
-    });
+    if (emitStage == Stage::PTX)
+      return finish([&](llvm::raw_pwrite_stream &os) {
+        return writePTX(*module, os);
+      });
+    phase = rootTiming.nest("Embed the kernels (ptxas, fatbinary)");
+    std::string note;
+    if (failed(attnc::embedCudaKernels(*module, *cudaChips, note)))
+      return 1;
+    if (!note.empty())
+      llvm::WithColor::note(llvm::errs(), "attnc") << note << "\n";
+    phase = rootTiming.nest("gpu-host-to-llvm (pass pipeline)");
+    if (failed(runPipeline(*module, attnc::buildGPUHostToLLVMPipeline, options,
+                           phase)))
+      return 1;
+  } else {
+    phase = rootTiming.nest("loops-to-llvm (pass pipeline)");
+    if (failed(runPipeline(*module, attnc::buildLoopsToLLVMPipeline, options,
+                           phase)))
+      return 1;
   }
-
-  phase = rootTiming.nest("loops-to-llvm (pass pipeline)");
-  if (failed(runPipeline(*module, attnc::buildLoopsToLLVMPipeline, options,
-                         phase)))
-    return 1;
   phase = rootTiming.nest("ABI entry points");
-  if (failed(attnc::addEntryPoints(*module, *abis)))
+  if (failed(attnc::addEntryPoints(*module, *abis, cuda)))
     return 1;
   if (printAfterAll)
     llvm::errs()
@@ -671,7 +703,9 @@ int main(int argc, char **argv) {
   // Back end.
   phase = rootTiming.nest("LLVM translation");
   std::string error;
-  auto machine = attnc::createTargetMachine(target, optLevel, error);
+  // A CUDA library's host code runs on this CPU too.
+  auto machine =
+      attnc::createTargetMachine(cuda ? std::string("host") : target.getValue(), optLevel, error);
   if (!machine)
     return fail(error);
   llvm::LLVMContext llvmContext;

@@ -40,8 +40,21 @@ mlir::FailureOr<std::vector<ModelABI>> readModelABIs(mlir::ModuleOp module);
 /// to `module`, the module that `models` were read from (readModelABIs)
 /// after it was lowered to the LLVM dialect. attnc_M forwards to the
 /// runtime's argument checker, which calls the kernel through a thunk.
+/// With `cuda` (a CUDA library), attnc_M takes host pointers (the runtime
+/// copies to and from the device) and attnc_M_cuda(args, nargs, stream)
+/// device pointers.
 mlir::LogicalResult addEntryPoints(mlir::ModuleOp module,
-                                   llvm::ArrayRef<ModelABI> models);
+                                   llvm::ArrayRef<ModelABI> models,
+                                   bool cuda = false);
+
+/// --target=cuda: replaces the PTX object of each gpu.binary in `module`
+/// (nvvm-to-ptx's, for chips[0], the lowest architecture) by a fat binary
+/// with a cubin for each of `chips` (ptxas) and the PTX (fatbinary), for the
+/// translation to embed. Without the CUDA toolkit the PTX stays and `note`
+/// says so; a tool's failure is an error at the gpu.binary.
+mlir::LogicalResult embedCudaKernels(mlir::ModuleOp module,
+                                     llvm::ArrayRef<std::string> chips,
+                                     std::string &note);
 
 /// Creates the target machine for `target` ("host": the CPU attnc runs on,
 /// with all its features). Returns null and sets `error` when unsupported.

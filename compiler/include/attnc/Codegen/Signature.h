@@ -52,9 +52,10 @@ std::string signatureJSON(const ModelABI &model);
 /// attnc_M_last_error, with a comment listing the arguments and an enum of
 /// their indices (ATTNC_M_ARG_<name>, ATTNC_M_NUM_ARGS; M and the argument
 /// names are used verbatim, so distinct names give distinct constants).
-/// `guardName` is the include guard macro.
+/// `guardName` is the include guard macro. With `cuda` (a CUDA library)
+/// attnc_M_cuda too.
 std::string headerText(llvm::ArrayRef<ModelABI> models,
-                       llvm::StringRef guardName);
+                       llvm::StringRef guardName, bool cuda = false);
 
 } // namespace attnc
 

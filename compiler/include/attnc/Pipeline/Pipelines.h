@@ -11,6 +11,8 @@
 //                   target (chip) attached
 //   nvvm-to-ptx   : the gpu.module -> gpu.binary holding the PTX (LLVM's
 //                   NVPTX backend; no CUDA toolkit needed)
+//   gpu-host-to-llvm : the host functions of a CUDA library (launches on
+//                   the call's stream, device buffers) -> LLVM dialect
 //   gpu-schedule-on-host : loops-to-gpu's mapping with its launches run as
 //                   sequential loops, for loops-to-llvm (tests without a GPU)
 //
@@ -46,6 +48,13 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
       *this, "threads",
       llvm::cl::desc("run the parallel loops on OpenMP threads (libomp)"),
       llvm::cl::init(true)};
+  Option<bool> parallelLinalgLoops{
+      *this, "parallel-linalg-loops",
+      llvm::cl::desc("lower the linalg ops left after the attention kernels "
+                     "(projections, glue, copies) to scf.parallel loops "
+                     "rather than scf.for, so that the GPU mapping makes "
+                     "them kernels"),
+      llvm::cl::init(false)};
   Option<std::string> gpuChip{
       *this, "gpu-chip",
       llvm::cl::desc("the NVIDIA architecture of the GPU pipelines (sm_80, "
@@ -73,7 +82,8 @@ void buildLoopsToLLVMPipeline(mlir::OpPassManager &pm,
 /// The tiled form's loops (attn-to-loops with vectorize=false) -> host code
 /// launching GPU kernels: per-tile scratch made private, each parallel loop
 /// mapped to a grid of blocks (batch, head, query tile) of one thread,
-/// kernels outlined into one gpu.module.
+/// kernels outlined into one gpu.module, the host functions' buffers in
+/// device memory and their GPU work on one stream (gpu-async-region).
 void buildLoopsToGPUPipeline(mlir::OpPassManager &pm,
                              const PipelineOptions &options);
 /// The mapping of loops-to-gpu, each launch then a loop nest over its grid
@@ -87,6 +97,11 @@ void buildGPUToNVVMPipeline(mlir::OpPassManager &pm,
 void buildNVVMToPTXPipeline(mlir::OpPassManager &pm,
                             const PipelineOptions &options);
 
+/// The host functions of a CUDA library (after nvvm-to-ptx and the
+/// embedding of the kernels) -> LLVM dialect: gpu-to-llvm's calls of the
+/// mgpu* runtime functions, memref/func/arith to LLVM.
+void buildGPUHostToLLVMPipeline(mlir::OpPassManager &pm,
+                                const PipelineOptions &options);
 /// The PTX ISA version (LLVM's "+ptxNN" feature) that `chip` ("sm_80")
 /// needs: 7.0 up to sm_80, 7.8 for sm_90, 8.0 for sm_90a.
 std::string ptxFeatureFor(llvm::StringRef chip);

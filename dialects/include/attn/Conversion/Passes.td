@@ -293,8 +293,9 @@ def AttnNVVMNativeMath : Pass<"attn-nvvm-native-math", "gpu::GPUModuleOp"> {
     the functions that are one PTX instruction (floor, ceil, trunc, round
     to even, sqrt, fabs, fma, fmin, fmax, and the f64 forms) become the
     LLVM intrinsics the NVPTX backend selects to that instruction
-    (`cvt.rmi.f32.f32`, `sqrt.rn.f32`, ...), and their declarations are
-    erased. exp, log, tanh & co. do not reach this pass: the GPU pipeline
+    (`cvt.rmi.f32.f32`, `sqrt.rn.f32`, ...), rsqrt becomes 1 / sqrt (two
+    correctly rounded instructions, `sqrt.rn` and `div.rn`), and their
+    declarations are erased. exp, log, tanh & co. do not reach this pass: the GPU pipeline
     rewrites them into polynomials first (`-attn-approximate-math`). A
     call of any other libdevice function is refused with an error at its
     location naming it.
@@ -308,6 +309,84 @@ def AttnNVVMNativeMath : Pass<"attn-nvvm-native-math", "gpu::GPUModuleOp"> {
     ```
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def AttnSerialHostKernels : Pass<"attn-serial-host-kernels", "func::FuncOp"> {
+  let summary = "Host loops that touch memory and no parallel loop took "
+                "become one-thread kernels";
+  let description = [{
+    Runs after the parallel loops are mapped to `gpu.launch`
+    (`-convert-parallel-loops-to-gpu`) on the way to a CUDA library. What
+    is left in the host function that reads or writes memory (a sequential
+    loop of glue code: the output model's softmax over its rows) would
+    dereference device pointers on the host. Each such op at the top of
+    the function is moved into a `gpu.launch` of one block of one thread,
+    which `-gpu-kernel-outlining` then makes a kernel: correct wherever it
+    runs, serial, so only for the small glue that no parallel loop
+    covers. A `memref.load` whose value only kernels use (a scalar param
+    read before the attention loop) is copied into those kernels instead,
+    when nothing between it and them touches the buffer. Any other op
+    whose results the host uses afterwards cannot move into a kernel and is
+    refused at its location.
+
+    ```mlir
+    scf.for %r = %c0 to %rows step %c1 {
+      ... memref.load %y[%r, %j] ...
+    }
+    ```
+    becomes
+    ```mlir
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+               threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+      scf.for %r = %c0 to %rows step %c1 {
+        ... memref.load %y[%r, %j] ...
+      }
+      gpu.terminator
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def AttnDeviceBuffers : Pass<"attn-device-buffers", "func::FuncOp"> {
+  let summary = "Host functions of a CUDA library: buffers in device "
+                "memory, no host access to them";
+  let description = [{
+    Runs on the host functions after the kernels are outlined (`--target=cuda
+    -o lib.so`). Their arguments are device pointers (`attnc_M_cuda`), and
+    every loop that reads or writes memory is a kernel by then, so the
+    buffers the host function allocates (projections, intermediate values,
+    the attention's output before its copy) must be device memory too:
+    `memref.alloc` becomes `gpu.alloc` and `memref.dealloc` `gpu.dealloc`
+    (but buffers of `index`, the shapes `memref.reshape` reads on the host,
+    stay host memory; synchronous forms; `-gpu-async-region` then puts them on the call's
+    stream in order with the launches). Any other host op that reads or
+    writes a memref (a `memref.load` of a scalar, a `memref.copy`) would
+    dereference a device pointer on the host: it is refused with an error at
+    its location naming the op.
+
+    ```mlir
+    func.func @f(%x: memref<?x8xf32>) {
+      %t = memref.alloc(%n) : memref<?x8xf32>
+      gpu.launch_func @attn_kernels::@k blocks in (...) threads in (...)
+          args(%x : memref<?x8xf32>, %t : memref<?x8xf32>)
+      memref.dealloc %t : memref<?x8xf32>
+      return
+    }
+    ```
+    becomes
+    ```mlir
+    func.func @f(%x: memref<?x8xf32>) {
+      %t = gpu.alloc (%n) : memref<?x8xf32>
+      gpu.launch_func @attn_kernels::@k blocks in (...) threads in (...)
+          args(%x : memref<?x8xf32>, %t : memref<?x8xf32>)
+      gpu.dealloc %t : memref<?x8xf32>
+      return
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
 def AttnGPULaunchToLoops : Pass<"attn-gpu-launch-to-loops", "func::FuncOp"> {

@@ -57,6 +57,22 @@ struct AttnNVVMNativeMathPass
       std::optional<llvm::StringRef> callee = call.getCallee();
       if (!callee || !callee->starts_with("__nv_"))
         return;
+      OpBuilder builder(call);
+      // rsqrt(x) = 1 / sqrt(x), both correctly rounded in PTX (sqrt.rn,
+      // div.rn): two instructions, no libdevice.
+      if (callee->drop_back(callee->ends_with("rsqrtf") ? 1 : 0)
+              .ends_with("__nv_rsqrt")) {
+        Type type = call.getResultTypes().front();
+        Value root = builder.create<LLVM::SqrtOp>(call.getLoc(),
+                                                  call.getArgOperands()[0]);
+        Value one = builder.create<LLVM::ConstantOp>(
+            call.getLoc(), type, builder.getFloatAttr(type, 1.0));
+        Value reciprocal =
+            builder.create<LLVM::FDivOp>(call.getLoc(), one, root);
+        call.replaceAllUsesWith(ValueRange{reciprocal});
+        call.erase();
+        return;
+      }
       llvm::StringRef intrinsic = nativeIntrinsicOf(*callee);
       if (intrinsic.empty()) {
         call.emitError() << "the cuda target does not support the math "
@@ -67,7 +83,6 @@ struct AttnNVVMNativeMathPass
         refused = true;
         return;
       }
-      OpBuilder builder(call);
       OperationState state(call.getLoc(), intrinsic);
       state.addOperands(call.getArgOperands());
       state.addTypes(call.getResultTypes());
