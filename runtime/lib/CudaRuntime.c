@@ -58,6 +58,7 @@ typedef struct CUstream_st *CUstream;
 typedef struct CUevent_st *CUevent;
 
 #define CUDA_SUCCESS 0
+#define CUDA_ERROR_INVALID_VALUE 1 /* also: memory the driver does not know */
 /* cuda.h: CU_STREAM_PER_THREAD, the calling thread's default stream. */
 #define CU_STREAM_PER_THREAD ((CUstream)0x2)
 /* cuda.h: CUpointer_attribute */
@@ -684,6 +685,10 @@ static int32_t runDevice(const attnc_rt_call *cl, attnc_rt_thunk thunk,
     if (r == CUDA_SUCCESS &&
         (type == CU_MEMORYTYPE_DEVICE || type == CU_MEMORYTYPE_UNIFIED))
       continue;
+    if (r != CUDA_SUCCESS && r != CUDA_ERROR_INVALID_VALUE) {
+      ok(&c, "cuPointerGetAttribute", r); /* the driver failed, not the caller */
+      return c.code;
+    }
     char why[256];
     if (r != CUDA_SUCCESS) {
       char et[200];
