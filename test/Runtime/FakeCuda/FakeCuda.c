@@ -42,7 +42,14 @@
 
 typedef int CUresult;
 typedef unsigned long long CUdeviceptr;
-typedef void *CUcontext, *CUmodule, *CUfunction, *CUstream, *CUevent;
+/* The handle types of cuda.h, exactly: UBSan's -fsanitize=function (the
+ * sanitized tree) checks that the runtime calls these functions through
+ * pointers of their own types. */
+typedef struct CUctx_st *CUcontext;
+typedef struct CUmod_st *CUmodule;
+typedef struct CUfunc_st *CUfunction;
+typedef struct CUstream_st *CUstream;
+typedef struct CUevent_st *CUevent;
 
 enum {
   CUDA_SUCCESS = 0,
@@ -162,7 +169,7 @@ CUresult cuCtxGetDevice(int *dev) {
 CUresult cuDevicePrimaryCtxRetain(CUcontext *ctx, int dev) {
   FAIL_IF_ASKED("cuDevicePrimaryCtxRetain");
   (void)dev;
-  *ctx = &contextObject;
+  *ctx = (CUcontext)&contextObject;
   return CUDA_SUCCESS;
 }
 
@@ -174,7 +181,7 @@ CUresult cuModuleLoadData(CUmodule *module, const void *image) {
   if (logging())
     fprintf(stderr, "fake-cuda: cuModuleLoadData image of %zu bytes\n",
             strlen((const char *)image));
-  *module = &moduleObject;
+  *module = (CUmodule)&moduleObject;
   return CUDA_SUCCESS;
 }
 
@@ -195,7 +202,7 @@ CUresult cuModuleGetFunction(CUfunction *out, CUmodule module,
   f->next = functions;
   functions = f;
   pthread_mutex_unlock(&lock);
-  *out = f;
+  *out = (CUfunction)f;
   return CUDA_SUCCESS;
 }
 
@@ -206,7 +213,7 @@ CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
   FAIL_IF_ASKED("cuLaunchKernel");
   if (!f || !gx || !gy || !gz || !bx || !by || !bz)
     return CUDA_ERROR_INVALID_VALUE;
-  fn *k = f;
+  fn *k = (fn *)f;
   if (logging())
     fprintf(stderr, "fake-cuda: launch %s grid %u x %u x %u block %u x %u x %u\n",
             k->name, gx, gy, gz, bx, by, bz);
@@ -363,13 +370,13 @@ CUresult cuGetErrorString(CUresult r, const char **text) {
 CUresult cuEventCreate(CUevent *e, unsigned flags) {
   (void)flags;
   FAIL_IF_ASKED("cuEventCreate");
-  *e = malloc(1);
+  *e = (CUevent)malloc(1);
   return *e ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
 }
 
 CUresult cuEventDestroy_v2(CUevent e) {
   FAIL_IF_ASKED("cuEventDestroy_v2");
-  free(e);
+  free((void *)e);
   return CUDA_SUCCESS;
 }
 
