@@ -14,6 +14,7 @@
 #include "attnc/runtime.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -181,6 +182,26 @@ static int noDriver(void) {
   return 0;
 }
 
+/* Several threads at once, each with its own size (and, in the fake, its own
+ * current context: none, so each retains the primary one). */
+static void *worker(void *arg) {
+  int64_t n = 100 + 37 * (int64_t)(intptr_t)arg;
+  float *in = malloc((size_t)n * 4), *out = malloc((size_t)n * 4);
+  intptr_t bad = 0;
+  for (int64_t i = 0; i < n; ++i)
+    in[i] = (float)(i * (intptr_t)arg);
+  for (int k = 0; k < 10; ++k) {
+    attnc_tensor args[2] = {vec(in, n), vec(out, n)};
+    memset(out, 0, (size_t)n * 4);
+    if (attnc_rt_invoke_cuda_host_cached(kSig, &hostCache, args, 2, thunk) ||
+        !checkDoubled(in, out, n))
+      bad = 1;
+  }
+  free(in);
+  free(out);
+  return (void *)bad;
+}
+
 static int fake(void) {
   openFake();
   badArguments();
@@ -250,6 +271,18 @@ static int fake(void) {
   printf("refused launches: %lld launches, live %lld\n", launches() - before,
          liveAllocations());
   mode = NORMAL;
+
+  pthread_t threads[8];
+  for (intptr_t t = 0; t < 8; ++t)
+    pthread_create(&threads[t], NULL, worker, (void *)t);
+  int bad = 0;
+  for (int t = 0; t < 8; ++t) {
+    void *r;
+    pthread_join(threads[t], &r);
+    bad |= r != NULL;
+  }
+  printf("8 threads x 10 host calls: %s, module loads %lld\n",
+         bad ? "WRONG" : "correct", moduleLoads());
 
   devFree((unsigned long long)(uintptr_t)din);
   devFree((unsigned long long)(uintptr_t)dout);
