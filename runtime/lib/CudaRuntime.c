@@ -74,6 +74,9 @@ typedef struct CUevent_st *CUevent;
 /* cuda.h: CUevent_flags, CUmemAttach_flags */
 #define CU_EVENT_DISABLE_TIMING 2
 #define CU_MEM_ATTACH_GLOBAL 1
+/* cuda.h: CUjit_option */
+#define CU_JIT_ERROR_LOG_BUFFER 5
+#define CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES 6
 
 static struct {
   CUresult (*Init)(unsigned);
@@ -83,7 +86,8 @@ static struct {
   CUresult (*CtxSetCurrent)(CUcontext);
   CUresult (*CtxGetDevice)(CUdevice *);
   CUresult (*DevicePrimaryCtxRetain)(CUcontext *, CUdevice);
-  CUresult (*ModuleLoadData)(CUmodule *, const void *);
+  CUresult (*ModuleLoadDataEx)(CUmodule *, const void *, unsigned, int *,
+                               void **); /* options: CUjit_option * */
   CUresult (*ModuleGetFunction)(CUfunction *, CUmodule, const char *);
   CUresult (*LaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned,
                            unsigned, unsigned, unsigned, CUstream, void **,
@@ -120,7 +124,7 @@ static const struct {
     SYM(CtxSetCurrent, "cuCtxSetCurrent"),
     SYM(CtxGetDevice, "cuCtxGetDevice"),
     SYM(DevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain"),
-    SYM(ModuleLoadData, "cuModuleLoadData"),
+    SYM(ModuleLoadDataEx, "cuModuleLoadDataEx"),
     SYM(ModuleGetFunction, "cuModuleGetFunction"),
     SYM(LaunchKernel, "cuLaunchKernel"),
     SYM(StreamSynchronize, "cuStreamSynchronize"),
@@ -296,12 +300,28 @@ static int setupContext(cudacall *c) {
   return 1;
 }
 
+/* The launch limits of devices 0..63, queried once (0: not yet). */
+#define MAX_CACHED_DEVICES 64
+static int limitsCache[MAX_CACHED_DEVICES][7];
+
 static int queryLimits(cudacall *c) {
   if (c->haveLimits)
     return 1;
   CUdevice dev;
   if (!ok(c, "cuCtxGetDevice", cu.CtxGetDevice(&dev)))
     return 0;
+  int cached = dev >= 0 && dev < MAX_CACHED_DEVICES;
+  if (cached && __atomic_load_n(&limitsCache[dev][6], __ATOMIC_ACQUIRE)) {
+    c->maxThreads = __atomic_load_n(&limitsCache[dev][0], __ATOMIC_RELAXED);
+    for (int d = 0; d < 3; ++d) {
+      c->maxBlock[d] =
+          __atomic_load_n(&limitsCache[dev][1 + d], __ATOMIC_RELAXED);
+      c->maxGrid[d] =
+          __atomic_load_n(&limitsCache[dev][4 + d], __ATOMIC_RELAXED);
+    }
+    c->haveLimits = 1;
+    return 1;
+  }
   if (!ok(c, "cuDeviceGetAttribute",
           cu.DeviceGetAttribute(&c->maxThreads,
                                 CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
@@ -318,6 +338,18 @@ static int queryLimits(cudacall *c) {
                                   dev)))
       return 0;
   c->haveLimits = 1;
+  if (cached) { /* the same values from any thread: relaxed stores, then
+                   the flag (maxGrid[2], non-zero) last, released */
+    __atomic_store_n(&limitsCache[dev][0], c->maxThreads, __ATOMIC_RELAXED);
+    for (int d = 0; d < 3; ++d) {
+      __atomic_store_n(&limitsCache[dev][1 + d], c->maxBlock[d],
+                       __ATOMIC_RELAXED);
+      if (d < 2)
+        __atomic_store_n(&limitsCache[dev][4 + d], c->maxGrid[d],
+                         __ATOMIC_RELAXED);
+    }
+    __atomic_store_n(&limitsCache[dev][6], c->maxGrid[2], __ATOMIC_RELEASE);
+  }
   return 1;
 }
 
@@ -361,10 +393,30 @@ static const char *functionName(CUfunction fn) {
  * MLIR's gpu-to-llvm runtime ABI
  *===----------------------------------------------------------------------===*/
 
+/* cuModuleLoadDataEx with the JIT's error log in the message. */
+static int loadModule(cudacall *c, CUmodule *module, const void *image) {
+  char log[512] = "";
+  int options[2] = {CU_JIT_ERROR_LOG_BUFFER,
+                    CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+  void *values[2] = {log, (void *)(uintptr_t)sizeof log};
+  CUresult r = cu.ModuleLoadDataEx(module, image, 2, options, values);
+  if (r == CUDA_SUCCESS)
+    return 1;
+  log[sizeof log - 1] = '\0';
+  size_t n = strlen(log);
+  while (n && (log[n - 1] == '\n' || log[n - 1] == ' '))
+    log[--n] = '\0';
+  char et[256];
+  errorText(r, et, sizeof et);
+  failCall(c, ATTNC_RT_ERR_CUDA, "CUDA error in cuModuleLoadDataEx: %s%s%s",
+           et, n ? "; JIT log: " : "", log);
+  return 0;
+}
+
 /* Called before every launch with the same image: loads (and, for PTX,
  * JIT-compiles) it once per context. */
 void *mgpuModuleLoad(void *data, int64_t size) {
-  (void)size; /* cuModuleLoadData finds the end of the image itself */
+  (void)size; /* the driver finds the end of the image itself */
   cudacall *c = live();
   if (!c || !data)
     return NULL;
@@ -381,7 +433,7 @@ void *mgpuModuleLoad(void *data, int64_t size) {
     if (!e)
       failCall(c, ATTNC_RT_ERR_NO_MEMORY,
                "out of memory for the module cache");
-    else if (!ok(c, "cuModuleLoadData", cu.ModuleLoadData(&module, data)))
+    else if (!loadModule(c, &module, data))
       free(e);
     else {
       e->ctx = c->ctx;

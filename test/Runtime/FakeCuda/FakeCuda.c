@@ -11,7 +11,7 @@
  *    as the driver does for memory it does not know.
  *  - Copies and memsets are memcpy/loops; streams and events are ignored
  *    (everything is synchronous).
- *  - cuModuleLoadData counts its calls and returns a fresh module;
+ *  - cuModuleLoadDataEx counts its calls and returns a module;
  *    cuModuleGetFunction looks the kernel name up as a HOST function with
  *    dlsym(RTLD_DEFAULT, name) (the test program exports it, -rdynamic),
  *    and cuLaunchKernel calls it once per launch as
@@ -26,7 +26,8 @@
  *    ("fake-cuda: ...").
  *  - FAKE_CUDA_FAIL=<cuFunction> makes that function (its exported name,
  *    e.g. cuLaunchKernel, cuMemAlloc_v2) fail with CUDA_ERROR_LAUNCH_FAILED
- *    (cuInit: CUDA_ERROR_NO_DEVICE).
+ *    (cuInit: CUDA_ERROR_NO_DEVICE; cuModuleLoadDataEx: CUDA_ERROR_INVALID_PTX
+ *    with a JIT log in the error log buffer).
  *  - Queries for tests: fake_cuda_live_allocations(),
  *    fake_cuda_module_loads(), fake_cuda_launches().
  *
@@ -56,6 +57,7 @@ enum {
   CUDA_ERROR_INVALID_VALUE = 1,
   CUDA_ERROR_OUT_OF_MEMORY = 2,
   CUDA_ERROR_NO_DEVICE = 100,
+  CUDA_ERROR_INVALID_PTX = 218,
   CUDA_ERROR_NOT_FOUND = 500,
   CUDA_ERROR_LAUNCH_FAILED = 719,
 };
@@ -173,13 +175,28 @@ CUresult cuDevicePrimaryCtxRetain(CUcontext *ctx, int dev) {
   return CUDA_SUCCESS;
 }
 
-CUresult cuModuleLoadData(CUmodule *module, const void *image) {
-  FAIL_IF_ASKED("cuModuleLoadData");
+/* options/values: CUjit_option (int) and void *; only the error log
+ * buffer is honoured: a failure asked for writes a fake JIT log there. */
+CUresult cuModuleLoadDataEx(CUmodule *module, const void *image,
+                            unsigned numOptions, int *options, void **values) {
+  if (failing("cuModuleLoadDataEx")) {
+    char *log = NULL;
+    size_t size = 0;
+    for (unsigned i = 0; i < numOptions; ++i) {
+      if (options[i] == 5) /* CU_JIT_ERROR_LOG_BUFFER */
+        log = values[i];
+      if (options[i] == 6) /* CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES */
+        size = (size_t)(uintptr_t)values[i];
+    }
+    if (log && size)
+      snprintf(log, size, "ptxas fatal   : fake JIT failure (FAKE_CUDA_FAIL)\n");
+    return CUDA_ERROR_INVALID_PTX;
+  }
   pthread_mutex_lock(&lock);
   ++moduleLoads;
   pthread_mutex_unlock(&lock);
   if (logging())
-    fprintf(stderr, "fake-cuda: cuModuleLoadData image of %zu bytes\n",
+    fprintf(stderr, "fake-cuda: cuModuleLoadDataEx image of %zu bytes\n",
             strlen((const char *)image));
   *module = (CUmodule)&moduleObject;
   return CUDA_SUCCESS;
@@ -347,6 +364,7 @@ CUresult cuGetErrorName(CUresult r, const char **name) {
   case CUDA_ERROR_INVALID_VALUE: *name = "CUDA_ERROR_INVALID_VALUE"; break;
   case CUDA_ERROR_OUT_OF_MEMORY: *name = "CUDA_ERROR_OUT_OF_MEMORY"; break;
   case CUDA_ERROR_NO_DEVICE: *name = "CUDA_ERROR_NO_DEVICE"; break;
+  case CUDA_ERROR_INVALID_PTX: *name = "CUDA_ERROR_INVALID_PTX"; break;
   case CUDA_ERROR_NOT_FOUND: *name = "CUDA_ERROR_NOT_FOUND"; break;
   case CUDA_ERROR_LAUNCH_FAILED: *name = "CUDA_ERROR_LAUNCH_FAILED"; break;
   default: *name = NULL; return CUDA_ERROR_INVALID_VALUE;
@@ -360,6 +378,7 @@ CUresult cuGetErrorString(CUresult r, const char **text) {
   case CUDA_ERROR_INVALID_VALUE: *text = "invalid argument"; break;
   case CUDA_ERROR_OUT_OF_MEMORY: *text = "out of memory"; break;
   case CUDA_ERROR_NO_DEVICE: *text = "no CUDA-capable device is detected"; break;
+  case CUDA_ERROR_INVALID_PTX: *text = "a PTX JIT compilation failed"; break;
   case CUDA_ERROR_NOT_FOUND: *text = "named symbol not found"; break;
   case CUDA_ERROR_LAUNCH_FAILED: *text = "unspecified launch failure"; break;
   default: *text = NULL; return CUDA_ERROR_INVALID_VALUE;
