@@ -677,8 +677,7 @@ void mgpuSetDefaultDevice(int32_t device) { (void)device; }
  *===----------------------------------------------------------------------===*/
 
 typedef struct {
-  int hostPointers; /* attnc_rt_invoke_cuda_host_cached */
-  CUstream stream;  /* the device variant's */
+  CUstream stream; /* attnc_rt_invoke_cuda_cached's */
 } cudaopts;
 
 /* Opens the driver and sets up the call's context; 0 or the code. */
@@ -824,7 +823,7 @@ static int32_t runHost(const attnc_rt_call *cl, attnc_rt_thunk thunk,
 int32_t attnc_rt_invoke_cuda_cached(const char *signature, void **cache,
                                     attnc_tensor *args, int32_t nargs,
                                     void *stream, attnc_rt_thunk thunk) {
-  cudaopts o = {0, (CUstream)stream};
+  cudaopts o = {(CUstream)stream};
   return attnc_rt_invoke_with(signature, cache, args, nargs, thunk, runDevice,
                               &o);
 }
@@ -832,7 +831,6 @@ int32_t attnc_rt_invoke_cuda_cached(const char *signature, void **cache,
 int32_t attnc_rt_invoke_cuda_host_cached(const char *signature, void **cache,
                                          attnc_tensor *args, int32_t nargs,
                                          attnc_rt_thunk thunk) {
-  cudaopts o = {1, NULL};
   return attnc_rt_invoke_with(signature, cache, args, nargs, thunk, runHost,
-                              &o);
+                              NULL);
 }
