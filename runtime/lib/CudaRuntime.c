@@ -48,8 +48,8 @@
  * them).
  *===----------------------------------------------------------------------===*/
 
-typedef int CUresult;     /* cuda.h: enum cudaError_enum */
-typedef int CUdevice;     /* cuda.h: typedef int CUdevice_v1 */
+typedef int CUresult;                   /* cuda.h: enum cudaError_enum */
+typedef int CUdevice;                   /* cuda.h: typedef int CUdevice_v1 */
 typedef unsigned long long CUdeviceptr; /* cuda.h: CUdeviceptr_v2 */
 typedef struct CUctx_st *CUcontext;
 typedef struct CUmod_st *CUmodule;
@@ -116,7 +116,8 @@ static const struct {
   const char *name;
   size_t offset;
 } kSymbols[] = {
-#define SYM(member, name) {name, offsetof(__typeof__(cu), member)}
+#define SYM(member, name)                                                      \
+  { name, offsetof(__typeof__(cu), member) }
     SYM(Init, "cuInit"),
     SYM(DeviceGet, "cuDeviceGet"),
     SYM(DeviceGetAttribute, "cuDeviceGetAttribute"),
@@ -152,9 +153,9 @@ static const struct {
  *===----------------------------------------------------------------------===*/
 
 static pthread_once_t driverOnce = PTHREAD_ONCE_INIT;
-static int driverReady;        /* written once, under driverOnce */
-static char driverError[768];  /* why not, when !driverReady */
-static int deviceOrdinal;      /* $ATTNC_CUDA_DEVICE, default 0 */
+static int driverReady;       /* written once, under driverOnce */
+static char driverError[768]; /* why not, when !driverReady */
+static int deviceOrdinal;     /* $ATTNC_CUDA_DEVICE, default 0 */
 
 /* "CUDA_ERROR_X: text" for a driver result. */
 static void errorText(CUresult r, char *buf, size_t n) {
@@ -198,8 +199,8 @@ static void loadDriver(void) {
     void *sym = dlsym(handle, kSymbols[i].name);
     if (!sym) {
       snprintf(driverError, sizeof driverError,
-               "the CUDA driver library '%s' has no %s (driver too old?)",
-               lib, kSymbols[i].name);
+               "the CUDA driver library '%s' has no %s (driver too old?)", lib,
+               kSymbols[i].name);
       memset(&cu, 0, sizeof cu);
       return; /* the handle stays open: dlclose of a driver is not safe */
     }
@@ -323,9 +324,8 @@ static int queryLimits(cudacall *c) {
     return 1;
   }
   if (!ok(c, "cuDeviceGetAttribute",
-          cu.DeviceGetAttribute(&c->maxThreads,
-                                CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
-                                dev)))
+          cu.DeviceGetAttribute(
+              &c->maxThreads, CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK, dev)))
     return 0;
   for (int d = 0; d < 3; ++d)
     if (!ok(c, "cuDeviceGetAttribute",
@@ -334,8 +334,7 @@ static int queryLimits(cudacall *c) {
                                   dev)) ||
         !ok(c, "cuDeviceGetAttribute",
             cu.DeviceGetAttribute(&c->maxGrid[d],
-                                  CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X + d,
-                                  dev)))
+                                  CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X + d, dev)))
       return 0;
   c->haveLimits = 1;
   if (cached) { /* the same values from any thread: relaxed stores, then
@@ -408,8 +407,8 @@ static int loadModule(cudacall *c, CUmodule *module, const void *image) {
     log[--n] = '\0';
   char et[256];
   errorText(r, et, sizeof et);
-  failCall(c, ATTNC_RT_ERR_CUDA, "CUDA error in cuModuleLoadDataEx: %s%s%s",
-           et, n ? "; JIT log: " : "", log);
+  failCall(c, ATTNC_RT_ERR_CUDA, "CUDA error in cuModuleLoadDataEx: %s%s%s", et,
+           n ? "; JIT log: " : "", log);
   return 0;
 }
 
@@ -431,8 +430,7 @@ void *mgpuModuleLoad(void *data, int64_t size) {
     /* Under the lock: two threads never load the same image twice. */
     modentry *e = malloc(sizeof *e);
     if (!e)
-      failCall(c, ATTNC_RT_ERR_NO_MEMORY,
-               "out of memory for the module cache");
+      failCall(c, ATTNC_RT_ERR_NO_MEMORY, "out of memory for the module cache");
     else if (!loadModule(c, &module, data))
       free(e);
     else {
@@ -498,8 +496,8 @@ void mgpuStreamSynchronize(void *stream) {
 
 void mgpuLaunchKernel(void *function, int64_t gridX, int64_t gridY,
                       int64_t gridZ, int64_t blockX, int64_t blockY,
-                      int64_t blockZ, int32_t smem, void *stream,
-                      void **params, void **extra, int64_t paramsCount) {
+                      int64_t blockZ, int32_t smem, void *stream, void **params,
+                      void **extra, int64_t paramsCount) {
   (void)paramsCount;
   cudacall *c = live();
   if (!c || !function)
@@ -520,8 +518,7 @@ void mgpuLaunchKernel(void *function, int64_t gridX, int64_t gridY,
       return; /* no work; the driver would refuse the launch */
   if (!queryLimits(c))
     return;
-  if (gridX > c->maxGrid[0] || gridY > c->maxGrid[1] ||
-      gridZ > c->maxGrid[2]) {
+  if (gridX > c->maxGrid[0] || gridY > c->maxGrid[1] || gridZ > c->maxGrid[2]) {
     failCall(c, ATTNC_RT_ERR_CUDA,
              "kernel '%s': grid %lld x %lld x %lld exceeds the device's "
              "limits %d x %d x %d (the problem is too large for one launch)",
@@ -614,9 +611,8 @@ void mgpuMemcpy(void *dst, void *src, size_t sizeBytes, void *stream) {
   cudacall *c = live();
   if (c && sizeBytes)
     ok(c, "cuMemcpyAsync",
-       cu.MemcpyAsync((CUdeviceptr)(uintptr_t)dst,
-                      (CUdeviceptr)(uintptr_t)src, sizeBytes,
-                      (CUstream)stream));
+       cu.MemcpyAsync((CUdeviceptr)(uintptr_t)dst, (CUdeviceptr)(uintptr_t)src,
+                      sizeBytes, (CUstream)stream));
 }
 
 void mgpuMemset32(void *dst, unsigned value, size_t count, void *stream) {
@@ -627,8 +623,7 @@ void mgpuMemset32(void *dst, unsigned value, size_t count, void *stream) {
                          (CUstream)stream));
 }
 
-void mgpuMemset16(void *dst, unsigned short value, size_t count,
-                  void *stream) {
+void mgpuMemset16(void *dst, unsigned short value, size_t count, void *stream) {
   cudacall *c = live();
   if (c && count)
     ok(c, "cuMemsetD16Async",
@@ -730,14 +725,15 @@ static int32_t runDevice(const attnc_rt_call *cl, attnc_rt_thunk thunk,
     if (bytes[i] == 0)
       continue;
     unsigned type = 0;
-    CUresult r = cu.PointerGetAttribute(
-        &type, CU_POINTER_ATTRIBUTE_MEMORY_TYPE,
-        (CUdeviceptr)(uintptr_t)cl->args[i].data);
+    CUresult r =
+        cu.PointerGetAttribute(&type, CU_POINTER_ATTRIBUTE_MEMORY_TYPE,
+                               (CUdeviceptr)(uintptr_t)cl->args[i].data);
     if (r == CUDA_SUCCESS &&
         (type == CU_MEMORYTYPE_DEVICE || type == CU_MEMORYTYPE_UNIFIED))
       continue;
     if (r != CUDA_SUCCESS && r != CUDA_ERROR_INVALID_VALUE) {
-      ok(&c, "cuPointerGetAttribute", r); /* the driver failed, not the caller */
+      ok(&c, "cuPointerGetAttribute",
+         r); /* the driver failed, not the caller */
       return c.code;
     }
     char why[256];
@@ -788,8 +784,7 @@ static int32_t runHost(const attnc_rt_call *cl, attnc_rt_thunk thunk,
   }
   CUdeviceptr block = 0;
   int32_t rc = 0;
-  if (total > 0 &&
-      !ok(&c, "cuMemAlloc_v2", cu.MemAlloc(&block, (size_t)total)))
+  if (total > 0 && !ok(&c, "cuMemAlloc_v2", cu.MemAlloc(&block, (size_t)total)))
     return c.code;
   for (int32_t i = 0; i < nargs && !c.code; ++i) {
     if (bytes[i] == 0)
@@ -797,8 +792,7 @@ static int32_t runHost(const attnc_rt_call *cl, attnc_rt_thunk thunk,
     CUdeviceptr dev = block + (CUdeviceptr)offset[i];
     if (cl->sig->args[i].role != ATTNC_ROLE_OUTPUT)
       ok(&c, "cuMemcpyHtoDAsync_v2",
-         cu.MemcpyHtoDAsync(dev, cl->args[i].data, (size_t)bytes[i],
-                            c.stream));
+         cu.MemcpyHtoDAsync(dev, cl->args[i].data, (size_t)bytes[i], c.stream));
     void *p = (void *)(uintptr_t)dev;
     memcpy((int64_t *)descs[i] + 0, &p, sizeof p);
     memcpy((int64_t *)descs[i] + 1, &p, sizeof p);

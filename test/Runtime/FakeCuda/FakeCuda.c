@@ -140,12 +140,25 @@ CUresult cuDeviceGetAttribute(int *value, int attr, int dev) {
   FAIL_IF_ASKED("cuDeviceGetAttribute");
   (void)dev;
   switch (attr) {
-  case 1: *value = 1024; break;       /* MAX_THREADS_PER_BLOCK */
-  case 2: case 3: *value = 1024; break; /* MAX_BLOCK_DIM_X/Y */
-  case 4: *value = 64; break;         /* MAX_BLOCK_DIM_Z */
-  case 5: *value = 2147483647; break; /* MAX_GRID_DIM_X */
-  case 6: case 7: *value = 65535; break;
-  default: return CUDA_ERROR_INVALID_VALUE;
+  case 1:
+    *value = 1024;
+    break; /* MAX_THREADS_PER_BLOCK */
+  case 2:
+  case 3:
+    *value = 1024;
+    break; /* MAX_BLOCK_DIM_X/Y */
+  case 4:
+    *value = 64;
+    break; /* MAX_BLOCK_DIM_Z */
+  case 5:
+    *value = 2147483647;
+    break; /* MAX_GRID_DIM_X */
+  case 6:
+  case 7:
+    *value = 65535;
+    break;
+  default:
+    return CUDA_ERROR_INVALID_VALUE;
   }
   return CUDA_SUCCESS;
 }
@@ -189,7 +202,8 @@ CUresult cuModuleLoadDataEx(CUmodule *module, const void *image,
         size = (size_t)(uintptr_t)values[i];
     }
     if (log && size)
-      snprintf(log, size, "ptxas fatal   : fake JIT failure (FAKE_CUDA_FAIL)\n");
+      snprintf(log, size,
+               "ptxas fatal   : fake JIT failure (FAKE_CUDA_FAIL)\n");
     return CUDA_ERROR_INVALID_PTX;
   }
   pthread_mutex_lock(&lock);
@@ -232,7 +246,8 @@ CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
     return CUDA_ERROR_INVALID_VALUE;
   fn *k = (fn *)f;
   if (logging())
-    fprintf(stderr, "fake-cuda: launch %s grid %u x %u x %u block %u x %u x %u\n",
+    fprintf(stderr,
+            "fake-cuda: launch %s grid %u x %u x %u block %u x %u x %u\n",
             k->name, gx, gy, gz, bx, by, bz);
   pthread_mutex_lock(&lock);
   ++launches;
@@ -302,8 +317,7 @@ CUresult cuMemFree_v2(CUdeviceptr ptr) {
   return CUDA_SUCCESS;
 }
 
-CUresult cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t n,
-                       CUstream s) {
+CUresult cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t n, CUstream s) {
   (void)s;
   FAIL_IF_ASKED("cuMemcpyAsync");
   memmove((void *)(uintptr_t)dst, (const void *)(uintptr_t)src, n);
@@ -360,28 +374,60 @@ CUresult cuPointerGetAttribute(void *data, int attr, CUdeviceptr ptr) {
 
 CUresult cuGetErrorName(CUresult r, const char **name) {
   switch (r) {
-  case CUDA_SUCCESS: *name = "CUDA_SUCCESS"; break;
-  case CUDA_ERROR_INVALID_VALUE: *name = "CUDA_ERROR_INVALID_VALUE"; break;
-  case CUDA_ERROR_OUT_OF_MEMORY: *name = "CUDA_ERROR_OUT_OF_MEMORY"; break;
-  case CUDA_ERROR_NO_DEVICE: *name = "CUDA_ERROR_NO_DEVICE"; break;
-  case CUDA_ERROR_INVALID_PTX: *name = "CUDA_ERROR_INVALID_PTX"; break;
-  case CUDA_ERROR_NOT_FOUND: *name = "CUDA_ERROR_NOT_FOUND"; break;
-  case CUDA_ERROR_LAUNCH_FAILED: *name = "CUDA_ERROR_LAUNCH_FAILED"; break;
-  default: *name = NULL; return CUDA_ERROR_INVALID_VALUE;
+  case CUDA_SUCCESS:
+    *name = "CUDA_SUCCESS";
+    break;
+  case CUDA_ERROR_INVALID_VALUE:
+    *name = "CUDA_ERROR_INVALID_VALUE";
+    break;
+  case CUDA_ERROR_OUT_OF_MEMORY:
+    *name = "CUDA_ERROR_OUT_OF_MEMORY";
+    break;
+  case CUDA_ERROR_NO_DEVICE:
+    *name = "CUDA_ERROR_NO_DEVICE";
+    break;
+  case CUDA_ERROR_INVALID_PTX:
+    *name = "CUDA_ERROR_INVALID_PTX";
+    break;
+  case CUDA_ERROR_NOT_FOUND:
+    *name = "CUDA_ERROR_NOT_FOUND";
+    break;
+  case CUDA_ERROR_LAUNCH_FAILED:
+    *name = "CUDA_ERROR_LAUNCH_FAILED";
+    break;
+  default:
+    *name = NULL;
+    return CUDA_ERROR_INVALID_VALUE;
   }
   return CUDA_SUCCESS;
 }
 
 CUresult cuGetErrorString(CUresult r, const char **text) {
   switch (r) {
-  case CUDA_SUCCESS: *text = "no error"; break;
-  case CUDA_ERROR_INVALID_VALUE: *text = "invalid argument"; break;
-  case CUDA_ERROR_OUT_OF_MEMORY: *text = "out of memory"; break;
-  case CUDA_ERROR_NO_DEVICE: *text = "no CUDA-capable device is detected"; break;
-  case CUDA_ERROR_INVALID_PTX: *text = "a PTX JIT compilation failed"; break;
-  case CUDA_ERROR_NOT_FOUND: *text = "named symbol not found"; break;
-  case CUDA_ERROR_LAUNCH_FAILED: *text = "unspecified launch failure"; break;
-  default: *text = NULL; return CUDA_ERROR_INVALID_VALUE;
+  case CUDA_SUCCESS:
+    *text = "no error";
+    break;
+  case CUDA_ERROR_INVALID_VALUE:
+    *text = "invalid argument";
+    break;
+  case CUDA_ERROR_OUT_OF_MEMORY:
+    *text = "out of memory";
+    break;
+  case CUDA_ERROR_NO_DEVICE:
+    *text = "no CUDA-capable device is detected";
+    break;
+  case CUDA_ERROR_INVALID_PTX:
+    *text = "a PTX JIT compilation failed";
+    break;
+  case CUDA_ERROR_NOT_FOUND:
+    *text = "named symbol not found";
+    break;
+  case CUDA_ERROR_LAUNCH_FAILED:
+    *text = "unspecified launch failure";
+    break;
+  default:
+    *text = NULL;
+    return CUDA_ERROR_INVALID_VALUE;
   }
   return CUDA_SUCCESS;
 }

@@ -28,8 +28,8 @@ void *mgpuModuleGetFunction(void *module, const char *name);
 void *mgpuStreamCreate(void);
 void mgpuLaunchKernel(void *function, int64_t gridX, int64_t gridY,
                       int64_t gridZ, int64_t blockX, int64_t blockY,
-                      int64_t blockZ, int32_t smem, void *stream,
-                      void **params, void **extra, int64_t paramsCount);
+                      int64_t blockZ, int32_t smem, void *stream, void **params,
+                      void **extra, int64_t paramsCount);
 void mgpuStreamSynchronize(void *stream);
 void mgpuStreamDestroy(void *stream);
 void mgpuModuleUnload(void *module);
@@ -41,7 +41,8 @@ void mgpuMemset32(void *dst, unsigned value, size_t count, void *stream);
 static const char kSig[] =
     "{\"name\":\"dbl\",\"args\":["
     "{\"name\":\"x\",\"role\":\"input\",\"dtype\":\"f32\",\"shape\":[\"n\"]},"
-    "{\"name\":\"y\",\"role\":\"output\",\"dtype\":\"f32\",\"shape\":[\"n\"]}]}";
+    "{\"name\":\"y\",\"role\":\"output\",\"dtype\":\"f32\",\"shape\":[\"n\"]}]"
+    "}";
 static void *cpuCache, *devCache, *hostCache;
 
 /* The "device image" (the fake only measures it). */
@@ -154,8 +155,8 @@ static void badArguments(void) {
   } cases[] = {{"nargs", 1}, {"shape", 2}};
   for (int k = 0; k < 2; ++k) {
     char cpu[1024];
-    int32_t rc = attnc_rt_invoke_cached(kSig, &cpuCache, args, cases[k].nargs,
-                                        cpuThunk);
+    int32_t rc =
+        attnc_rt_invoke_cached(kSig, &cpuCache, args, cases[k].nargs, cpuThunk);
     snprintf(cpu, sizeof cpu, "%s", attnc_rt_last_error());
     int32_t rcDev = attnc_rt_invoke_cuda_cached(kSig, &devCache, args,
                                                 cases[k].nargs, NULL, thunk);
@@ -298,16 +299,16 @@ static int fail(void) {
   for (int i = 0; i < N; ++i)
     in[i] = (float)i;
   attnc_tensor args[2] = {vec(in, N), vec(out, N)};
-  report("host", attnc_rt_invoke_cuda_host_cached(kSig, &hostCache, args, 2,
-                                                  thunk));
+  report("host",
+         attnc_rt_invoke_cuda_host_cached(kSig, &hostCache, args, 2, thunk));
   printf("host: live %lld\n", liveAllocations());
   unsigned long long p = 0;
   if (devAllocManaged(&p, 2 * N * 4, 1) == 0) {
     float *din = (float *)(uintptr_t)p, *dout = din + N;
     memcpy(din, in, sizeof in);
     attnc_tensor dargs[2] = {vec(din, N), vec(dout, N)};
-    report("device", attnc_rt_invoke_cuda_cached(kSig, &devCache, dargs, 2,
-                                                 NULL, thunk));
+    report("device",
+           attnc_rt_invoke_cuda_cached(kSig, &devCache, dargs, 2, NULL, thunk));
     printf("device: live %lld (the caller's buffer)\n", liveAllocations());
     devFree(p);
   } else {
