@@ -29,6 +29,7 @@
  * even if the file is compiled some other way. System headers stay outside:
  * declaring libc functions hidden would break the link. */
 #pragma GCC visibility push(hidden)
+#include "Invoke.h"
 #include "Signature.h"
 #include "attnc/runtime.h"
 #pragma GCC visibility pop
@@ -435,23 +436,35 @@ static _Thread_local char lastError[1024];
 
 const char *attnc_rt_last_error(void) { return lastError; }
 
-/* The state of one attnc_rt_invoke, for messages. */
-typedef struct {
-  const attnc_signature *sig;
-  const attnc_tensor *args;
-} call;
+/* The state of one attnc_rt_invoke, for messages (Invoke.h). */
+typedef attnc_rt_call call;
 
 /* Sets the thread's message to "attnc_M: <fmt>" and returns `code`. */
-static int32_t refuse(const call *c, int32_t code, const char *fmt, ...) {
+static int32_t vrefuse(const call *c, int32_t code, const char *fmt,
+                       va_list ap) {
   msgbuf mb = {lastError, sizeof lastError, 0};
   lastError[0] = '\0';
   if (c->sig->name.len)
     mb_append(&mb, "attnc_%.*s: ", (int)c->sig->name.len, c->sig->name.ptr);
   else
     mb_append(&mb, "attnc: ");
+  mb_vappend(&mb, fmt, ap);
+  return code;
+}
+
+static int32_t refuse(const call *c, int32_t code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  mb_vappend(&mb, fmt, ap);
+  vrefuse(c, code, fmt, ap);
+  va_end(ap);
+  return code;
+}
+
+int32_t attnc_rt_refuse(const attnc_rt_call *c, int32_t code, const char *fmt,
+                        ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vrefuse(c, code, fmt, ap);
   va_end(ap);
   return code;
 }
@@ -463,6 +476,11 @@ static const char *arg_desc(const call *c, int32_t i, char *buf, size_t n) {
            a->role == ATTNC_ROLE_OUTPUT ? "output" : "argument",
            (int)a->name.len, a->name.ptr, (int)i);
   return buf;
+}
+
+const char *attnc_rt_arg_desc(const attnc_rt_call *c, int32_t i, char *buf,
+                              size_t n) {
+  return arg_desc(c, i, buf, n);
 }
 
 /* "f32[b, n, 64]" (from the signature) */
@@ -783,9 +801,22 @@ static int32_t runKernel(const call *cl, attnc_rt_thunk thunk, void **ptrs) {
   return ATTNC_RT_OK;
 }
 
-/* Checks the arguments against the parsed signature and calls the thunk. */
+int32_t attnc_rt_run_thunk(const attnc_rt_call *cl, attnc_rt_thunk thunk,
+                           void **descs) {
+  return runKernel(cl, thunk, descs);
+}
+
+static int32_t runThunk(const call *cl, attnc_rt_thunk thunk, void **ptrs,
+                        const int64_t *bytes, void *user) {
+  (void)bytes, (void)user;
+  return runKernel(cl, thunk, ptrs);
+}
+
+/* Checks the arguments against the parsed signature, builds the descriptors
+ * and hands them to `run` (runThunk: the CPU; CudaRuntime.c: the GPU). */
 static int32_t checkAndCall(const attnc_signature *sig, attnc_tensor *args,
-                            int32_t nargs, attnc_rt_thunk thunk) {
+                            int32_t nargs, attnc_rt_thunk thunk,
+                            attnc_rt_runner run, void *user) {
   call c = {sig, args};
   if (!thunk)
     return refuse(&c, ATTNC_RT_ERR_SIGNATURE, "no entry point to call");
@@ -936,17 +967,24 @@ static int32_t checkAndCall(const attnc_signature *sig, attnc_tensor *args,
     }
     ptrs[i] = desc[i];
   }
-  return runKernel(&c, thunk, ptrs);
+  return run(&c, thunk, ptrs, bytes, user);
 }
 
-int32_t attnc_rt_invoke(const char *signature, attnc_tensor *args,
-                        int32_t nargs, attnc_rt_thunk thunk) {
+/* attnc_rt_invoke with a runner. */
+static int32_t invokeUncached(const char *signature, attnc_tensor *args,
+                              int32_t nargs, attnc_rt_thunk thunk,
+                              attnc_rt_runner run, void *user) {
   attnc_signature sig;
   call c = {&sig, args};
   char perr[512];
   if (attnc_rt_parse_signature(signature, &sig, perr, sizeof perr))
     return refuse(&c, ATTNC_RT_ERR_SIGNATURE, "%s", perr);
-  return checkAndCall(&sig, args, nargs, thunk);
+  return checkAndCall(&sig, args, nargs, thunk, run, user);
+}
+
+int32_t attnc_rt_invoke(const char *signature, attnc_tensor *args,
+                        int32_t nargs, attnc_rt_thunk thunk) {
+  return invokeUncached(signature, args, nargs, thunk, runThunk, NULL);
 }
 
 /* The first call of a model: parses its signature into a heap copy of just
@@ -973,15 +1011,23 @@ cacheSignature(const char *signature, void **cache) {
   return (const attnc_signature *)expected;
 }
 
-int32_t attnc_rt_invoke_cached(const char *signature, void **cache,
-                               attnc_tensor *args, int32_t nargs,
-                               attnc_rt_thunk thunk) {
+int32_t attnc_rt_invoke_with(const char *signature, void **cache,
+                             attnc_tensor *args, int32_t nargs,
+                             attnc_rt_thunk thunk, attnc_rt_runner run,
+                             void *user) {
   const attnc_signature *sig =
       cache ? (const attnc_signature *)__atomic_load_n(cache, __ATOMIC_ACQUIRE)
             : NULL;
   if (!sig && cache)
     sig = cacheSignature(signature, cache);
   if (!sig)
-    return attnc_rt_invoke(signature, args, nargs, thunk);
-  return checkAndCall(sig, args, nargs, thunk);
+    return invokeUncached(signature, args, nargs, thunk, run, user);
+  return checkAndCall(sig, args, nargs, thunk, run, user);
+}
+
+int32_t attnc_rt_invoke_cached(const char *signature, void **cache,
+                               attnc_tensor *args, int32_t nargs,
+                               attnc_rt_thunk thunk) {
+  return attnc_rt_invoke_with(signature, cache, args, nargs, thunk, runThunk,
+                              NULL);
 }

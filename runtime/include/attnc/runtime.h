@@ -53,9 +53,18 @@ enum {
   ATTNC_RT_ERR_OVERLAP = 6,   /* an output overlaps another argument */
   ATTNC_RT_ERR_SIGNATURE = 7, /* the signature JSON is malformed or exceeds
                                  ATTNC_RT_MAX_ARGS / ATTNC_MAX_RANK */
-  ATTNC_RT_ERR_NO_MEMORY = 8  /* a temporary buffer could not be allocated,
+  ATTNC_RT_ERR_NO_MEMORY = 8, /* a temporary buffer could not be allocated,
                                  on any thread (outputs may then be partly
                                  written) */
+  ATTNC_RT_ERR_CUDA = 9,      /* CUDA entry points only: the driver library
+                                 could not be opened (the message names it
+                                 and gives dlerror()), lacks a function, has
+                                 no device, or a driver call failed (the
+                                 message names the call and the CUDA error;
+                                 outputs may then be partly written) */
+  ATTNC_RT_ERR_DEVICE_POINTER = 10 /* attnc_rt_invoke_cuda_cached only: a
+                                 non-empty argument's data is not device
+                                 (or managed) memory of the CUDA driver */
 };
 
 /* The allocation functions of the kernels' memref.alloc/dealloc (MLIR's
@@ -109,6 +118,39 @@ int32_t attnc_rt_invoke(const char *signature, attnc_tensor *args,
 int32_t attnc_rt_invoke_cached(const char *signature, void **cache,
                                attnc_tensor *args, int32_t nargs,
                                attnc_rt_thunk thunk);
+
+/* The CUDA entry points (CudaRuntime.c; docs/gpu.md, "The CUDA runtime").
+ * Both check the arguments exactly like attnc_rt_invoke_cached (same
+ * messages, same codes) before touching the driver, then open the CUDA
+ * driver library (libcuda.so.1, or $ATTNC_LIBCUDA) with dlopen on first use
+ * -- a model .so never links libcuda -- and run the thunk on the device with
+ * the calling thread's current CUDA context (else the primary context of
+ * device $ATTNC_CUDA_DEVICE, default 0, which is then made current). The
+ * thunk's mgpu* calls (MLIR's gpu-to-llvm ABI, implemented here) cannot
+ * report errors: the first failing driver call of the call is recorded and
+ * makes the later ones no-ops, and the call returns ATTNC_RT_ERR_CUDA with
+ * "attnc_M: CUDA error in cuX: CUDA_ERROR_Y: <text>". Device memory that the
+ * thunk allocates and does not free is freed when the call ends, on every
+ * path. Both are synchronous with respect to the host: they return after
+ * the work on the stream has finished, so outputs are ready on return. */
+
+/* args hold device (or managed) pointers; the work goes on `stream` (a
+ * CUstream of the current context; NULL is the legacy default stream).
+ * Non-empty arguments that are not device memory are refused with
+ * ATTNC_RT_ERR_DEVICE_POINTER; launch errors are reported from the final
+ * cuStreamSynchronize. */
+int32_t attnc_rt_invoke_cuda_cached(const char *signature, void **cache,
+                                    attnc_tensor *args, int32_t nargs,
+                                    void *stream, attnc_rt_thunk thunk);
+
+/* args hold host pointers: one device block holds all non-empty arguments;
+ * inputs and params are copied to it, the thunk runs on descriptors that
+ * point into it, outputs are copied back, and the block is freed (on error
+ * paths too; outputs may then be partly written). The work goes on the
+ * calling thread's per-thread default stream (CU_STREAM_PER_THREAD). */
+int32_t attnc_rt_invoke_cuda_host_cached(const char *signature, void **cache,
+                                         attnc_tensor *args, int32_t nargs,
+                                         attnc_rt_thunk thunk);
 
 /* The message of the last failure on this thread ("" if none). A later
  * successful call does not clear it. */
