@@ -445,6 +445,15 @@ void *mgpuModuleLoad(void *data, int64_t size) {
   return module;
 }
 
+/* The PTX-only form of a library built without the CUDA toolkit
+ * (gpu-to-llvm's call for an "assembly" object): the image is the PTX, a
+ * NUL-terminated string, which cuModuleLoadDataEx JIT-compiles; cached like
+ * the fat binaries. `optLevel` is the driver JIT's default (4) anyway. */
+void *mgpuModuleLoadJIT(void *data, int optLevel) {
+  (void)optLevel;
+  return mgpuModuleLoad(data, 0);
+}
+
 /* Cached modules stay loaded (every module is cached). */
 void mgpuModuleUnload(void *module) { (void)module; }
 

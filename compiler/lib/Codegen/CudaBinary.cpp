@@ -35,22 +35,30 @@ using namespace mlir;
 
 namespace {
 
-/// `tool` of the CUDA toolkit: $ATTNC_CUDA_PATH/bin, $CUDA_HOME/bin,
-/// $CUDA_PATH/bin, /usr/local/cuda/bin, then PATH; "" if none has it.
+/// `tool` of the CUDA toolkit: $ATTNC_CUDA_PATH/bin only, when set (so that
+/// a build can be told where the toolkit is, or that there is none);
+/// otherwise $CUDA_HOME/bin, $CUDA_PATH/bin, /usr/local/cuda/bin, then
+/// PATH. "" if not found.
 std::string findCudaTool(llvm::StringRef tool) {
   llvm::SmallVector<std::string> dirs;
-  for (const char *var : {"ATTNC_CUDA_PATH", "CUDA_HOME", "CUDA_PATH"})
-    if (const char *value = std::getenv(var))
-      dirs.push_back((llvm::Twine(value) + "/bin").str());
-  dirs.push_back("/usr/local/cuda/bin");
+  const char *only = std::getenv("ATTNC_CUDA_PATH");
+  if (only) {
+    dirs.push_back((llvm::Twine(only) + "/bin").str());
+  } else {
+    for (const char *var : {"CUDA_HOME", "CUDA_PATH"})
+      if (const char *value = std::getenv(var))
+        dirs.push_back((llvm::Twine(value) + "/bin").str());
+    dirs.push_back("/usr/local/cuda/bin");
+  }
   for (const std::string &dir : dirs) {
     llvm::SmallString<256> path(dir);
     llvm::sys::path::append(path, tool);
     if (llvm::sys::fs::can_execute(path))
       return path.str().str();
   }
-  if (auto path = llvm::sys::findProgramByName(tool))
-    return *path;
+  if (!only)
+    if (auto path = llvm::sys::findProgramByName(tool))
+      return *path;
   return "";
 }
 
@@ -186,7 +194,7 @@ LogicalResult attnc::embedCudaKernels(ModuleOp module,
   if (ptxas.empty() || fatbinary.empty())
     note = "the CUDA toolkit's " +
            std::string(ptxas.empty() ? "ptxas" : "fatbinary") +
-           " was not found ($ATTNC_CUDA_PATH, $CUDA_HOME, $CUDA_PATH, "
+           " was not found ($ATTNC_CUDA_PATH, or $CUDA_HOME, $CUDA_PATH, "
            "/usr/local/cuda, PATH): the library embeds the kernels as PTX "
            "only, which the driver compiles when the library first runs";
   return success();
