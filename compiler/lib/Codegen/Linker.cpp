@@ -88,7 +88,7 @@ static LogicalResult run(llvm::StringRef program,
 }
 
 LogicalResult attnc::linkSharedLibrary(llvm::StringRef objectPath,
-                                       llvm::StringRef outputPath,
+                                       llvm::StringRef outputPath, bool openmp,
                                        std::string &error) {
   // The archive beside the executable (bin/attnc -> lib/libattnc_runtime.a:
   // an installed attnc, and a build tree too), else the one it was built
@@ -118,10 +118,12 @@ LogicalResult attnc::linkSharedLibrary(llvm::StringRef objectPath,
   if (!linker.empty()) {
     llvm::SmallVector<llvm::StringRef> argv = {
         linker, "--hash-style=gnu", "--build-id", "--eh-frame-hdr", "-shared",
-        "-o", outputPath, files[0], files[1], objectPath, runtime,
-        // LLVM's OpenMP runtime, for the parallel loops.
-        "-L" ATTNC_OPENMP_LIB_DIR, "-lomp", "-rpath", ATTNC_OPENMP_LIB_DIR,
-        files[2], files[3], files[4], files[5], files[6]};
+        "-o", outputPath, files[0], files[1], objectPath, runtime};
+    // LLVM's OpenMP runtime, for the parallel loops.
+    if (openmp)
+      argv.append({"-L" ATTNC_OPENMP_LIB_DIR, "-lomp", "-rpath",
+                   ATTNC_OPENMP_LIB_DIR});
+    argv.append({files[2], files[3], files[4], files[5], files[6]});
     return run(linker, argv, error);
   }
 
@@ -131,9 +133,10 @@ LogicalResult attnc::linkSharedLibrary(llvm::StringRef objectPath,
     return failure();
   }
   llvm::SmallVector<llvm::StringRef> argv = {
-      cc,      "-shared", "-o",      outputPath, objectPath, runtime,
-      "-lm",   "-pthread",
-      // LLVM's OpenMP runtime, for the parallel loops.
-      "-L" ATTNC_OPENMP_LIB_DIR, "-lomp", "-Wl,-rpath," ATTNC_OPENMP_LIB_DIR};
+      cc, "-shared", "-o", outputPath, objectPath, runtime, "-lm", "-pthread"};
+  // LLVM's OpenMP runtime, for the parallel loops.
+  if (openmp)
+    argv.append({"-L" ATTNC_OPENMP_LIB_DIR, "-lomp",
+                 "-Wl,-rpath," ATTNC_OPENMP_LIB_DIR});
   return run(cc, argv, error);
 }

@@ -751,7 +751,9 @@ int main(int argc, char **argv) {
   phase = rootTiming.nest("Link");
   std::string tempLib = output + ".tmp";
   llvm::FileRemover removeTempLib(tempLib);
-  if (failed(attnc::linkSharedLibrary(objectPath, tempLib, error)))
+  if (failed(attnc::linkSharedLibrary(objectPath, tempLib,
+                                      /*openmp=*/!cuda && options.threads,
+                                      error)))
     return fail(error);
   if (std::error_code ec = llvm::sys::fs::rename(tempLib, output))
     return fail("cannot write '" + output + "': " + ec.message());

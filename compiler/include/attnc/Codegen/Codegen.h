@@ -84,9 +84,11 @@ mlir::LogicalResult emitMachineCode(llvm::Module &module,
 /// Links `objectPath` and the attnc runtime into the shared library
 /// `outputPath`: runs the linker directly with the C runtime's files (ATTNC_LD
 /// overrides the linker), or the system C compiler where those files are
-/// unknown or ATTNC_CC is set.
+/// unknown or ATTNC_CC is set. With `openmp`, LLVM's OpenMP runtime too
+/// (the CPU's parallel loops; a CUDA library's host code has none, so that
+/// it loads where only the NVIDIA driver is installed).
 mlir::LogicalResult linkSharedLibrary(llvm::StringRef objectPath,
-                                      llvm::StringRef outputPath,
+                                      llvm::StringRef outputPath, bool openmp,
                                       std::string &error);
 
 } // namespace attnc
