@@ -382,7 +382,7 @@ def cases_for(model, quick):
         names.update(s for s in a["shape"] if isinstance(s, str))
     if {"n_q", "n_k"} <= names:
         sizes = [(1, 1, 1), (2, 7, 131), (3, 64, 64), (1, 131, 7), (2, 131, 131),
-                 (3, 7, 64)]
+                 (3, 7, 64), (2, 7, 0)]
         if quick:
             sizes = [(1, 1, 1), (2, 7, 131), (3, 64, 64)]
         return [{"b": b, "n_q": nq, "n_k": nk} for b, nq, nk in sizes]
@@ -499,9 +499,9 @@ def run_torch(model, dims, store, torch, device, stream=None):
 # Numerics
 # ---------------------------------------------------------------------------
 
-def check_numerics(lib, entries, quick, log, seed=1234):
+def check_numerics(lib, entries, quick, log, seed=1234, progress=None):
     """entries: list of (label, runner(model, dims, store) -> (rc, outs)).
-    Returns a list of result rows."""
+    Returns a list of result rows; progress(rows) after each model."""
     rows = []
     rng = np.random.default_rng(seed)
     for name, ref in NUMERICS.items():
@@ -555,6 +555,8 @@ def check_numerics(lib, entries, quick, log, seed=1234):
                     json.dumps(dims), row.get("detail", "") or
                     "max err " + ", ".join("%s %.2g" % kv for kv in
                                            row.get("max_abs_err", {}).items())))
+        if progress:
+            progress(rows)
     return rows
 
 
@@ -876,6 +878,7 @@ def main():
         env["torch"] = "not installed"
 
     t_start = time.time()
+    faulthandler.enable()     # a crash in a library: the Python stack in the log
     if args.watchdog > 0:
         # A hung kernel cannot be interrupted from Python: dump the stacks
         # and exit (the partial summary in $OUT stays) before the device
@@ -922,6 +925,14 @@ def main():
             return 2
         env["device"] = torch.cuda.get_device_name(0)
         env["capability"] = "sm_%d%d" % torch.cuda.get_device_capability(0)
+        try:
+            be = torch.backends.cuda
+            env["torch_sdpa"] = (
+                "flash %s, mem_efficient %s, math %s; matmul.allow_tf32 %s" % (
+                    be.flash_sdp_enabled(), be.mem_efficient_sdp_enabled(),
+                    be.math_sdp_enabled(), be.matmul.allow_tf32))
+        except Exception as e:          # an older or newer torch
+            env["torch_sdpa"] = "unknown (%s)" % e
         paths = {n: os.path.join(args.kit, "lib%s.so" % n)
                  for n in ("numerics", "bench")}
         for p in paths.values():
@@ -942,7 +953,11 @@ def main():
                 ("cuda@side", lambda m, d, s: run_torch(m, d, s, torch, DEVICE,
                                                         side.cuda_stream)),
             ]
-            summary["numerics"] = check_numerics(lib, entries, args.quick, log)
+            def numerics_progress(rows):
+                summary["numerics"] = rows
+                write_summary(summary, final=False)
+            summary["numerics"] = check_numerics(lib, entries, args.quick, log,
+                                                 progress=numerics_progress)
             summary["error_paths"] = error_path_checks(lib, log, torch, cuda=True)
             env["numerics_seconds"] = round(time.time() - t_start, 1)
             write_summary(summary, final=False)
