@@ -664,9 +664,32 @@ def benchmark(lib, torch, args, log, cuda=True, progress=None):
         if cuda:
             torch.cuda.synchronize()
     t_begin = time.time()
-    # attnc's measured seconds per FLOP (the slowest seen so far): predicts
-    # the next shape's time, so a shape beyond --cap is never started.
-    attnc_s_per_flop = {}
+    # Predicting attnc's time, so that a shape beyond --cap is never started
+    # (a kernel cannot be interrupted). The naive kernels run one thread per
+    # block of 8 queries: the time goes as the keys each thread visits (n d,
+    # half with causal) times the waves of blocks (b h n / 8 blocks, about
+    # 32 resident per SM), not as the FLOPs. measured: name -> (seconds,
+    # cost) of the last shape run; a model not run yet is predicted from the
+    # slowest of the others.
+    sms = 132
+    if cuda:
+        try:
+            sms = torch.cuda.get_device_properties(0).multi_processor_count
+        except Exception:
+            pass
+
+    def cost(b, h, n, d, causal):
+        waves = math.ceil(b * h * math.ceil(n / 8) / (32.0 * sms))
+        return n * d * (0.5 if causal else 1.0) * max(1, waves)
+
+    measured = {}
+
+    def predict(name, c):
+        if name in measured:
+            t, c0 = measured[name]
+            return t * c / c0
+        return max((t * c / c0 for t, c0 in measured.values()), default=0.0)
+
     b, h = 1, args.heads
     for causal in (False, True):
         for d in ds:
@@ -699,10 +722,8 @@ def benchmark(lib, torch, args, log, cuda=True, progress=None):
                     row["attnc"] = "model %s not in %s" % (name, lib.path)
                     rows.append(row)
                     continue
-                # The same model's rate if measured, else the slowest seen.
-                rate = attnc_s_per_flop.get(
-                    name, max(attnc_s_per_flop.values(), default=0.0))
-                predicted = rate * fl
+                c = cost(b, h, n, d, causal)
+                predicted = predict(name, c)
                 elapsed = time.time() - t_begin
                 if predicted > args.cap:
                     row["attnc"] = "skipped: predicted %.1f s > cap %.0f s" % (
@@ -718,7 +739,8 @@ def benchmark(lib, torch, args, log, cuda=True, progress=None):
                     rc = call(model, descs)
                     first = time.time() - t0
                     row["attnc_first_call_s"] = first
-                    attnc_s_per_flop[name] = first / fl
+                    row["attnc_predicted_s"] = predicted
+                    measured[name] = (first, c)
                     if rc != 0:
                         row["attnc"] = "rc %d: %s" % (rc, model.last_error())
                         row["ok"] = False
@@ -732,7 +754,7 @@ def benchmark(lib, torch, args, log, cuda=True, progress=None):
                         else:
                             t = time_best(torch, lambda: call(model, descs),
                                           reps, max(args.cap, 3 * first), cuda)
-                            attnc_s_per_flop[name] = max(t, first / 2) / fl
+                            measured[name] = (max(t, first / 2), c)
                         row["attnc_s"] = t
                         row["attnc_tflops"] = fl / t / 1e12
                         row["attnc_vs_torch_fp32"] = row["torch_fp32_s"] / t
