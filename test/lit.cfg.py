@@ -63,6 +63,8 @@ config.substitutions.append(("%attnc_src", config.attnc_src_root))
 config.substitutions.append(("%cc", config.c_compiler))
 config.substitutions.append(("%attnc_obj_root", config.attnc_obj_root))
 config.substitutions.append(
+    ("%attnc_bin", os.path.join(config.attnc_tools_dir, "attnc")))
+config.substitutions.append(
     ("%runtime_include", os.path.join(config.attnc_src_root, "runtime", "include")))
 config.environment["PYTHONPATH"] = os.path.join(
     config.attnc_src_root, "test", "lib")
@@ -81,6 +83,16 @@ try:
         if "avx512_bf16" in _f.read().split():
             config.available_features.add("avx512bf16")
 except OSError:
+    pass
+
+# python-numpy: %python has NumPy (the GPU kit's self-test, bench/gpu).
+import subprocess as _subprocess
+try:
+    if _subprocess.run([python, "-c", "import numpy"],
+                       stdout=_subprocess.DEVNULL, stderr=_subprocess.DEVNULL,
+                       timeout=60).returncode == 0:
+        config.available_features.add("python-numpy")
+except (OSError, _subprocess.SubprocessError):
     pass
 
 # ptxas: the CUDA toolkit's assembler, which checks the PTX of attnc

@@ -3,7 +3,7 @@
 # attnc (no GPU needed). The device machine has no LLVM/MLIR/attnc: it only
 # loads what this script leaves in bench/gpu/out/ (carry: ["bench/gpu/out"]).
 #
-#   bash bench/gpu/prepare.sh            # $ATTNC or /work/main/build/bin/attnc,
+#   bash bench/gpu/prepare.sh            # $ATTNC or build/bin/attnc,
 #                                        # else build/bin/attnc of this checkout
 #
 # out/libnumerics.so  CUDA (sm_80 + sm_90 cubins + PTX): bench/gpu/numerics.attn
@@ -19,12 +19,12 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-out="$here/out"
+out="${ATTNC_GPU_KIT_OUT:-$here/out}"
 targets="${ATTNC_CUDA_TARGETS:-cuda:sm_80,sm_90}"
 
 attnc="${ATTNC:-}"
 if [[ -z "$attnc" ]]; then
-  for c in /work/main/build/bin/attnc "$root/build/bin/attnc"; do
+  for c in "$root/build/bin/attnc"; do
     if [[ -x "$c" ]]; then attnc="$c"; break; fi
   done
 fi
