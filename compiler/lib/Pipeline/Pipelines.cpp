@@ -144,9 +144,19 @@ static void addMapToGPUPasses(OpPassManager &funcPm,
   // kernels are compiled without libdevice (-attn-nvvm-native-math).
   if (options.optLevel == 0)
     funcPm.addPass(attn::createAttnApproximateMath());
+  // The last dimension of each parallel loop (the query tiles, a
+  // projection's output features) in blocks of threads: neighbouring tiles
+  // on the threads of a warp.
+  attn::AttnGPUThreadTilesOptions threadTiles;
+  threadTiles.threadsPerBlock = options.gpuThreadsPerBlock;
+  funcPm.addPass(attn::createAttnGPUThreadTiles(threadTiles));
+  // Folds the tile bounds to affine.min of a constant, which the mapping
+  // takes as the block size (with a guard).
+  funcPm.addPass(createCanonicalizerPass());
   funcPm.addPass(attn::createAttnPrivatizeTileScratch());
-  // The outermost parallel loop's dimensions (batch, head, query tile) to
-  // the grid's x, y, z; one thread per block runs the query tile's kernel.
+  // The outer parallel loops' dimensions (batch, head, groups of query
+  // tiles) to the grid's x, y, z, the inner ones to the threads; each
+  // thread runs a query tile's kernel.
   funcPm.addPass(createGpuMapParallelLoopsPass());
   funcPm.addPass(createParallelLoopToGpuPass());
   // Glue that no parallel loop covers runs as one-thread kernels: on the

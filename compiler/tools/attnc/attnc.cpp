@@ -162,6 +162,12 @@ cl::opt<bool> openmp(
              "tile) on OpenMP threads, as many as OMP_NUM_THREADS says "
              "(default true; --openmp=false: one thread)"),
     cl::init(true), cl::cat(attncCategory));
+cl::opt<int64_t> gpuThreadsPerBlock(
+    "gpu-threads-per-block",
+    cl::desc("--target=cuda: threads per block; each runs one query tile "
+             "(or one element of a projection), neighbouring ones in a warp "
+             "(default 32, at most 1024)"),
+    cl::init(32), cl::cat(attncCategory));
 cl::opt<bool> gpuScheduleOnHost(
     "gpu-schedule-on-host",
     cl::desc("Compile the GPU schedule of --target=cuda (its tiles, index "
@@ -448,6 +454,8 @@ int main(int argc, char **argv) {
 
   if (tileSize < 1 || tileSize > 4096)
     return fail("--tile-size must be between 1 and 4096");
+  if (gpuThreadsPerBlock < 1 || gpuThreadsPerBlock > 1024)
+    return fail("--gpu-threads-per-block must be between 1 and 1024");
   std::string targetError;
   FailureOr<std::vector<std::string>> cudaChips =
       cudaChipsOf(target, targetError);
@@ -577,6 +585,7 @@ int main(int argc, char **argv) {
     // Projections, glue values and copies become kernels too: on the
     // device, host code must not touch the buffers.
     options.parallelLinalgLoops = true;
+    options.gpuThreadsPerBlock = gpuThreadsPerBlock.getValue();
     if (cuda)
       options.gpuChip = cudaChips->front();
   }

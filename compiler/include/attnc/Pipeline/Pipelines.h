@@ -55,6 +55,11 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
                      "rather than scf.for, so that the GPU mapping makes "
                      "them kernels"),
       llvm::cl::init(false)};
+  Option<int64_t> gpuThreadsPerBlock{
+      *this, "gpu-threads-per-block",
+      llvm::cl::desc("GPU threads per block along the last dimension of "
+                     "each parallel loop (the query tiles)"),
+      llvm::cl::init(32)};
   Option<std::string> gpuChip{
       *this, "gpu-chip",
       llvm::cl::desc("the NVIDIA architecture of the GPU pipelines (sm_80, "
@@ -81,7 +86,8 @@ void buildLoopsToLLVMPipeline(mlir::OpPassManager &pm,
 
 /// The tiled form's loops (attn-to-loops with vectorize=false) -> host code
 /// launching GPU kernels: per-tile scratch made private, each parallel loop
-/// mapped to a grid of blocks (batch, head, query tile) of one thread,
+/// mapped to a grid of blocks (batch, head, query tiles) of
+/// gpuThreadsPerBlock threads (a query tile each),
 /// kernels outlined into one gpu.module, the host functions' buffers in
 /// device memory and their GPU work on one stream (gpu-async-region).
 void buildLoopsToGPUPipeline(mlir::OpPassManager &pm,

@@ -311,6 +311,51 @@ def AttnNVVMNativeMath : Pass<"attn-nvvm-native-math", "gpu::GPUModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def AttnGPUThreadTiles : Pass<"attn-gpu-thread-tiles", "func::FuncOp"> {
+  let summary = "Split the last dimension of each outermost parallel loop "
+                "into blocks of threads";
+  let description = [{
+    Runs before the parallel loops are mapped to the GPU. Each outermost
+    `scf.parallel` (the tiled form's batch x head x query tile, a
+    projection's output elements) is tiled by MLIR's `tileParallelLoop`
+    with 1 on every dimension but the last and `threads-per-block` on the
+    last: the outer loop steps over groups of `threads-per-block`
+    iterations and becomes the grid, the inner loop (bound `affine.min` of
+    the group and what is left, whose constant `-convert-parallel-loops-to-gpu`
+    takes as the block size, guarding the body) becomes the threads of a
+    block. (MLIR 19's form without min bounds scales its guard by the step
+    twice, wrong for the query tiles' step of 8: not used.) For attention, a warp's threads then run
+    neighbouring query tiles over the same keys. A loop of more than three
+    dimensions first has its leading ones combined into one (upstream
+    `collapseParallelLoops`), since the mapping takes three. Loops inside
+    another parallel loop are left alone.
+
+    ```mlir
+    scf.parallel (%bh, %i0) = (%c0, %c0) to (%BH, %NQ) step (%c1, %c8) {
+      <tile of queries %i0 .. %i0+8>
+    }
+    ```
+    becomes, with 32 threads per block,
+    ```mlir
+    scf.parallel (%bh, %g) = (%c0, %c0) to (%BH, %NQ) step (%c1, %c256) {
+      %m0 = affine.min affine_map<(d0)[s0] -> (-d0 + s0, 1)>(%bh)[%BH]
+      %m1 = affine.min affine_map<(d0)[s0] -> (-d0 + s0, 256)>(%g)[%NQ]
+      scf.parallel (%t0, %t1) = (%c0, %c0) to (%m0, %m1) step (%c1, %c8) {
+        %i0 = arith.addi %t1, %g : index
+        <tile of queries %i0 .. %i0+8>
+      }
+    }
+    ```
+  }];
+  let options = [
+    Option<"threadsPerBlock", "threads-per-block", "int64_t",
+           /*default=*/"32",
+           "threads per block along the last dimension">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def AttnSerialHostKernels : Pass<"attn-serial-host-kernels", "func::FuncOp"> {
   let summary = "Host loops that touch memory and no parallel loop took "
                 "become one-thread kernels";
