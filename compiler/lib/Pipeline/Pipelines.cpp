@@ -93,6 +93,28 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
   pm.addPass(createSymbolDCEPass());
 }
 
+/// The last steps of every host function to the LLVM dialect: memrefs
+/// (allocations through _mlir_memref_to_llvm_alloc/free, which the attnc
+/// runtime defines so that a failed allocation is reported, not a crash),
+/// OpenMP when threads are on, arith, index, func and cf.
+static void addHostToLLVMPasses(OpPassManager &pm,
+                                const attnc::PipelineOptions &options) {
+  FinalizeMemRefToLLVMConversionPassOptions memrefOptions;
+  memrefOptions.useGenericFunctions = true;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOptions));
+  if (options.threads)
+    pm.addPass(createConvertOpenMPToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  if (options.optLevel > 0) {
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
+}
+
 void attnc::buildLoopsToLLVMPipeline(OpPassManager &pm,
                                      const PipelineOptions &options) {
   pm.addPass(createLowerAffinePass());
@@ -119,22 +141,7 @@ void attnc::buildLoopsToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertVectorToLLVMPass(vectorOptions));
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
-  // Allocations go through _mlir_memref_to_llvm_alloc/free, which the attnc
-  // runtime defines so that a failed allocation is reported, not a crash.
-  FinalizeMemRefToLLVMConversionPassOptions memrefOptions;
-  memrefOptions.useGenericFunctions = true;
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOptions));
-  if (options.threads)
-    pm.addPass(createConvertOpenMPToLLVMPass());
-  pm.addPass(createArithToLLVMConversionPass());
-  pm.addPass(createConvertIndexToLLVMPass());
-  pm.addPass(createConvertFuncToLLVMPass());
-  pm.addPass(createConvertControlFlowToLLVMPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
-  if (options.optLevel > 0) {
-    pm.addPass(createCanonicalizerPass());
-    pm.addPass(createCSEPass());
-  }
+  addHostToLLVMPasses(pm, options);
 }
 
 /// The tiled form's parallel loops -> gpu.launch ops in the functions.
@@ -246,18 +253,7 @@ void attnc::buildGPUHostToLLVMPipeline(OpPassManager &pm,
   // (opened at first use); the gpu.binary stays, for the translation to
   // embed.
   pm.addPass(createGpuToLLVMConversionPass());
-  FinalizeMemRefToLLVMConversionPassOptions memrefOptions;
-  memrefOptions.useGenericFunctions = true;
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefOptions));
-  pm.addPass(createArithToLLVMConversionPass());
-  pm.addPass(createConvertIndexToLLVMPass());
-  pm.addPass(createConvertFuncToLLVMPass());
-  pm.addPass(createConvertControlFlowToLLVMPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
-  if (options.optLevel > 0) {
-    pm.addPass(createCanonicalizerPass());
-    pm.addPass(createCSEPass());
-  }
+  addHostToLLVMPasses(pm, options);
 }
 
 void attnc::registerDialects(DialectRegistry &registry) {

@@ -372,64 +372,39 @@ CUresult cuPointerGetAttribute(void *data, int attr, CUdeviceptr ptr) {
   return CUDA_SUCCESS;
 }
 
+/* The errors the fake returns: name and text as the driver gives them. */
+static const struct {
+  CUresult code;
+  const char *name, *text;
+} errorTable[] = {
+    {CUDA_SUCCESS, "CUDA_SUCCESS", "no error"},
+    {CUDA_ERROR_INVALID_VALUE, "CUDA_ERROR_INVALID_VALUE", "invalid argument"},
+    {CUDA_ERROR_OUT_OF_MEMORY, "CUDA_ERROR_OUT_OF_MEMORY", "out of memory"},
+    {CUDA_ERROR_NO_DEVICE, "CUDA_ERROR_NO_DEVICE",
+     "no CUDA-capable device is detected"},
+    {CUDA_ERROR_INVALID_PTX, "CUDA_ERROR_INVALID_PTX",
+     "a PTX JIT compilation failed"},
+    {CUDA_ERROR_NOT_FOUND, "CUDA_ERROR_NOT_FOUND", "named symbol not found"},
+    {CUDA_ERROR_LAUNCH_FAILED, "CUDA_ERROR_LAUNCH_FAILED",
+     "unspecified launch failure"},
+};
+
+static CUresult describeError(CUresult r, const char **out, int text) {
+  for (size_t i = 0; i < sizeof errorTable / sizeof errorTable[0]; ++i)
+    if (errorTable[i].code == r) {
+      *out = text ? errorTable[i].text : errorTable[i].name;
+      return CUDA_SUCCESS;
+    }
+  *out = NULL;
+  return CUDA_ERROR_INVALID_VALUE;
+}
+
 CUresult cuGetErrorName(CUresult r, const char **name) {
-  switch (r) {
-  case CUDA_SUCCESS:
-    *name = "CUDA_SUCCESS";
-    break;
-  case CUDA_ERROR_INVALID_VALUE:
-    *name = "CUDA_ERROR_INVALID_VALUE";
-    break;
-  case CUDA_ERROR_OUT_OF_MEMORY:
-    *name = "CUDA_ERROR_OUT_OF_MEMORY";
-    break;
-  case CUDA_ERROR_NO_DEVICE:
-    *name = "CUDA_ERROR_NO_DEVICE";
-    break;
-  case CUDA_ERROR_INVALID_PTX:
-    *name = "CUDA_ERROR_INVALID_PTX";
-    break;
-  case CUDA_ERROR_NOT_FOUND:
-    *name = "CUDA_ERROR_NOT_FOUND";
-    break;
-  case CUDA_ERROR_LAUNCH_FAILED:
-    *name = "CUDA_ERROR_LAUNCH_FAILED";
-    break;
-  default:
-    *name = NULL;
-    return CUDA_ERROR_INVALID_VALUE;
-  }
-  return CUDA_SUCCESS;
+  return describeError(r, name, 0);
 }
 
 CUresult cuGetErrorString(CUresult r, const char **text) {
-  switch (r) {
-  case CUDA_SUCCESS:
-    *text = "no error";
-    break;
-  case CUDA_ERROR_INVALID_VALUE:
-    *text = "invalid argument";
-    break;
-  case CUDA_ERROR_OUT_OF_MEMORY:
-    *text = "out of memory";
-    break;
-  case CUDA_ERROR_NO_DEVICE:
-    *text = "no CUDA-capable device is detected";
-    break;
-  case CUDA_ERROR_INVALID_PTX:
-    *text = "a PTX JIT compilation failed";
-    break;
-  case CUDA_ERROR_NOT_FOUND:
-    *text = "named symbol not found";
-    break;
-  case CUDA_ERROR_LAUNCH_FAILED:
-    *text = "unspecified launch failure";
-    break;
-  default:
-    *text = NULL;
-    return CUDA_ERROR_INVALID_VALUE;
-  }
-  return CUDA_SUCCESS;
+  return describeError(r, text, 1);
 }
 
 CUresult cuEventCreate(CUevent *e, unsigned flags) {

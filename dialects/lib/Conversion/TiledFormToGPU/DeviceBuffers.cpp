@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/Passes.h"
+#include "DeviceMemory.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -25,28 +26,6 @@ using namespace mlir;
 
 namespace {
 
-/// Whether `value` is a buffer of a CUDA library's device memory: any
-/// memref but those of index elements, the shapes that memref.reshape
-/// reads on the host (host memory, never touched by a kernel).
-bool isDeviceData(Value value) {
-  auto type = value ? dyn_cast<MemRefType>(value.getType()) : MemRefType();
-  return type && !type.getElementType().isIndex();
-}
-
-/// Whether `op` reads or writes the contents of a memref.
-bool accessesMemRefContents(Operation *op) {
-  auto effects = dyn_cast<MemoryEffectOpInterface>(op);
-  if (!effects)
-    return false;
-  SmallVector<MemoryEffects::EffectInstance> instances;
-  effects.getEffects(instances);
-  return llvm::any_of(instances, [](const MemoryEffects::EffectInstance &e) {
-    if (!isa<MemoryEffects::Read, MemoryEffects::Write>(e.getEffect()))
-      return false;
-    return isDeviceData(e.getValue());
-  });
-}
-
 struct AttnDeviceBuffersPass
     : public attn::impl::AttnDeviceBuffersBase<AttnDeviceBuffersPass> {
   void runOnOperation() override {
@@ -54,7 +33,7 @@ struct AttnDeviceBuffersPass
     bool refused = false;
     function.walk([&](Operation *op) {
       auto alloc = dyn_cast<memref::AllocOp>(op);
-      if (alloc && isDeviceData(alloc.getMemref())) {
+      if (alloc && attn::isDeviceData(alloc.getMemref())) {
         OpBuilder builder(alloc);
         auto device = builder.create<gpu::AllocOp>(
             alloc.getLoc(), alloc.getType(), /*asyncToken=*/Type(),
@@ -65,7 +44,7 @@ struct AttnDeviceBuffersPass
         return WalkResult::skip();
       }
       auto dealloc = dyn_cast<memref::DeallocOp>(op);
-      if (dealloc && isDeviceData(dealloc.getMemref())) {
+      if (dealloc && attn::isDeviceData(dealloc.getMemref())) {
         OpBuilder builder(dealloc);
         builder.create<gpu::DeallocOp>(dealloc.getLoc(), /*asyncToken=*/Type(),
                                        /*asyncDependencies=*/ValueRange(),
@@ -75,7 +54,7 @@ struct AttnDeviceBuffersPass
       }
       if (isa_and_nonnull<gpu::GPUDialect>(op->getDialect()))
         return WalkResult::skip();
-      if (accessesMemRefContents(op)) {
+      if (attn::accessesDeviceData(op)) {
         op->emitError() << "the cuda target does not support '"
                         << op->getName()
                         << "' in the host code of a library yet (it would "

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/Passes.h"
+#include "DeviceMemory.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -28,28 +29,6 @@ namespace mlir::attn {
 using namespace mlir;
 
 namespace {
-
-/// Whether `value` is a buffer of a CUDA library's device memory: any
-/// memref but those of index elements, the shapes that memref.reshape
-/// reads on the host (host memory, never touched by a kernel).
-bool isDeviceData(Value value) {
-  auto type = value ? dyn_cast<MemRefType>(value.getType()) : MemRefType();
-  return type && !type.getElementType().isIndex();
-}
-
-/// Whether `op` itself reads or writes the contents of a memref.
-bool accessesMemRef(Operation *op) {
-  auto effects = dyn_cast<MemoryEffectOpInterface>(op);
-  if (!effects)
-    return false;
-  SmallVector<MemoryEffects::EffectInstance> instances;
-  effects.getEffects(instances);
-  return llvm::any_of(instances, [](const MemoryEffects::EffectInstance &e) {
-    if (!isa<MemoryEffects::Read, MemoryEffects::Write>(e.getEffect()))
-      return false;
-    return isDeviceData(e.getValue());
-  });
-}
 
 /// The buffer `value` is a view of (through view-like ops).
 Value rootOf(Value value) {
@@ -119,7 +98,7 @@ struct AttnSerialHostKernelsPass
       if (isa<gpu::LaunchOp, memref::AllocOp, memref::DeallocOp>(op))
         continue;
       bool touches = op.walk([](Operation *nested) {
-                         return accessesMemRef(nested)
+                         return attn::accessesDeviceData(nested)
                                     ? WalkResult::interrupt()
                                     : WalkResult::advance();
                        }).wasInterrupted();
