@@ -78,27 +78,40 @@ struct TempFile {
   }
 };
 
-/// Runs `argv` (argv[0] the program); on failure `error` says what it
-/// printed on stderr.
-LogicalResult runTool(llvm::ArrayRef<llvm::StringRef> argv,
-                      std::string &error) {
-  TempFile log;
-  if (failed(log.create("attnc-cuda-tool", "log", error)))
-    return failure();
-  std::optional<llvm::StringRef> redirects[] = {std::nullopt, log.path.str(),
-                                                log.path.str()};
-  std::string message;
-  int status = llvm::sys::ExecuteAndWait(argv[0], argv, std::nullopt,
-                                         redirects, 0, 0, &message);
-  if (status == 0)
-    return success();
-  std::string output;
-  if (auto text = llvm::MemoryBuffer::getFile(log.path))
-    output = (*text)->getBuffer().trim().str();
-  error = "'" + llvm::join(argv, " ") + "' failed" +
-          (message.empty() ? "" : " (" + message + ")") +
-          (output.empty() ? "" : ":\n" + output);
-  return failure();
+/// Runs the commands of `commands` (argv[0] the program) at the same time
+/// and waits for all; on a failure `error` says which and what it printed.
+LogicalResult runTools(llvm::ArrayRef<llvm::SmallVector<llvm::StringRef>> commands,
+                       std::string &error) {
+  std::vector<TempFile> logs(commands.size());
+  std::vector<llvm::sys::ProcessInfo> processes;
+  std::vector<std::string> startErrors(commands.size());
+  for (auto [argv, log, startError] : llvm::zip(commands, logs, startErrors)) {
+    if (failed(log.create("attnc-cuda-tool", "log", error)))
+      return failure();
+    std::optional<llvm::StringRef> redirects[] = {
+        std::nullopt, log.path.str(), log.path.str()};
+    bool notStarted = false;
+    processes.push_back(llvm::sys::ExecuteNoWait(
+        argv[0], argv, std::nullopt, redirects, 0, &startError, &notStarted));
+  }
+  LogicalResult result = success();
+  for (auto [argv, log, process, startError] :
+       llvm::zip(commands, logs, processes, startErrors)) {
+    std::string message = startError;
+    int status = -1;
+    if (process.Pid != llvm::sys::ProcessInfo::InvalidPid)
+      status = llvm::sys::Wait(process, std::nullopt, &message).ReturnCode;
+    if (status == 0 || failed(result))
+      continue;
+    std::string output;
+    if (auto text = llvm::MemoryBuffer::getFile(log.path))
+      output = (*text)->getBuffer().trim().str();
+    error = "'" + llvm::join(argv, " ") + "' failed" +
+            (message.empty() ? "" : " (" + message + ")") +
+            (output.empty() ? "" : ":\n" + output);
+    result = failure();
+  }
+  return result;
 }
 
 LogicalResult writeFile(llvm::StringRef path, llvm::StringRef data,
@@ -126,19 +139,23 @@ FailureOr<std::string> makeFatbin(llvm::StringRef ptx,
       failed(writeFile(ptxFile.path, ptx, error)) ||
       failed(fatbinFile.create("attnc-kernels", "fatbin", error)))
     return failure();
+  // One ptxas per architecture, at the same time.
   std::vector<TempFile> cubins(chips.size());
-  std::vector<std::string> images;
+  std::vector<std::string> arches, images;
   for (auto [chip, cubin] : llvm::zip(chips, cubins)) {
-    std::string arch = "-arch=" + chip;
-    if (failed(cubin.create("attnc-kernels-" + chip, "cubin", error)) ||
-        failed(runTool({ptxas, arch, "-O3", ptxFile.path.str(), "-o",
-                        cubin.path.str()},
-                       error)))
+    if (failed(cubin.create("attnc-kernels-" + chip, "cubin", error)))
       return failure();
+    arches.push_back("-arch=" + chip);
     images.push_back("--image3=kind=elf,sm=" +
                      llvm::StringRef(chip).drop_front(3).str() +
                      ",file=" + cubin.path.str().str());
   }
+  llvm::SmallVector<llvm::SmallVector<llvm::StringRef>> assemblies;
+  for (auto [arch, cubin] : llvm::zip(arches, cubins))
+    assemblies.push_back(
+        {ptxas, arch, "-O3", ptxFile.path.str(), "-o", cubin.path.str()});
+  if (failed(runTools(assemblies, error)))
+    return failure();
   // The PTX, for the driver to compile on architectures newer than these.
   images.push_back("--image3=kind=ptx,sm=" +
                    llvm::StringRef(chips.front()).drop_front(3).str() +
@@ -147,7 +164,7 @@ FailureOr<std::string> makeFatbin(llvm::StringRef ptx,
   llvm::SmallVector<llvm::StringRef> argv = {fatbinary, "-64", create};
   for (const std::string &image : images)
     argv.push_back(image);
-  if (failed(runTool(argv, error)))
+  if (failed(runTools({argv}, error)))
     return failure();
   auto data = llvm::MemoryBuffer::getFile(fatbinFile.path);
   if (!data) {
