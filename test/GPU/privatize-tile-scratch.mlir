@@ -43,14 +43,52 @@ func.func @tile_scratch(%n: index, %out: memref<?x16xf32>) {
 
 // -----
 
-// Scratch of dynamic size (the sparse alignments' row of scores) has no
-// private form.
-func.func @dynamic_scratch(%n: index) {
+// Scratch of dynamic size (the sparse alignments' row of scores): a slot
+// of one workspace per iteration, 64-byte aligned, at the iteration's
+// row-major index.
+// CHECK-LABEL: func.func @dynamic_scratch(
+// CHECK-SAME:      %[[N:[a-z0-9]+]]: index, %[[M:[a-z0-9]+]]: index
+// CHECK:         arith.muli %{{.*}}, %[[N]] : index
+// CHECK:         %[[SLOT:.*]] = arith.muli %{{.*}}, %c64 : index
+// CHECK:         %[[TOTAL:.*]] = arith.muli %[[SLOT]], %{{.*}} : index
+// CHECK:         %[[WS:.*]] = memref.alloc(%[[TOTAL]]) {alignment = 64 : i64} : memref<?xi8>
+// CHECK:         scf.parallel (%[[B:.*]], %[[I:.*]]) =
+// The tile's position along the queries, after the batch's rows of tiles.
+// CHECK:           %[[Q:.*]] = arith.subi %[[I]], %c0 : index
+// CHECK-NEXT:      %[[POS:.*]] = arith.divui %[[Q]], %c8 : index
+// CHECK-NEXT:      %[[ROWS:.*]] = arith.muli %{{.*}}, %{{.*}} : index
+// CHECK-NEXT:      %[[INDEX:.*]] = arith.addi %[[ROWS]], %[[POS]] : index
+// CHECK-NEXT:      %[[OFFSET:.*]] = arith.muli %[[INDEX]], %[[SLOT]] : index
+// CHECK-NEXT:      %[[VIEW:.*]] = memref.view %[[WS]][%[[OFFSET]]][%[[N]]] : memref<?xi8> to memref<8x?xf32>
+// CHECK-NEXT:      memref.store %{{.*}}, %[[VIEW]]
+// CHECK-NOT:       memref.dealloc
+// CHECK:           scf.reduce
+// CHECK:         memref.dealloc %[[WS]] : memref<?xi8>
+func.func @dynamic_scratch(%n: index, %m: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %zero = arith.constant 0.0 : f32
+  scf.parallel (%b, %i) = (%c0, %c0) to (%c4, %m) step (%c1, %c8) {
+    %scores = memref.alloc(%n) : memref<8x?xf32>
+    memref.store %zero, %scores[%c0, %c0] : memref<8x?xf32>
+    memref.dealloc %scores : memref<8x?xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// A dynamic size computed in the iteration has no slot size before the loop.
+func.func @size_in_loop(%n: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   scf.parallel (%i) = (%c0) to (%n) step (%c1) {
-    // expected-error @+1 {{the cuda target does not support scratch memory of dynamic size per query tile yet ('memref<8x?xf32>' in the parallel loop of the tiled form)}}
-    %scores = memref.alloc(%n) : memref<8x?xf32>
+    %k = arith.addi %i, %c1 : index
+    // expected-error @+1 {{the cuda target does not support this scratch memory of a query tile yet ('memref<8x?xf32>' in the parallel loop of the tiled form: its size is computed in the loop)}}
+    %scores = memref.alloc(%k) : memref<8x?xf32>
     memref.dealloc %scores : memref<8x?xf32>
     scf.reduce
   }

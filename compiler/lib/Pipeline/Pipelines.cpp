@@ -151,6 +151,9 @@ static void addMapToGPUPasses(OpPassManager &funcPm,
   // kernels are compiled without libdevice (-attn-nvvm-native-math).
   if (options.optLevel == 0)
     funcPm.addPass(attn::createAttnApproximateMath());
+  // Per-tile scratch on each thread's stack (dynamic sizes: a slot of a
+  // workspace per tile), before the tiles are split among threads.
+  funcPm.addPass(attn::createAttnPrivatizeTileScratch());
   // The last dimension of each parallel loop (the query tiles, a
   // projection's output features) in blocks of threads: neighbouring tiles
   // on the threads of a warp.
@@ -160,7 +163,6 @@ static void addMapToGPUPasses(OpPassManager &funcPm,
   // Folds the tile bounds to affine.min of a constant, which the mapping
   // takes as the block size (with a guard).
   funcPm.addPass(createCanonicalizerPass());
-  funcPm.addPass(attn::createAttnPrivatizeTileScratch());
   // The outer parallel loops' dimensions (batch, head, groups of query
   // tiles) to the grid's x, y, z, the inner ones to the threads; each
   // thread runs a query tile's kernel.

@@ -217,11 +217,17 @@ def AttnPrivatizeTileScratch
     (local memory of the thread that runs the iteration, registers once
     promoted; hoisted out of inner loops, since a fresh buffer's contents
     are undefined anyway and a stack allocation in a loop would be
-    dynamic), and its `memref.dealloc`s are erased. Allocations outside parallel loops (the host side: projections,
-    intermediate values) are left alone. An allocation of dynamic size in a
-    parallel loop (the sparse alignments' [QT, Nk] score buffer) has no
-    private form and is refused with an error at its location, as is a
-    private buffer larger than `max-private-bytes`.
+    dynamic), and its `memref.dealloc`s are erased. An allocation of
+    dynamic size (the sparse alignments' [QT, Nk] score buffer, the
+    accumulator of a dynamic feature size) has no private form: it becomes
+    a `memref.view` into one workspace (`memref<?xi8>`, allocated before the
+    loop, freed after it) at the iteration's slot, a 64-byte-aligned slot
+    per iteration in row-major order of the loop's dimensions (its sizes
+    must be defined before the loop). Allocations outside parallel loops
+    (the host side: projections, intermediate values) are left alone.
+    Private buffers larger than `max-private-bytes` in all, and dynamic
+    sizes computed in the loop, are refused with an error at their
+    location.
 
     ```mlir
     scf.parallel (%b, %h, %i0) = ... {

@@ -5,15 +5,19 @@
 // memref.alloca at the start of that loop's body, and its memref.deallocs
 // are erased, so that once the loop is a GPU kernel every thread keeps its
 // scratch in local memory (or registers) instead of allocating from the
-// device heap per block. Allocations outside parallel loops stay on the
-// host side. An allocation of dynamic size in a parallel loop, or more
-// private memory than the option allows, is refused at its location. See
-// Passes.td for the IR before and after.
+// device heap per block. Scratch of dynamic size (the sparse alignments'
+// [QT, n_k] row of scores) becomes a slice of one workspace allocated
+// before the loop, a slot per iteration (memref.view at the iteration's
+// byte offset). Allocations outside parallel loops stay on the host side.
+// More private memory than the option allows, or a dynamic size computed
+// in the loop, is refused at its location. See Passes.td for the IR before
+// and after.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
@@ -35,30 +39,132 @@ int64_t staticBytes(MemRefType type) {
   return type.getNumElements() * int64_t((bits + 7) / 8);
 }
 
+/// ceil(a / b) for a >= 0, b > 0, as (a + b - 1) / b (arith.ceildivui would
+/// need -arith-expand before the LLVM lowering).
+Value ceilDiv(OpBuilder &b, Location loc, Value a, Value d) {
+  Value one = b.create<arith::ConstantIndexOp>(loc, 1);
+  return b.create<arith::DivUIOp>(
+      loc, b.create<arith::SubIOp>(loc, b.create<arith::AddIOp>(loc, a, d), one),
+      d);
+}
+
+/// The iterations of `loop`, a value before it: the product over its
+/// dimensions of max(0, ceil((ub - lb) / step)).
+Value iterationCount(OpBuilder &b, Location loc, scf::ParallelOp loop) {
+  Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+  Value count = b.create<arith::ConstantIndexOp>(loc, 1);
+  for (auto [lb, ub, step] : llvm::zip(
+           loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+    Value span = b.create<arith::MaxSIOp>(
+        loc, b.create<arith::SubIOp>(loc, ub, lb), zero);
+    Value trips = ceilDiv(b, loc, span, step);
+    count = b.create<arith::MulIOp>(loc, count, trips);
+  }
+  return count;
+}
+
+/// The row-major index of the current iteration of `loop` (in its body).
+Value iterationIndex(OpBuilder &b, Location loc, scf::ParallelOp loop) {
+  Value index = b.create<arith::ConstantIndexOp>(loc, 0);
+  for (auto [iv, lb, ub, step] :
+       llvm::zip(loop.getInductionVars(), loop.getLowerBound(),
+                 loop.getUpperBound(), loop.getStep())) {
+    Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+    Value trips = ceilDiv(
+        b, loc,
+        b.create<arith::MaxSIOp>(loc, b.create<arith::SubIOp>(loc, ub, lb),
+                                 zero),
+        step);
+    Value position = b.create<arith::DivUIOp>(
+        loc, b.create<arith::SubIOp>(loc, iv, lb), step);
+    index = b.create<arith::AddIOp>(
+        loc, b.create<arith::MulIOp>(loc, index, trips), position);
+  }
+  return index;
+}
+
+/// Dynamic scratch `alloc` of `loop`'s iterations -> a view into one
+/// workspace of a 64-byte-aligned slot per iteration, allocated before the
+/// loop and freed after it.
+void moveToWorkspace(memref::AllocOp alloc, scf::ParallelOp loop) {
+  Location loc = alloc.getLoc();
+  MemRefType type = alloc.getType();
+  OpBuilder b(loop);
+  // Bytes of a slot: the elements (dynamic sizes are defined before the
+  // loop) times their size, rounded up to 64.
+  Value bytes = b.create<arith::ConstantIndexOp>(
+      loc, int64_t((type.getElementTypeBitWidth() + 7) / 8));
+  unsigned next = 0;
+  for (int64_t size : type.getShape()) {
+    Value extent = ShapedType::isDynamic(size)
+                       ? alloc.getDynamicSizes()[next++]
+                       : b.create<arith::ConstantIndexOp>(loc, size);
+    bytes = b.create<arith::MulIOp>(loc, bytes, extent);
+  }
+  Value c63 = b.create<arith::ConstantIndexOp>(loc, 63);
+  Value c64 = b.create<arith::ConstantIndexOp>(loc, 64);
+  Value slot = b.create<arith::MulIOp>(
+      loc,
+      b.create<arith::DivUIOp>(loc, b.create<arith::AddIOp>(loc, bytes, c63),
+                               c64),
+      c64);
+  Value total =
+      b.create<arith::MulIOp>(loc, slot, iterationCount(b, loc, loop));
+  auto workspaceType =
+      MemRefType::get({ShapedType::kDynamic}, b.getIntegerType(8));
+  auto workspace = b.create<memref::AllocOp>(loc, workspaceType,
+                                             ValueRange{total},
+                                             b.getI64IntegerAttr(64));
+  b.setInsertionPointAfter(loop);
+  b.create<memref::DeallocOp>(loc, workspace);
+
+  b.setInsertionPointToStart(loop.getBody());
+  Value offset = b.create<arith::MulIOp>(
+      loc, iterationIndex(b, loc, loop), slot);
+  auto view = b.create<memref::ViewOp>(loc, type, workspace, offset,
+                                       alloc.getDynamicSizes());
+  for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
+    if (isa<memref::DeallocOp>(user))
+      user->erase();
+  alloc.replaceAllUsesWith(view.getResult());
+  alloc.erase();
+}
+
 struct AttnPrivatizeTileScratchPass
     : public attn::impl::AttnPrivatizeTileScratchBase<
           AttnPrivatizeTileScratchPass> {
   using AttnPrivatizeTileScratchBase::AttnPrivatizeTileScratchBase;
 
   void runOnOperation() override {
-    llvm::SmallVector<memref::AllocOp> scratch;
+    llvm::SmallVector<memref::AllocOp> scratch, dynamicScratch;
     bool refused = false;
     getOperation().walk([&](memref::AllocOp alloc) {
-      if (!alloc->getParentOfType<scf::ParallelOp>())
+      auto loop = alloc->getParentOfType<scf::ParallelOp>();
+      if (!loop)
         return;
       MemRefType type = alloc.getType();
-      if (!type.hasStaticShape() || !type.getElementType().isIntOrFloat()) {
+      bool sizesBeforeLoop = llvm::all_of(
+          alloc.getDynamicSizes(), [&](Value size) {
+            return !loop->isAncestor(size.getParentBlock()->getParentOp());
+          });
+      if (!type.getElementType().isIntOrFloat() || !type.getLayout().isIdentity() ||
+          !sizesBeforeLoop ||
+          (!type.hasStaticShape() && loop->getParentOfType<scf::ParallelOp>())) {
         alloc.emitError()
-            << "the cuda target does not support scratch memory of dynamic "
-               "size per query tile yet ("
-            << type << " in the parallel loop of the tiled form)";
+            << "the cuda target does not support this scratch memory of a "
+               "query tile yet ("
+            << type
+            << " in the parallel loop of the tiled form: its size is "
+               "computed in the loop)";
         refused = true;
         return;
       }
-      scratch.push_back(alloc);
+      (type.hasStaticShape() ? scratch : dynamicScratch).push_back(alloc);
     });
     if (refused)
       return signalPassFailure();
+    for (memref::AllocOp alloc : dynamicScratch)
+      moveToWorkspace(alloc, alloc->getParentOfType<scf::ParallelOp>());
 
     // The private bytes of each parallel loop's iteration, to refuse what
     // would not fit a thread's stack.
