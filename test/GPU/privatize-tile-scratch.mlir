@@ -50,13 +50,16 @@ func.func @tile_scratch(%n: index, %out: memref<?x16xf32>) {
 // CHECK-SAME:      %[[N:[a-z0-9]+]]: index, %[[M:[a-z0-9]+]]: index
 // CHECK:         arith.muli %{{.*}}, %[[N]] : index
 // CHECK:         %[[SLOT:.*]] = arith.muli %{{.*}}, %c64 : index
-// CHECK:         %[[TOTAL:.*]] = arith.muli %[[SLOT]], %{{.*}} : index
-// CHECK:         %[[WS:.*]] = memref.alloc(%[[TOTAL]]) {alignment = 64 : i64} : memref<?xi8>
+// The query tiles' trip count, ceil(m / 8), once before the loop.
+// CHECK:         %[[TRIPS:.*]] = arith.divui %{{.*}}, %c8 : index
+// CHECK-NEXT:    %[[PART:.*]] = arith.muli %[[SLOT]], %{{.*}} : index
+// CHECK-NEXT:    %[[TOTAL:.*]] = arith.muli %[[PART]], %[[TRIPS]] : index
+// CHECK-NEXT:    %[[WS:.*]] = memref.alloc(%[[TOTAL]]) {alignment = 64 : i64} : memref<?xi8>
 // CHECK:         scf.parallel (%[[B:.*]], %[[I:.*]]) =
 // The tile's position along the queries, after the batch's rows of tiles.
 // CHECK:           %[[Q:.*]] = arith.subi %[[I]], %c0 : index
 // CHECK-NEXT:      %[[POS:.*]] = arith.divui %[[Q]], %c8 : index
-// CHECK-NEXT:      %[[ROWS:.*]] = arith.muli %{{.*}}, %{{.*}} : index
+// CHECK-NEXT:      %[[ROWS:.*]] = arith.muli %{{.*}}, %[[TRIPS]] : index
 // CHECK-NEXT:      %[[INDEX:.*]] = arith.addi %[[ROWS]], %[[POS]] : index
 // CHECK-NEXT:      %[[OFFSET:.*]] = arith.muli %[[INDEX]], %[[SLOT]] : index
 // CHECK-NEXT:      %[[VIEW:.*]] = memref.view %[[WS]][%[[OFFSET]]][%[[N]]] : memref<?xi8> to memref<8x?xf32>

@@ -31,6 +31,7 @@ struct AttnDeviceBuffersPass
   void runOnOperation() override {
     func::FuncOp function = getOperation();
     bool refused = false;
+    // Post-order: erasing the op being visited is safe.
     function.walk([&](Operation *op) {
       auto alloc = dyn_cast<memref::AllocOp>(op);
       if (alloc && attn::isDeviceData(alloc.getMemref())) {
@@ -41,7 +42,7 @@ struct AttnDeviceBuffersPass
             alloc.getSymbolOperands(), /*hostShared=*/false);
         alloc.replaceAllUsesWith(device.getMemref());
         alloc.erase();
-        return WalkResult::skip();
+        return WalkResult::advance();
       }
       auto dealloc = dyn_cast<memref::DeallocOp>(op);
       if (dealloc && attn::isDeviceData(dealloc.getMemref())) {
@@ -50,10 +51,11 @@ struct AttnDeviceBuffersPass
                                        /*asyncDependencies=*/ValueRange(),
                                        dealloc.getMemref());
         dealloc.erase();
-        return WalkResult::skip();
+        return WalkResult::advance();
       }
+      // Launches and the gpu ops made here: device work, not host access.
       if (isa_and_nonnull<gpu::GPUDialect>(op->getDialect()))
-        return WalkResult::skip();
+        return WalkResult::advance();
       if (attn::accessesDeviceData(op)) {
         op->emitError() << "the cuda target does not support '"
                         << op->getName()

@@ -48,37 +48,34 @@ Value ceilDiv(OpBuilder &b, Location loc, Value a, Value d) {
       d);
 }
 
-/// The iterations of `loop`, a value before it: the product over its
-/// dimensions of max(0, ceil((ub - lb) / step)).
-Value iterationCount(OpBuilder &b, Location loc, scf::ParallelOp loop) {
+/// The trip count of each dimension of `loop`, max(0, ceil((ub - lb) /
+/// step)), computed before it (so that its iterations use them as they
+/// are, kernel arguments once it is a kernel).
+SmallVector<Value> tripCounts(OpBuilder &b, Location loc,
+                              scf::ParallelOp loop) {
   Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
-  Value count = b.create<arith::ConstantIndexOp>(loc, 1);
+  SmallVector<Value> trips;
   for (auto [lb, ub, step] : llvm::zip(
            loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
     Value span = b.create<arith::MaxSIOp>(
         loc, b.create<arith::SubIOp>(loc, ub, lb), zero);
-    Value trips = ceilDiv(b, loc, span, step);
-    count = b.create<arith::MulIOp>(loc, count, trips);
+    trips.push_back(ceilDiv(b, loc, span, step));
   }
-  return count;
+  return trips;
 }
 
-/// The row-major index of the current iteration of `loop` (in its body).
-Value iterationIndex(OpBuilder &b, Location loc, scf::ParallelOp loop) {
+/// The row-major index of the current iteration of `loop` (in its body),
+/// given its trip counts.
+Value iterationIndex(OpBuilder &b, Location loc, scf::ParallelOp loop,
+                     ArrayRef<Value> trips) {
   Value index = b.create<arith::ConstantIndexOp>(loc, 0);
-  for (auto [iv, lb, ub, step] :
+  for (auto [iv, lb, step, count] :
        llvm::zip(loop.getInductionVars(), loop.getLowerBound(),
-                 loop.getUpperBound(), loop.getStep())) {
-    Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
-    Value trips = ceilDiv(
-        b, loc,
-        b.create<arith::MaxSIOp>(loc, b.create<arith::SubIOp>(loc, ub, lb),
-                                 zero),
-        step);
+                 loop.getStep(), trips)) {
     Value position = b.create<arith::DivUIOp>(
         loc, b.create<arith::SubIOp>(loc, iv, lb), step);
     index = b.create<arith::AddIOp>(
-        loc, b.create<arith::MulIOp>(loc, index, trips), position);
+        loc, b.create<arith::MulIOp>(loc, index, count), position);
   }
   return index;
 }
@@ -108,8 +105,10 @@ void moveToWorkspace(memref::AllocOp alloc, scf::ParallelOp loop) {
       b.create<arith::DivUIOp>(loc, b.create<arith::AddIOp>(loc, bytes, c63),
                                c64),
       c64);
-  Value total =
-      b.create<arith::MulIOp>(loc, slot, iterationCount(b, loc, loop));
+  SmallVector<Value> trips = tripCounts(b, loc, loop);
+  Value total = slot;
+  for (Value count : trips)
+    total = b.create<arith::MulIOp>(loc, total, count);
   auto workspaceType =
       MemRefType::get({ShapedType::kDynamic}, b.getIntegerType(8));
   auto workspace = b.create<memref::AllocOp>(loc, workspaceType,
@@ -120,7 +119,7 @@ void moveToWorkspace(memref::AllocOp alloc, scf::ParallelOp loop) {
 
   b.setInsertionPointToStart(loop.getBody());
   Value offset = b.create<arith::MulIOp>(
-      loc, iterationIndex(b, loc, loop), slot);
+      loc, iterationIndex(b, loc, loop, trips), slot);
   auto view = b.create<memref::ViewOp>(loc, type, workspace, offset,
                                        alloc.getDynamicSizes());
   for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
