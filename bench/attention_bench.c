@@ -294,6 +294,21 @@ static double time_sdpa(sdpa_fn fn, int b, int n, int d, int repeat,
 }
 
 int main(int argc, char **argv) {
+  for (int a = 1; a < argc; ++a) {
+    char *end;
+    long n = strtol(argv[a], &end, 10);
+    if (*end || end == argv[a] || n < 1 || n > (1 << 20)) {
+      fprintf(stderr,
+              "usage: attnc-bench [n ...]   (sizes from 1 to 1048576; "
+              "ATTNC_BENCH_REPEAT, ATTNC_BENCH_TARGETS, OMP_NUM_THREADS)\n"
+              "attnc-bench: '%s' is not a size\n",
+              argv[a]);
+      return 2;
+    }
+  }
+  // The tables are one thread's unless OMP_NUM_THREADS says otherwise
+  // (libomp would otherwise take every core while the report says 1).
+  setenv("OMP_NUM_THREADS", "1", /*overwrite=*/0);
 #ifdef ATTNC_BENCH_BLAS
   if (!getenv("OPENBLAS_CORETYPE")) {
     setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);

@@ -12,7 +12,8 @@
 // reduction) and the running row maxima, then exponentiates all its rows
 // 16 keys at a time (an inline exp: FMAs and a shift), keeps its
 // (m, l, acc) in the key loop, and reads each value row once. Masks become
-// a lane-wise select to -inf.
+// a lane-wise select to -inf, in a copy of the scoring loop that only
+// the tiles some row does not wholly see take.
 
 // CHECK-LABEL: func @blocked
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x4x?x8xf32>, %[[K:[^:]*]]: memref<2x2x?x8xf32>, %[[V:[^:]*]]: memref<2x2x?x4xf32>, %[[S:[^:]*]]: f32, %[[LEN:[^:]*]]: memref<2xi32>, %[[C:[^:]*]]: memref<2x?x4x4xf32>)
@@ -30,7 +31,11 @@
 // CHECK:        memref.load %[[LEN]][%[[B]]]
 // CHECK:        scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8x4xf32>)
 // Pass 1: 32 keys at a time, the 8 row maxima carried: two panel rows per
-// d, two FMAs per query.
+// d, two FMAs per query. Two copies: for a tile whose keys every row sees
+// (arith.cmpi sle: the tile's end against each row's end), no lane-wise
+// masks; for the others (the causal diagonal, the last keys), masks.
+// CHECK-COUNT-8:  arith.cmpi sle, %{{.*}}, %{{.*}} : index
+// CHECK:          scf.if %{{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK:          scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK:            scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK:              %[[KROW0:.*]] = vector.load %[[KT]][{{.*}}] : memref<?x?x?x8x16xf32>, vector<16xf32>
@@ -40,13 +45,21 @@
 // CHECK-NEXT:         vector.fma %{{.*}}, %[[KROW0]]
 // CHECK-NEXT:         vector.fma %{{.*}}, %[[KROW1]]
 // CHECK-COUNT-7:      vector.fma %{{.*}}, %[[KROW1]]
-// Scaled, masked per query, stored to the tile of scores, maxima.
+// Scaled, stored to the tile of scores, maxima; no masks in this copy.
+// CHECK:            arith.mulf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK-NOT:        vector<16xindex>
+// CHECK:            vector.store %{{.*}}, %[[SCORES]]
+// CHECK-NEXT:       arith.maxnumf {{.*}} fastmath<nnan> : vector<16xf32>
+// CHECK:          } else {
+// The same loop, masked per query.
+// CHECK:          scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32
 // CHECK:            arith.mulf %{{.*}}, %{{.*}} : vector<16xf32>
 // CHECK:            arith.cmpi slt, %{{.*}}, %{{.*}} : vector<16xindex>
 // CHECK-NEXT:       arith.select %{{.*}}, %{{.*}}, %{{.*}} : vector<16xi1>, vector<16xf32>
 // CHECK:            vector.store %{{.*}}, %[[SCORES]]
 // CHECK-NEXT:       arith.maxnumf {{.*}} fastmath<nnan> : vector<16xf32>
-// CHECK:          vector.reduction <maxnumf>
+// The row maxima: a tree of maxima (no score is NaN).
+// CHECK:          vector.reduction <maxnumf>, %{{.*}} fastmath<nnan> : vector<16xf32> into f32
 // Pass 2: probabilities and sums of all rows, 16 keys at a time.
 // CHECK:          scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c16{{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK-NOT:        math.exp

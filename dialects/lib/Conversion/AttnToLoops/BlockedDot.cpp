@@ -51,14 +51,13 @@ Value expNonPositive(Emitter &e, VectorType type, Value x) {
       x, splat(-88.0),
       arith::FastMathFlagsAttr::get(b.getContext(),
                                     arith::FastMathFlags::nnan));
-  Value j = b.create<vector::FMAOp>(x, splat(1.4426950408889634),
-                                    splat(shifter));
+  Value j =
+      b.create<vector::FMAOp>(x, splat(1.4426950408889634), splat(shifter));
   Value n = b.create<arith::SubFOp>(j, splat(shifter));
   Value r = b.create<vector::FMAOp>(n, splat(-0.693145751953125), x);
   r = b.create<vector::FMAOp>(n, splat(-1.4286068203094172e-06), r);
-  const double coeffs[] = {1.0,          1.0,          0.5,
-                           0.166664153,  0.0416663513, 0.00837512594,
-                           0.00139411085};
+  const double coeffs[] = {
+      1.0, 1.0, 0.5, 0.166664153, 0.0416663513, 0.00837512594, 0.00139411085};
   Value p = splat(coeffs[6]);
   for (int c = 5; c >= 0; --c)
     p = b.create<vector::FMAOp>(p, r, splat(coeffs[c]));
@@ -112,8 +111,7 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     return success(
         op.getCombine() == ScoreCombine::dot &&
         op.getAlign() == AlignKind::softmax && op.hasValueState() &&
-        !op.getWeightModAttr() &&
-        vectorizableSize(op.getQuery(), limit) &&
+        !op.getWeightModAttr() && vectorizableSize(op.getQuery(), limit) &&
         vectorizableSize(op.getKeys(), limit) &&
         vectorizableSize(op.getValues(), limit) &&
         op.getKeyTile() % target.vectorLanes == 0 && parallel &&
@@ -163,12 +161,12 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
   /// tailShape...] where `index` places element (b, h, n, c) for n < the
   /// padded N and c < cols; elements past N or D are 0 (padding keys score
   /// 0 and are masked). Freed after the parallel loop.
-  Value pack(PatternRewriter &rewriter, scf::ParallelOp parallel, Value src,
-             Type elem, int64_t cols, ArrayRef<int64_t> tailShape,
-             int64_t rowsPerEntry, int64_t extraEntries,
-             function_ref<SmallVector<Value>(Emitter &, Value, Value, Value,
-                                             Value)>
-                 index) const {
+  Value
+  pack(PatternRewriter &rewriter, scf::ParallelOp parallel, Value src,
+       Type elem, int64_t cols, ArrayRef<int64_t> tailShape,
+       int64_t rowsPerEntry, int64_t extraEntries,
+       function_ref<SmallVector<Value>(Emitter &, Value, Value, Value, Value)>
+           index) const {
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPoint(parallel);
     ImplicitLocOpBuilder b(parallel.getLoc(), rewriter);
@@ -232,11 +230,11 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     int64_t pairs = (d + 1) / 2;
     Value packed, queryPairs, valuePairs, probabilities;
     if (useBF16) {
-      queryPairs = pack(
-          rewriter, parallel, q, bf16, 2 * pairs, {2 * pairs}, 1, 0,
-          [](Emitter &, Value bIdx, Value h, Value j, Value c) {
-            return SmallVector<Value>{bIdx, h, j, c};
-          });
+      queryPairs =
+          pack(rewriter, parallel, q, bf16, 2 * pairs, {2 * pairs}, 1, 0,
+               [](Emitter &, Value bIdx, Value h, Value j, Value c) {
+                 return SmallVector<Value>{bIdx, h, j, c};
+               });
       packed = pack(
           rewriter, parallel, k, bf16, 2 * pairs, {pairs, 2 * lanes}, lanes,
           step - 1, [&](Emitter &e, Value bIdx, Value h, Value j, Value c) {
@@ -249,21 +247,19 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
                 b.create<arith::AddIOp>(b.create<arith::MulIOp>(lane, two),
                                         b.create<arith::RemUIOp>(c, two))};
           });
-      valuePairs = pack(
-          rewriter, parallel, v, bf16, dv, {dv, 2}, 2, 0,
-          [](Emitter &e, Value bIdx, Value h, Value j, Value c) {
-            Value two = e.index(2);
-            return SmallVector<Value>{
-                bIdx, h, e.b.create<arith::DivUIOp>(j, two), c,
-                e.b.create<arith::RemUIOp>(j, two)};
-          });
+      valuePairs = pack(rewriter, parallel, v, bf16, dv, {dv, 2}, 2, 0,
+                        [](Emitter &e, Value bIdx, Value h, Value j, Value c) {
+                          Value two = e.index(2);
+                          return SmallVector<Value>{
+                              bIdx, h, e.b.create<arith::DivUIOp>(j, two), c,
+                              e.b.create<arith::RemUIOp>(j, two)};
+                        });
       probabilities = allocateTileScratch(
           rewriter, op, MemRefType::get({queryTile, keyTile}, bf16));
     } else {
       // Panels of `lanes` transposed keys, `step - 1` spare panels so that
       // steps of several panels never read past the end.
-      packed = pack(rewriter, parallel, k, f32, d, {d, lanes}, lanes,
-                    step - 1,
+      packed = pack(rewriter, parallel, k, f32, d, {d, lanes}, lanes, step - 1,
                     [&](Emitter &e, Value bIdx, Value h, Value j, Value c) {
                       Value lanesIdx = e.index(lanes);
                       return SmallVector<Value>{
@@ -317,73 +313,109 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
 
     // Pass 1: S[r, jv..jv+step*lanes) = q_r . K^T[:, j0+jv..] (masked),
     // `step` panels at a time (QT x step FMAs per element of q), and the
-    // running maximum of each row's scores.
+    // running maximum of each row's scores. `masked`: the tile holds keys
+    // some row does not see (its lanes become -inf); most tiles are whole
+    // and visible to every row, and take the copy of the loop without the
+    // lane-wise key comparisons.
     SmallVector<Value> maxInit(queryTile, negInfLanes);
-    auto tileMaxLoop = e.loop(
-        zero, count, e.index(lanes * step), maxInit,
-        [&](Value jv, ValueRange maxima) {
-          Value first = b.create<arith::AddIOp>(j0, jv);
-          Value panel = b.create<arith::DivUIOp>(first, lanesIdx);
-          SmallVector<Value> zeros(queryTile * step,
-                                   e.splat(lanesType, e.f32(0)));
-          // One element of q (f32) or one pair (bf16) per iteration.
-          auto dots = e.loop(
-              zero, e.index(useBF16 ? pairs : d), zeros,
-              [&](Value c, ValueRange acc) {
-                SmallVector<Value> kt;
-                for (int64_t p = 0; p < step; ++p)
-                  kt.push_back(e.vload(
-                      useBF16 ? pairType : lanesType, packed,
-                      {bk, hk, b.create<arith::AddIOp>(panel, e.index(p)), c,
-                       zero}));
-                SmallVector<Value> next;
-                for (int64_t r = 0; r < queryTile; ++r) {
-                  Value qc =
-                      useBF16
-                          ? broadcastPair(e, lanes, queryPairs,
-                                          {bq, h, rows[r],
-                                           b.create<arith::MulIOp>(
-                                               c, e.index(2))})
-                          : e.splat(lanesType, e.load(q, {bq, h, rows[r], c}));
-                  for (int64_t p = 0; p < step; ++p)
-                    next.push_back(
-                        useBF16 ? dotBF16Pairs(b, acc[r * step + p], qc, kt[p])
-                                : Value(b.create<vector::FMAOp>(
-                                      qc, kt[p], acc[r * step + p])));
+    auto scoreTile = [&](bool masked) -> SmallVector<Value> {
+      return e
+          .loop(
+              zero, count, e.index(lanes * step), maxInit,
+              [&](Value jv, ValueRange maxima) {
+                Value first = b.create<arith::AddIOp>(j0, jv);
+                Value panel = b.create<arith::DivUIOp>(first, lanesIdx);
+                SmallVector<Value> zeros(queryTile * step,
+                                         e.splat(lanesType, e.f32(0)));
+                // One element of q (f32) or one pair (bf16) per iteration.
+                auto dots = e.loop(
+                    zero, e.index(useBF16 ? pairs : d), zeros,
+                    [&](Value c, ValueRange acc) {
+                      SmallVector<Value> kt;
+                      for (int64_t p = 0; p < step; ++p)
+                        kt.push_back(e.vload(
+                            useBF16 ? pairType : lanesType, packed,
+                            {bk, hk, b.create<arith::AddIOp>(panel, e.index(p)),
+                             c, zero}));
+                      SmallVector<Value> next;
+                      for (int64_t r = 0; r < queryTile; ++r) {
+                        Value qc =
+                            useBF16
+                                ? broadcastPair(
+                                      e, lanes, queryPairs,
+                                      {bq, h, rows[r],
+                                       b.create<arith::MulIOp>(c, e.index(2))})
+                                : e.splat(lanesType,
+                                          e.load(q, {bq, h, rows[r], c}));
+                        for (int64_t p = 0; p < step; ++p)
+                          next.push_back(
+                              useBF16 ? dotBF16Pairs(b, acc[r * step + p], qc,
+                                                     kt[p])
+                                      : Value(b.create<vector::FMAOp>(
+                                            qc, kt[p], acc[r * step + p])));
+                      }
+                      return next;
+                    });
+                SmallVector<Value> newMaxima(maxima.begin(), maxima.end());
+                for (int64_t p = 0; p < step; ++p) {
+                  Value offset =
+                      b.create<arith::AddIOp>(jv, e.index(p * lanes));
+                  Value keyIdx = b.create<arith::AddIOp>(
+                      b.create<vector::BroadcastOp>(
+                          laneIndexType, b.create<arith::AddIOp>(j0, offset)),
+                      iota);
+                  for (int64_t r = 0; r < queryTile; ++r) {
+                    Value sv = dots.getResult(r * step + p);
+                    if (Value scale = op.getScale())
+                      sv = e.mul(sv, e.splat(lanesType, scale));
+                    if (Value bias = op.getBias())
+                      sv = e.add(sv, e.splat(lanesType, bias));
+                    sv = buildActivation(b, b.getLoc(), op.getAct(), sv);
+                    if (masked) {
+                      Value visible = b.create<arith::CmpIOp>(
+                          arith::CmpIPredicate::slt, keyIdx,
+                          b.create<vector::BroadcastOp>(laneIndexType,
+                                                        ends[r]));
+                      if (mask.hasBegin())
+                        visible = b.create<arith::AndIOp>(
+                            visible, b.create<arith::CmpIOp>(
+                                         arith::CmpIPredicate::sge, keyIdx,
+                                         b.create<vector::BroadcastOp>(
+                                             laneIndexType, begins[r])));
+                      sv = b.create<arith::SelectOp>(visible, sv, negInfLanes);
+                    }
+                    b.create<vector::StoreOp>(sv, scores,
+                                              ValueRange{e.index(r), offset});
+                    newMaxima[r] = maxNoNaN(newMaxima[r], sv);
+                  }
                 }
-                return next;
-              });
-          SmallVector<Value> newMaxima(maxima.begin(), maxima.end());
-          for (int64_t p = 0; p < step; ++p) {
-            Value offset = b.create<arith::AddIOp>(jv, e.index(p * lanes));
-            Value keyIdx = b.create<arith::AddIOp>(
-                b.create<vector::BroadcastOp>(
-                    laneIndexType, b.create<arith::AddIOp>(j0, offset)),
-                iota);
-            for (int64_t r = 0; r < queryTile; ++r) {
-              Value sv = dots.getResult(r * step + p);
-              if (Value scale = op.getScale())
-                sv = e.mul(sv, e.splat(lanesType, scale));
-              if (Value bias = op.getBias())
-                sv = e.add(sv, e.splat(lanesType, bias));
-              sv = buildActivation(b, b.getLoc(), op.getAct(), sv);
-              Value visible = b.create<arith::CmpIOp>(
-                  arith::CmpIPredicate::slt, keyIdx,
-                  b.create<vector::BroadcastOp>(laneIndexType, ends[r]));
-              if (mask.hasBegin())
-                visible = b.create<arith::AndIOp>(
-                    visible, b.create<arith::CmpIOp>(
-                                 arith::CmpIPredicate::sge, keyIdx,
-                                 b.create<vector::BroadcastOp>(laneIndexType,
-                                                               begins[r])));
-              sv = b.create<arith::SelectOp>(visible, sv, negInfLanes);
-              b.create<vector::StoreOp>(sv, scores,
-                                        ValueRange{e.index(r), offset});
-              newMaxima[r] = maxNoNaN(newMaxima[r], sv);
-            }
-          }
-          return newMaxima;
-        });
+                return newMaxima;
+              })
+          .getResults();
+    };
+    // Whole and visible to every row: keys [j0, j0 + tile) within every
+    // row's [begin, end).
+    Value tileEnd = b.create<arith::AddIOp>(j0, tile);
+    Value whole =
+        b.create<arith::CmpIOp>(arith::CmpIPredicate::sle, tileEnd, nk);
+    for (int64_t r = 0; r < queryTile; ++r) {
+      whole = b.create<arith::AndIOp>(
+          whole,
+          b.create<arith::CmpIOp>(arith::CmpIPredicate::sle, tileEnd, ends[r]));
+      if (mask.hasBegin())
+        whole = b.create<arith::AndIOp>(
+            whole,
+            b.create<arith::CmpIOp>(arith::CmpIPredicate::sle, begins[r], j0));
+    }
+    auto tileMaxLoop = b.create<scf::IfOp>(TypeRange(ValueRange(maxInit)),
+                                           whole, /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(tileMaxLoop.thenBlock());
+      b.create<scf::YieldOp>(scoreTile(/*masked=*/false));
+      b.setInsertionPointToStart(tileMaxLoop.elseBlock());
+      b.create<scf::YieldOp>(scoreTile(/*masked=*/true));
+    }
 
     // Score modifiers and mask predicates (`score_mod`, `mask_mod`): a
     // scalar pass over the tile's stored scores, one call each per visible
@@ -397,8 +429,8 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
         Value rowMax =
             e.loop(zero, count, {e.negInf()}, [&](Value jj, ValueRange m) {
                Value s = e.load(scores, {rIdx, jj});
-               Value masked = b.create<arith::CmpFOp>(
-                   arith::CmpFPredicate::OEQ, s, e.negInf());
+               Value masked = b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ,
+                                                      s, e.negInf());
                Value modified = applyScoreModifiers(
                    e, op.getScoreModAttr(), op.getMaskModAttr(), s,
                    op.getSampleBatch(), h, rows[r],
@@ -417,26 +449,28 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     SmallVector<Value> safeMaxes, alphas;
     for (int64_t r = 0; r < queryTile; ++r) {
       Value mOld = b.create<vector::ExtractOp>(maxState, ArrayRef<int64_t>{r});
+      // No score is NaN (-inf at most): the maximum is a tree of vmaxps
+      // rather than a chain of NaN-checking scalar maxss.
       Value mNew = b.create<arith::MaxNumFOp>(
           mOld, b.create<vector::ReductionOp>(vector::CombiningKind::MAXNUMF,
-                                              tileMaxima[r]));
+                                              tileMaxima[r], Value(),
+                                              arith::FastMathFlags::nnan));
       Value stillEmpty =
           b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ, mNew, e.negInf());
       // exp(-inf - m) = 0 for masked keys; while nothing is visible m stays
       // -inf and every p is exp(-inf - 0) = 0.
-      safeMaxes.push_back(
-          e.splat(lanesType,
-                  b.create<arith::SelectOp>(stillEmpty, e.f32(0), mNew)));
-      alphas.push_back(b.create<arith::SelectOp>(
-          stillEmpty, e.f32(1), e.exp(e.sub(mOld, mNew))));
+      safeMaxes.push_back(e.splat(
+          lanesType, b.create<arith::SelectOp>(stillEmpty, e.f32(0), mNew)));
+      alphas.push_back(b.create<arith::SelectOp>(stillEmpty, e.f32(1),
+                                                 e.exp(e.sub(mOld, mNew))));
       maxState = b.create<vector::InsertOp>(mNew, maxState, r);
     }
 
     // Pass 2, all rows together (independent exp chains): probabilities
     // p = exp(s - m) in place of the scores, and their sums.
     SmallVector<Value> sumInit(queryTile, e.splat(lanesType, e.f32(0)));
-    auto sums = e.loop(
-        zero, count, lanesIdx, sumInit, [&](Value jv, ValueRange acc) {
+    auto sums =
+        e.loop(zero, count, lanesIdx, sumInit, [&](Value jv, ValueRange acc) {
           SmallVector<Value> next;
           for (int64_t r = 0; r < queryTile; ++r) {
             Value rIdx = e.index(r);
@@ -444,8 +478,7 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
             Value p = expNonPositive(e, lanesType, e.sub(sv, safeMaxes[r]));
             if (useBF16)
               b.create<vector::StoreOp>(
-                  b.create<arith::TruncFOp>(
-                      VectorType::get({lanes}, bf16), p),
+                  b.create<arith::TruncFOp>(VectorType::get({lanes}, bf16), p),
                   probabilities, ValueRange{rIdx, jv});
             else
               b.create<vector::StoreOp>(p, scores, ValueRange{rIdx, jv});
@@ -472,35 +505,35 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
       // odd count is 0: pass 2 wrote whole vectors of masked keys).
       Value two = e.index(2);
       Value evenCount = b.create<arith::MulIOp>(
-          b.create<arith::DivUIOp>(
-              b.create<arith::AddIOp>(count, e.index(1)), two),
+          b.create<arith::DivUIOp>(b.create<arith::AddIOp>(count, e.index(1)),
+                                   two),
           two);
       int64_t vectors = chunk / lanes;
       for (int64_t c0 = 0; c0 < dv; c0 += chunk) {
         SmallVector<Value> init;
         for (int64_t r = 0; r < queryTile; ++r)
           for (int64_t s = 0; s < vectors; ++s)
-            init.push_back(e.mul(
-                b.create<vector::ExtractStridedSliceOp>(
-                    accRows[r], ArrayRef<int64_t>{c0 + s * lanes},
-                    ArrayRef<int64_t>{lanes}, ArrayRef<int64_t>{1}),
-                e.splat(lanesType, alphas[r])));
+            init.push_back(
+                e.mul(b.create<vector::ExtractStridedSliceOp>(
+                          accRows[r], ArrayRef<int64_t>{c0 + s * lanes},
+                          ArrayRef<int64_t>{lanes}, ArrayRef<int64_t>{1}),
+                      e.splat(lanesType, alphas[r])));
         auto summed =
             e.loop(zero, evenCount, two, init, [&](Value jj, ValueRange acc) {
               Value pair = b.create<arith::DivUIOp>(
                   b.create<arith::AddIOp>(j0, jj), two);
               SmallVector<Value> rowsOfPair;
               for (int64_t s = 0; s < vectors; ++s)
-                rowsOfPair.push_back(e.vload(
-                    pairType, valuePairs,
-                    {bv, hv, pair, e.index(c0 + s * lanes), zero}));
+                rowsOfPair.push_back(
+                    e.vload(pairType, valuePairs,
+                            {bv, hv, pair, e.index(c0 + s * lanes), zero}));
               SmallVector<Value> out;
               for (int64_t r = 0; r < queryTile; ++r) {
-                Value p = broadcastPair(e, lanes, probabilities,
-                                        {e.index(r), jj});
+                Value p =
+                    broadcastPair(e, lanes, probabilities, {e.index(r), jj});
                 for (int64_t s = 0; s < vectors; ++s)
-                  out.push_back(dotBF16Pairs(b, acc[r * vectors + s], p,
-                                             rowsOfPair[s]));
+                  out.push_back(
+                      dotBF16Pairs(b, acc[r * vectors + s], p, rowsOfPair[s]));
               }
               return out;
             });
