@@ -76,8 +76,40 @@ func.func @additive_vector(%q: memref<1x4x3x16xf32>, %k: memref<2x2x5x16xf32>,
   return
 }
 
-// Cosine: |q_i| from the query vector, |k_j| and q.k from two reductions.
+// Cosine with the softmax takes the blocked kernel (static D, whole key
+// panels): the keys are packed divided by their norms (1/|k|, 0 for a zero
+// key), and each query row's scores are multiplied by 1/|q_i| after its
+// 16-lane FMAs.
 // CHECK-LABEL: func @cosine_vector
+// CHECK:        %[[KT:.*]] = memref.alloc(%{{.*}}) : memref<?x?x?x5x16xf32>
+// CHECK:              %[[KV:.*]] = vector.load %arg1{{.*}} : memref<1x1x7x5xf32>, vector<5xf32>
+// CHECK-NEXT:         %[[KK:.*]] = arith.mulf %[[KV]], %[[KV]]
+// CHECK-NEXT:         %[[KN2:.*]] = vector.reduction <add>, %[[KK]]
+// CHECK:              math.sqrt
+// CHECK-NEXT:         arith.constant 1.0
+// CHECK-NEXT:         %[[KINV:.*]] = arith.divf
+// CHECK:              %[[KSCALE:.*]] = arith.select %{{.*}}, %[[KINV]], %{{.*}} : f32
+// CHECK:                arith.mulf %{{.*}}, %[[KSCALE]] {{.*}}: f32
+// CHECK:                memref.store %{{.*}}, %[[KT]]
+// CHECK:        scf.parallel
+// CHECK:          %[[QV:.*]] = vector.load %arg0{{.*}} : memref<1x1x3x5xf32>, vector<5xf32>
+// CHECK-NEXT:     %[[QQ:.*]] = arith.mulf %[[QV]], %[[QV]]
+// CHECK-NEXT:     vector.reduction <add>, %[[QQ]]
+// CHECK:          math.sqrt
+// CHECK:          %[[QSCALE:.*]] = vector.broadcast %{{.*}} : f32 to vector<16xf32>
+// CHECK:            vector.fma
+// CHECK:          arith.mulf %{{.*}}, %[[QSCALE]] {{.*}}: vector<16xf32>
+func.func @cosine_vector(%q: memref<1x1x3x5xf32>, %k: memref<1x1x7x5xf32>,
+                         %v: memref<1x1x7x3xf32>, %c: memref<1x3x1x3xf32>) {
+  attn.online_attention cosine
+      ins(%q, %k, %v : memref<1x1x3x5xf32>, memref<1x1x7x5xf32>, memref<1x1x7x3xf32>)
+      outs(%c : memref<1x3x1x3xf32>)
+  return
+}
+
+// Cosine with another alignment (sigmoid here) keeps the per-query vector
+// loop: |q_i| from the query vector, |k_j| and q.k from two reductions.
+// CHECK-LABEL: func @cosine_vector_sigmoid
 // CHECK:            %[[QV:.*]] = vector.load
 // CHECK-NEXT:       %[[QQ:.*]] = arith.mulf %[[QV]], %[[QV]]
 // CHECK-NEXT:       %[[QN2:.*]] = vector.reduction <add>, %[[QQ]]
@@ -86,9 +118,9 @@ func.func @additive_vector(%q: memref<1x4x3x16xf32>, %k: memref<2x2x5x16xf32>,
 // CHECK:                vector.reduction <add>
 // CHECK:                %[[KK:.*]] = arith.mulf %[[KV]], %[[KV]]
 // CHECK-NEXT:           vector.reduction <add>, %[[KK]]
-func.func @cosine_vector(%q: memref<1x1x3x5xf32>, %k: memref<1x1x7x5xf32>,
-                         %v: memref<1x1x7x3xf32>, %c: memref<1x3x1x3xf32>) {
-  attn.online_attention cosine
+func.func @cosine_vector_sigmoid(%q: memref<1x1x3x5xf32>, %k: memref<1x1x7x5xf32>,
+                                 %v: memref<1x1x7x3xf32>, %c: memref<1x3x1x3xf32>) {
+  attn.online_attention cosine align(sigmoid)
       ins(%q, %k, %v : memref<1x1x3x5xf32>, memref<1x1x7x5xf32>, memref<1x1x7x3xf32>)
       outs(%c : memref<1x3x1x3xf32>)
   return

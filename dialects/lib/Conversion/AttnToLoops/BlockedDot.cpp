@@ -9,6 +9,10 @@
 // for the query tile and added to its QT accumulators (vectors in
 // registers). Masks are a lane-wise select to -inf.
 //
+// A cosine score, q.k / (|q| |k|) (0 when a norm is 0), is the same kernel:
+// the keys are packed divided by their norms (a zero key stays zero), and
+// each query row's scores are multiplied by 1 / |q| (0 for a zero query).
+//
 // With bf16 dot products (the pass's `bf16-dot-products` option, attnc
 // --dot-precision=bf16; the target must have AVX512-BF16), the two products
 // multiply bf16-rounded operands and accumulate in f32 with vdpbf16ps (32
@@ -102,14 +106,15 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
   /// The kernel needs a softmax alignment (sigmoid, argmax and hard take
   /// the generic kernel), no weight factor (score_mod and mask_mod are a
   /// scalar pass over the stored scores; interval bands are bounds), a dot
-  /// score, registers for q, the state and the
+  /// or cosine score, registers for q, the state and the
   /// value rows, key tiles of whole panels, and keys that exist before the
   /// parallel loop (where they are packed).
   LogicalResult match(OnlineSoftmaxUpdateOp op) const override {
     int64_t limit = target.maxVectorElements;
     auto parallel = op->getParentOfType<scf::ParallelOp>();
     return success(
-        op.getCombine() == ScoreCombine::dot &&
+        (op.getCombine() == ScoreCombine::dot ||
+         op.getCombine() == ScoreCombine::cosine) &&
         op.getAlign() == AlignKind::softmax && op.hasValueState() &&
         !op.getWeightModAttr() && vectorizableSize(op.getQuery(), limit) &&
         vectorizableSize(op.getKeys(), limit) &&
@@ -156,15 +161,32 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
            !parallel.getRegion().isAncestor(op.getValues().getParentRegion());
   }
 
+  /// 1 / |src[idx..., :]| over the `d` elements of a row, or 0 for a zero
+  /// row.
+  static Value inverseNorm(Emitter &e, Value src, ValueRange idx, int64_t d) {
+    ImplicitLocOpBuilder &b = e.b;
+    SmallVector<Value> at(idx.begin(), idx.end());
+    at.push_back(e.index(0));
+    Value row = e.vload(VectorType::get({d}, b.getF32Type()), src, at);
+    Value squares = e.reduceAdd(e.mul(row, row));
+    Value positive =
+        b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, squares, e.f32(0));
+    Value norm = b.create<math::SqrtOp>(
+        b.create<arith::SelectOp>(positive, squares, e.f32(1)));
+    return b.create<arith::SelectOp>(
+        positive, b.create<arith::DivFOp>(e.f32(1), norm), e.f32(0));
+  }
+
   /// Copies `src` [B, H, N, D] before `parallel` into a buffer of `elem`
   /// (f32, or bf16: rounded) [B, H, ceil(N / rowsPerEntry) + extraEntries,
   /// tailShape...] where `index` places element (b, h, n, c) for n < the
   /// padded N and c < cols; elements past N or D are 0 (padding keys score
-  /// 0 and are masked). Freed after the parallel loop.
+  /// 0 and are masked). `unitRows`: each row divided by its norm (a zero
+  /// row stays zero). Freed after the parallel loop.
   Value
   pack(PatternRewriter &rewriter, scf::ParallelOp parallel, Value src,
        Type elem, int64_t cols, ArrayRef<int64_t> tailShape,
-       int64_t rowsPerEntry, int64_t extraEntries,
+       int64_t rowsPerEntry, int64_t extraEntries, bool unitRows,
        function_ref<SmallVector<Value>(Emitter &, Value, Value, Value, Value)>
            index) const {
     OpBuilder::InsertionGuard guard(rewriter);
@@ -190,6 +212,8 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
               b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j, n);
           Value row = b.create<arith::SelectOp>(inside, j, e.index(0));
           int64_t d = cast<MemRefType>(src.getType()).getDimSize(3);
+          Value rowScale =
+              unitRows ? inverseNorm(e, src, {bIdx, h, row}, d) : Value();
           e.forEach(e.index(cols), [&](Value c) {
             Value live = inside;
             Value col = c;
@@ -201,6 +225,8 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
             }
             Value x = b.create<arith::SelectOp>(
                 live, e.load(src, {bIdx, h, row, col}), e.f32(0));
+            if (rowScale)
+              x = e.mul(x, rowScale);
             if (elem != x.getType())
               x = b.create<arith::TruncFOp>(elem, x);
             e.store(x, packed, index(e, bIdx, h, j, c));
@@ -226,28 +252,32 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     Type f32 = rewriter.getF32Type(), bf16 = rewriter.getBF16Type();
     auto parallel = op->getParentOfType<scf::ParallelOp>();
     bool useBF16 = usesBF16(op);
+    bool cosine = op.getCombine() == ScoreCombine::cosine;
     // bf16: elements of q and of the key rows in pairs.
     int64_t pairs = (d + 1) / 2;
     Value packed, queryPairs, valuePairs, probabilities;
     if (useBF16) {
       queryPairs =
           pack(rewriter, parallel, q, bf16, 2 * pairs, {2 * pairs}, 1, 0,
+               /*unitRows=*/false,
                [](Emitter &, Value bIdx, Value h, Value j, Value c) {
                  return SmallVector<Value>{bIdx, h, j, c};
                });
-      packed = pack(
-          rewriter, parallel, k, bf16, 2 * pairs, {pairs, 2 * lanes}, lanes,
-          step - 1, [&](Emitter &e, Value bIdx, Value h, Value j, Value c) {
-            ImplicitLocOpBuilder &b = e.b;
-            Value two = e.index(2), lanesIdx = e.index(lanes);
-            Value lane = b.create<arith::RemUIOp>(j, lanesIdx);
-            return SmallVector<Value>{
-                bIdx, h, b.create<arith::DivUIOp>(j, lanesIdx),
-                b.create<arith::DivUIOp>(c, two),
-                b.create<arith::AddIOp>(b.create<arith::MulIOp>(lane, two),
-                                        b.create<arith::RemUIOp>(c, two))};
-          });
+      packed =
+          pack(rewriter, parallel, k, bf16, 2 * pairs, {pairs, 2 * lanes},
+               lanes, step - 1, cosine,
+               [&](Emitter &e, Value bIdx, Value h, Value j, Value c) {
+                 ImplicitLocOpBuilder &b = e.b;
+                 Value two = e.index(2), lanesIdx = e.index(lanes);
+                 Value lane = b.create<arith::RemUIOp>(j, lanesIdx);
+                 return SmallVector<Value>{
+                     bIdx, h, b.create<arith::DivUIOp>(j, lanesIdx),
+                     b.create<arith::DivUIOp>(c, two),
+                     b.create<arith::AddIOp>(b.create<arith::MulIOp>(lane, two),
+                                             b.create<arith::RemUIOp>(c, two))};
+               });
       valuePairs = pack(rewriter, parallel, v, bf16, dv, {dv, 2}, 2, 0,
+                        /*unitRows=*/false,
                         [](Emitter &e, Value bIdx, Value h, Value j, Value c) {
                           Value two = e.index(2);
                           return SmallVector<Value>{
@@ -259,13 +289,14 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     } else {
       // Panels of `lanes` transposed keys, `step - 1` spare panels so that
       // steps of several panels never read past the end.
-      packed = pack(rewriter, parallel, k, f32, d, {d, lanes}, lanes, step - 1,
-                    [&](Emitter &e, Value bIdx, Value h, Value j, Value c) {
-                      Value lanesIdx = e.index(lanes);
-                      return SmallVector<Value>{
-                          bIdx, h, e.b.create<arith::DivUIOp>(j, lanesIdx), c,
-                          e.b.create<arith::RemUIOp>(j, lanesIdx)};
-                    });
+      packed =
+          pack(rewriter, parallel, k, f32, d, {d, lanes}, lanes, step - 1,
+               cosine, [&](Emitter &e, Value bIdx, Value h, Value j, Value c) {
+                 Value lanesIdx = e.index(lanes);
+                 return SmallVector<Value>{
+                     bIdx, h, e.b.create<arith::DivUIOp>(j, lanesIdx), c,
+                     e.b.create<arith::RemUIOp>(j, lanesIdx)};
+               });
     }
     Value scores = allocateTileScratch(
         rewriter, op, MemRefType::get({queryTile, keyTile}, f32));
@@ -296,7 +327,7 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
 
     // The tile's queries and the keys [0, end_r) each sees.
     Value lastQuery = e.maxIdx(b.create<arith::SubIOp>(nq, e.index(1)), zero);
-    SmallVector<Value> rows, begins, ends;
+    SmallVector<Value> rows, begins, ends, inverseQueryNorms;
     Value endMax = zero;
     KeyInterval mask = KeyInterval::of(op, op.getPrefixEnd());
     for (int64_t r = 0; r < queryTile; ++r) {
@@ -304,6 +335,9 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
           b.create<arith::AddIOp>(op.getFirstQuery(), e.index(r)), lastQuery);
       auto [begin, end] = visibleKeyRange(e, mask, op.getKeyEnd(), i, nq, nk);
       rows.push_back(i);
+      if (cosine)
+        inverseQueryNorms.push_back(
+            e.splat(lanesType, inverseNorm(e, q, {bq, h, i}, d)));
       begins.push_back(begin);
       ends.push_back(end);
       endMax = e.maxIdx(endMax, end);
@@ -366,6 +400,8 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
                       iota);
                   for (int64_t r = 0; r < queryTile; ++r) {
                     Value sv = dots.getResult(r * step + p);
+                    if (cosine)
+                      sv = e.mul(sv, inverseQueryNorms[r]);
                     if (Value scale = op.getScale())
                       sv = e.mul(sv, e.splat(lanesType, scale));
                     if (Value bias = op.getBias())
