@@ -25,6 +25,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "BlockedPanels.h"
+
 #include "attn/Conversion/AttnToLoops/AttnToLoops.h"
 #include "attn/Conversion/LoopEmitter/LoopEmitter.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
@@ -37,65 +39,6 @@ using namespace mlir::attn;
 using namespace mlir::attn::loops;
 
 namespace {
-
-/// exp(x) for x <= 0 or -inf, lane-wise, in 13 vector operations: with
-/// n = round(x log2 e) (the rounding of an FMA that adds 1.5 2^23 + 127,
-/// whose low mantissa bits are then n + 127), r = x - n ln 2 in two parts
-/// (|r| <= ln 2 / 2), e^r by a degree-6 polynomial (Chebyshev
-/// interpolation; relative error under 1e-7 in f32) and 2^n from the
-/// bits of n + 127 shifted into the exponent field. x is first raised to
-/// -88, where n = -127 and 2^n comes out as +0: every x below about -87.7,
-/// -inf included, gives exactly 0 (exp(-87.7) is under the smallest normal
-/// float), so masked keys weigh nothing.
-Value expNonPositive(Emitter &e, VectorType type, Value x) {
-  ImplicitLocOpBuilder &b = e.b;
-  auto splat = [&](double c) { return e.splat(type, e.f32(c)); };
-  const double shifter = 12583039.0; // 1.5 * 2^23 + 127
-  x = b.create<arith::MaxNumFOp>(
-      x, splat(-88.0),
-      arith::FastMathFlagsAttr::get(b.getContext(),
-                                    arith::FastMathFlags::nnan));
-  Value j =
-      b.create<vector::FMAOp>(x, splat(1.4426950408889634), splat(shifter));
-  Value n = b.create<arith::SubFOp>(j, splat(shifter));
-  Value r = b.create<vector::FMAOp>(n, splat(-0.693145751953125), x);
-  r = b.create<vector::FMAOp>(n, splat(-1.4286068203094172e-06), r);
-  const double coeffs[] = {
-      1.0, 1.0, 0.5, 0.166664153, 0.0416663513, 0.00837512594, 0.00139411085};
-  Value p = splat(coeffs[6]);
-  for (int c = 5; c >= 0; --c)
-    p = b.create<vector::FMAOp>(p, r, splat(coeffs[c]));
-  auto intType = VectorType::get(type.getShape(), b.getI32Type());
-  Value bits = b.create<arith::ShLIOp>(
-      b.create<arith::BitcastOp>(intType, j),
-      e.splat(intType, b.create<arith::ConstantIntOp>(23, 32)));
-  return b.create<arith::MulFOp>(p, b.create<arith::BitcastOp>(type, bits));
-}
-
-/// acc + sum over pairs: acc[i] += a[2i] b[2i] + a[2i+1] b[2i+1] (AVX512-BF16
-/// vdpbf16ps; acc vector<16xf32>, a and b vector<32xbf16>).
-Value dotBF16Pairs(ImplicitLocOpBuilder &b, Value acc, Value x, Value y) {
-  return b
-      .create<LLVM::CallIntrinsicOp>(
-          acc.getType(), b.getStringAttr("llvm.x86.avx512bf16.dpbf16ps.512"),
-          ValueRange{acc, x, y},
-          LLVM::FastmathFlagsAttr::get(b.getContext(),
-                                       LLVM::FastmathFlags::none))
-      .getResult(0);
-}
-
-/// The pair of bf16 at `m[idx..idx+1]` in every 32-bit lane:
-/// vector<(2 lanes)xbf16> (one vpbroadcastd).
-Value broadcastPair(Emitter &e, int64_t lanes, Value m, ValueRange idx) {
-  ImplicitLocOpBuilder &b = e.b;
-  Value pair = e.vload(VectorType::get({2}, b.getBF16Type()), m, idx);
-  Value word = b.create<vector::ExtractOp>(
-      b.create<vector::BitCastOp>(VectorType::get({1}, b.getI32Type()), pair),
-      ArrayRef<int64_t>{0});
-  return b.create<vector::BitCastOp>(
-      VectorType::get({2 * lanes}, b.getBF16Type()),
-      e.splat(VectorType::get({lanes}, b.getI32Type()), word));
-}
 
 struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
   BlockedDotUpdate(MLIRContext *context, const TargetDescription &target,
@@ -121,18 +64,6 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
         vectorizableSize(op.getValues(), limit) &&
         op.getKeyTile() % target.vectorLanes == 0 && parallel &&
         !parallel.getRegion().isAncestor(op.getKeys().getParentRegion()));
-  }
-
-  /// Panels of keys scored together in pass 1: the largest divisor of the
-  /// key tile's panels whose QT x P accumulators, P panel rows, QT running
-  /// maxima and a broadcast query element fit the vector registers.
-  int64_t panelsPerStep(int64_t queryTile, int64_t keyTile) const {
-    int64_t panels = keyTile / target.vectorLanes, best = 1;
-    for (int64_t p = 1; p <= panels; ++p)
-      if (panels % p == 0 &&
-          queryTile * p + queryTile + p + 1 <= target.vectorRegisters)
-        best = p;
-    return best;
   }
 
   /// Value columns accumulated together in pass 3: whole vectors of lanes,
@@ -161,85 +92,6 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
            !parallel.getRegion().isAncestor(op.getValues().getParentRegion());
   }
 
-  /// 1 / |src[idx..., :]| over the `d` elements of a row, or 0 for a zero
-  /// row.
-  static Value inverseNorm(Emitter &e, Value src, ValueRange idx, int64_t d) {
-    ImplicitLocOpBuilder &b = e.b;
-    SmallVector<Value> at(idx.begin(), idx.end());
-    at.push_back(e.index(0));
-    Value row = e.vload(VectorType::get({d}, b.getF32Type()), src, at);
-    Value squares = e.reduceAdd(e.mul(row, row));
-    Value positive =
-        b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, squares, e.f32(0));
-    Value norm = b.create<math::SqrtOp>(
-        b.create<arith::SelectOp>(positive, squares, e.f32(1)));
-    return b.create<arith::SelectOp>(
-        positive, b.create<arith::DivFOp>(e.f32(1), norm), e.f32(0));
-  }
-
-  /// Copies `src` [B, H, N, D] before `parallel` into a buffer of `elem`
-  /// (f32, or bf16: rounded) [B, H, ceil(N / rowsPerEntry) + extraEntries,
-  /// tailShape...] where `index` places element (b, h, n, c) for n < the
-  /// padded N and c < cols; elements past N or D are 0 (padding keys score
-  /// 0 and are masked). `unitRows`: each row divided by its norm (a zero
-  /// row stays zero). Freed after the parallel loop.
-  Value
-  pack(PatternRewriter &rewriter, scf::ParallelOp parallel, Value src,
-       Type elem, int64_t cols, ArrayRef<int64_t> tailShape,
-       int64_t rowsPerEntry, int64_t extraEntries, bool unitRows,
-       function_ref<SmallVector<Value>(Emitter &, Value, Value, Value, Value)>
-           index) const {
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPoint(parallel);
-    ImplicitLocOpBuilder b(parallel.getLoc(), rewriter);
-    Emitter e{b};
-    Value batch = e.dim(src, 0), heads = e.dim(src, 1), n = e.dim(src, 2);
-    Value per = e.index(rowsPerEntry);
-    Value entries = b.create<arith::AddIOp>(
-        b.create<arith::DivUIOp>(
-            b.create<arith::AddIOp>(n, e.index(rowsPerEntry - 1)), per),
-        e.index(extraEntries));
-    int64_t dyn = ShapedType::kDynamic;
-    SmallVector<int64_t> shape = {dyn, dyn, dyn};
-    shape.append(tailShape.begin(), tailShape.end());
-    Value packed = b.create<memref::AllocOp>(MemRefType::get(shape, elem),
-                                             ValueRange{batch, heads, entries});
-    Value padded = b.create<arith::MulIOp>(entries, per);
-    e.forEach(batch, [&](Value bIdx) {
-      e.forEach(heads, [&](Value h) {
-        e.loop(e.index(0), padded, {}, [&](Value j, ValueRange) {
-          Value inside =
-              b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j, n);
-          Value row = b.create<arith::SelectOp>(inside, j, e.index(0));
-          int64_t d = cast<MemRefType>(src.getType()).getDimSize(3);
-          Value rowScale =
-              unitRows ? inverseNorm(e, src, {bIdx, h, row}, d) : Value();
-          e.forEach(e.index(cols), [&](Value c) {
-            Value live = inside;
-            Value col = c;
-            if (cols > d) {
-              live = b.create<arith::AndIOp>(
-                  live, b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, c,
-                                                e.index(d)));
-              col = e.minIdx(c, e.index(d - 1));
-            }
-            Value x = b.create<arith::SelectOp>(
-                live, e.load(src, {bIdx, h, row, col}), e.f32(0));
-            if (rowScale)
-              x = e.mul(x, rowScale);
-            if (elem != x.getType())
-              x = b.create<arith::TruncFOp>(elem, x);
-            e.store(x, packed, index(e, bIdx, h, j, c));
-          });
-          return SmallVector<Value>{};
-        });
-      });
-    });
-    rewriter.setInsertionPointAfter(parallel);
-    rewriter.create<memref::DeallocOp>(parallel.getLoc(), packed);
-    return packed;
-  }
-
   void rewrite(OnlineSoftmaxUpdateOp op,
                PatternRewriter &rewriter) const override {
     int64_t lanes = target.vectorLanes, keyTile = op.getKeyTile();
@@ -247,7 +99,7 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     Value q = op.getQuery(), k = op.getKeys(), v = op.getValues();
     int64_t d = cast<MemRefType>(q.getType()).getDimSize(3);
     int64_t dv = cast<MemRefType>(v.getType()).getDimSize(3);
-    int64_t step = panelsPerStep(queryTile, keyTile);
+    int64_t step = panelsPerStep(target, queryTile, keyTile);
     int64_t chunk = valueChunk(queryTile, dv);
     Type f32 = rewriter.getF32Type(), bf16 = rewriter.getBF16Type();
     auto parallel = op->getParentOfType<scf::ParallelOp>();
@@ -258,45 +110,39 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     Value packed, queryPairs, valuePairs, probabilities;
     if (useBF16) {
       queryPairs =
-          pack(rewriter, parallel, q, bf16, 2 * pairs, {2 * pairs}, 1, 0,
-               /*unitRows=*/false,
-               [](Emitter &, Value bIdx, Value h, Value j, Value c) {
-                 return SmallVector<Value>{bIdx, h, j, c};
-               });
-      packed =
-          pack(rewriter, parallel, k, bf16, 2 * pairs, {pairs, 2 * lanes},
-               lanes, step - 1, cosine,
-               [&](Emitter &e, Value bIdx, Value h, Value j, Value c) {
-                 ImplicitLocOpBuilder &b = e.b;
-                 Value two = e.index(2), lanesIdx = e.index(lanes);
-                 Value lane = b.create<arith::RemUIOp>(j, lanesIdx);
-                 return SmallVector<Value>{
-                     bIdx, h, b.create<arith::DivUIOp>(j, lanesIdx),
-                     b.create<arith::DivUIOp>(c, two),
-                     b.create<arith::AddIOp>(b.create<arith::MulIOp>(lane, two),
-                                             b.create<arith::RemUIOp>(c, two))};
-               });
-      valuePairs = pack(rewriter, parallel, v, bf16, dv, {dv, 2}, 2, 0,
-                        /*unitRows=*/false,
-                        [](Emitter &e, Value bIdx, Value h, Value j, Value c) {
-                          Value two = e.index(2);
-                          return SmallVector<Value>{
-                              bIdx, h, e.b.create<arith::DivUIOp>(j, two), c,
-                              e.b.create<arith::RemUIOp>(j, two)};
-                        });
+          packRows(rewriter, parallel, q, bf16, 2 * pairs, {2 * pairs}, 1, 0,
+                   /*unitRows=*/false,
+                   [](Emitter &, Value bIdx, Value h, Value j, Value c) {
+                     return SmallVector<Value>{bIdx, h, j, c};
+                   });
+      packed = packRows(
+          rewriter, parallel, k, bf16, 2 * pairs, {pairs, 2 * lanes}, lanes,
+          step - 1, cosine,
+          [&](Emitter &e, Value bIdx, Value h, Value j, Value c) {
+            ImplicitLocOpBuilder &b = e.b;
+            Value two = e.index(2), lanesIdx = e.index(lanes);
+            Value lane = b.create<arith::RemUIOp>(j, lanesIdx);
+            return SmallVector<Value>{
+                bIdx, h, b.create<arith::DivUIOp>(j, lanesIdx),
+                b.create<arith::DivUIOp>(c, two),
+                b.create<arith::AddIOp>(b.create<arith::MulIOp>(lane, two),
+                                        b.create<arith::RemUIOp>(c, two))};
+          });
+      valuePairs =
+          packRows(rewriter, parallel, v, bf16, dv, {dv, 2}, 2, 0,
+                   /*unitRows=*/false,
+                   [](Emitter &e, Value bIdx, Value h, Value j, Value c) {
+                     Value two = e.index(2);
+                     return SmallVector<Value>{
+                         bIdx, h, e.b.create<arith::DivUIOp>(j, two), c,
+                         e.b.create<arith::RemUIOp>(j, two)};
+                   });
       probabilities = allocateTileScratch(
           rewriter, op, MemRefType::get({queryTile, keyTile}, bf16));
     } else {
       // Panels of `lanes` transposed keys, `step - 1` spare panels so that
       // steps of several panels never read past the end.
-      packed =
-          pack(rewriter, parallel, k, f32, d, {d, lanes}, lanes, step - 1,
-               cosine, [&](Emitter &e, Value bIdx, Value h, Value j, Value c) {
-                 Value lanesIdx = e.index(lanes);
-                 return SmallVector<Value>{
-                     bIdx, h, e.b.create<arith::DivUIOp>(j, lanesIdx), c,
-                     e.b.create<arith::RemUIOp>(j, lanesIdx)};
-               });
+      packed = packKeyPanels(rewriter, parallel, k, lanes, step - 1, cosine);
     }
     Value scores = allocateTileScratch(
         rewriter, op, MemRefType::get({queryTile, keyTile}, f32));
@@ -352,81 +198,53 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     // and visible to every row, and take the copy of the loop without the
     // lane-wise key comparisons.
     SmallVector<Value> maxInit(queryTile, negInfLanes);
+    PanelScores panelScores{q,  queryPairs, bq, h,     rows, packed,
+                            bk, hk,         d,  lanes, step};
     auto scoreTile = [&](bool masked) -> SmallVector<Value> {
       return e
-          .loop(
-              zero, count, e.index(lanes * step), maxInit,
-              [&](Value jv, ValueRange maxima) {
-                Value first = b.create<arith::AddIOp>(j0, jv);
-                Value panel = b.create<arith::DivUIOp>(first, lanesIdx);
-                SmallVector<Value> zeros(queryTile * step,
-                                         e.splat(lanesType, e.f32(0)));
-                // One element of q (f32) or one pair (bf16) per iteration.
-                auto dots = e.loop(
-                    zero, e.index(useBF16 ? pairs : d), zeros,
-                    [&](Value c, ValueRange acc) {
-                      SmallVector<Value> kt;
-                      for (int64_t p = 0; p < step; ++p)
-                        kt.push_back(e.vload(
-                            useBF16 ? pairType : lanesType, packed,
-                            {bk, hk, b.create<arith::AddIOp>(panel, e.index(p)),
-                             c, zero}));
-                      SmallVector<Value> next;
-                      for (int64_t r = 0; r < queryTile; ++r) {
-                        Value qc =
-                            useBF16
-                                ? broadcastPair(
-                                      e, lanes, queryPairs,
-                                      {bq, h, rows[r],
-                                       b.create<arith::MulIOp>(c, e.index(2))})
-                                : e.splat(lanesType,
-                                          e.load(q, {bq, h, rows[r], c}));
-                        for (int64_t p = 0; p < step; ++p)
-                          next.push_back(
-                              useBF16 ? dotBF16Pairs(b, acc[r * step + p], qc,
-                                                     kt[p])
-                                      : Value(b.create<vector::FMAOp>(
-                                            qc, kt[p], acc[r * step + p])));
+          .loop(zero, count, e.index(lanes * step), maxInit,
+                [&](Value jv, ValueRange maxima) {
+                  Value first = b.create<arith::AddIOp>(j0, jv);
+                  Value panel = b.create<arith::DivUIOp>(first, lanesIdx);
+                  SmallVector<Value> dots = panelDots(e, panelScores, panel);
+                  SmallVector<Value> newMaxima(maxima.begin(), maxima.end());
+                  for (int64_t p = 0; p < step; ++p) {
+                    Value offset =
+                        b.create<arith::AddIOp>(jv, e.index(p * lanes));
+                    Value keyIdx = b.create<arith::AddIOp>(
+                        b.create<vector::BroadcastOp>(
+                            laneIndexType, b.create<arith::AddIOp>(j0, offset)),
+                        iota);
+                    for (int64_t r = 0; r < queryTile; ++r) {
+                      Value sv = dots[r * step + p];
+                      if (cosine)
+                        sv = e.mul(sv, inverseQueryNorms[r]);
+                      if (Value scale = op.getScale())
+                        sv = e.mul(sv, e.splat(lanesType, scale));
+                      if (Value bias = op.getBias())
+                        sv = e.add(sv, e.splat(lanesType, bias));
+                      sv = buildActivation(b, b.getLoc(), op.getAct(), sv);
+                      if (masked) {
+                        Value visible = b.create<arith::CmpIOp>(
+                            arith::CmpIPredicate::slt, keyIdx,
+                            b.create<vector::BroadcastOp>(laneIndexType,
+                                                          ends[r]));
+                        if (mask.hasBegin())
+                          visible = b.create<arith::AndIOp>(
+                              visible, b.create<arith::CmpIOp>(
+                                           arith::CmpIPredicate::sge, keyIdx,
+                                           b.create<vector::BroadcastOp>(
+                                               laneIndexType, begins[r])));
+                        sv =
+                            b.create<arith::SelectOp>(visible, sv, negInfLanes);
                       }
-                      return next;
-                    });
-                SmallVector<Value> newMaxima(maxima.begin(), maxima.end());
-                for (int64_t p = 0; p < step; ++p) {
-                  Value offset =
-                      b.create<arith::AddIOp>(jv, e.index(p * lanes));
-                  Value keyIdx = b.create<arith::AddIOp>(
-                      b.create<vector::BroadcastOp>(
-                          laneIndexType, b.create<arith::AddIOp>(j0, offset)),
-                      iota);
-                  for (int64_t r = 0; r < queryTile; ++r) {
-                    Value sv = dots.getResult(r * step + p);
-                    if (cosine)
-                      sv = e.mul(sv, inverseQueryNorms[r]);
-                    if (Value scale = op.getScale())
-                      sv = e.mul(sv, e.splat(lanesType, scale));
-                    if (Value bias = op.getBias())
-                      sv = e.add(sv, e.splat(lanesType, bias));
-                    sv = buildActivation(b, b.getLoc(), op.getAct(), sv);
-                    if (masked) {
-                      Value visible = b.create<arith::CmpIOp>(
-                          arith::CmpIPredicate::slt, keyIdx,
-                          b.create<vector::BroadcastOp>(laneIndexType,
-                                                        ends[r]));
-                      if (mask.hasBegin())
-                        visible = b.create<arith::AndIOp>(
-                            visible, b.create<arith::CmpIOp>(
-                                         arith::CmpIPredicate::sge, keyIdx,
-                                         b.create<vector::BroadcastOp>(
-                                             laneIndexType, begins[r])));
-                      sv = b.create<arith::SelectOp>(visible, sv, negInfLanes);
+                      b.create<vector::StoreOp>(sv, scores,
+                                                ValueRange{e.index(r), offset});
+                      newMaxima[r] = maxNoNaN(newMaxima[r], sv);
                     }
-                    b.create<vector::StoreOp>(sv, scores,
-                                              ValueRange{e.index(r), offset});
-                    newMaxima[r] = maxNoNaN(newMaxima[r], sv);
                   }
-                }
-                return newMaxima;
-              })
+                  return newMaxima;
+                })
           .getResults();
     };
     // Whole and visible to every row: keys [j0, j0 + tile) within every

@@ -1,0 +1,226 @@
+//===- BlockedPanels.cpp - Pieces of the blocked kernels ------------------===//
+//
+// What the blocked kernels of attn.online_softmax_update (BlockedDot.cpp)
+// and attn.tile_weights (BlockedWeights.cpp) share: rows packed before the
+// parallel loop (keys into panels of transposed keys, bf16 pairs), the
+// scores of a query tile against steps of panels, and the inline exp.
+//
+//===----------------------------------------------------------------------===//
+
+#include "BlockedPanels.h"
+
+#include "attn/Target/TargetDescription.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::loops;
+
+/// exp(x) for x <= 0 or -inf, lane-wise, in 13 vector operations: with
+/// n = round(x log2 e) (the rounding of an FMA that adds 1.5 2^23 + 127,
+/// whose low mantissa bits are then n + 127), r = x - n ln 2 in two parts
+/// (|r| <= ln 2 / 2), e^r by a degree-6 polynomial (Chebyshev
+/// interpolation; relative error under 1e-7 in f32) and 2^n from the
+/// bits of n + 127 shifted into the exponent field. x is first raised to
+/// -88, where n = -127 and 2^n comes out as +0: every x below about -87.7,
+/// -inf included, gives exactly 0 (exp(-87.7) is under the smallest normal
+/// float), so masked keys weigh nothing.
+Value mlir::attn::loops::expNonPositive(Emitter &e, VectorType type, Value x) {
+  ImplicitLocOpBuilder &b = e.b;
+  auto splat = [&](double c) { return e.splat(type, e.f32(c)); };
+  const double shifter = 12583039.0; // 1.5 * 2^23 + 127
+  x = b.create<arith::MaxNumFOp>(
+      x, splat(-88.0),
+      arith::FastMathFlagsAttr::get(b.getContext(),
+                                    arith::FastMathFlags::nnan));
+  Value j =
+      b.create<vector::FMAOp>(x, splat(1.4426950408889634), splat(shifter));
+  Value n = b.create<arith::SubFOp>(j, splat(shifter));
+  Value r = b.create<vector::FMAOp>(n, splat(-0.693145751953125), x);
+  r = b.create<vector::FMAOp>(n, splat(-1.4286068203094172e-06), r);
+  const double coeffs[] = {
+      1.0, 1.0, 0.5, 0.166664153, 0.0416663513, 0.00837512594, 0.00139411085};
+  Value p = splat(coeffs[6]);
+  for (int c = 5; c >= 0; --c)
+    p = b.create<vector::FMAOp>(p, r, splat(coeffs[c]));
+  auto intType = VectorType::get(type.getShape(), b.getI32Type());
+  Value bits = b.create<arith::ShLIOp>(
+      b.create<arith::BitcastOp>(intType, j),
+      e.splat(intType, b.create<arith::ConstantIntOp>(23, 32)));
+  return b.create<arith::MulFOp>(p, b.create<arith::BitcastOp>(type, bits));
+}
+
+/// acc + sum over pairs: acc[i] += a[2i] b[2i] + a[2i+1] b[2i+1] (AVX512-BF16
+/// vdpbf16ps; acc vector<16xf32>, a and b vector<32xbf16>).
+Value mlir::attn::loops::dotBF16Pairs(ImplicitLocOpBuilder &b, Value acc,
+                                      Value x, Value y) {
+  return b
+      .create<LLVM::CallIntrinsicOp>(
+          acc.getType(), b.getStringAttr("llvm.x86.avx512bf16.dpbf16ps.512"),
+          ValueRange{acc, x, y},
+          LLVM::FastmathFlagsAttr::get(b.getContext(),
+                                       LLVM::FastmathFlags::none))
+      .getResult(0);
+}
+
+/// The pair of bf16 at `m[idx..idx+1]` in every 32-bit lane:
+/// vector<(2 lanes)xbf16> (one vpbroadcastd).
+Value mlir::attn::loops::broadcastPair(Emitter &e, int64_t lanes, Value m,
+                                       ValueRange idx) {
+  ImplicitLocOpBuilder &b = e.b;
+  Value pair = e.vload(VectorType::get({2}, b.getBF16Type()), m, idx);
+  Value word = b.create<vector::ExtractOp>(
+      b.create<vector::BitCastOp>(VectorType::get({1}, b.getI32Type()), pair),
+      ArrayRef<int64_t>{0});
+  return b.create<vector::BitCastOp>(
+      VectorType::get({2 * lanes}, b.getBF16Type()),
+      e.splat(VectorType::get({lanes}, b.getI32Type()), word));
+}
+
+/// 1 / |src[idx..., :]| over the `d` elements of a row, or 0 for a zero
+/// row.
+Value mlir::attn::loops::inverseNorm(Emitter &e, Value src, ValueRange idx,
+                                     int64_t d) {
+  ImplicitLocOpBuilder &b = e.b;
+  SmallVector<Value> at(idx.begin(), idx.end());
+  at.push_back(e.index(0));
+  Value row = e.vload(VectorType::get({d}, b.getF32Type()), src, at);
+  Value squares = e.reduceAdd(e.mul(row, row));
+  Value positive =
+      b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, squares, e.f32(0));
+  Value norm = b.create<math::SqrtOp>(
+      b.create<arith::SelectOp>(positive, squares, e.f32(1)));
+  return b.create<arith::SelectOp>(
+      positive, b.create<arith::DivFOp>(e.f32(1), norm), e.f32(0));
+}
+
+/// Copies `src` [B, H, N, D] before `parallel` into a buffer of `elem`
+/// (f32, or bf16: rounded) [B, H, ceil(N / rowsPerEntry) + extraEntries,
+/// tailShape...] where `index` places element (b, h, n, c) for n < the
+/// padded N and c < cols; elements past N or D are 0 (padding keys score
+/// 0 and are masked). `unitRows`: each row divided by its norm (a zero
+/// row stays zero). Freed after the parallel loop.
+Value mlir::attn::loops::packRows(PatternRewriter &rewriter,
+                                  scf::ParallelOp parallel, Value src,
+                                  Type elem, int64_t cols,
+                                  ArrayRef<int64_t> tailShape,
+                                  int64_t rowsPerEntry, int64_t extraEntries,
+                                  bool unitRows, PackIndex index) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(parallel);
+  ImplicitLocOpBuilder b(parallel.getLoc(), rewriter);
+  Emitter e{b};
+  Value batch = e.dim(src, 0), heads = e.dim(src, 1), n = e.dim(src, 2);
+  Value per = e.index(rowsPerEntry);
+  Value entries = b.create<arith::AddIOp>(
+      b.create<arith::DivUIOp>(
+          b.create<arith::AddIOp>(n, e.index(rowsPerEntry - 1)), per),
+      e.index(extraEntries));
+  int64_t dyn = ShapedType::kDynamic;
+  SmallVector<int64_t> shape = {dyn, dyn, dyn};
+  shape.append(tailShape.begin(), tailShape.end());
+  Value packed = b.create<memref::AllocOp>(MemRefType::get(shape, elem),
+                                           ValueRange{batch, heads, entries});
+  Value padded = b.create<arith::MulIOp>(entries, per);
+  e.forEach(batch, [&](Value bIdx) {
+    e.forEach(heads, [&](Value h) {
+      e.loop(e.index(0), padded, {}, [&](Value j, ValueRange) {
+        Value inside = b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j, n);
+        Value row = b.create<arith::SelectOp>(inside, j, e.index(0));
+        int64_t d = cast<MemRefType>(src.getType()).getDimSize(3);
+        Value rowScale =
+            unitRows ? inverseNorm(e, src, {bIdx, h, row}, d) : Value();
+        e.forEach(e.index(cols), [&](Value c) {
+          Value live = inside;
+          Value col = c;
+          if (cols > d) {
+            live = b.create<arith::AndIOp>(
+                live, b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, c,
+                                              e.index(d)));
+            col = e.minIdx(c, e.index(d - 1));
+          }
+          Value x = b.create<arith::SelectOp>(
+              live, e.load(src, {bIdx, h, row, col}), e.f32(0));
+          if (rowScale)
+            x = e.mul(x, rowScale);
+          if (elem != x.getType())
+            x = b.create<arith::TruncFOp>(elem, x);
+          e.store(x, packed, index(e, bIdx, h, j, c));
+        });
+        return SmallVector<Value>{};
+      });
+    });
+  });
+  rewriter.setInsertionPointAfter(parallel);
+  rewriter.create<memref::DeallocOp>(parallel.getLoc(), packed);
+  return packed;
+}
+
+/// Panels of keys scored together in pass 1: the largest divisor of the
+/// key tile's panels whose QT x P accumulators, P panel rows, QT running
+/// maxima and a broadcast query element fit the vector registers.
+int64_t mlir::attn::loops::panelsPerStep(const TargetDescription &target,
+                                         int64_t queryTile, int64_t keyTile) {
+  int64_t panels = keyTile / target.vectorLanes, best = 1;
+  for (int64_t p = 1; p <= panels; ++p)
+    if (panels % p == 0 &&
+        queryTile * p + queryTile + p + 1 <= target.vectorRegisters)
+      best = p;
+  return best;
+}
+
+SmallVector<Value>
+mlir::attn::loops::panelDots(Emitter &e, const PanelScores &s, Value panel) {
+  ImplicitLocOpBuilder &b = e.b;
+  Value zero = e.index(0);
+  Type f32 = b.getF32Type();
+  auto lanesType = VectorType::get({s.lanes}, f32);
+  auto pairType = VectorType::get({2 * s.lanes}, b.getBF16Type());
+  bool bf16 = bool(s.queryPairs);
+  int64_t queryTile = s.rows.size();
+  SmallVector<Value> zeros(queryTile * s.step, e.splat(lanesType, e.f32(0)));
+  // One element of q (f32) or one pair (bf16) per iteration.
+  return e
+      .loop(
+          zero, e.index(bf16 ? (s.d + 1) / 2 : s.d), zeros,
+          [&](Value c, ValueRange acc) {
+            SmallVector<Value> kt;
+            for (int64_t p = 0; p < s.step; ++p)
+              kt.push_back(e.vload(bf16 ? pairType : lanesType, s.packed,
+                                   {s.bk, s.hk,
+                                    b.create<arith::AddIOp>(panel, e.index(p)),
+                                    c, zero}));
+            SmallVector<Value> next;
+            for (int64_t r = 0; r < queryTile; ++r) {
+              Value qc =
+                  bf16 ? broadcastPair(e, s.lanes, s.queryPairs,
+                                       {s.bq, s.h, s.rows[r],
+                                        b.create<arith::MulIOp>(c, e.index(2))})
+                       : e.splat(lanesType,
+                                 e.load(s.q, {s.bq, s.h, s.rows[r], c}));
+              for (int64_t p = 0; p < s.step; ++p)
+                next.push_back(
+                    bf16 ? dotBF16Pairs(b, acc[r * s.step + p], qc, kt[p])
+                         : Value(b.create<vector::FMAOp>(qc, kt[p],
+                                                         acc[r * s.step + p])));
+            }
+            return next;
+          })
+      .getResults();
+}
+
+Value mlir::attn::loops::packKeyPanels(PatternRewriter &rewriter,
+                                       scf::ParallelOp parallel, Value keys,
+                                       int64_t lanes, int64_t sparePanels,
+                                       bool unitRows) {
+  int64_t d = cast<MemRefType>(keys.getType()).getDimSize(3);
+  return packRows(rewriter, parallel, keys, rewriter.getF32Type(), d,
+                  {d, lanes}, lanes, sparePanels, unitRows,
+                  [&](Emitter &e, Value bIdx, Value h, Value j, Value c) {
+                    Value lanesIdx = e.index(lanes);
+                    return SmallVector<Value>{
+                        bIdx, h, e.b.create<arith::DivUIOp>(j, lanesIdx), c,
+                        e.b.create<arith::RemUIOp>(j, lanesIdx)};
+                  });
+}

@@ -1,0 +1,79 @@
+//===- BlockedPanels.h - Pieces of the blocked kernels ----------*- C++ -*-===//
+//
+// The layout the blocked kernels share (BlockedDot.cpp: the online softmax
+// update; BlockedWeights.cpp: the weights output): keys packed once, before
+// the parallel loop of the tiled form, into panels of `lanes` transposed
+// keys ([B, Hk, ceil(Nk / lanes) + spare, D, lanes]), so that a query tile
+// scores `lanes` keys per FMA with no horizontal reduction.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_CONVERSION_ATTNTOLOOPS_BLOCKEDPANELS_H
+#define ATTN_CONVERSION_ATTNTOLOOPS_BLOCKEDPANELS_H
+
+#include "attn/Conversion/LoopEmitter/LoopEmitter.h"
+
+namespace mlir::attn {
+struct TargetDescription;
+} // namespace mlir::attn
+
+namespace mlir::attn::loops {
+
+/// exp(x) for x <= 0 or -inf, lane-wise, in 13 vector operations (exactly
+/// 0 below about -87.7, -inf included; relative error under 1e-7).
+Value expNonPositive(Emitter &e, VectorType type, Value x);
+
+/// acc + sum over pairs: acc[i] += a[2i] b[2i] + a[2i+1] b[2i+1] (AVX512-BF16
+/// vdpbf16ps; acc vector<16xf32>, a and b vector<32xbf16>).
+Value dotBF16Pairs(ImplicitLocOpBuilder &b, Value acc, Value x, Value y);
+
+/// The pair of bf16 at `m[idx..idx+1]` in every 32-bit lane.
+Value broadcastPair(Emitter &e, int64_t lanes, Value m, ValueRange idx);
+
+/// 1 / |src[idx..., :]| over the `d` elements of a row, or 0 for a zero row.
+Value inverseNorm(Emitter &e, Value src, ValueRange idx, int64_t d);
+
+/// Where packRows puts element (b, h, n, c) of the source.
+using PackIndex =
+    function_ref<SmallVector<Value>(Emitter &, Value, Value, Value, Value)>;
+
+/// Copies `src` [B, H, N, D] before `parallel` into a buffer of `elem`
+/// (f32, or bf16: rounded) [B, H, ceil(N / rowsPerEntry) + extraEntries,
+/// tailShape...] where `index` places element (b, h, n, c) for n < the
+/// padded N and c < cols; elements past N or D are 0. `unitRows`: each row
+/// divided by its norm (a zero row stays zero). Freed after the loop.
+Value packRows(PatternRewriter &rewriter, scf::ParallelOp parallel, Value src,
+               Type elem, int64_t cols, ArrayRef<int64_t> tailShape,
+               int64_t rowsPerEntry, int64_t extraEntries, bool unitRows,
+               PackIndex index);
+
+/// The keys [B, Hk, Nk, D] in f32 panels [B, Hk, ceil(Nk / lanes) +
+/// sparePanels, D, lanes] (padding keys zero), before `parallel`.
+Value packKeyPanels(PatternRewriter &rewriter, scf::ParallelOp parallel,
+                    Value keys, int64_t lanes, int64_t sparePanels,
+                    bool unitRows);
+
+/// Panels of keys scored together: the largest divisor of the key tile's
+/// panels whose queryTile x P accumulators, P panel rows, queryTile running
+/// maxima and a broadcast query element fit the vector registers.
+int64_t panelsPerStep(const TargetDescription &target, int64_t queryTile,
+                      int64_t keyTile);
+
+/// A query tile's rows against packed key panels.
+struct PanelScores {
+  Value q;              ///< queries [B, H, Nq, D] (f32)
+  Value queryPairs;     ///< the queries rounded to bf16 pairs, or null (f32)
+  Value bq, h;          ///< query batch and head
+  ArrayRef<Value> rows; ///< the tile's query rows
+  Value packed, bk, hk; ///< the panels (f32 or bf16 pairs), key batch, head
+  int64_t d, lanes, step;
+};
+
+/// The rows x step dot products of the tile's queries with the `step`
+/// panels from `panel`, as vectors of `lanes` keys: result r * step + p is
+/// q_r . K^T of panel `panel + p` (f32 FMAs, or vdpbf16ps on pairs).
+SmallVector<Value> panelDots(Emitter &e, const PanelScores &s, Value panel);
+
+} // namespace mlir::attn::loops
+
+#endif // ATTN_CONVERSION_ATTNTOLOOPS_BLOCKEDPANELS_H
