@@ -11,7 +11,10 @@
 
 // A dot score with a weights output: the key tiles take the blocked kernel
 // (keys packed in panels), and attn.tile_weights, a second pass of its own,
-// recomputes each score as a vector product.
+// takes the blocked weights kernel (BlockedWeights.cpp): keys packed again,
+// each step of panels scored with lane-wide FMAs, exp(s - m) / l masked to
+// the visible keys and stored 16 keys at a time (a masked store: the lanes
+// past the last key are not written).
 // CHECK-LABEL: func @dot_vector
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x1x3x8xf32>, %[[K:[^:]*]]: memref<2x1x5x8xf32>, %[[V:[^:]*]]: memref<2x1x5x4xf32>, %[[S:[^:]*]]: f32, %[[C:[^:]*]]: memref<2x3x1x4xf32>, %[[W:[^:]*]]: memref<2x1x3x5xf32>)
 // CHECK:      memref.alloc({{.*}}) : memref<?x?x?x8x16xf32>
@@ -26,11 +29,15 @@
 // CHECK-NEXT:   %[[CV:.*]] = arith.mulf %[[ROW]], %[[INVLV]]
 // CHECK-NEXT:   vector.store %[[CV]], %[[C]][%[[B]], %{{.*}}, %[[H]], %{{.*}}] : memref<2x3x1x4xf32>, vector<4xf32>
 // CHECK-COUNT-3: vector.store %{{.*}}, %[[C]]
-// The weights: each score recomputed as a vector product.
-// CHECK:        scf.if
-// CHECK:          vector.load %[[K]]
-// CHECK:          vector.reduction <add>
-// CHECK:        memref.store %{{.*}}, %[[W]]
+// The weights: the query tile against 2 panels (32 keys) per step.
+// CHECK:        scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32
+// CHECK-COUNT-16: vector.fma
+// CHECK:          %[[INRANGE:.*]] = arith.cmpi slt, %{{.*}}, %{{.*}} : vector<16xindex>
+// CHECK:          arith.shli %{{.*}}, %{{.*}} : vector<16xi32>
+// CHECK:          %[[VISIBLE:.*]] = arith.cmpi slt, %{{.*}}, %{{.*}} : vector<16xindex>
+// CHECK-NEXT:     %[[A:.*]] = arith.select %[[VISIBLE]]
+// CHECK-NEXT:     vector.maskedstore %[[W]][%[[B]], %[[H]], %{{.*}}, %{{.*}}], %[[INRANGE]], %[[A]]
+// CHECK-NOT:      memref.store %{{.*}}, %[[W]]
 // CHECK:      return
 func.func @dot_vector(%q: memref<2x1x3x8xf32>, %k: memref<2x1x5x8xf32>,
                       %v: memref<2x1x5x4xf32>, %s: f32,

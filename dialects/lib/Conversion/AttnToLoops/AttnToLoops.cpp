@@ -98,6 +98,7 @@ struct ConvertAttnToLoopsPass
     populateMultiDimensionalPatterns(tiling, target);
     RewritePatternSet kernels(context);
     populateBlockedDotPatterns(kernels, target, bf16DotProducts);
+    populateBlockedWeightsPatterns(kernels, target, bf16DotProducts);
     populateTileKernelPatterns(kernels, target);
     populateSparseAlignmentPatterns(kernels, target);
     populateSoftmaxToLoopsPatterns(kernels);

@@ -32,6 +32,15 @@ void populateBlockedDotPatterns(RewritePatternSet &patterns,
                                 const TargetDescription &target,
                                 bool bf16Dots = false);
 
+/// attn.tile_weights (a model's weights output) with a dot or cosine
+/// score and the softmax on the blocked kernel's key panels
+/// (BlockedWeights.cpp): lane-wide scores and the inline exp, whole-vector
+/// stores. Has a higher benefit than the generic weights loops; not taken
+/// with `bf16Dots`.
+void populateBlockedWeightsPatterns(RewritePatternSet &patterns,
+                                    const TargetDescription &target,
+                                    bool bf16Dots = false);
+
 /// The sparse alignments' tiled form: attn.tile_scores (scores stored into
 /// the query tile's rows) and attn.tile_sparse_align (threshold, context,
 /// weights), SparseAlignments.cpp.
