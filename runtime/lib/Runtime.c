@@ -581,7 +581,17 @@ static int32_t check_shape(const call *c, const int32_t *order, int32_t pos) {
  * progress the block is that call's; with several, the thread cannot tell
  * which it works for, and the block goes to a shared list of "orphans",
  * which is emptied when no call is in progress any more. A block header (32
- * bytes, so malloc's 16-byte alignment is kept) names the list it is on.
+ * bytes, so malloc's 16-byte alignment is kept) names the list it is on
+ * and its size.
+ *
+ * Large blocks (the packed keys and values of the blocked kernels: O(n d)
+ * per call) are kept when freed, a few of them, for the next calls: malloc
+ * gives such sizes fresh pages from mmap and returns them on free, so every
+ * call would otherwise page-fault through its buffers again (15% of the
+ * time of 8 heads of n = 1024, d = 64 on one thread). At most
+ * ATTNC_RT_CACHE_SLOTS blocks and ATTNC_RT_CACHE_BYTES bytes are kept; a
+ * block is reused for a request of at least half its size; they are freed
+ * when the library is unloaded.
  *
  * A failed allocation (see runtime.h for the contract):
  *  - on the invoking thread, outside any OpenMP parallel region opened
@@ -599,7 +609,7 @@ struct callctx;
 typedef struct block {
   struct block *prev, *next;
   struct callctx *list; /* the list the block is on; NULL: none */
-  void *unused;         /* pads the header to 32 bytes */
+  size_t size;          /* bytes after the header */
 } block;
 
 _Static_assert(sizeof(block) % 16 == 0, "the header keeps malloc's alignment");
@@ -678,12 +688,88 @@ static callctx *listOfThisThread(void) {
   return list;
 }
 
+/* The cache of large freed blocks (see above). */
+#define ATTNC_RT_CACHE_MIN_BYTES ((size_t)256 * 1024)
+#define ATTNC_RT_CACHE_BYTES ((size_t)256 * 1024 * 1024)
+#define ATTNC_RT_CACHE_SLOTS 8
+static pthread_mutex_t cacheLock = PTHREAD_MUTEX_INITIALIZER;
+static block *cache[ATTNC_RT_CACHE_SLOTS];
+static size_t cachedBytes;
+
+/* A cached block of at least `size` bytes and at most twice that, the
+ * smallest such, taken out of the cache; NULL if none. */
+static block *takeCached(size_t size) {
+  if (size < ATTNC_RT_CACHE_MIN_BYTES)
+    return NULL;
+  pthread_mutex_lock(&cacheLock);
+  int best = -1;
+  for (int i = 0; i < ATTNC_RT_CACHE_SLOTS; ++i)
+    if (cache[i] && cache[i]->size >= size && cache[i]->size / 2 <= size &&
+        (best < 0 || cache[i]->size < cache[best]->size))
+      best = i;
+  block *b = NULL;
+  if (best >= 0) {
+    b = cache[best];
+    cache[best] = NULL;
+    cachedBytes -= b->size;
+  }
+  pthread_mutex_unlock(&cacheLock);
+  return b;
+}
+
+/* Frees `b`, or keeps it for later calls when it is large: in an empty
+ * slot, or in place of a smaller cached block (which is freed). */
+static void releaseBlock(block *b) {
+  if (b->size >= ATTNC_RT_CACHE_MIN_BYTES &&
+      b->size <= ATTNC_RT_CACHE_BYTES) {
+    pthread_mutex_lock(&cacheLock);
+    int slot = -1;
+    for (int i = 0; i < ATTNC_RT_CACHE_SLOTS && slot < 0; ++i)
+      if (!cache[i])
+        slot = i;
+    if (slot < 0) { /* all taken: the smallest, if smaller than b */
+      slot = 0;
+      for (int i = 1; i < ATTNC_RT_CACHE_SLOTS; ++i)
+        if (cache[i]->size < cache[slot]->size)
+          slot = i;
+      if (cache[slot]->size >= b->size)
+        slot = -1;
+    }
+    block *evicted = NULL;
+    if (slot >= 0) {
+      evicted = cache[slot];
+      size_t kept = cachedBytes - (evicted ? evicted->size : 0) + b->size;
+      if (kept <= ATTNC_RT_CACHE_BYTES) {
+        cache[slot] = b;
+        cachedBytes = kept;
+        b = NULL;
+      } else {
+        evicted = NULL;
+      }
+    }
+    pthread_mutex_unlock(&cacheLock);
+    free(evicted);
+  }
+  free(b);
+}
+
+__attribute__((destructor)) static void freeCache(void) {
+  for (int i = 0; i < ATTNC_RT_CACHE_SLOTS; ++i) {
+    free(cache[i]);
+    cache[i] = NULL;
+  }
+  cachedBytes = 0;
+}
+
 void *_mlir_memref_to_llvm_alloc(size_t size) {
   int injected = __atomic_load_n(&failNext, __ATOMIC_RELAXED) > 0 &&
                  __atomic_sub_fetch(&failNext, 1, __ATOMIC_RELAXED) >= 0;
-  block *b = injected || size > SIZE_MAX - sizeof(block)
-                 ? NULL
-                 : malloc(sizeof(block) + size);
+  block *b = NULL;
+  if (!injected && size <= SIZE_MAX - sizeof(block)) {
+    b = takeCached(size);
+    if (!b && (b = malloc(sizeof(block) + size)))
+      b->size = size;
+  }
   callctx *list = listOfThisThread();
   if (!b) {
     if (list && list == currentCall && list->onFailure &&
@@ -722,7 +808,7 @@ void _mlir_memref_to_llvm_free(void *ptr) {
     pthread_mutex_unlock(&list->lock);
     __atomic_sub_fetch(&liveBlocks, 1, __ATOMIC_RELAXED);
   }
-  free(b);
+  releaseBlock(b);
 }
 
 /* Frees every block on `list`. */
@@ -733,7 +819,7 @@ static void freeAll(callctx *list) {
   pthread_mutex_unlock(&list->lock);
   while (b) {
     block *next = b->next;
-    free(b);
+    releaseBlock(b);
     __atomic_sub_fetch(&liveBlocks, 1, __ATOMIC_RELAXED);
     b = next;
   }

@@ -12,6 +12,7 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -413,6 +414,57 @@ TEST_F(RuntimeTest, FailedAllocationEndsTheCall) {
   // freed: LeakSanitizer would report them otherwise).
   EXPECT_EQ(attnc_rt_invoke(kSig, args, 3, balancedThunk), ATTNC_RT_OK);
   EXPECT_EQ(invoke(), ATTNC_RT_OK);
+}
+
+/// Large blocks are kept when freed and reused by the next calls (malloc
+/// would give fresh pages each time); small ones are not; an injected
+/// failure still fails with a cached block at hand; a block is not reused
+/// for a request of less than half its size; the cache stays bounded.
+std::vector<void *> seen;
+std::vector<int> firstBytes;
+void largeBlocksThunk(void **) {
+  void *big = _mlir_memref_to_llvm_alloc(1 << 20);
+  void *small = _mlir_memref_to_llvm_alloc(1024);
+  // What the previous call left there, if it is the same memory (fresh
+  // pages from malloc's mmap would read 0).
+  firstBytes.push_back(static_cast<unsigned char *>(big)[(1 << 20) - 1]);
+  std::memset(big, 1, 1 << 20);
+  seen.push_back(big);
+  seen.push_back(small);
+  _mlir_memref_to_llvm_free(big);
+  _mlir_memref_to_llvm_free(small);
+}
+
+TEST_F(RuntimeTest, LargeBlocksAreReusedAcrossCalls) {
+  seen.clear();
+  firstBytes.clear();
+  ASSERT_EQ(attnc_rt_invoke(kSig, args, 3, largeBlocksThunk), ATTNC_RT_OK);
+  ASSERT_EQ(attnc_rt_invoke(kSig, args, 3, largeBlocksThunk), ATTNC_RT_OK);
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[0], seen[2]) << "the 1 MiB block was not reused";
+  EXPECT_EQ(firstBytes[1], 1) << "the second call got fresh memory";
+  EXPECT_EQ(attnc_rt_live_blocks(), 0);
+  // Half the size or less: a fresh block (the cached one stays cached).
+  void *quarter = _mlir_memref_to_llvm_alloc(256 << 10);
+  EXPECT_NE(quarter, seen[0]);
+  // An injected failure fails although a fitting block is cached.
+  attnc_rt_fail_next_allocations(1);
+  EXPECT_EQ(_mlir_memref_to_llvm_alloc(1 << 20), nullptr);
+  void *again = _mlir_memref_to_llvm_alloc(1 << 20);
+  EXPECT_EQ(again, seen[0]);
+  _mlir_memref_to_llvm_free(again);
+  _mlir_memref_to_llvm_free(quarter);
+  // Many large blocks freed at once: the cache keeps some, frees the rest
+  // (LeakSanitizer checks that nothing is lost), and serves them again.
+  std::vector<void *> blocks;
+  for (int i = 0; i < 20; ++i)
+    blocks.push_back(_mlir_memref_to_llvm_alloc((300 + i) << 10));
+  for (void *b : blocks)
+    _mlir_memref_to_llvm_free(b);
+  void *reused = _mlir_memref_to_llvm_alloc(319 << 10);
+  EXPECT_NE(std::find(blocks.begin(), blocks.end(), reused), blocks.end());
+  _mlir_memref_to_llvm_free(reused);
+  EXPECT_EQ(attnc_rt_live_blocks(), 0);
 }
 
 /// Allocation from worker threads (the kernels will run parallel loops):
