@@ -17,14 +17,14 @@
 
 // CHECK-LABEL: func @blocked
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x4x?x8xf32>, %[[K:[^:]*]]: memref<2x2x?x8xf32>, %[[V:[^:]*]]: memref<2x2x?x4xf32>, %[[S:[^:]*]]: f32, %[[LEN:[^:]*]]: memref<2xi32>, %[[C:[^:]*]]: memref<2x?x4x4xf32>)
-// The keys in panels of 16, the padding keys zeroed.
+// The keys in panels of 16, the padding keys zeroed: in parallel over
+// (batch, head, panel), each panel's 16 keys x 8 elements in turn.
 // CHECK:      %[[KT:.*]] = memref.alloc(%{{.*}}) : memref<?x?x?x8x16xf32>
-// CHECK:      scf.for
+// CHECK:      scf.parallel
 // CHECK:        scf.for
 // CHECK:          scf.for
-// CHECK:            scf.for
-// CHECK:              memref.load %[[K]]
-// CHECK:              memref.store %{{.*}}, %[[KT]]
+// CHECK:            memref.load %[[K]]
+// CHECK:            memref.store %{{.*}}, %[[KT]]
 // Tiles of 8 queries of each (batch, head), each with its scratch of scores.
 // CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %[[I0:[^)]*]]) = {{.*}} step (%{{.*}}, %{{.*}}, %c8
 // CHECK:        %[[SCORES:.*]] = memref.alloc() : memref<8x64xf32>

@@ -122,34 +122,39 @@ Value mlir::attn::loops::packRows(PatternRewriter &rewriter,
   shape.append(tailShape.begin(), tailShape.end());
   Value packed = b.create<memref::AllocOp>(MemRefType::get(shape, elem),
                                            ValueRange{batch, heads, entries});
-  Value padded = b.create<arith::MulIOp>(entries, per);
-  e.forEach(batch, [&](Value bIdx) {
-    e.forEach(heads, [&](Value h) {
-      e.loop(e.index(0), padded, {}, [&](Value j, ValueRange) {
-        Value inside = b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j, n);
-        Value row = b.create<arith::SelectOp>(inside, j, e.index(0));
-        int64_t d = cast<MemRefType>(src.getType()).getDimSize(3);
-        Value rowScale =
-            unitRows ? inverseNorm(e, src, {bIdx, h, row}, d) : Value();
-        e.forEach(e.index(cols), [&](Value c) {
-          Value live = inside;
-          Value col = c;
-          if (cols > d) {
-            live = b.create<arith::AndIOp>(
-                live, b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, c,
-                                              e.index(d)));
-            col = e.minIdx(c, e.index(d - 1));
-          }
-          Value x = b.create<arith::SelectOp>(
-              live, e.load(src, {bIdx, h, row, col}), e.f32(0));
-          if (rowScale)
-            x = e.mul(x, rowScale);
-          if (elem != x.getType())
-            x = b.create<arith::TruncFOp>(elem, x);
-          e.store(x, packed, index(e, bIdx, h, j, c));
-        });
-        return SmallVector<Value>{};
-      });
+  // In parallel over (batch, head, entry): each entry is a contiguous
+  // block of the packed buffer (no two threads write one cache line).
+  Value zero = e.index(0), one = e.index(1);
+  auto packLoop = b.create<scf::ParallelOp>(ValueRange{zero, zero, zero},
+                                            ValueRange{batch, heads, entries},
+                                            ValueRange{one, one, one});
+  b.setInsertionPoint(packLoop.getBody()->getTerminator());
+  Value bIdx = packLoop.getInductionVars()[0],
+        h = packLoop.getInductionVars()[1],
+        entry = packLoop.getInductionVars()[2];
+  e.forEach(per, [&](Value r) {
+    Value j = b.create<arith::AddIOp>(b.create<arith::MulIOp>(entry, per), r);
+    Value inside = b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j, n);
+    Value row = b.create<arith::SelectOp>(inside, j, zero);
+    int64_t d = cast<MemRefType>(src.getType()).getDimSize(3);
+    Value rowScale =
+        unitRows ? inverseNorm(e, src, {bIdx, h, row}, d) : Value();
+    e.forEach(e.index(cols), [&](Value c) {
+      Value live = inside;
+      Value col = c;
+      if (cols > d) {
+        live = b.create<arith::AndIOp>(
+            live,
+            b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, c, e.index(d)));
+        col = e.minIdx(c, e.index(d - 1));
+      }
+      Value x = b.create<arith::SelectOp>(
+          live, e.load(src, {bIdx, h, row, col}), e.f32(0));
+      if (rowScale)
+        x = e.mul(x, rowScale);
+      if (elem != x.getType())
+        x = b.create<arith::TruncFOp>(elem, x);
+      e.store(x, packed, index(e, bIdx, h, j, c));
     });
   });
   rewriter.setInsertionPointAfter(parallel);
