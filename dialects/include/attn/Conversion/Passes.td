@@ -198,6 +198,50 @@ def AttnOpenMPSchedule : Pass<"attn-omp-schedule", "ModuleOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def AttnOpenMPThreadScratch : Pass<"attn-omp-thread-scratch", "ModuleOp"> {
+  let summary = "Give each thread one stack copy of the per-tile scratch";
+  let description = [{
+    Runs after `-convert-scf-to-openmp`. The kernels allocate their scratch
+    (a query tile's scores, say) at the start of each iteration of the
+    parallel loop and free it at its end: a malloc and a free per tile, and
+    the runtime's bookkeeping of the call's blocks under a lock shared by
+    the threads. A thread runs its iterations one after another, so one
+    buffer per thread serves them all: each `memref.alloc` of a static
+    shape of at most `max-bytes` bytes made directly in the body of an
+    `omp.loop_nest` (or in the `memref.alloca_scope` that wraps it), and
+    freed by a `memref.dealloc` in the same block, becomes a
+    `memref.alloca` (64-byte aligned) at the start of the enclosing
+    `omp.parallel` region, made once per thread; the dealloc goes. Like
+    the malloc'd buffer it replaces, the scratch is not initialized.
+
+    ```mlir
+    omp.parallel {
+      omp.wsloop {
+        omp.loop_nest (%b, %i) : index = ... {
+          memref.alloca_scope {
+            %s = memref.alloc() : memref<8x64xf32>
+            ...
+            memref.dealloc %s : memref<8x64xf32>
+    ```
+    becomes
+    ```mlir
+    omp.parallel {
+      %s = memref.alloca() {alignment = 64 : i64} : memref<8x64xf32>
+      omp.wsloop {
+        omp.loop_nest (%b, %i) : index = ... {
+          memref.alloca_scope {
+            ...
+    ```
+  }];
+  let options = [
+    Option<"maxBytes", "max-bytes", "int64_t", /*default=*/"65536",
+           "the largest buffer put on a thread's stack (OpenMP worker "
+           "stacks are 4 MiB by default)">
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::omp::OpenMPDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // The tiled form on an NVIDIA GPU (--target=cuda)
 //===----------------------------------------------------------------------===//
