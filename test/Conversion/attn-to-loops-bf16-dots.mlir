@@ -21,8 +21,8 @@
 // CHECK:      %[[KP:.*]] = memref.alloc(%{{.*}}) : memref<?x?x?x4x32xbf16>
 // CHECK:      %[[VP:.*]] = memref.alloc(%{{.*}}) : memref<?x?x?x32x2xbf16>
 // CHECK:      scf.parallel
-// CHECK:        memref.alloc() : memref<8x64xf32>
-// CHECK:        memref.alloc() : memref<8x64xbf16>
+// CHECK:        memref.alloc() : memref<8x128xf32>
+// CHECK:        memref.alloc() : memref<8x128xbf16>
 // Pass 1: 4 pairs of q elements per key panel row.
 // CHECK:          scf.for %{{.*}} = %c0{{[_0-9]*}} to %c4{{[_0-9]*}} step %c1{{[_0-9]*}}
 // CHECK:            vector.load %[[KP]][{{.*}}] : memref<?x?x?x4x32xbf16>, vector<32xbf16>
@@ -33,11 +33,11 @@
 // CHECK:            llvm.call_intrinsic "llvm.x86.avx512bf16.dpbf16ps.512"(%{{.*}}, %[[QB]], %{{.*}}) : (vector<16xf32>, vector<32xbf16>, vector<32xbf16>) -> vector<16xf32>
 // Pass 2: the probabilities rounded to bf16 as they are stored.
 // CHECK:          arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
-// CHECK:          vector.store %{{.*}} : memref<8x64xbf16>, vector<16xbf16>
+// CHECK:          vector.store %{{.*}} : memref<8x128xbf16>, vector<16xbf16>
 // Pass 3: keys in pairs, 16 value columns per vdpbf16ps.
 // CHECK:          scf.for %{{.*}} = %c0{{[_0-9]*}} to %{{.*}} step %c2{{[_0-9]*}}
 // CHECK:            vector.load %[[VP]][{{.*}}] : memref<?x?x?x32x2xbf16>, vector<32xbf16>
-// CHECK:            vector.load %{{.*}} : memref<8x64xbf16>, vector<2xbf16>
+// CHECK:            vector.load %{{.*}} : memref<8x128xbf16>, vector<2xbf16>
 // CHECK:            llvm.call_intrinsic "llvm.x86.avx512bf16.dpbf16ps.512"
 // CHECK-DAG:  memref.dealloc %[[QP]]
 // CHECK-DAG:  memref.dealloc %[[KP]]

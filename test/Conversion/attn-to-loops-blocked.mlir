@@ -27,7 +27,7 @@
 // CHECK:            memref.store %{{.*}}, %[[KT]]
 // Tiles of 8 queries of each (batch, head), each with its scratch of scores.
 // CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %[[I0:[^)]*]]) = {{.*}} step (%{{.*}}, %{{.*}}, %c8
-// CHECK:        %[[SCORES:.*]] = memref.alloc() : memref<8x64xf32>
+// CHECK:        %[[SCORES:.*]] = memref.alloc() : memref<8x128xf32>
 // CHECK:        memref.load %[[LEN]][%[[B]]]
 // CHECK:        scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8x4xf32>)
 // Pass 1: 32 keys at a time, the 8 row maxima carried: two panel rows per

@@ -17,7 +17,7 @@
 // CHECK-DAG:    %[[SLOPE:.*]] = memref.cast %{{.*}} : memref<4xf32> to memref<?xf32, strided<[?], offset: ?>>
 // CHECK-DAG:    %[[SEG:.*]] = memref.cast %{{.*}} : memref<2x?xi32> to memref<?x?xi32, strided<[?, ?], offset: ?>>
 // CHECK:        scf.for %[[JJ:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[M:.*]] = %{{.*}}) -> (f32)
-// CHECK:          %[[S:.*]] = memref.load %[[SCORES:.*]][%{{.*}}, %[[JJ]]] : memref<8x64xf32>
+// CHECK:          %[[S:.*]] = memref.load %[[SCORES:.*]][%{{.*}}, %[[JJ]]] : memref<8x128xf32>
 // CHECK:          %[[MASKED:.*]] = arith.cmpf oeq, %[[S]], %{{.*}} : f32
 // CHECK:          %[[J:.*]] = arith.addi %{{.*}}, %[[JJ]] : index
 // CHECK:          %[[MOD:.*]] = func.call @alibi(%[[S]], %[[B:[^,]*]], %[[H:[^,]*]], %[[I:[^,]*]], %[[J]], %[[SLOPE]], %[[SEG]])
@@ -25,7 +25,7 @@
 // CHECK:          %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
 // CHECK:          %[[KEPT:.*]] = arith.select %[[KEEP]], %[[MOD]], %[[NEGINF]] : f32
 // CHECK:          %[[NEW:.*]] = arith.select %[[MASKED]], %[[S]], %[[KEPT]] : f32
-// CHECK:          memref.store %[[NEW]], %[[SCORES]][%{{.*}}, %[[JJ]]] : memref<8x64xf32>
+// CHECK:          memref.store %[[NEW]], %[[SCORES]][%{{.*}}, %[[JJ]]] : memref<8x128xf32>
 // CHECK:          arith.maxnumf %[[M]], %[[NEW]] : f32
 
 // INLINED-NOT: func.func private

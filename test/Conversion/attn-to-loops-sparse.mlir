@@ -14,8 +14,8 @@
 // TILED-LABEL: func @entmax
 // TILED:       scf.parallel
 // TILED:         %[[ROWS:.*]] = memref.alloc(%{{.*}}) : memref<8x?xf32>
-// TILED-NEXT:    scf.for %[[J0:.*]] = %{{.*}} to %{{.*}} step %c64 {
-// TILED-NEXT:      attn.tile_scores dot window(8) key_tile(64) query({{.*}}) keys(%{{.*}}[%{{.*}}, %{{.*}}, %[[J0]]] : memref<2x1x?x16xf32>) key_end(%{{.*}}) outs(%[[ROWS]] : memref<8x?xf32>)
+// TILED-NEXT:    scf.for %[[J0:.*]] = %{{.*}} to %{{.*}} step %c128 {
+// TILED-NEXT:      attn.tile_scores dot window(8) key_tile(128) query({{.*}}) keys(%{{.*}}[%{{.*}}, %{{.*}}, %[[J0]]] : memref<2x1x?x16xf32>) key_end(%{{.*}}) outs(%[[ROWS]] : memref<8x?xf32>)
 // TILED-NEXT:    }
 // TILED-NEXT:    attn.tile_sparse_align entmax15 window(8) scores(%[[ROWS]] : memref<8x?xf32>) values({{.*}}) key_end(%{{.*}}) outs({{.*}}) weights(%{{.*}} : memref<2x1x?x?xf32>)
 // TILED-NEXT:    memref.dealloc %[[ROWS]] : memref<8x?xf32>
@@ -24,7 +24,7 @@
 // CHECK-NOT:   attn.
 // CHECK:       scf.parallel
 // CHECK:         %[[ROWS:.*]] = memref.alloc(%{{.*}}) : memref<8x?xf32>
-// CHECK:         scf.for %{{.*}} step %c64 {
+// CHECK:         scf.for %{{.*}} step %c128 {
 // CHECK:           scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step
 // CHECK:             %[[S:.*]] = vector.reduction <add>
 // CHECK-NEXT:        memref.store %[[S]], %[[ROWS]][%{{.*}}, %[[J]]] : memref<8x?xf32>

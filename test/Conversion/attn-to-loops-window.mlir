@@ -22,9 +22,9 @@ func.func @blocked_window(%q: memref<2x1x?x16xf32>, %c: memref<2x?x1x16xf32>) {
 }
 
 // GENERIC-LABEL: func @generic_window
-// GENERIC:     scf.for %[[J0:[^ ]*]] = %{{.*}} to %{{.*}} step %c64
+// GENERIC:     scf.for %[[J0:[^ ]*]] = %{{.*}} to %{{.*}} step %c128
 // GENERIC:       %[[C:.*]] = arith.subi %{{.*}}, %[[J0]] : index
-// GENERIC:       %[[C1:.*]] = arith.minsi %c64{{.*}}, %[[C]] : index
+// GENERIC:       %[[C1:.*]] = arith.minsi %c128{{.*}}, %[[C]] : index
 // GENERIC:       %[[COUNT:.*]] = arith.maxsi %[[C1]], %{{.*}} : index
 // GENERIC:       %[[F:.*]] = arith.subi %{{.*}}, %[[J0]] : index
 // GENERIC:       %[[F1:.*]] = arith.maxsi %[[F]], %{{.*}} : index

@@ -2,7 +2,7 @@
 // RUN: attn-opt %t/loops.mlir --convert-attn-to-loops=vectorize=false | FileCheck %t/loops.mlir
 // RUN: attn-opt %t/loops.mlir --convert-attn-to-loops=vectorize=false | FileCheck %t/loops.mlir --check-prefix=NOMAT
 // RUN: attn-opt %t/loops.mlir "--convert-attn-to-loops=tile-size=16 vectorize=false" | FileCheck %t/loops.mlir --check-prefix=TILE16
-// RUN: not attn-opt %t/loops.mlir --convert-attn-to-loops=tile-size=0 2>&1 | FileCheck %t/loops.mlir --check-prefix=BADTILE
+// RUN: not attn-opt %t/loops.mlir --convert-attn-to-loops=tile-size=-1 2>&1 | FileCheck %t/loops.mlir --check-prefix=BADTILE
 // RUN: not attn-opt %t/loops.mlir --convert-attn-to-loops=tile-size=4097 2>&1 | FileCheck %t/loops.mlir --check-prefix=BADTILE
 // RUN: attn-opt %t/loops.mlir "--convert-attn-to-loops=tile-size=4096 vectorize=false" | FileCheck %t/loops.mlir --check-prefix=TILE4096
 // RUN: attn-opt %t/undecomposed.mlir --convert-attn-to-loops=vectorize=false -verify-diagnostics
@@ -46,11 +46,11 @@
 // CHECK-NEXT: %[[GROUP0:.*]] = arith.divui %[[HQ]], %[[HK1]] : index
 // CHECK:      %[[GROUP:.*]] = arith.maxsi %[[GROUP0]], %{{.*}} : index
 // CHECK:      %[[QT:.*]] = arith.constant 8 : index
-// CHECK-NEXT: %[[TILE:.*]] = arith.constant 64 : index
+// CHECK-NEXT: %[[TILE:.*]] = arith.constant 128 : index
 // Tiles of 8 queries of every (batch, head), in parallel.
 // CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %[[I0:[^)]*]]) = ({{.*}}) to (%[[BATCH]], %[[HQ]], %[[NQ]]) step ({{.*}}, {{.*}}, %[[QT]]) {
 // The scratch of the query tile: one key tile's scores.
-// CHECK:        %[[SCORES:.*]] = memref.alloc() : memref<64xf32>
+// CHECK:        %[[SCORES:.*]] = memref.alloc() : memref<128xf32>
 // A batch of 1 is broadcast (dynamic: decided at run time).
 // CHECK:        %[[QB1:.*]] = arith.cmpi eq, %{{.*}}, %{{.*}} : index
 // CHECK:        %[[QB:.*]] = arith.select %[[QB1]], %{{.*}}, %[[B]] : index
@@ -101,7 +101,7 @@
 // CHECK-NEXT:         scf.yield %[[DACC1]] : f32
 // CHECK-NEXT:       }
 // CHECK-NEXT:       %[[SCORE:.*]] = arith.mulf %[[DOT]], %[[S]]
-// CHECK-NEXT:       memref.store %[[SCORE]], %[[SCORES]][%[[JJ]]] : memref<64xf32>
+// CHECK-NEXT:       memref.store %[[SCORE]], %[[SCORES]][%[[JJ]]] : memref<128xf32>
 // CHECK-NEXT:       %[[MM1:.*]] = arith.maxnumf %[[MM]], %[[SCORE]] : f32
 // CHECK-NEXT:       scf.yield %[[MM1]] : f32
 // CHECK-NEXT:     }
@@ -154,7 +154,7 @@
 // CHECK-NEXT:     memref.store %[[AW]], %[[A]][%[[B]], %[[H]], %{{.*}}, %[[JW]]] : memref<?x?x?x?xf32>
 // The state and the scratch are freed at the end of each query tile.
 // CHECK:        memref.dealloc %[[MBUF]] : memref<8xf32>
-// CHECK:        memref.dealloc %[[SCORES]] : memref<64xf32>
+// CHECK:        memref.dealloc %[[SCORES]] : memref<128xf32>
 // CHECK-NEXT:   scf.reduce
 // CHECK:      return
 
@@ -237,7 +237,7 @@ func.func @dot_bias_act(%q: memref<2x1x3x8xf32>, %k: memref<2x1x5x8xf32>,
 // CHECK-NEXT:         %[[SACC1:.*]] = arith.addf %[[SACC]], %[[WT]]
 // CHECK-NEXT:         scf.yield %[[SACC1]] : f32
 // CHECK-NEXT:       }
-// CHECK-NEXT:       memref.store %[[SCORE]], %{{.*}} : memref<64xf32>
+// CHECK-NEXT:       memref.store %[[SCORE]], %{{.*}} : memref<128xf32>
 // CHECK:        memref.store %{{.*}}, %[[C]][%[[B]], %{{.*}}, %[[H]], %{{.*}}] : memref<2x3x4x8xf32>
 func.func @additive_per_head_w(%q: memref<1x4x3x16xf32>, %k: memref<2x2x5x16xf32>,
                                %v: memref<2x2x5x8xf32>, %w: memref<4x16xf32>,

@@ -27,7 +27,7 @@
 // tile, and the tile's (m, l, acc) carried by the key loop as vectors.
 // CHECK:       memref.alloc({{.*}}) : memref<?x1x?x8x16xf32>
 // CHECK:       scf.parallel
-// CHECK:       memref.alloc() : memref<8x64xf32>
+// CHECK:       memref.alloc() : memref<8x128xf32>
 // The lengths are read per batch entry.
 // CHECK:       memref.load %{{.*}} : memref<?xi32>
 // CHECK:       scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8x8xf32>)

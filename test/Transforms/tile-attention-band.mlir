@@ -9,7 +9,7 @@
 // masked by the update op, which carries the band.
 
 // CHECK-LABEL: func @band
-// CHECK-DAG:  %[[KT:.*]] = arith.constant 64 : index
+// CHECK-DAG:  %[[KT:.*]] = arith.constant 128 : index
 // CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %[[I0:[^)]*]]) =
 // The upper bound: the tile's last query (clamped to Nq - 1) + 2.
 // CHECK:        %[[LASTQ:.*]] = arith.minsi
@@ -22,7 +22,7 @@
 // CHECK:        %[[TILEIDX:.*]] = arith.divui %[[FIRST0]], %[[KT]] : index
 // CHECK:        %[[LB:.*]] = arith.muli %[[TILEIDX]], %[[KT]] : index
 // CHECK:        scf.for %[[J0:.*]] = %[[LB]] to %[[UB]] step %[[KT]] iter_args(
-// CHECK:          attn.online_softmax_update dot band_lower(-3) band_upper(1) key_tile(64)
+// CHECK:          attn.online_softmax_update dot band_lower(-3) band_upper(1) key_tile(128)
 func.func @band(%q: memref<2x1x?x16xf32>, %c: memref<2x?x1x16xf32>) {
   attn.online_attention dot band_lower(-3) band_upper(1)
       ins(%q, %q, %q : memref<2x1x?x16xf32>, memref<2x1x?x16xf32>, memref<2x1x?x16xf32>)
@@ -34,7 +34,7 @@ func.func @band(%q: memref<2x1x?x16xf32>, %c: memref<2x?x1x16xf32>) {
 // (and to the weights pass), with the batch entry the functions see.
 // CHECK-LABEL: func @modifiers
 // CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %[[I0:[^)]*]]) =
-// CHECK:        attn.online_softmax_update dot score_mod(@alibi) mask_mod(@same_doc) key_tile(64) {{.*}} mod_tables(%{{.*}}, %{{.*}} : memref<4xf32>, memref<2x?xi32>) sample_batch(%[[B]])
+// CHECK:        attn.online_softmax_update dot score_mod(@alibi) mask_mod(@same_doc) key_tile(128) {{.*}} mod_tables(%{{.*}}, %{{.*}} : memref<4xf32>, memref<2x?xi32>) sample_batch(%[[B]])
 // CHECK:        attn.tile_weights dot score_mod(@alibi) mask_mod(@same_doc) {{.*}} mod_tables(
 func.func private @alibi(%e: f32, %b: index, %h: index, %i: index, %l: index,
                          %slope: memref<?xf32, strided<[?], offset: ?>>,
@@ -82,7 +82,7 @@ func.func @modifiers(%q: memref<2x4x?x16xf32>, %slope: memref<4xf32>,
 // CHECK:        %[[END0:.*]] = arith.maxsi %[[END]], %{{.*}} : index
 // CHECK:        %[[UB:.*]] = arith.minsi %{{.*}}, %[[END0]] : index
 // CHECK:        scf.for %{{.*}} = %[[LB]] to %[[UB]] step
-// CHECK:          attn.online_softmax_update dot mask_mod(@near) key_tile(64)
+// CHECK:          attn.online_softmax_update dot mask_mod(@near) key_tile(128)
 func.func private @range(%b: index, %h: index, %i: index,
                          %p: memref<?x?xf32, strided<[?, ?], offset: ?>>) -> (index, index) {
   %x = memref.load %p[%b, %i] : memref<?x?xf32, strided<[?, ?], offset: ?>>

@@ -11,7 +11,7 @@
 // CHECK-LABEL: func @window
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x1x?x16xf32>
 // CHECK-DAG:  %[[W:.*]] = arith.constant 256 : index
-// CHECK-DAG:  %[[KT:.*]] = arith.constant 64 : index
+// CHECK-DAG:  %[[KT:.*]] = arith.constant 128 : index
 // CHECK:      %[[NQ:.*]] = memref.dim %[[Q]]
 // CHECK:      %[[NK:.*]] = memref.dim %[[Q]]
 // CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %[[I0:[^)]*]]) =
@@ -32,7 +32,7 @@
 // CHECK:        %[[TILEIDX:.*]] = arith.divui %[[FIRST0]], %[[KT]] : index
 // CHECK:        %[[LB:.*]] = arith.muli %[[TILEIDX]], %[[KT]] : index
 // CHECK:        scf.for %[[J0:.*]] = %[[LB]] to %[[UB]] step %[[KT]] iter_args(
-// CHECK:          attn.online_softmax_update dot window(256) key_tile(64) {{.*}} keys(%[[Q]][%[[B]], %[[H]], %[[J0]]] {{.*}} key_end(%[[NK]])
+// CHECK:          attn.online_softmax_update dot window(256) key_tile(128) {{.*}} keys(%[[Q]][%[[B]], %[[H]], %[[J0]]] {{.*}} key_end(%[[NK]])
 func.func @window(%q: memref<2x1x?x16xf32>, %c: memref<2x?x1x16xf32>) {
   attn.online_attention dot window(256)
       ins(%q, %q, %q : memref<2x1x?x16xf32>, memref<2x1x?x16xf32>, memref<2x1x?x16xf32>)
@@ -48,7 +48,7 @@ func.func @window(%q: memref<2x1x?x16xf32>, %c: memref<2x?x1x16xf32>) {
 // CHECK:      %[[PEND:.*]] = arith.maxsi %[[DIAG]], %{{.*}} : index
 // CHECK:      arith.minsi %{{.*}}, %[[PEND]] : index
 // CHECK:      scf.for %{{.*}} = %c0 to
-// CHECK:      attn.online_softmax_update dot causal causal_offset(-2) key_tile(64) {{.*}} prefix_end(
+// CHECK:      attn.online_softmax_update dot causal causal_offset(-2) key_tile(128) {{.*}} prefix_end(
 func.func @prefix_offset(%q: memref<2x1x?x16xf32>, %p: memref<2xi32>, %c: memref<2x?x1x16xf32>) {
   attn.online_attention dot causal causal_offset(-2)
       ins(%q, %q, %q : memref<2x1x?x16xf32>, memref<2x1x?x16xf32>, memref<2x1x?x16xf32>)

@@ -24,7 +24,7 @@
 // CHECK-DAG:  %[[L0:.*]] = arith.constant dense<0.000000e+00> : vector<8xf32>
 // CHECK-DAG:  %[[ACC0:.*]] = arith.constant dense<0.000000e+00> : vector<8x4xf32>
 // CHECK-DAG:  %[[QT:.*]] = arith.constant 8 : index
-// CHECK-DAG:  %[[KT:.*]] = arith.constant 64 : index
+// CHECK-DAG:  %[[KT:.*]] = arith.constant 128 : index
 // CHECK:      %[[NQ:.*]] = memref.dim %[[Q]], %{{.*}} : memref<2x4x?x8xf32>
 // CHECK:      %[[NK:.*]] = memref.dim %[[K]], %{{.*}} : memref<2x2x?x8xf32>
 // CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %[[I0:[^)]*]]) = (%{{.*}}, %{{.*}}, %{{.*}}) to (%{{.*}}, %{{.*}}, %[[NQ]]) step (%{{.*}}, %{{.*}}, %[[QT]]) {
@@ -48,7 +48,7 @@
 // CHECK:        %[[END:.*]] = arith.maxsi %[[END0]], %{{.*}} : index
 // Only the key tiles below the end are visited.
 // CHECK-NEXT:   %[[STATE:.*]]:3 = scf.for %[[J0:.*]] = %{{.*}} to %[[END]] step %[[KT]] iter_args(%[[M:.*]] = %[[M0]], %[[L:.*]] = %[[L0]], %[[ACC:.*]] = %[[ACC0]]) -> (vector<8xf32>, vector<8xf32>, vector<8x4xf32>) {
-// CHECK-NEXT:     %[[NEW:.*]]:3 = attn.online_softmax_update dot causal key_tile(64)
+// CHECK-NEXT:     %[[NEW:.*]]:3 = attn.online_softmax_update dot causal key_tile(128)
 // CHECK-SAME:         query(%[[Q]][%[[B]], %[[H]], %[[I0]]] : memref<2x4x?x8xf32>)
 // CHECK-SAME:         keys(%[[K]][%[[B]], %[[HK]], %[[J0]]] : memref<2x2x?x8xf32>)
 // CHECK-SAME:         values(%[[V]][%[[B]], %[[HV]]] : memref<2x2x?x4xf32>)
@@ -71,7 +71,7 @@
 
 // BUFFERS-LABEL: func @causal_lengths
 // BUFFERS:       memref.alloc() : memref<8x4xf32>
-// BUFFERS:       attn.online_softmax_update dot causal key_tile(64)
+// BUFFERS:       attn.online_softmax_update dot causal key_tile(128)
 // BUFFERS-SAME:    state(%{{.*}}, %{{.*}}, %{{.*}} : memref<8xf32>, memref<8xf32>, memref<8x4xf32>){{$}}
 func.func @causal_lengths(%q: memref<2x4x?x8xf32>, %k: memref<2x2x?x8xf32>,
                           %v: memref<2x2x?x4xf32>, %s: f32, %len: memref<2xi32>,
@@ -104,7 +104,7 @@ func.func @causal_lengths(%q: memref<2x4x?x8xf32>, %k: memref<2x2x?x8xf32>,
 // CHECK:          memref.store %{{.*}}, %[[LBUF]]
 // CHECK:            memref.store %{{.*}}, %[[ACC]]
 // CHECK:        scf.for %[[J0:.*]] = %{{.*}} to %[[NK]] step %{{.*}} {
-// CHECK-NEXT:     attn.online_softmax_update additive act(tanh) key_tile(64)
+// CHECK-NEXT:     attn.online_softmax_update additive act(tanh) key_tile(128)
 // CHECK-SAME:         query(%[[Q]][%[[QB]], %[[H]], %[[I0]]] : memref<?x1x?x8xf32>)
 // CHECK-SAME:         keys(%[[K]][%[[KB]], %{{.*}}, %[[J0]]] : memref<?x1x?x8xf32>)
 // CHECK-SAME:         values(%[[V]][%[[VB]], %{{.*}}] : memref<?x1x?x?xf32>)

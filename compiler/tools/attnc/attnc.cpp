@@ -135,9 +135,16 @@ cl::opt<std::string> target(
              "cubin for each architecture named, sm_80 unless named, and "
              "the PTX of the lowest for newer ones)"),
     cl::init("host"), cl::cat(attncCategory));
-cl::opt<int64_t> tileSize("tile-size",
-                          cl::desc("Keys per tile of the online softmax"),
-                          cl::init(64), cl::cat(attncCategory));
+/// The key tile of --target=cuda (and --gpu-schedule-on-host) unless
+/// --tile-size says otherwise: each thread keeps its query tile's scores
+/// (8 x tile floats) in private memory.
+constexpr int64_t kGPUKeyTile = 64;
+cl::opt<int64_t> tileSize(
+    "tile-size",
+    cl::desc("Keys per tile of the online softmax (default: the target's, "
+             "128 on the host CPU; 64 with --target=cuda, whose threads keep "
+             "a tile's scores in their private memory)"),
+    cl::init(0), cl::cat(attncCategory));
 cl::opt<bool> vectorize(
     "vectorize",
     cl::desc("Keep vectors in registers in the fused loops when sizes are "
@@ -452,7 +459,7 @@ int main(int argc, char **argv) {
   TimingScope rootTiming = timing.getRootScope();
   TimingScope phase;
 
-  if (tileSize < 1 || tileSize > 4096)
+  if (tileSize.getNumOccurrences() && (tileSize < 1 || tileSize > 4096))
     return fail("--tile-size must be between 1 and 4096");
   if (gpuThreadsPerBlock < 1 || gpuThreadsPerBlock > 1024)
     return fail("--gpu-threads-per-block must be between 1 and 1024");
@@ -586,6 +593,8 @@ int main(int argc, char **argv) {
     // device, host code must not touch the buffers.
     options.parallelLinalgLoops = true;
     options.gpuThreadsPerBlock = gpuThreadsPerBlock.getValue();
+    if (!tileSize.getNumOccurrences())
+      options.tileSize = kGPUKeyTile;
     if (cuda)
       options.gpuChip = cudaChips->front();
   }

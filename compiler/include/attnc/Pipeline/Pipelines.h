@@ -33,8 +33,9 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
                             llvm::cl::init(2)};
   Option<int64_t> tileSize{
       *this, "tile-size",
-      llvm::cl::desc("keys per tile of the online softmax loop"),
-      llvm::cl::init(64)};
+      llvm::cl::desc("keys per tile of the online softmax loop (0: the "
+                     "target's)"),
+      llvm::cl::init(0)};
   Option<bool> vectorize{
       *this, "vectorize",
       llvm::cl::desc("keep vectors in registers in the fused loops"),

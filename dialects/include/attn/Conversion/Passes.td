@@ -102,8 +102,9 @@ def ConvertAttnToLoops : Pass<"convert-attn-to-loops", "func::FuncOp"> {
     ```
   }];
   let options = [
-    Option<"tileSize", "tile-size", "int64_t", /*default=*/"64",
-           "keys per key tile when an untiled op is tiled here (1 to 4096)">,
+    Option<"tileSize", "tile-size", "int64_t", /*default=*/"0",
+           "keys per key tile when an untiled op is tiled here (0: the "
+           "target's; at most 4096)">,
     Option<"vectorize", "vectorize", "bool", /*default=*/"true",
            "carry the state of an untiled op as vectors when D and Dv are "
            "static (at most 256)">,

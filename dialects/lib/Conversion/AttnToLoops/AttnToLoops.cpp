@@ -87,9 +87,10 @@ struct ConvertAttnToLoopsPass
   void runOnOperation() override {
     const TargetDescription &target = hostCPU();
     // The kernels keep a key tile's scores in scratch memory: keep it small.
-    if (tileSize < 1 || tileSize > target.maxKeyTile) {
+    if (tileSize < 0 || tileSize > target.maxKeyTile) {
       getOperation().emitError()
-          << "tile-size must be between 1 and " << target.maxKeyTile;
+          << "tile-size must be between 1 and " << target.maxKeyTile
+          << " (0: the target's)";
       return signalPassFailure();
     }
     MLIRContext *context = &getContext();
