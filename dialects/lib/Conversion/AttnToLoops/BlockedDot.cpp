@@ -216,28 +216,16 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
                             laneIndexType, b.create<arith::AddIOp>(j0, offset)),
                         iota);
                     for (int64_t r = 0; r < queryTile; ++r) {
-                      Value sv = dots[r * step + p];
-                      if (cosine)
-                        sv = e.mul(sv, inverseQueryNorms[r]);
-                      if (Value scale = op.getScale())
-                        sv = e.mul(sv, e.splat(lanesType, scale));
-                      if (Value bias = op.getBias())
-                        sv = e.add(sv, e.splat(lanesType, bias));
-                      sv = buildActivation(b, b.getLoc(), op.getAct(), sv);
-                      if (masked) {
-                        Value visible = b.create<arith::CmpIOp>(
-                            arith::CmpIPredicate::slt, keyIdx,
-                            b.create<vector::BroadcastOp>(laneIndexType,
-                                                          ends[r]));
-                        if (mask.hasBegin())
-                          visible = b.create<arith::AndIOp>(
-                              visible, b.create<arith::CmpIOp>(
-                                           arith::CmpIPredicate::sge, keyIdx,
-                                           b.create<vector::BroadcastOp>(
-                                               laneIndexType, begins[r])));
-                        sv =
-                            b.create<arith::SelectOp>(visible, sv, negInfLanes);
-                      }
+                      Value sv = finishPanelScore(
+                          e, dots[r * step + p],
+                          cosine ? inverseQueryNorms[r] : Value(),
+                          op.getScale(), op.getBias(), op.getAct());
+                      if (masked)
+                        sv = b.create<arith::SelectOp>(
+                            visibleLanes(e, keyIdx,
+                                         mask.hasBegin() ? begins[r] : Value(),
+                                         ends[r]),
+                            sv, negInfLanes);
                       b.create<vector::StoreOp>(sv, scores,
                                                 ValueRange{e.index(r), offset});
                       newMaxima[r] = maxNoNaN(newMaxima[r], sv);

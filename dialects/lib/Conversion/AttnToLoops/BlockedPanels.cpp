@@ -215,6 +215,35 @@ mlir::attn::loops::panelDots(Emitter &e, const PanelScores &s, Value panel) {
       .getResults();
 }
 
+Value mlir::attn::loops::finishPanelScore(Emitter &e, Value dots,
+                                          Value inverseQueryNorm, Value scale,
+                                          Value bias, Activation act) {
+  auto type = cast<VectorType>(dots.getType());
+  Value s = dots;
+  if (inverseQueryNorm)
+    s = e.mul(s, inverseQueryNorm);
+  if (scale)
+    s = e.mul(s, e.splat(type, scale));
+  if (bias)
+    s = e.add(s, e.splat(type, bias));
+  return buildActivation(e.b, e.b.getLoc(), act, s);
+}
+
+Value mlir::attn::loops::visibleLanes(Emitter &e, Value keys, Value begin,
+                                      Value end) {
+  ImplicitLocOpBuilder &b = e.b;
+  auto type = cast<VectorType>(keys.getType());
+  Value visible =
+      b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, keys,
+                              b.create<vector::BroadcastOp>(type, end));
+  if (begin)
+    visible = b.create<arith::AndIOp>(
+        visible,
+        b.create<arith::CmpIOp>(arith::CmpIPredicate::sge, keys,
+                                b.create<vector::BroadcastOp>(type, begin)));
+  return visible;
+}
+
 Value mlir::attn::loops::packKeyPanels(PatternRewriter &rewriter,
                                        scf::ParallelOp parallel, Value keys,
                                        int64_t lanes, int64_t sparePanels,

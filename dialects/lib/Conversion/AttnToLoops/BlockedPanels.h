@@ -12,6 +12,7 @@
 #define ATTN_CONVERSION_ATTNTOLOOPS_BLOCKEDPANELS_H
 
 #include "attn/Conversion/LoopEmitter/LoopEmitter.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
 
 namespace mlir::attn {
 struct TargetDescription;
@@ -73,6 +74,17 @@ struct PanelScores {
 /// panels from `panel`, as vectors of `lanes` keys: result r * step + p is
 /// q_r . K^T of panel `panel + p` (f32 FMAs, or vdpbf16ps on pairs).
 SmallVector<Value> panelDots(Emitter &e, const PanelScores &s, Value panel);
+
+/// A lane-wide score from its dot products: times `inverseQueryNorm`
+/// (cosine; null otherwise), times `scale`, plus `bias` (each may be null),
+/// then `act`. The update and the weights kernels both use it, so that the
+/// weights see the scores the update's maxima came from.
+Value finishPanelScore(Emitter &e, Value dots, Value inverseQueryNorm,
+                       Value scale, Value bias, Activation act);
+
+/// The lanes whose key index (`keys`, vector of index) is in [begin, end)
+/// (begin null: from 0).
+Value visibleLanes(Emitter &e, Value keys, Value begin, Value end);
 
 } // namespace mlir::attn::loops
 

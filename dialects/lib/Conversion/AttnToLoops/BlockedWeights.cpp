@@ -30,13 +30,6 @@ using namespace mlir::attn::loops;
 
 namespace {
 
-/// Element `r` of a row state (vector or memref [QT]).
-Value rowState(Emitter &e, Value state, int64_t r) {
-  if (isa<VectorType>(state.getType()))
-    return e.b.create<vector::ExtractOp>(state, ArrayRef<int64_t>{r});
-  return e.load(state, {e.index(r)});
-}
-
 struct BlockedTileWeights : public OpRewritePattern<TileWeightsOp> {
   BlockedTileWeights(MLIRContext *context, const TargetDescription &target,
                      bool bf16Dots)
@@ -104,13 +97,13 @@ struct BlockedTileWeights : public OpRewritePattern<TileWeightsOp> {
       rows.push_back(i);
       begins.push_back(begin);
       ends.push_back(end);
-      Value m = rowState(e, op.getMax(), r);
+      Value m = rowStateAt(e, op.getMax(), r);
       Value empty =
           b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ, m, e.negInf());
       maxima.push_back(
           e.splat(lanesType, b.create<arith::SelectOp>(empty, e.f32(0), m)));
       inverseSums.push_back(
-          e.splat(lanesType, inverseOrZero(e, rowState(e, op.getSum(), r))));
+          e.splat(lanesType, inverseOrZero(e, rowStateAt(e, op.getSum(), r))));
       if (cosine)
         inverseQueryNorms.push_back(
             e.splat(lanesType, inverseNorm(e, q, {bq, h, i}, d)));
@@ -132,25 +125,13 @@ struct BlockedTileWeights : public OpRewritePattern<TileWeightsOp> {
             arith::CmpIPredicate::slt, keyIdx,
             b.create<vector::BroadcastOp>(laneIndexType, nk));
         for (int64_t r = 0; r < queryTile; ++r) {
-          Value s = dots[r * step + p];
-          if (cosine)
-            s = e.mul(s, inverseQueryNorms[r]);
-          if (Value scale = op.getScale())
-            s = e.mul(s, e.splat(lanesType, scale));
-          if (Value bias = op.getBias())
-            s = e.add(s, e.splat(lanesType, bias));
-          s = buildActivation(b, b.getLoc(), op.getAct(), s);
+          Value s = finishPanelScore(e, dots[r * step + p],
+                                     cosine ? inverseQueryNorms[r] : Value(),
+                                     op.getScale(), op.getBias(), op.getAct());
           Value a = e.mul(expNonPositive(e, lanesType, e.sub(s, maxima[r])),
                           inverseSums[r]);
-          Value visible = b.create<arith::CmpIOp>(
-              arith::CmpIPredicate::slt, keyIdx,
-              b.create<vector::BroadcastOp>(laneIndexType, ends[r]));
-          if (mask.hasBegin())
-            visible = b.create<arith::AndIOp>(
-                visible,
-                b.create<arith::CmpIOp>(
-                    arith::CmpIPredicate::sge, keyIdx,
-                    b.create<vector::BroadcastOp>(laneIndexType, begins[r])));
+          Value visible = visibleLanes(
+              e, keyIdx, mask.hasBegin() ? begins[r] : Value(), ends[r]);
           a = b.create<arith::SelectOp>(visible, a, zeroLanes);
           b.create<vector::MaskedStoreOp>(
               weights, ValueRange{batch, h, rows[r], first}, inRange, a);

@@ -255,13 +255,6 @@ Value expOfScore(Emitter &e, const ScoreContext &s, Value score, Value max) {
   return e.b.create<arith::SelectOp>(removed, e.f32(0), p);
 }
 
-/// Element `r` of a row state (vector or memref [QT]).
-Value rowStateAt(Emitter &e, Value state, int64_t r) {
-  if (isa<VectorType>(state.getType()))
-    return e.b.create<vector::ExtractOp>(state, ArrayRef<int64_t>{r});
-  return e.load(state, {e.index(r)});
-}
-
 /// A row of `memref` at `idx` as a vector: a plain load when the memref is
 /// contiguous, a transfer (any strides) otherwise.
 Value loadRow(Emitter &e, VectorType type, Value memref, ValueRange idx) {

@@ -176,6 +176,12 @@ Value mlir::attn::loops::inverseOrZero(Emitter &e, Value l) {
       positive, e.b.create<arith::DivFOp>(e.f32(1), l), e.f32(0));
 }
 
+Value mlir::attn::loops::rowStateAt(Emitter &e, Value state, int64_t r) {
+  if (isa<VectorType>(state.getType()))
+    return e.b.create<vector::ExtractOp>(state, ArrayRef<int64_t>{r});
+  return e.load(state, {e.index(r)});
+}
+
 std::optional<int64_t>
 mlir::attn::loops::vectorizableSize(Value value, int64_t maxElements) {
   auto type = cast<MemRefType>(value.getType());

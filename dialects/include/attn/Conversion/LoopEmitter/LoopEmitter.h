@@ -213,6 +213,9 @@ Value applyScoreModifiers(Emitter &e, FlatSymbolRefAttr scoreMod,
 /// 1 / l, or 0 when l = 0 (a query that saw no key gets c = 0).
 Value inverseOrZero(Emitter &e, Value l);
 
+/// Element `r` of a query tile's row state (vector or memref [QT]).
+Value rowStateAt(Emitter &e, Value state, int64_t r);
+
 /// The size of the last dimension of the memref `value` if it is static,
 /// between 1 and `maxElements`, and contiguous (identity layout).
 std::optional<int64_t> vectorizableSize(Value value, int64_t maxElements);
