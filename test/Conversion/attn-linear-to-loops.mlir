@@ -1,25 +1,28 @@
-// RUN: attn-opt %s --convert-attn-linear-to-loops | FileCheck %s
+// RUN: attn-opt %s --convert-attn-linear-to-loops --canonicalize | FileCheck %s
 // RUN: attn-opt %s --convert-attn-to-loops | FileCheck %s --check-prefix=KEPT
 //
-// attn.linear with static I and O (O at most 256) is lowered by
-// convert-attn-linear-to-loops: W is transposed once into W^T [H', I, O],
-// and each block of 4 output rows keeps 4 vector<O> accumulators (starting
-// from the bias) that get x_r[i] * W^T[i, :] for every i. With a dynamic I
-// or O, attn.linear is left for convert-attn-to-linalg (as it is by the
-// other passes).
+// attn.linear with static I and O (O whole vectors of 16, or at most 256)
+// is lowered by convert-attn-linear-to-loops: W is packed once into panels
+// of W^T, [H', O / chunk, I, chunk] (in parallel over head and chunk, in
+// blocks of 16 inputs), and an scf.parallel over (batch, head, block of
+// rows) keeps rows x (chunk / 16) accumulators per chunk of the output row
+// (starting from the bias) that get x_r[i] * W^T[i, chunk] for every i.
+// With a dynamic I or O, attn.linear is left for convert-attn-to-linalg
+// (as it is by the other passes).
 
+// O = 5 is not whole vectors: one vector<5> per row, 8 rows per block.
 // CHECK-LABEL: func @shared_weight_with_bias
 // CHECK-SAME: (%[[X:[^:]*]]: memref<?x?x8xf32>, %[[W:[^:]*]]: memref<5x8xf32>, %[[B:[^:]*]]: memref<5xf32>, %[[Y:[^:]*]]: memref<?x?x5xf32>)
-// CHECK:      %[[WT:.*]] = memref.alloc() : memref<1x8x5xf32>
-// CHECK:      memref.load %[[W]][%[[O:[a-z0-9_]*]], %[[I:[a-z0-9_]*]]] : memref<5x8xf32>
-// CHECK-NEXT: memref.store %{{.*}}, %[[WT]][%{{.*}}, %[[I]], %[[O]]] : memref<1x8x5xf32>
-// CHECK:      scf.for %[[N0:[^ ]*]] = %{{.*}} to %{{.*}} step %c4
+// CHECK:      %[[WT:.*]] = memref.alloc() : memref<1x1x8x5xf32>
+// CHECK:        memref.load %[[W]][%[[O:[a-z0-9_]*]], %[[I:[a-z0-9_]*]]] : memref<5x8xf32>
+// CHECK-NEXT:   memref.store %{{.*}}, %[[WT]][%{{.*}}, %{{.*}}, %[[I]], %[[O]]] : memref<1x1x8x5xf32>
+// CHECK:      scf.parallel ({{.*}}) = ({{.*}}) to ({{.*}}) step (%c1, %c8)
 // CHECK:        %[[BIAS:.*]] = vector.load %[[B]][%{{.*}}] : memref<5xf32>, vector<5xf32>
-// CHECK:        %[[ACC:.*]]:4 = scf.for {{.*}} iter_args(%{{.*}} = %[[BIAS]], %{{.*}} = %[[BIAS]], %{{.*}} = %[[BIAS]], %{{.*}} = %[[BIAS]]) -> (vector<5xf32>, vector<5xf32>, vector<5xf32>, vector<5xf32>)
+// CHECK:        %[[ACC:.*]]:8 = scf.for {{.*}} iter_args(%{{.*}} = %[[BIAS]], %{{.*}} = %[[BIAS]], {{.*}}) -> (vector<5xf32>, vector<5xf32>, vector<5xf32>, vector<5xf32>, vector<5xf32>, vector<5xf32>, vector<5xf32>, vector<5xf32>)
 // CHECK:          %[[ROW:.*]] = vector.load %[[WT]]
-// CHECK-COUNT-4:  vector.fma %{{.*}}, %[[ROW]]
+// CHECK-COUNT-8:  vector.fma %{{.*}}, %[[ROW]]
 // CHECK:        vector.store %[[ACC]]#0, %[[Y]]
-// CHECK-COUNT-3: vector.store %[[ACC]]#{{[123]}}, %[[Y]]
+// CHECK-COUNT-7: vector.store %[[ACC]]#{{[1-7]}}, %[[Y]]
 // CHECK:      memref.dealloc %[[WT]]
 // KEPT-LABEL: func @shared_weight_with_bias
 // KEPT:       attn.linear
@@ -30,20 +33,54 @@ func.func @shared_weight_with_bias(%x: memref<?x?x8xf32>, %w: memref<5x8xf32>,
   return
 }
 
+// O = 128: two chunks of 4 vectors, 6 rows per block (24 accumulators),
+// each chunk's panel of W^T contiguous; the bias chunk starts the rows.
+// CHECK-LABEL: func @chunked_output
+// CHECK-SAME: (%[[X:[^:]*]]: memref<?x?x32xf32>, %[[W:[^:]*]]: memref<128x32xf32>, %[[B:[^:]*]]: memref<128xf32>, %[[Y:[^:]*]]: memref<?x?x128xf32>)
+// CHECK:      %[[WT:.*]] = memref.alloc() : memref<1x2x32x64xf32>
+// CHECK:      scf.parallel (%[[C:.*]]) = (%c0) to (%c2) step (%c1)
+// CHECK:        scf.for %[[I0:[^ ]*]] = %c0 to %c32 step %c16
+// CHECK:      scf.parallel ({{.*}}) = ({{.*}}) to ({{.*}}) step (%c1, %c6)
+// CHECK:        scf.for %[[CH:[^ ]*]] = %c0 to %c2 step %c1
+// CHECK:          %[[C0:.*]] = arith.muli %[[CH]], %c64
+// CHECK:          vector.load %[[B]][%[[C0]]] : memref<128xf32>, vector<16xf32>
+// CHECK:          %[[ACC:.*]]:24 = scf.for
+// CHECK:            vector.load %[[WT]][%c0, %[[CH]], %{{.*}}, %c0] : memref<1x2x32x64xf32>, vector<16xf32>
+// CHECK:            vector.load %[[WT]][%c0, %[[CH]], %{{.*}}, %c48] : memref<1x2x32x64xf32>, vector<16xf32>
+// CHECK-COUNT-24:   vector.fma
+// CHECK:          vector.store %[[ACC]]#0, %[[Y]][%{{.*}}, %{{.*}}, %[[C0]]] : memref<?x?x128xf32>, vector<16xf32>
+func.func @chunked_output(%x: memref<?x?x32xf32>, %w: memref<128x32xf32>,
+                          %b: memref<128xf32>, %y: memref<?x?x128xf32>) {
+  attn.linear ins(%x, %w : memref<?x?x32xf32>, memref<128x32xf32>)
+      bias(%b : memref<128xf32>) outs(%y : memref<?x?x128xf32>)
+  return
+}
+
+// O = 512, more than 256 floats, is whole vectors: chunks of 64 (no
+// vector holds a whole row), so it takes the kernel too.
+// CHECK-LABEL: func @wide_output
+// CHECK:      memref.alloc() : memref<1x8x16x64xf32>
+// CHECK:      scf.for %{{.*}} = %c0 to %c8 step %c1
+// CHECK-NOT:  attn.linear
+func.func @wide_output(%x: memref<?x?x16xf32>, %w: memref<512x16xf32>,
+                       %y: memref<?x?x512xf32>) {
+  attn.linear ins(%x, %w : memref<?x?x16xf32>, memref<512x16xf32>)
+      outs(%y : memref<?x?x512xf32>)
+  return
+}
+
 // Per-head weights from a shared input: W^T has one slice per head, the
 // head indexes both it and the output; without a bias the rows start at 0.
 // CHECK-LABEL: func @per_head_projection
 // CHECK-SAME: (%[[X:[^:]*]]: memref<?x?x16xf32>, %[[W:[^:]*]]: memref<4x8x16xf32>, %[[Y:[^:]*]]: memref<?x4x?x8xf32>)
-// CHECK:      %[[WT:.*]] = memref.alloc() : memref<4x16x8xf32>
-// CHECK:      scf.for %[[H:[^ ]*]] =
+// CHECK:      %[[WT:.*]] = memref.alloc() : memref<4x1x16x8xf32>
+// CHECK:      scf.parallel (%[[H:[^)]*]]) =
 // CHECK:        memref.load %[[W]][%[[H]],
-// CHECK:      scf.for
-// CHECK:        scf.for %[[HH:[^ ]*]] =
-// CHECK:          vector.broadcast %{{.*}} : f32 to vector<8xf32>
-// CHECK:          scf.for
-// CHECK:            vector.load %[[WT]][%[[HH]], %{{.*}}, %{{.*}}] : memref<4x16x8xf32>, vector<8xf32>
-// CHECK:            memref.load %[[X]][%{{.*}}, %{{.*}}, %{{.*}}] : memref<?x?x16xf32>
-// CHECK:          vector.store %{{.*}}, %[[Y]][%{{.*}}, %[[HH]], %{{.*}}, %{{.*}}] : memref<?x4x?x8xf32>, vector<8xf32>
+// CHECK:      scf.parallel (%{{[^,]*}}, %[[HH:[^,]*]], %{{[^)]*}}) =
+// CHECK:        scf.for
+// CHECK:          vector.load %[[WT]][%[[HH]], %{{.*}}, %{{.*}}, %{{.*}}] : memref<4x1x16x8xf32>, vector<8xf32>
+// CHECK:          memref.load %[[X]][%{{.*}}, %{{.*}}, %{{.*}}] : memref<?x?x16xf32>
+// CHECK:        vector.store %{{.*}}, %[[Y]][%{{.*}}, %[[HH]], %{{.*}}, %{{.*}}] : memref<?x4x?x8xf32>, vector<8xf32>
 func.func @per_head_projection(%x: memref<?x?x16xf32>, %w: memref<4x8x16xf32>,
                                %y: memref<?x4x?x8xf32>) {
   attn.linear ins(%x, %w : memref<?x?x16xf32>, memref<4x8x16xf32>)
@@ -55,10 +92,9 @@ func.func @per_head_projection(%x: memref<?x?x16xf32>, %w: memref<4x8x16xf32>,
 // per-head bias: the input's head index is 0, the bias row is the head's.
 // CHECK-LABEL: func @broadcast_input_heads
 // CHECK-SAME: (%[[X:[^:]*]]: memref<2x1x?x3xf32>, %[[W:[^:]*]]: memref<2x6x3xf32>, %[[B:[^:]*]]: memref<2x6xf32>, %[[Y:[^:]*]]: memref<2x2x?x6xf32>)
-// CHECK:      %[[WT:.*]] = memref.alloc() : memref<2x3x6xf32>
+// CHECK:      %[[WT:.*]] = memref.alloc() : memref<2x1x3x6xf32>
 // CHECK:      memref.store %{{.*}}, %[[WT]]
-// CHECK:      scf.for
-// CHECK:        scf.for %[[H:[^ ]*]] =
+// CHECK:      scf.parallel (%{{[^,]*}}, %[[H:[^,]*]], %{{[^)]*}}) =
 // CHECK:          vector.load %[[B]][%[[H]], %{{.*}}] : memref<2x6xf32>, vector<6xf32>
 // CHECK:            memref.load %[[X]][%{{.*}}, %c0{{[_0-9]*}}, %{{.*}}, %{{.*}}] : memref<2x1x?x3xf32>
 func.func @broadcast_input_heads(%x: memref<2x1x?x3xf32>, %w: memref<2x6x3xf32>,

@@ -3,6 +3,7 @@
 # keys/values shared by all heads (multi-query), projections with per-head
 # biases, per-head and shared score weights (additive, biased general), masks
 # inside heads, a single query, h = 1; outputs concat(c), W_O concat(c) (+ b),
+# projections of whole vectors (in chunks of columns, wider than 256),
 # softmax(...), and the weights a [b, h, (n_q,) n_k].
 
 import attnc_testlib as T
@@ -249,6 +250,38 @@ model mh_shared_2d {
 """, {"batch": 1, "heads": 3, "inputs": ["X"], "query": ("X", "Wq", None),
       "keys": ("X", "Wk", None), "values": ("X", "Wv", None),
       "score": ("dot", [], None), "causal": True, "outputs": [("C", "c")]}),
+
+    # Projections whose outputs are whole vectors, computed a chunk of
+    # columns at a time: d_k = 48 (3 vectors, blocks of 8 rows), Wz's 128
+    # (2 chunks of 64, blocks of 6 rows), Wo's 320 (more than a vector
+    # register file holds: 5 chunks); an input size (37) and row counts
+    # that are not multiples of anything.
+    ("mh_wide", """
+model mh_wide {
+  dims  n, d = 37, h = 2, d_k = 48, d_y = 320, d_z = 128
+  batch b
+  input X : f32[b, n, d]
+  param Wq, Wk, Wv : f32[h, d_k, d]
+  param bq : f32[h, d_k]
+  param Wo : f32[d_y, h * d_k]
+  param bo : f32[d_y]
+  param Wz : f32[d_z, h * d_k]
+  heads h {
+    query   Q = Wq X + bq
+    keys    K = Wk X
+    values  V = Wv X
+    score   e = scaled_dot(Q, K)
+    align   a = softmax(e)
+    context c = sum(a * V)
+  }
+  output Y = Wo concat(c) + bo
+  output Z = Wz concat(c)
+}
+""", {"batch": 1, "heads": 2, "inputs": ["X"], "query": ("X", "Wq", "bq"),
+      "keys": ("X", "Wk", None), "values": ("X", "Wv", None),
+      "score": ("scaled_dot", [], None),
+      "outputs": [("Y", "linear", "Wo", "bo", None, False),
+                  ("Z", "linear", "Wz", None, None, False)]}),
 ]
 
 SIZES = [{"n": 1, "m": 1, "b": 1}, {"n": 7, "m": 3, "b": 3},

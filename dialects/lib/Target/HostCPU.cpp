@@ -22,7 +22,7 @@ const TargetDescription &mlir::attn::hostCPU() {
                                       /*vectorLanes=*/16,
                                       /*maxVectorElements=*/256,
                                       /*maxKeyTile=*/4096,
-                                      /*projectionRowBlock=*/4,
+                                      /*projectionRowBlock=*/8,
                                       /*vectorRegisters=*/32};
   return host;
 }

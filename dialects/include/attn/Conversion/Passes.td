@@ -126,14 +126,18 @@ def ConvertAttnLinearToLoops
     : Pass<"convert-attn-linear-to-loops", "func::FuncOp"> {
   let summary = "Lower static-size attn.linear to vector loops";
   let description = [{
-    An attn.linear with static input and output sizes (output at most 256)
-    and contiguous operands becomes: W transposed once into W^T [H', I, O],
-    then for each block of 4 output rows, 4 vector<O> accumulators (starting
-    from the bias) that get x_r[i] * W^T[i, :] for every i: one broadcast
-    and O/16 FMAs per row and i, no horizontal reduction, and independent
-    FMA chains that share each load of W^T. Rows past the end are clamped to
-    the last one. Other attn.linear ops are left for
-    -convert-attn-to-linalg.
+    An attn.linear with a static input size I, a static output size O that
+    is whole vectors of 16 (any size) or at most 256, and contiguous
+    operands becomes a register-blocked matrix product: W packed once into
+    panels of W^T [H', O / chunk, I, chunk] (chunks of up to 4 vectors of
+    output columns), then an scf.parallel over (batch, head, block of rows)
+    in which each chunk of a block keeps rows x vectors accumulators
+    (starting from the bias) that get x_r[i] * W^T[i, chunk] for every i:
+    a broadcast per row and i, no horizontal reduction, and 24 independent
+    FMA chains (6 rows of 64 columns, 8 rows of 48 or of 16) that share
+    each load of the panel. Rows past the end are clamped to the last one.
+    The parallel loops run on the OpenMP threads like the tiled form's.
+    Other attn.linear ops are left for -convert-attn-to-linalg.
 
     ```mlir
     attn.linear ins(%x, %w : memref<?x?x8xf32>, memref<5x8xf32>)
@@ -141,18 +145,19 @@ def ConvertAttnLinearToLoops
     ```
     becomes
     ```mlir
-    %wt = memref.alloc() : memref<1x8x5xf32>      // W^T
-    scf.for %b ... { scf.for %n0 = %c0 to %n step %c4 {
+    %wt = memref.alloc() : memref<1x1x8x5xf32>    // panels of W^T
+    scf.parallel (%h, %c) ... { ... memref.store %w[..] -> %wt[%h, %c, %i, %o] }
+    scf.parallel (%b, %n0) = (%c0, %c0) to (%batch, %n) step (%c1, %c8) {
       %bias = vector.load %b[%c0] : memref<5xf32>, vector<5xf32>
-      %acc:4 = scf.for %i = %c0 to %c8 step %c1 iter_args(...) {
-        %row = vector.load %wt[%c0, %i, %c0] : memref<1x8x5xf32>, vector<5xf32>
+      %acc:8 = scf.for %i = %c0 to %c8 step %c1 iter_args(...) {
+        %row = vector.load %wt[%c0, %c0, %i, %c0] : memref<1x1x8x5xf32>, vector<5xf32>
         %x0 = vector.broadcast (memref.load %x[%b, %n0, %i]) : f32 to vector<5xf32>
         %a0 = vector.fma %x0, %row, %acc0 : vector<5xf32>
         ...
       }
       vector.store %acc#0, %y[%b, %n0, %c0] : memref<?x?x5xf32>, vector<5xf32>
       ...
-    } }
+    }
     ```
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect",

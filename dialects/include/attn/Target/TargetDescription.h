@@ -34,8 +34,10 @@ struct TargetDescription {
   int64_t maxVectorElements;
   /// The largest key tile whose scores the kernels keep in scratch memory.
   int64_t maxKeyTile;
-  /// Rows of a projection (attn.linear) computed together: independent FMA
-  /// chains that share each load of the weights.
+  /// The most rows of a projection (attn.linear) computed together (fewer
+  /// when the accumulators of a chunk of columns would not fit the
+  /// registers): independent FMA chains that share each load of the
+  /// weights.
   int64_t projectionRowBlock;
   /// Vector registers of the target: what the blocked dot kernel's register
   /// blocks (queries x panels of keys, queries x value columns) must fit.

@@ -1,14 +1,19 @@
 //===- AttnLinearToLoops.cpp - attn.linear -> vector loops ----------------===//
 //
-// Lowers attn.linear, with a rewrite pattern, when its input size I and
-// output size O are static (O at most the target's maxVectorElements) and
-// its operands contiguous: W is transposed once per call into W^T
-// [H', I, O], and each output row is one vector<O> accumulator that gets
-// x[i] * W^T[i, :] for every i (one broadcast and a few FMAs per i, no
-// horizontal reduction), starting from the bias; rows go in blocks (the
-// target's projectionRowBlock), whose FMA chains are independent and share
-// the loads of W^T. Other attn.linear ops are left to
-// convert-attn-to-linalg.
+// Lowers attn.linear, with a rewrite pattern, when its input size I is
+// static, its output size O is static and either whole vectors (any size)
+// or at most the target's maxVectorElements, and its operands contiguous.
+// The result is a register-blocked matrix product:
+//   - W is packed once per call into panels of W^T, [H', O / chunk, I,
+//     chunk] (an scf.parallel over head and chunk), one contiguous panel
+//     per chunk of up to 4 vectors of output columns;
+//   - an scf.parallel over (batch, head, block of rows) computes, chunk by
+//     chunk, rows x vectors accumulators (starting from the bias) that get
+//     x_r[i] * W^T[i, chunk] for every i: independent FMA chains sharing
+//     each load of the panel and each broadcast of x_r[i], with 3/4 of the
+//     vector registers as accumulators (6 rows of 64 columns, 8 of 48 ...).
+// The rows of a block past the end are clamped to the last row. Other
+// attn.linear ops are left to convert-attn-to-linalg.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +22,9 @@
 #include "attn/Target/TargetDescription.h"
 
 #include "mlir/Transforms/DialectConversion.h"
+
+#include <algorithm>
+#include <limits>
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_CONVERTATTNLINEARTOLOOPS
@@ -29,25 +37,71 @@ using namespace mlir::attn::loops;
 
 namespace {
 
-/// Whether `op` has static I and O (O at most `maxElements`) and contiguous
-/// operands.
-bool canVectorizeLinear(LinearOp op, int64_t maxElements) {
+/// The output size O of `op` when the kernel takes it: static and
+/// contiguous, and either whole vectors (computed a chunk of columns at a
+/// time, any size) or at most the target's maxVectorElements (one vector<O>
+/// per row).
+std::optional<int64_t> linearOutputSize(LinearOp op,
+                                        const TargetDescription &target) {
+  std::optional<int64_t> size = vectorizableSize(
+      op.getOutput(), std::numeric_limits<int64_t>::max());
+  if (!size || (*size > target.maxVectorElements &&
+                *size % target.vectorLanes != 0))
+    return std::nullopt;
+  return size;
+}
+
+/// Whether `op` has static I and a kernel-sized O (linearOutputSize), and
+/// contiguous operands.
+bool canVectorizeLinear(LinearOp op, const TargetDescription &target) {
   auto inType = cast<MemRefType>(op.getInput().getType());
   auto wType = cast<MemRefType>(op.getWeight().getType());
   auto isContiguous = [](Value v) {
     return cast<MemRefType>(v.getType()).getLayout().isIdentity();
   };
   int64_t in = inType.getDimSize(inType.getRank() - 1);
-  return vectorizableSize(op.getOutput(), maxElements) &&
-         !ShapedType::isDynamic(in) && in > 0 && isContiguous(op.getInput()) &&
+  return linearOutputSize(op, target) && !ShapedType::isDynamic(in) &&
+         in > 0 && isContiguous(op.getInput()) &&
          isContiguous(op.getWeight()) &&
          (!op.getBias() || isContiguous(op.getBias())) &&
          !ShapedType::isDynamic(wType.getDimSize(0));
 }
 
+/// The register block of the projection kernel: `rows` output rows times
+/// `vectors` vectors of `width` columns (one chunk of the output row).
+struct LinearBlock {
+  int64_t width;   // columns per vector: the target's lanes, or O
+  int64_t vectors; // vectors per row in a chunk
+  int64_t rows;    // output rows per block
+  int64_t chunk() const { return width * vectors; }
+};
+
+/// Blocks that keep three quarters of the vector registers as accumulators
+/// (the rest hold the chunk of a W^T row and the broadcast inputs): O in
+/// chunks of at most 4 whole vectors (a divisor of O / lanes), and as many
+/// rows as the accumulators allow, at most 8. An O that is not whole
+/// vectors is one chunk of one vector<O>.
+LinearBlock linearBlock(int64_t outSize, const TargetDescription &target) {
+  int64_t lanes = target.vectorLanes;
+  int64_t budget = target.vectorRegisters * 3 / 4;
+  LinearBlock block{outSize, 1, 1};
+  int64_t registersPerVector = llvm::divideCeil(outSize, lanes);
+  if (outSize % lanes == 0) {
+    int64_t vectors = outSize / lanes;
+    block.width = lanes;
+    block.vectors = 1;
+    for (int64_t c = 2; c <= 4; ++c)
+      if (vectors % c == 0)
+        block.vectors = c;
+    registersPerVector = 1;
+  }
+  block.rows = std::clamp<int64_t>(
+      budget / (block.vectors * registersPerVector), 1, target.projectionRowBlock);
+  return block;
+}
+
 void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
                        const TargetDescription &target) {
-  const int64_t rowBlock = target.projectionRowBlock;
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
   Emitter e{b};
   Value x = op.getInput(), w = op.getWeight(), bias = op.getBias(),
@@ -57,79 +111,117 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
   bool perHead = wType.getRank() == 3, inputHeads = xType.getRank() == 4,
        outputHeads = cast<MemRefType>(out.getType()).getRank() == 4;
   int64_t in = xType.getDimSize(xType.getRank() - 1);
-  int64_t outSize = *vectorizableSize(out, target.maxVectorElements);
+  int64_t outSize = *linearOutputSize(op, target);
   int64_t weightHeads = perHead ? wType.getDimSize(0) : 1;
+  LinearBlock block = linearBlock(outSize, target);
+  int64_t chunk = block.chunk(), chunks = outSize / chunk;
   Type f32 = b.getF32Type();
-  auto rowType = VectorType::get({outSize}, f32);
-  Value zero = e.index(0);
+  auto vectorType = VectorType::get({block.width}, f32);
+  Value zero = e.index(0), one = e.index(1);
 
-  // W^T [H', I, O]: row i of a head holds W[(h,) :, i], contiguous.
-  Value wt = b.create<memref::AllocOp>(
-      MemRefType::get({weightHeads, in, outSize}, f32));
-  e.forEach(e.index(weightHeads), [&](Value h) {
-    e.forEach(e.index(outSize), [&](Value o) {
-      e.forEach(e.index(in), [&](Value i) {
-        Value value = perHead ? e.load(w, {h, o, i}) : e.load(w, {o, i});
-        e.store(value, wt, {h, i, o});
+  // W^T in chunks, [H', O / chunk, I, chunk]: element [h, c, i, o] is
+  // W[(h,) c * chunk + o, i], so that the kernel streams one contiguous
+  // panel per chunk. Packed in parallel over (head, chunk).
+  Value packed = b.create<memref::AllocOp>(
+      MemRefType::get({weightHeads, chunks, in, chunk}, f32));
+  {
+    auto packLoop = b.create<scf::ParallelOp>(
+        ValueRange{zero, zero}, ValueRange{e.index(weightHeads), e.index(chunks)},
+        ValueRange{one, one});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(packLoop.getBody()->getTerminator());
+    Value h = packLoop.getInductionVars()[0],
+          c = packLoop.getInductionVars()[1];
+    Value c0 = b.create<arith::MulIOp>(c, e.index(chunk));
+    // Blocks of `lanes` inputs, so that the rows of W read (one line each)
+    // and the rows of the panel written stay in the L1 cache: W's rows are
+    // I floats apart, and reading them a column at a time misses on every
+    // element once a few map to the same cache sets.
+    Value inBlock = e.index(target.vectorLanes), inSize = e.index(in);
+    e.loop(zero, inSize, inBlock, {}, [&](Value i0, ValueRange) {
+      Value iEnd = e.minIdx(b.create<arith::AddIOp>(i0, inBlock), inSize);
+      e.forEach(e.index(chunk), [&](Value o) {
+        Value row = b.create<arith::AddIOp>(c0, o);
+        e.loop(i0, iEnd, {}, [&](Value i, ValueRange) {
+          Value value =
+              perHead ? e.load(w, {h, row, i}) : e.load(w, {row, i});
+          e.store(value, packed, {h, c, i, o});
+          return SmallVector<Value>{};
+        });
       });
+      return SmallVector<Value>{};
     });
-  });
+  }
 
-  // Blocks of rowBlock output rows: acc_r = bias + sum_i x_r[i] W^T[i, :],
-  // the rows' independent FMA chains sharing each load of W^T. Rows past
-  // the end are clamped to the last one (recomputed and rewritten alike).
-  auto emitRows = [&](Value bIdx, Value h, Value n0, Value rows) {
-    Value init = e.splat(rowType, e.f32(0));
-    if (bias) {
-      bool biasPerHead = cast<MemRefType>(bias.getType()).getRank() == 2;
-      init = biasPerHead ? e.vload(rowType, bias, {h, zero})
-                         : e.vload(rowType, bias, {zero});
+  // In parallel over (batch, output head, block of rows): each block of
+  // `rows` output rows, chunk by chunk, keeps rows x vectors accumulators
+  // (starting from the bias) that get x_r[i] * W^T[i, chunk] for every i:
+  // independent FMA chains that share each load of W^T and each broadcast
+  // of x_r[i]. Rows past the end are clamped to the last one (recomputed
+  // and rewritten alike, by the same iteration).
+  int64_t rank = cast<MemRefType>(out.getType()).getRank();
+  Value rows = e.dim(out, rank - 2);
+  Value outHeads = outputHeads ? e.dim(out, 1) : one;
+  auto rowLoop = b.create<scf::ParallelOp>(
+      ValueRange{zero, zero, zero}, ValueRange{e.dim(out, 0), outHeads, rows},
+      ValueRange{one, one, e.index(block.rows)});
+  b.setInsertionPoint(rowLoop.getBody()->getTerminator());
+  Value bIdx = rowLoop.getInductionVars()[0],
+        h = rowLoop.getInductionVars()[1], n0 = rowLoop.getInductionVars()[2];
+  Value lastRow = e.maxIdx(b.create<arith::SubIOp>(rows, one), zero);
+  SmallVector<Value> ns;
+  for (int64_t r = 0; r < block.rows; ++r)
+    ns.push_back(e.minIdx(b.create<arith::AddIOp>(n0, e.index(r)), lastRow));
+  auto xIndex = [&](Value n, Value i) {
+    SmallVector<Value> at = {bIdx};
+    if (inputHeads)
+      at.push_back(xType.getDimSize(1) == 1 ? zero : h);
+    at.append({n, i});
+    return at;
+  };
+  Value wHead = perHead ? h : zero;
+  bool biasPerHead =
+      bias && cast<MemRefType>(bias.getType()).getRank() == 2;
+  e.forEach(e.index(chunks), [&](Value c) {
+    Value c0 = b.create<arith::MulIOp>(c, e.index(chunk));
+    SmallVector<Value> columns, inits;
+    for (int64_t s = 0; s < block.vectors; ++s) {
+      columns.push_back(b.create<arith::AddIOp>(c0, e.index(s * block.width)));
+      Value init = e.splat(vectorType, e.f32(0));
+      if (bias)
+        init = biasPerHead ? e.vload(vectorType, bias, {h, columns[s]})
+                           : e.vload(vectorType, bias, {columns[s]});
+      inits.push_back(init);
     }
-    Value lastRow = e.maxIdx(b.create<arith::SubIOp>(rows, e.index(1)), zero);
-    SmallVector<Value> ns;
-    for (int64_t r = 0; r < rowBlock; ++r)
-      ns.push_back(e.minIdx(b.create<arith::AddIOp>(n0, e.index(r)), lastRow));
-    auto xIndex = [&](Value n, Value i) {
-      SmallVector<Value> at = {bIdx};
-      if (inputHeads)
-        at.push_back(xType.getDimSize(1) == 1 ? zero : h);
-      at.append({n, i});
-      return at;
-    };
-    Value wHead = perHead ? h : zero;
-    SmallVector<Value> inits(rowBlock, init);
-    auto accs = e.loop(zero, e.index(in), inits, [&](Value i, ValueRange a) {
-      Value row = e.vload(rowType, wt, {wHead, i, zero});
+    SmallVector<Value> init;
+    for (int64_t r = 0; r < block.rows; ++r)
+      init.append(inits);
+    auto accs = e.loop(zero, e.index(in), init, [&](Value i, ValueRange a) {
+      SmallVector<Value> weights;
+      for (int64_t s = 0; s < block.vectors; ++s)
+        weights.push_back(e.vload(vectorType, packed,
+                                  {wHead, c, i, e.index(s * block.width)}));
       SmallVector<Value> next;
-      for (int64_t r = 0; r < rowBlock; ++r) {
-        Value xi = e.splat(rowType, e.load(x, xIndex(ns[r], i)));
-        next.push_back(b.create<vector::FMAOp>(xi, row, a[r]));
+      for (int64_t r = 0; r < block.rows; ++r) {
+        Value xi = e.splat(vectorType, e.load(x, xIndex(ns[r], i)));
+        for (int64_t s = 0; s < block.vectors; ++s)
+          next.push_back(b.create<vector::FMAOp>(
+              xi, weights[s], a[r * block.vectors + s]));
       }
       return next;
     });
-    for (int64_t r = 0; r < rowBlock; ++r) {
-      SmallVector<Value> outIndex = {bIdx};
-      if (outputHeads)
-        outIndex.push_back(h);
-      outIndex.append({ns[r], zero});
-      b.create<vector::StoreOp>(accs.getResult(r), out, outIndex);
-    }
-  };
-
-  int64_t rank = cast<MemRefType>(out.getType()).getRank();
-  Value rows = e.dim(out, rank - 2), step = e.index(rowBlock);
-  auto forRowBlocks = [&](Value bIdx, Value h) {
-    e.loop(zero, rows, step, {}, [&](Value n0, ValueRange) {
-      emitRows(bIdx, h, n0, rows);
-      return SmallVector<Value>{};
-    });
-  };
-  e.forEach(e.dim(out, 0), [&](Value bIdx) {
-    if (!outputHeads)
-      return forRowBlocks(bIdx, zero);
-    e.forEach(e.dim(out, 1), [&](Value h) { forRowBlocks(bIdx, h); });
+    for (int64_t r = 0; r < block.rows; ++r)
+      for (int64_t s = 0; s < block.vectors; ++s) {
+        SmallVector<Value> outIndex = {bIdx};
+        if (outputHeads)
+          outIndex.push_back(h);
+        outIndex.append({ns[r], columns[s]});
+        b.create<vector::StoreOp>(accs.getResult(r * block.vectors + s), out,
+                                  outIndex);
+      }
   });
-  b.create<memref::DeallocOp>(wt);
+  b.setInsertionPointAfter(rowLoop);
+  b.create<memref::DeallocOp>(packed);
   rewriter.eraseOp(op);
 }
 
@@ -140,7 +232,7 @@ struct LowerLinearToVectorLoops : public OpRewritePattern<LinearOp> {
 
   LogicalResult matchAndRewrite(LinearOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!canVectorizeLinear(op, target.maxVectorElements))
+    if (!canVectorizeLinear(op, target))
       return rewriter.notifyMatchFailure(op, "dynamic or large sizes");
     lowerVectorLinear(op, rewriter, target);
     return success();
@@ -159,7 +251,7 @@ struct ConvertAttnLinearToLoopsPass
     // The other attn.linear ops are left to convert-attn-to-linalg.
     ConversionTarget legality(getContext());
     legality.addDynamicallyLegalOp<LinearOp>([&](LinearOp op) {
-      return !canVectorizeLinear(op, target.maxVectorElements);
+      return !canVectorizeLinear(op, target);
     });
     legality.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     if (failed(applyPartialConversion(getOperation(), legality,
