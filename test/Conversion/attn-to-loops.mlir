@@ -184,7 +184,7 @@ func.func @dot_masks(%q: memref<?x?x?x?xf32>, %k: memref<?x?x?x?xf32>,
 // CHECK:      %[[NK:.*]] = arith.constant 5 : index
 // CHECK:      scf.parallel (%[[B:[^,]*]], %{{[^,]*}}, %{{[^)]*}}) =
 // CHECK-NOT:    memref.load
-// CHECK:        memref.alloc() : memref<8x4xf32>
+// CHECK:        memref.alloc() : memref<3x4xf32>
 // CHECK-NOT:    arith.minsi %{{.*}}, %[[NK]]
 // CHECK:        scf.for %{{.*}} = %{{.*}} to %[[NK]] step %{{.*}} {
 // A static batch > 1 needs no broadcast test.

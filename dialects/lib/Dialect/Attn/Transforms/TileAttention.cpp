@@ -73,7 +73,13 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
           nk = e.dim(k, 2);
     Value keyGroup = headGroupSize(e, hq, e.dim(k, 1)),
           valueGroup = headGroupSize(e, hq, e.dim(v, 1));
+    // Fewer queries than a tile (one query per batch entry, as in the
+    // encoder-decoder models) make a smaller tile: the rows of a tile past
+    // the last query are recomputed copies of it.
     int64_t queryTile = target.queryTile;
+    int64_t staticQueries = cast<MemRefType>(q.getType()).getDimSize(2);
+    if (!ShapedType::isDynamic(staticQueries) && staticQueries > 0)
+      queryTile = std::min(queryTile, staticQueries);
     bool valueState = canUseValueState(op);
     int64_t keyTile = target.keyTileFor(options.keyTile);
     // With vectors, a key tile is whole vector registers of keys, so that a
