@@ -4,7 +4,8 @@
 // attn.linear with static I and O (O whole vectors of 16, or at most 256)
 // is lowered by convert-attn-linear-to-loops: W is packed once into panels
 // of W^T, [H', O / chunk, I, chunk] (in parallel over head and chunk, in
-// blocks of 16 inputs), and an scf.parallel over (batch, head, block of
+// blocks of 16 inputs: 16 x 16 transposes in registers when I and the
+// chunk are whole vectors), and an scf.parallel over (batch, head, block of
 // rows) keeps rows x (chunk / 16) accumulators per chunk of the output row
 // (starting from the bias) that get x_r[i] * W^T[i, chunk] for every i.
 // With a dynamic I or O, attn.linear is left for convert-attn-to-linalg
@@ -38,8 +39,15 @@ func.func @shared_weight_with_bias(%x: memref<?x?x8xf32>, %w: memref<5x8xf32>,
 // CHECK-LABEL: func @chunked_output
 // CHECK-SAME: (%[[X:[^:]*]]: memref<?x?x32xf32>, %[[W:[^:]*]]: memref<128x32xf32>, %[[B:[^:]*]]: memref<128xf32>, %[[Y:[^:]*]]: memref<?x?x128xf32>)
 // CHECK:      %[[WT:.*]] = memref.alloc() : memref<1x2x32x64xf32>
+// I and the chunk are whole vectors: W is packed in blocks of 16 x 16,
+// 16 rows of W loaded, transposed with 64 shuffles, stored as 16 rows of
+// the panel.
 // CHECK:      scf.parallel (%[[C:.*]]) = (%c0) to (%c2) step (%c1)
 // CHECK:        scf.for %[[I0:[^ ]*]] = %c0 to %c32 step %c16
+// CHECK:          scf.for %[[O0:[^ ]*]] = %c0 to %c64 step %c16
+// CHECK-COUNT-16:   vector.load %[[W]]{{.*}} : memref<128x32xf32>, vector<16xf32>
+// CHECK-COUNT-64:   vector.shuffle
+// CHECK-COUNT-16:   vector.store %{{.*}}, %[[WT]][%c0, %[[C]], %{{.*}}, %[[O0]]]
 // CHECK:      scf.parallel ({{.*}}) = ({{.*}}) to ({{.*}}) step (%c1, %c6)
 // CHECK:        scf.for %[[CH:[^ ]*]] = %c0 to %c2 step %c1
 // CHECK:          %[[C0:.*]] = arith.muli %[[CH]], %c64

@@ -6,7 +6,9 @@
 // The result is a register-blocked matrix product:
 //   - W is packed once per call into panels of W^T, [H', O / chunk, I,
 //     chunk] (an scf.parallel over head and chunk), one contiguous panel
-//     per chunk of up to 4 vectors of output columns;
+//     per chunk of up to 4 vectors of output columns; 16 x 16 blocks
+//     transposed in registers with shuffles when I and the chunk are whole
+//     vectors, element by element in L1-sized blocks otherwise;
 //   - an scf.parallel over (batch, head, block of rows) computes, chunk by
 //     chunk, rows x vectors accumulators (starting from the bias) that get
 //     x_r[i] * W^T[i, chunk] for every i: independent FMA chains sharing
@@ -100,6 +102,32 @@ LinearBlock linearBlock(int64_t outSize, const TargetDescription &target) {
   return block;
 }
 
+/// The transpose of the square matrix whose rows are `rows` (n vectors of
+/// n lanes, n a power of 2), with n log2(n) two-operand shuffles: the step
+/// for bit m swaps bit m of the row and of the column index of every
+/// element (the off-diagonal m x m blocks of each 2m x 2m block trade
+/// places); after every bit, element (r, c) is at (c, r).
+SmallVector<Value> transposeSquare(ImplicitLocOpBuilder &b,
+                                   ArrayRef<Value> rows) {
+  SmallVector<Value> a(rows.begin(), rows.end());
+  int64_t n = a.size();
+  for (int64_t m = n / 2; m >= 1; m /= 2) {
+    SmallVector<int64_t> low, high;
+    for (int64_t j = 0; j < n; ++j) {
+      low.push_back((j & m) == 0 ? j : n + j - m);
+      high.push_back((j & m) == 0 ? j + m : n + j);
+    }
+    for (int64_t r = 0; r < n; ++r) {
+      if (r & m)
+        continue;
+      Value top = a[r], bottom = a[r + m];
+      a[r] = b.create<vector::ShuffleOp>(top, bottom, low);
+      a[r + m] = b.create<vector::ShuffleOp>(top, bottom, high);
+    }
+  }
+  return a;
+}
+
 void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
                        const TargetDescription &target) {
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
@@ -133,24 +161,55 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
     Value h = packLoop.getInductionVars()[0],
           c = packLoop.getInductionVars()[1];
     Value c0 = b.create<arith::MulIOp>(c, e.index(chunk));
-    // Blocks of `lanes` inputs, so that the rows of W read (one line each)
-    // and the rows of the panel written stay in the L1 cache: W's rows are
-    // I floats apart, and reading them a column at a time misses on every
-    // element once a few map to the same cache sets.
-    Value inBlock = e.index(target.vectorLanes), inSize = e.index(in);
-    e.loop(zero, inSize, inBlock, {}, [&](Value i0, ValueRange) {
-      Value iEnd = e.minIdx(b.create<arith::AddIOp>(i0, inBlock), inSize);
-      e.forEach(e.index(chunk), [&](Value o) {
-        Value row = b.create<arith::AddIOp>(c0, o);
-        e.loop(i0, iEnd, {}, [&](Value i, ValueRange) {
-          Value value =
-              perHead ? e.load(w, {h, row, i}) : e.load(w, {row, i});
-          e.store(value, packed, {h, c, i, o});
+    int64_t lanes = target.vectorLanes;
+    auto weightAt = [&](Value row, Value i) -> SmallVector<Value> {
+      if (perHead)
+        return {h, row, i};
+      return {row, i};
+    };
+    if (in % lanes == 0 && chunk % lanes == 0) {
+      // Square blocks of lanes x lanes: lanes rows of W loaded as vectors,
+      // transposed in registers (transposeSquare), stored as lanes rows of
+      // the panel.
+      Value step = e.index(lanes);
+      e.loop(zero, e.index(in), step, {}, [&](Value i0, ValueRange) {
+        e.loop(zero, e.index(chunk), step, {}, [&](Value o0, ValueRange) {
+          SmallVector<Value> rowsOfW;
+          for (int64_t t = 0; t < lanes; ++t)
+            rowsOfW.push_back(e.vload(
+                vectorType, w,
+                weightAt(b.create<arith::AddIOp>(
+                             c0, b.create<arith::AddIOp>(o0, e.index(t))),
+                         i0)));
+          SmallVector<Value> columns = transposeSquare(b, rowsOfW);
+          for (int64_t t = 0; t < lanes; ++t)
+            b.create<vector::StoreOp>(
+                columns[t], packed,
+                ValueRange{h, c, b.create<arith::AddIOp>(i0, e.index(t)),
+                           o0});
           return SmallVector<Value>{};
         });
+        return SmallVector<Value>{};
       });
-      return SmallVector<Value>{};
-    });
+    } else {
+      // Element by element, in blocks of `lanes` inputs, so that the rows
+      // of W read (one line each) and the rows of the panel written stay
+      // in the L1 cache: W's rows are I floats apart, and reading them a
+      // column at a time misses on every element once a few map to the
+      // same cache sets.
+      Value inBlock = e.index(lanes), inSize = e.index(in);
+      e.loop(zero, inSize, inBlock, {}, [&](Value i0, ValueRange) {
+        Value iEnd = e.minIdx(b.create<arith::AddIOp>(i0, inBlock), inSize);
+        e.forEach(e.index(chunk), [&](Value o) {
+          Value row = b.create<arith::AddIOp>(c0, o);
+          e.loop(i0, iEnd, {}, [&](Value i, ValueRange) {
+            e.store(e.load(w, weightAt(row, i)), packed, {h, c, i, o});
+            return SmallVector<Value>{};
+          });
+        });
+        return SmallVector<Value>{};
+      });
+    }
   }
 
   // In parallel over (batch, output head, block of rows): each block of
