@@ -5,7 +5,7 @@
 // is lowered by convert-attn-linear-to-loops: W is packed once into panels
 // of W^T, [H', O / chunk, I, chunk] (in parallel over head and chunk, in
 // blocks of 16 inputs: 16 x 16 transposes in registers when I and the
-// chunk are whole vectors), and an scf.parallel over (batch, head, block of
+// chunk are whole vectors and W has at least 16384 elements), and an scf.parallel over (batch, head, block of
 // rows) keeps rows x (chunk / 16) accumulators per chunk of the output row
 // (starting from the bias) that get x_r[i] * W^T[i, chunk] for every i.
 // With a dynamic I or O, attn.linear is left for convert-attn-to-linalg
@@ -37,15 +37,15 @@ func.func @shared_weight_with_bias(%x: memref<?x?x8xf32>, %w: memref<5x8xf32>,
 // O = 128: two chunks of 4 vectors, 6 rows per block (24 accumulators),
 // each chunk's panel of W^T contiguous; the bias chunk starts the rows.
 // CHECK-LABEL: func @chunked_output
-// CHECK-SAME: (%[[X:[^:]*]]: memref<?x?x32xf32>, %[[W:[^:]*]]: memref<128x32xf32>, %[[B:[^:]*]]: memref<128xf32>, %[[Y:[^:]*]]: memref<?x?x128xf32>)
-// CHECK:      %[[WT:.*]] = memref.alloc() : memref<1x2x32x64xf32>
-// I and the chunk are whole vectors: W is packed in blocks of 16 x 16,
-// 16 rows of W loaded, transposed with 64 shuffles, stored as 16 rows of
-// the panel.
+// CHECK-SAME: (%[[X:[^:]*]]: memref<?x?x128xf32>, %[[W:[^:]*]]: memref<128x128xf32>, %[[B:[^:]*]]: memref<128xf32>, %[[Y:[^:]*]]: memref<?x?x128xf32>)
+// CHECK:      %[[WT:.*]] = memref.alloc() : memref<1x2x128x64xf32>
+// I and the chunk are whole vectors, and W has 16384 elements (from which
+// register transposes pay): W is packed in blocks of 16 x 16, 16 rows of W
+// loaded, transposed with 64 shuffles, stored as 16 rows of the panel.
 // CHECK:      scf.parallel (%[[C:.*]]) = (%c0) to (%c2) step (%c1)
-// CHECK:        scf.for %[[I0:[^ ]*]] = %c0 to %c32 step %c16
+// CHECK:        scf.for %[[I0:[^ ]*]] = %c0 to %c128 step %c16
 // CHECK:          scf.for %[[O0:[^ ]*]] = %c0 to %c64 step %c16
-// CHECK-COUNT-16:   vector.load %[[W]]{{.*}} : memref<128x32xf32>, vector<16xf32>
+// CHECK-COUNT-16:   vector.load %[[W]]{{.*}} : memref<128x128xf32>, vector<16xf32>
 // CHECK-COUNT-64:   vector.shuffle
 // CHECK-COUNT-16:   vector.store %{{.*}}, %[[WT]][%c0, %[[C]], %{{.*}}, %[[O0]]]
 // CHECK:      scf.parallel ({{.*}}) = ({{.*}}) to ({{.*}}) step (%c1, %c6)
@@ -53,13 +53,13 @@ func.func @shared_weight_with_bias(%x: memref<?x?x8xf32>, %w: memref<5x8xf32>,
 // CHECK:          %[[C0:.*]] = arith.muli %[[CH]], %c64
 // CHECK:          vector.load %[[B]][%[[C0]]] : memref<128xf32>, vector<16xf32>
 // CHECK:          %[[ACC:.*]]:24 = scf.for
-// CHECK:            vector.load %[[WT]][%c0, %[[CH]], %{{.*}}, %c0] : memref<1x2x32x64xf32>, vector<16xf32>
-// CHECK:            vector.load %[[WT]][%c0, %[[CH]], %{{.*}}, %c48] : memref<1x2x32x64xf32>, vector<16xf32>
+// CHECK:            vector.load %[[WT]][%c0, %[[CH]], %{{.*}}, %c0] : memref<1x2x128x64xf32>, vector<16xf32>
+// CHECK:            vector.load %[[WT]][%c0, %[[CH]], %{{.*}}, %c48] : memref<1x2x128x64xf32>, vector<16xf32>
 // CHECK-COUNT-24:   vector.fma
 // CHECK:          vector.store %[[ACC]]#0, %[[Y]][%{{.*}}, %{{.*}}, %[[C0]]] : memref<?x?x128xf32>, vector<16xf32>
-func.func @chunked_output(%x: memref<?x?x32xf32>, %w: memref<128x32xf32>,
+func.func @chunked_output(%x: memref<?x?x128xf32>, %w: memref<128x128xf32>,
                           %b: memref<128xf32>, %y: memref<?x?x128xf32>) {
-  attn.linear ins(%x, %w : memref<?x?x32xf32>, memref<128x32xf32>)
+  attn.linear ins(%x, %w : memref<?x?x128xf32>, memref<128x128xf32>)
       bias(%b : memref<128xf32>) outs(%y : memref<?x?x128xf32>)
   return
 }

@@ -131,7 +131,8 @@ def ConvertAttnLinearToLoops
     operands becomes a register-blocked matrix product: W packed once into
     panels of W^T [H', O / chunk, I, chunk] (chunks of up to 4 vectors of
     output columns; 16 x 16 blocks transposed in registers with
-    vector.shuffle when I and the chunk are whole vectors), then an scf.parallel over (batch, head, block of rows)
+    vector.shuffle when I and the chunk are whole vectors and W has at
+    least 16384 elements), then an scf.parallel over (batch, head, block of rows)
     in which each chunk of a block keeps rows x vectors accumulators
     (starting from the bias) that get x_r[i] * W^T[i, chunk] for every i:
     a broadcast per row and i, no horizontal reduction, and 24 independent

@@ -8,7 +8,8 @@
 //     chunk] (an scf.parallel over head and chunk), one contiguous panel
 //     per chunk of up to 4 vectors of output columns; 16 x 16 blocks
 //     transposed in registers with shuffles when I and the chunk are whole
-//     vectors, element by element in L1-sized blocks otherwise;
+//     vectors and W is large, element by element in L1-sized blocks
+//     otherwise;
 //   - an scf.parallel over (batch, head, block of rows) computes, chunk by
 //     chunk, rows x vectors accumulators (starting from the bias) that get
 //     x_r[i] * W^T[i, chunk] for every i: independent FMA chains sharing
@@ -102,6 +103,12 @@ LinearBlock linearBlock(int64_t outSize, const TargetDescription &target) {
   return block;
 }
 
+/// The size (H' x I x O elements) from which W is packed with register
+/// transposes rather than element by element: 64 KiB of weights, where
+/// packing element by element (about 2 cycles each) would cost a tenth of
+/// the product at n = 512 rows.
+constexpr int64_t kTransposedPackElements = 16384;
+
 /// The transpose of the square matrix whose rows are `rows` (n vectors of
 /// n lanes, n a power of 2), with n log2(n) two-operand shuffles: the step
 /// for bit m swaps bit m of the row and of the column index of every
@@ -167,10 +174,13 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
         return {h, row, i};
       return {row, i};
     };
-    if (in % lanes == 0 && chunk % lanes == 0) {
-      // Square blocks of lanes x lanes: lanes rows of W loaded as vectors,
-      // transposed in registers (transposeSquare), stored as lanes rows of
-      // the panel.
+    // Weights of at least kTransposedPackElements: square blocks of lanes
+    // x lanes, lanes rows of W loaded as vectors, transposed in registers
+    // (transposeSquare), stored as lanes rows of the panel. Smaller ones
+    // cost little either way, and the shuffles would cost compile time
+    // (a quarter of the Transformer example's).
+    if (in % lanes == 0 && chunk % lanes == 0 &&
+        weightHeads * in * outSize >= kTransposedPackElements) {
       Value step = e.index(lanes);
       e.loop(zero, e.index(in), step, {}, [&](Value i0, ValueRange) {
         e.loop(zero, e.index(chunk), step, {}, [&](Value o0, ValueRange) {
