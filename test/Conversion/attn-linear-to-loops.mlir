@@ -49,6 +49,9 @@ func.func @shared_weight_with_bias(%x: memref<?x?x8xf32>, %w: memref<5x8xf32>,
 // CHECK-COUNT-64:   vector.shuffle
 // CHECK-COUNT-16:   vector.store %{{.*}}, %[[WT]][%c0, %[[C]], %{{.*}}, %[[O0]]]
 // CHECK:      scf.parallel ({{.*}}) = ({{.*}}) to ({{.*}}) step (%c1, %c6)
+// The next block's 6 rows are prefetched, a line (16 floats) at a time.
+// CHECK:        scf.for %[[PI:[^ ]*]] = %c0 to %c128 step %c16
+// CHECK-COUNT-6:  memref.prefetch %[[X]][%{{.*}}, %{{.*}}, %[[PI]]], read, locality<3>, data
 // CHECK:        scf.for %[[CH:[^ ]*]] = %c0 to %c2 step %c1
 // CHECK:          %[[C0:.*]] = arith.muli %[[CH]], %c64
 // CHECK:          vector.load %[[B]][%[[C0]]] : memref<128xf32>, vector<16xf32>

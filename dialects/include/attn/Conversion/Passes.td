@@ -137,7 +137,9 @@ def ConvertAttnLinearToLoops
     (starting from the bias) that get x_r[i] * W^T[i, chunk] for every i:
     a broadcast per row and i, no horizontal reduction, and 24 independent
     FMA chains (6 rows of 64 columns, 8 rows of 48 or of 16) that share
-    each load of the panel. Rows past the end are clamped to the last one.
+    each load of the panel; the next block's rows are prefetched
+    (memref.prefetch) meanwhile. Rows past the end are clamped to the last
+    one.
     The parallel loops run on the OpenMP threads like the tiled form's.
     Other attn.linear ops are left for -convert-attn-to-linalg.
 

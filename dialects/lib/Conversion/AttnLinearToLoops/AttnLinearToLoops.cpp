@@ -14,7 +14,8 @@
 //     chunk, rows x vectors accumulators (starting from the bias) that get
 //     x_r[i] * W^T[i, chunk] for every i: independent FMA chains sharing
 //     each load of the panel and each broadcast of x_r[i], with 3/4 of the
-//     vector registers as accumulators (6 rows of 64 columns, 8 of 48 ...).
+//     vector registers as accumulators (6 rows of 64 columns, 8 of 48 ...),
+//     and the next block's rows prefetched (memref.prefetch) meanwhile.
 // The rows of a block past the end are clamped to the last row. Other
 // attn.linear ops are left to convert-attn-to-linalg.
 //
@@ -249,6 +250,22 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
     return at;
   };
   Value wHead = perHead ? h : zero;
+  // The next block's rows, a cache line at a time, into the caches while
+  // this block computes (rows that stream from memory, as the keys of an
+  // additive score, would otherwise stall the broadcasts).
+  e.loop(zero, e.index(in), e.index(target.vectorLanes), {},
+         [&](Value i, ValueRange) {
+           for (int64_t r = 0; r < block.rows; ++r) {
+             Value next = e.minIdx(
+                 b.create<arith::AddIOp>(n0, e.index(block.rows + r)),
+                 lastRow);
+             b.create<memref::PrefetchOp>(x, xIndex(next, i),
+                                          /*isWrite=*/false,
+                                          /*localityHint=*/3,
+                                          /*isDataCache=*/true);
+           }
+           return SmallVector<Value>{};
+         });
   bool biasPerHead =
       bias && cast<MemRefType>(bias.getType()).getRank() == 2;
   e.forEach(e.index(chunks), [&](Value c) {
