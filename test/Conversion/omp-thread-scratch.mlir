@@ -69,3 +69,44 @@ func.func @stays(%tiles: index, %n: index, %out: memref<?xf32>) -> memref<4xf32>
   %r = memref.load %kept[%c0] : memref<1xmemref<4xf32>>
   return %r : memref<4xf32>
 }
+
+// The alloca_scope around each loop body goes when it holds no alloca,
+// here a body with a memref.prefetch (which declares no memory effects, so
+// the canonicalizer would keep the scope, and scf-to-cf would then fail on
+// a scope of several blocks). A scope holding an alloca stays.
+// CHECK-LABEL: func @prefetching_body
+// CHECK:         omp.loop_nest
+// CHECK-NOT:       memref.alloca_scope
+// CHECK:           memref.prefetch %{{.*}}[%{{.*}}], read, locality<3>, data
+// CHECK:           memref.store
+// CHECK:         omp.yield
+// CHECK-LABEL: func @stack_allocating_body
+// CHECK:         omp.loop_nest
+// CHECK-NEXT:      memref.alloca_scope
+// CHECK:             memref.alloca() : memref<2xf32>
+func.func @prefetching_body(%tiles: index, %out: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %one = arith.constant 1.0 : f32
+  scf.parallel (%i) = (%c0) to (%tiles) step (%c1) {
+    %next = arith.addi %i, %c1 : index
+    memref.prefetch %out[%next], read, locality<3>, data : memref<?xf32>
+    memref.store %one, %out[%i] : memref<?xf32>
+    scf.reduce
+  }
+  return
+}
+
+func.func @stack_allocating_body(%tiles: index, %out: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %one = arith.constant 1.0 : f32
+  scf.parallel (%i) = (%c0) to (%tiles) step (%c1) {
+    %s = memref.alloca() : memref<2xf32>
+    memref.store %one, %s[%c0] : memref<2xf32>
+    %x = memref.load %s[%c0] : memref<2xf32>
+    memref.store %x, %out[%i] : memref<?xf32>
+    scf.reduce
+  }
+  return
+}

@@ -127,11 +127,10 @@ void attnc::buildLoopsToLLVMPipeline(OpPassManager &pm,
     // The threads take the tiles in turn (tiles differ in cost: causal).
     pm.addPass(attn::createAttnOpenMPSchedule());
     // One stack copy of each tile's scratch per thread, not a malloc per
-    // tile.
+    // tile; and the memref.alloca_scope each loop body comes wrapped in,
+    // which must not hold the several blocks scf-to-cf makes, inlined
+    // (the kernels allocate no stack memory there).
     pm.addPass(attn::createAttnOpenMPThreadScratch());
-    // The loop body comes wrapped in a memref.alloca_scope, which must not
-    // hold the several blocks scf-to-cf makes; the kernels allocate no
-    // stack memory there, and canonicalization inlines such scopes.
     pm.addPass(createCanonicalizerPass());
   }
   pm.addPass(createConvertSCFToCFPass());

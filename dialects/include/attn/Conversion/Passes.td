@@ -222,7 +222,12 @@ def AttnOpenMPThreadScratch : Pass<"attn-omp-thread-scratch", "ModuleOp"> {
     freed by a `memref.dealloc` in the same block, becomes a
     `memref.alloca` (64-byte aligned) at the start of the enclosing
     `omp.parallel` region, made once per thread; the dealloc goes. Like
-    the malloc'd buffer it replaces, the scratch is not initialized.
+    the malloc'd buffer it replaces, the scratch is not initialized. Then
+    the `memref.alloca_scope` around each loop body is inlined when it has
+    no result and holds no `memref.alloca`: the canonicalizer would keep
+    the scope of a body with a `memref.prefetch` (which declares no memory
+    effects), and `-convert-scf-to-cf` cannot lower a scope of several
+    blocks.
 
     ```mlir
     omp.parallel {
@@ -239,8 +244,7 @@ def AttnOpenMPThreadScratch : Pass<"attn-omp-thread-scratch", "ModuleOp"> {
       %s = memref.alloca() {alignment = 64 : i64} : memref<8x64xf32>
       omp.wsloop {
         omp.loop_nest (%b, %i) : index = ... {
-          memref.alloca_scope {
-            ...
+          ...   // the body, no longer in a memref.alloca_scope
     ```
   }];
   let options = [

@@ -128,6 +128,28 @@ Value finishDot(Emitter &e, const ScoreContext &s, Value dot) {
   return buildActivation(e.b, e.b.getLoc(), s.act, dot);
 }
 
+/// Prefetches row j + kPrefetchRowsAhead (the last row past the end) of
+/// `rows` ([B, H, N, D] with D = `elements` contiguous floats), a cache
+/// line at a time, when the rows are long enough for it to pay (4 lines):
+/// the generic kernels read key and value rows one after the other, rows
+/// that often come from memory (a projection wrote them over the whole
+/// batch), and a vector load of the row stalls on each line otherwise.
+void prefetchRowAhead(Emitter &e, Value rows, Value batch, Value head, Value j,
+                      int64_t elements) {
+  constexpr int64_t kPrefetchRowsAhead = 8, kLine = 16, kMinimumLines = 4;
+  if (elements < kMinimumLines * kLine)
+    return;
+  ImplicitLocOpBuilder &b = e.b;
+  Value last = b.create<arith::SubIOp>(e.dim(rows, 2), e.index(1));
+  Value ahead = e.minIdx(
+      b.create<arith::AddIOp>(j, e.index(kPrefetchRowsAhead)), last);
+  for (int64_t c = 0; c < elements; c += kLine)
+    b.create<memref::PrefetchOp>(rows, ValueRange{batch, head, ahead,
+                                                  e.index(c)},
+                                 /*isWrite=*/false, /*localityHint=*/3,
+                                 /*isDataCache=*/true);
+}
+
 /// score(q_i, k_j), before masking: the arithmetic of each combine. Score
 /// functions reach it only through their combine (the table in
 /// ScoreFunctions.h), so a new one needs a case here only with a new
@@ -136,6 +158,7 @@ Value emitCombinedScore(Emitter &e, const ScoreContext &s, Value j) {
   ImplicitLocOpBuilder &b = e.b;
   Value zero = e.index(0);
   if (s.vecType) {
+    prefetchRowAhead(e, s.k, s.bk, s.hk, j, s.vecType.getNumElements());
     Value key = e.vload(s.vecType, s.k, {s.bk, s.hk, j, zero});
     switch (s.combine) {
     case ScoreCombine::dot:
@@ -505,6 +528,7 @@ struct GenericOnlineSoftmaxUpdate
         acc = e.loop(first, count, {acc}, [&](Value jj, ValueRange a) {
                  Value j = b.create<arith::AddIOp>(j0, jj);
                  Value p = e.splat(dvType, e.load(scores, {jj}));
+                 prefetchRowAhead(e, v, bv, hv, j, dvType.getNumElements());
                  Value value = loadRow(e, dvType, v, {bv, hv, j, zero});
                  return SmallVector<Value>{
                      b.create<vector::FMAOp>(p, value, a[0])};

@@ -4,7 +4,9 @@
 // iteration of an omp.loop_nest and freed at its end (the kernels' per-tile
 // scratch) becomes one memref.alloca per thread at the start of the
 // enclosing omp.parallel region: no malloc, free or runtime bookkeeping per
-// tile. See Passes.td for the IR before and after.
+// tile. The memref.alloca_scope around each loop body is then inlined when
+// it holds no alloca (the canonicalizer keeps those that hold a
+// memref.prefetch). See Passes.td for the IR before and after.
 //
 //===----------------------------------------------------------------------===//
 
@@ -43,6 +45,35 @@ struct AttnOpenMPThreadScratchPass
       dealloc.erase();
       alloc.getResult().replaceAllUsesWith(alloca.getResult());
       alloc.erase();
+    }
+    inlineScopesWithoutAllocas();
+  }
+
+  /// The memref.alloca_scope that convert-scf-to-openmp wraps each loop
+  /// body in must go before scf-to-cf (a scope holds one block). The
+  /// canonicalizer inlines only scopes whose ops all declare they allocate
+  /// no stack memory, and memref.prefetch declares no memory effects at
+  /// all: a kernel that prefetches would keep its scope. Inlined here: the
+  /// scopes of a loop nest's body with no result and no memref.alloca in
+  /// them.
+  void inlineScopesWithoutAllocas() {
+    SmallVector<memref::AllocaScopeOp> scopes;
+    getOperation().walk([&](memref::AllocaScopeOp scope) {
+      bool allocates =
+          scope
+              .walk([](memref::AllocaOp) { return WalkResult::interrupt(); })
+              .wasInterrupted();
+      if (isa<omp::LoopNestOp>(scope->getParentOp()) &&
+          scope->getNumResults() == 0 && !allocates &&
+          scope.getBodyRegion().hasOneBlock())
+        scopes.push_back(scope);
+    });
+    for (memref::AllocaScopeOp scope : scopes) {
+      Block &body = scope.getBodyRegion().front();
+      body.getTerminator()->erase();
+      scope->getBlock()->getOperations().splice(Block::iterator(scope),
+                                                body.getOperations());
+      scope.erase();
     }
   }
 
