@@ -99,8 +99,9 @@ LinearBlock linearBlock(int64_t outSize, const TargetDescription &target) {
         block.vectors = c;
     registersPerVector = 1;
   }
-  block.rows = std::clamp<int64_t>(
-      budget / (block.vectors * registersPerVector), 1, target.projectionRowBlock);
+  block.rows =
+      std::clamp<int64_t>(budget / (block.vectors * registersPerVector), 1,
+                          target.projectionRowBlock);
   return block;
 }
 
@@ -162,7 +163,8 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
       MemRefType::get({weightHeads, chunks, in, chunk}, f32));
   {
     auto packLoop = b.create<scf::ParallelOp>(
-        ValueRange{zero, zero}, ValueRange{e.index(weightHeads), e.index(chunks)},
+        ValueRange{zero, zero},
+        ValueRange{e.index(weightHeads), e.index(chunks)},
         ValueRange{one, one});
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(packLoop.getBody()->getTerminator());
