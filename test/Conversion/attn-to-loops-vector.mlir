@@ -11,17 +11,21 @@
 // the blocked kernel that dot scores take.)
 
 // A dot score with a weights output: the key tiles take the blocked kernel
-// (keys packed in panels), and attn.tile_weights, a second pass of its own,
-// takes the blocked weights kernel (BlockedWeights.cpp): keys packed again,
-// each step of panels scored with lane-wide FMAs, exp(s - m) / l masked to
-// the visible keys and stored 16 keys at a time (a masked store: the lanes
-// past the last key are not written).
+// (keys packed in panels), which also stores each row's scores into the
+// weights (scores_out: a plain vector store in the copy for whole tiles, a
+// masked one past the last key), and attn.tile_weights, a second pass of
+// its own, takes the blocked weights kernel (BlockedWeights.cpp) with
+// scores_stored: no keys packed again and no products, the rows' scores
+// read back 16 keys at a time (all rows before any is written),
+// exp(s - m) / l masked to the visible keys, stored in place.
 // CHECK-LABEL: func @dot_vector
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x1x3x8xf32>, %[[K:[^:]*]]: memref<2x1x5x8xf32>, %[[V:[^:]*]]: memref<2x1x5x4xf32>, %[[S:[^:]*]]: f32, %[[C:[^:]*]]: memref<2x3x1x4xf32>, %[[W:[^:]*]]: memref<2x1x3x5xf32>)
 // CHECK:      memref.alloc({{.*}}) : memref<?x?x?x8x16xf32>
 // CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %{{[^)]*}}) =
 // CHECK:        %[[LOOP:.*]]:3 = scf.for {{.*}} -> (vector<3xf32>, vector<3xf32>, vector<3x4xf32>)
 // CHECK:          vector.fma
+// CHECK:          vector.store %{{.*}}, %[[W]][%[[B]], %[[H]], %{{.*}}, %{{.*}}] : memref<2x1x3x5xf32>, vector<16xf32>
+// CHECK:          vector.maskedstore %[[W]][%[[B]], %[[H]], %{{.*}}, %{{.*}}], %{{.*}}, %{{.*}} : memref<2x1x3x5xf32>
 // c = acc / l, one vector store of the row context[b, i, h, :] per query.
 // CHECK:        vector.extract %[[LOOP]]#1[0] : f32 from vector<3xf32>
 // CHECK:        %[[INVL:.*]] = arith.select
@@ -30,10 +34,11 @@
 // CHECK-NEXT:   %[[CV:.*]] = arith.mulf %[[ROW]], %[[INVLV]]
 // CHECK-NEXT:   vector.store %[[CV]], %[[C]][%[[B]], %{{.*}}, %[[H]], %{{.*}}] : memref<2x3x1x4xf32>, vector<4xf32>
 // CHECK-COUNT-2: vector.store %{{.*}}, %[[C]]
-// The weights: the query tile (3 rows) against 4 panels (64 keys) per step.
-// CHECK:        scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c64
-// CHECK-COUNT-12: vector.fma
+// The weights: 16 keys at a time, the 3 rows' stored scores read first.
+// CHECK:        scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %c16
 // CHECK:          %[[INRANGE:.*]] = arith.cmpi slt, %{{.*}}, %{{.*}} : vector<16xindex>
+// CHECK-COUNT-3:  vector.maskedload %[[W]][%[[B]], %[[H]], %{{.*}}, %[[J]]], %[[INRANGE]]
+// CHECK-NOT:      memref<?x?x?x8x16xf32>
 // CHECK:          arith.shli %{{.*}}, %{{.*}} : vector<16xi32>
 // CHECK:          %[[VISIBLE:.*]] = arith.cmpi slt, %{{.*}}, %{{.*}} : vector<16xindex>
 // CHECK-NEXT:     %[[A:.*]] = arith.select %[[VISIBLE]]

@@ -65,7 +65,7 @@ func.func @seed_range(%q: memref<?x1x?x16xf32>, %c: memref<?x?x1x16xf32>) {
 
 func.func @hard_without_batch(%q: memref<2x4x?x8xf32>, %v: memref<2x4x?x4xf32>, %b: index, %e: index,
                               %m: vector<4xf32>, %acc: vector<4x4xf32>) {
-  // expected-error @+1 {{'attn.online_softmax_update' op sample_batch goes with align(hard), a score_mod, a mask_mod or a weight_mod, and only with them}}
+  // expected-error @+1 {{'attn.online_softmax_update' op sample_batch goes with align(hard), a score_mod, a mask_mod, a weight_mod or scores_out, and only with them}}
   %m1, %l1, %a1 = attn.online_softmax_update dot align(hard) seed(1) key_tile(16)
       query(%q[%b, %b, %b] : memref<2x4x?x8xf32>)
       keys(%q[%b, %b, %b] : memref<2x4x?x8xf32>)
@@ -73,5 +73,53 @@ func.func @hard_without_batch(%q: memref<2x4x?x8xf32>, %v: memref<2x4x?x4xf32>, 
       key_end(%e)
       state(%m, %m, %acc : vector<4xf32>, vector<4xf32>, vector<4x4xf32>)
       -> vector<4xf32>, vector<4xf32>, vector<4x4xf32>
+  return
+}
+
+// -----
+
+// The update writes its scores out (for the weights pass) only for a
+// softmax, whose weights are those scores normalized.
+func.func @scores_out_with_sigmoid(%q: memref<2x4x?x8xf32>, %v: memref<2x4x?x4xf32>,
+                                   %w: memref<2x4x?x?xf32>, %b: index, %e: index,
+                                   %m: vector<4xf32>, %acc: vector<4x4xf32>) {
+  // expected-error @+1 {{'attn.online_softmax_update' op scores_out goes with the softmax}}
+  %m1, %l1, %a1 = attn.online_softmax_update dot align(sigmoid) key_tile(16)
+      query(%q[%b, %b, %b] : memref<2x4x?x8xf32>)
+      keys(%q[%b, %b, %b] : memref<2x4x?x8xf32>)
+      values(%v[%b, %b] : memref<2x4x?x4xf32>)
+      key_end(%e) sample_batch(%b) scores_out(%w : memref<2x4x?x?xf32>)
+      state(%m, %m, %acc : vector<4xf32>, vector<4xf32>, vector<4x4xf32>)
+      -> vector<4xf32>, vector<4xf32>, vector<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @scores_out_of_other_heads(%q: memref<2x4x?x8xf32>, %v: memref<2x4x?x4xf32>,
+                                     %w: memref<2x3x?x?xf32>, %b: index, %e: index,
+                                     %m: vector<4xf32>, %acc: vector<4x4xf32>) {
+  // expected-error @+1 {{head count mismatch}}
+  %m1, %l1, %a1 = attn.online_softmax_update dot key_tile(16)
+      query(%q[%b, %b, %b] : memref<2x4x?x8xf32>)
+      keys(%q[%b, %b, %b] : memref<2x4x?x8xf32>)
+      values(%v[%b, %b] : memref<2x4x?x4xf32>)
+      key_end(%e) sample_batch(%b) scores_out(%w : memref<2x3x?x?xf32>)
+      state(%m, %m, %acc : vector<4xf32>, vector<4xf32>, vector<4x4xf32>)
+      -> vector<4xf32>, vector<4xf32>, vector<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @scores_stored_with_sigmoid(%q: memref<2x4x?x8xf32>, %w: memref<2x4x?x?xf32>,
+                                      %b: index, %e: index, %m: vector<4xf32>) {
+  // expected-error @+1 {{'attn.tile_weights' op scores_stored goes with the softmax}}
+  attn.tile_weights dot align(sigmoid) scores_stored
+      query(%q[%b, %b, %b] : memref<2x4x?x8xf32>)
+      keys(%q[%b, %b] : memref<2x4x?x8xf32>)
+      key_end(%e)
+      state(%m, %m : vector<4xf32>, vector<4xf32>)
+      outs(%w[%b] : memref<2x4x?x?xf32>)
   return
 }

@@ -62,7 +62,7 @@ func.func @orphan_tables(%q: memref<?x1x?x16xf32>, %t: memref<4xi32>, %c: memref
 
 func.func private @keep(%b: index, %h: index, %i: index, %l: index) -> i1
 func.func @no_batch(%q: memref<?x1x?x16xf32>, %m: vector<4xf32>, %acc: vector<4x16xf32>, %i: index) {
-  // expected-error @+1 {{sample_batch goes with align(hard), a score_mod, a mask_mod or a weight_mod, and only with them}}
+  // expected-error @+1 {{sample_batch goes with align(hard), a score_mod, a mask_mod, a weight_mod or scores_out, and only with them}}
   %m1, %l1, %acc1 = attn.online_softmax_update dot mask_mod(@keep) key_tile(64)
       query(%q[%i, %i, %i] : memref<?x1x?x16xf32>)
       keys(%q[%i, %i, %i] : memref<?x1x?x16xf32>)

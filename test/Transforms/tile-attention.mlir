@@ -134,3 +134,28 @@ func.func @buffers_and_weights(%q: memref<?x1x?x8xf32>, %k: memref<?x1x?x8xf32>,
       weights(%a : memref<?x1x?x?xf32>)
   return
 }
+
+// A dot score (vector state, softmax, no modifier) with a weights output:
+// the update writes the scores it computes into the weights (scores_out,
+// with the batch entry as sample_batch), and attn.tile_weights is marked
+// scores_stored, so that a kernel may normalize them in place rather than
+// compute every score again. An additive score (above) does not.
+// CHECK-LABEL: func @dot_weights_stored
+// CHECK-SAME: %[[A:[^:]*]]: memref<?x1x?x?xf32>)
+// CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %[[I0:[^)]*]]) =
+// CHECK:        attn.online_softmax_update dot key_tile(128)
+// CHECK-SAME:       sample_batch(%[[B]]) scores_out(%[[A]] : memref<?x1x?x?xf32>)
+// CHECK:        attn.tile_weights dot scores_stored
+// CHECK-SAME:       outs(%[[A]][%[[B]]] : memref<?x1x?x?xf32>)
+// BUFFERS-LABEL: func @dot_weights_stored
+// BUFFERS-NOT:   scores_out
+// BUFFERS-NOT:   scores_stored
+// BUFFERS:       return
+func.func @dot_weights_stored(%q: memref<?x1x?x8xf32>, %k: memref<?x1x?x8xf32>,
+                              %v: memref<?x1x?x4xf32>, %c: memref<?x?x1x4xf32>,
+                              %a: memref<?x1x?x?xf32>) {
+  attn.online_attention dot
+      ins(%q, %k, %v : memref<?x1x?x8xf32>, memref<?x1x?x8xf32>, memref<?x1x?x4xf32>)
+      outs(%c : memref<?x?x1x4xf32>) weights(%a : memref<?x1x?x?xf32>)
+  return
+}

@@ -13,6 +13,9 @@
 // the keys are packed divided by their norms (a zero key stays zero), and
 // each query row's scores are multiplied by 1 / |q| (0 for a zero query).
 //
+// With `scores_out` (a weights output), the scores of pass 1 are also
+// stored there, masked keys as -inf, for attn.tile_weights to normalize.
+//
 // With bf16 dot products (the pass's `bf16-dot-products` option, attnc
 // --dot-precision=bf16; the target must have AVX512-BF16), the two products
 // multiply bf16-rounded operands and accumulate in f32 with vdpbf16ps (32
@@ -156,6 +159,7 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     auto chunkType = VectorType::get({chunk}, f32);
     auto pairType = VectorType::get({2 * lanes}, bf16);
     Value lanesIdx = e.index(lanes), tile = e.index(keyTile);
+    Value scoresOut = op.getScoresOut();
     Value bq = op.getQueryBatch(), h = op.getHead(), bk = op.getKeyBatch(),
           hk = op.getKeyHead(), bv = op.getValueBatch(), hv = op.getValueHead(),
           j0 = op.getFirstKey();
@@ -228,6 +232,24 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
                             sv, negInfLanes);
                       b.create<vector::StoreOp>(sv, scores,
                                                 ValueRange{e.index(r), offset});
+                      if (scoresOut) {
+                        // Into the weights output (attn.tile_weights
+                        // normalizes them): keys past the last are not
+                        // written, and only the last tile has any.
+                        SmallVector<Value> at{
+                            op.getSampleBatch(), h, rows[r],
+                            b.create<arith::AddIOp>(j0, offset)};
+                        if (masked)
+                          b.create<vector::MaskedStoreOp>(
+                              scoresOut, at,
+                              b.create<arith::CmpIOp>(
+                                  arith::CmpIPredicate::slt, keyIdx,
+                                  b.create<vector::BroadcastOp>(laneIndexType,
+                                                                nk)),
+                              sv);
+                        else
+                          b.create<vector::StoreOp>(sv, scoresOut, at);
+                      }
                       newMaxima[r] = maxNoNaN(newMaxima[r], sv);
                     }
                   }

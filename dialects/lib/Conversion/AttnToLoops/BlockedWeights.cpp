@@ -9,8 +9,11 @@
 //   weights[b, h, i_r, j..j+lanes) = exp(s_rj - m_r) / l_r   (0 if masked)
 //
 // with the inline exp, stored as whole vectors (a masked store past the
-// last key). The generic lowering (TileKernels.cpp) recomputes each score
-// with a horizontal reduction and a scalar exp.
+// last key). With `scores_stored` the key loop's update already wrote the
+// scores into the weights: they are read there, 16 keys at a time, and
+// normalized in place, with no keys packed and no products. The generic
+// lowering (TileKernels.cpp) recomputes each score with a horizontal
+// reduction and a scalar exp.
 //
 // The scores are computed as the update kernel computes them (the same
 // panel dot products, each summed over d in the same order, then the same
@@ -66,9 +69,11 @@ struct BlockedTileWeights : public OpRewritePattern<TileWeightsOp> {
     // The update's step for its default key tile: the same register block.
     int64_t step = panelsPerStep(target, queryTile, target.keyTile);
     bool cosine = op.getCombine() == ScoreCombine::cosine;
+    bool stored = op.getScoresStored();
     auto parallel = op->getParentOfType<scf::ParallelOp>();
-    Value packed =
-        packKeyPanels(rewriter, parallel, k, lanes, step - 1, cosine);
+    Value packed;
+    if (!stored)
+      packed = packKeyPanels(rewriter, parallel, k, lanes, step - 1, cosine);
 
     rewriter.setInsertionPoint(op);
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
@@ -109,6 +114,48 @@ struct BlockedTileWeights : public OpRewritePattern<TileWeightsOp> {
             e.splat(lanesType, inverseNorm(e, q, {bq, h, i}, d)));
     }
 
+    // The lanes of keys [first, first + lanes) that exist (none past the
+    // last one); compared in index, as vector.create_mask would truncate
+    // the count to i32.
+    auto keyLanes = [&](Value first) {
+      Value keyIdx = b.create<arith::AddIOp>(
+          b.create<vector::BroadcastOp>(laneIndexType, first), iota);
+      Value inRange = b.create<arith::CmpIOp>(
+          arith::CmpIPredicate::slt, keyIdx,
+          b.create<vector::BroadcastOp>(laneIndexType, nk));
+      return std::make_pair(keyIdx, inRange);
+    };
+    // a = exp(s - m) / l where row r sees the key, else 0.
+    auto weightsOf = [&](int64_t r, Value s, Value keyIdx) {
+      Value a = e.mul(expNonPositive(e, lanesType, e.sub(s, maxima[r])),
+                      inverseSums[r]);
+      Value visible = visibleLanes(
+          e, keyIdx, mask.hasBegin() ? begins[r] : Value(), ends[r]);
+      return b.create<arith::SelectOp>(visible, a, zeroLanes);
+    };
+
+    if (stored) {
+      // The update wrote the scores of the keys each row sees: all rows'
+      // scores of a vector of keys are read before any is overwritten (the
+      // rows past the last query are copies of it).
+      Value negInfLanes = e.splat(lanesType, e.negInf());
+      e.loop(zero, nk, lanesIdx, {}, [&](Value first, ValueRange) {
+        auto [keyIdx, inRange] = keyLanes(first);
+        SmallVector<Value> scores;
+        for (int64_t r = 0; r < queryTile; ++r)
+          scores.push_back(b.create<vector::MaskedLoadOp>(
+              lanesType, weights, ValueRange{batch, h, rows[r], first},
+              inRange, negInfLanes));
+        for (int64_t r = 0; r < queryTile; ++r)
+          b.create<vector::MaskedStoreOp>(
+              weights, ValueRange{batch, h, rows[r], first}, inRange,
+              weightsOf(r, scores[r], keyIdx));
+        return SmallVector<Value>{};
+      });
+      rewriter.eraseOp(op);
+      return;
+    }
+
     PanelScores panelScores{
         q, Value(), bq,  h, rows, packed, op.getKeyBatch(), op.getKeyHead(),
         d, lanes,   step};
@@ -117,24 +164,14 @@ struct BlockedTileWeights : public OpRewritePattern<TileWeightsOp> {
       SmallVector<Value> dots = panelDots(e, panelScores, panel);
       for (int64_t p = 0; p < step; ++p) {
         Value first = b.create<arith::AddIOp>(jv, e.index(p * lanes));
-        Value keyIdx = b.create<arith::AddIOp>(
-            b.create<vector::BroadcastOp>(laneIndexType, first), iota);
-        // The lanes of real keys (none past the last one); compared in
-        // index, as vector.create_mask would truncate the count to i32.
-        Value inRange = b.create<arith::CmpIOp>(
-            arith::CmpIPredicate::slt, keyIdx,
-            b.create<vector::BroadcastOp>(laneIndexType, nk));
+        auto [keyIdx, inRange] = keyLanes(first);
         for (int64_t r = 0; r < queryTile; ++r) {
           Value s = finishPanelScore(e, dots[r * step + p],
                                      cosine ? inverseQueryNorms[r] : Value(),
                                      op.getScale(), op.getBias(), op.getAct());
-          Value a = e.mul(expNonPositive(e, lanesType, e.sub(s, maxima[r])),
-                          inverseSums[r]);
-          Value visible = visibleLanes(
-              e, keyIdx, mask.hasBegin() ? begins[r] : Value(), ends[r]);
-          a = b.create<arith::SelectOp>(visible, a, zeroLanes);
           b.create<vector::MaskedStoreOp>(
-              weights, ValueRange{batch, h, rows[r], first}, inRange, a);
+              weights, ValueRange{batch, h, rows[r], first}, inRange,
+              weightsOf(r, s, keyIdx));
         }
       }
       return SmallVector<Value>{};

@@ -5,7 +5,8 @@
 // scores of the key tile into a scratch buffer with their maximum, the
 // rescaling of the row's sum and accumulator, the probabilities, and the
 // weighted values; attn.tile_finalize divides each accumulator row by its
-// sum; attn.tile_weights recomputes each score. With a vector state, q, w
+// sum; attn.tile_weights recomputes each score (the update writes its
+// scores to `scores_out` when it has one). With a vector state, q, w
 // and the accumulator rows are vectors (scores are vector products with a
 // reduction, the weighted sum one FMA per key); with a buffer state the
 // loops are scalar. Any combine, mask and size: the fallback for what the
@@ -479,8 +480,13 @@ struct GenericOnlineSoftmaxUpdate
       // Sigmoid: no maximum (the weights are not normalized), alpha = 1.
       Value tileMax =
           e.loop(first, count, {e.negInf()}, [&](Value jj, ValueRange m) {
-             Value score = emitScore(e, s, b.create<arith::AddIOp>(j0, jj));
+             Value j = b.create<arith::AddIOp>(j0, jj);
+             Value score = emitScore(e, s, j);
              e.store(score, scores, {jj});
+             // scores_out (a weights output): attn.tile_weights may read
+             // the scores there rather than compute them again.
+             if (Value out = op.getScoresOut())
+               e.store(score, out, {op.getSampleBatch(), op.getHead(), i, j});
              if (sigmoid)
                return SmallVector<Value>{m[0]};
              return SmallVector<Value>{b.create<arith::MaxNumFOp>(m[0], score)};

@@ -843,10 +843,22 @@ LogicalResult OnlineSoftmaxUpdateOp::verify() {
       failed(verifyAlign(op, getAlign(), Value(), getSeedAttr())))
     return failure();
   bool needsBatch = getAlign() == AlignKind::hard || getScoreModAttr() ||
-                    getMaskModAttr() || getWeightModAttr();
+                    getMaskModAttr() || getWeightModAttr() || getScoresOut();
   if (bool(getSampleBatch()) != needsBatch)
     return emitOpError("sample_batch goes with align(hard), a score_mod, a "
-                       "mask_mod or a weight_mod, and only with them");
+                       "mask_mod, a weight_mod or scores_out, and only with "
+                       "them");
+  if (Value out = getScoresOut()) {
+    if (getAlign() != AlignKind::softmax)
+      return emitOpError("scores_out goes with the softmax");
+    if (failed(expectEqual(op, {k, 2, "keys"}, {out, 3, "scores_out"},
+                           "key count mismatch")) ||
+        failed(expectEqual(op, {q, 1, "query"}, {out, 1, "scores_out"},
+                           "head count mismatch")) ||
+        failed(expectEqual(op, {q, 2, "query"}, {out, 2, "scores_out"},
+                           "query count mismatch")))
+      return failure();
+  }
   // Values are carried by the key loop; buffers are updated in place.
   if (hasValueState()) {
     SmallVector<Type> stateTypes = {getMax().getType(), getSum().getType(),
@@ -884,6 +896,8 @@ LogicalResult TileWeightsOp::verify() {
                                  intOf(getWindowAttr()), bool(getPrefixEnd()))) ||
       failed(verifyAlign(op, getAlign(), Value(), getSeedAttr())))
     return failure();
+  if (getScoresStored() && getAlign() != AlignKind::softmax)
+    return emitOpError("scores_stored goes with the softmax");
   return success();
 }
 

@@ -115,6 +115,15 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
     Value tileKeyBegin = keys.begin, tileKeyEnd = keys.end;
     bool modified = op.getScoreModAttr() || op.getMaskModAttr() ||
                     op.getWeightModAttr();
+    // A weights output of a dot or cosine softmax in vectors: the key
+    // loop's update writes the scores it computes into the weights, and
+    // attn.tile_weights normalizes them (scores_stored) rather than
+    // computing every score a second time.
+    bool storeScores =
+        weights && valueState && op.getAlign() == AlignKind::softmax &&
+        !modified &&
+        (op.getCombine() == ScoreCombine::dot ||
+         op.getCombine() == ScoreCombine::cosine);
 
     // The running state: values carried by the key loop, or buffers of the
     // query tile.
@@ -162,8 +171,10 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
           k, bk, hk, keyLoop.getInductionVar(), v, bv, hv, op.getScoreWeights(),
           op.getScale(), op.getBias(), visible, prefixEnd, op.getModSizes(),
           op.getModTables(), current[0], current[1], current[2],
-          op.getAlign() == AlignKind::hard || modified ? bIdx : Value(),
-          op.getCombine(), op.getAct(), op.getCausal(), keyTile,
+          op.getAlign() == AlignKind::hard || modified || storeScores
+              ? bIdx
+              : Value(),
+          storeScores ? weights : Value(), op.getCombine(), op.getAct(), op.getCausal(), keyTile,
           op.getCausalOffsetAttr(), op.getWindowAttr(), op.getScoreModAttr(),
           op.getMaskModAttr(), op.getWeightModAttr(), op.getBandLowerAttr(), op.getBandUpperAttr(),
           op.getAlign(), op.getSeedAttr());
@@ -179,7 +190,8 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
       b.create<TileWeightsOp>(q, bq, h, i0, k, bk, hk, op.getScoreWeights(),
                               op.getScale(), op.getBias(), visible, prefixEnd,
                               op.getModSizes(), op.getModTables(), final[0],
-                              final[1], weights, bIdx, op.getCombine(),
+                              final[1], weights, bIdx, storeScores,
+                              op.getCombine(),
                               op.getAct(), op.getCausal(),
                               op.getCausalOffsetAttr(), op.getWindowAttr(),
                               op.getScoreModAttr(), op.getMaskModAttr(),

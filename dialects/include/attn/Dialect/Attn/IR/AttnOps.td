@@ -407,6 +407,13 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     g(sample_batch, head, i, j, ...); `band_lower(a)` /
     `band_upper(c)` mask keys outside [i + a, i + c].
 
+    With `scores_out` (a softmax; `sample_batch` gives its batch entry),
+    the step also writes s_rj, for every key of the tile that row r sees,
+    at scores_out[sample_batch, head, i, j]: the tiled form passes the
+    weights output, which `attn.tile_weights` with `scores_stored` then
+    normalizes in place instead of computing the scores again. What it
+    writes at the keys a row does not see is unspecified.
+
     The state (`max`, `sum` [QT], `acc` [QT, Dv]) is either three vectors,
     and the op returns the new state, or three memrefs updated in place,
     and the op returns nothing. How the step is computed (one query at a
@@ -442,6 +449,8 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     Arg<Attn_TileRowState, "running sum", [MemRead, MemWrite]>:$sum,
     Arg<Attn_TileAccumulator, "accumulator", [MemRead, MemWrite]>:$acc,
     Optional<Index>:$sample_batch,
+    Arg<Optional<MemRefRankOf<[F32], [4]>>,
+        "the scores written out [B, Hq, Nq, Nk]", [MemWrite]>:$scores_out,
     Attn_ScoreCombine:$combine,
     DefaultValuedAttr<Attn_Activation, "::mlir::attn::Activation::identity">:$act,
     UnitAttr:$causal,
@@ -479,6 +488,7 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     (`mod_sizes` `(` $mod_sizes^ `)`)?
     (`mod_tables` `(` $mod_tables^ `:` type($mod_tables) `)`)?
     (`sample_batch` `(` $sample_batch^ `)`)?
+    (`scores_out` `(` $scores_out^ `:` type($scores_out) `)`)?
     `state` `(` $max `,` $sum `,` $acc `:` type($max) `,` type($sum) `,`
         type($acc) `)`
     attr-dict (`->` type($new_state)^)?
@@ -540,7 +550,11 @@ def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments,
     With `align(sigmoid)`, sigmoid(s_rj) (the state is not read); with
     `align(argmax)`, 1 at the first visible j with s_rj = max[r] (when the
     sum is not 0), else 0; `align(hard)` the same with the Gumbel noise of
-    `attn.online_softmax_update` added to s_rj (keyed by `batch`).
+    `attn.online_softmax_update` added to s_rj (keyed by `batch`). With
+    `scores_stored` (a softmax), the key loop's `attn.online_softmax_update`
+    wrote the scores of the keys each row sees into `weights`
+    (`scores_out`): a kernel may read s_rj there rather than compute it
+    again (the generic loops compute it again).
 
     ```mlir
     attn.tile_weights additive
@@ -566,8 +580,10 @@ def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments,
     Arg<Variadic<AnyMemRef>, "tables of the modifiers", [MemRead]>:$mod_tables,
     Arg<Attn_TileRowState, "final maximum", [MemRead]>:$max,
     Arg<Attn_TileRowState, "final sum", [MemRead]>:$sum,
-    Arg<MemRefRankOf<[F32], [4]>, "weights [B, Hq, Nq, Nk]", [MemWrite]>:$weights,
+    Arg<MemRefRankOf<[F32], [4]>, "weights [B, Hq, Nq, Nk]",
+        [MemRead, MemWrite]>:$weights,
     Index:$batch,
+    UnitAttr:$scores_stored,
     Attn_ScoreCombine:$combine,
     DefaultValuedAttr<Attn_Activation, "::mlir::attn::Activation::identity">:$act,
     UnitAttr:$causal,
@@ -583,6 +599,7 @@ def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments,
   let assemblyFormat = [{
     $combine (`act` `(` $act^ `)`)? (`align` `(` $align^ `)`)?
     (`seed` `(` $seed^ `)`)?
+    (`scores_stored` $scores_stored^)?
     (`causal` $causal^)?
     (`causal_offset` `(` $causal_offset^ `)`)? (`window` `(` $window^ `)`)?
     (`band_lower` `(` $band_lower^ `)`)? (`band_upper` `(` $band_upper^ `)`)?
