@@ -74,9 +74,12 @@ def AttnTileAttention : Pass<"attn-tile-attention", "func::FuncOp"> {
     buffers (`memref<QTxf32>`, `memref<QTxDvxf32>`) allocated per query
     tile and updated in place. QT (query tile) and the key tile come from
     the target description (`attn/Target/TargetDescription.h`, the host
-    CPU's: 4 queries, 64 keys); `tile-size` overrides the key tile. With a
-    vector state the key tile is rounded up to whole vector registers of
-    keys (16 on the host).
+    CPU's: 8 queries, or n_q when it is static and smaller; 128 keys);
+    `tile-size` overrides the key tile. With a vector state the key tile is
+    rounded up to whole vector registers of keys (16 on the host). With a
+    vector state, a dot or cosine score, the softmax and no modifier, a
+    weights output is also the update's `scores_out` (it writes the scores
+    it computes there) and `attn.tile_weights` is `scores_stored`.
 
     ```mlir
     attn.online_attention dot causal
