@@ -219,6 +219,15 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
                         b.create<vector::BroadcastOp>(
                             laneIndexType, b.create<arith::AddIOp>(j0, offset)),
                         iota);
+                    // scores_out: the lanes of keys that exist (only the
+                    // last tile has others).
+                    Value keysInRange =
+                        scoresOut && masked
+                            ? b.create<arith::CmpIOp>(
+                                  arith::CmpIPredicate::slt, keyIdx,
+                                  b.create<vector::BroadcastOp>(laneIndexType,
+                                                                nk))
+                            : Value();
                     for (int64_t r = 0; r < queryTile; ++r) {
                       Value sv = finishPanelScore(
                           e, dots[r * step + p],
@@ -234,19 +243,13 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
                                                 ValueRange{e.index(r), offset});
                       if (scoresOut) {
                         // Into the weights output (attn.tile_weights
-                        // normalizes them): keys past the last are not
-                        // written, and only the last tile has any.
+                        // normalizes them), no key past the last.
                         SmallVector<Value> at{
                             op.getSampleBatch(), h, rows[r],
                             b.create<arith::AddIOp>(j0, offset)};
                         if (masked)
-                          b.create<vector::MaskedStoreOp>(
-                              scoresOut, at,
-                              b.create<arith::CmpIOp>(
-                                  arith::CmpIPredicate::slt, keyIdx,
-                                  b.create<vector::BroadcastOp>(laneIndexType,
-                                                                nk)),
-                              sv);
+                          b.create<vector::MaskedStoreOp>(scoresOut, at,
+                                                          keysInRange, sv);
                         else
                           b.create<vector::StoreOp>(sv, scoresOut, at);
                       }

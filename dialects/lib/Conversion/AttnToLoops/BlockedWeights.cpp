@@ -109,7 +109,7 @@ struct BlockedTileWeights : public OpRewritePattern<TileWeightsOp> {
           e.splat(lanesType, b.create<arith::SelectOp>(empty, e.f32(0), m)));
       inverseSums.push_back(
           e.splat(lanesType, inverseOrZero(e, rowStateAt(e, op.getSum(), r))));
-      if (cosine)
+      if (cosine && !stored)
         inverseQueryNorms.push_back(
             e.splat(lanesType, inverseNorm(e, q, {bq, h, i}, d)));
     }

@@ -174,7 +174,8 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
           op.getAlign() == AlignKind::hard || modified || storeScores
               ? bIdx
               : Value(),
-          storeScores ? weights : Value(), op.getCombine(), op.getAct(), op.getCausal(), keyTile,
+          storeScores ? weights : Value(), op.getCombine(), op.getAct(),
+          op.getCausal(), keyTile,
           op.getCausalOffsetAttr(), op.getWindowAttr(), op.getScoreModAttr(),
           op.getMaskModAttr(), op.getWeightModAttr(), op.getBandLowerAttr(), op.getBandUpperAttr(),
           op.getAlign(), op.getSeedAttr());
