@@ -156,6 +156,7 @@ func.func @neg_sq_euclidean_vector(%q: memref<1x1x3x5xf32>, %k: memref<1x1x7x5xf
 }
 
 // A dynamic D (or Dv) keeps the scalar loops over a state in buffers.
+// CHECK-NOT:   memref.prefetch
 // CHECK-LABEL: func @dynamic_size_is_scalar
 // CHECK:       scf.parallel
 // CHECK:         memref.alloc() : memref<3x3xf32>
@@ -208,5 +209,25 @@ func.func @vector_state_dynamic_d(%q: memref<1x1x?x?xf32>, %k: memref<1x1x?x?xf3
         outs(%c[%b, %i0, %h] : memref<1x?x1x4xf32, strided<[?, ?, ?, 1]>>)
     scf.reduce
   }
+  return
+}
+
+// Rows of 64 floats (4 cache lines) or more: the per-query kernel
+// prefetches the key row 8 ahead while it scores a key, and the value row
+// 8 ahead while it adds p_j v_j, a line (16 floats) at a time, clamped to
+// the last row. Shorter rows (the cases above) are not prefetched.
+// CHECK-LABEL: func @long_rows_prefetched
+// CHECK-SAME: (%[[Q:[^:]*]]: memref<1x1x?x64xf32>, %[[K:[^:]*]]: memref<1x1x?x64xf32>, %[[V:[^:]*]]: memref<1x1x?x64xf32>
+// CHECK:          %[[NEXT:.*]] = arith.addi %{{.*}}, %c8{{.*}} : index
+// CHECK-NEXT:     %[[AHEAD:.*]] = arith.minsi %[[NEXT]], %{{.*}} : index
+// CHECK-COUNT-4:  memref.prefetch %[[K]][%{{.*}}, %{{.*}}, %[[AHEAD]], %{{.*}}], read, locality<3>, data
+// CHECK:          %[[VNEXT:.*]] = arith.addi %{{.*}}, %c8{{.*}} : index
+// CHECK-NEXT:     %[[VAHEAD:.*]] = arith.minsi %[[VNEXT]], %{{.*}} : index
+// CHECK-COUNT-4:  memref.prefetch %[[V]][%{{.*}}, %{{.*}}, %[[VAHEAD]], %{{.*}}], read, locality<3>, data
+func.func @long_rows_prefetched(%q: memref<1x1x?x64xf32>, %k: memref<1x1x?x64xf32>,
+                                %v: memref<1x1x?x64xf32>, %c: memref<1x?x1x64xf32>) {
+  attn.online_attention neg_sq_euclidean
+      ins(%q, %k, %v : memref<1x1x?x64xf32>, memref<1x1x?x64xf32>, memref<1x1x?x64xf32>)
+      outs(%c : memref<1x?x1x64xf32>)
   return
 }
