@@ -1,8 +1,11 @@
 # RUN: %python %s
 # interval_masks.py compiled with --vectorize=false (buffer state, scalar
-# scores: the generic kernel for every score) and with --tile-size=16 (key
+# scores: the generic kernel for every score), with --tile-size=16 (key
 # tiles of one vector: the window's lower bound falls inside and across
-# tiles), on a subset of the mask combinations.
+# tiles) and with --tile-size=16 --query-tiles-per-group=3 (groups of 24
+# queries whose tiles start and stop seeing keys at different key tiles; the
+# last group of n_q = 67 has a partial tile), on a subset of the mask
+# combinations.
 
 import os
 
@@ -11,7 +14,8 @@ import interval_mask_suite as S
 CONFIGS = [c for c in S.CONFIGS
            if c[0] in ("w1", "w16", "w200", "cm3", "cp2", "pre", "w20cm2",
                        "w70cl", "prel", "precm2")]
-for flags in ("--vectorize=false", "--tile-size=16"):
+for flags in ("--vectorize=false", "--tile-size=16",
+              "--tile-size=16 --query-tiles-per-group=3"):
     print("flags:", flags, flush=True)
     os.environ["ATTNC_TEST_FLAGS"] = flags
     pid = os.fork()

@@ -23,15 +23,24 @@
 // CHECK-SAME: attributes {llvm.emit_c_interface}
 // A scaled dot score without a weights output takes the blocked kernel:
 // the keys packed once in panels of 16 before the parallel loop over
-// (batch, head, tile of 8 queries), a scratch of 8 x 64 scores per query
-// tile, and the tile's (m, l, acc) carried by the key loop as vectors.
+// (batch, head, group of 4 tiles of 8 queries), a scratch of 8 x 128
+// scores, the (m, l, acc) of the group's 4 tiles in buffers, and each key
+// tile used by the group's tiles in turn, each tile's state loaded as
+// vectors, updated and stored.
 // CHECK:       memref.alloc({{.*}}) : memref<?x1x?x8x16xf32>
-// CHECK:       scf.parallel
+// CHECK:       scf.parallel {{.*}} step (%{{.*}}, %{{.*}}, %c32)
 // CHECK:       memref.alloc() : memref<8x128xf32>
 // The lengths are read per batch entry.
 // CHECK:       memref.load %{{.*}} : memref<?xi32>
-// CHECK:       scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8x8xf32>)
-// CHECK:       vector.fma
+// CHECK:       memref.alloc() : memref<4x8xf32>
+// CHECK:       memref.alloc() : memref<4x8xf32>
+// CHECK:       memref.alloc() : memref<4x8x8xf32>
+// CHECK:       scf.for %[[J0:.*]] = %c0 to %{{.*}} step %c128 {
+// CHECK-NEXT:    scf.for %[[G:.*]] = %c0 to %c4 step %c1 {
+// CHECK:           scf.if
+// CHECK:             vector.load %{{.*}}[%[[G]], %c0, %c0] : memref<4x8x8xf32>, vector<8xf32>
+// CHECK:             vector.fma
+// CHECK:             vector.store %{{.*}}, %{{.*}}[%[[G]], %c7, %c0] : memref<4x8x8xf32>, vector<8xf32>
 // CHECK:       return
 
 // Without vectors the state of a query tile is buffers.
@@ -45,7 +54,7 @@
 // A tile of 8 keys is rounded up to whole vectors of 16 keys.
 // O0-LABEL: func.func @model
 // O0:       memref.alloc() : memref<8x16xf32>
-// O0:       scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8x8xf32>)
+// O0:       memref.alloc() : memref<4x8x8xf32>
 // O0:       math.exp
 // The output layer's tanh (attn.activation), via linalg to loops.
 // O0:       math.tanh

@@ -68,10 +68,12 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
   attn::AttnTileAttentionOptions tileOptions;
   tileOptions.tileSize = options.tileSize;
   tileOptions.vectorize = options.vectorize;
+  tileOptions.queryTilesPerGroup = options.queryTilesPerGroup;
   funcPm.addPass(attn::createAttnTileAttention(tileOptions));
   attn::ConvertAttnToLoopsOptions loopOptions;
   loopOptions.tileSize = options.tileSize;
   loopOptions.vectorize = options.vectorize;
+  loopOptions.queryTilesPerGroup = options.queryTilesPerGroup;
   loopOptions.bf16DotProducts = options.bf16DotProducts;
   funcPm.addPass(attn::createConvertAttnToLoops(loopOptions));
   if (options.parallelLinalgLoops)

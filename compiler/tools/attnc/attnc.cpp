@@ -145,6 +145,13 @@ cl::opt<int64_t> tileSize(
              "128 on the host CPU; 64 with --target=cuda, whose threads keep "
              "a tile's scores in their private memory)"),
     cl::init(0), cl::cat(attncCategory));
+cl::opt<int64_t> queryTilesPerGroup(
+    "query-tiles-per-group",
+    cl::desc("Query tiles that take each key tile in turn while its keys "
+             "and values are in cache (a dot or cosine softmax with vectors; "
+             "default: the target's, 4 on the host CPU; 1: each query tile "
+             "streams every key tile)"),
+    cl::init(0), cl::cat(attncCategory));
 cl::opt<bool> vectorize(
     "vectorize",
     cl::desc("Keep vectors in registers in the fused loops when sizes are "
@@ -461,6 +468,9 @@ int main(int argc, char **argv) {
 
   if (tileSize.getNumOccurrences() && (tileSize < 1 || tileSize > 4096))
     return fail("--tile-size must be between 1 and 4096");
+  if (queryTilesPerGroup.getNumOccurrences() &&
+      (queryTilesPerGroup < 1 || queryTilesPerGroup > 64))
+    return fail("--query-tiles-per-group must be between 1 and 64");
   if (gpuThreadsPerBlock < 1 || gpuThreadsPerBlock > 1024)
     return fail("--gpu-threads-per-block must be between 1 and 1024");
   std::string targetError;
@@ -582,6 +592,7 @@ int main(int argc, char **argv) {
   options.optLevel = optLevel.getValue();
   options.tileSize = tileSize.getValue();
   options.vectorize = vectorize.getValue();
+  options.queryTilesPerGroup = queryTilesPerGroup.getValue();
   options.bf16DotProducts = dotPrecision == DotPrecision::BF16;
   options.threads = openmp.getValue();
   if (cuda || gpuScheduleOnHost) {

@@ -23,7 +23,8 @@ const TargetDescription &mlir::attn::hostCPU() {
                                       /*maxVectorElements=*/256,
                                       /*maxKeyTile=*/4096,
                                       /*projectionRowBlock=*/8,
-                                      /*vectorRegisters=*/32};
+                                      /*vectorRegisters=*/32,
+                                      /*queryTilesPerGroup=*/4};
   return host;
 }
 

@@ -36,6 +36,11 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
       llvm::cl::desc("keys per tile of the online softmax loop (0: the "
                      "target's)"),
       llvm::cl::init(0)};
+  Option<int64_t> queryTilesPerGroup{
+      *this, "query-tiles-per-group",
+      llvm::cl::desc("query tiles that take each key tile in turn while it "
+                     "is in cache (0: the target's)"),
+      llvm::cl::init(0)};
   Option<bool> vectorize{
       *this, "vectorize",
       llvm::cl::desc("keep vectors in registers in the fused loops"),

@@ -108,6 +108,10 @@ def ConvertAttnToLoops : Pass<"convert-attn-to-loops", "func::FuncOp"> {
     Option<"vectorize", "vectorize", "bool", /*default=*/"true",
            "carry the state of an untiled op as vectors when D and Dv are "
            "static (at most 256)">,
+    Option<"queryTilesPerGroup", "query-tiles-per-group", "int64_t",
+           /*default=*/"0",
+           "query tiles that take each key tile in turn when an untiled op "
+           "is tiled here (0: the target's; see -attn-tile-attention)">,
     Option<"bf16DotProducts", "bf16-dot-products", "bool",
            /*default=*/"false",
            "the blocked dot kernel multiplies bf16-rounded queries, keys, "

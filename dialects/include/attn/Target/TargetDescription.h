@@ -42,11 +42,21 @@ struct TargetDescription {
   /// Vector registers of the target: what the blocked dot kernel's register
   /// blocks (queries x panels of keys, queries x value columns) must fit.
   int64_t vectorRegisters;
+  /// Query tiles that take each key tile in turn while it is in cache (a
+  /// query group): the key loop of the tiled form then runs over the key
+  /// tiles once for the whole group, and the packed keys and values stream
+  /// from memory once per group rather than once per query tile.
+  int64_t queryTilesPerGroup;
 
   /// The key tile to use: `requested` (--tile-size) when it is set (> 0),
   /// else the target's.
   int64_t keyTileFor(int64_t requested) const {
     return requested > 0 ? requested : keyTile;
+  }
+  /// The query tiles per group to use: `requested` when it is set (> 0),
+  /// else the target's.
+  int64_t queryGroupFor(int64_t requested) const {
+    return requested > 0 ? requested : queryTilesPerGroup;
   }
 };
 

@@ -95,7 +95,13 @@ struct ConvertAttnToLoopsPass
     }
     MLIRContext *context = &getContext();
     RewritePatternSet tiling(context);
-    populateTileAttentionPatterns(tiling, target, {tileSize, vectorize});
+    if (queryTilesPerGroup < 0 || queryTilesPerGroup > 64) {
+      getOperation().emitError()
+          << "query-tiles-per-group must be between 1 and 64 (0: the target's)";
+      return signalPassFailure();
+    }
+    populateTileAttentionPatterns(tiling, target,
+                                  {tileSize, vectorize, queryTilesPerGroup});
     populateMultiDimensionalPatterns(tiling, target);
     RewritePatternSet kernels(context);
     populateBlockedDotPatterns(kernels, target, bf16DotProducts);

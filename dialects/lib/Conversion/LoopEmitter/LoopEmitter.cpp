@@ -74,6 +74,26 @@ mlir::attn::loops::visibleKeyRange(Emitter &e, const KeyInterval &mask,
   return {begin, e.maxIdx(end, e.index(0))};
 }
 
+std::pair<Value, Value>
+mlir::attn::loops::tileKeyBounds(Emitter &e, const KeyInterval &mask,
+                                 Value visible, Value i0, int64_t queryTile,
+                                 Value keyStep, Value nq, Value nk) {
+  ImplicitLocOpBuilder &builder = e.b;
+  Value begin = e.index(0), end = visible;
+  if (mask.hasEnd()) {
+    Value last = builder.create<arith::AddIOp>(i0, e.index(queryTile - 1));
+    Value tileLast =
+        e.minIdx(last, builder.create<arith::SubIOp>(nq, e.index(1)));
+    end = visibleKeyRange(e, mask, visible, tileLast, nq, nk).second;
+  }
+  if (mask.hasBegin()) {
+    Value firstKey = visibleKeyRange(e, mask, visible, i0, nq, nk).first;
+    begin = builder.create<arith::MulIOp>(
+        builder.create<arith::DivUIOp>(firstKey, keyStep), keyStep);
+  }
+  return {begin, end};
+}
+
 TileKeyLoop mlir::attn::loops::tileKeyLoop(Emitter &e, OnlineAttentionOp op,
                                            Value b, Value h, Value i0,
                                            int64_t queryTile, Value keyStep,
@@ -85,18 +105,8 @@ TileKeyLoop mlir::attn::loops::tileKeyLoop(Emitter &e, OnlineAttentionOp op,
   loop.prefixEnd =
       op.getPrefix() ? visibleKeyCount(e, op.getPrefix(), b, nk) : Value();
   KeyInterval mask = KeyInterval::of(op, loop.prefixEnd);
-  loop.begin = zero;
-  loop.end = loop.visible;
-  if (mask.hasEnd()) {
-    Value last = builder.create<arith::AddIOp>(i0, e.index(queryTile - 1));
-    Value tileLast = e.minIdx(last, builder.create<arith::SubIOp>(nq, one));
-    loop.end = visibleKeyRange(e, mask, loop.visible, tileLast, nq, nk).second;
-  }
-  if (mask.hasBegin()) {
-    Value firstKey = visibleKeyRange(e, mask, loop.visible, i0, nq, nk).first;
-    loop.begin = builder.create<arith::MulIOp>(
-        builder.create<arith::DivUIOp>(firstKey, keyStep), keyStep);
-  }
+  std::tie(loop.begin, loop.end) =
+      tileKeyBounds(e, mask, loop.visible, i0, queryTile, keyStep, nq, nk);
   // A key range from data (a predicted window): the union of the tile's
   // queries' ranges, which need not move with the query.
   if (FlatSymbolRefAttr range = op.getKeyRangeAttr()) {

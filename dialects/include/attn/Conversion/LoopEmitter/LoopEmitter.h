@@ -197,6 +197,14 @@ TileKeyLoop tileKeyLoop(Emitter &e, OnlineAttentionOp op, Value b, Value h,
                         Value i0, int64_t queryTile, Value keyStep, Value nq,
                         Value nk);
 
+/// The interval masks' part of tileKeyLoop: [begin, end) of the query tile
+/// [i0, i0 + queryTile) from `mask` and the batch entry's `visible` keys
+/// (begin is 0 without a first key, end is `visible` without a last).
+std::pair<Value, Value> tileKeyBounds(Emitter &e, const KeyInterval &mask,
+                                      Value visible, Value i0,
+                                      int64_t queryTile, Value keyStep,
+                                      Value nq, Value nk);
+
 /// The trailing operands of the score/mask/weight functions: `sizes` as
 /// they are, `tables` cast to the functions' table type (any strides: the
 /// functions are not looked up, which a function pass must not do).

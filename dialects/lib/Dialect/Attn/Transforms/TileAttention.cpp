@@ -42,6 +42,97 @@ bool isMultiDimensional(OnlineAttentionOp op) {
   return getScoreCombineRules(op.getCombine()).perFeature;
 }
 
+/// The key loop of a query group of `group` tiles of `queryTile` queries,
+/// the first at `i0`: the vector state of each tile lives in per-group
+/// buffers ([group, QT] maxima and sums, [group, QT, Dv] accumulators), and
+/// each key tile of the group's loop `keys` updates, in turn, every tile
+/// that exists (first query < n_q) and sees it (the key tile is within the
+/// tile's own loop: `seesKeyTile(first, j0)`, null when every tile sees
+/// every key tile of the group's loop). Then each tile that exists is
+/// finalized.
+void buildQueryGroup(
+    Emitter &e, int64_t group, int64_t queryTile, VectorType accType,
+    ArrayRef<Value> initial, Value i0, Value nq, const TileKeyLoop &keys,
+    Value keyStep, function_ref<Value(Value, Value)> seesKeyTile,
+    function_ref<OnlineSoftmaxUpdateOp(Value, Value, ValueRange)> update,
+    function_ref<void(Value, ValueRange)> finish) {
+  ImplicitLocOpBuilder &b = e.b;
+  Type f32 = b.getF32Type();
+  int64_t dv = accType.getDimSize(1);
+  auto rowType = VectorType::get({queryTile}, f32);
+  auto accRowType = VectorType::get({dv}, f32);
+  Value zero = e.index(0);
+  // Per-iteration scratch of the parallel loop (each thread's stack once
+  // attn-omp-thread-scratch has run).
+  SmallVector<Value> buffers = {
+      b.create<memref::AllocOp>(MemRefType::get({group, queryTile}, f32)),
+      b.create<memref::AllocOp>(MemRefType::get({group, queryTile}, f32)),
+      b.create<memref::AllocOp>(MemRefType::get({group, queryTile, dv}, f32))};
+  auto store = [&](Value g, ValueRange state) {
+    b.create<vector::StoreOp>(state[0], buffers[0], ValueRange{g, zero});
+    b.create<vector::StoreOp>(state[1], buffers[1], ValueRange{g, zero});
+    for (int64_t r = 0; r < queryTile; ++r)
+      b.create<vector::StoreOp>(
+          b.create<vector::ExtractOp>(state[2], ArrayRef<int64_t>{r}),
+          buffers[2], ValueRange{g, e.index(r), zero});
+  };
+  auto load = [&](Value g) -> SmallVector<Value> {
+    Value acc = initial[2];
+    for (int64_t r = 0; r < queryTile; ++r)
+      acc = b.create<vector::InsertOp>(
+          e.vload(accRowType, buffers[2], {g, e.index(r), zero}), acc,
+          ArrayRef<int64_t>{r});
+    return {e.vload(rowType, buffers[0], {g, zero}),
+            e.vload(rowType, buffers[1], {g, zero}), acc};
+  };
+  auto firstQuery = [&](Value g) -> Value {
+    return b.create<arith::AddIOp>(
+        i0, b.create<arith::MulIOp>(g, e.index(queryTile)));
+  };
+  auto exists = [&](Value first) -> Value {
+    return b.create<arith::CmpIOp>(arith::CmpIPredicate::ult, first, nq);
+  };
+  auto ifThen = [&](Value cond, function_ref<void()> body) {
+    auto ifOp = b.create<scf::IfOp>(cond, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    body();
+  };
+
+  Value groupSize = e.index(group);
+  auto constant = [&](VectorType type, float value) -> Value {
+    return b.create<arith::ConstantOp>(
+        DenseElementsAttr::get(type, b.getF32FloatAttr(value).getValue()));
+  };
+  Value negInfRow = constant(rowType, -std::numeric_limits<float>::infinity());
+  Value zeroRow = constant(rowType, 0), zeroAcc = constant(accRowType, 0);
+  e.forEach(groupSize, [&](Value g) {
+    b.create<vector::StoreOp>(negInfRow, buffers[0], ValueRange{g, zero});
+    b.create<vector::StoreOp>(zeroRow, buffers[1], ValueRange{g, zero});
+    for (int64_t r = 0; r < queryTile; ++r)
+      b.create<vector::StoreOp>(zeroAcc, buffers[2],
+                                ValueRange{g, e.index(r), zero});
+  });
+  e.loop(keys.begin, keys.end, keyStep, {}, [&](Value j0, ValueRange) {
+    e.forEach(groupSize, [&](Value g) {
+      Value first = firstQuery(g);
+      Value cond = exists(first);
+      if (Value sees = seesKeyTile(first, j0))
+        cond = b.create<arith::AndIOp>(cond, sees);
+      ifThen(cond, [&] {
+        store(g, update(first, j0, load(g)).getResults());
+      });
+    });
+    return SmallVector<Value>();
+  });
+  e.forEach(groupSize, [&](Value g) {
+    Value first = firstQuery(g);
+    ifThen(exists(first), [&] { finish(first, load(g)); });
+  });
+  for (Value buffer : buffers)
+    b.create<memref::DeallocOp>(buffer);
+}
+
 struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
   TileOnlineAttention(MLIRContext *context, const TargetDescription &target,
                       const AttentionTilingOptions &options)
@@ -87,14 +178,37 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
     if (valueState)
       keyTile =
           llvm::divideCeil(keyTile, target.vectorLanes) * target.vectorLanes;
+    bool modified = op.getScoreModAttr() || op.getMaskModAttr() ||
+                    op.getWeightModAttr();
+    // A weights output of a dot or cosine softmax in vectors: the key
+    // loop's update writes the scores it computes into the weights, and
+    // attn.tile_weights normalizes them (scores_stored) rather than
+    // computing every score a second time.
+    bool dotSoftmax = valueState && op.getAlign() == AlignKind::softmax &&
+                      !modified &&
+                      (op.getCombine() == ScoreCombine::dot ||
+                       op.getCombine() == ScoreCombine::cosine);
+    bool storeScores = weights && dotSoftmax;
+    // A query group (the dot-product kernel's schedule, with a vector
+    // state): several query tiles take each key tile in turn, so that the
+    // key tile's packed keys and values are read from memory once for the
+    // group and from cache for the others. Never more tiles than a static
+    // n_q makes.
+    int64_t group = 1;
+    if (dotSoftmax && !op.getKeyRangeAttr()) {
+      group = target.queryGroupFor(options.queryTilesPerGroup);
+      if (!ShapedType::isDynamic(staticQueries) && staticQueries > 0)
+        group = std::min<int64_t>(group, llvm::divideCeil(staticQueries, queryTile));
+    }
+
     Value zero = e.index(0), one = e.index(1);
-    Value queryStep = e.index(queryTile), keyStep = e.index(keyTile);
+    Value queryStep = e.index(queryTile * group), keyStep = e.index(keyTile);
     Type f32 = b.getF32Type();
     auto dvSize = cast<MemRefType>(v.getType()).getDimSize(3);
 
-    auto parallel = b.create<scf::ParallelOp>(ValueRange{zero, zero, zero},
-                                              ValueRange{batch, hq, nq},
-                                              ValueRange{one, one, queryStep});
+    auto parallel = b.create<scf::ParallelOp>(
+        ValueRange{zero, zero, zero}, ValueRange{batch, hq, nq},
+        ValueRange{one, one, queryStep});
     b.setInsertionPoint(parallel.getBody()->getTerminator());
     Value bIdx = parallel.getInductionVars()[0],
           h = parallel.getInductionVars()[1],
@@ -108,31 +222,53 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
     // with the query): key tiles past it are masked for every query.
     // A window also gives a first key: the key loop of the tile starts at
     // the key tile holding the first key its first query sees (the
-    // interval of each query moves right with the query).
+    // interval of each query moves right with the query). A query group's
+    // key loop spans its tiles' loops.
     TileKeyLoop keys =
-        tileKeyLoop(e, op, bIdx, h, i0, queryTile, keyStep, nq, nk);
+        tileKeyLoop(e, op, bIdx, h, i0, queryTile * group, keyStep, nq, nk);
     Value visible = keys.visible, prefixEnd = keys.prefixEnd;
-    Value tileKeyBegin = keys.begin, tileKeyEnd = keys.end;
-    bool modified = op.getScoreModAttr() || op.getMaskModAttr() ||
-                    op.getWeightModAttr();
-    // A weights output of a dot or cosine softmax in vectors: the key
-    // loop's update writes the scores it computes into the weights, and
-    // attn.tile_weights normalizes them (scores_stored) rather than
-    // computing every score a second time.
-    bool storeScores =
-        weights && valueState && op.getAlign() == AlignKind::softmax &&
-        !modified &&
-        (op.getCombine() == ScoreCombine::dot ||
-         op.getCombine() == ScoreCombine::cosine);
+
+    // The update of query tile `first` with key tile `j0`, the finalization
+    // of a tile and its weights.
+    auto createUpdate = [&](Value first, Value j0, ValueRange current) {
+      return b.create<OnlineSoftmaxUpdateOp>(
+          valueState ? TypeRange(current) : TypeRange(), q, bq, h, first, k,
+          bk, hk, j0, v, bv, hv, op.getScoreWeights(), op.getScale(),
+          op.getBias(), visible, prefixEnd, op.getModSizes(),
+          op.getModTables(), current[0], current[1], current[2],
+          op.getAlign() == AlignKind::hard || modified || storeScores
+              ? bIdx
+              : Value(),
+          storeScores ? weights : Value(), op.getCombine(), op.getAct(),
+          op.getCausal(), keyTile, op.getCausalOffsetAttr(),
+          op.getWindowAttr(), op.getScoreModAttr(), op.getMaskModAttr(),
+          op.getWeightModAttr(), op.getBandLowerAttr(), op.getBandUpperAttr(),
+          op.getAlign(), op.getSeedAttr());
+    };
+    auto finishTile = [&](Value first, ValueRange final) {
+      Value lse = op.getLse();
+      b.create<TileFinalizeOp>(final[1], final[2], context, bIdx, first, h,
+                               lse ? final[0] : Value(), lse);
+      if (weights)
+        b.create<TileWeightsOp>(
+            q, bq, h, first, k, bk, hk, op.getScoreWeights(), op.getScale(),
+            op.getBias(), visible, prefixEnd, op.getModSizes(),
+            op.getModTables(), final[0], final[1], weights, bIdx,
+            storeScores, op.getCombine(), op.getAct(), op.getCausal(),
+            op.getCausalOffsetAttr(), op.getWindowAttr(),
+            op.getScoreModAttr(), op.getMaskModAttr(), op.getWeightModAttr(),
+            op.getBandLowerAttr(), op.getBandUpperAttr(), op.getAlign(),
+            op.getSeedAttr());
+    };
 
     // The running state: values carried by the key loop, or buffers of the
     // query tile.
     SmallVector<Value> state;
     auto rowType = VectorType::get({queryTile}, f32);
+    auto accType = VectorType::get({queryTile, dvSize}, f32);
     auto negInf = b.getF32FloatAttr(-std::numeric_limits<float>::infinity());
     auto zeroAttr = b.getF32FloatAttr(0);
     if (valueState) {
-      auto accType = VectorType::get({queryTile, dvSize}, f32);
       state = {b.create<arith::ConstantOp>(
                    DenseElementsAttr::get(rowType, negInf.getValue())),
                b.create<arith::ConstantOp>(
@@ -158,49 +294,47 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
       });
     }
 
-    auto keyLoop =
-        b.create<scf::ForOp>(tileKeyBegin, tileKeyEnd, keyStep,
-                             valueState ? ValueRange(state) : ValueRange());
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(keyLoop.getBody());
-      SmallVector<Value> current =
-          valueState ? SmallVector<Value>(keyLoop.getRegionIterArgs()) : state;
-      auto update = b.create<OnlineSoftmaxUpdateOp>(
-          valueState ? TypeRange(ValueRange(state)) : TypeRange(), q, bq, h, i0,
-          k, bk, hk, keyLoop.getInductionVar(), v, bv, hv, op.getScoreWeights(),
-          op.getScale(), op.getBias(), visible, prefixEnd, op.getModSizes(),
-          op.getModTables(), current[0], current[1], current[2],
-          op.getAlign() == AlignKind::hard || modified || storeScores
-              ? bIdx
-              : Value(),
-          storeScores ? weights : Value(), op.getCombine(), op.getAct(),
-          op.getCausal(), keyTile,
-          op.getCausalOffsetAttr(), op.getWindowAttr(), op.getScoreModAttr(),
-          op.getMaskModAttr(), op.getWeightModAttr(), op.getBandLowerAttr(), op.getBandUpperAttr(),
-          op.getAlign(), op.getSeedAttr());
-      if (valueState)
-        b.create<scf::YieldOp>(update.getResults());
+    if (group == 1) {
+      auto keyLoop =
+          b.create<scf::ForOp>(keys.begin, keys.end, keyStep,
+                               valueState ? ValueRange(state) : ValueRange());
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(keyLoop.getBody());
+        SmallVector<Value> current =
+            valueState ? SmallVector<Value>(keyLoop.getRegionIterArgs())
+                       : state;
+        auto update = createUpdate(i0, keyLoop.getInductionVar(), current);
+        if (valueState)
+          b.create<scf::YieldOp>(update.getResults());
+      }
+      finishTile(i0, valueState ? SmallVector<Value>(keyLoop.getResults())
+                                : state);
+      if (!valueState)
+        for (Value buffer : state)
+          b.create<memref::DeallocOp>(buffer);
+    } else {
+      buildQueryGroup(e, group, queryTile, accType, state, i0, nq, keys,
+                      keyStep,
+                      [&](Value first, Value j0) -> Value {
+                        // Tiles differ in their key loops only when the
+                        // interval of keys moves with the query.
+                        KeyInterval mask = KeyInterval::of(op, prefixEnd);
+                        if (!mask.hasBegin() && !mask.hasEnd())
+                          return Value();
+                        auto [begin, end] =
+                            tileKeyBounds(e, mask, visible, first, queryTile,
+                                          keyStep, nq, nk);
+                        Value sees = b.create<arith::CmpIOp>(
+                            arith::CmpIPredicate::slt, j0, end);
+                        if (mask.hasBegin())
+                          sees = b.create<arith::AndIOp>(
+                              sees, b.create<arith::CmpIOp>(
+                                        arith::CmpIPredicate::sge, j0, begin));
+                        return sees;
+                      },
+                      createUpdate, finishTile);
     }
-    SmallVector<Value> final =
-        valueState ? SmallVector<Value>(keyLoop.getResults()) : state;
-    Value lse = op.getLse();
-    b.create<TileFinalizeOp>(final[1], final[2], context, bIdx, i0, h,
-                             lse ? final[0] : Value(), lse);
-    if (weights)
-      b.create<TileWeightsOp>(q, bq, h, i0, k, bk, hk, op.getScoreWeights(),
-                              op.getScale(), op.getBias(), visible, prefixEnd,
-                              op.getModSizes(), op.getModTables(), final[0],
-                              final[1], weights, bIdx, storeScores,
-                              op.getCombine(),
-                              op.getAct(), op.getCausal(),
-                              op.getCausalOffsetAttr(), op.getWindowAttr(),
-                              op.getScoreModAttr(), op.getMaskModAttr(),
-                              op.getWeightModAttr(), op.getBandLowerAttr(), op.getBandUpperAttr(),
-                              op.getAlign(), op.getSeedAttr());
-    if (!valueState)
-      for (Value buffer : state)
-        b.create<memref::DeallocOp>(buffer);
     rewriter.eraseOp(op);
     return success();
   }
@@ -221,7 +355,13 @@ struct AttnTileAttentionPass
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    populateTileAttentionPatterns(patterns, target, {tileSize, vectorize});
+    if (queryTilesPerGroup < 0 || queryTilesPerGroup > 64) {
+      getOperation().emitError()
+          << "query-tiles-per-group must be between 1 and 64 (0: the target's)";
+      return signalPassFailure();
+    }
+    populateTileAttentionPatterns(patterns, target,
+                                  {tileSize, vectorize, queryTilesPerGroup});
     ConversionTarget legality(getContext());
     legality.addDynamicallyLegalOp<OnlineAttentionOp>(isMultiDimensional);
     legality.markUnknownOpDynamicallyLegal([](Operation *) { return true; });

@@ -23,6 +23,9 @@ struct AttentionTilingOptions {
   int64_t keyTile = 0;
   /// Carry the running state as vectors (in registers) when D and Dv allow.
   bool vectorize = true;
+  /// Query tiles per query group (-attn-tile-attention's
+  /// `query-tiles-per-group`); 0 takes the target's.
+  int64_t queryTilesPerGroup = 0;
 };
 
 /// attn.online_attention -> its tiled form (see -attn-tile-attention).
