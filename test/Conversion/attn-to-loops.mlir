@@ -65,7 +65,7 @@
 // The key loop ends where the tile's last query (i0 + 3, at most Nq - 1)
 // stops seeing keys; causal: max(min(visible, last + 1 - (Nq - Nk)), 0).
 // CHECK:        %[[LAST0:.*]] = arith.addi %[[I0]], %{{.*}} : index
-// CHECK-NEXT:   %[[NQ1:.*]] = arith.subi %[[NQ]], %{{.*}} : index
+// CHECK:        %[[NQ1:.*]] = arith.subi %[[NQ]], %{{.*}} : index
 // CHECK-NEXT:   %[[LAST:.*]] = arith.minsi %[[LAST0]], %[[NQ1]] : index
 // CHECK:        %[[LAST1:.*]] = arith.addi %[[LAST]], %{{.*}} : index
 // CHECK-NEXT:   %[[SHIFT:.*]] = arith.subi %[[NQ]], %[[NK]] : index
