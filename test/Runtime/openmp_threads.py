@@ -2,8 +2,10 @@
 # The parallel loop of the tiled form (batch x head x query tile) runs on
 # OpenMP threads: the outputs are bit-for-bit the same for every thread count
 # (OMP_NUM_THREADS = 1, 2, 3, 5), each run in a process of its own, for a
-# multi-head causal model with lengths and for an additive score with the
-# weights as an output. (Their numerics against the reference are checked by
+# multi-head causal model with lengths, for an additive score with the
+# weights as an output, and for a model whose keys are split (few query
+# tiles, thousands of keys: the partial states of the splits are merged in
+# a fixed order, whatever the thread count). (Their numerics against the reference are checked by
 # the integration tests, which run with the default thread count.)
 
 import json
@@ -48,6 +50,22 @@ model add {
   output  y = c
   output  A = a
 }
+
+model split {
+  dims  n_q, n_k, d = 16
+  batch b
+  input Q : f32[b, n_q, d]
+  input X : f32[b, n_k, d]
+  query   q = Q
+  keys    K = X
+  values  V = X
+  score   e = scaled_dot(q, K)
+  mask    causal
+  align   a = softmax(e)
+  context c = sum(a * V)
+  output  y = c
+  output  z = logsumexp(e)
+}
 """
 
 CHILD = r"""
@@ -74,7 +92,9 @@ print(json.dumps(out))
 """
 
 CASES = [("mh", {"b": 3, "n": 67}), ("mh", {"b": 1, "n": 130}),
-         ("add", {"b": 5, "n": 33, "m": 9})]
+         ("add", {"b": 5, "n": 33, "m": 9}),
+         ("split", {"b": 1, "n_q": 5, "n_k": 3001}),
+         ("split", {"b": 2, "n_q": 20, "n_k": 1300})]
 
 checker = T.Checker()
 workdir = T._workdir()

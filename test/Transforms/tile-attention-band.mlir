@@ -1,4 +1,4 @@
-// RUN: attn-opt %s "--attn-tile-attention=query-tiles-per-group=1" | FileCheck %s
+// RUN: attn-opt %s "--attn-tile-attention=query-tiles-per-group=1 split-keys=false" | FileCheck %s
 //
 // A key band (from a mask predicate such as `abs(i - l) <= 3 && l <= i +
 // 1`) keeps keys i - 3 <= l <= i + 1 of query i (its own index): the key

@@ -1,5 +1,5 @@
-// RUN: attn-opt %s "--attn-tile-attention=query-tiles-per-group=1" | FileCheck %s
-// RUN: attn-opt %s "--attn-tile-attention=tile-size=20 query-tiles-per-group=1" | FileCheck %s --check-prefix=TILE20
+// RUN: attn-opt %s "--attn-tile-attention=query-tiles-per-group=1 split-keys=false" | FileCheck %s
+// RUN: attn-opt %s "--attn-tile-attention=tile-size=20 query-tiles-per-group=1 split-keys=false" | FileCheck %s --check-prefix=TILE20
 // RUN: attn-opt %s "--attn-tile-attention=vectorize=false" | FileCheck %s --check-prefix=BUFFERS
 // RUN: not attn-opt %s "--attn-tile-attention=tile-size=4097" 2>&1 | FileCheck %s --check-prefix=BADTILE
 //

@@ -34,7 +34,8 @@ CONFIGS = [
 KINDS = [("scaled_dot", None), ("additive", "tanh")]
 
 
-def model(name, kind, act, masks, fields, single=False, lse=True, d=16):
+def model(name, kind, act, masks, fields, single=False, lse=True, d=16,
+          weights=True):
     d_q = d if kind in T.SAME_DIM_SCORES else 3
     decl, params = T.SCORE_DECLS[kind]
     qname = "s" if single else "S"
@@ -60,13 +61,14 @@ def model(name, kind, act, masks, fields, single=False, lse=True, d=16):
               "  mask " + ", ".join(masks),
               "  align a = softmax(e)",
               "  context c = sum(a * V)",
-              "  output y = c",
-              "  output A = a"] + (["  output z = logsumexp(e)"] if lse else []) + [
-              "}", ""]
+              "  output y = c"]
+    lines += (["  output A = a"] if weights else []) + \
+        (["  output z = logsumexp(e)"] if lse else []) + ["}", ""]
     spec = {"batch": 1, "inputs": inputs, "query": (qname, None, None),
             "keys": ("X", None, None), "values": ("X", None, None),
             "score": (kind, params, act or "tanh"),
-            "outputs": [("y", "c"), ("A", "a")] + ([("z", "lse")] if lse else [])}
+            "outputs": [("y", "c")] + ([("A", "a")] if weights else []) +
+            ([("z", "lse")] if lse else [])}
     spec.update(fields)
     return "\n".join(lines), spec
 
@@ -86,17 +88,20 @@ def prefix_override(shape, rng, dims):
 
 
 def run(configs=CONFIGS, kinds=KINDS, seed=41, sizes=SIZES, huge=True,
-        lse=True, checker=None):
+        lse=True, checker=None, weights=True, single=True):
     """Runs the suite; exits at the end unless a `checker` is given."""
     models = []
     for kind, act in kinds:
         for cname, masks, fields in configs:
             name = "%s_%s" % (kind, cname)
             models.append((name,) + model(name, kind, act, masks, fields,
-                                          lse=lse))
+                                          lse=lse, weights=weights))
+            if not single:
+                continue
             name1 = name + "_1q"
             models.append((name1,) + model(name1, kind, act, masks, fields,
-                                           single=True, lse=lse))
+                                           single=True, lse=lse,
+                                           weights=weights))
 
     def size_list(name):
         chosen = SIZES_1Q if name.endswith("_1q") else sizes

@@ -69,11 +69,13 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
   tileOptions.tileSize = options.tileSize;
   tileOptions.vectorize = options.vectorize;
   tileOptions.queryTilesPerGroup = options.queryTilesPerGroup;
+  tileOptions.splitKeys = options.splitKeys;
   funcPm.addPass(attn::createAttnTileAttention(tileOptions));
   attn::ConvertAttnToLoopsOptions loopOptions;
   loopOptions.tileSize = options.tileSize;
   loopOptions.vectorize = options.vectorize;
   loopOptions.queryTilesPerGroup = options.queryTilesPerGroup;
+  loopOptions.splitKeys = options.splitKeys;
   loopOptions.bf16DotProducts = options.bf16DotProducts;
   funcPm.addPass(attn::createConvertAttnToLoops(loopOptions));
   if (options.parallelLinalgLoops)

@@ -152,6 +152,14 @@ cl::opt<int64_t> queryTilesPerGroup(
              "default: the target's, 4 on the host CPU; 1: each query tile "
              "streams every key tile)"),
     cl::init(0), cl::cat(attncCategory));
+cl::opt<bool> splitKeys(
+    "split-keys",
+    cl::desc("Also split the keys of a dot or cosine softmax (vectors, no "
+             "weights output) in chunks computed in parallel and merged in "
+             "a fixed order, when batch x heads x query tiles are fewer than "
+             "16 (default true; the splits depend on the shapes only, so "
+             "results do not depend on the thread count)"),
+    cl::init(true), cl::cat(attncCategory));
 cl::opt<bool> vectorize(
     "vectorize",
     cl::desc("Keep vectors in registers in the fused loops when sizes are "
@@ -593,6 +601,7 @@ int main(int argc, char **argv) {
   options.tileSize = tileSize.getValue();
   options.vectorize = vectorize.getValue();
   options.queryTilesPerGroup = queryTilesPerGroup.getValue();
+  options.splitKeys = splitKeys.getValue();
   options.bf16DotProducts = dotPrecision == DotPrecision::BF16;
   options.threads = openmp.getValue();
   if (cuda || gpuScheduleOnHost) {

@@ -24,7 +24,9 @@ const TargetDescription &mlir::attn::hostCPU() {
                                       /*maxKeyTile=*/4096,
                                       /*projectionRowBlock=*/8,
                                       /*vectorRegisters=*/32,
-                                      /*queryTilesPerGroup=*/4};
+                                      /*queryTilesPerGroup=*/4,
+                                      /*keySplitIterations=*/16,
+                                      /*minKeysPerSplit=*/512};
   return host;
 }
 

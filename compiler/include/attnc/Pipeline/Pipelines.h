@@ -41,6 +41,11 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
       llvm::cl::desc("query tiles that take each key tile in turn while it "
                      "is in cache (0: the target's)"),
       llvm::cl::init(0)};
+  Option<bool> splitKeys{
+      *this, "split-keys",
+      llvm::cl::desc("split the keys when batch x heads x query tiles are "
+                     "fewer than the target plans threads for"),
+      llvm::cl::init(true)};
   Option<bool> vectorize{
       *this, "vectorize",
       llvm::cl::desc("keep vectors in registers in the fused loops"),

@@ -112,6 +112,9 @@ def ConvertAttnToLoops : Pass<"convert-attn-to-loops", "func::FuncOp"> {
            /*default=*/"0",
            "query tiles that take each key tile in turn when an untiled op "
            "is tiled here (0: the target's; see -attn-tile-attention)">,
+    Option<"splitKeys", "split-keys", "bool", /*default=*/"true",
+           "split the keys of an untiled op tiled here when the parallel "
+           "iterations are few (see -attn-tile-attention)">,
     Option<"bf16DotProducts", "bf16-dot-products", "bool",
            /*default=*/"false",
            "the blocked dot kernel multiplies bf16-rounded queries, keys, "

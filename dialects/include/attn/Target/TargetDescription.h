@@ -47,6 +47,13 @@ struct TargetDescription {
   /// tiles once for the whole group, and the packed keys and values stream
   /// from memory once per group rather than once per query tile.
   int64_t queryTilesPerGroup;
+  /// Parallel iterations (batch x heads x query tiles) the target plans
+  /// threads for: an attention with fewer also splits its keys, so that
+  /// the cores have work (a fixed number, not the thread count, so that
+  /// the results do not depend on the thread count).
+  int64_t keySplitIterations;
+  /// The fewest keys of a split (rounded up to whole key tiles).
+  int64_t minKeysPerSplit;
 
   /// The key tile to use: `requested` (--tile-size) when it is set (> 0),
   /// else the target's.

@@ -101,7 +101,8 @@ struct ConvertAttnToLoopsPass
       return signalPassFailure();
     }
     populateTileAttentionPatterns(tiling, target,
-                                  {tileSize, vectorize, queryTilesPerGroup});
+                                  {tileSize, vectorize, queryTilesPerGroup,
+                                   splitKeys});
     populateMultiDimensionalPatterns(tiling, target);
     RewritePatternSet kernels(context);
     populateBlockedDotPatterns(kernels, target, bf16DotProducts);

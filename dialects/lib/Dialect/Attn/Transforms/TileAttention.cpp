@@ -133,6 +133,105 @@ void buildQueryGroup(
     b.create<memref::DeallocOp>(buffer);
 }
 
+/// The key-split form of a query tile loop: `splits` chunks of `chunk`
+/// keys per query tile of `queryTile` queries (`tiles` tiles over n_q).
+/// First an scf.parallel over (batch, head, query tile, split): the tile's
+/// key loop over its keys in the split (`partial`), whose final state goes
+/// to per-split buffers, [B, H, splits, tiles x QT] maxima and sums and
+/// [B, H, splits, tiles x QT, Dv] accumulators. Then an scf.parallel over
+/// (batch, head, query tile) merges the splits in order: m = max_s m_s,
+/// l = sum_s exp(m_s - m) l_s, acc = sum_s exp(m_s - m) acc_s (a split in
+/// which a row saw no key has m_s = -inf and weighs 0), and `finish`es the
+/// tile from (m, l, acc).
+void buildKeySplit(
+    Emitter &e, Value batch, Value heads, Value nq, Value splits, Value chunk,
+    Value tiles, int64_t queryTile, VectorType accType,
+    function_ref<SmallVector<Value>(Value, Value, Value, Value)> partial,
+    function_ref<void(Value, Value, Value, ValueRange)> finish) {
+  ImplicitLocOpBuilder &b = e.b;
+  Type f32 = b.getF32Type();
+  int64_t dv = accType.getDimSize(1), dyn = ShapedType::kDynamic;
+  auto rowType = VectorType::get({queryTile}, f32);
+  auto accRowType = VectorType::get({dv}, f32);
+  Value zero = e.index(0), one = e.index(1), step = e.index(queryTile);
+  Value rows = b.create<arith::MulIOp>(tiles, step);
+  auto rowsType = MemRefType::get({dyn, dyn, dyn, dyn}, f32);
+  SmallVector<Value> sizes = {batch, heads, splits, rows};
+  SmallVector<Value> parts = {
+      b.create<memref::AllocOp>(rowsType, sizes),
+      b.create<memref::AllocOp>(rowsType, sizes),
+      b.create<memref::AllocOp>(
+          MemRefType::get({dyn, dyn, dyn, dyn, dv}, f32), sizes)};
+
+  auto partials = b.create<scf::ParallelOp>(
+      ValueRange{zero, zero, zero, zero}, ValueRange{batch, heads, nq, splits},
+      ValueRange{one, one, step, one});
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(partials.getBody()->getTerminator());
+    SmallVector<Value> iv = partials.getInductionVars();
+    SmallVector<Value> state = partial(iv[0], iv[1], iv[2], iv[3]);
+    for (int64_t part = 0; part < 2; ++part)
+      b.create<vector::StoreOp>(state[part], parts[part],
+                                ValueRange{iv[0], iv[1], iv[3], iv[2]});
+    for (int64_t r = 0; r < queryTile; ++r)
+      b.create<vector::StoreOp>(
+          b.create<vector::ExtractOp>(state[2], ArrayRef<int64_t>{r}),
+          parts[2],
+          ValueRange{iv[0], iv[1], iv[3],
+                     b.create<arith::AddIOp>(iv[2], e.index(r)), zero});
+  }
+
+  auto merge = b.create<scf::ParallelOp>(ValueRange{zero, zero, zero},
+                                         ValueRange{batch, heads, nq},
+                                         ValueRange{one, one, step});
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(merge.getBody()->getTerminator());
+    SmallVector<Value> iv = merge.getInductionVars();
+    auto at = [&](Value s) {
+      return SmallVector<Value>{iv[0], iv[1], s, iv[2]};
+    };
+    Value negInf = e.splat(rowType, e.negInf());
+    Value m = e.loop(zero, splits, {negInf}, [&](Value s, ValueRange acc) {
+                 return SmallVector<Value>{b.create<arith::MaximumFOp>(
+                     acc[0], e.vload(rowType, parts[0], at(s)))};
+               }).getResult(0);
+    Value zeroRows = e.splat(rowType, e.f32(0));
+    Value zeroAcc = b.create<arith::ConstantOp>(DenseElementsAttr::get(
+        accType, b.getF32FloatAttr(0).getValue()));
+    auto sums = e.loop(
+        zero, splits, {zeroRows, zeroAcc}, [&](Value s, ValueRange acc) {
+          Value ms = e.vload(rowType, parts[0], at(s));
+          Value empty =
+              b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ, ms, negInf);
+          Value alpha = b.create<arith::SelectOp>(empty, zeroRows,
+                                                  e.exp(e.sub(ms, m)));
+          Value l = b.create<vector::FMAOp>(
+              alpha, e.vload(rowType, parts[1], at(s)), acc[0]);
+          Value sum = acc[1];
+          for (int64_t r = 0; r < queryTile; ++r) {
+            Value row = e.vload(
+                accRowType, parts[2],
+                {iv[0], iv[1], s, b.create<arith::AddIOp>(iv[2], e.index(r)),
+                 zero});
+            Value weight = e.splat(
+                accRowType,
+                b.create<vector::ExtractOp>(alpha, ArrayRef<int64_t>{r}));
+            sum = b.create<vector::InsertOp>(
+                b.create<vector::FMAOp>(
+                    weight, row,
+                    b.create<vector::ExtractOp>(sum, ArrayRef<int64_t>{r})),
+                sum, ArrayRef<int64_t>{r});
+          }
+          return SmallVector<Value>{l, sum};
+        });
+    finish(iv[0], iv[1], iv[2], {m, sums.getResult(0), sums.getResult(1)});
+  }
+  for (Value buffer : parts)
+    b.create<memref::DeallocOp>(buffer);
+}
+
 struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
   TileOnlineAttention(MLIRContext *context, const TargetDescription &target,
                       const AttentionTilingOptions &options)
@@ -205,39 +304,48 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
     Value queryStep = e.index(queryTile * group), keyStep = e.index(keyTile);
     Type f32 = b.getF32Type();
     auto dvSize = cast<MemRefType>(v.getType()).getDimSize(3);
+    auto rowType = VectorType::get({queryTile}, f32);
+    auto accType = VectorType::get({queryTile, dvSize}, f32);
+    auto negInf = b.getF32FloatAttr(-std::numeric_limits<float>::infinity());
+    auto zeroAttr = b.getF32FloatAttr(0);
 
-    auto parallel = b.create<scf::ParallelOp>(
-        ValueRange{zero, zero, zero}, ValueRange{batch, hq, nq},
-        ValueRange{one, one, queryStep});
-    b.setInsertionPoint(parallel.getBody()->getTerminator());
-    Value bIdx = parallel.getInductionVars()[0],
-          h = parallel.getInductionVars()[1],
-          i0 = parallel.getInductionVars()[2];
-    Value bq = e.broadcastIndex(q, 0, bIdx), bk = e.broadcastIndex(k, 0, bIdx),
-          bv = e.broadcastIndex(v, 0, bIdx);
-    Value hk = b.create<arith::DivUIOp>(h, keyGroup),
-          hv = b.create<arith::DivUIOp>(h, valueGroup);
-    // The masks as bounds: keys [0, visible) of this batch entry, and of
-    // those the ones the tile's last query sees (the causal diagonal grows
-    // with the query): key tiles past it are masked for every query.
-    // A window also gives a first key: the key loop of the tile starts at
-    // the key tile holding the first key its first query sees (the
-    // interval of each query moves right with the query). A query group's
-    // key loop spans its tiles' loops.
-    TileKeyLoop keys =
-        tileKeyLoop(e, op, bIdx, h, i0, queryTile * group, keyStep, nq, nk);
-    Value visible = keys.visible, prefixEnd = keys.prefixEnd;
-
+    // What an iteration of a parallel loop over (batch, head, query tile)
+    // knows: the broadcast batch and head indices of q, k and v, and its
+    // key loop from the masks. The masks as bounds: keys [0, visible) of
+    // this batch entry, and of those the ones the tile's last query sees
+    // (the causal diagonal grows with the query): key tiles past it are
+    // masked for every query. A window also gives a first key: the key loop
+    // of the tile starts at the key tile holding the first key its first
+    // query sees (the interval of each query moves right with the query). A
+    // query group's key loop spans its tiles' loops.
+    struct Iteration {
+      Value bIdx, h, bq, bk, bv, hk, hv;
+      TileKeyLoop keys;
+    };
+    auto enter = [&](Value bIdx, Value h, Value i0, int64_t queries) {
+      Iteration it{bIdx,
+                   h,
+                   e.broadcastIndex(q, 0, bIdx),
+                   e.broadcastIndex(k, 0, bIdx),
+                   e.broadcastIndex(v, 0, bIdx),
+                   b.create<arith::DivUIOp>(h, keyGroup),
+                   b.create<arith::DivUIOp>(h, valueGroup),
+                   {}};
+      it.keys = tileKeyLoop(e, op, bIdx, h, i0, queries, keyStep, nq, nk);
+      return it;
+    };
     // The update of query tile `first` with key tile `j0`, the finalization
     // of a tile and its weights.
-    auto createUpdate = [&](Value first, Value j0, ValueRange current) {
+    auto createUpdate = [&](const Iteration &it, Value first, Value j0,
+                            ValueRange current) {
       return b.create<OnlineSoftmaxUpdateOp>(
-          valueState ? TypeRange(current) : TypeRange(), q, bq, h, first, k,
-          bk, hk, j0, v, bv, hv, op.getScoreWeights(), op.getScale(),
-          op.getBias(), visible, prefixEnd, op.getModSizes(),
-          op.getModTables(), current[0], current[1], current[2],
+          valueState ? TypeRange(current) : TypeRange(), q, it.bq, it.h,
+          first, k, it.bk, it.hk, j0, v, it.bv, it.hv, op.getScoreWeights(),
+          op.getScale(), op.getBias(), it.keys.visible, it.keys.prefixEnd,
+          op.getModSizes(), op.getModTables(), current[0], current[1],
+          current[2],
           op.getAlign() == AlignKind::hard || modified || storeScores
-              ? bIdx
+              ? it.bIdx
               : Value(),
           storeScores ? weights : Value(), op.getCombine(), op.getAct(),
           op.getCausal(), keyTile, op.getCausalOffsetAttr(),
@@ -245,95 +353,179 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
           op.getWeightModAttr(), op.getBandLowerAttr(), op.getBandUpperAttr(),
           op.getAlign(), op.getSeedAttr());
     };
-    auto finishTile = [&](Value first, ValueRange final) {
+    auto finishTile = [&](const Iteration &it, Value first,
+                          ValueRange final) {
       Value lse = op.getLse();
-      b.create<TileFinalizeOp>(final[1], final[2], context, bIdx, first, h,
-                               lse ? final[0] : Value(), lse);
+      b.create<TileFinalizeOp>(final[1], final[2], context, it.bIdx, first,
+                               it.h, lse ? final[0] : Value(), lse);
       if (weights)
         b.create<TileWeightsOp>(
-            q, bq, h, first, k, bk, hk, op.getScoreWeights(), op.getScale(),
-            op.getBias(), visible, prefixEnd, op.getModSizes(),
-            op.getModTables(), final[0], final[1], weights, bIdx,
-            storeScores, op.getCombine(), op.getAct(), op.getCausal(),
-            op.getCausalOffsetAttr(), op.getWindowAttr(),
+            q, it.bq, it.h, first, k, it.bk, it.hk, op.getScoreWeights(),
+            op.getScale(), op.getBias(), it.keys.visible, it.keys.prefixEnd,
+            op.getModSizes(), op.getModTables(), final[0], final[1], weights,
+            it.bIdx, storeScores, op.getCombine(), op.getAct(),
+            op.getCausal(), op.getCausalOffsetAttr(), op.getWindowAttr(),
             op.getScoreModAttr(), op.getMaskModAttr(), op.getWeightModAttr(),
             op.getBandLowerAttr(), op.getBandUpperAttr(), op.getAlign(),
             op.getSeedAttr());
     };
-
-    // The running state: values carried by the key loop, or buffers of the
-    // query tile.
-    SmallVector<Value> state;
-    auto rowType = VectorType::get({queryTile}, f32);
-    auto accType = VectorType::get({queryTile, dvSize}, f32);
-    auto negInf = b.getF32FloatAttr(-std::numeric_limits<float>::infinity());
-    auto zeroAttr = b.getF32FloatAttr(0);
-    if (valueState) {
-      state = {b.create<arith::ConstantOp>(
-                   DenseElementsAttr::get(rowType, negInf.getValue())),
-               b.create<arith::ConstantOp>(
-                   DenseElementsAttr::get(rowType, zeroAttr.getValue())),
-               b.create<arith::ConstantOp>(
-                   DenseElementsAttr::get(accType, zeroAttr.getValue()))};
-    } else {
+    // The state a query tile starts from: -inf maxima, zero sums and
+    // accumulators (values), or buffers of the query tile initialized so.
+    auto initialState = [&]() -> SmallVector<Value> {
+      if (valueState)
+        return {b.create<arith::ConstantOp>(
+                    DenseElementsAttr::get(rowType, negInf.getValue())),
+                b.create<arith::ConstantOp>(
+                    DenseElementsAttr::get(rowType, zeroAttr.getValue())),
+                b.create<arith::ConstantOp>(
+                    DenseElementsAttr::get(accType, zeroAttr.getValue()))};
       auto rowBuffer = MemRefType::get({queryTile}, f32);
       auto accBuffer = MemRefType::get({queryTile, dvSize}, f32);
       SmallVector<Value> dynamicDv;
       if (ShapedType::isDynamic(dvSize))
         dynamicDv.push_back(e.dim(v, 3));
-      state = {b.create<memref::AllocOp>(rowBuffer),
-               b.create<memref::AllocOp>(rowBuffer),
-               b.create<memref::AllocOp>(accBuffer, dynamicDv)};
-      Value queryTileSize = e.index(queryTile);
-      e.forEach(queryTileSize, [&](Value r) {
-        e.store(e.negInf(), state[0], {r});
-        e.store(e.f32(0), state[1], {r});
-        e.forEach(e.dim(state[2], 1), [&](Value c) {
-          e.store(e.f32(0), state[2], {r, c});
+      SmallVector<Value> buffers = {
+          b.create<memref::AllocOp>(rowBuffer),
+          b.create<memref::AllocOp>(rowBuffer),
+          b.create<memref::AllocOp>(accBuffer, dynamicDv)};
+      e.forEach(e.index(queryTile), [&](Value r) {
+        e.store(e.negInf(), buffers[0], {r});
+        e.store(e.f32(0), buffers[1], {r});
+        e.forEach(e.dim(buffers[2], 1), [&](Value c) {
+          e.store(e.f32(0), buffers[2], {r, c});
         });
       });
-    }
-
-    if (group == 1) {
+      return buffers;
+    };
+    // The key loop of one query tile over keys [begin, end): the final
+    // state.
+    auto keyLoopOfTile = [&](const Iteration &it, Value i0, Value begin,
+                             Value end, ValueRange state) {
       auto keyLoop =
-          b.create<scf::ForOp>(keys.begin, keys.end, keyStep,
-                               valueState ? ValueRange(state) : ValueRange());
+          b.create<scf::ForOp>(begin, end, keyStep,
+                               valueState ? state : ValueRange());
       {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(keyLoop.getBody());
         SmallVector<Value> current =
             valueState ? SmallVector<Value>(keyLoop.getRegionIterArgs())
-                       : state;
-        auto update = createUpdate(i0, keyLoop.getInductionVar(), current);
+                       : SmallVector<Value>(state);
+        auto update = createUpdate(it, i0, keyLoop.getInductionVar(), current);
         if (valueState)
           b.create<scf::YieldOp>(update.getResults());
       }
-      finishTile(i0, valueState ? SmallVector<Value>(keyLoop.getResults())
-                                : state);
-      if (!valueState)
-        for (Value buffer : state)
-          b.create<memref::DeallocOp>(buffer);
-    } else {
-      buildQueryGroup(e, group, queryTile, accType, state, i0, nq, keys,
-                      keyStep,
-                      [&](Value first, Value j0) -> Value {
-                        // Tiles differ in their key loops only when the
-                        // interval of keys moves with the query.
-                        KeyInterval mask = KeyInterval::of(op, prefixEnd);
-                        if (!mask.hasBegin() && !mask.hasEnd())
-                          return Value();
-                        auto [begin, end] =
-                            tileKeyBounds(e, mask, visible, first, queryTile,
-                                          keyStep, nq, nk);
-                        Value sees = b.create<arith::CmpIOp>(
-                            arith::CmpIPredicate::slt, j0, end);
-                        if (mask.hasBegin())
-                          sees = b.create<arith::AndIOp>(
-                              sees, b.create<arith::CmpIOp>(
-                                        arith::CmpIPredicate::sge, j0, begin));
-                        return sees;
-                      },
-                      createUpdate, finishTile);
+      return valueState ? SmallVector<Value>(keyLoop.getResults())
+                        : SmallVector<Value>(state);
+    };
+
+    // The tiled form: an iteration per (batch, head, query tile or group).
+    auto buildTiledForm = [&]() {
+      auto parallel = b.create<scf::ParallelOp>(
+          ValueRange{zero, zero, zero}, ValueRange{batch, hq, nq},
+          ValueRange{one, one, queryStep});
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(parallel.getBody()->getTerminator());
+      Value i0 = parallel.getInductionVars()[2];
+      Iteration it = enter(parallel.getInductionVars()[0],
+                           parallel.getInductionVars()[1], i0,
+                           queryTile * group);
+      SmallVector<Value> state = initialState();
+      if (group == 1) {
+        finishTile(it, i0,
+                   keyLoopOfTile(it, i0, it.keys.begin, it.keys.end, state));
+        if (!valueState)
+          for (Value buffer : state)
+            b.create<memref::DeallocOp>(buffer);
+        return;
+      }
+      auto update = [&](Value first, Value j0, ValueRange current) {
+        return createUpdate(it, first, j0, current);
+      };
+      auto finish = [&](Value first, ValueRange final) {
+        finishTile(it, first, final);
+      };
+      auto seesKeyTile = [&](Value first, Value j0) -> Value {
+        // Tiles differ in their key loops only when the interval of keys
+        // moves with the query.
+        KeyInterval mask = KeyInterval::of(op, it.keys.prefixEnd);
+        if (!mask.hasBegin() && !mask.hasEnd())
+          return Value();
+        auto [begin, end] = tileKeyBounds(e, mask, it.keys.visible, first,
+                                          queryTile, keyStep, nq, nk);
+        Value sees =
+            b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j0, end);
+        if (mask.hasBegin())
+          sees = b.create<arith::AndIOp>(
+              sees, b.create<arith::CmpIOp>(arith::CmpIPredicate::sge, j0,
+                                            begin));
+        return sees;
+      };
+      buildQueryGroup(e, group, queryTile, accType, state, i0, nq, it.keys,
+                      keyStep, seesKeyTile, update, finish);
+    };
+
+    // Key splits (a dot or cosine softmax in vectors without a weights
+    // output or key-range function): when the parallel iterations of the
+    // tiled form, batch x heads x query tiles, are fewer than the target
+    // plans threads for (`keySplitIterations`), the keys of each tile are
+    // also split in `splits` chunks, each of whole key tiles and at least
+    // `minKeysPerSplit` keys, computed in parallel into partial states,
+    // then merged in a fixed order. The number of splits depends on the
+    // shapes only, never on the thread count, so results are the same on
+    // any number of threads.
+    int64_t splitBelow = target.keySplitIterations;
+    bool splitKeys = options.splitKeys && dotSoftmax && !weights &&
+                     !op.getKeyRangeAttr() && splitBelow > 1;
+    if (!splitKeys) {
+      buildTiledForm();
+      rewriter.eraseOp(op);
+      return success();
+    }
+    // ceil(x / y) for y > 0 (arith.ceildivui has no LLVM lowering of its
+    // own).
+    auto ceilDiv = [&](Value x, Value y) -> Value {
+      return b.create<arith::DivUIOp>(
+          b.create<arith::AddIOp>(x, b.create<arith::SubIOp>(y, one)), y);
+    };
+    Value tiles = ceilDiv(nq, e.index(queryTile));
+    Value work = b.create<arith::MulIOp>(b.create<arith::MulIOp>(batch, hq),
+                                         tiles);
+    Value few = b.create<arith::AndIOp>(
+        b.create<arith::CmpIOp>(arith::CmpIPredicate::ult, work,
+                                e.index(splitBelow)),
+        b.create<arith::CmpIOp>(arith::CmpIPredicate::ugt, work, zero));
+    Value minChunk = e.index(llvm::alignTo(
+        std::max<int64_t>(target.minKeysPerSplit, keyTile), keyTile));
+    // splits = min(ceil(splitBelow / work), ceil(nk / minChunk)) when few,
+    // 1 otherwise; then chunks of whole key tiles.
+    Value wanted = ceilDiv(e.index(splitBelow), e.maxIdx(work, one));
+    Value splits = b.create<arith::SelectOp>(
+        few, e.minIdx(wanted, ceilDiv(nk, minChunk)), one);
+    Value chunk = b.create<arith::MulIOp>(
+        ceilDiv(ceilDiv(nk, e.maxIdx(splits, one)), keyStep), keyStep);
+    splits = e.minIdx(splits, ceilDiv(nk, e.maxIdx(chunk, one)));
+    auto split = b.create<scf::IfOp>(
+        b.create<arith::CmpIOp>(arith::CmpIPredicate::ugt, splits, one),
+        /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(split.elseBlock()->getTerminator());
+      buildTiledForm();
+      b.setInsertionPoint(split.thenBlock()->getTerminator());
+      buildKeySplit(e, batch, hq, nq, splits, chunk, tiles, queryTile, accType,
+                    [&](Value bIdx, Value h, Value i0, Value s) {
+                      Iteration it = enter(bIdx, h, i0, queryTile);
+                      // The tile's keys within split s.
+                      Value first = b.create<arith::MulIOp>(s, chunk);
+                      Value begin = e.maxIdx(it.keys.begin, first);
+                      Value end = e.minIdx(
+                          it.keys.end, b.create<arith::AddIOp>(first, chunk));
+                      return keyLoopOfTile(it, i0, begin, end,
+                                           initialState());
+                    },
+                    [&](Value bIdx, Value h, Value i0, ValueRange merged) {
+                      finishTile(enter(bIdx, h, i0, queryTile), i0, merged);
+                    });
     }
     rewriter.eraseOp(op);
     return success();
@@ -361,7 +553,8 @@ struct AttnTileAttentionPass
       return signalPassFailure();
     }
     populateTileAttentionPatterns(patterns, target,
-                                  {tileSize, vectorize, queryTilesPerGroup});
+                                  {tileSize, vectorize, queryTilesPerGroup,
+                                   splitKeys});
     ConversionTarget legality(getContext());
     legality.addDynamicallyLegalOp<OnlineAttentionOp>(isMultiDimensional);
     legality.markUnknownOpDynamicallyLegal([](Operation *) { return true; });

@@ -26,6 +26,9 @@ struct AttentionTilingOptions {
   /// Query tiles per query group (-attn-tile-attention's
   /// `query-tiles-per-group`); 0 takes the target's.
   int64_t queryTilesPerGroup = 0;
+  /// Split the keys when the parallel iterations are few
+  /// (-attn-tile-attention's `split-keys`).
+  bool splitKeys = true;
 };
 
 /// attn.online_attention -> its tiled form (see -attn-tile-attention).

@@ -97,6 +97,21 @@ def AttnTileAttention : Pass<"attn-tile-attention", "func::FuncOp"> {
     n = 4096 they are 4 MB per head: more than L2). With G = 1 the form is
     the one below.
 
+    Key splits: for the same ops without a weights output, when batch x
+    heads x query tiles are fewer than the target's `keySplitIterations`
+    (16 on the host), the form is an `scf.if` on that count: the tiled form
+    above when it is large, otherwise each tile's keys are also split in
+    min(ceil(16 / tiles), ceil(Nk / minKeysPerSplit)) chunks of whole key
+    tiles (at least 512 keys on the host). An `scf.parallel` over (batch,
+    head, query tile, split) writes each split's final state to per-split
+    buffers (`memref<?x?x?x?xf32>` maxima and sums, `memref<?x?x?x?xDvxf32>`
+    accumulators), and an `scf.parallel` over (batch, head, query tile)
+    merges them in split order (m = max m_s; alpha_s = exp(m_s - m), 0 for
+    a split that saw no key; l = sum alpha_s l_s; acc = sum alpha_s acc_s)
+    and finalizes the tile. The splits depend on the sizes only, so the
+    results are the same for every thread count. `split-keys=false` turns
+    this off.
+
     ```mlir
     attn.online_attention dot causal
         ins(%q, %k, %v : memref<2x4x?x8xf32>, memref<2x2x?x8xf32>, memref<2x2x?x4xf32>)
@@ -135,9 +150,14 @@ def AttnTileAttention : Pass<"attn-tile-attention", "func::FuncOp"> {
     Option<"queryTilesPerGroup", "query-tiles-per-group", "int64_t",
            /*default=*/"0",
            "query tiles that take each key tile in turn, for a dot or cosine "
-           "softmax with a vector state (0: the target's; 1: no groups)">
+           "softmax with a vector state (0: the target's; 1: no groups)">,
+    Option<"splitKeys", "split-keys", "bool", /*default=*/"true",
+           "split the keys of a dot or cosine softmax with a vector state "
+           "when batch x heads x query tiles are fewer than the target "
+           "plans threads for (merged in a fixed order)">
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::math::MathDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::vector::VectorDialect"];
