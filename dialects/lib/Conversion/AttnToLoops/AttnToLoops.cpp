@@ -86,23 +86,13 @@ struct ConvertAttnToLoopsPass
 
   void runOnOperation() override {
     const TargetDescription &target = hostCPU();
-    // The kernels keep a key tile's scores in scratch memory: keep it small.
-    if (tileSize < 0 || tileSize > target.maxKeyTile) {
-      getOperation().emitError()
-          << "tile-size must be between 1 and " << target.maxKeyTile
-          << " (0: the target's)";
+    AttentionTilingOptions options{tileSize, vectorize, queryTilesPerGroup,
+                                   splitKeys};
+    if (failed(checkTilingOptions(getOperation(), target, options)))
       return signalPassFailure();
-    }
     MLIRContext *context = &getContext();
     RewritePatternSet tiling(context);
-    if (queryTilesPerGroup < 0 || queryTilesPerGroup > 64) {
-      getOperation().emitError()
-          << "query-tiles-per-group must be between 1 and 64 (0: the target's)";
-      return signalPassFailure();
-    }
-    populateTileAttentionPatterns(tiling, target,
-                                  {tileSize, vectorize, queryTilesPerGroup,
-                                   splitKeys});
+    populateTileAttentionPatterns(tiling, target, options);
     populateMultiDimensionalPatterns(tiling, target);
     RewritePatternSet kernels(context);
     populateBlockedDotPatterns(kernels, target, bf16DotProducts);

@@ -541,20 +541,12 @@ struct AttnTileAttentionPass
 
   void runOnOperation() override {
     const TargetDescription &target = hostCPU();
-    if (tileSize < 0 || tileSize > target.maxKeyTile) {
-      getOperation().emitError() << "tile-size must be between 1 and "
-                                 << target.maxKeyTile << " (0: the target's)";
+    AttentionTilingOptions options{tileSize, vectorize, queryTilesPerGroup,
+                                   splitKeys};
+    if (failed(checkTilingOptions(getOperation(), target, options)))
       return signalPassFailure();
-    }
     RewritePatternSet patterns(&getContext());
-    if (queryTilesPerGroup < 0 || queryTilesPerGroup > 64) {
-      getOperation().emitError()
-          << "query-tiles-per-group must be between 1 and 64 (0: the target's)";
-      return signalPassFailure();
-    }
-    populateTileAttentionPatterns(patterns, target,
-                                  {tileSize, vectorize, queryTilesPerGroup,
-                                   splitKeys});
+    populateTileAttentionPatterns(patterns, target, options);
     ConversionTarget legality(getContext());
     legality.addDynamicallyLegalOp<OnlineAttentionOp>(isMultiDimensional);
     legality.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
@@ -569,6 +561,20 @@ struct AttnTileAttentionPass
 };
 
 } // namespace
+
+LogicalResult
+mlir::attn::checkTilingOptions(Operation *op, const TargetDescription &target,
+                               const AttentionTilingOptions &options) {
+  // The kernels keep a key tile's scores in scratch memory: keep it small.
+  if (options.keyTile < 0 || options.keyTile > target.maxKeyTile)
+    return op->emitError() << "tile-size must be between 1 and "
+                           << target.maxKeyTile << " (0: the target's)";
+  if (options.queryTilesPerGroup < 0 || options.queryTilesPerGroup > 64)
+    return op->emitError()
+           << "query-tiles-per-group must be between 1 and 64 (0: the "
+              "target's)";
+  return success();
+}
 
 void mlir::attn::populateTileAttentionPatterns(
     RewritePatternSet &patterns, const TargetDescription &target,

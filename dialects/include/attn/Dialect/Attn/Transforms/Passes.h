@@ -31,6 +31,12 @@ struct AttentionTilingOptions {
   bool splitKeys = true;
 };
 
+/// Emits an error on `op` and fails when `options` are out of range for
+/// `target` (the passes that tile check their options with it).
+LogicalResult checkTilingOptions(Operation *op,
+                                 const TargetDescription &target,
+                                 const AttentionTilingOptions &options);
+
 /// attn.online_attention -> its tiled form (see -attn-tile-attention).
 void populateTileAttentionPatterns(RewritePatternSet &patterns,
                                    const TargetDescription &target,
