@@ -23,19 +23,19 @@
 // CHECK-SAME: attributes {llvm.emit_c_interface}
 // A scaled dot score without a weights output takes the blocked kernel:
 // the keys packed once in panels of 16 before the parallel loop over
-// (batch, head, group of 4 tiles of 8 queries), a scratch of 8 x 128
-// scores, the (m, l, acc) of the group's 4 tiles in buffers, and each key
-// tile used by the group's tiles in turn, each tile's state loaded as
-// vectors, updated and stored.
+// (batch, head, group of 4 tiles of 8 queries, key split), a scratch of
+// 8 x 128 scores, the (m, l, acc) of the group's 4 tiles in buffers, and
+// each key tile used by the group's tiles in turn, each tile's state loaded
+// as vectors, updated and stored.
 // CHECK:       memref.alloc({{.*}}) : memref<?x1x?x8x16xf32>
-// CHECK:       scf.parallel {{.*}} step (%{{.*}}, %{{.*}}, %c32)
+// CHECK:       scf.parallel {{.*}} step (%{{.*}}, %{{.*}}, %c32, %{{.*}})
 // CHECK:       memref.alloc() : memref<8x128xf32>
 // The lengths are read per batch entry.
 // CHECK:       memref.load %{{.*}} : memref<?xi32>
 // CHECK:       memref.alloc() : memref<4x8xf32>
 // CHECK:       memref.alloc() : memref<4x8xf32>
 // CHECK:       memref.alloc() : memref<4x8x8xf32>
-// CHECK:       scf.for %[[J0:.*]] = %c0 to %{{.*}} step %c128 {
+// CHECK:       scf.for %[[J0:.*]] = %{{.*}} to %{{.*}} step %c128 {
 // CHECK-NEXT:    scf.for %[[G:.*]] = %c0 to %c4 step %c1 {
 // CHECK:           scf.if
 // CHECK:             vector.load %{{.*}}[%[[G]], %c0, %c0] : memref<4x8x8xf32>, vector<8xf32>

@@ -133,86 +133,88 @@ void buildQueryGroup(
     b.create<memref::DeallocOp>(buffer);
 }
 
-/// The key-split form of a query tile loop: `splits` chunks of `chunk`
-/// keys per query tile of `queryTile` queries (`tiles` tiles over n_q).
-/// First an scf.parallel over (batch, head, query tile, split): the tile's
-/// key loop over its keys in the split (`partial`), whose final state goes
-/// to per-split buffers, [B, H, splits, tiles x QT] maxima and sums and
-/// [B, H, splits, tiles x QT, Dv] accumulators. Then an scf.parallel over
-/// (batch, head, query tile) merges the splits in order: m = max_s m_s,
-/// l = sum_s exp(m_s - m) l_s, acc = sum_s exp(m_s - m) acc_s (a split in
-/// which a row saw no key has m_s = -inf and weighs 0), and `finish`es the
-/// tile from (m, l, acc).
-void buildKeySplit(
-    Emitter &e, Value batch, Value heads, Value nq, Value splits, Value chunk,
-    Value tiles, int64_t queryTile, VectorType accType,
-    function_ref<SmallVector<Value>(Value, Value, Value, Value)> partial,
-    function_ref<void(Value, Value, Value, ValueRange)> finish) {
-  ImplicitLocOpBuilder &b = e.b;
-  Type f32 = b.getF32Type();
-  int64_t dv = accType.getDimSize(1), dyn = ShapedType::kDynamic;
-  auto rowType = VectorType::get({queryTile}, f32);
-  auto accRowType = VectorType::get({dv}, f32);
-  Value zero = e.index(0), one = e.index(1), step = e.index(queryTile);
-  Value rows = b.create<arith::MulIOp>(tiles, step);
-  auto rowsType = MemRefType::get({dyn, dyn, dyn, dyn}, f32);
-  SmallVector<Value> sizes = {batch, heads, splits, rows};
-  SmallVector<Value> parts = {
-      b.create<memref::AllocOp>(rowsType, sizes),
-      b.create<memref::AllocOp>(rowsType, sizes),
-      b.create<memref::AllocOp>(
-          MemRefType::get({dyn, dyn, dyn, dyn, dv}, f32), sizes)};
+/// The partial states of a key split: per (batch, head, split, query row)
+/// the maximum and the sum ([B, H, S, rows] each) and the accumulator row
+/// ([B, H, S, rows, Dv]) of the keys of split S, stored by each query tile
+/// at the end of its key loop, then merged per tile in split order.
+struct SplitPartials {
+  Value maxima, sums, accumulators;
+  int64_t queryTile;
 
-  auto partials = b.create<scf::ParallelOp>(
-      ValueRange{zero, zero, zero, zero}, ValueRange{batch, heads, nq, splits},
-      ValueRange{one, one, step, one});
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(partials.getBody()->getTerminator());
-    SmallVector<Value> iv = partials.getInductionVars();
-    SmallVector<Value> state = partial(iv[0], iv[1], iv[2], iv[3]);
-    for (int64_t part = 0; part < 2; ++part)
-      b.create<vector::StoreOp>(state[part], parts[part],
-                                ValueRange{iv[0], iv[1], iv[3], iv[2]});
+  /// Buffers for `splits` splits of `rows` query rows.
+  static SplitPartials allocate(Emitter &e, Value batch, Value heads,
+                                Value splits, Value rows, int64_t queryTile,
+                                int64_t dv) {
+    ImplicitLocOpBuilder &b = e.b;
+    Type f32 = b.getF32Type();
+    int64_t dyn = ShapedType::kDynamic;
+    auto rowsType = MemRefType::get({dyn, dyn, dyn, dyn}, f32);
+    SmallVector<Value> sizes = {batch, heads, splits, rows};
+    return {b.create<memref::AllocOp>(rowsType, sizes),
+            b.create<memref::AllocOp>(rowsType, sizes),
+            b.create<memref::AllocOp>(
+                MemRefType::get({dyn, dyn, dyn, dyn, dv}, f32), sizes),
+            queryTile};
+  }
+
+  /// Stores the final `state` (m, l, acc) of the query tile at `first`.
+  void store(Emitter &e, Value bIdx, Value h, Value split, Value first,
+             ValueRange state) const {
+    ImplicitLocOpBuilder &b = e.b;
+    b.create<vector::StoreOp>(state[0], maxima,
+                              ValueRange{bIdx, h, split, first});
+    b.create<vector::StoreOp>(state[1], sums,
+                              ValueRange{bIdx, h, split, first});
     for (int64_t r = 0; r < queryTile; ++r)
       b.create<vector::StoreOp>(
           b.create<vector::ExtractOp>(state[2], ArrayRef<int64_t>{r}),
-          parts[2],
-          ValueRange{iv[0], iv[1], iv[3],
-                     b.create<arith::AddIOp>(iv[2], e.index(r)), zero});
+          accumulators,
+          ValueRange{bIdx, h, split, b.create<arith::AddIOp>(first, e.index(r)),
+                     e.index(0)});
   }
 
-  auto merge = b.create<scf::ParallelOp>(ValueRange{zero, zero, zero},
-                                         ValueRange{batch, heads, nq},
-                                         ValueRange{one, one, step});
-  {
+  /// An scf.parallel over (batch, head, query tile) that merges the splits
+  /// of each tile in order, m = max_s m_s, l = sum_s exp(m_s - m) l_s,
+  /// acc = sum_s exp(m_s - m) acc_s (a split in which a row saw no key has
+  /// m_s = -inf and weighs 0), and `finish`es the tile from (m, l, acc).
+  void merge(Emitter &e, Value batch, Value heads, Value nq, Value splits,
+             VectorType accType,
+             function_ref<void(Value, Value, Value, ValueRange)> finish) const {
+    ImplicitLocOpBuilder &b = e.b;
+    Type f32 = b.getF32Type();
+    auto rowType = VectorType::get({queryTile}, f32);
+    auto accRowType = VectorType::get({accType.getDimSize(1)}, f32);
+    Value zero = e.index(0), one = e.index(1);
+    auto loop = b.create<scf::ParallelOp>(
+        ValueRange{zero, zero, zero}, ValueRange{batch, heads, nq},
+        ValueRange{one, one, e.index(queryTile)});
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(merge.getBody()->getTerminator());
-    SmallVector<Value> iv = merge.getInductionVars();
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    SmallVector<Value> iv = loop.getInductionVars();
     auto at = [&](Value s) {
       return SmallVector<Value>{iv[0], iv[1], s, iv[2]};
     };
     Value negInf = e.splat(rowType, e.negInf());
     Value m = e.loop(zero, splits, {negInf}, [&](Value s, ValueRange acc) {
                  return SmallVector<Value>{b.create<arith::MaximumFOp>(
-                     acc[0], e.vload(rowType, parts[0], at(s)))};
+                     acc[0], e.vload(rowType, maxima, at(s)))};
                }).getResult(0);
     Value zeroRows = e.splat(rowType, e.f32(0));
-    Value zeroAcc = b.create<arith::ConstantOp>(DenseElementsAttr::get(
-        accType, b.getF32FloatAttr(0).getValue()));
-    auto sums = e.loop(
+    Value zeroAcc = b.create<arith::ConstantOp>(
+        DenseElementsAttr::get(accType, b.getF32FloatAttr(0).getValue()));
+    auto merged = e.loop(
         zero, splits, {zeroRows, zeroAcc}, [&](Value s, ValueRange acc) {
-          Value ms = e.vload(rowType, parts[0], at(s));
+          Value ms = e.vload(rowType, maxima, at(s));
           Value empty =
               b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ, ms, negInf);
           Value alpha = b.create<arith::SelectOp>(empty, zeroRows,
                                                   e.exp(e.sub(ms, m)));
           Value l = b.create<vector::FMAOp>(
-              alpha, e.vload(rowType, parts[1], at(s)), acc[0]);
+              alpha, e.vload(rowType, sums, at(s)), acc[0]);
           Value sum = acc[1];
           for (int64_t r = 0; r < queryTile; ++r) {
             Value row = e.vload(
-                accRowType, parts[2],
+                accRowType, accumulators,
                 {iv[0], iv[1], s, b.create<arith::AddIOp>(iv[2], e.index(r)),
                  zero});
             Value weight = e.splat(
@@ -226,11 +228,14 @@ void buildKeySplit(
           }
           return SmallVector<Value>{l, sum};
         });
-    finish(iv[0], iv[1], iv[2], {m, sums.getResult(0), sums.getResult(1)});
+    finish(iv[0], iv[1], iv[2], {m, merged.getResult(0), merged.getResult(1)});
   }
-  for (Value buffer : parts)
-    b.create<memref::DeallocOp>(buffer);
-}
+
+  void deallocate(Emitter &e) const {
+    for (Value buffer : {maxima, sums, accumulators})
+      e.b.create<memref::DeallocOp>(buffer);
+  }
+};
 
 struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
   TileOnlineAttention(MLIRContext *context, const TargetDescription &target,
@@ -418,21 +423,60 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
                         : SmallVector<Value>(state);
     };
 
-    // The tiled form: an iteration per (batch, head, query tile or group).
-    auto buildTiledForm = [&]() {
-      auto parallel = b.create<scf::ParallelOp>(
-          ValueRange{zero, zero, zero}, ValueRange{batch, hq, nq},
-          ValueRange{one, one, queryStep});
+    // Key splits (a dot or cosine softmax in vectors without a weights
+    // output or key-range function): when the parallel iterations of the
+    // tiled form, batch x heads x query tiles (or groups), are fewer than
+    // the target plans threads for (`keySplitIterations`), the keys of each
+    // tile are also split in `splits` chunks of `chunk` keys (whole key
+    // tiles, at least `minKeysPerSplit`), an extra dimension of the
+    // parallel loop; each tile stores its partial state per split, and a
+    // second parallel loop merges them in split order. Otherwise `splits`
+    // is 1 and each tile finalizes itself, as without splits. The number of
+    // splits depends on the shapes only, never on the thread count, so the
+    // results are the same on any number of threads.
+    struct KeySplit {
+      Value splits, chunk, single;
+      SplitPartials partials;
+    };
+
+    // The tiled form: an iteration per (batch, head, query tile or group
+    // [, split]).
+    auto buildTiledForm = [&](const KeySplit *split) {
+      SmallVector<Value> lower = {zero, zero, zero}, upper = {batch, hq, nq},
+                         steps = {one, one, queryStep};
+      if (split) {
+        lower.push_back(zero);
+        upper.push_back(split->splits);
+        steps.push_back(one);
+      }
+      auto parallel = b.create<scf::ParallelOp>(lower, upper, steps);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPoint(parallel.getBody()->getTerminator());
-      Value i0 = parallel.getInductionVars()[2];
-      Iteration it = enter(parallel.getInductionVars()[0],
-                           parallel.getInductionVars()[1], i0,
-                           queryTile * group);
+      SmallVector<Value> iv = parallel.getInductionVars();
+      Value i0 = iv[2];
+      Iteration it = enter(iv[0], iv[1], i0, queryTile * group);
+      TileKeyLoop keys = it.keys;
+      if (split) {
+        // The keys of split s: [s chunk, (s + 1) chunk).
+        Value first = b.create<arith::MulIOp>(iv[3], split->chunk);
+        keys.begin = e.maxIdx(keys.begin, first);
+        keys.end = e.minIdx(keys.end,
+                            b.create<arith::AddIOp>(first, split->chunk));
+      }
+      auto finish = [&](Value first, ValueRange final) {
+        if (!split)
+          return finishTile(it, first, final);
+        auto single =
+            b.create<scf::IfOp>(split->single, /*withElseRegion=*/true);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(single.thenBlock()->getTerminator());
+        finishTile(it, first, final);
+        b.setInsertionPoint(single.elseBlock()->getTerminator());
+        split->partials.store(e, iv[0], iv[1], iv[3], first, final);
+      };
       SmallVector<Value> state = initialState();
       if (group == 1) {
-        finishTile(it, i0,
-                   keyLoopOfTile(it, i0, it.keys.begin, it.keys.end, state));
+        finish(i0, keyLoopOfTile(it, i0, keys.begin, keys.end, state));
         if (!valueState)
           for (Value buffer : state)
             b.create<memref::DeallocOp>(buffer);
@@ -440,9 +484,6 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
       }
       auto update = [&](Value first, Value j0, ValueRange current) {
         return createUpdate(it, first, j0, current);
-      };
-      auto finish = [&](Value first, ValueRange final) {
-        finishTile(it, first, final);
       };
       auto seesKeyTile = [&](Value first, Value j0) -> Value {
         // Tiles differ in their key loops only when the interval of keys
@@ -460,24 +501,14 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
                                             begin));
         return sees;
       };
-      buildQueryGroup(e, group, queryTile, accType, state, i0, nq, it.keys,
+      buildQueryGroup(e, group, queryTile, accType, state, i0, nq, keys,
                       keyStep, seesKeyTile, update, finish);
     };
 
-    // Key splits (a dot or cosine softmax in vectors without a weights
-    // output or key-range function): when the parallel iterations of the
-    // tiled form, batch x heads x query tiles, are fewer than the target
-    // plans threads for (`keySplitIterations`), the keys of each tile are
-    // also split in `splits` chunks, each of whole key tiles and at least
-    // `minKeysPerSplit` keys, computed in parallel into partial states,
-    // then merged in a fixed order. The number of splits depends on the
-    // shapes only, never on the thread count, so results are the same on
-    // any number of threads.
     int64_t splitBelow = target.keySplitIterations;
-    bool splitKeys = options.splitKeys && dotSoftmax && !weights &&
-                     !op.getKeyRangeAttr() && splitBelow > 1;
-    if (!splitKeys) {
-      buildTiledForm();
+    if (!options.splitKeys || !dotSoftmax || weights ||
+        op.getKeyRangeAttr() || splitBelow <= 1) {
+      buildTiledForm(nullptr);
       rewriter.eraseOp(op);
       return success();
     }
@@ -489,7 +520,7 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
     };
     Value tiles = ceilDiv(nq, e.index(queryTile));
     Value work = b.create<arith::MulIOp>(b.create<arith::MulIOp>(batch, hq),
-                                         tiles);
+                                         ceilDiv(nq, queryStep));
     Value few = b.create<arith::AndIOp>(
         b.create<arith::CmpIOp>(arith::CmpIPredicate::ult, work,
                                 e.index(splitBelow)),
@@ -497,36 +528,37 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
     Value minChunk = e.index(llvm::alignTo(
         std::max<int64_t>(target.minKeysPerSplit, keyTile), keyTile));
     // splits = min(ceil(splitBelow / work), ceil(nk / minChunk)) when few,
-    // 1 otherwise; then chunks of whole key tiles.
+    // else 1; chunks of whole key tiles, no empty split, at least 1 split.
     Value wanted = ceilDiv(e.index(splitBelow), e.maxIdx(work, one));
     Value splits = b.create<arith::SelectOp>(
         few, e.minIdx(wanted, ceilDiv(nk, minChunk)), one);
+    splits = e.maxIdx(splits, one);
     Value chunk = b.create<arith::MulIOp>(
-        ceilDiv(ceilDiv(nk, e.maxIdx(splits, one)), keyStep), keyStep);
-    splits = e.minIdx(splits, ceilDiv(nk, e.maxIdx(chunk, one)));
-    auto split = b.create<scf::IfOp>(
-        b.create<arith::CmpIOp>(arith::CmpIPredicate::ugt, splits, one),
-        /*withElseRegion=*/true);
+        ceilDiv(ceilDiv(nk, splits), keyStep), keyStep);
+    splits = e.maxIdx(e.minIdx(splits, ceilDiv(nk, e.maxIdx(chunk, one))),
+                      one);
+    Value single =
+        b.create<arith::CmpIOp>(arith::CmpIPredicate::eq, splits, one);
+    // Partial states only when there are splits (empty buffers otherwise).
+    Value stored = b.create<arith::SelectOp>(single, zero, splits);
+    KeySplit split{splits, chunk, single,
+                   SplitPartials::allocate(
+                       e, batch, hq, stored,
+                       b.create<arith::MulIOp>(tiles, e.index(queryTile)),
+                       queryTile, dvSize)};
+    buildTiledForm(&split);
+    auto merge = b.create<scf::IfOp>(b.create<arith::XOrIOp>(
+        single, b.create<arith::ConstantIntOp>(1, 1)));
     {
       OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(split.elseBlock()->getTerminator());
-      buildTiledForm();
-      b.setInsertionPoint(split.thenBlock()->getTerminator());
-      buildKeySplit(e, batch, hq, nq, splits, chunk, tiles, queryTile, accType,
-                    [&](Value bIdx, Value h, Value i0, Value s) {
-                      Iteration it = enter(bIdx, h, i0, queryTile);
-                      // The tile's keys within split s.
-                      Value first = b.create<arith::MulIOp>(s, chunk);
-                      Value begin = e.maxIdx(it.keys.begin, first);
-                      Value end = e.minIdx(
-                          it.keys.end, b.create<arith::AddIOp>(first, chunk));
-                      return keyLoopOfTile(it, i0, begin, end,
-                                           initialState());
-                    },
-                    [&](Value bIdx, Value h, Value i0, ValueRange merged) {
-                      finishTile(enter(bIdx, h, i0, queryTile), i0, merged);
-                    });
+      b.setInsertionPoint(merge.thenBlock()->getTerminator());
+      split.partials.merge(
+          e, batch, hq, nq, splits, accType,
+          [&](Value bIdx, Value h, Value i0, ValueRange merged) {
+            finishTile(enter(bIdx, h, i0, queryTile), i0, merged);
+          });
     }
+    split.partials.deallocate(e);
     rewriter.eraseOp(op);
     return success();
   }

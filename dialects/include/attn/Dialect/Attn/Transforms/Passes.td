@@ -97,20 +97,22 @@ def AttnTileAttention : Pass<"attn-tile-attention", "func::FuncOp"> {
     n = 4096 they are 4 MB per head: more than L2). With G = 1 the form is
     the one below.
 
-    Key splits: for the same ops without a weights output, when batch x
-    heads x query tiles are fewer than the target's `keySplitIterations`
-    (16 on the host), the form is an `scf.if` on that count: the tiled form
-    above when it is large, otherwise each tile's keys are also split in
-    min(ceil(16 / tiles), ceil(Nk / minKeysPerSplit)) chunks of whole key
-    tiles (at least 512 keys on the host). An `scf.parallel` over (batch,
-    head, query tile, split) writes each split's final state to per-split
-    buffers (`memref<?x?x?x?xf32>` maxima and sums, `memref<?x?x?x?xDvxf32>`
-    accumulators), and an `scf.parallel` over (batch, head, query tile)
-    merges them in split order (m = max m_s; alpha_s = exp(m_s - m), 0 for
-    a split that saw no key; l = sum alpha_s l_s; acc = sum alpha_s acc_s)
+    Key splits: for the same ops without a weights output, the parallel
+    loop has a fourth dimension, the key split s in [0, splits): splits is
+    1 unless batch x heads x query groups are fewer than the target's
+    `keySplitIterations` (16 on the host), and then min(ceil(16 /
+    groups), ceil(Nk / minKeysPerSplit)) chunks of whole key tiles (at
+    least 512 keys on the host). Iteration s runs the group's key loop over
+    [s chunk, (s + 1) chunk). With one split each tile is finalized as
+    above; with several, each tile stores its final state in per-split
+    buffers (`memref<?x?x?x?xf32>` maxima and sums,
+    `memref<?x?x?x?xDvxf32>` accumulators; empty with one split), and an
+    `scf.parallel` over (batch, head, query tile) after it merges each
+    tile's splits in order (m = max m_s; alpha_s = exp(m_s - m), 0 for a
+    split that saw no key; l = sum alpha_s l_s; acc = sum alpha_s acc_s)
     and finalizes the tile. The splits depend on the sizes only, so the
-    results are the same for every thread count. `split-keys=false` turns
-    this off.
+    results are the same for every thread count; the kernels are emitted
+    once. `split-keys=false` turns this off.
 
     ```mlir
     attn.online_attention dot causal
