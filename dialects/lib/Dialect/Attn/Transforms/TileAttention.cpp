@@ -9,9 +9,17 @@
 // bounds here: the key loop of a query tile ends at the last key its last
 // query sees (lengths[b], cut by the causal diagonal or a window, extended
 // by a prefix) and starts at the key tile of the first key its first
-// query sees (a window), so fully masked key tiles are never visited. Tile
-// sizes come from the target description; how each tile-level op is computed is
-// left to the kernel patterns of -convert-attn-to-loops.
+// query sees (a window), so fully masked key tiles are never visited.
+//
+// For a dot or cosine softmax with a vector state (the blocked kernel's
+// case) an iteration is a query group: several query tiles take each key
+// tile in turn, their states in per-group buffers, so the key tile is read
+// from memory once per group. Without a weights output the parallel loop
+// also has a key-split dimension: when batch x heads x groups are few, each
+// group's keys are split in chunks whose partial states a second parallel
+// loop merges in a fixed order (one split otherwise). Tile sizes, groups
+// and splits come from the target description; how each tile-level op is
+// computed is left to the kernel patterns of -convert-attn-to-loops.
 //
 //===----------------------------------------------------------------------===//
 
