@@ -4,6 +4,7 @@
 // RUN: attn-opt %s --attn-to-loops="opt-level=0 tile-size=8 bufferize=false" | FileCheck %s --check-prefix=O0
 // RUN: attn-opt %s --attn-to-loops="opt-level=0 tile-size=8 bufferize=false" | FileCheck %s --check-prefix=GONE
 // RUN: attn-opt %s --attn-to-loops="vectorize=false bufferize=false" | FileCheck %s --check-prefix=SCALAR
+// RUN: attn-opt %s --attn-to-loops="split-keys=false query-tiles-per-group=1 bufferize=false" | FileCheck %s --check-prefix=ONETILE
 //
 // The attn-to-loops pipeline (attn-decompose-scores,
 // convert-attn-linear-to-loops, convert-attn-to-linalg, attn-tile-attention,
@@ -42,6 +43,17 @@
 // CHECK:             vector.fma
 // CHECK:             vector.store %{{.*}}, %{{.*}}[%[[G]], %c7, %c0] : memref<4x8x8xf32>, vector<8xf32>
 // CHECK:       return
+
+// The pipeline's options: without key splits and query groups, the blocked
+// kernel's parallel loop is over (batch, head, tile of 8 queries) and the
+// tile's state is carried by the key loop.
+// ONETILE-LABEL: func.func @model
+// ONETILE:       memref.alloc({{.*}}) : memref<?x1x?x8x16xf32>
+// ONETILE-NEXT:  scf.parallel
+// ONETILE:       scf.parallel ({{[^,]*}}, {{[^,]*}}, {{[^,]*}}) = {{.*}} step (%c1, %c1, %c8) {
+// ONETILE-NOT:   memref<4x8x8xf32>
+// ONETILE:       scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8x8xf32>)
+// ONETILE:       return
 
 // Without vectors the state of a query tile is buffers.
 // SCALAR-LABEL: func.func @model

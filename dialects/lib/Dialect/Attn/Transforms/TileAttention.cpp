@@ -50,6 +50,89 @@ bool isMultiDimensional(OnlineAttentionOp op) {
   return getScoreCombineRules(op.getCombine()).perFeature;
 }
 
+/// Buffers of query tiles' vector states: maxima and sums indexed [prefix...,
+/// row] and accumulator rows [prefix..., row, 0]. A tile's rows are
+/// first .. first + QT - 1.
+struct TileStateBuffers {
+  Value maxima, sums, accumulators;
+
+  Value row(Emitter &e, Value first, int64_t r) const {
+    return e.b.createOrFold<arith::AddIOp>(first, e.index(r));
+  }
+  SmallVector<Value> at(ArrayRef<Value> prefix, Value rowIndex,
+                        bool accumulator, Emitter &e) const {
+    SmallVector<Value> index(prefix.begin(), prefix.end());
+    index.push_back(rowIndex);
+    if (accumulator)
+      index.push_back(e.index(0));
+    return index;
+  }
+  /// Stores the tile state (m, l: vector<QT>, acc: vector<QTxDv>).
+  void store(Emitter &e, ValueRange state, ArrayRef<Value> prefix,
+             Value first) const {
+    ImplicitLocOpBuilder &b = e.b;
+    b.create<vector::StoreOp>(state[0], maxima, at(prefix, first, false, e));
+    b.create<vector::StoreOp>(state[1], sums, at(prefix, first, false, e));
+    int64_t rows = cast<VectorType>(state[2].getType()).getDimSize(0);
+    for (int64_t r = 0; r < rows; ++r)
+      b.create<vector::StoreOp>(
+          b.create<vector::ExtractOp>(state[2], ArrayRef<int64_t>{r}),
+          accumulators, at(prefix, row(e, first, r), true, e));
+  }
+  /// Loads a tile state; its accumulator rows are inserted into `acc`
+  /// (a vector<QTxDv> whose every row they replace).
+  SmallVector<Value> load(Emitter &e, Value acc, ArrayRef<Value> prefix,
+                          Value first) const {
+    ImplicitLocOpBuilder &b = e.b;
+    auto accType = cast<VectorType>(acc.getType());
+    int64_t rows = accType.getDimSize(0);
+    auto rowType = VectorType::get({rows}, accType.getElementType());
+    auto accRowType =
+        VectorType::get({accType.getDimSize(1)}, accType.getElementType());
+    for (int64_t r = 0; r < rows; ++r)
+      acc = b.create<vector::InsertOp>(
+          e.vload(accRowType, accumulators,
+                  at(prefix, row(e, first, r), true, e)),
+          acc, ArrayRef<int64_t>{r});
+    return {e.vload(rowType, maxima, at(prefix, first, false, e)),
+            e.vload(rowType, sums, at(prefix, first, false, e)), acc};
+  }
+};
+
+/// ceil(x / y) for index y > 0 (arith.ceildivui has no LLVM lowering of its
+/// own).
+Value ceilDivIndex(Emitter &e, Value x, Value y) {
+  ImplicitLocOpBuilder &b = e.b;
+  return b.create<arith::DivUIOp>(
+      b.create<arith::AddIOp>(x, b.create<arith::SubIOp>(y, e.index(1))), y);
+}
+
+/// The key splits of `work` parallel iterations over `nk` keys: when work
+/// is below `splitBelow`, min(ceil(splitBelow / work), ceil(nk /
+/// minChunk)) splits, else 1; then chunks of whole key tiles (`keyStep`),
+/// no empty split and at least one. Returns (splits, chunk): the sizes
+/// alone decide them, never the thread count.
+std::pair<Value, Value> planKeySplits(Emitter &e, Value work, Value nk,
+                                      int64_t splitBelow, int64_t minChunk,
+                                      Value keyStep) {
+  ImplicitLocOpBuilder &b = e.b;
+  Value zero = e.index(0), one = e.index(1);
+  Value few = b.create<arith::AndIOp>(
+      b.create<arith::CmpIOp>(arith::CmpIPredicate::ult, work,
+                              e.index(splitBelow)),
+      b.create<arith::CmpIOp>(arith::CmpIPredicate::ugt, work, zero));
+  Value minChunkSize = e.index(minChunk);
+  Value wanted = ceilDivIndex(e, e.index(splitBelow), e.maxIdx(work, one));
+  Value splits = b.create<arith::SelectOp>(
+      few, e.minIdx(wanted, ceilDivIndex(e, nk, minChunkSize)), one);
+  splits = e.maxIdx(splits, one);
+  Value chunk = b.create<arith::MulIOp>(
+      ceilDivIndex(e, ceilDivIndex(e, nk, splits), keyStep), keyStep);
+  splits = e.maxIdx(
+      e.minIdx(splits, ceilDivIndex(e, nk, e.maxIdx(chunk, one))), one);
+  return {splits, chunk};
+}
+
 /// The key loop of a query group of `group` tiles of `queryTile` queries,
 /// the first at `i0`: the vector state of each tile lives in per-group
 /// buffers ([group, QT] maxima and sums, [group, QT, Dv] accumulators), and
@@ -72,27 +155,14 @@ void buildQueryGroup(
   Value zero = e.index(0);
   // Per-iteration scratch of the parallel loop (each thread's stack once
   // attn-omp-thread-scratch has run).
-  SmallVector<Value> buffers = {
+  TileStateBuffers buffers{
       b.create<memref::AllocOp>(MemRefType::get({group, queryTile}, f32)),
       b.create<memref::AllocOp>(MemRefType::get({group, queryTile}, f32)),
       b.create<memref::AllocOp>(MemRefType::get({group, queryTile, dv}, f32))};
   auto store = [&](Value g, ValueRange state) {
-    b.create<vector::StoreOp>(state[0], buffers[0], ValueRange{g, zero});
-    b.create<vector::StoreOp>(state[1], buffers[1], ValueRange{g, zero});
-    for (int64_t r = 0; r < queryTile; ++r)
-      b.create<vector::StoreOp>(
-          b.create<vector::ExtractOp>(state[2], ArrayRef<int64_t>{r}),
-          buffers[2], ValueRange{g, e.index(r), zero});
+    buffers.store(e, state, {g}, zero);
   };
-  auto load = [&](Value g) -> SmallVector<Value> {
-    Value acc = initial[2];
-    for (int64_t r = 0; r < queryTile; ++r)
-      acc = b.create<vector::InsertOp>(
-          e.vload(accRowType, buffers[2], {g, e.index(r), zero}), acc,
-          ArrayRef<int64_t>{r});
-    return {e.vload(rowType, buffers[0], {g, zero}),
-            e.vload(rowType, buffers[1], {g, zero}), acc};
-  };
+  auto load = [&](Value g) { return buffers.load(e, initial[2], {g}, zero); };
   auto firstQuery = [&](Value g) -> Value {
     return b.create<arith::AddIOp>(
         i0, b.create<arith::MulIOp>(g, e.index(queryTile)));
@@ -115,10 +185,10 @@ void buildQueryGroup(
   Value negInfRow = constant(rowType, -std::numeric_limits<float>::infinity());
   Value zeroRow = constant(rowType, 0), zeroAcc = constant(accRowType, 0);
   e.forEach(groupSize, [&](Value g) {
-    b.create<vector::StoreOp>(negInfRow, buffers[0], ValueRange{g, zero});
-    b.create<vector::StoreOp>(zeroRow, buffers[1], ValueRange{g, zero});
+    b.create<vector::StoreOp>(negInfRow, buffers.maxima, ValueRange{g, zero});
+    b.create<vector::StoreOp>(zeroRow, buffers.sums, ValueRange{g, zero});
     for (int64_t r = 0; r < queryTile; ++r)
-      b.create<vector::StoreOp>(zeroAcc, buffers[2],
+      b.create<vector::StoreOp>(zeroAcc, buffers.accumulators,
                                 ValueRange{g, e.index(r), zero});
   });
   e.loop(keys.begin, keys.end, keyStep, {}, [&](Value j0, ValueRange) {
@@ -137,7 +207,8 @@ void buildQueryGroup(
     Value first = firstQuery(g);
     ifThen(exists(first), [&] { finish(first, load(g)); });
   });
-  for (Value buffer : buffers)
+  for (Value buffer :
+       {buffers.maxima, buffers.sums, buffers.accumulators})
     b.create<memref::DeallocOp>(buffer);
 }
 
@@ -145,8 +216,7 @@ void buildQueryGroup(
 /// the maximum and the sum ([B, H, S, rows] each) and the accumulator row
 /// ([B, H, S, rows, Dv]) of the keys of split S, stored by each query tile
 /// at the end of its key loop, then merged per tile in split order.
-struct SplitPartials {
-  Value maxima, sums, accumulators;
+struct SplitPartials : TileStateBuffers {
   int64_t queryTile;
 
   /// Buffers for `splits` splits of `rows` query rows.
@@ -158,27 +228,17 @@ struct SplitPartials {
     int64_t dyn = ShapedType::kDynamic;
     auto rowsType = MemRefType::get({dyn, dyn, dyn, dyn}, f32);
     SmallVector<Value> sizes = {batch, heads, splits, rows};
-    return {b.create<memref::AllocOp>(rowsType, sizes),
-            b.create<memref::AllocOp>(rowsType, sizes),
-            b.create<memref::AllocOp>(
-                MemRefType::get({dyn, dyn, dyn, dyn, dv}, f32), sizes),
+    return {{b.create<memref::AllocOp>(rowsType, sizes),
+             b.create<memref::AllocOp>(rowsType, sizes),
+             b.create<memref::AllocOp>(
+                 MemRefType::get({dyn, dyn, dyn, dyn, dv}, f32), sizes)},
             queryTile};
   }
 
   /// Stores the final `state` (m, l, acc) of the query tile at `first`.
   void store(Emitter &e, Value bIdx, Value h, Value split, Value first,
              ValueRange state) const {
-    ImplicitLocOpBuilder &b = e.b;
-    b.create<vector::StoreOp>(state[0], maxima,
-                              ValueRange{bIdx, h, split, first});
-    b.create<vector::StoreOp>(state[1], sums,
-                              ValueRange{bIdx, h, split, first});
-    for (int64_t r = 0; r < queryTile; ++r)
-      b.create<vector::StoreOp>(
-          b.create<vector::ExtractOp>(state[2], ArrayRef<int64_t>{r}),
-          accumulators,
-          ValueRange{bIdx, h, split, b.create<arith::AddIOp>(first, e.index(r)),
-                     e.index(0)});
+    TileStateBuffers::store(e, state, {bIdx, h, split}, first);
   }
 
   /// An scf.parallel over (batch, head, query tile) that merges the splits
@@ -199,38 +259,37 @@ struct SplitPartials {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(loop.getBody()->getTerminator());
     SmallVector<Value> iv = loop.getInductionVars();
-    auto at = [&](Value s) {
-      return SmallVector<Value>{iv[0], iv[1], s, iv[2]};
+    auto rowsOf = [&](Value s) {
+      return TileStateBuffers::at({iv[0], iv[1], s}, iv[2], false, e);
     };
     Value negInf = e.splat(rowType, e.negInf());
     Value m = e.loop(zero, splits, {negInf}, [&](Value s, ValueRange acc) {
                  return SmallVector<Value>{b.create<arith::MaximumFOp>(
-                     acc[0], e.vload(rowType, maxima, at(s)))};
+                     acc[0], e.vload(rowType, maxima, rowsOf(s)))};
                }).getResult(0);
     Value zeroRows = e.splat(rowType, e.f32(0));
     Value zeroAcc = b.create<arith::ConstantOp>(
         DenseElementsAttr::get(accType, b.getF32FloatAttr(0).getValue()));
     auto merged = e.loop(
         zero, splits, {zeroRows, zeroAcc}, [&](Value s, ValueRange acc) {
-          Value ms = e.vload(rowType, maxima, at(s));
+          Value ms = e.vload(rowType, maxima, rowsOf(s));
           Value empty =
               b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ, ms, negInf);
           Value alpha = b.create<arith::SelectOp>(empty, zeroRows,
                                                   e.exp(e.sub(ms, m)));
           Value l = b.create<vector::FMAOp>(
-              alpha, e.vload(rowType, sums, at(s)), acc[0]);
+              alpha, e.vload(rowType, sums, rowsOf(s)), acc[0]);
           Value sum = acc[1];
           for (int64_t r = 0; r < queryTile; ++r) {
-            Value row = e.vload(
+            Value accRow = e.vload(
                 accRowType, accumulators,
-                {iv[0], iv[1], s, b.create<arith::AddIOp>(iv[2], e.index(r)),
-                 zero});
+                at({iv[0], iv[1], s}, row(e, iv[2], r), true, e));
             Value weight = e.splat(
                 accRowType,
                 b.create<vector::ExtractOp>(alpha, ArrayRef<int64_t>{r}));
             sum = b.create<vector::InsertOp>(
                 b.create<vector::FMAOp>(
-                    weight, row,
+                    weight, accRow,
                     b.create<vector::ExtractOp>(sum, ArrayRef<int64_t>{r})),
                 sum, ArrayRef<int64_t>{r});
           }
@@ -520,31 +579,15 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
       rewriter.eraseOp(op);
       return success();
     }
-    // ceil(x / y) for y > 0 (arith.ceildivui has no LLVM lowering of its
-    // own).
-    auto ceilDiv = [&](Value x, Value y) -> Value {
-      return b.create<arith::DivUIOp>(
-          b.create<arith::AddIOp>(x, b.create<arith::SubIOp>(y, one)), y);
-    };
+    auto ceilDiv = [&](Value x, Value y) { return ceilDivIndex(e, x, y); };
     Value tiles = ceilDiv(nq, e.index(queryTile));
     Value work = b.create<arith::MulIOp>(b.create<arith::MulIOp>(batch, hq),
                                          ceilDiv(nq, queryStep));
-    Value few = b.create<arith::AndIOp>(
-        b.create<arith::CmpIOp>(arith::CmpIPredicate::ult, work,
-                                e.index(splitBelow)),
-        b.create<arith::CmpIOp>(arith::CmpIPredicate::ugt, work, zero));
-    Value minChunk = e.index(llvm::alignTo(
-        std::max<int64_t>(target.minKeysPerSplit, keyTile), keyTile));
-    // splits = min(ceil(splitBelow / work), ceil(nk / minChunk)) when few,
-    // else 1; chunks of whole key tiles, no empty split, at least 1 split.
-    Value wanted = ceilDiv(e.index(splitBelow), e.maxIdx(work, one));
-    Value splits = b.create<arith::SelectOp>(
-        few, e.minIdx(wanted, ceilDiv(nk, minChunk)), one);
-    splits = e.maxIdx(splits, one);
-    Value chunk = b.create<arith::MulIOp>(
-        ceilDiv(ceilDiv(nk, splits), keyStep), keyStep);
-    splits = e.maxIdx(e.minIdx(splits, ceilDiv(nk, e.maxIdx(chunk, one))),
-                      one);
+    auto [splits, chunk] = planKeySplits(
+        e, work, nk, splitBelow,
+        llvm::alignTo(std::max<int64_t>(target.minKeysPerSplit, keyTile),
+                      keyTile),
+        keyStep);
     Value single =
         b.create<arith::CmpIOp>(arith::CmpIPredicate::eq, splits, one);
     // Partial states only when there are splits (empty buffers otherwise).
