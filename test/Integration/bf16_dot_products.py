@@ -1,8 +1,11 @@
 # REQUIRES: avx512bf16
 # RUN: %python %s
-# attnc --dot-precision=bf16: the blocked dot kernel multiplies bf16-rounded
-# queries and keys (Q.K^T) and probabilities and values (P.V) with
-# vdpbf16ps, accumulating in f32. Checked against the float64 reference on
+# attnc --dot-precision=bf16, and its default --dot-precision=auto for a bf16
+# model (every float input and param bf16): the blocked dot kernel multiplies
+# bf16-rounded queries and keys (Q.K^T) and probabilities and values (P.V)
+# with vdpbf16ps, accumulating in f32. The bf16 models are compiled without
+# the flag (the default must pick bf16 dots: test/Driver/dot-precision.test
+# checks that it does), the f32 ones with it. Checked against the float64 reference on
 # awkward sizes (n = 1, primes, odd key counts: the last pair of keys padded;
 # odd d: the last pair of elements padded), masks, heads, bf16 and f32
 # arguments, and the transformer example.
@@ -24,6 +27,7 @@ import attnc_testlib as T
 EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                         "..", "..", "examples")
 FLAGS = ("--dot-precision=bf16",)
+DEFAULT = ()
 checker = T.Checker()
 
 
@@ -72,7 +76,8 @@ for dtype, atol in (("bf16", 2.0 ** -8), ("f32", 2.0 ** -6)):
                     dims = {"b": 2, "n_q": nq, "n_k": nk}
                     if heads:
                         dims["h"] = 3
-                    checker.case(src, name, spec, dims, seed=i, flags=FLAGS,
+                    checker.case(src, name, spec, dims, seed=i,
+                                 flags=DEFAULT if dtype == "bf16" else FLAGS,
                                  atol=atol, label="%s d=%d dv=%d" % (dtype, d, dv))
 
 # The transformer example with bf16 arguments: its projections are f32,
@@ -86,8 +91,42 @@ spec = {"batch": 1, "heads": 4, "inputs": ["X"], "query": ("X", "Wq", None),
         "outputs": [("Y", "linear", "Wo", None, None, False)]}
 for i, dims in enumerate([{"b": 1, "n": 1}, {"b": 2, "n": 66},
                           {"b": 1, "n": 131}]):
-    checker.case(src, "transformer", spec, dims, seed=40 + i, flags=FLAGS,
+    checker.case(src, "transformer", spec, dims, seed=40 + i, flags=DEFAULT,
                  atol=2.0 ** -6, scale={"Wq": 0.3, "Wk": 0.3, "Wv": 0.3,
                                         "Wo": 0.3},
                  label="examples/transformer.attn bf16")
+# Every score function and the masks in a bf16 model with the default: the
+# dot-kernel scores (dot, scaled_dot, general and biased_general after their
+# decomposition, cosine) take bf16 dots, the others stay f32. The queries of
+# general and biased_general are computed (W q) in f32 and rounded, hence
+# the f32 arguments' bound.
+SCORES = [("additive", "tanh"), ("dot", None), ("scaled_dot", None),
+          ("general", None), ("biased_general", None),
+          ("activated_general", "relu"), ("cosine", None),
+          ("neg_sq_euclidean", None)]
+for kind, act in SCORES:
+    name = "score_%s" % kind
+    src, spec = T.score_model(name, kind, act, d=19, d_q=5, d_w=6)
+    src = re.sub(r"^(\s*(?:input|param)\b[^:\n]*:\s*)f32\[", r"\g<1>bf16[",
+                 src, flags=re.M)
+    for i, dims in enumerate([{"n_q": 1, "n_k": 1, "b": 1},
+                              {"n_q": 5, "n_k": 67, "b": 1},
+                              {"n_q": 2, "n_k": 131, "b": 2},
+                              {"n_q": 4, "n_k": 0, "b": 1}]):
+        checker.case(src, name, spec, dims, seed=60 + i, flags=DEFAULT,
+                     atol=2.0 ** -6, scale={"W": 0.5, "W1": 0.5, "W2": 0.5},
+                     label="bf16 model, %s" % kind)
+for causal, lengths, single in ((True, False, False), (False, True, False),
+                                (True, True, False), (False, True, True)):
+    name = "masks_%d%d%d" % (causal, lengths, single)
+    src, spec = T.score_model(name, "scaled_dot", None, causal=causal,
+                              lengths=lengths, single_query=single, d=16)
+    src = re.sub(r"^(\s*(?:input|param)\b[^:\n]*:\s*)f32\[", r"\g<1>bf16[",
+                 src, flags=re.M)
+    sizes = ([{"n_k": 1, "b": 1}, {"n_k": 130, "b": 3}] if single else
+             [{"n_q": 1, "n_k": 1, "b": 1}, {"n_q": 66, "n_k": 66, "b": 2}])
+    for i, dims in enumerate(sizes):
+        checker.case(src, name, spec, dims, seed=80 + i, flags=DEFAULT,
+                     atol=2.0 ** -8, overrides={"L": T.lengths_override},
+                     label="bf16 model, masks")
 checker.finish()

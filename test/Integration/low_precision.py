@@ -5,7 +5,10 @@
 # output, the shipped examples and mixed f32/bf16/f16 signatures, compared
 # with the double-precision reference on the values the 16-bit arguments
 # really hold, within the tolerance of attnc_testlib (f32's, plus the output
-# type's rounding).
+# type's rounding). Every case is compiled with --dot-precision=f32: the
+# f32 products that a bf16 model gets on a CPU without AVX512-BF16 (with it,
+# --dot-precision=auto rounds the dot kernel's operands to bf16;
+# bf16_dot_products.py checks that default).
 
 import os
 import re
@@ -31,6 +34,7 @@ def retype(source, args=None, outputs=None):
 
 
 checker = T.Checker()
+F32_DOTS = ("--dot-precision=f32",)
 
 # Every score function, its weights output too, in bf16 and in f16.
 SCORES = [("additive", "tanh"), ("dot", None), ("scaled_dot", None),
@@ -46,7 +50,7 @@ for dtype in ("bf16", "f16"):
         src, spec = T.score_model(name, kind, act, d=19, d_q=5, d_w=6)
         src = retype(src, dtype, dtype)
         for i, dims in enumerate(SIZES):
-            checker.case(src, name, spec, dims, seed=10 + i,
+            checker.case(src, name, spec, dims, flags=F32_DOTS, seed=10 + i,
                          scale={"W": 0.5, "W1": 0.5, "W2": 0.5},
                          label="%s %s" % (dtype, kind))
 
@@ -63,7 +67,7 @@ for dtype in ("bf16", "f16"):
                  [{"n_q": 1, "n_k": 1, "b": 1}, {"n_q": 9, "n_k": 9, "b": 7},
                   {"n_q": 66, "n_k": 66, "b": 2}])
         for i, dims in enumerate(sizes):
-            checker.case(src, name, spec, dims, seed=30 + i,
+            checker.case(src, name, spec, dims, flags=F32_DOTS, seed=30 + i,
                          overrides={"L": T.lengths_override},
                          label="%s masks" % dtype)
 
@@ -77,7 +81,7 @@ for args, outs in ((None, "bf16"), ("bf16", None), ("f16", "bf16")):
         src = src.replace("output y =", "output y : %s =" % outs)
     for i, dims in enumerate([{"n_q": 3, "n_k": 5, "b": 2},
                               {"n_q": 17, "n_k": 64, "b": 1}]):
-        checker.case(src, name, spec, dims, seed=50 + i,
+        checker.case(src, name, spec, dims, flags=F32_DOTS, seed=50 + i,
                      label="mixed %s -> %s" % (args, outs))
 
 # The shipped examples in bf16 and f16 (their specs are examples.py's).
@@ -108,6 +112,7 @@ for dtype in ("bf16", "f16"):
             src = retype(f.read(), dtype, dtype)
         for i, dims in enumerate(sizes):
             checker.run(T.run_case, src, name, spec, dims, seed=70 + i,
+                        flags=F32_DOTS,
                         scale={"Wq": 0.3, "Wk": 0.3, "Wv": 0.3, "Wo": 0.3,
                                "W1": 0.3, "W2": 0.3, "Wc": 0.3},
                         label="%s examples/%s.attn" % (dtype, name))

@@ -165,14 +165,18 @@ cl::opt<bool> vectorize(
     cl::desc("Keep vectors in registers in the fused loops when sizes are "
              "static (default true; --vectorize=false: scalar loops)"),
     cl::init(true), cl::cat(attncCategory));
-enum class DotPrecision { F32, BF16 };
+enum class DotPrecision { Auto, F32, BF16 };
 cl::opt<DotPrecision> dotPrecision(
     "dot-precision",
     cl::desc("Operands of attention's dot products Q.K^T and P.V (blocked "
              "dot-score kernel; sums and the softmax stay f32)"),
-    cl::init(DotPrecision::F32),
+    cl::init(DotPrecision::Auto),
     cl::values(
-        clEnumValN(DotPrecision::F32, "f32", "f32 operands (default)"),
+        clEnumValN(DotPrecision::Auto, "auto",
+                   "bf16 for a bf16 model (every float input and param "
+                   "bf16) on a CPU with AVX512-BF16, f32 otherwise "
+                   "(default)"),
+        clEnumValN(DotPrecision::F32, "f32", "f32 operands"),
         clEnumValN(DotPrecision::BF16, "bf16",
                    "bf16-rounded operands, f32 accumulation: AVX512-BF16 "
                    "vdpbf16ps, twice the products per instruction; needs a "
@@ -247,6 +251,29 @@ void adoptTimePassesOption() {
 /// ("avx512bf16", as LLVM names it).
 bool hostHasFeature(llvm::StringRef feature) {
   return llvm::sys::getHostCPUFeatures().lookup(feature);
+}
+
+/// Whether every model of the file is a bf16 model: each of its float
+/// inputs and params is bf16 (and it has one). --dot-precision=auto rounds
+/// the dot products' operands to bf16 for those only: their Q, K and V hold
+/// bf16 values already when they are arguments, and mixed signatures keep
+/// the f32 products they ask for.
+bool isBF16File(const std::vector<attnc::ModelSpec> &models) {
+  if (models.empty())
+    return false;
+  for (const attnc::ModelSpec &model : models) {
+    bool anyFloat = false;
+    for (const attnc::ArgSpec &arg : model.args) {
+      if (!attnc::isFloat(arg.dtype))
+        continue;
+      if (arg.dtype != attnc::DType::BF16)
+        return false;
+      anyFloat = true;
+    }
+    if (!anyFloat)
+      return false;
+  }
+  return true;
 }
 
 bool isTextStage(Stage s) {
@@ -602,7 +629,10 @@ int main(int argc, char **argv) {
   options.vectorize = vectorize.getValue();
   options.queryTilesPerGroup = queryTilesPerGroup.getValue();
   options.splitKeys = splitKeys.getValue();
-  options.bf16DotProducts = dotPrecision == DotPrecision::BF16;
+  options.bf16DotProducts =
+      dotPrecision == DotPrecision::BF16 ||
+      (dotPrecision == DotPrecision::Auto && !cuda && !gpuScheduleOnHost &&
+       models && isBF16File(*models) && hostHasFeature("avx512bf16"));
   options.threads = openmp.getValue();
   if (cuda || gpuScheduleOnHost) {
     // The GPU schedule starts from the scalar per-query kernel: one thread
