@@ -13,6 +13,12 @@
 // the keys are packed divided by their norms (a zero key stays zero), and
 // each query row's scores are multiplied by 1 / |q| (0 for a zero query).
 //
+// A tile of one query (a static n_q of 1: decoding, one query per batch
+// entry) reads the keys in place instead: packing them would cost more
+// than the one use it serves. Each of `lanes` keys gets an accumulator of
+// FMAs along D, and a tree of shuffles sums each into its lane of the
+// scores (rowDots); the rest of the kernel is the same.
+//
 // With `scores_out` (a weights output), the scores of pass 1 are also
 // stored there, masked keys as -inf, for attn.tile_weights to normalize.
 //
@@ -54,7 +60,7 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
   /// scalar pass over the stored scores; interval bands are bounds), a dot
   /// or cosine score, registers for q, the state and the
   /// value rows, key tiles of whole panels, and keys that exist before the
-  /// parallel loop (where they are packed).
+  /// parallel loop (where they are packed) unless they are read in place.
   LogicalResult match(OnlineSoftmaxUpdateOp op) const override {
     int64_t limit = target.maxVectorElements;
     auto parallel = op->getParentOfType<scf::ParallelOp>();
@@ -66,7 +72,15 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
         vectorizableSize(op.getKeys(), limit) &&
         vectorizableSize(op.getValues(), limit) &&
         op.getKeyTile() % target.vectorLanes == 0 && parallel &&
-        !parallel.getRegion().isAncestor(op.getKeys().getParentRegion()));
+        (readsKeysInPlace(op) ||
+         !parallel.getRegion().isAncestor(op.getKeys().getParentRegion())));
+  }
+
+  /// A single query's tile reads the keys where they are (rowDots sums
+  /// lanes of accumulators in a tree: a power of 2 of lanes).
+  bool readsKeysInPlace(OnlineSoftmaxUpdateOp op) const {
+    return op.getQueryTileSize() == 1 &&
+           llvm::isPowerOf2_64(target.vectorLanes);
   }
 
   /// Value columns accumulated together in pass 3: whole vectors of lanes,
@@ -102,11 +116,12 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     Value q = op.getQuery(), k = op.getKeys(), v = op.getValues();
     int64_t d = cast<MemRefType>(q.getType()).getDimSize(3);
     int64_t dv = cast<MemRefType>(v.getType()).getDimSize(3);
-    int64_t step = panelsPerStep(target, queryTile, keyTile);
+    bool inPlace = readsKeysInPlace(op);
+    int64_t step = inPlace ? 1 : panelsPerStep(target, queryTile, keyTile);
     int64_t chunk = valueChunk(queryTile, dv);
     Type f32 = rewriter.getF32Type(), bf16 = rewriter.getBF16Type();
     auto parallel = op->getParentOfType<scf::ParallelOp>();
-    bool useBF16 = usesBF16(op);
+    bool useBF16 = !inPlace && usesBF16(op);
     bool cosine = op.getCombine() == ScoreCombine::cosine;
     // bf16: elements of q and of the key rows in pairs.
     int64_t pairs = (d + 1) / 2;
@@ -142,7 +157,7 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
                    });
       probabilities = allocateTileScratch(
           rewriter, op, MemRefType::get({queryTile, keyTile}, bf16));
-    } else {
+    } else if (!inPlace) {
       // Panels of `lanes` transposed keys, `step - 1` spare panels so that
       // steps of several panels never read past the end.
       packed = packKeyPanels(rewriter, parallel, k, lanes, step - 1, cosine);
@@ -204,13 +219,27 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     SmallVector<Value> maxInit(queryTile, negInfLanes);
     PanelScores panelScores{q,  queryPairs, bq, h,     rows, packed,
                             bk, hk,         d,  lanes, step};
+    SmallVector<Value> queryChunks;
+    if (inPlace)
+      queryChunks = queryRowChunks(e, q, {bq, h, rows[0]}, d, lanes);
+    Value lastKey = e.maxIdx(b.create<arith::SubIOp>(nk, e.index(1)), zero);
     auto scoreTile = [&](bool masked) -> SmallVector<Value> {
       return e
           .loop(zero, count, e.index(lanes * step), maxInit,
                 [&](Value jv, ValueRange maxima) {
                   Value first = b.create<arith::AddIOp>(j0, jv);
-                  Value panel = b.create<arith::DivUIOp>(first, lanesIdx);
-                  SmallVector<Value> dots = panelDots(e, panelScores, panel);
+                  SmallVector<Value> dots;
+                  if (inPlace) {
+                    // Keys past the last (a masked tile's lanes) are read
+                    // as the last one.
+                    RowScores rowScores{queryChunks, k, bk, hk,
+                                        masked ? lastKey : Value(), cosine,
+                                        lanes};
+                    dots.push_back(rowDots(e, rowScores, first));
+                  } else {
+                    Value panel = b.create<arith::DivUIOp>(first, lanesIdx);
+                    dots = panelDots(e, panelScores, panel);
+                  }
                   SmallVector<Value> newMaxima(maxima.begin(), maxima.end());
                   for (int64_t p = 0; p < step; ++p) {
                     Value offset =

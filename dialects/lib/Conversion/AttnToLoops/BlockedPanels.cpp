@@ -215,6 +215,97 @@ mlir::attn::loops::panelDots(Emitter &e, const PanelScores &s, Value panel) {
       .getResults();
 }
 
+SmallVector<Value> mlir::attn::loops::queryRowChunks(Emitter &e, Value q,
+                                                    ValueRange row, int64_t d,
+                                                    int64_t lanes) {
+  SmallVector<Value> chunks;
+  SmallVector<Value> at(row.begin(), row.end());
+  at.push_back(Value());
+  for (int64_t c = 0; c < d; c += lanes) {
+    at.back() = e.index(c);
+    chunks.push_back(e.vload(
+        VectorType::get({std::min(lanes, d - c)}, e.b.getF32Type()), q, at));
+  }
+  return chunks;
+}
+
+/// Lane j of the result is the sum of the lanes of accs[j] (accs: `lanes`
+/// vectors of `lanes`, a power of 2). Pairs of vectors are halved and
+/// interleaved level by level: at a level with groups of g lanes, x and y
+/// give the vector of x's groups then y's groups, each the sum of the two
+/// halves of the old group (two shuffles and an add). Pairing neighbours
+/// keeps the keys in order, so after log2(lanes) levels lane j holds key
+/// j's whole sum: lanes - 1 combinations in all.
+static Value sumEachIntoLane(Emitter &e, SmallVector<Value> accs,
+                             int64_t lanes) {
+  ImplicitLocOpBuilder &b = e.b;
+  for (int64_t g = lanes; g > 1; g /= 2) {
+    SmallVector<int64_t> low, high;
+    for (int64_t src = 0; src < 2; ++src)
+      for (int64_t group = 0; group < lanes / g; ++group)
+        for (int64_t l = 0; l < g / 2; ++l) {
+          low.push_back(src * lanes + group * g + l);
+          high.push_back(src * lanes + group * g + g / 2 + l);
+        }
+    SmallVector<Value> next;
+    for (size_t i = 0; i + 1 < accs.size(); i += 2)
+      next.push_back(
+          e.add(b.create<vector::ShuffleOp>(accs[i], accs[i + 1], low),
+                b.create<vector::ShuffleOp>(accs[i], accs[i + 1], high)));
+    accs = std::move(next);
+  }
+  return accs.front();
+}
+
+Value mlir::attn::loops::rowDots(Emitter &e, const RowScores &s,
+                                 Value first) {
+  ImplicitLocOpBuilder &b = e.b;
+  auto lanesType = VectorType::get({s.lanes}, b.getF32Type());
+  Value zeros = e.splat(lanesType, e.f32(0));
+  SmallVector<Value> dots, squares;
+  for (int64_t j = 0; j < s.lanes; ++j) {
+    Value key = b.create<arith::AddIOp>(first, e.index(j));
+    if (s.lastKey)
+      key = e.minIdx(key, s.lastKey);
+    Value dot = zeros, square = zeros;
+    int64_t c = 0;
+    for (Value qc : s.queryChunks) {
+      auto type = cast<VectorType>(qc.getType());
+      Value kc = e.vload(type, s.keys, {s.bk, s.hk, key, e.index(c)});
+      c += type.getNumElements();
+      if (type == lanesType) {
+        dot = b.create<vector::FMAOp>(qc, kc, dot);
+        if (s.unitKeys)
+          square = b.create<vector::FMAOp>(kc, kc, square);
+        continue;
+      }
+      // The last chunk of a D that is not whole vectors, padded with 0.
+      auto pad = [&](Value x) -> Value {
+        return b.create<vector::InsertStridedSliceOp>(
+            x, zeros, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
+      };
+      dot = e.add(dot, pad(e.mul(qc, kc)));
+      if (s.unitKeys)
+        square = e.add(square, pad(e.mul(kc, kc)));
+    }
+    dots.push_back(dot);
+    squares.push_back(square);
+  }
+  Value result = sumEachIntoLane(e, dots, s.lanes);
+  if (!s.unitKeys)
+    return result;
+  // q.k / |k|, and 0 for a zero key (as the packed panels divide each key
+  // by its norm and keep a zero key zero).
+  Value norms2 = sumEachIntoLane(e, squares, s.lanes);
+  Value positive =
+      b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, norms2, zeros);
+  Value inverse = b.create<arith::DivFOp>(
+      e.splat(lanesType, e.f32(1)),
+      b.create<math::SqrtOp>(b.create<arith::SelectOp>(
+          positive, norms2, e.splat(lanesType, e.f32(1)))));
+  return b.create<arith::SelectOp>(positive, e.mul(result, inverse), zeros);
+}
+
 Value mlir::attn::loops::finishPanelScore(Emitter &e, Value dots,
                                           Value inverseQueryNorm, Value scale,
                                           Value bias, Activation act) {

@@ -75,6 +75,26 @@ struct PanelScores {
 /// q_r . K^T of panel `panel + p` (f32 FMAs, or vdpbf16ps on pairs).
 SmallVector<Value> panelDots(Emitter &e, const PanelScores &s, Value panel);
 
+/// One query row against keys read in place (no panels: the single-query
+/// kernel, where packing would cost more than the products it serves).
+struct RowScores {
+  ArrayRef<Value> queryChunks; ///< q's row as vectors of `lanes` (a last
+                               ///< shorter one when D is not whole vectors)
+  Value keys, bk, hk;          ///< keys [B, Hk, Nk, D], key batch and head
+  Value lastKey;  ///< key rows past it are read as it (null: all exist)
+  bool unitKeys;  ///< cosine: each dot times 1 / |k| (0 for a zero key)
+  int64_t lanes;
+};
+
+/// q's row `row` of `q` [B, H, Nq, D] as the chunks RowScores takes.
+SmallVector<Value> queryRowChunks(Emitter &e, Value q, ValueRange row,
+                                  int64_t d, int64_t lanes);
+
+/// The dot products of the query row with keys [first, first + lanes), as
+/// one vector of lanes: one accumulator per key (FMAs along D), then a
+/// tree of shuffles and adds that sums each accumulator into its lane.
+Value rowDots(Emitter &e, const RowScores &s, Value first);
+
 /// A lane-wide score from its dot products: times `inverseQueryNorm`
 /// (cosine; null otherwise), times `scale`, plus `bias` (each may be null),
 /// then `act`. The update and the weights kernels both use it, so that the

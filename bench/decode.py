@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Decoding: one query per head over a cache of n_k keys and values (fp32,
+batch 1, scaled dot), attnc against PyTorch's scaled_dot_product_attention
+in one run when PyTorch is importable (run it with the peers' virtual
+environment: bench/peers.py --venv V), attnc alone otherwise.
+
+Two attnc models of the same computation: `static`, with `n_q = 1` in its
+dims (the single-query kernel: keys read in place), and `dynamic`, n_q
+given at the call (query tiles of 8 rows and keys packed into panels: the
+schedule made for many queries). Each call reads K and V once: GB/s is
+their bytes over the time (8 h n_k d / time), the rate a decoder cares
+about. Every system's output is checked against a float64 NumPy reference
+(exit 1 above 1e-4); best of --repeat calls after a warm-up.
+
+    OMP_NUM_THREADS=1 /tmp/tv/bin/python bench/decode.py
+    python3 bench/decode.py --shapes 8x4096x128 32x2048x128
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "python", "src"))
+import attnc  # noqa: E402
+
+MODEL = """
+model decode {
+  dims  h, n_q%s, n_k, d = %d
+  batch b
+  input Q : f32[b, h, n_q, d]
+  input K, V : f32[b, h, n_k, d]
+  query   q = Q
+  keys    k = K
+  values  v = V
+  score   e = scaled_dot(q, k)
+  align   a = softmax(e)
+  context c = sum(a * v)
+  output  O = c
+}
+"""
+
+# h x n_k x d: 8 and 32 heads of a 4k/16k/2k cache, one long head, and
+# caches that stay in L2/L3 between calls.
+SHAPES = ["8x4096x128", "8x16384x64", "32x2048x128", "1x65536x128",
+          "8x512x128", "32x1024x64"]
+
+
+def reference(q, k, v):
+    q, k, v = (x.astype(np.float64) for x in (q, k, v))
+    s = q @ k.swapaxes(-1, -2) / np.sqrt(q.shape[-1])
+    s -= s.max(-1, keepdims=True)
+    p = np.exp(s)
+    p /= p.sum(-1, keepdims=True)
+    return p @ v
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--shapes", nargs="+", default=SHAPES,
+                    help="HxNKxD (default: %(default)s)")
+    ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--no-torch", action="store_true",
+                    help="attnc only, even when PyTorch is importable")
+    args = ap.parse_args()
+    torch = None
+    if not args.no_torch:
+        try:
+            import torch
+            torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS",
+                                                     os.cpu_count())))
+        except ImportError:
+            pass
+    threads = os.environ.get("OMP_NUM_THREADS", "(all)")
+    print("threads: OMP_NUM_THREADS=%s; torch: %s" % (
+        threads, torch.__version__ if torch else
+        "off (--no-torch)" if args.no_torch else "not importable"))
+    cols = ["static", "dynamic"] + (["torch"] if torch else [])
+    print("%-13s" % "h x nk x d" + "".join(
+        " %9s %6s" % (c + " ms", "GB/s") for c in cols) +
+        " %8s" % "dyn/st" + (" %8s" % "torch/st" if torch else "") +
+        " %9s" % "max|err|")
+    rng = np.random.default_rng(0)
+    compiled = {}
+    failed = False
+    for shape in args.shapes:
+        h, nk, d = (int(x) for x in shape.split("x"))
+        if d not in compiled:
+            compiled[d] = (attnc.compile(MODEL % (" = 1", d)).decode,
+                           attnc.compile(MODEL % ("", d)).decode)
+        static, dynamic = compiled[d]
+        q, k, v = (rng.standard_normal((1, h, n, d), dtype=np.float32)
+                   for n in (1, nk, nk))
+        outs = {c: np.empty((1, h, 1, d), np.float32) for c in cols}
+        calls = {"static": lambda: static(q, k, v, out=(outs["static"],)),
+                 "dynamic": lambda: dynamic(q, k, v, out=(outs["dynamic"],))}
+        if torch:
+            tq, tk, tv = (torch.from_numpy(x) for x in (q, k, v))
+
+            def sdpa():
+                outs["torch"] = torch.nn.functional.scaled_dot_product_attention(
+                    tq, tk, tv).numpy()
+            calls["torch"] = sdpa
+        best = {c: float("inf") for c in cols}
+        for c in cols:
+            calls[c]()
+        for _ in range(args.repeat):
+            for c in cols:
+                t = time.perf_counter()
+                calls[c]()
+                best[c] = min(best[c], time.perf_counter() - t)
+        ref = reference(q, k, v)
+        err = max(float(np.abs(outs[c] - ref).max()) for c in cols)
+        failed |= not err <= 1e-4
+        gbytes = 8.0 * h * nk * d / 1e9
+        print("%-13s" % shape + "".join(
+            " %9.3f %6.1f" % (best[c] * 1e3, gbytes / best[c]) for c in cols) +
+            " %8.2f" % (best["dynamic"] / best["static"]) +
+            (" %8.2f" % (best["torch"] / best["static"]) if torch else "") +
+            " %9.1e" % err)
+    if failed:
+        print("error: an output differs from the float64 reference by more "
+              "than 1e-4")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
