@@ -4,9 +4,11 @@ batch 1, scaled dot), attnc against PyTorch's scaled_dot_product_attention
 in one run when PyTorch is importable (run it with the peers' virtual
 environment: bench/peers.py --venv V), attnc alone otherwise.
 
-Two attnc models of the same computation: `static`, with `n_q = 1` in its
-dims (the single-query kernel: keys read in place), and `dynamic`, n_q
-given at the call (query tiles of 8 rows and keys packed into panels: the
+Three attnc builds of the same computation: `static`, with `n_q = 1` in
+its dims (the single-query kernel: keys read in place); `dynamic`, n_q
+given at the call (the copy of the tiled form for n_q = 1 that attnc adds
+for a dynamic n_q); `8-row`, the dynamic model with --single-query-copy=false
+(query tiles of 8 copies of the query, keys packed into panels: the
 schedule made for many queries). Each call reads K and V once: GB/s is
 their bytes over the time (8 h n_k d / time), the rate a decoder cares
 about. Every system's output is checked against a float64 NumPy reference
@@ -78,10 +80,11 @@ def main():
     print("threads: OMP_NUM_THREADS=%s; torch: %s" % (
         threads, torch.__version__ if torch else
         "off (--no-torch)" if args.no_torch else "not importable"))
-    cols = ["static", "dynamic"] + (["torch"] if torch else [])
+    cols = ["static", "dynamic", "8-row"] + (["torch"] if torch else [])
     print("%-13s" % "h x nk x d" + "".join(
         " %9s %6s" % (c + " ms", "GB/s") for c in cols) +
-        " %8s" % "dyn/st" + (" %8s" % "torch/st" if torch else "") +
+        " %8s %8s" % ("dyn/st", "8row/st") +
+        (" %8s" % "torch/st" if torch else "") +
         " %9s" % "max|err|")
     rng = np.random.default_rng(0)
     compiled = {}
@@ -90,13 +93,16 @@ def main():
         h, nk, d = (int(x) for x in shape.split("x"))
         if d not in compiled:
             compiled[d] = (attnc.compile(MODEL % (" = 1", d)).decode,
-                           attnc.compile(MODEL % ("", d)).decode)
-        static, dynamic = compiled[d]
+                           attnc.compile(MODEL % ("", d)).decode,
+                           attnc.compile(MODEL % ("", d), flags=[
+                               "--single-query-copy=false"]).decode)
+        static, dynamic, rows8 = compiled[d]
         q, k, v = (rng.standard_normal((1, h, n, d), dtype=np.float32)
                    for n in (1, nk, nk))
         outs = {c: np.empty((1, h, 1, d), np.float32) for c in cols}
         calls = {"static": lambda: static(q, k, v, out=(outs["static"],)),
-                 "dynamic": lambda: dynamic(q, k, v, out=(outs["dynamic"],))}
+                 "dynamic": lambda: dynamic(q, k, v, out=(outs["dynamic"],)),
+                 "8-row": lambda: rows8(q, k, v, out=(outs["8-row"],))}
         if torch:
             tq, tk, tv = (torch.from_numpy(x) for x in (q, k, v))
 
@@ -118,7 +124,8 @@ def main():
         gbytes = 8.0 * h * nk * d / 1e9
         print("%-13s" % shape + "".join(
             " %9.3f %6.1f" % (best[c] * 1e3, gbytes / best[c]) for c in cols) +
-            " %8.2f" % (best["dynamic"] / best["static"]) +
+            " %8.2f %8.2f" % (best["dynamic"] / best["static"],
+                              best["8-row"] / best["static"]) +
             (" %8.2f" % (best["torch"] / best["static"]) if torch else "") +
             " %9.1e" % err)
     if failed:

@@ -1,6 +1,6 @@
-// RUN: attn-opt %s "--convert-attn-to-loops=query-tiles-per-group=1 split-keys=false" | FileCheck %s
-// RUN: attn-opt %s "--attn-tile-attention=query-tiles-per-group=1 split-keys=false" | attn-opt --convert-attn-to-loops | FileCheck %s
-// RUN: attn-opt %s "--convert-attn-to-loops=tile-size=20 query-tiles-per-group=1 split-keys=false" | FileCheck %s --check-prefix=TILE
+// RUN: attn-opt %s "--convert-attn-to-loops=query-tiles-per-group=1 split-keys=false single-query-copy=false" | FileCheck %s
+// RUN: attn-opt %s "--attn-tile-attention=query-tiles-per-group=1 split-keys=false single-query-copy=false" | attn-opt --convert-attn-to-loops | FileCheck %s
+// RUN: attn-opt %s "--convert-attn-to-loops=tile-size=20 query-tiles-per-group=1 split-keys=false single-query-copy=false" | FileCheck %s --check-prefix=TILE
 // RUN: attn-opt %s "--convert-attn-to-loops=vectorize=false" | FileCheck %s --check-prefix=SCALAR
 //
 // A dot score with a vector state (static D and Dv, no weights output)

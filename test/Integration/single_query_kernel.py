@@ -8,7 +8,9 @@
 # below, at and around the vector width (1, 7, 16, 19, 64, 128: whole
 # vectors and a shorter last chunk), key counts around the lane and tile
 # sizes up to a key split (0, 1, 15, 16, 17, 127-131, 4099), the length
-# and causal masks, the weights output, and heads with a static n_q = 1.
+# and causal masks, the weights output, heads with a static n_q = 1, and a
+# dynamic n_q called with 1 (the single-query copy of the tiled form) and
+# with more (the form for many queries, beside it under an scf.if).
 
 import attnc_testlib as T
 
@@ -38,10 +40,10 @@ T.run_models(checker, models, sizes, seed=7,
              scale={"W": 0.5})
 
 
-def headed(name, d, causal):
+def headed(name, d, causal, nq=" = 1"):
     return """
 model %s {
-  dims h, n_q = 1, n_k, d = %d
+  dims h, n_q%s, n_k, d = %d
   batch b
   input Q : f32[b, h, n_q, d]
   input K, V : f32[b, h, n_k, d]
@@ -54,7 +56,7 @@ model %s {
   context c = sum(a * v)
   output O = c
 }
-""" % (name, d, "mask causal" if causal else "")
+""" % (name, nq, d, "mask causal" if causal else "")
 
 
 for d in (16, 128):
@@ -69,4 +71,19 @@ for d in (16, 128):
             checker.case(headed(name, d, causal), name, spec,
                          {"b": b, "h": h, "n_k": nk}, seed=20 + i,
                          label="heads d=%d causal=%d" % (d, causal))
+
+# A dynamic n_q: 1 takes the single-query copy, 2 and 9 the other form.
+for d in (16, 64):
+    for causal in (False, True):
+        name = "dyn_%d_%d" % (d, causal)
+        spec = {"batch": 2, "inputs": ["Q", "K", "V"],
+                "query": ("Q", None, None), "keys": ("K", None, None),
+                "values": ("V", None, None), "score": ("scaled_dot", [], None),
+                "causal": causal, "outputs": [("O", "c")]}
+        for i, (nq, nk, b, h) in enumerate([(1, 1, 1, 1), (1, 130, 2, 3),
+                                            (1, 1500, 1, 1), (2, 130, 1, 2),
+                                            (9, 17, 2, 1)]):
+            checker.case(headed(name, d, causal, nq=""), name, spec,
+                         {"b": b, "h": h, "n_q": nq, "n_k": nk}, seed=40 + i,
+                         label="dynamic n_q d=%d causal=%d" % (d, causal))
 checker.finish()

@@ -5,6 +5,7 @@
 // RUN: attn-opt %s --attn-to-loops="opt-level=0 tile-size=8 bufferize=false" | FileCheck %s --check-prefix=GONE
 // RUN: attn-opt %s --attn-to-loops="vectorize=false bufferize=false" | FileCheck %s --check-prefix=SCALAR
 // RUN: attn-opt %s --attn-to-loops="split-keys=false query-tiles-per-group=1 bufferize=false" | FileCheck %s --check-prefix=ONETILE
+// RUN: attn-opt %s --attn-to-loops="single-query-copy=false bufferize=false" | FileCheck %s --check-prefix=NOCOPY
 //
 // The attn-to-loops pipeline (attn-decompose-scores,
 // convert-attn-linear-to-loops, convert-attn-to-linalg, attn-tile-attention,
@@ -42,6 +43,10 @@
 // CHECK:             vector.load %{{.*}}[%[[G]], %c0, %c0] : memref<4x8x8xf32>, vector<8xf32>
 // CHECK:             vector.fma
 // CHECK:             vector.store %{{.*}}, %{{.*}}[%[[G]], %c7, %c0] : memref<4x8x8xf32>, vector<8xf32>
+// The copy for a call with one query: tiles of one query, no groups, the
+// keys read in place (a tree of shuffles sums each key's products).
+// CHECK:       scf.parallel {{.*}} step (%c1, %c1, %c1, %c1)
+// CHECK:         vector.shuffle
 // CHECK:       return
 
 // The pipeline's options: without key splits and query groups, the blocked
@@ -54,6 +59,13 @@
 // ONETILE-NOT:   memref<4x8x8xf32>
 // ONETILE:       scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8x8xf32>)
 // ONETILE:       return
+
+// single-query-copy=false: no copy for one query.
+// NOCOPY-LABEL: func.func @model
+// NOCOPY:       scf.parallel {{.*}} step (%{{.*}}, %{{.*}}, %c32, %{{.*}})
+// NOCOPY-NOT:   step (%c1, %c1, %c1, %c1)
+// NOCOPY-NOT:   vector.shuffle
+// NOCOPY:       return
 
 // Without vectors the state of a query tile is buffers.
 // SCALAR-LABEL: func.func @model

@@ -70,12 +70,14 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
   tileOptions.vectorize = options.vectorize;
   tileOptions.queryTilesPerGroup = options.queryTilesPerGroup;
   tileOptions.splitKeys = options.splitKeys;
+  tileOptions.singleQueryCopy = options.singleQueryCopy;
   funcPm.addPass(attn::createAttnTileAttention(tileOptions));
   attn::ConvertAttnToLoopsOptions loopOptions;
   loopOptions.tileSize = options.tileSize;
   loopOptions.vectorize = options.vectorize;
   loopOptions.queryTilesPerGroup = options.queryTilesPerGroup;
   loopOptions.splitKeys = options.splitKeys;
+  loopOptions.singleQueryCopy = options.singleQueryCopy;
   loopOptions.bf16DotProducts = options.bf16DotProducts;
   funcPm.addPass(attn::createConvertAttnToLoops(loopOptions));
   if (options.parallelLinalgLoops)

@@ -160,6 +160,13 @@ cl::opt<bool> splitKeys(
              "16 (default true; the splits depend on the shapes only, so "
              "results do not depend on the thread count)"),
     cl::init(true), cl::cat(attncCategory));
+cl::opt<bool> singleQueryCopy(
+    "single-query-copy",
+    cl::desc("With a dynamic query count, also compile the attention for "
+             "one query (the single-query kernel, keys read in place), "
+             "taken when n_q is 1 at the call (a dot or cosine softmax with "
+             "vectors; default true)"),
+    cl::init(true), cl::cat(attncCategory));
 cl::opt<bool> vectorize(
     "vectorize",
     cl::desc("Keep vectors in registers in the fused loops when sizes are "
@@ -629,6 +636,7 @@ int main(int argc, char **argv) {
   options.vectorize = vectorize.getValue();
   options.queryTilesPerGroup = queryTilesPerGroup.getValue();
   options.splitKeys = splitKeys.getValue();
+  options.singleQueryCopy = singleQueryCopy.getValue();
   options.bf16DotProducts =
       dotPrecision == DotPrecision::BF16 ||
       (dotPrecision == DotPrecision::Auto && !cuda && !gpuScheduleOnHost &&

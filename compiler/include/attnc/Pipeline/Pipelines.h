@@ -46,6 +46,11 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
       llvm::cl::desc("split the keys when batch x heads x query tiles are "
                      "fewer than the target plans threads for"),
       llvm::cl::init(true)};
+  Option<bool> singleQueryCopy{
+      *this, "single-query-copy",
+      llvm::cl::desc("with a dynamic n_q, also emit the form for n_q = 1 "
+                     "(the single-query kernel) under an scf.if"),
+      llvm::cl::init(true)};
   Option<bool> vectorize{
       *this, "vectorize",
       llvm::cl::desc("keep vectors in registers in the fused loops"),

@@ -115,6 +115,10 @@ def ConvertAttnToLoops : Pass<"convert-attn-to-loops", "func::FuncOp"> {
     Option<"splitKeys", "split-keys", "bool", /*default=*/"true",
            "split the keys of an untiled op tiled here when the parallel "
            "iterations are few (see -attn-tile-attention)">,
+    Option<"singleQueryCopy", "single-query-copy", "bool",
+           /*default=*/"true",
+           "with a dynamic n_q, also tile an untiled op for n_q = 1 (see "
+           "-attn-tile-attention)">,
     Option<"bf16DotProducts", "bf16-dot-products", "bool",
            /*default=*/"false",
            "the blocked dot kernel multiplies bf16-rounded queries, keys, "

@@ -87,7 +87,7 @@ struct ConvertAttnToLoopsPass
   void runOnOperation() override {
     const TargetDescription &target = hostCPU();
     AttentionTilingOptions options{tileSize, vectorize, queryTilesPerGroup,
-                                   splitKeys};
+                                   splitKeys, singleQueryCopy};
     if (failed(checkTilingOptions(getOperation(), target, options)))
       return signalPassFailure();
     MLIRContext *context = &getContext();

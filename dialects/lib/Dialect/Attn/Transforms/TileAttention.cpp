@@ -372,244 +372,264 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
         group = std::min<int64_t>(group, llvm::divideCeil(staticQueries, queryTile));
     }
 
-    Value zero = e.index(0), one = e.index(1);
-    Value queryStep = e.index(queryTile * group), keyStep = e.index(keyTile);
-    Type f32 = b.getF32Type();
-    auto dvSize = cast<MemRefType>(v.getType()).getDimSize(3);
-    auto rowType = VectorType::get({queryTile}, f32);
-    auto accType = VectorType::get({queryTile, dvSize}, f32);
-    auto negInf = b.getF32FloatAttr(-std::numeric_limits<float>::infinity());
-    auto zeroAttr = b.getF32FloatAttr(0);
+    // A dynamic n_q that is 1 at run time (decoding with a model made for
+    // any number of queries) takes a copy of the tiled form with tiles of
+    // one query, whose kernel reads the keys in place (BlockedDot.cpp);
+    // packing the keys for tiles of 8 copies of one query costs 4-6x more.
+    bool singleQueryCopy = dotSoftmax && queryTile > 1 &&
+                           ShapedType::isDynamic(staticQueries) &&
+                           options.singleQueryCopy;
+    auto emitTiledForm = [&](int64_t queryTile, int64_t group) {
+      Value zero = e.index(0), one = e.index(1);
+      Value queryStep = e.index(queryTile * group), keyStep = e.index(keyTile);
+      Type f32 = b.getF32Type();
+      auto dvSize = cast<MemRefType>(v.getType()).getDimSize(3);
+      auto rowType = VectorType::get({queryTile}, f32);
+      auto accType = VectorType::get({queryTile, dvSize}, f32);
+      auto negInf = b.getF32FloatAttr(-std::numeric_limits<float>::infinity());
+      auto zeroAttr = b.getF32FloatAttr(0);
 
-    // What an iteration of a parallel loop over (batch, head, query tile)
-    // knows: the broadcast batch and head indices of q, k and v, and its
-    // key loop from the masks. The masks as bounds: keys [0, visible) of
-    // this batch entry, and of those the ones the tile's last query sees
-    // (the causal diagonal grows with the query): key tiles past it are
-    // masked for every query. A window also gives a first key: the key loop
-    // of the tile starts at the key tile holding the first key its first
-    // query sees (the interval of each query moves right with the query). A
-    // query group's key loop spans its tiles' loops.
-    struct Iteration {
-      Value bIdx, h, bq, bk, bv, hk, hv;
-      TileKeyLoop keys;
-    };
-    auto enter = [&](Value bIdx, Value h, Value i0, int64_t queries) {
-      Iteration it{bIdx,
-                   h,
-                   e.broadcastIndex(q, 0, bIdx),
-                   e.broadcastIndex(k, 0, bIdx),
-                   e.broadcastIndex(v, 0, bIdx),
-                   b.create<arith::DivUIOp>(h, keyGroup),
-                   b.create<arith::DivUIOp>(h, valueGroup),
-                   {}};
-      it.keys = tileKeyLoop(e, op, bIdx, h, i0, queries, keyStep, nq, nk);
-      return it;
-    };
-    // The update of query tile `first` with key tile `j0`, the finalization
-    // of a tile and its weights.
-    auto createUpdate = [&](const Iteration &it, Value first, Value j0,
-                            ValueRange current) {
-      return b.create<OnlineSoftmaxUpdateOp>(
-          valueState ? TypeRange(current) : TypeRange(), q, it.bq, it.h,
-          first, k, it.bk, it.hk, j0, v, it.bv, it.hv, op.getScoreWeights(),
-          op.getScale(), op.getBias(), it.keys.visible, it.keys.prefixEnd,
-          op.getModSizes(), op.getModTables(), current[0], current[1],
-          current[2],
-          op.getAlign() == AlignKind::hard || modified || storeScores
-              ? it.bIdx
-              : Value(),
-          storeScores ? weights : Value(), op.getCombine(), op.getAct(),
-          op.getCausal(), keyTile, op.getCausalOffsetAttr(),
-          op.getWindowAttr(), op.getScoreModAttr(), op.getMaskModAttr(),
-          op.getWeightModAttr(), op.getBandLowerAttr(), op.getBandUpperAttr(),
-          op.getAlign(), op.getSeedAttr());
-    };
-    auto finishTile = [&](const Iteration &it, Value first,
-                          ValueRange final) {
-      Value lse = op.getLse();
-      b.create<TileFinalizeOp>(final[1], final[2], context, it.bIdx, first,
-                               it.h, lse ? final[0] : Value(), lse);
-      if (weights)
-        b.create<TileWeightsOp>(
-            q, it.bq, it.h, first, k, it.bk, it.hk, op.getScoreWeights(),
-            op.getScale(), op.getBias(), it.keys.visible, it.keys.prefixEnd,
-            op.getModSizes(), op.getModTables(), final[0], final[1], weights,
-            it.bIdx, storeScores, op.getCombine(), op.getAct(),
-            op.getCausal(), op.getCausalOffsetAttr(), op.getWindowAttr(),
-            op.getScoreModAttr(), op.getMaskModAttr(), op.getWeightModAttr(),
-            op.getBandLowerAttr(), op.getBandUpperAttr(), op.getAlign(),
-            op.getSeedAttr());
-    };
-    // The state a query tile starts from: -inf maxima, zero sums and
-    // accumulators (values), or buffers of the query tile initialized so.
-    auto initialState = [&]() -> SmallVector<Value> {
-      if (valueState)
-        return {b.create<arith::ConstantOp>(
-                    DenseElementsAttr::get(rowType, negInf.getValue())),
-                b.create<arith::ConstantOp>(
-                    DenseElementsAttr::get(rowType, zeroAttr.getValue())),
-                b.create<arith::ConstantOp>(
-                    DenseElementsAttr::get(accType, zeroAttr.getValue()))};
-      auto rowBuffer = MemRefType::get({queryTile}, f32);
-      auto accBuffer = MemRefType::get({queryTile, dvSize}, f32);
-      SmallVector<Value> dynamicDv;
-      if (ShapedType::isDynamic(dvSize))
-        dynamicDv.push_back(e.dim(v, 3));
-      SmallVector<Value> buffers = {
-          b.create<memref::AllocOp>(rowBuffer),
-          b.create<memref::AllocOp>(rowBuffer),
-          b.create<memref::AllocOp>(accBuffer, dynamicDv)};
-      e.forEach(e.index(queryTile), [&](Value r) {
-        e.store(e.negInf(), buffers[0], {r});
-        e.store(e.f32(0), buffers[1], {r});
-        e.forEach(e.dim(buffers[2], 1), [&](Value c) {
-          e.store(e.f32(0), buffers[2], {r, c});
-        });
-      });
-      return buffers;
-    };
-    // The key loop of one query tile over keys [begin, end): the final
-    // state.
-    auto keyLoopOfTile = [&](const Iteration &it, Value i0, Value begin,
-                             Value end, ValueRange state) {
-      auto keyLoop =
-          b.create<scf::ForOp>(begin, end, keyStep,
-                               valueState ? state : ValueRange());
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(keyLoop.getBody());
-        SmallVector<Value> current =
-            valueState ? SmallVector<Value>(keyLoop.getRegionIterArgs())
-                       : SmallVector<Value>(state);
-        auto update = createUpdate(it, i0, keyLoop.getInductionVar(), current);
-        if (valueState)
-          b.create<scf::YieldOp>(update.getResults());
-      }
-      return valueState ? SmallVector<Value>(keyLoop.getResults())
-                        : SmallVector<Value>(state);
-    };
-
-    // Key splits (a dot or cosine softmax in vectors without a weights
-    // output or key-range function): when the parallel iterations of the
-    // tiled form, batch x heads x query tiles (or groups), are fewer than
-    // the target plans threads for (`keySplitIterations`), the keys of each
-    // tile are also split in `splits` chunks of `chunk` keys (whole key
-    // tiles, at least `minKeysPerSplit`), an extra dimension of the
-    // parallel loop; each tile stores its partial state per split, and a
-    // second parallel loop merges them in split order. Otherwise `splits`
-    // is 1 and each tile finalizes itself, as without splits. The number of
-    // splits depends on the shapes only, never on the thread count, so the
-    // results are the same on any number of threads.
-    struct KeySplit {
-      Value splits, chunk, single;
-      SplitPartials partials;
-    };
-
-    // The tiled form: an iteration per (batch, head, query tile or group
-    // [, split]).
-    auto buildTiledForm = [&](const KeySplit *split) {
-      SmallVector<Value> lower = {zero, zero, zero}, upper = {batch, hq, nq},
-                         steps = {one, one, queryStep};
-      if (split) {
-        lower.push_back(zero);
-        upper.push_back(split->splits);
-        steps.push_back(one);
-      }
-      auto parallel = b.create<scf::ParallelOp>(lower, upper, steps);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(parallel.getBody()->getTerminator());
-      SmallVector<Value> iv = parallel.getInductionVars();
-      Value i0 = iv[2];
-      Iteration it = enter(iv[0], iv[1], i0, queryTile * group);
-      TileKeyLoop keys = it.keys;
-      if (split) {
-        // The keys of split s: [s chunk, (s + 1) chunk).
-        Value first = b.create<arith::MulIOp>(iv[3], split->chunk);
-        keys.begin = e.maxIdx(keys.begin, first);
-        keys.end = e.minIdx(keys.end,
-                            b.create<arith::AddIOp>(first, split->chunk));
-      }
-      auto finish = [&](Value first, ValueRange final) {
-        if (!split)
-          return finishTile(it, first, final);
-        auto single =
-            b.create<scf::IfOp>(split->single, /*withElseRegion=*/true);
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(single.thenBlock()->getTerminator());
-        finishTile(it, first, final);
-        b.setInsertionPoint(single.elseBlock()->getTerminator());
-        split->partials.store(e, iv[0], iv[1], iv[3], first, final);
+      // What an iteration of a parallel loop over (batch, head, query tile)
+      // knows: the broadcast batch and head indices of q, k and v, and its
+      // key loop from the masks. The masks as bounds: keys [0, visible) of
+      // this batch entry, and of those the ones the tile's last query sees
+      // (the causal diagonal grows with the query): key tiles past it are
+      // masked for every query. A window also gives a first key: the key loop
+      // of the tile starts at the key tile holding the first key its first
+      // query sees (the interval of each query moves right with the query). A
+      // query group's key loop spans its tiles' loops.
+      struct Iteration {
+        Value bIdx, h, bq, bk, bv, hk, hv;
+        TileKeyLoop keys;
       };
-      SmallVector<Value> state = initialState();
-      if (group == 1) {
-        finish(i0, keyLoopOfTile(it, i0, keys.begin, keys.end, state));
-        if (!valueState)
-          for (Value buffer : state)
-            b.create<memref::DeallocOp>(buffer);
+      auto enter = [&](Value bIdx, Value h, Value i0, int64_t queries) {
+        Iteration it{bIdx,
+                     h,
+                     e.broadcastIndex(q, 0, bIdx),
+                     e.broadcastIndex(k, 0, bIdx),
+                     e.broadcastIndex(v, 0, bIdx),
+                     b.create<arith::DivUIOp>(h, keyGroup),
+                     b.create<arith::DivUIOp>(h, valueGroup),
+                     {}};
+        it.keys = tileKeyLoop(e, op, bIdx, h, i0, queries, keyStep, nq, nk);
+        return it;
+      };
+      // The update of query tile `first` with key tile `j0`, the finalization
+      // of a tile and its weights.
+      auto createUpdate = [&](const Iteration &it, Value first, Value j0,
+                              ValueRange current) {
+        return b.create<OnlineSoftmaxUpdateOp>(
+            valueState ? TypeRange(current) : TypeRange(), q, it.bq, it.h,
+            first, k, it.bk, it.hk, j0, v, it.bv, it.hv, op.getScoreWeights(),
+            op.getScale(), op.getBias(), it.keys.visible, it.keys.prefixEnd,
+            op.getModSizes(), op.getModTables(), current[0], current[1],
+            current[2],
+            op.getAlign() == AlignKind::hard || modified || storeScores
+                ? it.bIdx
+                : Value(),
+            storeScores ? weights : Value(), op.getCombine(), op.getAct(),
+            op.getCausal(), keyTile, op.getCausalOffsetAttr(),
+            op.getWindowAttr(), op.getScoreModAttr(), op.getMaskModAttr(),
+            op.getWeightModAttr(), op.getBandLowerAttr(), op.getBandUpperAttr(),
+            op.getAlign(), op.getSeedAttr());
+      };
+      auto finishTile = [&](const Iteration &it, Value first,
+                            ValueRange final) {
+        Value lse = op.getLse();
+        b.create<TileFinalizeOp>(final[1], final[2], context, it.bIdx, first,
+                                 it.h, lse ? final[0] : Value(), lse);
+        if (weights)
+          b.create<TileWeightsOp>(
+              q, it.bq, it.h, first, k, it.bk, it.hk, op.getScoreWeights(),
+              op.getScale(), op.getBias(), it.keys.visible, it.keys.prefixEnd,
+              op.getModSizes(), op.getModTables(), final[0], final[1], weights,
+              it.bIdx, storeScores, op.getCombine(), op.getAct(),
+              op.getCausal(), op.getCausalOffsetAttr(), op.getWindowAttr(),
+              op.getScoreModAttr(), op.getMaskModAttr(), op.getWeightModAttr(),
+              op.getBandLowerAttr(), op.getBandUpperAttr(), op.getAlign(),
+              op.getSeedAttr());
+      };
+      // The state a query tile starts from: -inf maxima, zero sums and
+      // accumulators (values), or buffers of the query tile initialized so.
+      auto initialState = [&]() -> SmallVector<Value> {
+        if (valueState)
+          return {b.create<arith::ConstantOp>(
+                      DenseElementsAttr::get(rowType, negInf.getValue())),
+                  b.create<arith::ConstantOp>(
+                      DenseElementsAttr::get(rowType, zeroAttr.getValue())),
+                  b.create<arith::ConstantOp>(
+                      DenseElementsAttr::get(accType, zeroAttr.getValue()))};
+        auto rowBuffer = MemRefType::get({queryTile}, f32);
+        auto accBuffer = MemRefType::get({queryTile, dvSize}, f32);
+        SmallVector<Value> dynamicDv;
+        if (ShapedType::isDynamic(dvSize))
+          dynamicDv.push_back(e.dim(v, 3));
+        SmallVector<Value> buffers = {
+            b.create<memref::AllocOp>(rowBuffer),
+            b.create<memref::AllocOp>(rowBuffer),
+            b.create<memref::AllocOp>(accBuffer, dynamicDv)};
+        e.forEach(e.index(queryTile), [&](Value r) {
+          e.store(e.negInf(), buffers[0], {r});
+          e.store(e.f32(0), buffers[1], {r});
+          e.forEach(e.dim(buffers[2], 1), [&](Value c) {
+            e.store(e.f32(0), buffers[2], {r, c});
+          });
+        });
+        return buffers;
+      };
+      // The key loop of one query tile over keys [begin, end): the final
+      // state.
+      auto keyLoopOfTile = [&](const Iteration &it, Value i0, Value begin,
+                               Value end, ValueRange state) {
+        auto keyLoop =
+            b.create<scf::ForOp>(begin, end, keyStep,
+                                 valueState ? state : ValueRange());
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(keyLoop.getBody());
+          SmallVector<Value> current =
+              valueState ? SmallVector<Value>(keyLoop.getRegionIterArgs())
+                         : SmallVector<Value>(state);
+          auto update = createUpdate(it, i0, keyLoop.getInductionVar(), current);
+          if (valueState)
+            b.create<scf::YieldOp>(update.getResults());
+        }
+        return valueState ? SmallVector<Value>(keyLoop.getResults())
+                          : SmallVector<Value>(state);
+      };
+
+      // Key splits (a dot or cosine softmax in vectors without a weights
+      // output or key-range function): when the parallel iterations of the
+      // tiled form, batch x heads x query tiles (or groups), are fewer than
+      // the target plans threads for (`keySplitIterations`), the keys of each
+      // tile are also split in `splits` chunks of `chunk` keys (whole key
+      // tiles, at least `minKeysPerSplit`), an extra dimension of the
+      // parallel loop; each tile stores its partial state per split, and a
+      // second parallel loop merges them in split order. Otherwise `splits`
+      // is 1 and each tile finalizes itself, as without splits. The number of
+      // splits depends on the shapes only, never on the thread count, so the
+      // results are the same on any number of threads.
+      struct KeySplit {
+        Value splits, chunk, single;
+        SplitPartials partials;
+      };
+
+      // The tiled form: an iteration per (batch, head, query tile or group
+      // [, split]).
+      auto buildTiledForm = [&](const KeySplit *split) {
+        SmallVector<Value> lower = {zero, zero, zero}, upper = {batch, hq, nq},
+                           steps = {one, one, queryStep};
+        if (split) {
+          lower.push_back(zero);
+          upper.push_back(split->splits);
+          steps.push_back(one);
+        }
+        auto parallel = b.create<scf::ParallelOp>(lower, upper, steps);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(parallel.getBody()->getTerminator());
+        SmallVector<Value> iv = parallel.getInductionVars();
+        Value i0 = iv[2];
+        Iteration it = enter(iv[0], iv[1], i0, queryTile * group);
+        TileKeyLoop keys = it.keys;
+        if (split) {
+          // The keys of split s: [s chunk, (s + 1) chunk).
+          Value first = b.create<arith::MulIOp>(iv[3], split->chunk);
+          keys.begin = e.maxIdx(keys.begin, first);
+          keys.end = e.minIdx(keys.end,
+                              b.create<arith::AddIOp>(first, split->chunk));
+        }
+        auto finish = [&](Value first, ValueRange final) {
+          if (!split)
+            return finishTile(it, first, final);
+          auto single =
+              b.create<scf::IfOp>(split->single, /*withElseRegion=*/true);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(single.thenBlock()->getTerminator());
+          finishTile(it, first, final);
+          b.setInsertionPoint(single.elseBlock()->getTerminator());
+          split->partials.store(e, iv[0], iv[1], iv[3], first, final);
+        };
+        SmallVector<Value> state = initialState();
+        if (group == 1) {
+          finish(i0, keyLoopOfTile(it, i0, keys.begin, keys.end, state));
+          if (!valueState)
+            for (Value buffer : state)
+              b.create<memref::DeallocOp>(buffer);
+          return;
+        }
+        auto update = [&](Value first, Value j0, ValueRange current) {
+          return createUpdate(it, first, j0, current);
+        };
+        auto seesKeyTile = [&](Value first, Value j0) -> Value {
+          // Tiles differ in their key loops only when the interval of keys
+          // moves with the query.
+          KeyInterval mask = KeyInterval::of(op, it.keys.prefixEnd);
+          if (!mask.hasBegin() && !mask.hasEnd())
+            return Value();
+          auto [begin, end] = tileKeyBounds(e, mask, it.keys.visible, first,
+                                            queryTile, keyStep, nq, nk);
+          Value sees =
+              b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j0, end);
+          if (mask.hasBegin())
+            sees = b.create<arith::AndIOp>(
+                sees, b.create<arith::CmpIOp>(arith::CmpIPredicate::sge, j0,
+                                              begin));
+          return sees;
+        };
+        buildQueryGroup(e, group, queryTile, accType, state, i0, nq, keys,
+                        keyStep, seesKeyTile, update, finish);
+      };
+
+      int64_t splitBelow = target.keySplitIterations;
+      if (!options.splitKeys || !dotSoftmax || weights ||
+          op.getKeyRangeAttr() || splitBelow <= 1) {
+        buildTiledForm(nullptr);
         return;
       }
-      auto update = [&](Value first, Value j0, ValueRange current) {
-        return createUpdate(it, first, j0, current);
-      };
-      auto seesKeyTile = [&](Value first, Value j0) -> Value {
-        // Tiles differ in their key loops only when the interval of keys
-        // moves with the query.
-        KeyInterval mask = KeyInterval::of(op, it.keys.prefixEnd);
-        if (!mask.hasBegin() && !mask.hasEnd())
-          return Value();
-        auto [begin, end] = tileKeyBounds(e, mask, it.keys.visible, first,
-                                          queryTile, keyStep, nq, nk);
-        Value sees =
-            b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j0, end);
-        if (mask.hasBegin())
-          sees = b.create<arith::AndIOp>(
-              sees, b.create<arith::CmpIOp>(arith::CmpIPredicate::sge, j0,
-                                            begin));
-        return sees;
-      };
-      buildQueryGroup(e, group, queryTile, accType, state, i0, nq, keys,
-                      keyStep, seesKeyTile, update, finish);
-    };
-
-    int64_t splitBelow = target.keySplitIterations;
-    if (!options.splitKeys || !dotSoftmax || weights ||
-        op.getKeyRangeAttr() || splitBelow <= 1) {
-      buildTiledForm(nullptr);
-      rewriter.eraseOp(op);
-      return success();
-    }
-    auto ceilDiv = [&](Value x, Value y) { return ceilDivIndex(e, x, y); };
-    Value tiles = ceilDiv(nq, e.index(queryTile));
-    Value work = b.create<arith::MulIOp>(b.create<arith::MulIOp>(batch, hq),
-                                         ceilDiv(nq, queryStep));
-    auto [splits, chunk] = planKeySplits(
-        e, work, nk, splitBelow,
-        llvm::alignTo(std::max<int64_t>(target.minKeysPerSplit, keyTile),
-                      keyTile),
-        keyStep);
-    Value single =
-        b.create<arith::CmpIOp>(arith::CmpIPredicate::eq, splits, one);
-    // Partial states only when there are splits (empty buffers otherwise).
-    Value stored = b.create<arith::SelectOp>(single, zero, splits);
-    KeySplit split{splits, chunk, single,
-                   SplitPartials::allocate(
-                       e, batch, hq, stored,
-                       b.create<arith::MulIOp>(tiles, e.index(queryTile)),
-                       queryTile, dvSize)};
-    buildTiledForm(&split);
-    auto merge = b.create<scf::IfOp>(b.create<arith::XOrIOp>(
-        single, b.create<arith::ConstantIntOp>(1, 1)));
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(merge.thenBlock()->getTerminator());
-      split.partials.merge(
-          e, batch, hq, nq, splits, accType,
-          [&](Value bIdx, Value h, Value i0, ValueRange merged) {
-            finishTile(enter(bIdx, h, i0, queryTile), i0, merged);
-          });
-    }
+      auto ceilDiv = [&](Value x, Value y) { return ceilDivIndex(e, x, y); };
+      Value tiles = ceilDiv(nq, e.index(queryTile));
+      Value work = b.create<arith::MulIOp>(b.create<arith::MulIOp>(batch, hq),
+                                           ceilDiv(nq, queryStep));
+      auto [splits, chunk] = planKeySplits(
+          e, work, nk, splitBelow,
+          llvm::alignTo(std::max<int64_t>(target.minKeysPerSplit, keyTile),
+                        keyTile),
+          keyStep);
+      Value single =
+          b.create<arith::CmpIOp>(arith::CmpIPredicate::eq, splits, one);
+      // Partial states only when there are splits (empty buffers otherwise).
+      Value stored = b.create<arith::SelectOp>(single, zero, splits);
+      KeySplit split{splits, chunk, single,
+                     SplitPartials::allocate(
+                         e, batch, hq, stored,
+                         b.create<arith::MulIOp>(tiles, e.index(queryTile)),
+                         queryTile, dvSize)};
+      buildTiledForm(&split);
+      auto merge = b.create<scf::IfOp>(b.create<arith::XOrIOp>(
+          single, b.create<arith::ConstantIntOp>(1, 1)));
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(merge.thenBlock()->getTerminator());
+        split.partials.merge(
+            e, batch, hq, nq, splits, accType,
+            [&](Value bIdx, Value h, Value i0, ValueRange merged) {
+              finishTile(enter(bIdx, h, i0, queryTile), i0, merged);
+            });
+      }
     split.partials.deallocate(e);
+    };
+    if (!singleQueryCopy) {
+      emitTiledForm(queryTile, group);
+    } else {
+      auto manyQueries = b.create<scf::IfOp>(
+          b.create<arith::CmpIOp>(arith::CmpIPredicate::ne, nq, e.index(1)),
+          /*withElseRegion=*/true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(manyQueries.thenBlock()->getTerminator());
+      emitTiledForm(queryTile, group);
+      b.setInsertionPoint(manyQueries.elseBlock()->getTerminator());
+      emitTiledForm(/*queryTile=*/1, /*group=*/1);
+    }
     rewriter.eraseOp(op);
     return success();
   }
@@ -625,7 +645,7 @@ struct AttnTileAttentionPass
   void runOnOperation() override {
     const TargetDescription &target = hostCPU();
     AttentionTilingOptions options{tileSize, vectorize, queryTilesPerGroup,
-                                   splitKeys};
+                                   splitKeys, singleQueryCopy};
     if (failed(checkTilingOptions(getOperation(), target, options)))
       return signalPassFailure();
     RewritePatternSet patterns(&getContext());

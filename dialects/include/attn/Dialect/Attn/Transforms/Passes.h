@@ -29,6 +29,10 @@ struct AttentionTilingOptions {
   /// Split the keys when the parallel iterations are few
   /// (-attn-tile-attention's `split-keys`).
   bool splitKeys = true;
+  /// With a dynamic n_q, also emit the tiled form for n_q = 1 (tiles of one
+  /// query: the single-query kernel) under an scf.if
+  /// (-attn-tile-attention's `single-query-copy`).
+  bool singleQueryCopy = true;
 };
 
 /// Emits an error on `op` and fails when `options` are out of range for

@@ -114,6 +114,14 @@ def AttnTileAttention : Pass<"attn-tile-attention", "func::FuncOp"> {
     results are the same for every thread count; the kernels are emitted
     once. `split-keys=false` turns this off.
 
+    Single-query copy: for the same ops, a dynamic n_q may be 1 at run time
+    (a decoder's step with a model made for any number of queries). The
+    form above is then emitted twice under `scf.if %nq != 1`: as above in
+    the then-branch, and with tiles of one query (and groups of one) in
+    the else-branch, whose kernel reads the keys in place (the
+    single-query kernel of -convert-attn-to-loops). `single-query-copy=false`
+    emits the first form only.
+
     ```mlir
     attn.online_attention dot causal
         ins(%q, %k, %v : memref<2x4x?x8xf32>, memref<2x2x?x8xf32>, memref<2x2x?x4xf32>)
@@ -156,7 +164,12 @@ def AttnTileAttention : Pass<"attn-tile-attention", "func::FuncOp"> {
     Option<"splitKeys", "split-keys", "bool", /*default=*/"true",
            "split the keys of a dot or cosine softmax with a vector state "
            "when batch x heads x query tiles are fewer than the target "
-           "plans threads for (merged in a fixed order)">
+           "plans threads for (merged in a fixed order)">,
+    Option<"singleQueryCopy", "single-query-copy", "bool",
+           /*default=*/"true",
+           "with a dynamic n_q, also emit the form for n_q = 1 (tiles of one "
+           "query) under an scf.if, for a dot or cosine softmax with a "
+           "vector state">
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::math::MathDialect",
