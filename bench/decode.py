@@ -12,7 +12,8 @@ for a dynamic n_q); `8-row`, the dynamic model with --single-query-copy=false
 schedule made for many queries). Each call reads K and V once: GB/s is
 their bytes over the time (8 h n_k d / time), the rate a decoder cares
 about. Every system's output is checked against a float64 NumPy reference
-(exit 1 above 1e-4); best of --repeat calls after a warm-up.
+(exit 1 above 1e-4); best of two rounds of --repeat calls after a warm-up,
+each system's calls in a block.
 
     OMP_NUM_THREADS=1 /tmp/tv/bin/python bench/decode.py
     python3 bench/decode.py --shapes 8x4096x128 32x2048x128
@@ -110,14 +111,19 @@ def main():
                 outs["torch"] = torch.nn.functional.scaled_dot_product_attention(
                     tq, tk, tv).numpy()
             calls["torch"] = sdpa
+        # Each system's calls in a block, two rounds: the thread pools of
+        # attnc (libomp) and PyTorch spin for a while after a parallel
+        # region, and would take the cores from the other's threads if
+        # the calls alternated.
         best = {c: float("inf") for c in cols}
-        for c in cols:
-            calls[c]()
-        for _ in range(args.repeat):
+        for _ in range(2):
             for c in cols:
-                t = time.perf_counter()
+                time.sleep(0.3)
                 calls[c]()
-                best[c] = min(best[c], time.perf_counter() - t)
+                for _ in range(args.repeat):
+                    t = time.perf_counter()
+                    calls[c]()
+                    best[c] = min(best[c], time.perf_counter() - t)
         ref = reference(q, k, v)
         err = max(float(np.abs(outs[c] - ref).max()) for c in cols)
         failed |= not err <= 1e-4
