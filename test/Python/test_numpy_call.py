@@ -78,6 +78,16 @@ def test_errors(c, selfattn):
     refused(c, m, "a strided output", X, Wq, Wk, out={"A": np.zeros((2, 5, 10), np.float32)[:, :, ::2]})
     e = c.raises(attnc.CallError, lambda: m(X.astype(np.int8), Wq, Wk), "int8")
     c.check(e is not None and "int8" in str(e) and e.status is None, str(e))
+    # NumPy names a big-endian float32 "float32" too: refused by its byte
+    # order before the name is looked at (the call would read swapped bytes).
+    big = X.astype(">f4")
+    e = c.raises(attnc.CallError, lambda: m(big, Wq, Wk), "big-endian float32")
+    c.check(e is not None and "byte order '>f4'" in str(e) and
+            e.argument == "X", "big-endian: %s" % e)
+    # The element types are cached per dtype object: the same call with the
+    # native dtype after the refused one still runs.
+    y, A = m(X, Wq, Wk)
+    c.check(y.shape == (2, 5, P.D), "a native float32 after the refusal")
 
 
 # bf16 and f16: NumPy has no bfloat16, so bf16 travels as its uint16 bits

@@ -10,7 +10,7 @@ strides converted to elements; the C runtime decides whether it accepts them.
 
 import ctypes
 import sys
-from typing import Any, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple, Union
 
 from ._abi import ITEMSIZE, MAX_RANK, attnc_tensor
 from ._tensor import Tensor
@@ -35,11 +35,11 @@ class View:
     """What a descriptor needs of an argument, and what keeps it alive."""
 
     __slots__ = ("data", "dtype", "shape", "strides", "keep", "kind",
-                 "readonly", "label")
+                 "readonly", "_label")
 
     def __init__(self, data: Optional[int], dtype: str, shape: Tuple[int, ...],
                  strides: Tuple[int, ...], keep: Any, kind: str,
-                 readonly: bool, label: str):
+                 readonly: bool, label: Union[str, Callable[[], str]]):
         self.data = data or None
         self.dtype = dtype
         self.shape = shape
@@ -47,7 +47,14 @@ class View:
         self.keep = keep
         self.kind = kind          # "torch", "numpy", "array" or "buffer"
         self.readonly = readonly
-        self.label = label        # e.g. "numpy float64 [2, 3]"
+        self._label = label
+
+    @property
+    def label(self) -> str:
+        """What the argument is, for messages: e.g. "numpy float64 [2, 3]"
+        (made only when a message needs it: calls are on the fast path)."""
+        label = self._label
+        return label if isinstance(label, str) else label()
 
     def fill(self, desc: attnc_tensor, dtype_code: int) -> None:
         desc.data = self.data
@@ -63,13 +70,26 @@ class ArgumentError(Exception):
     argument."""
 
 
+# The top-level package of each argument type seen (is_torch and is_numpy
+# run on every argument of every call).
+_PACKAGE_OF: Dict[type, str] = {}
+
+
+def _package(obj: Any) -> str:
+    t = type(obj)
+    package = _PACKAGE_OF.get(t)
+    if package is None:
+        package = _PACKAGE_OF[t] = t.__module__.split(".")[0]
+    return package
+
+
 def is_torch(obj: Any) -> bool:
-    return type(obj).__module__.split(".")[0] == "torch" and hasattr(
+    return _package(obj) == "torch" and hasattr(
         obj, "data_ptr") and hasattr(obj, "stride")
 
 
 def is_numpy(obj: Any) -> bool:
-    return type(obj).__module__.split(".")[0] == "numpy"
+    return _package(obj) == "numpy"
 
 
 def _row_major(shape: Tuple[int, ...]) -> Tuple[int, ...]:
@@ -144,29 +164,51 @@ def _torch_view(t: Any) -> View:
                 t, "torch", False, "torch.%s %s" % (name, list(shape)))
 
 
-def _interface_view(obj: Any, iface: dict, want: str) -> View:
-    typestr = iface["typestr"]
+# The element type of each (dtype object, typestr) seen: NumPy's dtype
+# objects are hashable, and their `name` costs microseconds per call.
+_DTYPE_OF: Dict[Any, str] = {}
+
+
+def _interface_dtype(obj: Any, typestr: str) -> str:
+    dt = getattr(obj, "dtype", None)
+    key = (dt, typestr)
+    try:
+        return _DTYPE_OF[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable dtype attribute
+        key = None
     order, kind, size = typestr[0], typestr[1], int(typestr[2:])
-    name = getattr(getattr(obj, "dtype", None), "name", None)
+    # Before the name: NumPy names a big-endian float32 "float32" too.
+    if (order == ">" and size > 1) or (order == "<" and not _LITTLE):
+        raise ArgumentError("byte order %r is not the machine's" % typestr)
+    name = getattr(dt, "name", None)
     dtype = _BY_NAME.get(name) if isinstance(name, str) else None
     if dtype is None:
-        if (order == ">" and size > 1) or (order == "<" and not _LITTLE):
-            raise ArgumentError("byte order %r is not the machine's" % typestr)
         dtype = _BY_TYPESTR.get((kind, size))
     if dtype is None:
         raise ArgumentError("unsupported element type %s%s (supported: "
                             "float32, float64, float16, bfloat16, int32, "
                             "int64)" % (name + " = " if name else "", typestr))
-    dtype = _resolve_raw16(dtype, want)
-    shape = tuple(int(s) for s in iface["shape"])
+    if key is not None:
+        _DTYPE_OF[key] = dtype
+    return dtype
+
+
+def _interface_view(obj: Any, iface: dict, want: str) -> View:
+    typestr = iface["typestr"]
+    dtype = _resolve_raw16(_interface_dtype(obj, typestr), want)
+    shape = tuple(iface["shape"])
     strides = iface.get("strides")
-    itemsize = size
     st = (_row_major(shape) if strides is None
-          else _elem_strides(strides, itemsize))
+          else _elem_strides(strides, int(typestr[2:])))
     ptr, readonly = iface["data"]
     kind_name = "numpy" if is_numpy(obj) else "array"
-    return View(ptr, dtype, shape, st, obj, kind_name, bool(readonly),
-                "%s %s %s" % (kind_name, name or typestr, list(shape)))
+
+    def label() -> str:
+        name = getattr(getattr(obj, "dtype", None), "name", None)
+        return "%s %s %s" % (kind_name, name or typestr, list(shape))
+    return View(ptr, dtype, shape, st, obj, kind_name, bool(readonly), label)
 
 
 def _buffer_view(obj: Any, mv: memoryview, want: str) -> View:
