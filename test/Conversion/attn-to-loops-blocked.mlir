@@ -18,13 +18,20 @@
 // CHECK-LABEL: func @blocked
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x4x?x8xf32>, %[[K:[^:]*]]: memref<2x2x?x8xf32>, %[[V:[^:]*]]: memref<2x2x?x4xf32>, %[[S:[^:]*]]: f32, %[[LEN:[^:]*]]: memref<2xi32>, %[[C:[^:]*]]: memref<2x?x4x4xf32>)
 // The keys in panels of 16, the padding keys zeroed: in parallel over
-// (batch, head, panel), each panel's 16 keys x 8 elements in turn.
+// (batch, head, panel), the panel's 16 key rows loaded as vectors (D = 8:
+// padded to 16 lanes; a key past N read as the last and selected to zero),
+// transposed by 4 levels of shuffles (the first swaps blocks of 8 lanes),
+// and its 8 element rows stored.
 // CHECK:      %[[KT:.*]] = memref.alloc(%{{.*}}) : memref<?x?x?x8x16xf32>
 // CHECK:      scf.parallel
-// CHECK:        scf.for
-// CHECK:          scf.for
-// CHECK:            memref.load %[[K]]
-// CHECK:            memref.store %{{.*}}, %[[KT]]
+// CHECK:        %[[ROW0:.*]] = arith.minsi
+// CHECK:        %[[K0:.*]] = vector.load %[[K]][%{{.*}}, %{{.*}}, %[[ROW0]], %{{.*}}] : memref<2x2x?x8xf32>, vector<8xf32>
+// CHECK-NEXT:   %[[P0:.*]] = vector.insert_strided_slice %[[K0]], %{{.*}} {offsets = [0], strides = [1]} : vector<8xf32> into vector<16xf32>
+// CHECK-NEXT:   arith.select %{{.*}}, %[[P0]], %{{.*}} : vector<16xf32>
+// CHECK:        vector.shuffle %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]
+// CHECK-NEXT:   vector.shuffle %{{.*}} [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31]
+// CHECK:        vector.store %{{.*}}, %[[KT]][%{{.*}}, %{{.*}}, %{{.*}}, %c0{{.*}}, %c0{{.*}}] : memref<?x?x?x8x16xf32>, vector<16xf32>
+// CHECK-NOT:    memref.store
 // Tiles of 8 queries of each (batch, head), each with its scratch of scores.
 // CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %[[I0:[^)]*]]) = {{.*}} step (%{{.*}}, %{{.*}}, %c8
 // CHECK:        %[[SCORES:.*]] = memref.alloc() : memref<8x128xf32>

@@ -102,8 +102,11 @@ func.func @additive_vector(%q: memref<1x4x3x16xf32>, %k: memref<2x2x5x16xf32>,
 // CHECK-NEXT:         arith.constant 1.0
 // CHECK-NEXT:         %[[KINV:.*]] = arith.divf
 // CHECK:              %[[KSCALE:.*]] = arith.select %{{.*}}, %[[KINV]], %{{.*}} : f32
-// CHECK:                arith.mulf %{{.*}}, %[[KSCALE]] {{.*}}: f32
-// CHECK:                memref.store %{{.*}}, %[[KT]]
+// The first key's row (after the 16 norms), padded to 16 lanes, scaled.
+// CHECK:              %[[KPAD:.*]] = vector.insert_strided_slice %{{.*}} : vector<5xf32> into vector<16xf32>
+// CHECK-NEXT:         %[[KB:.*]] = vector.broadcast %[[KSCALE]] : f32 to vector<16xf32>
+// CHECK-NEXT:         arith.mulf %[[KPAD]], %[[KB]] {{.*}}: vector<16xf32>
+// CHECK:              vector.store %{{.*}}, %[[KT]]
 // CHECK:        scf.parallel
 // CHECK:          %[[QV:.*]] = vector.load %arg0{{.*}} : memref<1x1x3x5xf32>, vector<5xf32>
 // CHECK-NEXT:     %[[QQ:.*]] = arith.mulf %[[QV]], %[[QV]]

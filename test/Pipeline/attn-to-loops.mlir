@@ -54,7 +54,7 @@
 // tile's state is carried by the key loop.
 // ONETILE-LABEL: func.func @model
 // ONETILE:       memref.alloc({{.*}}) : memref<?x1x?x8x16xf32>
-// ONETILE-NEXT:  scf.parallel
+// ONETILE:       scf.parallel
 // ONETILE:       scf.parallel ({{[^,]*}}, {{[^,]*}}, {{[^,]*}}) = {{.*}} step (%c1, %c1, %c8) {
 // ONETILE-NOT:   memref<4x8x8xf32>
 // ONETILE:       scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8x8xf32>)

@@ -337,17 +337,107 @@ Value mlir::attn::loops::visibleLanes(Emitter &e, Value keys, Value begin,
   return visible;
 }
 
+/// The transpose of a square block of vectors (rows[r][c] becomes
+/// result[c][r]; a power of 2 of them): log2(n) levels of two-source
+/// shuffles, each swapping the off-diagonal sub-blocks of size k of every
+/// pair of rows k apart: n log2(n) shuffles in all.
+static SmallVector<Value> transposeBlock(Emitter &e, SmallVector<Value> rows) {
+  int64_t n = rows.size();
+  for (int64_t k = n / 2; k >= 1; k /= 2) {
+    // Row i (bit k clear) keeps its lanes with bit k clear and takes row
+    // i + k's lanes l - k where bit k is set; row i + k the converse.
+    SmallVector<int64_t> low, high;
+    for (int64_t l = 0; l < n; ++l) {
+      bool upper = l & k;
+      low.push_back(upper ? n + l - k : l);
+      high.push_back(upper ? n + l : l + k);
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      if (i & k)
+        continue;
+      Value x = rows[i], y = rows[i + k];
+      rows[i] = e.b.create<vector::ShuffleOp>(x, y, low);
+      rows[i + k] = e.b.create<vector::ShuffleOp>(x, y, high);
+    }
+  }
+  return rows;
+}
+
 Value mlir::attn::loops::packKeyPanels(PatternRewriter &rewriter,
                                        scf::ParallelOp parallel, Value keys,
                                        int64_t lanes, int64_t sparePanels,
                                        bool unitRows) {
-  int64_t d = cast<MemRefType>(keys.getType()).getDimSize(3);
-  return packRows(rewriter, parallel, keys, rewriter.getF32Type(), d,
-                  {d, lanes}, lanes, sparePanels, unitRows,
-                  [&](Emitter &e, Value bIdx, Value h, Value j, Value c) {
-                    Value lanesIdx = e.index(lanes);
-                    return SmallVector<Value>{
-                        bIdx, h, e.b.create<arith::DivUIOp>(j, lanesIdx), c,
-                        e.b.create<arith::RemUIOp>(j, lanesIdx)};
-                  });
+  auto keysType = cast<MemRefType>(keys.getType());
+  int64_t d = keysType.getDimSize(3);
+  if (!keysType.getLayout().isIdentity() || !llvm::isPowerOf2_64(lanes))
+    return packRows(rewriter, parallel, keys, rewriter.getF32Type(), d,
+                    {d, lanes}, lanes, sparePanels, unitRows,
+                    [&](Emitter &e, Value bIdx, Value h, Value j, Value c) {
+                      Value lanesIdx = e.index(lanes);
+                      return SmallVector<Value>{
+                          bIdx, h, e.b.create<arith::DivUIOp>(j, lanesIdx), c,
+                          e.b.create<arith::RemUIOp>(j, lanesIdx)};
+                    });
+  // A panel is `lanes` keys transposed: `lanes` x `lanes` blocks of
+  // (keys, elements) loaded as rows, transposed in registers (transposeBlock)
+  // and stored as panel rows. Keys past N are read as key N - 1 and
+  // replaced by zeros; a D that is not whole vectors ends with a narrower
+  // block.
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(parallel);
+  ImplicitLocOpBuilder b(parallel.getLoc(), rewriter);
+  Emitter e{b};
+  Type f32 = b.getF32Type();
+  auto lanesType = VectorType::get({lanes}, f32);
+  Value batch = e.dim(keys, 0), heads = e.dim(keys, 1), n = e.dim(keys, 2);
+  Value zero = e.index(0), one = e.index(1), lanesIdx = e.index(lanes);
+  Value panels = b.create<arith::AddIOp>(
+      b.create<arith::DivUIOp>(
+          b.create<arith::AddIOp>(n, e.index(lanes - 1)), lanesIdx),
+      e.index(sparePanels));
+  int64_t dyn = ShapedType::kDynamic;
+  Value packed = b.create<memref::AllocOp>(
+      MemRefType::get({dyn, dyn, dyn, d, lanes}, f32),
+      ValueRange{batch, heads, panels});
+  auto packLoop = b.create<scf::ParallelOp>(ValueRange{zero, zero, zero},
+                                            ValueRange{batch, heads, panels},
+                                            ValueRange{one, one, one});
+  b.setInsertionPoint(packLoop.getBody()->getTerminator());
+  Value bIdx = packLoop.getInductionVars()[0],
+        h = packLoop.getInductionVars()[1],
+        panel = packLoop.getInductionVars()[2];
+  Value first = b.create<arith::MulIOp>(panel, lanesIdx);
+  Value lastRow = e.maxIdx(b.create<arith::SubIOp>(n, one), zero);
+  Value zeros = e.splat(lanesType, e.f32(0));
+  SmallVector<Value> rows, exists, scales;
+  for (int64_t r = 0; r < lanes; ++r) {
+    Value key = b.create<arith::AddIOp>(first, e.index(r));
+    exists.push_back(
+        b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, key, n));
+    rows.push_back(e.minIdx(key, lastRow));
+    // Each key divided by its norm (a zero key stays zero).
+    if (unitRows)
+      scales.push_back(inverseNorm(e, keys, {bIdx, h, rows.back()}, d));
+  }
+  for (int64_t c0 = 0; c0 < d; c0 += lanes) {
+    int64_t width = std::min(lanes, d - c0);
+    auto chunkType = VectorType::get({width}, f32);
+    SmallVector<Value> block;
+    for (int64_t r = 0; r < lanes; ++r) {
+      Value chunk = e.vload(chunkType, keys, {bIdx, h, rows[r], e.index(c0)});
+      if (width < lanes)
+        chunk = b.create<vector::InsertStridedSliceOp>(
+            chunk, zeros, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
+      if (unitRows)
+        chunk = e.mul(chunk, e.splat(lanesType, scales[r]));
+      block.push_back(b.create<arith::SelectOp>(exists[r], chunk, zeros));
+    }
+    block = transposeBlock(e, block);
+    for (int64_t c = 0; c < width; ++c)
+      b.create<vector::StoreOp>(
+          block[c], packed, ValueRange{bIdx, h, panel, e.index(c0 + c), zero});
+  }
+  rewriter.setInsertionPointAfter(parallel);
+  rewriter.create<memref::DeallocOp>(parallel.getLoc(), packed);
+  return packed;
 }

@@ -50,7 +50,9 @@ Value packRows(PatternRewriter &rewriter, scf::ParallelOp parallel, Value src,
                PackIndex index);
 
 /// The keys [B, Hk, Nk, D] in f32 panels [B, Hk, ceil(Nk / lanes) +
-/// sparePanels, D, lanes] (padding keys zero), before `parallel`.
+/// sparePanels, D, lanes] (padding keys zero), before `parallel`: blocks
+/// of lanes x lanes loaded as key rows and transposed by shuffles (contiguous
+/// keys and a power of 2 of lanes; packRows otherwise).
 Value packKeyPanels(PatternRewriter &rewriter, scf::ParallelOp parallel,
                     Value keys, int64_t lanes, int64_t sparePanels,
                     bool unitRows);
