@@ -97,6 +97,47 @@ Value mlir::attn::loops::inverseNorm(Emitter &e, Value src, ValueRange idx,
       positive, b.create<arith::DivFOp>(e.f32(1), norm), e.f32(0));
 }
 
+/// The body of a packing loop: fills entry `entry` of (batch, head) of
+/// `packed` from `src` (N rows).
+using PackEntry = function_ref<void(Emitter &e, Value packed, Value bIdx,
+                                    Value h, Value entry, Value n)>;
+
+/// Allocates the buffer [B, H, ceil(N / rowsPerEntry) + extraEntries,
+/// tailShape...] of `elem` for `src` [B, H, N, D] before `parallel`, fills
+/// it in an scf.parallel over (batch, head, entry) with `fill` (each entry
+/// a contiguous block of the buffer: no two threads write one cache line),
+/// and frees it after `parallel`.
+static Value emitPackLoop(PatternRewriter &rewriter, scf::ParallelOp parallel,
+                          Value src, Type elem, ArrayRef<int64_t> tailShape,
+                          int64_t rowsPerEntry, int64_t extraEntries,
+                          PackEntry fill) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(parallel);
+  ImplicitLocOpBuilder b(parallel.getLoc(), rewriter);
+  Emitter e{b};
+  Value batch = e.dim(src, 0), heads = e.dim(src, 1), n = e.dim(src, 2);
+  Value entries = b.create<arith::AddIOp>(
+      b.create<arith::DivUIOp>(
+          b.create<arith::AddIOp>(n, e.index(rowsPerEntry - 1)),
+          e.index(rowsPerEntry)),
+      e.index(extraEntries));
+  int64_t dyn = ShapedType::kDynamic;
+  SmallVector<int64_t> shape = {dyn, dyn, dyn};
+  shape.append(tailShape.begin(), tailShape.end());
+  Value packed = b.create<memref::AllocOp>(MemRefType::get(shape, elem),
+                                           ValueRange{batch, heads, entries});
+  Value zero = e.index(0), one = e.index(1);
+  auto packLoop = b.create<scf::ParallelOp>(ValueRange{zero, zero, zero},
+                                            ValueRange{batch, heads, entries},
+                                            ValueRange{one, one, one});
+  b.setInsertionPoint(packLoop.getBody()->getTerminator());
+  fill(e, packed, packLoop.getInductionVars()[0],
+       packLoop.getInductionVars()[1], packLoop.getInductionVars()[2], n);
+  rewriter.setInsertionPointAfter(parallel);
+  rewriter.create<memref::DeallocOp>(parallel.getLoc(), packed);
+  return packed;
+}
+
 /// Copies `src` [B, H, N, D] before `parallel` into a buffer of `elem`
 /// (f32, or bf16: rounded) [B, H, ceil(N / rowsPerEntry) + extraEntries,
 /// tailShape...] where `index` places element (b, h, n, c) for n < the
@@ -109,59 +150,39 @@ Value mlir::attn::loops::packRows(PatternRewriter &rewriter,
                                   ArrayRef<int64_t> tailShape,
                                   int64_t rowsPerEntry, int64_t extraEntries,
                                   bool unitRows, PackIndex index) {
-  OpBuilder::InsertionGuard guard(rewriter);
-  rewriter.setInsertionPoint(parallel);
-  ImplicitLocOpBuilder b(parallel.getLoc(), rewriter);
-  Emitter e{b};
-  Value batch = e.dim(src, 0), heads = e.dim(src, 1), n = e.dim(src, 2);
-  Value per = e.index(rowsPerEntry);
-  Value entries = b.create<arith::AddIOp>(
-      b.create<arith::DivUIOp>(
-          b.create<arith::AddIOp>(n, e.index(rowsPerEntry - 1)), per),
-      e.index(extraEntries));
-  int64_t dyn = ShapedType::kDynamic;
-  SmallVector<int64_t> shape = {dyn, dyn, dyn};
-  shape.append(tailShape.begin(), tailShape.end());
-  Value packed = b.create<memref::AllocOp>(MemRefType::get(shape, elem),
-                                           ValueRange{batch, heads, entries});
-  // In parallel over (batch, head, entry): each entry is a contiguous
-  // block of the packed buffer (no two threads write one cache line).
-  Value zero = e.index(0), one = e.index(1);
-  auto packLoop = b.create<scf::ParallelOp>(ValueRange{zero, zero, zero},
-                                            ValueRange{batch, heads, entries},
-                                            ValueRange{one, one, one});
-  b.setInsertionPoint(packLoop.getBody()->getTerminator());
-  Value bIdx = packLoop.getInductionVars()[0],
-        h = packLoop.getInductionVars()[1],
-        entry = packLoop.getInductionVars()[2];
-  e.forEach(per, [&](Value r) {
-    Value j = b.create<arith::AddIOp>(b.create<arith::MulIOp>(entry, per), r);
-    Value inside = b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j, n);
-    Value row = b.create<arith::SelectOp>(inside, j, zero);
-    int64_t d = cast<MemRefType>(src.getType()).getDimSize(3);
-    Value rowScale =
-        unitRows ? inverseNorm(e, src, {bIdx, h, row}, d) : Value();
-    e.forEach(e.index(cols), [&](Value c) {
-      Value live = inside;
-      Value col = c;
-      if (cols > d) {
-        live = b.create<arith::AndIOp>(
-            live,
-            b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, c, e.index(d)));
-        col = e.minIdx(c, e.index(d - 1));
-      }
-      Value x = b.create<arith::SelectOp>(
-          live, e.load(src, {bIdx, h, row, col}), e.f32(0));
-      if (rowScale)
-        x = e.mul(x, rowScale);
-      if (elem != x.getType())
-        x = b.create<arith::TruncFOp>(elem, x);
-      e.store(x, packed, index(e, bIdx, h, j, c));
+  int64_t d = cast<MemRefType>(src.getType()).getDimSize(3);
+  auto fill = [&](Emitter &e, Value packed, Value bIdx, Value h, Value entry,
+                  Value n) {
+    ImplicitLocOpBuilder &b = e.b;
+    Value per = e.index(rowsPerEntry), zero = e.index(0);
+    e.forEach(per, [&](Value r) {
+      Value j =
+          b.create<arith::AddIOp>(b.create<arith::MulIOp>(entry, per), r);
+      Value inside = b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j, n);
+      Value row = b.create<arith::SelectOp>(inside, j, zero);
+      Value rowScale =
+          unitRows ? inverseNorm(e, src, {bIdx, h, row}, d) : Value();
+      e.forEach(e.index(cols), [&](Value c) {
+        Value live = inside;
+        Value col = c;
+        if (cols > d) {
+          live = b.create<arith::AndIOp>(
+              live, b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, c,
+                                            e.index(d)));
+          col = e.minIdx(c, e.index(d - 1));
+        }
+        Value x = b.create<arith::SelectOp>(
+            live, e.load(src, {bIdx, h, row, col}), e.f32(0));
+        if (rowScale)
+          x = e.mul(x, rowScale);
+        if (elem != x.getType())
+          x = b.create<arith::TruncFOp>(elem, x);
+        e.store(x, packed, index(e, bIdx, h, j, c));
+      });
     });
-  });
-  rewriter.setInsertionPointAfter(parallel);
-  rewriter.create<memref::DeallocOp>(parallel.getLoc(), packed);
-  return packed;
+  };
+  return emitPackLoop(rewriter, parallel, src, elem, tailShape, rowsPerEntry,
+                      extraEntries, fill);
 }
 
 /// Panels of keys scored together in pass 1: the largest divisor of the
@@ -383,61 +404,45 @@ Value mlir::attn::loops::packKeyPanels(PatternRewriter &rewriter,
   // and stored as panel rows. Keys past N are read as key N - 1 and
   // replaced by zeros; a D that is not whole vectors ends with a narrower
   // block.
-  OpBuilder::InsertionGuard guard(rewriter);
-  rewriter.setInsertionPoint(parallel);
-  ImplicitLocOpBuilder b(parallel.getLoc(), rewriter);
-  Emitter e{b};
-  Type f32 = b.getF32Type();
-  auto lanesType = VectorType::get({lanes}, f32);
-  Value batch = e.dim(keys, 0), heads = e.dim(keys, 1), n = e.dim(keys, 2);
-  Value zero = e.index(0), one = e.index(1), lanesIdx = e.index(lanes);
-  Value panels = b.create<arith::AddIOp>(
-      b.create<arith::DivUIOp>(
-          b.create<arith::AddIOp>(n, e.index(lanes - 1)), lanesIdx),
-      e.index(sparePanels));
-  int64_t dyn = ShapedType::kDynamic;
-  Value packed = b.create<memref::AllocOp>(
-      MemRefType::get({dyn, dyn, dyn, d, lanes}, f32),
-      ValueRange{batch, heads, panels});
-  auto packLoop = b.create<scf::ParallelOp>(ValueRange{zero, zero, zero},
-                                            ValueRange{batch, heads, panels},
-                                            ValueRange{one, one, one});
-  b.setInsertionPoint(packLoop.getBody()->getTerminator());
-  Value bIdx = packLoop.getInductionVars()[0],
-        h = packLoop.getInductionVars()[1],
-        panel = packLoop.getInductionVars()[2];
-  Value first = b.create<arith::MulIOp>(panel, lanesIdx);
-  Value lastRow = e.maxIdx(b.create<arith::SubIOp>(n, one), zero);
-  Value zeros = e.splat(lanesType, e.f32(0));
-  SmallVector<Value> rows, exists, scales;
-  for (int64_t r = 0; r < lanes; ++r) {
-    Value key = b.create<arith::AddIOp>(first, e.index(r));
-    exists.push_back(
-        b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, key, n));
-    rows.push_back(e.minIdx(key, lastRow));
-    // Each key divided by its norm (a zero key stays zero).
-    if (unitRows)
-      scales.push_back(inverseNorm(e, keys, {bIdx, h, rows.back()}, d));
-  }
-  for (int64_t c0 = 0; c0 < d; c0 += lanes) {
-    int64_t width = std::min(lanes, d - c0);
-    auto chunkType = VectorType::get({width}, f32);
-    SmallVector<Value> block;
+  auto fill = [&](Emitter &e, Value packed, Value bIdx, Value h, Value panel,
+                  Value n) {
+    ImplicitLocOpBuilder &b = e.b;
+    auto lanesType = VectorType::get({lanes}, b.getF32Type());
+    Value zero = e.index(0);
+    Value first = b.create<arith::MulIOp>(panel, e.index(lanes));
+    Value lastRow = e.maxIdx(b.create<arith::SubIOp>(n, e.index(1)), zero);
+    Value zeros = e.splat(lanesType, e.f32(0));
+    SmallVector<Value> rows, exists, scales;
     for (int64_t r = 0; r < lanes; ++r) {
-      Value chunk = e.vload(chunkType, keys, {bIdx, h, rows[r], e.index(c0)});
-      if (width < lanes)
-        chunk = b.create<vector::InsertStridedSliceOp>(
-            chunk, zeros, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
+      Value key = b.create<arith::AddIOp>(first, e.index(r));
+      exists.push_back(
+          b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, key, n));
+      rows.push_back(e.minIdx(key, lastRow));
+      // Each key divided by its norm (a zero key stays zero).
       if (unitRows)
-        chunk = e.mul(chunk, e.splat(lanesType, scales[r]));
-      block.push_back(b.create<arith::SelectOp>(exists[r], chunk, zeros));
+        scales.push_back(inverseNorm(e, keys, {bIdx, h, rows.back()}, d));
     }
-    block = transposeBlock(e, block);
-    for (int64_t c = 0; c < width; ++c)
-      b.create<vector::StoreOp>(
-          block[c], packed, ValueRange{bIdx, h, panel, e.index(c0 + c), zero});
-  }
-  rewriter.setInsertionPointAfter(parallel);
-  rewriter.create<memref::DeallocOp>(parallel.getLoc(), packed);
-  return packed;
+    for (int64_t c0 = 0; c0 < d; c0 += lanes) {
+      int64_t width = std::min(lanes, d - c0);
+      auto chunkType = VectorType::get({width}, b.getF32Type());
+      SmallVector<Value> block;
+      for (int64_t r = 0; r < lanes; ++r) {
+        Value chunk =
+            e.vload(chunkType, keys, {bIdx, h, rows[r], e.index(c0)});
+        if (width < lanes)
+          chunk = b.create<vector::InsertStridedSliceOp>(
+              chunk, zeros, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
+        if (unitRows)
+          chunk = e.mul(chunk, e.splat(lanesType, scales[r]));
+        block.push_back(b.create<arith::SelectOp>(exists[r], chunk, zeros));
+      }
+      block = transposeBlock(e, block);
+      for (int64_t c = 0; c < width; ++c)
+        b.create<vector::StoreOp>(
+            block[c], packed,
+            ValueRange{bIdx, h, panel, e.index(c0 + c), zero});
+    }
+  };
+  return emitPackLoop(rewriter, parallel, keys, rewriter.getF32Type(),
+                      {d, lanes}, lanes, sparePanels, fill);
 }
