@@ -16,10 +16,10 @@
 
 // CHECK-LABEL: func @bf16_dots
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x4x?x7xf32>, %[[K:[^:]*]]: memref<2x2x?x7xf32>, %[[V:[^:]*]]: memref<2x2x?x32xf32>
-// CHECK:      %[[QP:.*]] = memref.alloc(%{{.*}}) : memref<?x?x?x8xbf16>
+// CHECK:      %[[QP:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?x?x?x8xbf16>
 // CHECK:        arith.truncf %{{.*}} : f32 to bf16
-// CHECK:      %[[KP:.*]] = memref.alloc(%{{.*}}) : memref<?x?x?x4x32xbf16>
-// CHECK:      %[[VP:.*]] = memref.alloc(%{{.*}}) : memref<?x?x?x32x2xbf16>
+// CHECK:      %[[KP:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?x?x?x4x32xbf16>
+// CHECK:      %[[VP:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?x?x?x32x2xbf16>
 // CHECK:      scf.parallel
 // CHECK:        memref.alloc() : memref<8x128xf32>
 // CHECK:        memref.alloc() : memref<8x128xbf16>

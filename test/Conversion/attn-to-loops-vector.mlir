@@ -20,7 +20,7 @@
 // exp(s - m) / l masked to the visible keys, stored in place.
 // CHECK-LABEL: func @dot_vector
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x1x3x8xf32>, %[[K:[^:]*]]: memref<2x1x5x8xf32>, %[[V:[^:]*]]: memref<2x1x5x4xf32>, %[[S:[^:]*]]: f32, %[[C:[^:]*]]: memref<2x3x1x4xf32>, %[[W:[^:]*]]: memref<2x1x3x5xf32>)
-// CHECK:      memref.alloc({{.*}}) : memref<?x?x?x8x16xf32>
+// CHECK:      memref.alloc({{.*}}) {alignment = 64 : i64} : memref<?x?x?x8x16xf32>
 // CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %{{[^)]*}}) =
 // CHECK:        %[[LOOP:.*]]:3 = scf.for {{.*}} -> (vector<3xf32>, vector<3xf32>, vector<3x4xf32>)
 // CHECK:          vector.fma
@@ -94,7 +94,7 @@ func.func @additive_vector(%q: memref<1x4x3x16xf32>, %k: memref<2x2x5x16xf32>,
 // key), and each query row's scores are multiplied by 1/|q_i| after its
 // 16-lane FMAs.
 // CHECK-LABEL: func @cosine_vector
-// CHECK:        %[[KT:.*]] = memref.alloc(%{{.*}}) : memref<?x?x?x5x16xf32>
+// CHECK:        %[[KT:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?x?x?x5x16xf32>
 // CHECK:              %[[KV:.*]] = vector.load %arg1{{.*}} : memref<1x1x7x5xf32>, vector<5xf32>
 // CHECK-NEXT:         %[[KK:.*]] = arith.mulf %[[KV]], %[[KV]]
 // CHECK-NEXT:         %[[KN2:.*]] = vector.reduction <add>, %[[KK]]

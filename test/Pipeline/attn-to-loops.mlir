@@ -29,7 +29,7 @@
 // 8 x 128 scores, the (m, l, acc) of the group's 4 tiles in buffers, and
 // each key tile used by the group's tiles in turn, each tile's state loaded
 // as vectors, updated and stored.
-// CHECK:       memref.alloc({{.*}}) : memref<?x1x?x8x16xf32>
+// CHECK:       memref.alloc({{.*}}) {alignment = 64 : i64} : memref<?x1x?x8x16xf32>
 // CHECK:       scf.parallel {{.*}} step (%{{.*}}, %{{.*}}, %c32, %{{.*}})
 // CHECK:       memref.alloc() : memref<8x128xf32>
 // The lengths are read per batch entry.
@@ -53,7 +53,7 @@
 // kernel's parallel loop is over (batch, head, tile of 8 queries) and the
 // tile's state is carried by the key loop.
 // ONETILE-LABEL: func.func @model
-// ONETILE:       memref.alloc({{.*}}) : memref<?x1x?x8x16xf32>
+// ONETILE:       memref.alloc({{.*}}) {alignment = 64 : i64} : memref<?x1x?x8x16xf32>
 // ONETILE:       scf.parallel
 // ONETILE:       scf.parallel ({{[^,]*}}, {{[^,]*}}, {{[^,]*}}) = {{.*}} step (%c1, %c1, %c8) {
 // ONETILE-NOT:   memref<4x8x8xf32>

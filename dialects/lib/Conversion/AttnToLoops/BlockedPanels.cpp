@@ -80,21 +80,31 @@ Value mlir::attn::loops::broadcastPair(Emitter &e, int64_t lanes, Value m,
       e.splat(VectorType::get({lanes}, b.getI32Type()), word));
 }
 
+/// 1 / sqrt(squares) where squares > 0, else 0: the inverse norm of a row
+/// from its sum of squares, or 0 for a zero row (f32 or lane-wise).
+static Value inverseRootOrZero(Emitter &e, Value squares) {
+  ImplicitLocOpBuilder &b = e.b;
+  auto constant = [&](double c) -> Value {
+    if (auto type = dyn_cast<VectorType>(squares.getType()))
+      return e.splat(type, e.f32(c));
+    return e.f32(c);
+  };
+  Value positive = b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, squares,
+                                           constant(0));
+  Value norm = b.create<math::SqrtOp>(
+      b.create<arith::SelectOp>(positive, squares, constant(1)));
+  return b.create<arith::SelectOp>(
+      positive, b.create<arith::DivFOp>(constant(1), norm), constant(0));
+}
+
 /// 1 / |src[idx..., :]| over the `d` elements of a row, or 0 for a zero
 /// row.
 Value mlir::attn::loops::inverseNorm(Emitter &e, Value src, ValueRange idx,
                                      int64_t d) {
-  ImplicitLocOpBuilder &b = e.b;
   SmallVector<Value> at(idx.begin(), idx.end());
   at.push_back(e.index(0));
-  Value row = e.vload(VectorType::get({d}, b.getF32Type()), src, at);
-  Value squares = e.reduceAdd(e.mul(row, row));
-  Value positive =
-      b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, squares, e.f32(0));
-  Value norm = b.create<math::SqrtOp>(
-      b.create<arith::SelectOp>(positive, squares, e.f32(1)));
-  return b.create<arith::SelectOp>(
-      positive, b.create<arith::DivFOp>(e.f32(1), norm), e.f32(0));
+  Value row = e.vload(VectorType::get({d}, e.b.getF32Type()), src, at);
+  return inverseRootOrZero(e, e.reduceAdd(e.mul(row, row)));
 }
 
 /// The body of a packing loop: fills entry `entry` of (batch, head) of
@@ -124,8 +134,10 @@ static Value emitPackLoop(PatternRewriter &rewriter, scf::ParallelOp parallel,
   int64_t dyn = ShapedType::kDynamic;
   SmallVector<int64_t> shape = {dyn, dyn, dyn};
   shape.append(tailShape.begin(), tailShape.end());
+  // Whole cache lines: a vector load across two lines costs two.
   Value packed = b.create<memref::AllocOp>(MemRefType::get(shape, elem),
-                                           ValueRange{batch, heads, entries});
+                                           ValueRange{batch, heads, entries},
+                                           b.getI64IntegerAttr(64));
   Value zero = e.index(0), one = e.index(1);
   auto packLoop = b.create<scf::ParallelOp>(ValueRange{zero, zero, zero},
                                             ValueRange{batch, heads, entries},
@@ -319,14 +331,8 @@ Value mlir::attn::loops::rowDots(Emitter &e, const RowScores &s,
     return result;
   // q.k / |k|, and 0 for a zero key (as the packed panels divide each key
   // by its norm and keep a zero key zero).
-  Value norms2 = sumEachIntoLane(e, squares, s.lanes);
-  Value positive =
-      b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, norms2, zeros);
-  Value inverse = b.create<arith::DivFOp>(
-      e.splat(lanesType, e.f32(1)),
-      b.create<math::SqrtOp>(b.create<arith::SelectOp>(
-          positive, norms2, e.splat(lanesType, e.f32(1)))));
-  return b.create<arith::SelectOp>(positive, e.mul(result, inverse), zeros);
+  return e.mul(result,
+               inverseRootOrZero(e, sumEachIntoLane(e, squares, s.lanes)));
 }
 
 Value mlir::attn::loops::finishPanelScore(Emitter &e, Value dots,
