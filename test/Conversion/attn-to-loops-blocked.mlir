@@ -22,7 +22,7 @@
 // padded to 16 lanes; a key past N read as the last and selected to zero),
 // transposed by 4 levels of shuffles (the first swaps blocks of 8 lanes),
 // and its 8 element rows stored.
-// CHECK:      %[[KT:.*]] = memref.alloc(%{{.*}}) : memref<?x?x?x8x16xf32>
+// CHECK:      %[[KT:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?x?x?x8x16xf32>
 // CHECK:      scf.parallel
 // CHECK:        %[[ROW0:.*]] = arith.minsi
 // CHECK:        %[[K0:.*]] = vector.load %[[K]][%{{.*}}, %{{.*}}, %[[ROW0]], %{{.*}}] : memref<2x2x?x8xf32>, vector<8xf32>
@@ -74,8 +74,19 @@
 // CHECK:            vector.store %{{.*}}, %[[SCORES]]
 // CHECK:          vector.reduction <add>
 // Pass 3: each value row once for the tile: 8 FMAs (Dv = 4 is not whole
-// vectors: one chunk).
-// CHECK:          scf.for {{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
+// vectors: one chunk). 8 accumulators are fewer than the target's 16 FMA
+// chains: keys in pairs, the even ones into 8 sums and the odd ones into 8
+// others, added together after the loop; an odd last key after that.
+// CHECK:          %[[ODD:.*]] = arith.remui %[[COUNT:.*]], %c2{{.*}} : index
+// CHECK-NEXT:     %[[PAIRS:.*]] = arith.subi %[[COUNT]], %[[ODD]] : index
+// CHECK-NEXT:     %[[SUMS:.*]]:16 = scf.for %{{.*}} = %c0{{.*}} to %[[PAIRS]] step %c2{{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
+// CHECK:            %[[EVEN:.*]] = vector.load %[[V]]
+// CHECK-COUNT-8:    vector.fma %{{.*}}, %[[EVEN]]
+// CHECK:            %[[NEXT:.*]] = vector.load %[[V]]
+// CHECK-COUNT-8:    vector.fma %{{.*}}, %[[NEXT]]
+// CHECK:          arith.addf %[[SUMS]]#0, %[[SUMS]]#8
+// CHECK-COUNT-7:  arith.addf
+// CHECK:          scf.for %{{.*}} = %[[PAIRS]] to %[[COUNT]] step %c1{{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
 // CHECK:            %[[VROW:.*]] = vector.load %[[V]]
 // CHECK-COUNT-8:    vector.fma %{{.*}}, %[[VROW]]
 // The new state goes back into the key loop's vectors.

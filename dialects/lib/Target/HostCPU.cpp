@@ -26,7 +26,8 @@ const TargetDescription &mlir::attn::hostCPU() {
                                       /*vectorRegisters=*/32,
                                       /*queryTilesPerGroup=*/4,
                                       /*keySplitIterations=*/16,
-                                      /*minKeysPerSplit=*/512};
+                                      /*minKeysPerSplit=*/512,
+                                      /*fmaChains=*/16};
   return host;
 }
 

@@ -54,6 +54,11 @@ struct TargetDescription {
   int64_t keySplitIterations;
   /// The fewest keys of a split (rounded up to whole key tiles).
   int64_t minKeysPerSplit;
+  /// Independent FMA chains a loop needs to keep the FMA pipes busy and
+  /// hide the loads' hiccups (latency x pipes, twice over): the blocked
+  /// kernel's P.V interleaves keys into separate sums until it has this
+  /// many accumulators (a query tile of 8 with one vector of values has 8).
+  int64_t fmaChains;
 
   /// The key tile to use: `requested` (--tile-size) when it is set (> 0),
   /// else the target's.

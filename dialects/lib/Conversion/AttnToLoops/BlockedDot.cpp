@@ -98,6 +98,20 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     return best * lanes;
   }
 
+  /// Separate sums the keys of pass 3 are dealt into (a power of 2): enough
+  /// for the target's independent FMA chains when QT x (chunk / lanes)
+  /// accumulators are fewer (a query tile of 8 with d_v = 16 has 8 chains,
+  /// each waiting on its own last FMA), within half the registers.
+  int64_t keyInterleave(int64_t queryTile, int64_t chunk) const {
+    int64_t accumulators =
+        queryTile * llvm::divideCeil(chunk, target.vectorLanes);
+    int64_t ways = 1;
+    while (2 * ways * accumulators <= target.fmaChains &&
+           2 * ways * accumulators <= target.vectorRegisters / 2)
+      ways *= 2;
+    return ways;
+  }
+
   /// Whether this op's products take bf16 operands: when asked for, and the
   /// queries too exist before the parallel loop (they are rounded there) and
   /// the value rows are whole vectors.
@@ -220,9 +234,11 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     PanelScores panelScores{q,  queryPairs, bq, h,     rows, packed,
                             bk, hk,         d,  lanes, step};
     SmallVector<Value> queryChunks;
-    if (inPlace)
+    Value lastKey;
+    if (inPlace) {
       queryChunks = queryRowChunks(e, q, {bq, h, rows[0]}, d, lanes);
-    Value lastKey = e.maxIdx(b.create<arith::SubIOp>(nk, e.index(1)), zero);
+      lastKey = e.maxIdx(b.create<arith::SubIOp>(nk, e.index(1)), zero);
+    }
     auto scoreTile = [&](bool masked) -> SmallVector<Value> {
       return e
           .loop(zero, count, e.index(lanes * step), maxInit,
@@ -451,7 +467,8 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
           init.push_back(e.mul(part, e.splat(chunkType, alphas[r])));
         }
         Value col = e.index(c0);
-        auto summed = e.loop(zero, count, init, [&](Value jj, ValueRange acc) {
+        // Key jj's value row chunk into the QT accumulators `acc`.
+        auto addKey = [&](Value jj, ValueRange acc) -> SmallVector<Value> {
           Value j = b.create<arith::AddIOp>(j0, jj);
           Value value = e.vload(chunkType, v, {bv, hv, j, col});
           SmallVector<Value> out;
@@ -460,13 +477,47 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
             out.push_back(b.create<vector::FMAOp>(p, value, acc[r]));
           }
           return out;
-        });
+        };
+        SmallVector<Value> summed;
+        int64_t ways = keyInterleave(queryTile, chunk);
+        if (ways == 1) {
+          summed = e.loop(zero, count, init, addKey).getResults();
+        } else {
+          // Few accumulators (a narrow Dv): keys jj + w, w < ways, go into
+          // `ways` separate sums, added together after the loop; the last
+          // count % ways keys then go into the total.
+          SmallVector<Value> wideInit(init);
+          for (int64_t w = 1; w < ways; ++w)
+            for (int64_t r = 0; r < queryTile; ++r)
+              wideInit.push_back(e.splat(chunkType, e.f32(0)));
+          Value waysIdx = e.index(ways);
+          Value whole = b.create<arith::SubIOp>(
+              count, b.create<arith::RemUIOp>(count, waysIdx));
+          auto partial = e.loop(
+              zero, whole, waysIdx, wideInit, [&](Value jj, ValueRange acc) {
+                SmallVector<Value> out;
+                for (int64_t w = 0; w < ways; ++w)
+                  llvm::append_range(
+                      out, addKey(b.create<arith::AddIOp>(jj, e.index(w)),
+                                  acc.slice(w * queryTile, queryTile)));
+                return out;
+              });
+          SmallVector<Value> sums(partial.getResults());
+          for (int64_t width = ways; width > 1; width /= 2)
+            for (int64_t w = 0; w < width / 2; ++w)
+              for (int64_t r = 0; r < queryTile; ++r)
+                sums[w * queryTile + r] =
+                    e.add(sums[w * queryTile + r],
+                          sums[(w + width / 2) * queryTile + r]);
+          sums.resize(queryTile);
+          summed = e.loop(whole, count, sums, addKey).getResults();
+        }
         for (int64_t r = 0; r < queryTile; ++r) {
           if (chunk == dv)
-            accRows[r] = summed.getResult(r);
+            accRows[r] = summed[r];
           else
             accRows[r] = b.create<vector::InsertStridedSliceOp>(
-                summed.getResult(r), accRows[r], ArrayRef<int64_t>{c0},
+                summed[r], accRows[r], ArrayRef<int64_t>{c0},
                 ArrayRef<int64_t>{1});
         }
       }
