@@ -17,6 +17,7 @@ each system's calls in a block.
 
     OMP_NUM_THREADS=1 /tmp/tv/bin/python bench/decode.py
     python3 bench/decode.py --shapes 8x4096x128 32x2048x128
+    OMP_NUM_THREADS=1 /tmp/tv/bin/python bench/decode.py --gqa
 """
 
 import argparse
@@ -46,10 +47,33 @@ model decode {
 }
 """
 
+# Grouped-query heads written as the language has them without
+# projections: the h / g query heads of key head j are the n_q = h / g
+# queries of group j (Q [b, g, h / g, d], K and V [b, g, n_k, d]).
+GROUPED = """
+model grouped {
+  dims  g, n_q = %d, n_k, d = %d
+  batch b
+  input Q : f32[b, g, n_q, d]
+  input K, V : f32[b, g, n_k, d]
+  query   q = Q
+  keys    k = K
+  values  v = V
+  score   e = scaled_dot(q, k)
+  align   a = softmax(e)
+  context c = sum(a * v)
+  output  O = c
+}
+"""
+
 # h x n_k x d: 8 and 32 heads of a 4k/16k/2k cache, one long head, and
 # caches that stay in L2/L3 between calls.
 SHAPES = ["8x4096x128", "8x16384x64", "32x2048x128", "1x65536x128",
           "8x512x128", "32x1024x64"]
+# h x g x n_k x d: grouped-query heads (h query heads, g key/value heads):
+# Llama-like 32/8 and 32/4 at 4k-16k, and multi-query (g = 1).
+GQA_SHAPES = ["32x8x4096x128", "32x8x16384x128", "32x4x8192x128",
+              "8x1x16384x128", "16x2x8192x64"]
 
 
 def reference(q, k, v):
@@ -65,6 +89,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shapes", nargs="+", default=SHAPES,
                     help="HxNKxD (default: %(default)s)")
+    ap.add_argument("--gqa", nargs="*", default=None, metavar="HxGxNKxD",
+                    help="grouped-query decoding instead (h query heads, g "
+                    "key/value heads; no value: %s)" % " ".join(GQA_SHAPES))
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--no-torch", action="store_true",
                     help="attnc only, even when PyTorch is importable")
@@ -81,6 +108,8 @@ def main():
     print("threads: OMP_NUM_THREADS=%s; torch: %s" % (
         threads, torch.__version__ if torch else
         "off (--no-torch)" if args.no_torch else "not importable"))
+    if args.gqa is not None:
+        return grouped_decoding(args.gqa or GQA_SHAPES, args.repeat, torch)
     cols = ["static", "dynamic", "8-row"] + (["torch"] if torch else [])
     print("%-13s" % "h x nk x d" + "".join(
         " %9s %6s" % (c + " ms", "GB/s") for c in cols) +
@@ -111,19 +140,7 @@ def main():
                 outs["torch"] = torch.nn.functional.scaled_dot_product_attention(
                     tq, tk, tv).numpy()
             calls["torch"] = sdpa
-        # Each system's calls in a block, two rounds: the thread pools of
-        # attnc (libomp) and PyTorch spin for a while after a parallel
-        # region, and would take the cores from the other's threads if
-        # the calls alternated.
-        best = {c: float("inf") for c in cols}
-        for _ in range(2):
-            for c in cols:
-                time.sleep(0.3)
-                calls[c]()
-                for _ in range(args.repeat):
-                    t = time.perf_counter()
-                    calls[c]()
-                    best[c] = min(best[c], time.perf_counter() - t)
+        best = best_times(calls, args.repeat)
         ref = reference(q, k, v)
         err = max(float(np.abs(outs[c] - ref).max()) for c in cols)
         failed |= not err <= 1e-4
@@ -133,6 +150,78 @@ def main():
             " %8.2f %8.2f" % (best["dynamic"] / best["static"],
                               best["8-row"] / best["static"]) +
             (" %8.2f" % (best["torch"] / best["static"]) if torch else "") +
+            " %9.1e" % err)
+    if failed:
+        print("error: an output differs from the float64 reference by more "
+              "than 1e-4")
+        return 1
+    return 0
+
+
+def best_times(calls, repeat):
+    """Each system's calls in a block, two rounds: the thread pools of
+    attnc (libomp) and PyTorch spin for a while after a parallel region,
+    and would take the cores from the other's threads if the calls
+    alternated."""
+    best = {c: float("inf") for c in calls}
+    for _ in range(2):
+        for c, call in calls.items():
+            time.sleep(0.3)
+            call()
+            for _ in range(repeat):
+                t = time.perf_counter()
+                call()
+                best[c] = min(best[c], time.perf_counter() - t)
+    return best
+
+
+def grouped_decoding(shapes, repeat, torch):
+    """One query per head, h query heads over g key/value heads. `grouped`:
+    attnc with the h / g query heads of a key head as its queries (one
+    tile reads the group's keys once, in place); `per head`: attnc's
+    single-query model over h heads with K and V repeated to h heads (what
+    a model without grouped heads must do); torch: SDPA with
+    enable_gqa=True. GB/s: the bytes of the g heads of K and V over the
+    time. Ratios: time / grouped's time."""
+    cols = ["grouped", "per head"] + (["torch"] if torch else [])
+    print("%-16s" % "h x g x nk x d" + "".join(
+        " %9s %6s" % (c + " ms", "GB/s") for c in cols) +
+        "".join(" %9s" % (c.split()[0] + "/gr") for c in cols[1:]) +
+        " %9s" % "max|err|")
+    rng = np.random.default_rng(1)
+    failed = False
+    for shape in shapes:
+        h, g, nk, d = (int(x) for x in shape.split("x"))
+        per = h // g
+        grouped = attnc.compile(GROUPED % (per, d)).grouped
+        per_head = attnc.compile(MODEL % (" = 1", d)).decode
+        q = rng.standard_normal((1, h, 1, d), dtype=np.float32)
+        k, v = (rng.standard_normal((1, g, nk, d), dtype=np.float32)
+                for _ in range(2))
+        kh, vh = (np.ascontiguousarray(np.repeat(x, per, axis=1))
+                  for x in (k, v))
+        qg = q.reshape(1, g, per, d)
+        outs = {"grouped": np.empty((1, g, per, d), np.float32),
+                "per head": np.empty((1, h, 1, d), np.float32)}
+        calls = {"grouped": lambda: grouped(qg, k, v, out=(outs["grouped"],)),
+                 "per head": lambda: per_head(q, kh, vh,
+                                              out=(outs["per head"],))}
+        if torch:
+            tq, tk, tv = (torch.from_numpy(x) for x in (q, k, v))
+
+            def sdpa():
+                outs["torch"] = torch.nn.functional.scaled_dot_product_attention(
+                    tq, tk, tv, enable_gqa=True).numpy()
+            calls["torch"] = sdpa
+        best = best_times(calls, repeat)
+        ref = reference(q, kh, vh)
+        err = max(float(np.abs(outs[c].reshape(ref.shape) - ref).max())
+                  for c in cols)
+        failed |= not err <= 1e-4
+        gbytes = 8.0 * g * nk * d / 1e9
+        print("%-16s" % shape + "".join(
+            " %9.3f %6.1f" % (best[c] * 1e3, gbytes / best[c]) for c in cols) +
+            "".join(" %9.2f" % (best[c] / best["grouped"]) for c in cols[1:]) +
             " %9.1e" % err)
     if failed:
         print("error: an output differs from the float64 reference by more "

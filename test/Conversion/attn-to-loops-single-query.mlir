@@ -51,11 +51,40 @@
 // BF16-NOT:     bf16
 // BF16:         vector.shuffle
 // BF16-NOT:     llvm.call_intrinsic
+// BF16-LABEL: func @few_queries
 func.func @single_query(%q: memref<2x4x1x20xf32>, %k: memref<2x4x?x20xf32>,
                         %v: memref<2x4x?x32xf32>, %s: f32,
                         %c: memref<2x1x4x32xf32>) {
   attn.online_attention dot
       ins(%q, %k, %v : memref<2x4x1x20xf32>, memref<2x4x?x20xf32>, memref<2x4x?x32xf32>)
       scale(%s) outs(%c : memref<2x1x4x32xf32>)
+  return
+}
+
+// A static n_q of 3 is the only tile of its head: it reads the keys in
+// place too, each of the 3 rows with its own 16 accumulators and tree of
+// shuffles (the key rows are in L1 for the rows after the first). A
+// static n_q of 12 makes two tiles of 8: the keys are packed into panels.
+// CHECK-LABEL: func @few_queries
+// CHECK-NOT:    memref<?x?x?x32x16xf32>
+// CHECK:        memref.alloc() : memref<3x128xf32>
+// CHECK:        scf.for %{{.*}} step %c16
+// CHECK-COUNT-3:  vector.shuffle %{{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]
+// CHECK-NOT:      vector.shuffle %{{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]
+// CHECK:          arith.maxnumf
+// CHECK-LABEL: func @two_tiles
+// CHECK:        memref.alloc({{.*}}) {alignment = 64 : i64} : memref<?x?x?x16x16xf32>
+func.func @few_queries(%q: memref<1x2x3x32xf32>, %k: memref<1x2x?x32xf32>,
+                       %v: memref<1x2x?x16xf32>, %c: memref<1x3x2x16xf32>) {
+  attn.online_attention dot
+      ins(%q, %k, %v : memref<1x2x3x32xf32>, memref<1x2x?x32xf32>, memref<1x2x?x16xf32>)
+      outs(%c : memref<1x3x2x16xf32>)
+  return
+}
+func.func @two_tiles(%q: memref<1x2x12x16xf32>, %k: memref<1x2x?x16xf32>,
+                     %v: memref<1x2x?x16xf32>, %c: memref<1x12x2x16xf32>) {
+  attn.online_attention dot
+      ins(%q, %k, %v : memref<1x2x12x16xf32>, memref<1x2x?x16xf32>, memref<1x2x?x16xf32>)
+      outs(%c : memref<1x12x2x16xf32>)
   return
 }

@@ -11,7 +11,7 @@
 // the blocked kernel that dot scores take.)
 
 // A dot score with a weights output: the key tiles take the blocked kernel
-// (keys packed in panels), which also stores each row's scores into the
+// (the keys read in place: n_q = 3 is one tile per head), which also stores each row's scores into the
 // weights (scores_out: a plain vector store in the copy for whole tiles, a
 // masked one past the last key), and attn.tile_weights, a second pass of
 // its own, takes the blocked weights kernel (BlockedWeights.cpp) with
@@ -20,10 +20,10 @@
 // exp(s - m) / l masked to the visible keys, stored in place.
 // CHECK-LABEL: func @dot_vector
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x1x3x8xf32>, %[[K:[^:]*]]: memref<2x1x5x8xf32>, %[[V:[^:]*]]: memref<2x1x5x4xf32>, %[[S:[^:]*]]: f32, %[[C:[^:]*]]: memref<2x3x1x4xf32>, %[[W:[^:]*]]: memref<2x1x3x5xf32>)
-// CHECK:      memref.alloc({{.*}}) {alignment = 64 : i64} : memref<?x?x?x8x16xf32>
+// CHECK-NOT:  memref<?x?x?x8x16xf32>
 // CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %{{[^)]*}}) =
 // CHECK:        %[[LOOP:.*]]:3 = scf.for {{.*}} -> (vector<3xf32>, vector<3xf32>, vector<3x4xf32>)
-// CHECK:          vector.fma
+// CHECK:          vector.shuffle
 // CHECK:          vector.store %{{.*}}, %[[W]][%[[B]], %[[H]], %{{.*}}, %{{.*}}] : memref<2x1x3x5xf32>, vector<16xf32>
 // CHECK:          vector.maskedstore %[[W]][%[[B]], %[[H]], %{{.*}}, %{{.*}}], %{{.*}}, %{{.*}} : memref<2x1x3x5xf32>
 // c = acc / l, one vector store of the row context[b, i, h, :] per query.
@@ -90,9 +90,9 @@ func.func @additive_vector(%q: memref<1x4x3x16xf32>, %k: memref<2x2x5x16xf32>,
 }
 
 // Cosine with the softmax takes the blocked kernel (static D, whole key
-// panels): the keys are packed divided by their norms (1/|k|, 0 for a zero
-// key), and each query row's scores are multiplied by 1/|q_i| after its
-// 16-lane FMAs.
+// panels): with n_q = 12 (two tiles) the keys are packed divided by their
+// norms (1/|k|, 0 for a zero key), and each query row's scores are
+// multiplied by 1/|q_i| after its 16-lane FMAs.
 // CHECK-LABEL: func @cosine_vector
 // CHECK:        %[[KT:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?x?x?x5x16xf32>
 // CHECK:              %[[KV:.*]] = vector.load %arg1{{.*}} : memref<1x1x7x5xf32>, vector<5xf32>
@@ -108,18 +108,18 @@ func.func @additive_vector(%q: memref<1x4x3x16xf32>, %k: memref<2x2x5x16xf32>,
 // CHECK-NEXT:         arith.mulf %[[KPAD]], %[[KB]] {{.*}}: vector<16xf32>
 // CHECK:              vector.store %{{.*}}, %[[KT]]
 // CHECK:        scf.parallel
-// CHECK:          %[[QV:.*]] = vector.load %arg0{{.*}} : memref<1x1x3x5xf32>, vector<5xf32>
+// CHECK:          %[[QV:.*]] = vector.load %arg0{{.*}} : memref<1x1x12x5xf32>, vector<5xf32>
 // CHECK-NEXT:     %[[QQ:.*]] = arith.mulf %[[QV]], %[[QV]]
 // CHECK-NEXT:     vector.reduction <add>, %[[QQ]]
 // CHECK:          math.sqrt
 // CHECK:          %[[QSCALE:.*]] = vector.broadcast %{{.*}} : f32 to vector<16xf32>
 // CHECK:            vector.fma
 // CHECK:          arith.mulf %{{.*}}, %[[QSCALE]] {{.*}}: vector<16xf32>
-func.func @cosine_vector(%q: memref<1x1x3x5xf32>, %k: memref<1x1x7x5xf32>,
-                         %v: memref<1x1x7x3xf32>, %c: memref<1x3x1x3xf32>) {
+func.func @cosine_vector(%q: memref<1x1x12x5xf32>, %k: memref<1x1x7x5xf32>,
+                         %v: memref<1x1x7x3xf32>, %c: memref<1x12x1x3xf32>) {
   attn.online_attention cosine
-      ins(%q, %k, %v : memref<1x1x3x5xf32>, memref<1x1x7x5xf32>, memref<1x1x7x3xf32>)
-      outs(%c : memref<1x3x1x3xf32>)
+      ins(%q, %k, %v : memref<1x1x12x5xf32>, memref<1x1x7x5xf32>, memref<1x1x7x3xf32>)
+      outs(%c : memref<1x12x1x3xf32>)
   return
 }
 

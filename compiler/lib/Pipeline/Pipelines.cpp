@@ -63,6 +63,10 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
   if (options.vectorize)
     funcPm.addPass(attn::createConvertAttnLinearToLoops());
   funcPm.addPass(attn::createConvertAttnToLinalg());
+  // One query per head of a group: the group's heads become the queries of
+  // one head, whose tile reads the keys once for the group.
+  if (options.vectorize)
+    funcPm.addPass(attn::createAttnGroupQueryHeads());
   // The schedule (query tiles in parallel, key tiles in sequence, masks as
   // loop bounds) is explicit IR before the kernels are chosen.
   attn::AttnTileAttentionOptions tileOptions;

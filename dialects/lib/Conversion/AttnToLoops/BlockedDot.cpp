@@ -14,10 +14,13 @@
 // each query row's scores are multiplied by 1 / |q| (0 for a zero query).
 //
 // A tile of one query (a static n_q of 1: decoding, one query per batch
-// entry) reads the keys in place instead: packing them would cost more
-// than the one use it serves. Each of `lanes` keys gets an accumulator of
-// FMAs along D, and a tree of shuffles sums each into its lane of the
-// scores (rowDots); the rest of the kernel is the same.
+// entry), or the only tile of its head (a static n_q of at most a tile; the
+// query heads of a group after -attn-group-query-heads), reads the keys in
+// place instead: packing them
+// would cost more than the one use it serves. For each row, each of
+// `lanes` keys gets an accumulator of FMAs along D, and a tree of shuffles
+// sums each into its lane of the scores (rowDots); the rest of the kernel
+// is the same.
 //
 // With `scores_out` (a weights output), the scores of pass 1 are also
 // stored there, masked keys as -inf, for attn.tile_weights to normalize.
@@ -76,11 +79,18 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
          !parallel.getRegion().isAncestor(op.getKeys().getParentRegion())));
   }
 
-  /// A single query's tile reads the keys where they are (rowDots sums
-  /// lanes of accumulators in a tree: a power of 2 of lanes).
+  /// A tile that is the only one of its head (a static n_q of at most a
+  /// tile: decoding, a few queries per head, the query heads of a group
+  /// folded into queries by -attn-group-query-heads) reads the keys where
+  /// they are: packing them would cost more than the one use it serves
+  /// (measured 1.1-2x slower from n_q = 2 to 8 at d = 8 to 128). rowDots
+  /// sums lanes of accumulators in a tree: a power of 2 of lanes.
   bool readsKeysInPlace(OnlineSoftmaxUpdateOp op) const {
-    return op.getQueryTileSize() == 1 &&
-           llvm::isPowerOf2_64(target.vectorLanes);
+    if (!llvm::isPowerOf2_64(target.vectorLanes))
+      return false;
+    int64_t queryTile = op.getQueryTileSize();
+    int64_t nq = cast<MemRefType>(op.getQuery().getType()).getDimSize(2);
+    return queryTile == 1 || (!ShapedType::isDynamic(nq) && nq <= queryTile);
   }
 
   /// Value columns accumulated together in pass 3: whole vectors of lanes,
@@ -233,10 +243,11 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     SmallVector<Value> maxInit(queryTile, negInfLanes);
     PanelScores panelScores{q,  queryPairs, bq, h,     rows, packed,
                             bk, hk,         d,  lanes, step};
-    SmallVector<Value> queryChunks;
+    SmallVector<SmallVector<Value>> queryChunks;
     Value lastKey;
     if (inPlace) {
-      queryChunks = queryRowChunks(e, q, {bq, h, rows[0]}, d, lanes);
+      for (Value row : rows)
+        queryChunks.push_back(queryRowChunks(e, q, {bq, h, row}, d, lanes));
       lastKey = e.maxIdx(b.create<arith::SubIOp>(nk, e.index(1)), zero);
     }
     auto scoreTile = [&](bool masked) -> SmallVector<Value> {
@@ -247,11 +258,14 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
                   SmallVector<Value> dots;
                   if (inPlace) {
                     // Keys past the last (a masked tile's lanes) are read
-                    // as the last one.
-                    RowScores rowScores{queryChunks, k, bk, hk,
-                                        masked ? lastKey : Value(), cosine,
-                                        lanes};
-                    dots.push_back(rowDots(e, rowScores, first));
+                    // as the last one; the rows after the first find the
+                    // keys in L1.
+                    for (ArrayRef<Value> chunks : queryChunks) {
+                      RowScores rowScores{chunks, k, bk, hk,
+                                          masked ? lastKey : Value(), cosine,
+                                          lanes};
+                      dots.push_back(rowDots(e, rowScores, first));
+                    }
                   } else {
                     Value panel = b.create<arith::DivUIOp>(first, lanesIdx);
                     dots = panelDots(e, panelScores, panel);

@@ -311,13 +311,20 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
 
   /// Whether the state can be vectors: the kernels then keep q, w and the
   /// accumulator rows in registers, which needs static, small, contiguous
-  /// D and Dv.
+  /// D and Dv. The context is written a row at a time: contiguous rows are
+  /// enough (-attn-group-query-heads makes a context of strided rows).
   bool canUseValueState(OnlineAttentionOp op) const {
     int64_t limit = target.maxVectorElements;
+    auto contextType = cast<MemRefType>(op.getOutput().getType());
+    SmallVector<int64_t> strides;
+    int64_t offset, dv = contextType.getDimSize(3);
+    bool contiguousRows =
+        succeeded(getStridesAndOffset(contextType, strides, offset)) &&
+        strides.back() == 1 && !ShapedType::isDynamic(dv) && dv >= 1 &&
+        dv <= limit;
     return options.vectorize && vectorizableSize(op.getQuery(), limit) &&
            vectorizableSize(op.getKeys(), limit) &&
-           vectorizableSize(op.getValues(), limit) &&
-           vectorizableSize(op.getOutput(), limit) &&
+           vectorizableSize(op.getValues(), limit) && contiguousRows &&
            (!op.getScoreWeights() ||
             vectorizableSize(op.getScoreWeights(), limit));
   }

@@ -47,6 +47,48 @@ def AttnDecomposeScores : Pass<"attn-decompose-scores", "func::FuncOp"> {
                            "::mlir::math::MathDialect"];
 }
 
+def AttnGroupQueryHeads : Pass<"attn-group-query-heads", "func::FuncOp"> {
+  let summary = "Make the query heads of a group the queries of one head";
+  let description = [{
+    Rewrites an `attn.online_attention` with one query per head (a
+    decoder's step) and grouped-query heads (Hq = g Hk, g > 1) into the same
+    attention over Hk heads of g queries each: query head hk g + r becomes
+    query r of head hk. Only views change (`memref.reinterpret_cast` of the
+    queries [B, Hq, 1, D] to [B, Hk, g, D], the context [B, 1, Hq, Dv] to
+    [B, g, Hk, Dv] with strides [Hq Dv, Dv, g Dv, 1], the weights and the
+    log-sum-exp likewise), so that `-attn-tile-attention` gives each group
+    one query tile, which reads the group's keys and values once instead of
+    once per query head.
+
+    Grouped: a dot or cosine softmax, static head counts, row-major
+    queries, context, weights and log-sum-exp with static sizes after the
+    batch, and nothing that depends on a query's position or head (no
+    modifier, key range, window, band, prefix or causal offset); a causal
+    mask over one query masks nothing and is dropped. Any other op is left
+    as it is.
+
+    ```mlir
+    attn.online_attention dot causal
+        ins(%q, %k, %v : memref<?x8x1x64xf32>, memref<?x2x?x64xf32>,
+                         memref<?x2x?x64xf32>)
+        outs(%c : memref<?x1x8x64xf32>)
+    ```
+
+    becomes
+
+    ```mlir
+    %qg = memref.reinterpret_cast %q to offset: [0], sizes: [%b, 2, 4, 64],
+        strides: [512, 256, 64, 1] : memref<?x8x1x64xf32> to memref<?x2x4x64xf32>
+    %cg = memref.reinterpret_cast %c to offset: [0], sizes: [%b, 4, 2, 64],
+        strides: [512, 64, 256, 1] : memref<?x1x8x64xf32>
+        to memref<?x4x2x64xf32, strided<[512, 64, 256, 1]>>
+    attn.online_attention dot ins(%qg, %k, %v : ...) outs(%cg : ...)
+    ```
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def AttnTileAttention : Pass<"attn-tile-attention", "func::FuncOp"> {
   let summary = "Tile attn.online_attention into query tiles and key tiles";
   let description = [{
