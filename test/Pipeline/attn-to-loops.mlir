@@ -1,11 +1,11 @@
 // Input on memrefs: the pipelines start after bufferization.
-// RUN: attn-opt %s --attn-to-loops="bufferize=false" | FileCheck %s
-// RUN: attn-opt %s --attn-to-loops="bufferize=false" | FileCheck %s --check-prefixes=GONE,O2-GONE
-// RUN: attn-opt %s --attn-to-loops="opt-level=0 tile-size=8 bufferize=false" | FileCheck %s --check-prefix=O0
-// RUN: attn-opt %s --attn-to-loops="opt-level=0 tile-size=8 bufferize=false" | FileCheck %s --check-prefix=GONE
+// RUN: attn-opt %s --attn-to-loops="query-tiles-per-group=4 bufferize=false" | FileCheck %s
+// RUN: attn-opt %s --attn-to-loops="query-tiles-per-group=4 bufferize=false" | FileCheck %s --check-prefixes=GONE,O2-GONE
+// RUN: attn-opt %s --attn-to-loops="opt-level=0 tile-size=8 query-tiles-per-group=4 bufferize=false" | FileCheck %s --check-prefix=O0
+// RUN: attn-opt %s --attn-to-loops="opt-level=0 tile-size=8 query-tiles-per-group=4 bufferize=false" | FileCheck %s --check-prefix=GONE
 // RUN: attn-opt %s --attn-to-loops="vectorize=false bufferize=false" | FileCheck %s --check-prefix=SCALAR
 // RUN: attn-opt %s --attn-to-loops="split-keys=false query-tiles-per-group=1 bufferize=false" | FileCheck %s --check-prefix=ONETILE
-// RUN: attn-opt %s --attn-to-loops="single-query-copy=false bufferize=false" | FileCheck %s --check-prefix=NOCOPY
+// RUN: attn-opt %s --attn-to-loops="single-query-copy=false query-tiles-per-group=4 bufferize=false" | FileCheck %s --check-prefix=NOCOPY
 //
 // The attn-to-loops pipeline (attn-decompose-scores,
 // convert-attn-linear-to-loops, convert-attn-to-linalg, attn-tile-attention,

@@ -1,10 +1,12 @@
-// RUN: attn-opt %s "--attn-tile-attention=split-keys=false" | FileCheck %s
+// RUN: attn-opt %s "--attn-tile-attention=split-keys=false query-tiles-per-group=4" | FileCheck %s
 // RUN: attn-opt %s "--attn-tile-attention=query-tiles-per-group=1 split-keys=false" | FileCheck %s --check-prefix=ONE
 // RUN: attn-opt %s "--convert-attn-to-loops=query-tiles-per-group=3 split-keys=false" | FileCheck %s --check-prefix=LOOPS
 // RUN: not attn-opt %s "--attn-tile-attention=query-tiles-per-group=65" 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: not attn-opt %s "--convert-attn-to-loops=query-tiles-per-group=-1" 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: attn-opt %s "--attn-tile-attention=split-keys=false" | FileCheck %s --check-prefix=DEFAULT
 //
-// Query groups (-attn-tile-attention, the host's 4 query tiles per group):
+// Query groups (-attn-tile-attention, 4 query tiles per group here; the
+// host's default is 16, 128 queries a step, see DEFAULT below):
 // with a dot or cosine softmax and a vector state, an iteration of the
 // parallel loop is a group of 4 tiles of 8 queries (step 32), whose state
 // lives in per-group buffers ([4, 8] maxima and sums, [4, 8, Dv]
@@ -166,3 +168,8 @@ func.func @additive(%q: memref<?x1x?x8xf32>, %w: memref<8xf32>,
       score_weights(%w : memref<8xf32>) outs(%c : memref<?x?x1x8xf32>)
   return
 }
+
+// The host's default: groups of 16 tiles of 8 queries.
+// DEFAULT-LABEL: func @plain
+// DEFAULT: scf.parallel {{.*}} step (%c1, %c1, %c128) {
+// DEFAULT: memref.alloc() : memref<16x8xf32>

@@ -126,7 +126,7 @@ def AttnTileAttention : Pass<"attn-tile-attention", "func::FuncOp"> {
     Query groups: with a vector state, a dot or cosine score, the softmax
     and no modifier or key-range function (the blocked dot kernel's case),
     an iteration of the parallel loop is a group of G query tiles (the
-    target's `queryTilesPerGroup`, 4 on the host; `query-tiles-per-group`
+    target's `queryTilesPerGroup`, 16 on the host; `query-tiles-per-group`
     overrides it; never more tiles than a static n_q makes). Their states
     live in per-group buffers (`memref<GxQTxf32>` twice,
     `memref<GxQTxDvxf32>`), the key loop spans the group's key loops, and
