@@ -47,25 +47,6 @@ model decode {
 }
 """
 
-# Grouped-query heads written as the language has them without
-# projections: the h / g query heads of key head j are the n_q = h / g
-# queries of group j (Q [b, g, h / g, d], K and V [b, g, n_k, d]).
-GROUPED = """
-model grouped {
-  dims  g, n_q = %d, n_k, d = %d
-  batch b
-  input Q : f32[b, g, n_q, d]
-  input K, V : f32[b, g, n_k, d]
-  query   q = Q
-  keys    k = K
-  values  v = V
-  score   e = scaled_dot(q, k)
-  align   a = softmax(e)
-  context c = sum(a * v)
-  output  O = c
-}
-"""
-
 # h x n_k x d: 8 and 32 heads of a 4k/16k/2k cache, one long head, and
 # caches that stay in L2/L3 between calls.
 SHAPES = ["8x4096x128", "8x16384x64", "32x2048x128", "1x65536x128",
@@ -193,7 +174,10 @@ def grouped_decoding(shapes, repeat, torch):
     for shape in shapes:
         h, g, nk, d = (int(x) for x in shape.split("x"))
         per = h // g
-        grouped = attnc.compile(GROUPED % (per, d)).grouped
+        # The grouped heads as the language has them without projections:
+        # the h / g query heads of key head j are the n_q = h / g queries
+        # of head j (Q [b, g, h / g, d], K and V [b, g, n_k, d]).
+        grouped = attnc.compile(MODEL % (" = %d" % per, d)).decode
         per_head = attnc.compile(MODEL % (" = 1", d)).decode
         q = rng.standard_normal((1, h, 1, d), dtype=np.float32)
         k, v = (rng.standard_normal((1, g, nk, d), dtype=np.float32)

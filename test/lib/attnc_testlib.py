@@ -84,6 +84,13 @@ def find_attnc():
     raise RuntimeError("attnc not found: put it on PATH or set ATTNC_TOOLS_DIR")
 
 
+def attnc_version():
+    """What `attnc --version` prints (the version and the host's defaults)."""
+    return subprocess.run([find_attnc(), "--version"], env=tool_env(),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True).stdout
+
+
 def tool_env():
     """The environment for starting attnc and the other tools of the build.
     In a sanitized run (test/lit.cfg.py) this Python preloads the ASan

@@ -181,7 +181,8 @@ cl::opt<DotPrecision> dotPrecision(
     cl::values(
         clEnumValN(DotPrecision::Auto, "auto",
                    "bf16 for a bf16 model (every float input and param "
-                   "bf16) on a CPU with AVX512-BF16, f32 otherwise "
+                   "bf16) on a CPU whose AVX512-BF16 is faster than f32 "
+                   "FMAs (AMD Zen; attnc --version says), f32 otherwise "
                    "(default)"),
         clEnumValN(DotPrecision::F32, "f32", "f32 operands"),
         clEnumValN(DotPrecision::BF16, "bf16",
@@ -258,6 +259,17 @@ void adoptTimePassesOption() {
 /// ("avx512bf16", as LLVM names it).
 bool hostHasFeature(llvm::StringRef feature) {
   return llvm::sys::getHostCPUFeatures().lookup(feature);
+}
+
+/// Whether --dot-precision=auto gives a bf16 model bf16 dot products on
+/// this host: AVX512-BF16 on an AMD Zen core, where vdpbf16ps issues at the
+/// FMA rate with twice the products (1.67-1.83x the f32 kernel on Zen 5).
+/// On Intel's Sapphire Rapids it issues on one port, and the bf16 kernel
+/// ran at 0.74-0.81x the f32 one: auto keeps f32 there
+/// (docs/performance.md).
+bool hostPrefersBF16Dots() {
+  return hostHasFeature("avx512bf16") &&
+         llvm::sys::getHostCPUName().starts_with("znver");
 }
 
 /// Whether every model of the file is a bf16 model: each of its float
@@ -476,6 +488,9 @@ int main(int argc, char **argv) {
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
     os << "attnc " << ATTNC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
        << ")\n";
+    os << "host: " << llvm::sys::getHostCPUName()
+       << "; --dot-precision=auto gives bf16 models "
+       << (hostPrefersBF16Dots() ? "bf16" : "f32") << " dot products\n";
   });
   // -Wno-GROUP, -WGROUP and -w (see warningsHelp); -Werror stays for the
   // registry.
@@ -640,7 +655,7 @@ int main(int argc, char **argv) {
   options.bf16DotProducts =
       dotPrecision == DotPrecision::BF16 ||
       (dotPrecision == DotPrecision::Auto && !cuda && !gpuScheduleOnHost &&
-       models && isBF16File(*models) && hostHasFeature("avx512bf16"));
+       models && isBF16File(*models) && hostPrefersBF16Dots());
   options.threads = openmp.getValue();
   if (cuda || gpuScheduleOnHost) {
     // The GPU schedule starts from the scalar per-query kernel: one thread
