@@ -16,11 +16,10 @@
 // A tile of one query (a static n_q of 1: decoding, one query per batch
 // entry), or the only tile of its head (a static n_q of at most a tile; the
 // query heads of a group after -attn-group-query-heads), reads the keys in
-// place instead: packing them
-// would cost more than the one use it serves. For each row, each of
-// `lanes` keys gets an accumulator of FMAs along D, and a tree of shuffles
-// sums each into its lane of the scores (rowDots); the rest of the kernel
-// is the same.
+// place instead: packing them would cost more than the one use it serves.
+// For each row, each of `lanes` keys gets an accumulator of FMAs along D,
+// and a tree of shuffles sums each into its lane of the scores (rowDots);
+// the rest of the kernel is the same.
 //
 // With `scores_out` (a weights output), the scores of pass 1 are also
 // stored there, masked keys as -inf, for attn.tile_weights to normalize.
