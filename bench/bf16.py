@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
 """bf16 against fp32 attention, attnc only, in one run (issue 7, item 4).
 
-Compiles the same scaled-dot model three ways and times them in turn on
+Compiles the same scaled-dot model several ways and times them in turn on
 [b, h, n, d] inputs:
 
   f32          f32 arguments, f32 kernel
   bf16 args    bf16 arguments and output, --dot-precision=f32: widened to
                f32 on entry, f32 kernel
-  bf16 dots    bf16 arguments and output, the default (--dot-precision=auto
-               picks bf16 for a bf16 model on a CPU with AVX512-BF16): Q.K^T
-               and P.V with vdpbf16ps (f32 accumulation)
+  bf16 default bf16 arguments and output, attnc's default for a bf16 model
+               (--dot-precision=auto; attnc --version says what it picks)
+  bf16 vdp     bf16 arguments and output, --dot-precision=bf16 --amx=false:
+               Q.K^T and P.V with vdpbf16ps (f32 accumulation)
+  bf16 amx     bf16 arguments and output, --dot-precision=bf16: the
+               products on the AMX tile unit (tdpbf16ps) where the host has
+               AMX-BF16
 
 and prints GFLOP/s (4 h n^2 d / time; causal: 2 h n (n + 1) d) and the rates
-relative to f32. Needs NumPy and an attnc build; the bf16-dots row needs a
-CPU with AVX512-BF16.
+relative to f32. Needs NumPy and an attnc build; the vdp row needs a CPU
+with AVX512-BF16, the amx row one with AMX-BF16 (each is left out
+otherwise).
 
     OMP_NUM_THREADS=1 python3 bench/bf16.py [--n 2048 4096] [--d 64 128]
 """
@@ -69,7 +74,7 @@ def main():
     rng = np.random.default_rng(0)
     mask = "mask causal" if args.causal else ""
     print("threads: OMP_NUM_THREADS=%s" % os.environ.get("OMP_NUM_THREADS", "(all)"))
-    print("%-6s %-4s %-10s %10s %10s %8s %10s" % (
+    print("%-6s %-4s %-12s %10s %10s %8s %10s" % (
         "n", "d", "variant", "ms", "GFLOP/s", "x f32", "max|err|"))
     for d in args.d:
         variants = [
@@ -78,9 +83,19 @@ def main():
             ("bf16 args", attnc.compile(MODEL % {"d": d, "t": "bf16", "mask": mask},
                                         flags=["--dot-precision=f32"],
                                         compiler=args.compiler).sdpa),
-            ("bf16 dots", attnc.compile(MODEL % {"d": d, "t": "bf16", "mask": mask},
-                                        compiler=args.compiler).sdpa),
+            ("bf16 default", attnc.compile(MODEL % {"d": d, "t": "bf16", "mask": mask},
+                                           compiler=args.compiler).sdpa),
         ]
+        flags = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
+        if " avx512_bf16" in flags:
+            variants.append(("bf16 vdp", attnc.compile(
+                MODEL % {"d": d, "t": "bf16", "mask": mask},
+                flags=["--dot-precision=bf16", "--amx=false"],
+                compiler=args.compiler).sdpa))
+        if " amx_bf16" in flags:
+            variants.append(("bf16 amx", attnc.compile(
+                MODEL % {"d": d, "t": "bf16", "mask": mask},
+                flags=["--dot-precision=bf16"], compiler=args.compiler).sdpa))
         for n in args.n:
             shape = (1, args.heads, n, d)
             qkv32 = [rng.uniform(-1, 1, shape).astype(np.float32) for _ in range(3)]
@@ -105,7 +120,7 @@ def main():
             ref = outs["f32"]
             for name, _ in variants:
                 got = ref if name == "f32" else from_bf16(outs[name])
-                print("%-6d %-4d %-10s %10.2f %10.1f %8.2f %10.2g" % (
+                print("%-6d %-4d %-12s %10.2f %10.1f %8.2f %10.2g" % (
                     n, d, name, best[name] * 1e3, flops / best[name] / 1e9,
                     best["f32"] / best[name], np.abs(got - ref).max()))
 

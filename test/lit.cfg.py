@@ -96,8 +96,8 @@ except (OSError, _subprocess.SubprocessError):
     pass
 
 # auto-bf16-dots: attnc --dot-precision=auto gives bf16 models bf16 dot
-# products on this host (AVX512-BF16 faster than f32 FMAs: AMD Zen), as
-# `attnc --version` says.
+# products on this host (AVX512-BF16 faster than f32 FMAs: AMD Zen; or AMX
+# tiles), as `attnc --version` says.
 try:
     _version = _subprocess.run(
         [os.path.join(config.attnc_tools_dir, "attnc"), "--version"],
@@ -105,6 +105,10 @@ try:
         universal_newlines=True).stdout
     if "gives bf16 models bf16 dot products" in _version:
         config.available_features.add("auto-bf16-dots")
+    # amx-bf16: attnc --dot-precision=bf16 puts whole tiles on the AMX tile
+    # unit (the host has AMX-BF16 and the OS saves its state).
+    if "AMX-BF16: yes" in _version:
+        config.available_features.add("amx-bf16")
 except (OSError, _subprocess.SubprocessError):
     pass
 

@@ -15,6 +15,11 @@
  *
  *===----------------------------------------------------------------------===*/
 
+/* syscall() and SYS_arch_prctl (the AMX tile state request). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 /* The runtime must neither export nor interpose symbols in the .so it is
  * linked into; the build sets -fvisibility=hidden, and this makes it hold
@@ -1116,4 +1123,40 @@ int32_t attnc_rt_invoke_cached(const char *signature, void **cache,
                                attnc_rt_thunk thunk) {
   return attnc_rt_invoke_with(signature, cache, args, nargs, thunk, runThunk,
                               NULL);
+}
+
+/* Linux's request for an extended state component (asm/prctl.h) and the
+ * component of the AMX tile data. */
+#define ATTNC_ARCH_REQ_XCOMP_PERM 0x1023
+#define ATTNC_XFEATURE_XTILEDATA 18
+
+/* The errno of the process's request (0: granted), set by the first call
+ * of an AMX model. */
+static int amxRequest = -1;
+static pthread_once_t amxOnce = PTHREAD_ONCE_INIT;
+
+static void requestAMX(void) {
+#if defined(__x86_64__) && defined(SYS_arch_prctl)
+  long r = syscall(SYS_arch_prctl, ATTNC_ARCH_REQ_XCOMP_PERM,
+                   ATTNC_XFEATURE_XTILEDATA);
+  amxRequest = r == 0 ? 0 : errno;
+#else
+  amxRequest = ENOSYS;
+#endif
+}
+
+int32_t attnc_rt_invoke_amx_cached(const char *signature, void **cache,
+                                   attnc_tensor *args, int32_t nargs,
+                                   attnc_rt_thunk thunk) {
+  pthread_once(&amxOnce, requestAMX);
+  if (amxRequest != 0) {
+    snprintf(lastError, sizeof lastError,
+             "attnc: this model's kernels use the AMX tile unit (bf16 dot "
+             "products; compile with --amx=false for vdpbf16ps instead), "
+             "and the OS refused the tile state: "
+             "arch_prctl(ARCH_REQ_XCOMP_PERM, XTILEDATA): %s",
+             strerror(amxRequest));
+    return ATTNC_RT_ERR_CPU_STATE;
+  }
+  return attnc_rt_invoke_cached(signature, cache, args, nargs, thunk);
 }

@@ -3,10 +3,11 @@
 # attnc --dot-precision=bf16, and its default --dot-precision=auto for a bf16
 # model (every float input and param bf16): the blocked dot kernel multiplies
 # bf16-rounded queries and keys (Q.K^T) and probabilities and values (P.V)
-# with vdpbf16ps, accumulating in f32. The bf16 models are compiled without
-# the flag where the default picks bf16 dots (AMD Zen:
+# with vdpbf16ps (whole tiles on the AMX tile unit where the host has one),
+# accumulating in f32. The bf16 models are compiled without the flag where
+# the default picks bf16 dots (AMD Zen, AMX hosts:
 # test/Driver/dot-precision-auto.test checks that it does), with it
-# elsewhere; the f32 ones with it. Checked against the float64 reference on
+# elsewhere; the f32 ones with it (and with --amx=false on AMX hosts). Checked against the float64 reference on
 # awkward sizes (n = 1, primes, odd key counts: the last pair of keys padded;
 # odd d: the last pair of elements padded), masks, heads, bf16 and f32
 # arguments, and the transformer example.
@@ -28,10 +29,15 @@ import attnc_testlib as T
 EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                         "..", "..", "examples")
 FLAGS = ("--dot-precision=bf16",)
-# The default gives bf16 models bf16 dots where AVX512-BF16 is the faster
+# The default gives bf16 models bf16 dots where they are the faster
 # (attnc --version says); elsewhere they take the flag too, so that the
 # bf16 kernel is what this test checks on every host with AVX512-BF16.
 DEFAULT = () if "gives bf16 models bf16 dot" in T.attnc_version() else FLAGS
+# On a host with AMX-BF16 the flag puts whole tiles on the tile unit
+# (test/Integration/amx_tiles.py); the f32 models are also compiled with
+# --amx=false there, so that vdpbf16ps is checked on every shape too.
+F32_FLAGS = [FLAGS] + ([FLAGS + ("--amx=false",)]
+                       if "AMX-BF16: yes" in T.attnc_version() else [])
 checker = T.Checker()
 
 
@@ -80,9 +86,11 @@ for dtype, atol in (("bf16", 2.0 ** -8), ("f32", 2.0 ** -6)):
                     dims = {"b": 2, "n_q": nq, "n_k": nk}
                     if heads:
                         dims["h"] = 3
-                    checker.case(src, name, spec, dims, seed=i,
-                                 flags=DEFAULT if dtype == "bf16" else FLAGS,
-                                 atol=atol, label="%s d=%d dv=%d" % (dtype, d, dv))
+                    for flags in ([DEFAULT] if dtype == "bf16"
+                                  else F32_FLAGS):
+                        checker.case(src, name, spec, dims, seed=i,
+                                     flags=flags, atol=atol,
+                                     label="%s d=%d dv=%d" % (dtype, d, dv))
 
 # The transformer example with bf16 arguments: its projections are f32,
 # rounded to bf16 for the dot products (hence the f32 arguments' bound).

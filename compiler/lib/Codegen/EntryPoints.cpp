@@ -4,6 +4,9 @@
 //
 //   attnc_M(args, nargs)  -> attnc_rt_invoke_cached(signature, &cache, args,
 //                                                nargs, thunk)
+//                            (attnc_rt_invoke_amx_cached when the kernels
+//                            use the AMX tile unit: it asks the OS for the
+//                            tile state first)
 //   thunk(descriptors)    -> _mlir_ciface_<kernel>(descriptors[0], ...)
 //   attnc_M_signature()   -> the signature JSON (a constant string)
 //   attnc_M_last_error()  -> attnc_rt_last_error()
@@ -68,9 +71,19 @@ LogicalResult attnc::addEntryPoints(ModuleOp module, ArrayRef<ModelABI> models,
   Type i32 = b.getI32Type();
   Type voidTy = LLVM::LLVMVoidType::get(ctx);
 
+  // Kernels on the AMX tile unit need the process's tile state first.
+  bool usesAMX = module
+                     .walk([](Operation *op) {
+                       return op->getName().getDialectNamespace() == "amx"
+                                  ? WalkResult::interrupt()
+                                  : WalkResult::advance();
+                     })
+                     .wasInterrupted();
   auto invoke = declareFunction(
       b, module,
-      cuda ? "attnc_rt_invoke_cuda_host_cached" : "attnc_rt_invoke_cached",
+      cuda      ? "attnc_rt_invoke_cuda_host_cached"
+      : usesAMX ? "attnc_rt_invoke_amx_cached"
+                : "attnc_rt_invoke_cached",
       LLVM::LLVMFunctionType::get(i32, {ptr, ptr, ptr, i32, ptr}));
   LLVM::LLVMFuncOp invokeCuda;
   if (cuda)

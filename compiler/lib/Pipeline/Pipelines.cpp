@@ -21,6 +21,7 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/AMX/AMXToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
@@ -83,6 +84,8 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
   loopOptions.splitKeys = options.splitKeys;
   loopOptions.singleQueryCopy = options.singleQueryCopy;
   loopOptions.bf16DotProducts = options.bf16DotProducts;
+  loopOptions.amxTiles = options.amxTiles;
+  loopOptions.bf16VectorDots = options.bf16VectorDots;
   funcPm.addPass(attn::createConvertAttnToLoops(loopOptions));
   if (options.parallelLinalgLoops)
     funcPm.addPass(createConvertLinalgToParallelLoopsPass());
@@ -150,6 +153,9 @@ void attnc::buildLoopsToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertMathToLibmPass());
   ConvertVectorToLLVMPassOptions vectorOptions;
   vectorOptions.reassociateFPReductions = true;
+  // The amx dialect's tile ops (the bf16 kernel on AMX tiles) to LLVM's
+  // AMX intrinsics.
+  vectorOptions.amx = true;
   pm.addPass(createConvertVectorToLLVMPass(vectorOptions));
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
@@ -276,6 +282,7 @@ void attnc::registerDialects(DialectRegistry &registry) {
   registerAllDialects(registry);
   registerAllExtensions(registry);
   registerBuiltinDialectTranslation(registry);
+  registerAMXDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   registerOpenMPDialectTranslation(registry);
   registerGPUDialectTranslation(registry);

@@ -181,15 +181,23 @@ cl::opt<DotPrecision> dotPrecision(
     cl::values(
         clEnumValN(DotPrecision::Auto, "auto",
                    "bf16 for a bf16 model (every float input and param "
-                   "bf16) on a CPU whose AVX512-BF16 is faster than f32 "
-                   "FMAs (AMD Zen; attnc --version says), f32 otherwise "
-                   "(default)"),
+                   "bf16) where bf16 products are faster than f32 FMAs: "
+                   "with AVX512-BF16 on AMD Zen, on the AMX tile unit "
+                   "(whole tiles only) where the host has AMX-BF16; f32 "
+                   "otherwise (default; attnc --version says)"),
         clEnumValN(DotPrecision::F32, "f32", "f32 operands"),
         clEnumValN(DotPrecision::BF16, "bf16",
                    "bf16-rounded operands, f32 accumulation: AVX512-BF16 "
                    "vdpbf16ps, twice the products per instruction; needs a "
                    "host with avx512bf16")),
     cl::cat(attncCategory));
+cl::opt<bool> amx(
+    "amx",
+    cl::desc("With bf16 dot products on a host with AMX-BF16: Q.K^T and "
+             "P.V on the AMX tile unit where the tiles are whole (D a "
+             "multiple of 32, Dv of 16; default true; --amx=false keeps "
+             "them on vdpbf16ps)"),
+    cl::init(true), cl::cat(attncCategory));
 cl::opt<bool> openmp(
     "openmp",
     cl::desc("Run the parallel loop of the tiled form (batch x head x query "
@@ -261,15 +269,29 @@ bool hostHasFeature(llvm::StringRef feature) {
   return llvm::sys::getHostCPUFeatures().lookup(feature);
 }
 
-/// Whether --dot-precision=auto gives a bf16 model bf16 dot products on
-/// this host: AVX512-BF16 on an AMD Zen core, where vdpbf16ps issues at the
-/// FMA rate with twice the products (1.67-1.83x the f32 kernel on Zen 5).
-/// On Intel's Sapphire Rapids it issues on one port, and the bf16 kernel
-/// ran at 0.74-0.81x the f32 one: auto keeps f32 there
+/// Whether the host has the AMX tile unit with bf16 products (and the OS
+/// saves its state: LLVM reports the features only then).
+bool hostHasAMXBF16() {
+  return hostHasFeature("amx-tile") && hostHasFeature("amx-bf16");
+}
+
+/// Whether vdpbf16ps beats f32 FMAs on this host: AVX512-BF16 on an AMD
+/// Zen core, where it issues at the FMA rate with twice the products
+/// (1.67-1.83x the f32 kernel on Zen 5). On Intel's Sapphire Rapids it
+/// issues on one port, and that kernel ran at 0.68-0.81x the f32 one
 /// (docs/performance.md).
-bool hostPrefersBF16Dots() {
+bool hostPrefersVectorBF16Dots() {
   return hostHasFeature("avx512bf16") &&
          llvm::sys::getHostCPUName().starts_with("znver");
+}
+
+/// Whether --dot-precision=auto gives a bf16 model bf16 dot products on
+/// this host: where vdpbf16ps is the faster, or on the AMX tile unit (2.0-
+/// 2.2x the f32 kernel on a Sapphire Rapids core), there only for the
+/// products whose tiles are whole (the others stay f32).
+bool hostPrefersBF16Dots() {
+  return hostPrefersVectorBF16Dots() ||
+         (hostHasFeature("avx512bf16") && hostHasAMXBF16());
 }
 
 /// Whether every model of the file is a bf16 model: each of its float
@@ -488,9 +510,15 @@ int main(int argc, char **argv) {
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
     os << "attnc " << ATTNC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
        << ")\n";
-    os << "host: " << llvm::sys::getHostCPUName()
-       << "; --dot-precision=auto gives bf16 models "
-       << (hostPrefersBF16Dots() ? "bf16" : "f32") << " dot products\n";
+    os << "host: " << llvm::sys::getHostCPUName() << " (AVX512-BF16: "
+       << (hostHasFeature("avx512bf16") ? "yes" : "no")
+       << ", AMX-BF16: " << (hostHasAMXBF16() ? "yes" : "no") << ")\n";
+    os << "--dot-precision=auto gives bf16 models "
+       << (hostPrefersBF16Dots() ? "bf16" : "f32") << " dot products"
+       << (hostPrefersBF16Dots() && !hostPrefersVectorBF16Dots()
+               ? " on the AMX tile unit (f32 where its tiles are not whole)"
+               : "")
+       << "\n";
   });
   // -Wno-GROUP, -WGROUP and -w (see warningsHelp); -Werror stays for the
   // registry.
@@ -656,6 +684,11 @@ int main(int argc, char **argv) {
       dotPrecision == DotPrecision::BF16 ||
       (dotPrecision == DotPrecision::Auto && !cuda && !gpuScheduleOnHost &&
        models && isBF16File(*models) && hostPrefersBF16Dots());
+  options.amxTiles = options.bf16DotProducts && amx.getValue() &&
+                     hostHasAMXBF16();
+  // auto: vdpbf16ps only where it beats f32 FMAs.
+  options.bf16VectorDots = dotPrecision == DotPrecision::BF16 ||
+                           !options.amxTiles || hostPrefersVectorBF16Dots();
   options.threads = openmp.getValue();
   if (cuda || gpuScheduleOnHost) {
     // The GPU schedule starts from the scalar per-query kernel: one thread

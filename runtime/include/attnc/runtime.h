@@ -62,9 +62,12 @@ enum {
                                  no device, or a driver call failed (the
                                  message names the call and the CUDA error;
                                  outputs may then be partly written) */
-  ATTNC_RT_ERR_DEVICE_POINTER = 10 /* attnc_rt_invoke_cuda_cached only: a
+  ATTNC_RT_ERR_DEVICE_POINTER = 10, /* attnc_rt_invoke_cuda_cached only: a
                                  non-empty argument's data is not device
                                  (or managed) memory of the CUDA driver */
+  ATTNC_RT_ERR_CPU_STATE = 11 /* attnc_rt_invoke_amx_cached only: the
+                                 kernels use the AMX tile unit and the OS
+                                 refused the process its tile state */
 };
 
 /* The allocation functions of the kernels' memref.alloc/dealloc (MLIR's
@@ -118,6 +121,16 @@ int32_t attnc_rt_invoke(const char *signature, attnc_tensor *args,
 int32_t attnc_rt_invoke_cached(const char *signature, void **cache,
                                attnc_tensor *args, int32_t nargs,
                                attnc_rt_thunk thunk);
+
+/* attnc_rt_invoke_cached for a model whose kernels use the AMX tile unit
+ * (bf16 dot products on a host with AMX-BF16): Linux gives a process the
+ * tile state only when asked (arch_prctl ARCH_REQ_XCOMP_PERM for
+ * XTILEDATA; a tile instruction before that is SIGILL). The first call
+ * asks, for the whole process; a refusal is remembered, and every call then
+ * returns ATTNC_RT_ERR_CPU_STATE with the reason, before any check. */
+int32_t attnc_rt_invoke_amx_cached(const char *signature, void **cache,
+                                   attnc_tensor *args, int32_t nargs,
+                                   attnc_rt_thunk thunk);
 
 /* The CUDA entry points (CudaRuntime.c; docs/gpu.md, "The CUDA runtime").
  * Both check the arguments exactly like attnc_rt_invoke_cached (same

@@ -60,6 +60,16 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
       llvm::cl::desc("attention's dot products (Q.K^T, P.V) on bf16-rounded "
                      "operands with f32 accumulation (AVX512-BF16)"),
       llvm::cl::init(false)};
+  Option<bool> amxTiles{
+      *this, "amx-tiles",
+      llvm::cl::desc("with bf16-dot-products: the products on the AMX tile "
+                     "unit where the tiles are whole (AMX-BF16)"),
+      llvm::cl::init(false)};
+  Option<bool> bf16VectorDots{
+      *this, "bf16-vector-dots",
+      llvm::cl::desc("with bf16-dot-products: bf16 products with vdpbf16ps "
+                     "where the AMX tiles do not apply (false: f32 there)"),
+      llvm::cl::init(true)};
   Option<bool> threads{
       *this, "threads",
       llvm::cl::desc("run the parallel loops on OpenMP threads (libomp)"),

@@ -123,9 +123,19 @@ def ConvertAttnToLoops : Pass<"convert-attn-to-loops", "func::FuncOp"> {
            /*default=*/"false",
            "the blocked dot kernel multiplies bf16-rounded queries, keys, "
            "probabilities and values, accumulating in f32 (AVX512-BF16 "
-           "vdpbf16ps through llvm.call_intrinsic; the target must have it)">
+           "vdpbf16ps through llvm.call_intrinsic; the target must have it)">,
+    Option<"amxTiles", "amx-tiles", "bool", /*default=*/"false",
+           "with bf16-dot-products: the blocked kernel's Q.K^T and P.V on "
+           "the AMX tile unit (amx dialect, tdpbf16ps) where D is whole "
+           "chunks of 32, Dv of 16 and the key tile of 32 (at most 512); "
+           "the target must have AMX-BF16 and the process must be granted "
+           "the tile state (the attnc runtime asks Linux for it)">,
+    Option<"bf16VectorDots", "bf16-vector-dots", "bool", /*default=*/"true",
+           "with bf16-dot-products: vdpbf16ps where the AMX tiles do not "
+           "apply (false: f32 products there)">
   ];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::amx::AMXDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",

@@ -95,8 +95,10 @@ struct ConvertAttnToLoopsPass
     populateTileAttentionPatterns(tiling, target, options);
     populateMultiDimensionalPatterns(tiling, target);
     RewritePatternSet kernels(context);
-    populateBlockedDotPatterns(kernels, target, bf16DotProducts);
-    populateBlockedWeightsPatterns(kernels, target, bf16DotProducts);
+    populateBlockedDotPatterns(kernels, target, bf16DotProducts, amxTiles,
+                               bf16VectorDots);
+    populateBlockedWeightsPatterns(kernels, target,
+                                   bf16DotProducts && bf16VectorDots);
     populateTileKernelPatterns(kernels, target);
     populateSparseAlignmentPatterns(kernels, target);
     populateSoftmaxToLoopsPatterns(kernels);

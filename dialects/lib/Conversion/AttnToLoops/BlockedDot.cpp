@@ -34,6 +34,15 @@
 // probabilities are rounded as they are computed (FlashAttention's P in
 // bf16); scores, maxima, sums and accumulators stay f32.
 //
+// With AMX tiles too (the pass's `amx-tiles` option; the target must have
+// AMX-BF16), the two products of such a tile run on the tile unit instead
+// (BlockedAMX.cpp): pass 1 scores the tile with tdpbf16ps into the score
+// scratch and then only scales, masks and takes the maxima; pass 3 adds
+// the tile unit's P V to the rescaled accumulators. The queries are padded
+// by QT - 1 copies of the last (the rows of a tile past n_q compute, and
+// store, what the last row does, as in the other kernels) and the value
+// pairs by 16 zero rows (whole tiles of rows).
+//
 //===----------------------------------------------------------------------===//
 
 #include "BlockedPanels.h"
@@ -53,9 +62,10 @@ namespace {
 
 struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
   BlockedDotUpdate(MLIRContext *context, const TargetDescription &target,
-                   bool bf16Dots)
+                   bool bf16Dots, bool amxTiles, bool vectorBF16Dots)
       : OpRewritePattern(context, /*benefit=*/2), target(target),
-        bf16Dots(bf16Dots) {}
+        bf16Dots(bf16Dots), amxTiles(amxTiles),
+        vectorBF16Dots(vectorBF16Dots) {}
 
   /// The kernel needs a softmax alignment (sigmoid, argmax and hard take
   /// the generic kernel), no weight factor (score_mod and mask_mod are a
@@ -121,15 +131,27 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     return ways;
   }
 
-  /// Whether this op's products take bf16 operands: when asked for, and the
-  /// queries too exist before the parallel loop (they are rounded there) and
-  /// the value rows are whole vectors.
+  /// Whether this op's products take bf16 operands: when asked for (on the
+  /// AMX tiles only, without `vectorBF16Dots`), and the queries too exist
+  /// before the parallel loop (they are rounded there) and the value rows
+  /// are whole vectors.
   bool usesBF16(OnlineSoftmaxUpdateOp op) const {
     auto parallel = op->getParentOfType<scf::ParallelOp>();
     int64_t dv = cast<MemRefType>(op.getValues().getType()).getDimSize(3);
-    return bf16Dots && dv % target.vectorLanes == 0 &&
+    return bf16Dots && (vectorBF16Dots || usesAMX(op)) &&
+           dv % target.vectorLanes == 0 &&
            !parallel.getRegion().isAncestor(op.getQuery().getParentRegion()) &&
            !parallel.getRegion().isAncestor(op.getValues().getParentRegion());
+  }
+
+  /// Whether this op's bf16 products run on AMX tiles: when asked for, on
+  /// whole tiles, and without a weights output (whose rows past n_q would
+  /// get the scores of the zero padding queries).
+  bool usesAMX(OnlineSoftmaxUpdateOp op) const {
+    int64_t d = cast<MemRefType>(op.getQuery().getType()).getDimSize(3);
+    int64_t dv = cast<MemRefType>(op.getValues().getType()).getDimSize(3);
+    return amxTiles && !op.getScoresOut() &&
+           amxCanMultiply(op.getQueryTileSize(), op.getKeyTile(), d, dv);
   }
 
   void rewrite(OnlineSoftmaxUpdateOp op,
@@ -145,17 +167,20 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     Type f32 = rewriter.getF32Type(), bf16 = rewriter.getBF16Type();
     auto parallel = op->getParentOfType<scf::ParallelOp>();
     bool useBF16 = !inPlace && usesBF16(op);
+    bool useAMX = useBF16 && usesAMX(op);
     bool cosine = op.getCombine() == ScoreCombine::cosine;
     // bf16: elements of q and of the key rows in pairs.
     int64_t pairs = (d + 1) / 2;
     Value packed, queryPairs, valuePairs, probabilities;
     if (useBF16) {
       queryPairs =
-          packRows(rewriter, parallel, q, bf16, 2 * pairs, {2 * pairs}, 1, 0,
+          packRows(rewriter, parallel, q, bf16, 2 * pairs, {2 * pairs}, 1,
+                   useAMX ? queryTile - 1 : 0,
                    /*unitRows=*/false,
                    [](Emitter &, Value bIdx, Value h, Value j, Value c) {
                      return SmallVector<Value>{bIdx, h, j, c};
-                   });
+                   },
+                   /*padWithLastRow=*/useAMX);
       packed = packRows(
           rewriter, parallel, k, bf16, 2 * pairs, {pairs, 2 * lanes}, lanes,
           step - 1, cosine,
@@ -170,7 +195,8 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
                                         b.create<arith::RemUIOp>(c, two))};
           });
       valuePairs =
-          packRows(rewriter, parallel, v, bf16, dv, {dv, 2}, 2, 0,
+          packRows(rewriter, parallel, v, bf16, dv, {dv, 2}, 2,
+                   useAMX ? 16 : 0,
                    /*unitRows=*/false,
                    [](Emitter &e, Value bIdx, Value h, Value j, Value c) {
                      Value two = e.index(2);
@@ -187,6 +213,13 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     }
     Value scores = allocateTileScratch(
         rewriter, op, MemRefType::get({queryTile, keyTile}, f32));
+    Value products, tailPairs;
+    if (useAMX) {
+      products = allocateTileScratch(rewriter, op,
+                                     MemRefType::get({queryTile, dv}, f32));
+      tailPairs = allocateTileScratch(
+          rewriter, op, MemRefType::get({16, 2 * dv}, bf16));
+    }
 
     rewriter.setInsertionPoint(op);
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
@@ -232,6 +265,14 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     }
     Value count =
         e.maxIdx(e.minIdx(tile, b.create<arith::SubIOp>(endMax, j0)), zero);
+    TileProducts amxTile{queryPairs, bq,       h,         op.getFirstQuery(),
+                         packed,     bk,       hk,        valuePairs,
+                         bv,         hv,       nk,        j0,
+                         count,      scores,   probabilities, products,
+                         tailPairs,  d,        dv,        queryTile,
+                         keyTile};
+    if (useAMX)
+      amxScores(e, amxTile);
 
     // Pass 1: S[r, jv..jv+step*lanes) = q_r . K^T[:, j0+jv..] (masked),
     // `step` panels at a time (QT x step FMAs per element of q), and the
@@ -255,7 +296,15 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
                 [&](Value jv, ValueRange maxima) {
                   Value first = b.create<arith::AddIOp>(j0, jv);
                   SmallVector<Value> dots;
-                  if (inPlace) {
+                  if (useAMX) {
+                    // The tile unit's dot products, from the scratch.
+                    for (int64_t r = 0; r < queryTile; ++r)
+                      for (int64_t p = 0; p < step; ++p)
+                        dots.push_back(e.vload(
+                            lanesType, scores,
+                            {e.index(r),
+                             b.create<arith::AddIOp>(jv, e.index(p * lanes))}));
+                  } else if (inPlace) {
                     // Keys past the last (a masked tile's lanes) are read
                     // as the last one; the rows after the first find the
                     // keys in L1.
@@ -411,6 +460,22 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
           }
           return next;
         });
+    if (useAMX) {
+      // The tile unit sums whole chunks of 32 keys: no stale probability
+      // past the last vector pass 2 wrote.
+      Value written = b.create<arith::MulIOp>(
+          b.create<arith::DivUIOp>(
+              b.create<arith::AddIOp>(count, e.index(lanes - 1)), lanesIdx),
+          lanesIdx);
+      auto zeroPairs = e.splat(VectorType::get({lanes}, bf16),
+                               b.create<arith::ConstantOp>(b.getZeroAttr(bf16)));
+      e.loop(written, tile, lanesIdx, {}, [&](Value jv, ValueRange) {
+        for (int64_t r = 0; r < queryTile; ++r)
+          b.create<vector::StoreOp>(zeroPairs, probabilities,
+                                    ValueRange{e.index(r), jv});
+        return SmallVector<Value>{};
+      });
+    }
     for (int64_t r = 0; r < queryTile; ++r) {
       Value lOld = b.create<vector::ExtractOp>(sumState, ArrayRef<int64_t>{r});
       Value lNew =
@@ -425,7 +490,13 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     for (int64_t r = 0; r < queryTile; ++r)
       accRows.push_back(
           b.create<vector::ExtractOp>(accState, ArrayRef<int64_t>{r}));
-    if (useBF16) {
+    if (useAMX) {
+      amxProbabilitiesTimesValues(e, amxTile);
+      auto rowType = VectorType::get({dv}, f32);
+      for (int64_t r = 0; r < queryTile; ++r)
+        accRows[r] = e.add(e.mul(accRows[r], e.splat(rowType, alphas[r])),
+                           e.vload(rowType, products, {e.index(r), zero}));
+    } else if (useBF16) {
       // Pairs of keys: count rounded up to even (the probability after an
       // odd count is 0: pass 2 wrote whole vectors of masked keys).
       Value two = e.index(2);
@@ -541,13 +612,15 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
   }
 
   const TargetDescription &target;
-  bool bf16Dots;
+  bool bf16Dots, amxTiles, vectorBF16Dots;
 };
 
 } // namespace
 
 void mlir::attn::populateBlockedDotPatterns(RewritePatternSet &patterns,
                                             const TargetDescription &target,
-                                            bool bf16Dots) {
-  patterns.add<BlockedDotUpdate>(patterns.getContext(), target, bf16Dots);
+                                            bool bf16Dots, bool amxTiles,
+                                            bool vectorBF16Dots) {
+  patterns.add<BlockedDotUpdate>(patterns.getContext(), target, bf16Dots,
+                                 amxTiles, vectorBF16Dots);
 }

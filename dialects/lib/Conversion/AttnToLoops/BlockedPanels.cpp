@@ -154,14 +154,16 @@ static Value emitPackLoop(PatternRewriter &rewriter, scf::ParallelOp parallel,
 /// (f32, or bf16: rounded) [B, H, ceil(N / rowsPerEntry) + extraEntries,
 /// tailShape...] where `index` places element (b, h, n, c) for n < the
 /// padded N and c < cols; elements past N or D are 0 (padding keys score
-/// 0 and are masked). `unitRows`: each row divided by its norm (a zero
-/// row stays zero). Freed after the parallel loop.
+/// 0 and are masked), or copies of row N - 1 with `padWithLastRow`.
+/// `unitRows`: each row divided by its norm (a zero row stays zero). Freed
+/// after the parallel loop.
 Value mlir::attn::loops::packRows(PatternRewriter &rewriter,
                                   scf::ParallelOp parallel, Value src,
                                   Type elem, int64_t cols,
                                   ArrayRef<int64_t> tailShape,
                                   int64_t rowsPerEntry, int64_t extraEntries,
-                                  bool unitRows, PackIndex index) {
+                                  bool unitRows, PackIndex index,
+                                  bool padWithLastRow) {
   int64_t d = cast<MemRefType>(src.getType()).getDimSize(3);
   auto fill = [&](Emitter &e, Value packed, Value bIdx, Value h, Value entry,
                   Value n) {
@@ -172,6 +174,12 @@ Value mlir::attn::loops::packRows(PatternRewriter &rewriter,
           b.create<arith::AddIOp>(b.create<arith::MulIOp>(entry, per), r);
       Value inside = b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j, n);
       Value row = b.create<arith::SelectOp>(inside, j, zero);
+      if (padWithLastRow) {
+        // Rows past N repeat row N - 1 (none when N = 0).
+        row = e.maxIdx(e.minIdx(j, b.create<arith::SubIOp>(n, e.index(1))),
+                       zero);
+        inside = b.create<arith::CmpIOp>(arith::CmpIPredicate::sgt, n, zero);
+      }
       Value rowScale =
           unitRows ? inverseNorm(e, src, {bIdx, h, row}, d) : Value();
       e.forEach(e.index(cols), [&](Value c) {

@@ -42,12 +42,13 @@ using PackIndex =
 /// Copies `src` [B, H, N, D] before `parallel` into a buffer of `elem`
 /// (f32, or bf16: rounded) [B, H, ceil(N / rowsPerEntry) + extraEntries,
 /// tailShape...] where `index` places element (b, h, n, c) for n < the
-/// padded N and c < cols; elements past N or D are 0. `unitRows`: each row
-/// divided by its norm (a zero row stays zero). Freed after the loop.
+/// padded N and c < cols; elements past N or D are 0 (rows past N repeat
+/// row N - 1 with `padWithLastRow`). `unitRows`: each row divided by its
+/// norm (a zero row stays zero). Freed after the loop.
 Value packRows(PatternRewriter &rewriter, scf::ParallelOp parallel, Value src,
                Type elem, int64_t cols, ArrayRef<int64_t> tailShape,
                int64_t rowsPerEntry, int64_t extraEntries, bool unitRows,
-               PackIndex index);
+               PackIndex index, bool padWithLastRow = false);
 
 /// The keys [B, Hk, Nk, D] in f32 panels [B, Hk, ceil(Nk / lanes) +
 /// sparePanels, D, lanes] (padding keys zero), before `parallel`: blocks
@@ -108,6 +109,33 @@ Value finishPanelScore(Emitter &e, Value dots, Value inverseQueryNorm,
 /// The lanes whose key index (`keys`, vector of index) is in [begin, end)
 /// (begin null: from 0).
 Value visibleLanes(Emitter &e, Value keys, Value begin, Value end);
+
+/// A query tile's two products on AMX tiles (BlockedAMX.cpp): the operands
+/// of the bf16 kernel, with the queries padded by QT - 1 copies of the last
+/// and the value pairs by 16 zero rows, and the scratch buffers they go
+/// through.
+struct TileProducts {
+  Value queryPairs, bq, h, firstQuery; ///< [B, H, Nq + QT - 1, D] bf16
+  Value panels, bk, hk;    ///< [B, Hk, panels, D / 2, 32] bf16 pairs
+  Value valuePairs, bv, hv; ///< [B, Hv, ceil(Nk / 2) + 16, Dv, 2] bf16
+  Value nk, j0, count;     ///< keys, the tile's first key, keys it scores
+  Value scores;            ///< [QT, KT] f32: S, out of amxScores
+  Value probabilities;     ///< [QT, KT] bf16: P, zero from `count` on
+  Value products;          ///< [QT, Dv] f32: P V, out of the second
+  Value tailPairs;         ///< [16, 2 Dv] bf16 scratch
+  int64_t d, dv, queryTile, keyTile;
+};
+
+/// Whether the AMX products take a query tile of `queryTile` rows, key
+/// tiles of `keyTile` keys, d and dv: whole tiles (D in chunks of 32, Dv of
+/// 16, keys of 32; at most 16 rows, 16 chunks of keys).
+bool amxCanMultiply(int64_t queryTile, int64_t keyTile, int64_t d, int64_t dv);
+
+/// S[r, j) = q_{first + r} . k_{j0 + j} for the panels of [0, count).
+void amxScores(Emitter &e, const TileProducts &t);
+
+/// products[r, :] = sum over the key tile of P[r, j] v_{j0 + j}.
+void amxProbabilitiesTimesValues(Emitter &e, const TileProducts &t);
 
 } // namespace mlir::attn::loops
 

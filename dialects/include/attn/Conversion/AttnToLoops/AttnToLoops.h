@@ -27,10 +27,13 @@ void populateTileKernelPatterns(RewritePatternSet &patterns,
 /// state: the query tile against panels of `target.vectorLanes` transposed
 /// keys. Has a higher benefit than the generic update. With `bf16Dots`,
 /// Q.K^T and P.V multiply bf16-rounded operands (AVX512-BF16 vdpbf16ps,
-/// f32 accumulation).
+/// f32 accumulation); with `amxTiles` too, on the AMX tile unit where the
+/// tiles are whole (BlockedAMX.cpp), and elsewhere with vdpbf16ps unless
+/// `vectorBF16Dots` is false (f32 products there).
 void populateBlockedDotPatterns(RewritePatternSet &patterns,
                                 const TargetDescription &target,
-                                bool bf16Dots = false);
+                                bool bf16Dots = false, bool amxTiles = false,
+                                bool vectorBF16Dots = true);
 
 /// attn.tile_weights (a model's weights output) with a dot or cosine
 /// score and the softmax on the blocked kernel's key panels
