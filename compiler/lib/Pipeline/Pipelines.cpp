@@ -76,6 +76,7 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
   tileOptions.queryTilesPerGroup = options.queryTilesPerGroup;
   tileOptions.splitKeys = options.splitKeys;
   tileOptions.singleQueryCopy = options.singleQueryCopy;
+  tileOptions.amxTiles = options.amxTiles;
   funcPm.addPass(attn::createAttnTileAttention(tileOptions));
   attn::ConvertAttnToLoopsOptions loopOptions;
   loopOptions.tileSize = options.tileSize;

@@ -86,8 +86,8 @@ struct ConvertAttnToLoopsPass
 
   void runOnOperation() override {
     const TargetDescription &target = hostCPU();
-    AttentionTilingOptions options{tileSize, vectorize, queryTilesPerGroup,
-                                   splitKeys, singleQueryCopy};
+    AttentionTilingOptions options{tileSize,  vectorize,       queryTilesPerGroup,
+                                   splitKeys, singleQueryCopy, amxTiles};
     if (failed(checkTilingOptions(getOperation(), target, options)))
       return signalPassFailure();
     MLIRContext *context = &getContext();

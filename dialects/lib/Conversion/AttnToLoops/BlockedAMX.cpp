@@ -51,12 +51,6 @@ constexpr int64_t kHoistedTiles = 4;
 
 } // namespace
 
-bool mlir::attn::loops::amxCanMultiply(int64_t queryTile, int64_t keyTile,
-                                       int64_t d, int64_t dv) {
-  return queryTile >= 1 && queryTile <= 16 && keyTile % 32 == 0 &&
-         keyTile <= 16 * 32 && d % 32 == 0 && dv % 16 == 0;
-}
-
 void mlir::attn::loops::amxScores(Emitter &e, const TileProducts &t) {
   ImplicitLocOpBuilder &b = e.b;
   Type bf16 = b.getBF16Type(), f32 = b.getF32Type();

@@ -151,7 +151,7 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     int64_t d = cast<MemRefType>(op.getQuery().getType()).getDimSize(3);
     int64_t dv = cast<MemRefType>(op.getValues().getType()).getDimSize(3);
     return amxTiles && !op.getScoresOut() &&
-           amxCanMultiply(op.getQueryTileSize(), op.getKeyTile(), d, dv);
+           amxTilesFit(op.getQueryTileSize(), op.getKeyTile(), d, dv);
   }
 
   void rewrite(OnlineSoftmaxUpdateOp op,

@@ -126,11 +126,6 @@ struct TileProducts {
   int64_t d, dv, queryTile, keyTile;
 };
 
-/// Whether the AMX products take a query tile of `queryTile` rows, key
-/// tiles of `keyTile` keys, d and dv: whole tiles (D in chunks of 32, Dv of
-/// 16, keys of 32; at most 16 rows, 16 chunks of keys).
-bool amxCanMultiply(int64_t queryTile, int64_t keyTile, int64_t d, int64_t dv);
-
 /// S[r, j) = q_{first + r} . k_{j0 + j} for the panels of [0, count).
 void amxScores(Emitter &e, const TileProducts &t);
 

@@ -367,6 +367,19 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
                       (op.getCombine() == ScoreCombine::dot ||
                        op.getCombine() == ScoreCombine::cosine);
     bool storeScores = weights && dotSoftmax;
+    // bf16 products on the AMX tile unit (whole tiles; no weights output):
+    // query tiles of the tile unit's rows, and the default group keeps its
+    // number of queries.
+    bool amxRows =
+        options.amxTiles && dotSoftmax && !storeScores &&
+        amxTilesFit(target.amxQueryTile, keyTile,
+                    cast<MemRefType>(q.getType()).getDimSize(3),
+                    cast<MemRefType>(v.getType()).getDimSize(3));
+    if (amxRows) {
+      queryTile = target.amxQueryTile;
+      if (!ShapedType::isDynamic(staticQueries) && staticQueries > 0)
+        queryTile = std::min(queryTile, staticQueries);
+    }
     // A query group (the dot-product kernel's schedule, with a vector
     // state): several query tiles take each key tile in turn, so that the
     // key tile's packed keys and values are read from memory once for the
@@ -375,6 +388,9 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
     int64_t group = 1;
     if (dotSoftmax && !op.getKeyRangeAttr()) {
       group = target.queryGroupFor(options.queryTilesPerGroup);
+      if (amxRows && options.queryTilesPerGroup == 0)
+        group = std::max<int64_t>(
+            1, group * target.queryTile / target.amxQueryTile);
       if (!ShapedType::isDynamic(staticQueries) && staticQueries > 0)
         group = std::min<int64_t>(group, llvm::divideCeil(staticQueries, queryTile));
     }
@@ -651,8 +667,8 @@ struct AttnTileAttentionPass
 
   void runOnOperation() override {
     const TargetDescription &target = hostCPU();
-    AttentionTilingOptions options{tileSize, vectorize, queryTilesPerGroup,
-                                   splitKeys, singleQueryCopy};
+    AttentionTilingOptions options{tileSize,  vectorize,       queryTilesPerGroup,
+                                   splitKeys, singleQueryCopy, amxTiles};
     if (failed(checkTilingOptions(getOperation(), target, options)))
       return signalPassFailure();
     RewritePatternSet patterns(&getContext());

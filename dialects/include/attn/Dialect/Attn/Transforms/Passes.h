@@ -33,6 +33,10 @@ struct AttentionTilingOptions {
   /// query: the single-query kernel) under an scf.if
   /// (-attn-tile-attention's `single-query-copy`).
   bool singleQueryCopy = true;
+  /// The kernels take bf16 products on the AMX tile unit: whole tiles get
+  /// query tiles of `amxQueryTile` rows (-attn-tile-attention's
+  /// `amx-tiles`).
+  bool amxTiles = false;
 };
 
 /// Emits an error on `op` and fails when `options` are out of range for

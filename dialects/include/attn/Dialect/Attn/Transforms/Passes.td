@@ -211,7 +211,12 @@ def AttnTileAttention : Pass<"attn-tile-attention", "func::FuncOp"> {
            /*default=*/"true",
            "with a dynamic n_q, also emit the form for n_q = 1 (tiles of one "
            "query) under an scf.if, for a dot or cosine softmax with a "
-           "vector state">
+           "vector state">,
+    Option<"amxTiles", "amx-tiles", "bool", /*default=*/"false",
+           "the kernels will take bf16 products on the AMX tile unit "
+           "(-convert-attn-to-loops' amx-tiles): a dot or cosine softmax "
+           "whose tiles are whole gets query tiles of the target's "
+           "amxQueryTile rows (16) and groups of as many queries">
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::math::MathDialect",
