@@ -21,10 +21,10 @@
 //
 // The scores' scaling, masks, maxima and exponentials stay the vector code
 // of BlockedDot.cpp. Tile values never cross a block boundary as block
-// arguments (LLVM's x86_amx values cannot flow through phis): the chunk
-// sums are unrolled in straight-line code, the loops over panels and value
-// columns carry nothing, and only tiles loaded once per key tile (at most
-// 4) are used inside them.
+// arguments (LLVM's x86_amx values cannot flow through phis): the sums are
+// unrolled in straight-line code (the panels past the visible keys skipped
+// by an scf.if each), each from a zero tile of its own, and only tiles
+// loaded once per key tile (at most 4) are used across blocks.
 //
 // Keys past the tile's last visible one: the chunk of 32 that `count` ends
 // inside reads its pairs from a scratch copy holding only the visible keys
@@ -49,6 +49,17 @@ namespace {
 /// it streams; AMX has 8).
 constexpr int64_t kHoistedTiles = 4;
 
+/// A zero tile that starts the sum of chain `chain`. Each chain gets its
+/// own: a tile is copied only through memory, and one zero shared by the
+/// chains (what CSE or loop-invariant code motion would make of identical
+/// tile_zero ops) costs a 1 KiB store and load per chain; the attribute
+/// keeps the ops distinct.
+Value zeroTile(ImplicitLocOpBuilder &b, VectorType type, int64_t chain) {
+  auto zero = b.create<amx::TileZeroOp>(type);
+  zero->setAttr("attn.amx_chain", b.getI64IntegerAttr(chain));
+  return zero;
+}
+
 } // namespace
 
 void mlir::attn::loops::amxScores(Emitter &e, const TileProducts &t) {
@@ -68,10 +79,18 @@ void mlir::attn::loops::amxScores(Emitter &e, const TileProducts &t) {
   if (chunks <= kHoistedTiles)
     for (int64_t c = 0; c < chunks; ++c)
       queries.push_back(loadQueries(c));
-  e.loop(zero, t.count, sixteen, {}, [&](Value jp, ValueRange) {
+  // The panels of the key tile, unrolled (each its own zero tile), those
+  // from `count` on skipped.
+  for (int64_t p = 0; p < t.keyTile / 16; ++p) {
+    Value jp = e.index(16 * p);
+    auto ifPanel = b.create<scf::IfOp>(
+        b.create<arith::CmpIOp>(arith::CmpIPredicate::ult, jp, t.count),
+        /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifPanel.thenBlock()->getTerminator());
     Value panel =
         b.create<arith::DivUIOp>(b.create<arith::AddIOp>(t.j0, jp), sixteen);
-    Value acc = b.create<amx::TileZeroOp>(scoreType);
+    Value acc = zeroTile(b, scoreType, p);
     for (int64_t c = 0; c < chunks; ++c) {
       Value keys = b.create<amx::TileLoadOp>(
           panelType, t.panels,
@@ -81,8 +100,7 @@ void mlir::attn::loops::amxScores(Emitter &e, const TileProducts &t) {
           acc);
     }
     b.create<amx::TileStoreOp>(t.scores, ValueRange{zero, jp}, acc);
-    return SmallVector<Value>{};
-  });
+  }
 }
 
 void mlir::attn::loops::amxProbabilitiesTimesValues(Emitter &e,
@@ -185,9 +203,10 @@ void mlir::attn::loops::amxProbabilitiesTimesValues(Emitter &e,
   if (keyChunks <= kHoistedTiles)
     for (int64_t k = 0; k < keyChunks; ++k)
       probabilities.push_back(loadProbabilities(k));
-  e.loop(zero, e.index(t.dv), e.index(16), {}, [&](Value c0, ValueRange) {
-    Value acc = b.create<amx::TileZeroOp>(productType);
-    Value column = b.create<arith::MulIOp>(c0, two);
+  // The value tiles, unrolled (each its own zero tile).
+  for (int64_t c0 = 0; c0 < t.dv; c0 += 16) {
+    Value acc = zeroTile(b, productType, c0 / 16);
+    Value column = e.index(2 * c0);
     for (int64_t k = 0; k < keyChunks; ++k) {
       Value pairs = b.create<amx::TileLoadOp>(
           pairType, sources[k], ValueRange{sourceRows[k], column});
@@ -196,7 +215,7 @@ void mlir::attn::loops::amxProbabilitiesTimesValues(Emitter &e,
           probabilities.empty() ? loadProbabilities(k) : probabilities[k],
           pairs, acc);
     }
-    b.create<amx::TileStoreOp>(t.products, ValueRange{zero, c0}, acc);
-    return SmallVector<Value>{};
-  });
+    b.create<amx::TileStoreOp>(t.products, ValueRange{zero, e.index(c0)},
+                               acc);
+  }
 }
