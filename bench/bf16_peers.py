@@ -22,44 +22,20 @@ ONNX Runtime is left out: its CPU MultiHeadAttention has no bf16 kernel.
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "python", "src"))
 import attnc  # noqa: E402
-
-MODEL = """
-model sdpa {
-  dims h, n, d = %(d)d
-  batch b
-  input Qin : bf16[b, h, n, d]
-  input Kin : bf16[b, h, n, d]
-  input Vin : bf16[b, h, n, d]
-  query   q = Qin
-  keys    K = Kin
-  values  V = Vin
-  score   e = scaled_dot(q, K)
-  %(mask)s
-  align   a = softmax(e)
-  context c = sum(a * V)
-  output  O : bf16 = c
-}
-"""
+# The model and the bf16 conversions of bench/bf16.py, the timing of
+# bench/decode.py (this directory is on sys.path when a script runs).
+from bf16 import MODEL, bf16_bits, from_bf16  # noqa: E402
+from decode import best_times  # noqa: E402
 
 # h x n x d, causal: bench/peers.py's shapes.
 SHAPES = [(1, 4096, 128, False), (8, 1024, 64, False), (1, 8192, 64, False),
           (1, 4096, 128, True)]
-
-
-def bf16_bits(x):
-    u = np.asarray(x, np.float32).view(np.uint32).astype(np.uint64)
-    return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
-
-
-def from_bf16(h):
-    return (h.astype(np.uint32) << 16).view(np.float32)
 
 
 def reference(q, k, v, causal):
@@ -70,19 +46,6 @@ def reference(q, k, v, causal):
         s = s + np.triu(np.full((n, n), -np.inf), k=1)
     s = np.exp(s - s.max(-1, keepdims=True))
     return (s / s.sum(-1, keepdims=True)) @ v
-
-
-def best_times(calls, repeat):
-    best = {c: float("inf") for c in calls}
-    for _ in range(2):
-        for c, call in calls.items():
-            time.sleep(0.3)
-            call()
-            for _ in range(repeat):
-                t = time.perf_counter()
-                call()
-                best[c] = min(best[c], time.perf_counter() - t)
-    return best
 
 
 def main():
@@ -107,7 +70,8 @@ def main():
     def model(d, causal, flags):
         key = (d, causal, tuple(flags))
         if key not in models:
-            src = MODEL % {"d": d, "mask": "mask causal" if causal else ""}
+            src = MODEL % {"d": d, "t": "bf16",
+                           "mask": "mask causal" if causal else ""}
             models[key] = attnc.compile(src, flags=list(flags),
                                         compiler=args.compiler).sdpa
         return models[key]

@@ -35,39 +35,6 @@ checker = T.Checker()
 BF16 = ("--dot-precision=bf16",)
 
 
-def model(name, dtype, d, dv, causal=False, lengths=False):
-    out = " : bf16" if dtype == "bf16" else ""
-    masks = (["causal"] if causal else []) + (["lengths(L)"] if lengths else [])
-    return """
-model %s {
-  dims h, n_q, n_k, d = %d, d_v = %d
-  batch b
-  input Q : %s[b, h, n_q, d]
-  input K : %s[b, h, n_k, d]
-  input V : %s[b, h, n_k, d_v]
-  %s
-  query q = Q
-  keys Kk = K
-  values Vv = V
-  score e = scaled_dot(q, Kk)
-  %s
-  align a = softmax(e)
-  context c = sum(a * Vv)
-  output y%s = c
-}
-""" % (name, d, dv, dtype, dtype, dtype,
-       "input L : i32[b, h]" if lengths else "",
-       "mask " + ", ".join(masks) if masks else "", out)
-
-
-def spec(causal=False, lengths=False):
-    return {"batch": 2, "inputs": ["Q", "K", "V"] + (["L"] if lengths else []),
-            "query": ("Q", None, None), "keys": ("K", None, None),
-            "values": ("V", None, None), "score": ("scaled_dot", [], None),
-            "causal": causal, "lengths": "L" if lengths else None,
-            "outputs": [("y", "c")]}
-
-
 def uses_amx(source, flags):
     """Whether attnc puts the model's products on the tile unit."""
     proc = subprocess.run([T.find_attnc(), "-", "--emit=loops", "-o", "-"]
@@ -78,7 +45,7 @@ def uses_amx(source, flags):
 
 def check_config(dtype, d, dv, tile, sizes, causal=False, lengths=False):
     name = "m_%s_%d_%d_%d_%d%d" % (dtype, d, dv, tile, causal, lengths)
-    src = model(name, dtype, d, dv, causal, lengths)
+    src, spec = T.dot_model(name, dtype, d, dv, True, causal, lengths)
     flags = BF16 + (("--tile-size=%d" % tile,) if tile else ())
     checker.check(uses_amx(src, flags),
                   "%s %s: no amx.tile_mulf in the kernel" % (name, flags))
@@ -87,7 +54,7 @@ def check_config(dtype, d, dv, tile, sizes, causal=False, lengths=False):
         if causal and nq != nk:
             continue
         dims = {"b": 2, "h": h, "n_q": nq, "n_k": nk}
-        checker.case(src, name, spec(causal, lengths), dims, seed=i,
+        checker.case(src, name, spec, dims, seed=i,
                      flags=flags, atol=atol,
                      overrides={"L": T.lengths_override} if lengths else None,
                      label="amx %s d=%d dv=%d tile=%s" % (dtype, d, dv,
@@ -110,7 +77,7 @@ check_config("f32", 64, 64, 0, [(1, 9, 97), (2, 17, 130)], lengths=True)
 def nan_past_lengths(dtype, d, dv, b, h, nq, nk, lengths):
     """The outputs with values past each (batch, head)'s length NaN, then
     0."""
-    src = model("nanv", dtype, d, dv, lengths=True)
+    src, _ = T.dot_model("nanv", dtype, d, dv, lengths=True)
     lib = T.compile(src, BF16)
     m = lib.model("nanv")
     dt = T.DTYPES[dtype]

@@ -41,45 +41,13 @@ F32_FLAGS = [FLAGS] + ([FLAGS + ("--amx=false",)]
 checker = T.Checker()
 
 
-def model(name, dtype, d, dv, heads, causal):
-    h = "h, " if heads else ""
-    out = " : bf16" if dtype == "bf16" else ""
-    return """
-model %s {
-  dims %sn_q, n_k, d = %d, d_v = %d
-  batch b
-  input Q : %s[b, %sn_q, d]
-  input K : %s[b, %sn_k, d]
-  input V : %s[b, %sn_k, d_v]
-  query q = Q
-  keys Kk = K
-  values Vv = V
-  score e = scaled_dot(q, Kk)
-  %s
-  align a = softmax(e)
-  context c = sum(a * Vv)
-  output y%s = c
-}
-""" % (name, h, d, dv, dtype, h, dtype, h, dtype, h,
-       "mask causal" if causal else "", out)
-
-
-def reference_spec(heads, causal):
-    # The reference takes the group dims (b, h) as independent attentions.
-    return {"batch": 2 if heads else 1, "inputs": ["Q", "K", "V"],
-            "query": ("Q", None, None), "keys": ("K", None, None),
-            "values": ("V", None, None), "score": ("scaled_dot", [], None),
-            "causal": causal, "outputs": [("y", "c")]}
-
-
 SIZES = [(1, 1), (5, 7), (3, 17), (33, 67), (131, 130), (64, 64), (2, 0)]
 for dtype, atol in (("bf16", 2.0 ** -8), ("f32", 2.0 ** -6)):
     for d, dv in ((64, 64), (7, 32), (128, 16)):
         for heads in (False, True):
             for causal in (False, True):
                 name = "m_%s_%d_%d_%d%d" % (dtype, d, dv, heads, causal)
-                src = model(name, dtype, d, dv, heads, causal)
-                spec = reference_spec(heads, causal)
+                src, spec = T.dot_model(name, dtype, d, dv, heads, causal)
                 for i, (nq, nk) in enumerate(SIZES):
                     if causal and nq != nk:
                         continue

@@ -286,8 +286,8 @@ bool hostPrefersVectorBF16Dots() {
 }
 
 /// Whether --dot-precision=auto gives a bf16 model bf16 dot products on
-/// this host: where vdpbf16ps is the faster, or on the AMX tile unit (2.0-
-/// 2.2x the f32 kernel on a Sapphire Rapids core), there only for the
+/// this host: where vdpbf16ps is the faster, or on the AMX tile unit (2.6-
+/// 3.2x the f32 kernel on a Sapphire Rapids core), there only for the
 /// products whose tiles are whole (the others stay f32).
 bool hostPrefersBF16Dots() {
   return hostPrefersVectorBF16Dots() ||
