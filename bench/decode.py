@@ -92,11 +92,7 @@ def main():
     if args.gqa is not None:
         return grouped_decoding(args.gqa or GQA_SHAPES, args.repeat, torch)
     cols = ["static", "dynamic", "8-row"] + (["torch"] if torch else [])
-    print("%-13s" % "h x nk x d" + "".join(
-        " %9s %6s" % (c + " ms", "GB/s") for c in cols) +
-        " %8s %8s" % ("dyn/st", "8row/st") +
-        (" %8s" % "torch/st" if torch else "") +
-        " %9s" % "max|err|")
+    print_header("h x nk x d", 13, cols, "st")
     rng = np.random.default_rng(0)
     compiled = {}
     failed = False
@@ -122,16 +118,37 @@ def main():
                     tq, tk, tv).numpy()
             calls["torch"] = sdpa
         best = best_times(calls, args.repeat)
-        ref = reference(q, k, v)
-        err = max(float(np.abs(outs[c] - ref).max()) for c in cols)
-        failed |= not err <= 1e-4
-        gbytes = 8.0 * h * nk * d / 1e9
-        print("%-13s" % shape + "".join(
-            " %9.3f %6.1f" % (best[c] * 1e3, gbytes / best[c]) for c in cols) +
-            " %8.2f %8.2f" % (best["dynamic"] / best["static"],
-                              best["8-row"] / best["static"]) +
-            (" %8.2f" % (best["torch"] / best["static"]) if torch else "") +
-            " %9.1e" % err)
+        failed |= not print_row(shape, 13, cols, best, outs, reference(q, k, v),
+                                8.0 * h * nk * d / 1e9)
+    return finish(failed)
+
+
+# Column names in the ratios' headers.
+SHORT = {"dynamic": "dyn", "8-row": "8row", "per head": "per"}
+
+
+def print_header(label, width, cols, base):
+    """The columns of print_row: each system's time and GB/s, then the
+    others' times over the first's (`base`: its short name)."""
+    print("%-*s" % (width, label) + "".join(
+        " %9s %6s" % (c + " ms", "GB/s") for c in cols) +
+        "".join(" %9s" % (SHORT.get(c, c) + "/" + base) for c in cols[1:]) +
+        " %9s" % "max|err|")
+
+
+def print_row(label, width, cols, best, outs, ref, gbytes):
+    """One shape's row; returns whether every output is within 1e-4 of the
+    float64 reference `ref`."""
+    err = max(float(np.abs(outs[c].reshape(ref.shape) - ref).max())
+              for c in cols)
+    print("%-*s" % (width, label) + "".join(
+        " %9.3f %6.1f" % (best[c] * 1e3, gbytes / best[c]) for c in cols) +
+        "".join(" %9.2f" % (best[c] / best[cols[0]]) for c in cols[1:]) +
+        " %9.1e" % err)
+    return err <= 1e-4
+
+
+def finish(failed):
     if failed:
         print("error: an output differs from the float64 reference by more "
               "than 1e-4")
@@ -165,10 +182,7 @@ def grouped_decoding(shapes, repeat, torch):
     enable_gqa=True. GB/s: the bytes of the g heads of K and V over the
     time. Ratios: time / grouped's time."""
     cols = ["grouped", "per head"] + (["torch"] if torch else [])
-    print("%-16s" % "h x g x nk x d" + "".join(
-        " %9s %6s" % (c + " ms", "GB/s") for c in cols) +
-        "".join(" %9s" % (c.split()[0] + "/gr") for c in cols[1:]) +
-        " %9s" % "max|err|")
+    print_header("h x g x nk x d", 16, cols, "gr")
     rng = np.random.default_rng(1)
     failed = False
     for shape in shapes:
@@ -198,20 +212,9 @@ def grouped_decoding(shapes, repeat, torch):
                     tq, tk, tv, enable_gqa=True).numpy()
             calls["torch"] = sdpa
         best = best_times(calls, repeat)
-        ref = reference(q, kh, vh)
-        err = max(float(np.abs(outs[c].reshape(ref.shape) - ref).max())
-                  for c in cols)
-        failed |= not err <= 1e-4
-        gbytes = 8.0 * g * nk * d / 1e9
-        print("%-16s" % shape + "".join(
-            " %9.3f %6.1f" % (best[c] * 1e3, gbytes / best[c]) for c in cols) +
-            "".join(" %9.2f" % (best[c] / best["grouped"]) for c in cols[1:]) +
-            " %9.1e" % err)
-    if failed:
-        print("error: an output differs from the float64 reference by more "
-              "than 1e-4")
-        return 1
-    return 0
+        failed |= not print_row(shape, 16, cols, best, outs,
+                                reference(q, kh, vh), 8.0 * g * nk * d / 1e9)
+    return finish(failed)
 
 
 if __name__ == "__main__":

@@ -194,10 +194,19 @@ Value mlir::attn::loops::rowStateAt(Emitter &e, Value state, int64_t r) {
 
 std::optional<int64_t>
 mlir::attn::loops::vectorizableSize(Value value, int64_t maxElements) {
+  if (!cast<MemRefType>(value.getType()).getLayout().isIdentity())
+    return std::nullopt;
+  return vectorizableRows(value, maxElements);
+}
+
+std::optional<int64_t>
+mlir::attn::loops::vectorizableRows(Value value, int64_t maxElements) {
   auto type = cast<MemRefType>(value.getType());
-  int64_t size = type.getDimSize(type.getRank() - 1);
-  if (!type.getLayout().isIdentity() || ShapedType::isDynamic(size) ||
-      size < 1 || size > maxElements)
+  int64_t size = type.getDimSize(type.getRank() - 1), offset;
+  SmallVector<int64_t> strides;
+  if (failed(getStridesAndOffset(type, strides, offset)) ||
+      strides.back() != 1 || ShapedType::isDynamic(size) || size < 1 ||
+      size > maxElements)
     return std::nullopt;
   return size;
 }

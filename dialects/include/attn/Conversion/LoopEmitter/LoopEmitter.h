@@ -228,6 +228,10 @@ Value rowStateAt(Emitter &e, Value state, int64_t r);
 /// between 1 and `maxElements`, and contiguous (identity layout).
 std::optional<int64_t> vectorizableSize(Value value, int64_t maxElements);
 
+/// The same for rows that are contiguous in any strided layout (a view:
+/// unit last stride, the other strides and the offset free).
+std::optional<int64_t> vectorizableRows(Value value, int64_t maxElements);
+
 /// A scratch buffer of `type` for the kernel that replaces `op`: allocated
 /// once per iteration of the enclosing scf.parallel (the unit of
 /// independent work of the tiled form, so each has its own) and freed at

@@ -315,16 +315,12 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
   /// enough (-attn-group-query-heads makes a context of strided rows).
   bool canUseValueState(OnlineAttentionOp op) const {
     int64_t limit = target.maxVectorElements;
-    auto contextType = cast<MemRefType>(op.getOutput().getType());
-    SmallVector<int64_t> strides;
-    int64_t offset, dv = contextType.getDimSize(3);
-    bool contiguousRows =
-        succeeded(getStridesAndOffset(contextType, strides, offset)) &&
-        strides.back() == 1 && !ShapedType::isDynamic(dv) && dv >= 1 &&
-        dv <= limit;
+    // The context may be a view with contiguous rows (-attn-group-query-
+    // heads makes one).
     return options.vectorize && vectorizableSize(op.getQuery(), limit) &&
            vectorizableSize(op.getKeys(), limit) &&
-           vectorizableSize(op.getValues(), limit) && contiguousRows &&
+           vectorizableSize(op.getValues(), limit) &&
+           vectorizableRows(op.getOutput(), limit) &&
            (!op.getScoreWeights() ||
             vectorizableSize(op.getScoreWeights(), limit));
   }
