@@ -7,11 +7,13 @@
  * may assume well-formed, contiguous, non-aliasing memrefs.
  *
  * This library is linked statically, with hidden visibility, into every
- * model .so; it is plain C11 (with pthreads). Its global state: the
- * thread-local error message, the parsed signature of each model (one heap
- * copy per model, made on its first call and kept for the life of the
- * process), and the registry of the calls in progress with their temporary
- * buffers (under a lock); several models and threads can use it at once.
+ * model .so; it is plain C11 (with pthreads, and Linux's arch_prctl for
+ * the AMX tile state). Its global state: the thread-local error message,
+ * the parsed signature of each model (one heap copy per model, made on its
+ * first call and kept for the life of the process), the registry of the
+ * calls in progress with their temporary buffers (under a lock), and the
+ * answer to the process's request for the AMX tile state; several models
+ * and threads can use it at once.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -1143,6 +1145,13 @@ static void requestAMX(void) {
 #else
   amxRequest = ENOSYS;
 #endif
+}
+
+static void noRequest(void) {}
+
+void attnc_rt_set_amx_request_result(int error) {
+  pthread_once(&amxOnce, noRequest);
+  amxRequest = error;
 }
 
 int32_t attnc_rt_invoke_amx_cached(const char *signature, void **cache,

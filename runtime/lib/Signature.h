@@ -86,6 +86,10 @@ int64_t attnc_rt_live_blocks(void);
 /* For tests: the next `count` allocations fail as if malloc had. */
 void attnc_rt_fail_next_allocations(int count);
 
+/* For tests: the process's request for the AMX tile state answered
+ * `error` (an errno value; 0: granted), instead of asking Linux. */
+void attnc_rt_set_amx_request_result(int error);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
@@ -667,6 +668,35 @@ TEST_F(RuntimeTest, SignatureParsedOnce) {
   EXPECT_EQ(attnc_rt_invoke_cached(kSig, nullptr, args, 3, recordingThunk),
             ATTNC_RT_OK);
   free(cache); // the test owns this cache, unlike a model's
+}
+
+/// A model on the AMX tile unit: when the OS refuses the tile state, every
+/// call is refused with the reason before any check or kernel; when it
+/// grants it, the call is attnc_rt_invoke_cached's.
+TEST_F(RuntimeTest, AMXModelNeedsTheTileState) {
+  void *cache = nullptr;
+  attnc_rt_set_amx_request_result(EPERM);
+  expectRefused(
+      attnc_rt_invoke_amx_cached(kSig, &cache, args, 3, recordingThunk),
+      ATTNC_RT_ERR_CPU_STATE,
+      {"AMX tile unit", "--amx=false",
+       "arch_prctl(ARCH_REQ_XCOMP_PERM, XTILEDATA): ", strerror(EPERM)});
+  EXPECT_EQ(cache, nullptr);
+  args[1].data = nullptr; // refused for the tile state first
+  expectRefused(
+      attnc_rt_invoke_amx_cached(kSig, &cache, args, 3, recordingThunk),
+      ATTNC_RT_ERR_CPU_STATE, {"refused the tile state"});
+  SetUp();
+  attnc_rt_set_amx_request_result(0);
+  EXPECT_EQ(attnc_rt_invoke_amx_cached(kSig, &cache, args, 3, recordingThunk),
+            ATTNC_RT_OK)
+      << attnc_rt_last_error();
+  EXPECT_EQ(rec.calls, 1);
+  args[1].data = nullptr;
+  expectRefusedAfter(
+      attnc_rt_invoke_amx_cached(kSig, &cache, args, 3, recordingThunk),
+      ATTNC_RT_ERR_NULL_DATA, {"attnc_lin", "'W' (#1)"});
+  free(cache);
 }
 
 TEST_F(RuntimeTest, MalformedSignatureIsNotCached) {
