@@ -28,9 +28,10 @@
 //
 // Keys past the tile's last visible one: the chunk of 32 that `count` ends
 // inside reads its pairs from a scratch copy holding only the visible keys
-// (zeros after), so no value of a masked key is read; the chunks after it
-// read the zero pairs past the last key (the value pairs are packed with 16
-// spare rows of zeros), and their probabilities are zeroed by pass 2.
+// (zeros after), so no value past the last key some row of the tile sees
+// is read (a NaN stored past a batch's length stays out); the chunks after
+// it read the zero pairs past the last key (the value pairs are packed
+// with 16 spare rows of zeros), and their probabilities are zeroed.
 //
 //===----------------------------------------------------------------------===//
 
