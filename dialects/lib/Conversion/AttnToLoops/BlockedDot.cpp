@@ -145,8 +145,8 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
   }
 
   /// Whether this op's bf16 products run on AMX tiles: when asked for, on
-  /// whole tiles, and without a weights output (whose rows past n_q would
-  /// get the scores of the zero padding queries).
+  /// whole tiles, and without a weights output (the weights kernels take
+  /// the vector products; that combination is neither built nor tested).
   bool usesAMX(OnlineSoftmaxUpdateOp op) const {
     int64_t d = cast<MemRefType>(op.getQuery().getType()).getDimSize(3);
     int64_t dv = cast<MemRefType>(op.getValues().getType()).getDimSize(3);
