@@ -12,40 +12,18 @@
 import attnc_testlib as T
 
 
-def model(name, d, causal, nq, score):
-    return """
-model %s {
-  dims h, n_q = %d, n_k, d = %d
-  batch b
-  input Q : f32[b, h, n_q, d]
-  input K, V : f32[b, h, n_k, d]
-  query q = Q
-  keys k = K
-  values v = V
-  score e = %s(q, k)
-  %s
-  align a = softmax(e)
-  context c = sum(a * v)
-  output O = c
-  output A = a
-}
-""" % (name, nq, d, score, "mask causal" if causal else "")
-
-
 checker = T.Checker()
 for score in ("scaled_dot", "cosine", "dot"):
     for nq in (2, 3, 8):
         for d in (5, 16, 128):
             for causal in (False, True):
                 name = "few_%s_%d_%d_%d" % (score, nq, d, causal)
-                spec = {"batch": 2, "inputs": ["Q", "K", "V"],
-                        "query": ("Q", None, None), "keys": ("K", None, None),
-                        "values": ("V", None, None), "score": (score, [], None),
-                        "causal": causal, "outputs": [("O", "c"), ("A", "a")]}
+                source, spec = T.dot_model(name, "f32", d, d, causal=causal,
+                                           score=score, nq=nq, weights=True)
                 for i, (nk, b, h) in enumerate([(1, 1, 1), (33, 2, 3),
                                                 (130, 1, 2), (0, 1, 1)]):
                     checker.case(
-                        model(name, d, causal, nq, score), name, spec,
+                        source, name, spec,
                         {"b": b, "h": h, "n_k": nk}, seed=i,
                         label="static n_q=%d %s d=%d causal=%d" % (
                             nq, score, d, causal),

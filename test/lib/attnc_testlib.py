@@ -582,17 +582,20 @@ def score_model(name, kind, act=None, causal=False, lengths=False,
     return "\n".join(lines), spec
 
 
-def dot_model(name, dtype, d, dv, heads=True, causal=False, lengths=False):
-    """A scaled-dot softmax model over Q [b, (h,) n_q, d], K [b, (h,) n_k, d]
-    and V [b, (h,) n_k, d_v] of `dtype`, output y of `dtype` too (f32 when
-    dtype is f32), with a causal and a lengths(L) mask (L : i32[b(, h)]) if
-    asked. Returns (source, spec) where spec is for reference.evaluate."""
+def dot_model(name, dtype, d, dv, heads=True, causal=False, lengths=False,
+              score="scaled_dot", nq=None, weights=False):
+    """A softmax model over Q [b, (h,) n_q, d], K [b, (h,) n_k, d] and
+    V [b, (h,) n_k, d_v] of `dtype`, output y of `dtype` too (f32 when dtype
+    is f32), with `score` (scaled_dot, dot, cosine), a static n_q if `nq`,
+    a causal and a lengths(L) mask (L : i32[b(, h)]) and the weights output
+    w if asked. Returns (source, spec) where spec is for
+    reference.evaluate."""
     h = "h, " if heads else ""
     out = "" if dtype == "f32" else " : " + dtype
     masks = (["causal"] if causal else []) + (["lengths(L)"] if lengths else [])
     source = """
 model %s {
-  dims %sn_q, n_k, d = %d, d_v = %d
+  dims %sn_q%s, n_k, d = %d, d_v = %d
   batch b
   input Q : %s[b, %sn_q, d]
   input K : %s[b, %sn_k, d]
@@ -601,22 +604,25 @@ model %s {
   query q = Q
   keys Kk = K
   values Vv = V
-  score e = scaled_dot(q, Kk)
+  score e = %s(q, Kk)
   %s
   align a = softmax(e)
   context c = sum(a * Vv)
   output y%s = c
+  %s
 }
-""" % (name, h, d, dv, dtype, h, dtype, h, dtype, h,
+""" % (name, h, " = %d" % nq if nq else "", d, dv, dtype, h, dtype, h,
+       dtype, h,
        "input L : i32[b%s]" % (", h" if heads else "") if lengths else "",
-       "mask " + ", ".join(masks) if masks else "", out)
+       score, "mask " + ", ".join(masks) if masks else "", out,
+       "output w%s = a" % out if weights else "")
     # The reference takes the group dims (b, h) as independent attentions.
     spec = {"batch": 2 if heads else 1,
             "inputs": ["Q", "K", "V"] + (["L"] if lengths else []),
             "query": ("Q", None, None), "keys": ("K", None, None),
-            "values": ("V", None, None), "score": ("scaled_dot", [], None),
+            "values": ("V", None, None), "score": (score, [], None),
             "causal": causal, "lengths": "L" if lengths else None,
-            "outputs": [("y", "c")]}
+            "outputs": [("y", "c")] + ([("w", "a")] if weights else [])}
     return source, spec
 
 
