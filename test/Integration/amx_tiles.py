@@ -14,7 +14,8 @@
 #    and Dv of 1 to 8 tiles of 16 columns;
 #  - key tiles of 32, 128 (the default) and 512 (16 chunks: the probability
 #    tiles reloaded per value tile);
-#  - heads, batches, causal and lengths masks; f32 and bf16 arguments.
+#  - heads, batches, causal and lengths masks; f32 and bf16 arguments;
+#  - query groups of 1 and 3 tiles besides the default, and -O0.
 # Every configuration's IR is checked to contain amx.tile_mulf, so that a
 # silent fallback to the vector kernel would fail here.
 #
@@ -43,10 +44,11 @@ def uses_amx(source, flags):
     return proc.returncode == 0 and "amx.tile_mulf" in proc.stdout
 
 
-def check_config(dtype, d, dv, tile, sizes, causal=False, lengths=False):
+def check_config(dtype, d, dv, tile, sizes, causal=False, lengths=False,
+                 extra=()):
     name = "m_%s_%d_%d_%d_%d%d" % (dtype, d, dv, tile, causal, lengths)
     src, spec = T.dot_model(name, dtype, d, dv, True, causal, lengths)
-    flags = BF16 + (("--tile-size=%d" % tile,) if tile else ())
+    flags = BF16 + (("--tile-size=%d" % tile,) if tile else ()) + extra
     checker.check(uses_amx(src, flags),
                   "%s %s: no amx.tile_mulf in the kernel" % (name, flags))
     atol = 2.0 ** -8 if dtype == "bf16" else 2.0 ** -6
@@ -57,8 +59,8 @@ def check_config(dtype, d, dv, tile, sizes, causal=False, lengths=False):
         checker.case(src, name, spec, dims, seed=i,
                      flags=flags, atol=atol,
                      overrides={"L": T.lengths_override} if lengths else None,
-                     label="amx %s d=%d dv=%d tile=%s" % (dtype, d, dv,
-                                                          tile or "default"))
+                     label="amx %s d=%d dv=%d tile=%s %s" % (
+                         dtype, d, dv, tile or "default", " ".join(extra)))
 
 
 SIZES = [(1, 9, 33), (2, 17, 97), (1, 8, 31), (1, 41, 129), (3, 16, 64),
@@ -72,6 +74,18 @@ check_config("bf16", 64, 32, 512, [(1, 9, 600), (1, 17, 33)])
 check_config("f32", 64, 64, 0, [(1, 33, 33), (2, 41, 41), (1, 130, 130)],
              causal=True)
 check_config("f32", 64, 64, 0, [(1, 9, 97), (2, 17, 130)], lengths=True)
+# Query groups of 1 and 3 tiles (the default is 8): with one, the key loop
+# is the only loop around the kernel inside the parallel loop (the tile
+# zeros once left it, up out of the parallel loop, and LLVM could not
+# compile that).
+GROUP1 = ("--query-tiles-per-group=1",)
+check_config("f32", 64, 64, 0, [(1, 9, 33), (2, 41, 129), (1, 5, 0)],
+             extra=GROUP1)
+check_config("bf16", 32, 32, 0, [(1, 41, 97), (2, 33, 64)],
+             extra=("--query-tiles-per-group=3",))
+check_config("f32", 64, 64, 0, [(1, 41, 41)], causal=True, extra=GROUP1)
+# -O0 (machine code of the tile ops at LLVM's -O1: its -O0 path crashed).
+check_config("f32", 64, 64, 0, [(1, 9, 33), (2, 17, 130)], extra=("-O0",))
 
 
 def nan_past_lengths(dtype, d, dv, b, h, nq, nk, lengths):

@@ -10,7 +10,7 @@
 // The attn-to-loops pipeline (attn-decompose-scores,
 // convert-attn-linear-to-loops, convert-attn-to-linalg, attn-tile-attention,
 // convert-attn-to-loops, convert-linalg-to-loops, and from opt-level 1
-// attn-approximate-math, canonicalize, cse, loop-invariant-code-motion) on a
+// attn-approximate-math, canonicalize, cse, attn-hoist-loop-invariants) on a
 // small multi-query transformer layer and a Bahdanau attention: no attn or
 // linalg op is left, only scf loops over memrefs.
 

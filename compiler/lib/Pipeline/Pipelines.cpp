@@ -96,7 +96,7 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
     funcPm.addPass(attn::createAttnApproximateMath());
     funcPm.addPass(createCanonicalizerPass());
     funcPm.addPass(createCSEPass());
-    funcPm.addPass(createLoopInvariantCodeMotionPass());
+    funcPm.addPass(attn::createAttnHoistLoopInvariants());
   }
   // Score modifiers and mask predicates are functions the kernels call per
   // key: inline them into the key loops and drop them. Without the

@@ -827,9 +827,14 @@ int main(int argc, char **argv) {
   // Back end.
   phase = rootTiming.nest("LLVM translation");
   std::string error;
-  // A CUDA library's host code runs on this CPU too.
-  auto machine =
-      attnc::createTargetMachine(cuda ? std::string("host") : target.getValue(), optLevel, error);
+  // A CUDA library's host code runs on this CPU too. Code on the AMX tile
+  // unit takes at least -O1 instruction selection and register allocation:
+  // LLVM 19's -O0 path (fast tile configuration) emits tile instructions
+  // its encoder crashes on.
+  unsigned codegenLevel =
+      options.amxTiles ? std::max<unsigned>(optLevel, 1) : optLevel;
+  auto machine = attnc::createTargetMachine(
+      cuda ? std::string("host") : target.getValue(), codegenLevel, error);
   if (!machine)
     return fail(error);
   llvm::LLVMContext llvmContext;

@@ -247,4 +247,37 @@ def AttnApproximateMath : Pass<"attn-approximate-math", "func::FuncOp"> {
                            "::mlir::x86vector::X86VectorDialect"];
 }
 
+def AttnHoistLoopInvariants : Pass<"attn-hoist-loop-invariants",
+                                   "func::FuncOp"> {
+  let summary = "Loop-invariant code motion that leaves AMX tiles in place";
+  let description = [{
+    MLIR's loop-invariant code motion (the `moveLoopInvariantCode` utility
+    upstream's `-loop-invariant-code-motion` runs on every loop), except
+    that ops of the `amx` dialect stay where they are. An `amx.tile_zero`
+    has no operands and no memory effects, so upstream hoists it out of
+    every loop around it, up to the function. A tile value defined outside
+    the parallel loop then crosses into the body the OpenMP lowering
+    outlines, which passes captured values through memory, and LLVM has no
+    plain store of an `x86_amx` value ("Cannot select: store"). A tile
+    hoisted out of a key loop would also hold one of the 8 tile registers
+    for the whole loop.
+
+    ```mlir
+    scf.for %j = %c0 to %n step %c1 {
+      %c = arith.constant 2.0 : f32
+      %z = amx.tile_zero : vector<16x16xf32>
+      ...
+    }
+    ```
+    becomes
+    ```mlir
+    %c = arith.constant 2.0 : f32
+    scf.for %j = %c0 to %n step %c1 {
+      %z = amx.tile_zero : vector<16x16xf32>
+      ...
+    }
+    ```
+  }];
+}
+
 #endif // ATTN_TRANSFORMS_PASSES_TD
