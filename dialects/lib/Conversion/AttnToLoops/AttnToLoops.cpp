@@ -11,6 +11,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "BlockedPanels.h"
+
 #include "attn/Conversion/AttnToLoops/AttnToLoops.h"
 #include "attn/Conversion/LoopEmitter/LoopEmitter.h"
 #include "attn/Conversion/Passes.h"
@@ -125,8 +127,11 @@ struct ConvertAttnToLoopsPass
     if (failed(applyPartialConversion(getOperation(), untiled,
                                       std::move(tiling))) ||
         failed(applyPartialConversion(getOperation(), lowered,
-                                      std::move(kernels))))
+                                      std::move(kernels)))) {
       signalPassFailure();
+      return;
+    }
+    loops::sinkWideningCopies(getOperation());
   }
 };
 

@@ -39,6 +39,19 @@ Value inverseNorm(Emitter &e, Value src, ValueRange idx, int64_t d);
 using PackIndex =
     function_ref<SmallVector<Value>(Emitter &, Value, Value, Value, Value)>;
 
+/// The function argument of a narrower float type (bf16, f16) whose
+/// element-by-element copy `widened` is (a linalg.generic of arith.extf
+/// into an allocation, its only writer, that nothing but reshapes views),
+/// reshaped as `widened` is from the allocation (the reshapes are made
+/// with `builder`); null when there is none. The packing reads it instead.
+Value narrowSourceOf(OpBuilder &builder, Value widened);
+
+/// The widening copies (as narrowSourceOf finds them) once the kernels
+/// have read the arguments instead: a copy nothing reads is erased, one
+/// read in a single branch of an scf.if only (the single-query copy of a
+/// dynamic n_q) moves into that branch.
+void sinkWideningCopies(Operation *root);
+
 /// Copies `src` [B, H, N, D] before `parallel` into a buffer of `elem`
 /// (f32, or bf16: rounded) [B, H, ceil(N / rowsPerEntry) + extraEntries,
 /// tailShape...] where `index` places element (b, h, n, c) for n < the
