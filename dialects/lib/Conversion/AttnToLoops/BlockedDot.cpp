@@ -38,7 +38,11 @@
 // AMX-BF16), the two products of such a tile run on the tile unit instead
 // (BlockedAMX.cpp): pass 1 scores the tile with tdpbf16ps into the score
 // scratch and then only scales, masks and takes the maxima; pass 3 adds
-// the tile unit's P V to the rescaled accumulators. The queries are padded
+// the tile unit's P V to the rescaled accumulators. With a positive
+// constant scale and nothing else on the scores, the scale moves into
+// pass 2's first FMA (2^(s scale log2 e - m log2 e)): pass 1 leaves the
+// products of a whole, unmasked tile where they are and takes their
+// maxima, scaled once per tile. The queries are padded
 // by QT - 1 copies of the last (the rows of a tile past n_q compute, and
 // store, what the last row does, as in the other kernels) and the value
 // pairs by 16 zero rows (whole tiles of rows).
@@ -169,6 +173,21 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     bool useBF16 = !inPlace && usesBF16(op);
     bool useAMX = useBF16 && usesAMX(op);
     bool cosine = op.getCombine() == ScoreCombine::cosine;
+    // On the tile unit, a positive constant scale (or none) and nothing
+    // else between the dot products and the softmax: pass 1 takes the
+    // maxima of the products as the tile unit stored them (scaling by a
+    // positive constant keeps the maximum: the tile's maximum is scaled
+    // once), and pass 2 scales each score in the exponential's first FMA.
+    std::optional<double> foldedScale;
+    if (useAMX && !cosine && !op.getBias() && op.getAct() == Activation::identity &&
+        !op.getScoreModAttr() && !op.getMaskModAttr()) {
+      FloatAttr constant;
+      if (!op.getScale())
+        foldedScale = 1.0;
+      else if (matchPattern(op.getScale(), m_Constant(&constant)) &&
+               constant.getValueAsDouble() > 0)
+        foldedScale = constant.getValueAsDouble();
+    }
     // bf16: elements of q and of the key rows in pairs.
     int64_t pairs = (d + 1) / 2;
     Value packed, queryPairs, valuePairs, probabilities;
@@ -336,18 +355,22 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
                                                                 nk))
                             : Value();
                     for (int64_t r = 0; r < queryTile; ++r) {
-                      Value sv = finishPanelScore(
-                          e, dots[r * step + p],
-                          cosine ? inverseQueryNorms[r] : Value(),
-                          op.getScale(), op.getBias(), op.getAct());
+                      Value sv = dots[r * step + p];
+                      if (!foldedScale)
+                        sv = finishPanelScore(
+                            e, sv, cosine ? inverseQueryNorms[r] : Value(),
+                            op.getScale(), op.getBias(), op.getAct());
                       if (masked)
                         sv = b.create<arith::SelectOp>(
                             visibleLanes(e, keyIdx,
                                          mask.hasBegin() ? begins[r] : Value(),
                                          ends[r]),
                             sv, negInfLanes);
-                      b.create<vector::StoreOp>(sv, scores,
-                                                ValueRange{e.index(r), offset});
+                      // (Folded: the tile unit's products are in the
+                      // scratch as they are.)
+                      if (masked || !foldedScale)
+                        b.create<vector::StoreOp>(
+                            sv, scores, ValueRange{e.index(r), offset});
                       if (scoresOut) {
                         // Into the weights output (attn.tile_weights
                         // normalizes them), no key past the last.
@@ -395,6 +418,9 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     // scalar pass over the tile's stored scores, one call each per visible
     // key (keys the intervals mask stay -inf), and the row maxima again.
     SmallVector<Value> tileMaxima(tileMaxLoop.getResults());
+    if (foldedScale && *foldedScale != 1.0)
+      for (Value &tileMax : tileMaxima)
+        tileMax = e.mul(tileMax, e.splat(lanesType, e.f32(*foldedScale)));
     if (op.getScoreModAttr() || op.getMaskModAttr()) {
       SmallVector<Value> operands =
           modifierOperands(e, op.getModSizes(), op.getModTables());
@@ -443,13 +469,29 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     // Pass 2, all rows together (independent exp chains): probabilities
     // p = exp(s - m) in place of the scores, and their sums.
     SmallVector<Value> sumInit(queryTile, e.splat(lanesType, e.f32(0)));
+    Value scaleLog2e;
+    SmallVector<Value> negativeMaxLog2e;
+    if (foldedScale) {
+      const double log2e = 1.4426950408889634;
+      scaleLog2e = e.splat(lanesType, e.f32(*foldedScale * log2e));
+      for (int64_t r = 0; r < queryTile; ++r)
+        negativeMaxLog2e.push_back(
+            e.mul(safeMaxes[r], e.splat(lanesType, e.f32(-log2e))));
+    }
     auto sums =
         e.loop(zero, count, lanesIdx, sumInit, [&](Value jv, ValueRange acc) {
           SmallVector<Value> next;
           for (int64_t r = 0; r < queryTile; ++r) {
             Value rIdx = e.index(r);
             Value sv = e.vload(lanesType, scores, {rIdx, jv});
-            Value p = expNonPositive(e, lanesType, e.sub(sv, safeMaxes[r]));
+            // Folded: exp(scale s - m) = 2^(s (scale log2 e) - m log2 e).
+            Value p = foldedScale
+                          ? exp2NonPositive(
+                                e, lanesType,
+                                b.create<vector::FMAOp>(sv, scaleLog2e,
+                                                        negativeMaxLog2e[r]))
+                          : expNonPositive(e, lanesType,
+                                           e.sub(sv, safeMaxes[r]));
             if (useBF16)
               b.create<vector::StoreOp>(
                   b.create<arith::TruncFOp>(VectorType::get({lanes}, bf16), p),

@@ -33,11 +33,17 @@ using namespace mlir::attn::loops;
 /// included, gives exactly 0 (exp(-87.7) is under the smallest normal
 /// float), so masked keys weigh nothing.
 Value mlir::attn::loops::expNonPositive(Emitter &e, VectorType type, Value x) {
+  return exp2NonPositive(e, type,
+                         e.mul(x, e.splat(type, e.f32(1.4426950408889634))));
+}
+
+Value mlir::attn::loops::exp2NonPositive(Emitter &e, VectorType type,
+                                         Value x) {
   ImplicitLocOpBuilder &b = e.b;
   auto splat = [&](double c) { return e.splat(type, e.f32(c)); };
   const double shifter = 12583039.0; // 1.5 * 2^23 + 127
   Value y = b.create<arith::MaxNumFOp>(
-      e.mul(x, splat(1.4426950408889634)), splat(-127.0),
+      x, splat(-127.0),
       arith::FastMathFlagsAttr::get(b.getContext(),
                                     arith::FastMathFlags::nnan));
   // No fast-math flags here: reassociation would fold the rounding away.

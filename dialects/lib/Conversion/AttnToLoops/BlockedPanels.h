@@ -25,6 +25,10 @@ namespace mlir::attn::loops {
 /// relative error about 2.3e-7 + |x| 6e-8).
 Value expNonPositive(Emitter &e, VectorType type, Value x);
 
+/// 2^x for x <= 0 or -inf, lane-wise: expNonPositive after its multiply by
+/// log2 e (exactly 0 below -127).
+Value exp2NonPositive(Emitter &e, VectorType type, Value x);
+
 /// acc + sum over pairs: acc[i] += a[2i] b[2i] + a[2i+1] b[2i+1] (AVX512-BF16
 /// vdpbf16ps; acc vector<16xf32>, a and b vector<32xbf16>).
 Value dotBF16Pairs(ImplicitLocOpBuilder &b, Value acc, Value x, Value y);
