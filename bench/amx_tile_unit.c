@@ -189,7 +189,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   /* ARCH_REQ_XCOMP_PERM (0x1023) for XTILEDATA (18). */
-  if (!__builtin_cpu_supports("amx-bf16") || syscall(SYS_arch_prctl, 0x1023, 18)) {
+  if (!__builtin_cpu_supports("amx-bf16") ||
+      syscall(SYS_arch_prctl, 0x1023, 18)) {
     fprintf(stderr, "attnc-amx-probe: no AMX-BF16 here (or the kernel "
                     "refused the tile state)\n");
     return 1;

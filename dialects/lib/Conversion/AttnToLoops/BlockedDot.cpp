@@ -179,8 +179,9 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     // positive constant keeps the maximum: the tile's maximum is scaled
     // once), and pass 2 scales each score in the exponential's first FMA.
     std::optional<double> foldedScale;
-    if (useAMX && !cosine && !op.getBias() && op.getAct() == Activation::identity &&
-        !op.getScoreModAttr() && !op.getMaskModAttr()) {
+    if (useAMX && !cosine && !op.getBias() &&
+        op.getAct() == Activation::identity && !op.getScoreModAttr() &&
+        !op.getMaskModAttr()) {
       FloatAttr constant;
       if (!op.getScale())
         foldedScale = 1.0;
