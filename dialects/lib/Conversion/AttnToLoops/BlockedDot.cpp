@@ -473,11 +473,10 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     Value scaleLog2e;
     SmallVector<Value> negativeMaxLog2e;
     if (foldedScale) {
-      const double log2e = 1.4426950408889634;
-      scaleLog2e = e.splat(lanesType, e.f32(*foldedScale * log2e));
+      scaleLog2e = e.splat(lanesType, e.f32(*foldedScale * kLog2E));
       for (int64_t r = 0; r < queryTile; ++r)
         negativeMaxLog2e.push_back(
-            e.mul(safeMaxes[r], e.splat(lanesType, e.f32(-log2e))));
+            e.mul(safeMaxes[r], e.splat(lanesType, e.f32(-kLog2E))));
     }
     auto sums =
         e.loop(zero, count, lanesIdx, sumInit, [&](Value jv, ValueRange acc) {

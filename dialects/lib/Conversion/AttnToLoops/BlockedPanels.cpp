@@ -34,7 +34,7 @@ using namespace mlir::attn::loops;
 /// float), so masked keys weigh nothing.
 Value mlir::attn::loops::expNonPositive(Emitter &e, VectorType type, Value x) {
   return exp2NonPositive(e, type,
-                         e.mul(x, e.splat(type, e.f32(1.4426950408889634))));
+                         e.mul(x, e.splat(type, e.f32(kLog2E))));
 }
 
 Value mlir::attn::loops::exp2NonPositive(Emitter &e, VectorType type,

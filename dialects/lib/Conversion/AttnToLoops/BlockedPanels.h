@@ -25,6 +25,9 @@ namespace mlir::attn::loops {
 /// relative error about 2.3e-7 + |x| 6e-8).
 Value expNonPositive(Emitter &e, VectorType type, Value x);
 
+/// log2 e: exp(x) = 2^(x log2 e).
+constexpr double kLog2E = 1.4426950408889634;
+
 /// 2^x for x <= 0 or -inf, lane-wise: expNonPositive after its multiply by
 /// log2 e (exactly 0 below -127).
 Value exp2NonPositive(Emitter &e, VectorType type, Value x);
