@@ -1,35 +1,65 @@
 // RUN: attn-opt %s --convert-attn-to-loops | FileCheck %s
-// RUN: attn-opt %s --convert-attn-to-loops --inline --symbol-dce | FileCheck %s --check-prefix=INLINED
+// RUN: attn-opt %s --convert-attn-to-loops --attn-expand-lanewise-calls | FileCheck %s --check-prefix=EXPANDED
+// RUN: attn-opt %s --convert-attn-to-loops --attn-expand-lanewise-calls --inline --symbol-dce | FileCheck %s --check-prefix=INLINED
 //
 // Score modifiers and mask predicates in the blocked dot kernel: pass 1
 // stores the tile's scores (the FMA blocks, keys the intervals mask at
-// -inf), then a scalar pass over each row's stored scores calls the
-// score_mod function (with the batch entry, the head, the query and the
-// key), selects -inf where the mask_mod function is false, keeps the
-// interval-masked keys at -inf (a modifier could make them finite), stores
-// the result and takes the row's maximum again, which pass 2 uses. The
-// tables are cast to the functions' any-strides type. After inlining (the
-// attnc pipeline runs --inline --symbol-dce), the functions are part of
-// the key loop and gone from the module.
+// -inf), then a pass over each row's stored scores, 16 keys at a time,
+// applies the score_mod function lane-wise (attn.lanewise_call, with the
+// batch entry, the head and the query shared and a vector of keys; lanes
+// past the tile's last visible key take that key), selects -inf where the
+// mask_mod function is false, keeps the interval-masked keys at -inf (a
+// modifier could make them finite), stores the result and takes the row's
+// lane-wise maxima again, which pass 2 uses. The tables are cast to the
+// functions' any-strides type. -attn-expand-lanewise-calls then inlines the
+// functions on vectors: the slope (indexed by the head) is loaded once, the
+// segment ids of the keys one lane at a time; no call is left, and after
+// --symbol-dce (the attnc pipeline) no function either.
 
 // CHECK-LABEL: func @modifiers
+// CHECK:        %[[IOTA:.*]] = vector.step : vector<16xindex>
 // CHECK:        vector.fma
 // CHECK-DAG:    %[[SLOPE:.*]] = memref.cast %{{.*}} : memref<4xf32> to memref<?xf32, strided<[?], offset: ?>>
 // CHECK-DAG:    %[[SEG:.*]] = memref.cast %{{.*}} : memref<2x?xi32> to memref<?x?xi32, strided<[?, ?], offset: ?>>
-// CHECK:        scf.for %[[JJ:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[M:.*]] = %{{.*}}) -> (f32)
-// CHECK:          %[[S:.*]] = memref.load %[[SCORES:.*]][%{{.*}}, %[[JJ]]] : memref<8x128xf32>
-// CHECK:          %[[MASKED:.*]] = arith.cmpf oeq, %[[S]], %{{.*}} : f32
-// CHECK:          %[[J:.*]] = arith.addi %{{.*}}, %[[JJ]] : index
-// CHECK:          %[[MOD:.*]] = func.call @alibi(%[[S]], %[[B:[^,]*]], %[[H:[^,]*]], %[[I:[^,]*]], %[[J]], %[[SLOPE]], %[[SEG]])
-// CHECK:          %[[KEEP:.*]] = func.call @same_doc(%[[B]], %[[H]], %[[I]], %[[J]], %[[SLOPE]], %[[SEG]])
-// CHECK:          %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
-// CHECK:          %[[KEPT:.*]] = arith.select %[[KEEP]], %[[MOD]], %[[NEGINF]] : f32
-// CHECK:          %[[NEW:.*]] = arith.select %[[MASKED]], %[[S]], %[[KEPT]] : f32
-// CHECK:          memref.store %[[NEW]], %[[SCORES]][%{{.*}}, %[[JJ]]] : memref<8x128xf32>
-// CHECK:          arith.maxnumf %[[M]], %[[NEW]] : f32
+// CHECK:        %[[LAST:.*]] = vector.broadcast %{{.*}} : index to vector<16xindex>
+// CHECK:        scf.for %[[JV:.*]] = %{{.*}} to %{{.*}} step %c16{{.*}} iter_args(%[[M:.*]] = %{{.*}}) -> (vector<16xf32>)
+// CHECK:          %[[S:.*]] = vector.load %[[SCORES:.*]][%{{.*}}, %[[JV]]] : memref<8x128xf32>, vector<16xf32>
+// CHECK:          %[[MASKED:.*]] = arith.cmpf oeq, %[[S]], %{{.*}} : vector<16xf32>
+// CHECK:          %[[J0:.*]] = arith.addi %{{.*}}, %[[JV]] : index
+// CHECK:          %[[JB:.*]] = vector.broadcast %[[J0]] : index to vector<16xindex>
+// CHECK:          %[[JS:.*]] = arith.addi %[[JB]], %[[IOTA]] : vector<16xindex>
+// CHECK:          %[[J:.*]] = arith.minui %[[JS]], %[[LAST]] : vector<16xindex>
+// CHECK:          %[[MOD:.*]] = attn.lanewise_call @alibi(%[[S]], %[[B:[^,]*]], %[[H:[^,]*]], %[[I:[^,]*]], %[[J]], %[[SLOPE]], %[[SEG]]) : (vector<16xf32>, index, index, index, vector<16xindex>, {{.*}}) -> vector<16xf32>
+// CHECK:          %[[KEEP:.*]] = attn.lanewise_call @same_doc(%[[B]], %[[H]], %[[I]], %[[J]], %[[SLOPE]], %[[SEG]]) : {{.*}} -> vector<16xi1>
+// CHECK:          %[[NEGINF:.*]] = vector.broadcast %{{.*}} : f32 to vector<16xf32>
+// CHECK:          %[[KEPT:.*]] = arith.select %[[KEEP]], %[[MOD]], %[[NEGINF]] : vector<16xi1>, vector<16xf32>
+// CHECK:          %[[NEW:.*]] = arith.select %[[MASKED]], %[[S]], %[[KEPT]] : vector<16xi1>, vector<16xf32>
+// CHECK:          vector.store %[[NEW]], %[[SCORES]][%{{.*}}, %[[JV]]] : memref<8x128xf32>, vector<16xf32>
+// CHECK:          arith.maxnumf %[[M]], %[[NEW]] : vector<16xf32>
+
+// EXPANDED-LABEL: func @modifiers
+// EXPANDED-NOT:   attn.lanewise_call
+// EXPANDED:       scf.for %{{.*}} iter_args(%{{.*}}) -> (vector<16xf32>)
+// EXPANDED:         %[[J:.*]] = arith.minui %{{.*}} : vector<16xindex>
+// EXPANDED:         %[[SL:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<?xf32, strided<[?], offset: ?>>
+// EXPANDED:         %[[IB:.*]] = vector.broadcast %{{.*}} : index to vector<16xindex>
+// EXPANDED:         %[[D:.*]] = arith.subi %[[IB]], %[[J]] : vector<16xindex>
+// EXPANDED:         %[[DI:.*]] = arith.index_cast %[[D]] : vector<16xindex> to vector<16xi64>
+// EXPANDED:         %[[DF:.*]] = arith.sitofp %[[DI]] : vector<16xi64> to vector<16xf32>
+// EXPANDED:         %[[SLB:.*]] = vector.broadcast %[[SL]] : f32 to vector<16xf32>
+// EXPANDED:         %[[P:.*]] = arith.mulf %[[SLB]], %[[DF]] : vector<16xf32>
+// EXPANDED:         arith.subf %{{.*}}, %[[P]] : vector<16xf32>
+// EXPANDED:         %[[SI:.*]] = memref.load %{{.*}} : memref<?x?xi32, strided<[?, ?], offset: ?>>
+// EXPANDED:         %[[L0:.*]] = vector.extract %[[J]][0] : index from vector<16xindex>
+// EXPANDED:         memref.load %{{.*}}[%{{.*}}, %[[L0]]] : memref<?x?xi32, strided<[?, ?], offset: ?>>
+// EXPANDED:         %[[L15:.*]] = vector.extract %[[J]][15] : index from vector<16xindex>
+// EXPANDED:         memref.load %{{.*}}[%{{.*}}, %[[L15]]] : memref<?x?xi32, strided<[?, ?], offset: ?>>
+// EXPANDED:         %[[SIB:.*]] = vector.broadcast %[[SI]] : i32 to vector<16xi32>
+// EXPANDED:         arith.cmpi eq, %[[SIB]], %{{.*}} : vector<16xi32>
 
 // INLINED-NOT: func.func private
 // INLINED-NOT: func.call
+// INLINED-NOT: attn.lanewise_call
 // INLINED-LABEL: func @modifiers
 // INLINED: memref.load %{{.*}} : memref<2x?xi32>
 func.func private @alibi(%e: f32, %b: index, %h: index, %i: index, %l: index,

@@ -98,6 +98,9 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
     funcPm.addPass(createCSEPass());
     funcPm.addPass(attn::createAttnHoistLoopInvariants());
   }
+  // The blocked kernel's score modifiers and mask predicates of a vector
+  // of keys (attn.lanewise_call): the scalar functions' bodies on vectors.
+  pm.addPass(attn::createAttnExpandLanewiseCalls());
   // Score modifiers and mask predicates are functions the kernels call per
   // key: inline them into the key loops and drop them. Without the
   // inliner's default simplification (canonicalize on every function): it

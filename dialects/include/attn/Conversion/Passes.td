@@ -143,6 +143,51 @@ def ConvertAttnToLoops : Pass<"convert-attn-to-loops", "func::FuncOp"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def AttnExpandLanewiseCalls : Pass<"attn-expand-lanewise-calls",
+                                   "ModuleOp"> {
+  let summary = "Inline attn.lanewise_call as vector code";
+  let description = [{
+    Replaces each `attn.lanewise_call @f(...)` (a scalar function applied to
+    each lane; the blocked kernel's score modifiers and mask predicates of
+    a vector of keys) by the body of `@f` on vectors: a value that depends
+    on a vector operand becomes a vector of the lanes' values (elementwise
+    arith and math ops on vectors, memref.load one lane at a time, an
+    scf.if on a condition the same for every lane kept as an scf.if); what
+    depends only on the operands every lane shares stays scalar. A body
+    with anything else (an scf.if on a per-lane condition, other ops on
+    per-lane values, more than one block) becomes one func.call per lane
+    instead. A module pass: it reads the callee while it rewrites the
+    caller.
+
+    ```mlir
+    func.func private @score(%e: f32, %b: index, %h: index, %i: index,
+                             %l: index) -> f32 {
+      %0 = arith.subi %i, %l : index
+      %1 = arith.index_cast %0 : index to i64
+      %2 = arith.sitofp %1 : i64 to f32
+      %3 = arith.subf %e, %2 : f32
+      return %3 : f32
+    }
+    %s = attn.lanewise_call @score(%e, %b, %h, %i, %l)
+        : (vector<16xf32>, index, index, index, vector<16xindex>)
+        -> vector<16xf32>
+    ```
+    becomes
+    ```mlir
+    %0 = vector.broadcast %i : index to vector<16xindex>
+    %1 = arith.subi %0, %l : vector<16xindex>
+    %2 = arith.index_cast %1 : vector<16xindex> to vector<16xi64>
+    %3 = arith.sitofp %2 : vector<16xi64> to vector<16xf32>
+    %s = arith.subf %e, %3 : vector<16xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def ConvertAttnLinearToLoops
     : Pass<"convert-attn-linear-to-loops", "func::FuncOp"> {
   let summary = "Lower static-size attn.linear to vector loops";

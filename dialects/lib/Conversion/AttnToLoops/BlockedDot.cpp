@@ -416,8 +416,11 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     }
 
     // Score modifiers and mask predicates (`score_mod`, `mask_mod`): a
-    // scalar pass over the tile's stored scores, one call each per visible
-    // key (keys the intervals mask stay -inf), and the row maxima again.
+    // pass over the tile's stored scores, a vector of keys at a time, each
+    // function applied lane-wise (attn.lanewise_call; keys the intervals
+    // mask stay -inf), and the row maxima again. Lanes past the tile's
+    // visible keys (-inf) evaluate the functions at its last one, never at
+    // a key that may not exist.
     SmallVector<Value> tileMaxima(tileMaxLoop.getResults());
     if (foldedScale && *foldedScale != 1.0)
       for (Value &tileMax : tileMaxima)
@@ -425,22 +428,35 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     if (op.getScoreModAttr() || op.getMaskModAttr()) {
       SmallVector<Value> operands =
           modifierOperands(e, op.getModSizes(), op.getModTables());
+      Value lastVisible = b.create<vector::BroadcastOp>(
+          laneIndexType,
+          b.create<arith::SubIOp>(b.create<arith::AddIOp>(j0, count),
+                                  e.index(1)));
       for (int64_t r = 0; r < queryTile; ++r) {
         Value rIdx = e.index(r);
-        Value rowMax =
-            e.loop(zero, count, {e.negInf()}, [&](Value jj, ValueRange m) {
-               Value s = e.load(scores, {rIdx, jj});
-               Value masked = b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ,
-                                                      s, e.negInf());
-               Value modified = applyScoreModifiers(
-                   e, op.getScoreModAttr(), op.getMaskModAttr(), s,
-                   op.getSampleBatch(), h, rows[r],
-                   b.create<arith::AddIOp>(j0, jj), operands);
-               s = b.create<arith::SelectOp>(masked, s, modified);
-               e.store(s, scores, {rIdx, jj});
-               return SmallVector<Value>{b.create<arith::MaxNumFOp>(m[0], s)};
-             }).getResult(0);
-        tileMaxima[r] = e.splat(lanesType, rowMax);
+        tileMaxima[r] =
+            e.loop(zero, count, lanesIdx, {negInfLanes},
+                   [&](Value jv, ValueRange m) {
+                     Value s = e.vload(lanesType, scores, {rIdx, jv});
+                     Value masked = b.create<arith::CmpFOp>(
+                         arith::CmpFPredicate::OEQ, s, negInfLanes);
+                     Value keys = b.create<arith::MinUIOp>(
+                         b.create<arith::AddIOp>(
+                             b.create<vector::BroadcastOp>(
+                                 laneIndexType, b.create<arith::AddIOp>(j0, jv)),
+                             iota),
+                         lastVisible);
+                     Value modified = applyScoreModifiers(
+                         e, op.getScoreModAttr(), op.getMaskModAttr(), s,
+                         op.getSampleBatch(), h, rows[r], keys, operands);
+                     s = b.create<arith::SelectOp>(masked, s, modified);
+                     b.create<vector::StoreOp>(s, scores, ValueRange{rIdx, jv});
+                     // A function may return NaN: maxnum without nnan
+                     // keeps the maxima of the other scores.
+                     return SmallVector<Value>{
+                         b.create<arith::MaxNumFOp>(m[0], s)};
+                   })
+                .getResult(0);
       }
     }
 

@@ -167,14 +167,21 @@ Value mlir::attn::loops::applyScoreModifiers(
     all.append(operands.begin(), operands.end());
     return all;
   };
+  // A vector of keys: each function applied lane-wise (expanded into
+  // vector code by -attn-expand-lanewise-calls).
+  auto vector = dyn_cast<VectorType>(score.getType());
+  auto call = [&](FlatSymbolRefAttr callee, Type type,
+                  SmallVector<Value> operands) -> Value {
+    if (vector)
+      return e.b.create<LanewiseCallOp>(vector.clone(type), callee, operands);
+    return e.b.create<func::CallOp>(callee, type, operands).getResult(0);
+  };
   if (scoreMod)
-    score = e.b.create<func::CallOp>(scoreMod, e.b.getF32Type(), args(score))
-                .getResult(0);
+    score = call(scoreMod, e.b.getF32Type(), args(score));
   if (maskMod) {
-    Value keep = e.b.create<func::CallOp>(maskMod, e.b.getI1Type(),
-                                          args(std::nullopt))
-                     .getResult(0);
-    score = e.b.create<arith::SelectOp>(keep, score, e.negInf());
+    Value keep = call(maskMod, e.b.getI1Type(), args(std::nullopt));
+    Value negInf = vector ? e.splat(vector, e.negInf()) : e.negInf();
+    score = e.b.create<arith::SelectOp>(keep, score, negInf);
   }
   return score;
 }

@@ -213,7 +213,9 @@ SmallVector<Value> modifierOperands(Emitter &e, ValueRange sizes,
 
 /// The score the alignment sees: `score` through the `scoreMod` function,
 /// then -inf where the `maskMod` function is false (either may be null),
-/// for batch entry b, head h, query i and key j.
+/// for batch entry b, head h, query i and key j. With a vector of scores
+/// and `j` a vector of as many keys, the functions apply lane-wise
+/// (attn.lanewise_call).
 Value applyScoreModifiers(Emitter &e, FlatSymbolRefAttr scoreMod,
                           FlatSymbolRefAttr maskMod, Value score, Value b,
                           Value h, Value i, Value j, ValueRange operands);

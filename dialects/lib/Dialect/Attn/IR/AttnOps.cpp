@@ -1034,3 +1034,38 @@ Value mlir::attn::allocF32Buffer(OpBuilder &b, Location loc,
   return b.create<memref::AllocOp>(loc, MemRefType::get(shape, b.getF32Type()),
                                    dynamicSizes);
 }
+
+/// The callee is a func.func whose inputs the operands match one by one
+/// (the same type, or a vector of it with the result's lanes) and whose one
+/// result is the result's element type.
+LogicalResult
+LanewiseCallOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  auto fn = symbols.lookupNearestSymbolFrom<func::FuncOp>(*this,
+                                                          getCalleeAttr());
+  if (!fn)
+    return emitOpError() << "'" << getCallee()
+                         << "' does not name a func.func";
+  FunctionType type = fn.getFunctionType();
+  if (type.getNumInputs() != getArgs().size())
+    return emitOpError() << "'" << getCallee() << "' takes "
+                         << type.getNumInputs() << " arguments, got "
+                         << getArgs().size();
+  auto resultType = cast<VectorType>(getResult().getType());
+  int64_t lanes = resultType.getDimSize(0);
+  for (auto [i, arg] : llvm::enumerate(getArgs())) {
+    Type taken = type.getInput(i);
+    if (arg.getType() == taken)
+      continue;
+    auto vector = dyn_cast<VectorType>(arg.getType());
+    if (!vector || vector.getRank() != 1 || vector.getDimSize(0) != lanes ||
+        vector.getElementType() != taken)
+      return emitOpError() << "argument #" << i << " must be " << taken
+                           << " or " << VectorType::get({lanes}, taken)
+                           << ", got " << arg.getType();
+  }
+  if (type.getNumResults() != 1 ||
+      type.getResult(0) != resultType.getElementType())
+    return emitOpError() << "'" << getCallee() << "' must return one "
+                         << resultType.getElementType();
+  return success();
+}

@@ -832,4 +832,35 @@ def Attn_SoftmaxOp : Attn_DpsOp<"softmax"> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// LanewiseCallOp
+//===----------------------------------------------------------------------===//
+
+def Attn_LanewiseCallOp : Attn_Op<"lanewise_call",
+    [DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "a scalar function applied to each lane of vectors";
+  let description = [{
+    `result[k] = callee(x_0[k], ..., x_n[k])` for each lane k of the 1-D
+    result, where an operand of the callee's own (scalar) type is the same
+    for every lane and an operand `vector<L x T>` gives lane k its element k.
+    The kernels of attn-to-loops use it for the score modifiers and mask
+    predicates of a vector of keys (the scalar functions of `score_mod` /
+    `mask_mod`); attn-expand-lanewise-calls replaces it by the callee's body
+    on vectors, or by one call per lane where the body does not vectorize.
+    The callee may read memory (the modifiers' tables) and must not write.
+
+    ```mlir
+    %s = attn.lanewise_call @score(%e, %b, %h, %i, %l)
+        : (vector<16xf32>, index, index, index, vector<16xindex>)
+        -> vector<16xf32>
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$callee,
+                       Variadic<AnyType>:$args);
+  let results = (outs VectorOfRank<[1]>:$result);
+  let assemblyFormat = [{
+    $callee `(` $args `)` attr-dict `:` functional-type($args, $result)
+  }];
+}
+
 #endif // ATTN_OPS_TD
