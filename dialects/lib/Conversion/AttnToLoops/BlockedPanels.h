@@ -50,7 +50,8 @@ using PackIndex =
 /// element-by-element copy `widened` is (a linalg.generic of arith.extf
 /// into an allocation, its only writer, that nothing but reshapes views),
 /// reshaped as `widened` is from the allocation (the reshapes are made
-/// with `builder`); null when there is none. The packing reads it instead.
+/// with `builder`); null when there is none. The packing reads it instead
+/// (NarrowArguments.cpp).
 Value narrowSourceOf(OpBuilder &builder, Value widened);
 
 /// The widening copies (as narrowSourceOf finds them) once the kernels
