@@ -10,10 +10,10 @@
 // the steps of 2 panels; the padding keys zeroed); each tile of 8 queries
 // scores 32 keys (2 panels) at a time with 16-lane FMAs (no horizontal
 // reduction) and the running row maxima, then exponentiates all its rows
-// 16 keys at a time (an inline exp: FMAs and a shift), keeps its
-// (m, l, acc) in the key loop, and reads each value row once. Masks become
-// a lane-wise select to -inf, in a copy of the scoring loop that only
-// the tiles some row does not wholly see take.
+// 16 keys at a time (an inline exp: FMAs and a shift, 0 below 2^-99.5),
+// keeps its (m, l, acc) in the key loop, and reads each value row once.
+// Masks become a lane-wise select to -inf, in a copy of the scoring loop
+// that only the tiles some row does not wholly see take.
 
 // CHECK-LABEL: func @blocked
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x4x?x8xf32>, %[[K:[^:]*]]: memref<2x2x?x8xf32>, %[[V:[^:]*]]: memref<2x2x?x4xf32>, %[[S:[^:]*]]: f32, %[[LEN:[^:]*]]: memref<2xi32>, %[[C:[^:]*]]: memref<2x?x4x4xf32>)
@@ -67,9 +67,16 @@
 // CHECK-NEXT:       arith.maxnumf {{.*}} fastmath<nnan> : vector<16xf32>
 // The row maxima: a tree of maxima (no score is NaN).
 // CHECK:          vector.reduction <maxnumf>, %{{.*}} fastmath<nnan> : vector<16xf32> into f32
+// alpha = exp(m - m') of the 8 rows at once, by the same inline exp.
+// CHECK:          arith.shli %{{.*}}, %{{.*}} : vector<8xi32>
 // Pass 2: probabilities and sums of all rows, 16 keys at a time.
 // CHECK:          scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c16{{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK-NOT:        math.exp
+// Weights under 2^-99.5 are 0 (no subnormal products in pass 3): the
+// exponent is raised to -100, whose exponent field n + 100 is 0.
+// CHECK:            %[[FLOOR:.*]] = arith.constant -1.000000e+02 : f32
+// CHECK-NEXT:       %[[FLOORS:.*]] = vector.broadcast %[[FLOOR]] : f32 to vector<16xf32>
+// CHECK-NEXT:       arith.maxnumf %{{.*}}, %[[FLOORS]] fastmath<nnan> : vector<16xf32>
 // CHECK:            arith.shli %{{.*}}, %{{.*}} : vector<16xi32>
 // CHECK:            vector.store %{{.*}}, %[[SCORES]]
 // CHECK:          vector.reduction <add>

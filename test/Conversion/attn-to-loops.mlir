@@ -107,17 +107,22 @@
 // CHECK-NEXT:     }
 // CHECK:          %[[M:.*]] = memref.load %[[MBUF]][%{{.*}}] : memref<8xf32>
 // CHECK-NEXT:     %[[MNEW:.*]] = arith.maximumf %[[M]], %[[TMAX]] : f32
-// alpha = exp(m - m'), 1 while the maximum is still -inf.
+// alpha = exp(m - m'), 0 below 2^-100 (no subnormal products), 1 while
+// the maximum is still -inf.
 // CHECK:          %[[STILLEMPTY:.*]] = arith.cmpf oeq, %[[MNEW]], %{{.*}} : f32
 // CHECK:          %[[DM:.*]] = arith.subf %[[M]], %[[MNEW]]
+// CHECK-NEXT:     %[[CUT:.*]] = arith.constant -69.3147202 : f32
+// CHECK-NEXT:     %[[NEGLIGIBLE:.*]] = arith.cmpf olt, %[[DM]], %[[CUT]] : f32
+// CHECK-NEXT:     %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK-NEXT:     %[[EDM:.*]] = math.exp %[[DM]] : f32
-// CHECK-NEXT:     %[[ALPHA:.*]] = arith.select %[[STILLEMPTY]], %{{.*}}, %[[EDM]] : f32
+// CHECK-NEXT:     %[[EDM0:.*]] = arith.select %[[NEGLIGIBLE]], %[[ZERO]], %[[EDM]] : f32
+// CHECK-NEXT:     %[[ALPHA:.*]] = arith.select %[[STILLEMPTY]], %{{.*}}, %[[EDM0]] : f32
 // The accumulator row is rescaled by alpha, then gets p_j v_j.
 // CHECK:          scf.for
 // CHECK:            memref.load %[[ACC]]
 // CHECK-NEXT:       arith.mulf %{{.*}}, %[[ALPHA]]
 // CHECK:          %[[PS:.*]] = arith.subf %{{.*}}, %[[MNEW]]
-// CHECK-NEXT:     %[[P:.*]] = math.exp %[[PS]] : f32
+// CHECK:          %[[P:.*]] = math.exp %[[PS]] : f32
 // CHECK:          memref.load %[[V]][%[[VB]],
 // CHECK:          %[[L:.*]] = memref.load %[[LBUF]]
 // CHECK-NEXT:     %[[LA:.*]] = arith.mulf %[[L]], %[[ALPHA]]
@@ -144,7 +149,11 @@
 // CHECK:            memref.load %[[K]][%[[KB]], %[[KH]], %[[JW]], %{{.*}}]
 // CHECK:            %[[SW:.*]] = arith.mulf %{{.*}}, %[[S]]
 // CHECK-NEXT:       %[[SWM:.*]] = arith.subf %[[SW]], %{{.*}}
-// CHECK-NEXT:       %[[EW:.*]] = math.exp %[[SWM]] : f32
+// CHECK-NEXT:       %[[WCUT:.*]] = arith.constant -69.3147202 : f32
+// CHECK-NEXT:       %[[WNEG:.*]] = arith.cmpf olt, %[[SWM]], %[[WCUT]] : f32
+// CHECK-NEXT:       %[[WZ:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-NEXT:       %[[EW0:.*]] = math.exp %[[SWM]] : f32
+// CHECK-NEXT:       %[[EW:.*]] = arith.select %[[WNEG]], %[[WZ]], %[[EW0]] : f32
 // CHECK-NEXT:       %[[PW:.*]] = arith.mulf %[[EW]], %{{.*}}
 // CHECK-NEXT:       scf.yield %[[PW]] : f32
 // CHECK-NEXT:     } else {

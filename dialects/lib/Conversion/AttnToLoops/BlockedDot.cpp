@@ -478,10 +478,21 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
       // -inf and every p is exp(-inf - 0) = 0.
       safeMaxes.push_back(e.splat(
           lanesType, b.create<arith::SelectOp>(stillEmpty, e.f32(0), mNew)));
-      alphas.push_back(b.create<arith::SelectOp>(stillEmpty, e.f32(1),
-                                                 e.exp(e.sub(mOld, mNew))));
       maxState = b.create<vector::InsertOp>(mNew, maxState, r);
     }
+    // alpha = exp(m_old - m_new) of all rows at once, by the kernel's exp
+    // (0 where the old state weighs less than 2^-100 of the new, so that
+    // no rescaled accumulator turns subnormal); 1 while a row has seen
+    // nothing (its maximum still -inf).
+    auto rowStateType = cast<VectorType>(maxState.getType());
+    Value alphaRows = b.create<arith::SelectOp>(
+        b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ, maxState,
+                                e.splat(rowStateType, e.negInf())),
+        e.splat(rowStateType, e.f32(1)),
+        expNonPositive(e, rowStateType, e.sub(op.getMax(), maxState)));
+    for (int64_t r = 0; r < queryTile; ++r)
+      alphas.push_back(
+          b.create<vector::ExtractOp>(alphaRows, ArrayRef<int64_t>{r}));
 
     // Pass 2, all rows together (independent exp chains): probabilities
     // p = exp(s - m) in place of the scores, and their sums.

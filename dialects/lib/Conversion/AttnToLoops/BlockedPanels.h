@@ -21,15 +21,16 @@ struct TargetDescription;
 namespace mlir::attn::loops {
 
 /// exp(x) for x <= 0 or -inf, lane-wise, in 12 vector operations, 7 of
-/// them on the FMA pipes (exactly 0 below about -87.7, -inf included;
-/// relative error about 2.3e-7 + |x| 6e-8).
+/// them on the FMA pipes (exactly 0 below -99.5 ln 2 = -69.0, -inf
+/// included, so that no product of a weight is subnormal; relative error
+/// about 2.3e-7 + |x| 6e-8 above).
 Value expNonPositive(Emitter &e, VectorType type, Value x);
 
 /// log2 e: exp(x) = 2^(x log2 e).
 constexpr double kLog2E = 1.4426950408889634;
 
 /// 2^x for x <= 0 or -inf, lane-wise: expNonPositive after its multiply by
-/// log2 e (exactly 0 below -127).
+/// log2 e (exactly 0 below -99.5).
 Value exp2NonPositive(Emitter &e, VectorType type, Value x);
 
 /// acc + sum over pairs: acc[i] += a[2i] b[2i] + a[2i+1] b[2i+1] (AVX512-BF16

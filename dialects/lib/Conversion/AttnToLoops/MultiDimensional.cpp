@@ -94,10 +94,10 @@ struct LowerMultiDimensional : public OpRewritePattern<OnlineAttentionOp> {
           Value mNew = b.create<arith::MaximumFOp>(m, s);
           Value none =
               b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ, mNew, negInf);
-          Value alpha =
-              b.create<arith::SelectOp>(none, ones, e.exp(e.sub(m, mNew)));
-          Value p =
-              b.create<arith::SelectOp>(none, zeros, e.exp(e.sub(s, mNew)));
+          Value alpha = b.create<arith::SelectOp>(none, ones,
+                                                  e.expWeight(e.sub(m, mNew)));
+          Value p = b.create<arith::SelectOp>(none, zeros,
+                                              e.expWeight(e.sub(s, mNew)));
           Value v = e.vload(rowType, op.getValues(), {bv, hv, key, zero});
           return SmallVector<Value>{mNew, e.add(e.mul(l, alpha), p),
                                     e.add(e.mul(acc, alpha), e.mul(p, v))};
@@ -199,9 +199,9 @@ struct LowerMultiDimensional : public OpRewritePattern<OnlineAttentionOp> {
         Value none = b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ, mNew,
                                              e.negInf());
         Value alpha = b.create<arith::SelectOp>(none, e.f32(1),
-                                                e.exp(e.sub(mOld, mNew)));
-        Value p =
-            b.create<arith::SelectOp>(none, e.f32(0), e.exp(e.sub(s, mNew)));
+                                                e.expWeight(e.sub(mOld, mNew)));
+        Value p = b.create<arith::SelectOp>(none, e.f32(0),
+                                            e.expWeight(e.sub(s, mNew)));
         Value value = e.load(v, {bv, hv, key, f});
         e.store(e.add(e.mul(e.load(sum, {f}), alpha), p), sum, {f});
         e.store(e.add(e.mul(e.load(acc, {f}), alpha), e.mul(p, value)), acc,

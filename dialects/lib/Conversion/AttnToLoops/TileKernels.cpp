@@ -271,7 +271,7 @@ Value weightFactor(Emitter &e, const ScoreContext &s, Value j) {
 /// Without modifiers every score the callers see is finite or the row's
 /// max is finite, and this is exp(score - max).
 Value expOfScore(Emitter &e, const ScoreContext &s, Value score, Value max) {
-  Value p = e.exp(e.sub(score, max));
+  Value p = e.expWeight(e.sub(score, max));
   if (!s.scoreMod && !s.maskMod)
     return p;
   Value removed = e.b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ, score,
@@ -502,7 +502,7 @@ struct GenericOnlineSoftmaxUpdate
         Value stillEmpty = b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ,
                                                    mNew, e.negInf());
         alpha = b.create<arith::SelectOp>(stillEmpty, e.f32(1),
-                                          e.exp(e.sub(mOld, mNew)));
+                                          e.expWeight(e.sub(mOld, mNew)));
       }
       Value acc;
       if (valueState)

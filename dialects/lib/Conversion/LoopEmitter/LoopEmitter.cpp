@@ -143,6 +143,17 @@ TileKeyLoop mlir::attn::loops::tileKeyLoop(Emitter &e, OnlineAttentionOp op,
   return loop;
 }
 
+Value mlir::attn::loops::Emitter::expWeight(Value x) {
+  auto constant = [&](double c) -> Value {
+    if (auto type = dyn_cast<VectorType>(x.getType()))
+      return splat(type, f32(c));
+    return f32(c);
+  };
+  Value negligible = b.create<arith::CmpFOp>(
+      arith::CmpFPredicate::OLT, x, constant(-100.0 * 0.69314718055994531));
+  return b.create<arith::SelectOp>(negligible, constant(0.0), exp(x));
+}
+
 SmallVector<Value> mlir::attn::loops::modifierOperands(Emitter &e,
                                                       ValueRange sizes,
                                                       ValueRange tables) {

@@ -56,6 +56,12 @@ struct Emitter {
     return b.create<arith::SubFOp>(x, y, fastMath());
   }
   Value exp(Value x) { return b.create<math::ExpOp>(x); }
+  /// exp(x) for x <= 0, a softmax weight relative to the row's largest
+  /// (exp(0) = 1), scalar or lane-wise: 0 where x < -100 ln 2 (a weight
+  /// under 2^-100, which changes no f32 sum, while its products with values
+  /// would be subnormal: microcode on x86 cores, about 100x slower). The
+  /// blocked kernel's inline exp (expNonPositive) has the same cutoff.
+  Value expWeight(Value x);
   Value load(Value m, ValueRange idx) {
     return b.create<memref::LoadOp>(m, idx);
   }
