@@ -14,14 +14,9 @@ attnc on PATH / $ATTNC_TOOLS_DIR).
 
 import argparse
 import array
-import os
 import random
-import sys
-import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "test", "lib"))
-import attnc_testlib as T  # noqa: E402
+from timing import T, best_ms, random_tensor
 
 MODEL = """
 model {name} {{
@@ -61,26 +56,15 @@ MODELS = {
 
 
 def tensor(shape, rng, dtype=T.ATTNC_F32, fill=None):
-    count = T.prod(shape)
+    """Random f32 values, `fill` everywhere, or (i32) document ids: about
+    256 positions each, in order."""
     if fill is not None:
-        buf = array.array("f", [fill] * count)
-    elif dtype == T.ATTNC_I32:
-        # Documents of about 256 positions, in order.
-        buf = array.array("i", (j // 256 for j in range(count)))
-    else:
-        buf = array.array("f", (rng.uniform(-1, 1) for _ in range(count)))
-    return T.Tensor(None, shape, dtype=dtype, buffer=buf)
-
-
-def best_ms(model, args, repeat):
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        status = model.call(args)
-        best = min(best, time.perf_counter() - start)
-        if status != 0:
-            sys.exit("%s failed: %s" % (model.name, model.last_error()))
-    return 1e3 * best
+        return T.Tensor(None, shape,
+                        buffer=array.array("f", [fill] * T.prod(shape)))
+    if dtype == T.ATTNC_I32:
+        ids = array.array("i", (j // 256 for j in range(T.prod(shape))))
+        return T.Tensor(None, shape, dtype=dtype, buffer=ids)
+    return random_tensor(shape, rng)
 
 
 def main():

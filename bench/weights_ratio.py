@@ -13,15 +13,9 @@ attnc on PATH / $ATTNC_TOOLS_DIR).
 """
 
 import argparse
-import array
-import os
 import random
-import sys
-import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "..", "test", "lib"))
-import attnc_testlib as T  # noqa: E402
+from timing import T, best_ms, random_tensor as tensor
 
 MODEL = """
 model {name} {{
@@ -37,23 +31,6 @@ model {name} {{
   output  O = c
 {weights}}}
 """
-
-
-def tensor(shape, rng):
-    count = T.prod(shape)
-    buf = array.array("f", (rng.uniform(-1, 1) for _ in range(count)))
-    return T.Tensor(None, shape, buffer=buf)
-
-
-def best_ms(model, args, repeat):
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        status = model.call(args)
-        best = min(best, time.perf_counter() - start)
-        if status != 0:
-            sys.exit("%s failed: %s" % (model.name, model.last_error()))
-    return 1e3 * best
 
 
 def main():
