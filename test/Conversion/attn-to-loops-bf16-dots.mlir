@@ -7,8 +7,9 @@
 // per f32 lane). Before the parallel loop the queries are rounded into
 // [B, H, Nq, 2 ceil(D/2)] (D = 7 here: one zero element pads the last pair),
 // the keys packed into panels of 16 keys holding element pairs
-// ([B, Hk, panels + 1, ceil(D/2), 32]) and the values into pairs of keys
-// ([B, Hv, ceil(Nk/2), Dv, 2]). Pass 1 broadcasts a pair of q per query
+// ([B, Hk, panels + 1, ceil(D/2), 32]: blocks transposed in registers) and
+// the values into pairs of keys ([B, Hv, ceil(Nk/2), Dv, 2]: rows
+// interleaved by a shuffle). Pass 1 broadcasts a pair of q per query
 // (vpbroadcastd of the two bf16) against each panel row; pass 2 stores the
 // probabilities rounded to bf16 (the sums stay f32); pass 3 takes keys in
 // pairs: one broadcast pair of p per query against each 16-column slice of
@@ -17,9 +18,25 @@
 // CHECK-LABEL: func @bf16_dots
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x4x?x7xf32>, %[[K:[^:]*]]: memref<2x2x?x7xf32>, %[[V:[^:]*]]: memref<2x2x?x32xf32>
 // CHECK:      %[[QP:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?x?x?x8xbf16>
-// CHECK:        arith.truncf %{{.*}} : f32 to bf16
+// CHECK:        vector.load %[[Q]][{{.*}}] : memref<2x4x?x7xf32>, vector<7xf32>
+// CHECK:        arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
+// CHECK:        vector.store %{{.*}}, %[[QP]][{{.*}}] : memref<?x?x?x8xbf16>, vector<8xbf16>
 // CHECK:      %[[KP:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?x?x?x4x32xbf16>
+// The key panels: 16 key rows (7 elements, zeros after) rounded to bf16
+// and seen as 16 32-bit words (pairs), transposed by shuffles, and the 4
+// pair rows stored whole.
+// CHECK:        vector.load %[[K]][{{.*}}] : memref<2x2x?x7xf32>, vector<7xf32>
+// CHECK:        arith.truncf %{{.*}} : vector<32xf32> to vector<32xbf16>
+// CHECK-NEXT:   vector.bitcast %{{.*}} : vector<32xbf16> to vector<16xi32>
+// CHECK:        vector.shuffle %{{.*}} : vector<16xi32>, vector<16xi32>
+// CHECK-COUNT-4: vector.store %{{.*}}, %[[KP]][{{.*}}] : memref<?x?x?x4x32xbf16>, vector<32xbf16>
 // CHECK:      %[[VP:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?x?x?x32x2xbf16>
+// The value pairs: 16 columns of keys 2p and 2p + 1 interleaved by one
+// shuffle, rounded, stored as one row of the pair entry.
+// CHECK:        %[[VFLAT:.*]] = memref.collapse_shape %[[VP]] {{\[\[}}0], [1], [2], [3, 4]] : memref<?x?x?x32x2xbf16> into memref<?x?x?x64xbf16>
+// CHECK:        vector.shuffle %{{.*}}, %{{.*}} [0, 16, 1, 17, 2, 18, {{.*}}, 15, 31] : vector<16xf32>, vector<16xf32>
+// CHECK-NEXT:   arith.truncf %{{.*}} : vector<32xf32> to vector<32xbf16>
+// CHECK:        vector.store %{{.*}}, %[[VFLAT]][{{.*}}] : memref<?x?x?x64xbf16>, vector<32xbf16>
 // CHECK:      scf.parallel
 // CHECK:        memref.alloc() : memref<8x128xf32>
 // CHECK:        memref.alloc() : memref<8x128xbf16>

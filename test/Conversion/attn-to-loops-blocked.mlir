@@ -26,7 +26,7 @@
 // CHECK:      scf.parallel
 // CHECK:        %[[ROW0:.*]] = arith.minsi
 // CHECK:        %[[K0:.*]] = vector.load %[[K]][%{{.*}}, %{{.*}}, %[[ROW0]], %{{.*}}] : memref<2x2x?x8xf32>, vector<8xf32>
-// CHECK-NEXT:   %[[P0:.*]] = vector.insert_strided_slice %[[K0]], %{{.*}} {offsets = [0], strides = [1]} : vector<8xf32> into vector<16xf32>
+// CHECK:        %[[P0:.*]] = vector.insert_strided_slice %[[K0]], %{{.*}} {offsets = [0], strides = [1]} : vector<8xf32> into vector<16xf32>
 // CHECK-NEXT:   arith.select %{{.*}}, %[[P0]], %{{.*}} : vector<16xf32>
 // CHECK:        vector.shuffle %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]
 // CHECK-NEXT:   vector.shuffle %{{.*}} [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31]

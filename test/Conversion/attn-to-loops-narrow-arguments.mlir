@@ -16,12 +16,13 @@
 // CHECK-NOT:  linalg.generic
 // CHECK:      scf.if
 // CHECK:        scf.parallel
-// CHECK:          memref.load %[[QA]][{{.*}}] : memref<2x4x?x32xbf16>
-// CHECK:          arith.extf %{{.*}} : bf16 to f32
+// CHECK:          vector.load %[[QA]][{{.*}}] : memref<2x4x?x32xbf16>, vector<32xbf16>
+// CHECK:          arith.extf %{{.*}} : vector<32xbf16> to vector<32xf32>
 // CHECK:        scf.parallel
-// CHECK:          memref.load %[[KA]][{{.*}}] : memref<2x2x?x32xbf16>
+// CHECK:          vector.load %[[KA]][{{.*}}] : memref<2x2x?x32xbf16>, vector<32xbf16>
+// CHECK:          arith.extf %{{.*}} : vector<32xbf16> to vector<32xf32>
 // CHECK:        scf.parallel
-// CHECK:          memref.load %[[VA]][{{.*}}] : memref<2x2x?x32xbf16>
+// CHECK:          vector.load %[[VA]][{{.*}}] : memref<2x2x?x32xbf16>, vector<16xbf16>
 // CHECK-NOT:  linalg.generic
 // CHECK:        memref.dealloc %{{.*}} : memref<?x?x?x?x32xf32>
 // CHECK-NEXT: } else {
@@ -35,7 +36,7 @@
 
 // ERASED-LABEL: func @read_in_place
 // ERASED-NOT:     linalg.generic
-// ERASED:         memref.load %{{.*}} : memref<2x4x?x32xbf16>
+// ERASED:         vector.load %{{.*}} : memref<2x4x?x32xbf16>, vector<32xbf16>
 // ERASED-NOT:     linalg.generic
 // ERASED:         return
 func.func @read_in_place(%qa: memref<2x4x?x32xbf16>, %ka: memref<2x2x?x32xbf16>,
@@ -83,7 +84,7 @@ func.func @read_in_place(%qa: memref<2x4x?x32xbf16>, %ka: memref<2x2x?x32xbf16>,
 // CHECK-SAME: (%[[VA:[^:]*]]: memref<2x2x?x32xbf16>
 // CHECK:      linalg.generic
 // CHECK-SAME:   ins(%[[VA]]
-// CHECK:      memref.load %[[VA]][{{.*}}] : memref<2x2x?x32xbf16>
+// CHECK:      vector.load %[[VA]][{{.*}}] : memref<2x2x?x32xbf16>, vector<16xbf16>
 // CHECK:      memref.copy
 func.func @read_elsewhere_too(%va: memref<2x2x?x32xbf16>,
                               %q: memref<2x4x?x32xf32>, %k: memref<2x2x?x32xf32>,

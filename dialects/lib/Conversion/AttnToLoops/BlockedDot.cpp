@@ -190,46 +190,21 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
         foldedScale = constant.getValueAsDouble();
     }
     // bf16: elements of q and of the key rows in pairs.
-    int64_t pairs = (d + 1) / 2;
     Value packed, queryPairs, valuePairs, probabilities;
     if (useBF16) {
-      queryPairs =
-          packRows(rewriter, parallel, q, bf16, 2 * pairs, {2 * pairs}, 1,
-                   useAMX ? queryTile - 1 : 0,
-                   /*unitRows=*/false,
-                   [](Emitter &, Value bIdx, Value h, Value j, Value c) {
-                     return SmallVector<Value>{bIdx, h, j, c};
-                   },
-                   /*padWithLastRow=*/useAMX);
-      packed = packRows(
-          rewriter, parallel, k, bf16, 2 * pairs, {pairs, 2 * lanes}, lanes,
-          step - 1, cosine,
-          [&](Emitter &e, Value bIdx, Value h, Value j, Value c) {
-            ImplicitLocOpBuilder &b = e.b;
-            Value two = e.index(2), lanesIdx = e.index(lanes);
-            Value lane = b.create<arith::RemUIOp>(j, lanesIdx);
-            return SmallVector<Value>{
-                bIdx, h, b.create<arith::DivUIOp>(j, lanesIdx),
-                b.create<arith::DivUIOp>(c, two),
-                b.create<arith::AddIOp>(b.create<arith::MulIOp>(lane, two),
-                                        b.create<arith::RemUIOp>(c, two))};
-          });
+      queryPairs = packQueryPairs(rewriter, parallel, q, lanes,
+                                  useAMX ? queryTile - 1 : 0);
+      packed = packKeyPanels(rewriter, parallel, k, bf16, lanes, step - 1,
+                             cosine);
       valuePairs =
-          packRows(rewriter, parallel, v, bf16, dv, {dv, 2}, 2,
-                   useAMX ? 16 : 0,
-                   /*unitRows=*/false,
-                   [](Emitter &e, Value bIdx, Value h, Value j, Value c) {
-                     Value two = e.index(2);
-                     return SmallVector<Value>{
-                         bIdx, h, e.b.create<arith::DivUIOp>(j, two), c,
-                         e.b.create<arith::RemUIOp>(j, two)};
-                   });
+          packValuePairs(rewriter, parallel, v, lanes, useAMX ? 16 : 0);
       probabilities = allocateTileScratch(
           rewriter, op, MemRefType::get({queryTile, keyTile}, bf16));
     } else if (!inPlace) {
       // Panels of `lanes` transposed keys, `step - 1` spare panels so that
       // steps of several panels never read past the end.
-      packed = packKeyPanels(rewriter, parallel, k, lanes, step - 1, cosine);
+      packed = packKeyPanels(rewriter, parallel, k, f32, lanes, step - 1,
+                             cosine);
     }
     Value scores = allocateTileScratch(
         rewriter, op, MemRefType::get({queryTile, keyTile}, f32));

@@ -418,34 +418,72 @@ static SmallVector<Value> transposeBlock(Emitter &e, SmallVector<Value> rows) {
   return rows;
 }
 
+/// Row `row` of `src` [B, H, N, D] from element c0, `width` elements, as
+/// f32 lanes (a narrower source widened), zero past `width` up to
+/// `lanesOut` lanes.
+static Value loadRowChunk(Emitter &e, Value src, Value bIdx, Value h,
+                          Value row, int64_t c0, int64_t width,
+                          int64_t lanesOut) {
+  ImplicitLocOpBuilder &b = e.b;
+  Type srcElem = cast<MemRefType>(src.getType()).getElementType();
+  Value chunk = e.vload(VectorType::get({width}, srcElem), src,
+                        {bIdx, h, row, e.index(c0)});
+  if (!srcElem.isF32())
+    chunk = b.create<arith::ExtFOp>(
+        VectorType::get({width}, b.getF32Type()), chunk);
+  if (width < lanesOut)
+    chunk = b.create<vector::InsertStridedSliceOp>(
+        chunk, e.splat(VectorType::get({lanesOut}, b.getF32Type()), e.f32(0)),
+        ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
+  return chunk;
+}
+
 Value mlir::attn::loops::packKeyPanels(PatternRewriter &rewriter,
                                        scf::ParallelOp parallel, Value keys,
-                                       int64_t lanes, int64_t sparePanels,
-                                       bool unitRows) {
+                                       Type elem, int64_t lanes,
+                                       int64_t sparePanels, bool unitRows) {
   auto keysType = cast<MemRefType>(keys.getType());
   int64_t d = keysType.getDimSize(3);
+  // Elements of a key per lane of a panel row: one f32, or a pair of bf16
+  // (elements 2c and 2c + 1 of the key, side by side).
+  int64_t perLane = elem.isF32() ? 1 : 2;
+  int64_t panelRows = static_cast<int64_t>(llvm::divideCeil(d, perLane));
+  SmallVector<int64_t> tail = {panelRows, perLane * lanes};
   if (!keysType.getLayout().isIdentity() || !llvm::isPowerOf2_64(lanes))
-    return packRows(rewriter, parallel, keys, rewriter.getF32Type(), d,
-                    {d, lanes}, lanes, sparePanels, unitRows,
+    return packRows(rewriter, parallel, keys, elem, perLane * panelRows, tail,
+                    lanes, sparePanels, unitRows,
                     [&](Emitter &e, Value bIdx, Value h, Value j, Value c) {
-                      Value lanesIdx = e.index(lanes);
+                      ImplicitLocOpBuilder &b = e.b;
+                      Value lanesIdx = e.index(lanes), per = e.index(perLane);
+                      Value lane = b.create<arith::RemUIOp>(j, lanesIdx);
                       return SmallVector<Value>{
-                          bIdx, h, e.b.create<arith::DivUIOp>(j, lanesIdx), c,
-                          e.b.create<arith::RemUIOp>(j, lanesIdx)};
+                          bIdx, h, b.create<arith::DivUIOp>(j, lanesIdx),
+                          b.create<arith::DivUIOp>(c, per),
+                          b.create<arith::AddIOp>(
+                              b.create<arith::MulIOp>(lane, per),
+                              b.create<arith::RemUIOp>(c, per))};
                     });
-  // A panel is `lanes` keys transposed: `lanes` x `lanes` blocks of
-  // (keys, elements) loaded as rows, transposed in registers (transposeBlock)
-  // and stored as panel rows. Keys past N are read as key N - 1 and
-  // replaced by zeros; a D that is not whole vectors ends with a narrower
-  // block.
+  // A bf16 (f16) argument widened into `keys` is read where it is (see
+  // packRows); a cosine score's norms read the f32 keys.
+  Value from = unitRows ? Value() : narrowSourceOf(rewriter, keys);
+  if (!from)
+    from = keys;
+  // A panel is `lanes` keys transposed: blocks of `lanes` keys x `lanes`
+  // lanes (f32 elements, or bf16 pairs as 32-bit words) loaded as key rows,
+  // transposed in registers (transposeBlock) and stored as panel rows. Keys
+  // past N are read as key N - 1 and replaced by zeros; a D that is not
+  // whole blocks ends with a narrower one, zero past D.
   auto fill = [&](Emitter &e, Value packed, Value bIdx, Value h, Value panel,
                   Value n) {
     ImplicitLocOpBuilder &b = e.b;
-    auto lanesType = VectorType::get({lanes}, b.getF32Type());
+    int64_t blockElements = perLane * lanes;
+    auto blockType = VectorType::get({blockElements}, b.getF32Type());
+    auto packedRowType = VectorType::get({blockElements}, elem);
+    auto wordsType = VectorType::get({lanes}, b.getI32Type());
     Value zero = e.index(0);
     Value first = b.create<arith::MulIOp>(panel, e.index(lanes));
     Value lastRow = e.maxIdx(b.create<arith::SubIOp>(n, e.index(1)), zero);
-    Value zeros = e.splat(lanesType, e.f32(0));
+    Value zeros = e.splat(blockType, e.f32(0));
     SmallVector<Value> rows, exists, scales;
     for (int64_t r = 0; r < lanes; ++r) {
       Value key = b.create<arith::AddIOp>(first, e.index(r));
@@ -456,27 +494,126 @@ Value mlir::attn::loops::packKeyPanels(PatternRewriter &rewriter,
       if (unitRows)
         scales.push_back(inverseNorm(e, keys, {bIdx, h, rows.back()}, d));
     }
-    for (int64_t c0 = 0; c0 < d; c0 += lanes) {
-      int64_t width = std::min(lanes, d - c0);
-      auto chunkType = VectorType::get({width}, b.getF32Type());
+    for (int64_t c0 = 0; c0 < d; c0 += blockElements) {
+      int64_t width = std::min(blockElements, d - c0);
       SmallVector<Value> block;
       for (int64_t r = 0; r < lanes; ++r) {
         Value chunk =
-            e.vload(chunkType, keys, {bIdx, h, rows[r], e.index(c0)});
-        if (width < lanes)
-          chunk = b.create<vector::InsertStridedSliceOp>(
-              chunk, zeros, ArrayRef<int64_t>{0}, ArrayRef<int64_t>{1});
+            loadRowChunk(e, from, bIdx, h, rows[r], c0, width, blockElements);
         if (unitRows)
-          chunk = e.mul(chunk, e.splat(lanesType, scales[r]));
-        block.push_back(b.create<arith::SelectOp>(exists[r], chunk, zeros));
+          chunk = e.mul(chunk, e.splat(blockType, scales[r]));
+        chunk = b.create<arith::SelectOp>(exists[r], chunk, zeros);
+        if (perLane == 2)
+          chunk = b.create<vector::BitCastOp>(
+              wordsType, b.create<arith::TruncFOp>(packedRowType, chunk));
+        block.push_back(chunk);
       }
       block = transposeBlock(e, block);
-      for (int64_t c = 0; c < width; ++c)
+      int64_t rowsOfBlock = llvm::divideCeil(width, perLane);
+      for (int64_t c = 0; c < rowsOfBlock; ++c) {
+        Value row = block[c];
+        if (perLane == 2)
+          row = b.create<vector::BitCastOp>(packedRowType, row);
         b.create<vector::StoreOp>(
-            block[c], packed,
-            ValueRange{bIdx, h, panel, e.index(c0 + c), zero});
+            row, packed,
+            ValueRange{bIdx, h, panel, e.index(c0 / perLane + c), zero});
+      }
     }
   };
-  return emitPackLoop(rewriter, parallel, keys, rewriter.getF32Type(),
-                      {d, lanes}, lanes, sparePanels, fill);
+  return emitPackLoop(rewriter, parallel, keys, elem, tail, lanes, sparePanels,
+                      fill);
+}
+
+Value mlir::attn::loops::packQueryPairs(PatternRewriter &rewriter,
+                                        scf::ParallelOp parallel,
+                                        Value queries, int64_t lanes,
+                                        int64_t extraRows) {
+  auto queriesType = cast<MemRefType>(queries.getType());
+  int64_t d = queriesType.getDimSize(3), cols = 2 * llvm::divideCeil(d, 2);
+  Type bf16 = rewriter.getBF16Type();
+  if (!queriesType.getLayout().isIdentity())
+    return packRows(rewriter, parallel, queries, bf16, cols, {cols}, 1,
+                    extraRows, /*unitRows=*/false,
+                    [](Emitter &, Value bIdx, Value h, Value j, Value c) {
+                      return SmallVector<Value>{bIdx, h, j, c};
+                    },
+                    /*padWithLastRow=*/true);
+  Value from = narrowSourceOf(rewriter, queries);
+  if (!from)
+    from = queries;
+  // Each row rounded 2 lanes elements at a time; rows past N repeat row
+  // N - 1 (the rows of a tile past n_q compute what the last row does).
+  auto fill = [&](Emitter &e, Value packed, Value bIdx, Value h, Value j,
+                  Value n) {
+    ImplicitLocOpBuilder &b = e.b;
+    Value row = e.maxIdx(e.minIdx(j, b.create<arith::SubIOp>(n, e.index(1))),
+                         e.index(0));
+    for (int64_t c0 = 0; c0 < cols; c0 += 2 * lanes) {
+      int64_t width = std::min(2 * lanes, cols - c0);
+      Value chunk = loadRowChunk(e, from, bIdx, h, row, c0,
+                                 std::min(width, d - c0), width);
+      b.create<vector::StoreOp>(
+          b.create<arith::TruncFOp>(VectorType::get({width}, bf16), chunk),
+          packed, ValueRange{bIdx, h, j, e.index(c0)});
+    }
+  };
+  return emitPackLoop(rewriter, parallel, queries, bf16, {cols}, 1, extraRows,
+                      fill);
+}
+
+Value mlir::attn::loops::packValuePairs(PatternRewriter &rewriter,
+                                        scf::ParallelOp parallel, Value values,
+                                        int64_t lanes, int64_t extraEntries) {
+  auto valuesType = cast<MemRefType>(values.getType());
+  int64_t dv = valuesType.getDimSize(3);
+  Type bf16 = rewriter.getBF16Type();
+  if (!valuesType.getLayout().isIdentity())
+    return packRows(rewriter, parallel, values, bf16, dv, {dv, 2}, 2,
+                    extraEntries, /*unitRows=*/false,
+                    [](Emitter &e, Value bIdx, Value h, Value j, Value c) {
+                      Value two = e.index(2);
+                      return SmallVector<Value>{
+                          bIdx, h, e.b.create<arith::DivUIOp>(j, two), c,
+                          e.b.create<arith::RemUIOp>(j, two)};
+                    });
+  Value from = narrowSourceOf(rewriter, values);
+  if (!from)
+    from = values;
+  // Entry p is keys 2p and 2p + 1 interleaved element by element: `lanes`
+  // columns of each loaded, shuffled together and stored as one row of
+  // 2 lanes bf16 (a view of the entry as [2 Dv]). Keys past N are zeros.
+  auto fill = [&](Emitter &e, Value packed, Value bIdx, Value h, Value entry,
+                  Value n) {
+    ImplicitLocOpBuilder &b = e.b;
+    Value zero = e.index(0);
+    Value flat = b.create<memref::CollapseShapeOp>(
+        packed, ArrayRef<ReassociationIndices>{{0}, {1}, {2}, {3, 4}});
+    Value lastRow = e.maxIdx(b.create<arith::SubIOp>(n, e.index(1)), zero);
+    SmallVector<Value> rows, exists;
+    for (int64_t r = 0; r < 2; ++r) {
+      Value key = b.create<arith::AddIOp>(
+          b.create<arith::MulIOp>(entry, e.index(2)), e.index(r));
+      exists.push_back(
+          b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, key, n));
+      rows.push_back(e.minIdx(key, lastRow));
+    }
+    for (int64_t c0 = 0; c0 < dv; c0 += lanes) {
+      int64_t width = std::min(lanes, dv - c0);
+      auto chunkType = VectorType::get({width}, b.getF32Type());
+      SmallVector<Value> pair;
+      for (int64_t r = 0; r < 2; ++r)
+        pair.push_back(b.create<arith::SelectOp>(
+            exists[r], loadRowChunk(e, from, bIdx, h, rows[r], c0, width, width),
+            e.splat(chunkType, e.f32(0))));
+      SmallVector<int64_t> interleave;
+      for (int64_t c = 0; c < width; ++c)
+        interleave.append({c, width + c});
+      Value row = b.create<vector::ShuffleOp>(pair[0], pair[1], interleave);
+      b.create<vector::StoreOp>(
+          b.create<arith::TruncFOp>(VectorType::get({2 * width}, bf16), row),
+          flat, ValueRange{bIdx, h, entry, e.index(2 * c0)});
+    }
+  };
+  return emitPackLoop(rewriter, parallel, values, bf16, {dv, 2}, 2,
+                      extraEntries, fill);
 }

@@ -72,13 +72,31 @@ Value packRows(PatternRewriter &rewriter, scf::ParallelOp parallel, Value src,
                int64_t rowsPerEntry, int64_t extraEntries, bool unitRows,
                PackIndex index, bool padWithLastRow = false);
 
-/// The keys [B, Hk, Nk, D] in f32 panels [B, Hk, ceil(Nk / lanes) +
-/// sparePanels, D, lanes] (padding keys zero), before `parallel`: blocks
-/// of lanes x lanes loaded as key rows and transposed by shuffles (contiguous
-/// keys and a power of 2 of lanes; packRows otherwise).
+/// The keys [B, Hk, Nk, D] in panels of `lanes` keys (padding keys zero),
+/// before `parallel`: f32 panels [B, Hk, ceil(Nk / lanes) + sparePanels,
+/// D, lanes], or for `elem` bf16 panels of pairs [..., ceil(D / 2),
+/// 2 lanes] (row c holds elements 2c and 2c + 1 of each key side by side).
+/// Blocks of lanes x lanes (f32, or pairs as 32-bit words) loaded as key
+/// rows and transposed by shuffles (contiguous keys and a power of 2 of
+/// lanes; packRows otherwise). `unitRows`: keys divided by their norms.
 Value packKeyPanels(PatternRewriter &rewriter, scf::ParallelOp parallel,
-                    Value keys, int64_t lanes, int64_t sparePanels,
+                    Value keys, Type elem, int64_t lanes, int64_t sparePanels,
                     bool unitRows);
+
+/// The queries [B, H, Nq, D] rounded to bf16 rows [B, H, Nq + extraRows,
+/// 2 ceil(D / 2)] (a zero pads an odd D; rows past Nq repeat row Nq - 1),
+/// before `parallel`: 2 lanes elements loaded, rounded and stored at a time
+/// (contiguous queries; packRows otherwise).
+Value packQueryPairs(PatternRewriter &rewriter, scf::ParallelOp parallel,
+                     Value queries, int64_t lanes, int64_t extraRows);
+
+/// The values [B, Hv, Nv, Dv] in bf16 pairs of keys [B, Hv, ceil(Nv / 2) +
+/// extraEntries, Dv, 2] (row p holds keys 2p and 2p + 1 of each column
+/// side by side; keys past Nv zero), before `parallel`: `lanes` columns of
+/// the two keys loaded, interleaved by one shuffle and stored together
+/// (contiguous values; packRows otherwise).
+Value packValuePairs(PatternRewriter &rewriter, scf::ParallelOp parallel,
+                     Value values, int64_t lanes, int64_t extraEntries);
 
 /// Panels of keys scored together: the largest divisor of the key tile's
 /// panels whose queryTile x P accumulators, P panel rows, queryTile running

@@ -73,7 +73,8 @@ struct BlockedTileWeights : public OpRewritePattern<TileWeightsOp> {
     auto parallel = op->getParentOfType<scf::ParallelOp>();
     Value packed;
     if (!stored)
-      packed = packKeyPanels(rewriter, parallel, k, lanes, step - 1, cosine);
+      packed = packKeyPanels(rewriter, parallel, k, rewriter.getF32Type(),
+                             lanes, step - 1, cosine);
 
     rewriter.setInsertionPoint(op);
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
