@@ -1,0 +1,24 @@
+// RUN: attn-opt %s "--convert-attn-to-loops=query-tiles-per-group=1 split-keys=false single-query-copy=false" | FileCheck %s
+//
+// Pass 3 of the blocked kernel (acc_r += p_rj v_j over the tile's keys)
+// runs over a key count known only at run time (the last tile, masks).
+// LLVM's loop strength reduction recomputed that bound in the loop latch,
+// 9 scalar instructions per key beside the 16 FMAs of a value chunk. A
+// whole tile (count = the key tile, 128) takes a copy of the loop with a
+// constant trip count instead; the other tiles keep the dynamic bound.
+
+// CHECK-LABEL: func @whole_tiles
+// CHECK:         %[[WHOLE:.*]] = arith.cmpi eq, %[[COUNT:.*]], %[[TILE:c128[_0-9]*]] : index
+// CHECK-NEXT:    %{{.*}}:8 = scf.if %[[WHOLE]] -> (vector<32xf32>, {{.*}}) {
+// CHECK:           scf.for %{{.*}} = %c0{{[_0-9]*}} to %[[TILE]] step %c1{{[_0-9]*}} iter_args(
+// CHECK-COUNT-8:     vector.fma %{{.*}} : vector<32xf32>
+// CHECK:         } else {
+// CHECK:           scf.for %{{.*}} = %c0{{[_0-9]*}} to %[[COUNT]] step %c1{{[_0-9]*}} iter_args(
+// CHECK-COUNT-8:     vector.fma %{{.*}} : vector<32xf32>
+func.func @whole_tiles(%q: memref<1x1x?x32xf32>, %k: memref<1x1x?x32xf32>,
+                       %v: memref<1x1x?x32xf32>, %c: memref<1x?x1x32xf32>) {
+  attn.online_attention dot
+      ins(%q, %k, %v : memref<1x1x?x32xf32>, memref<1x1x?x32xf32>, memref<1x1x?x32xf32>)
+      outs(%c : memref<1x?x1x32xf32>)
+  return
+}
