@@ -1,4 +1,5 @@
 // RUN: attn-opt %s "--convert-attn-to-loops=query-tiles-per-group=1 split-keys=false single-query-copy=false" | FileCheck %s
+// RUN: attn-opt %s "--convert-attn-to-loops=query-tiles-per-group=1 split-keys=false single-query-copy=false bf16-dot-products=true" | FileCheck %s --check-prefix=BF16
 //
 // Pass 3 of the blocked kernel (acc_r += p_rj v_j over the tile's keys)
 // runs over a key count known only at run time (the last tile, masks).
@@ -6,6 +7,8 @@
 // 9 scalar instructions per key beside the 16 FMAs of a value chunk. A
 // whole tile (count = the key tile, 128) takes a copy of the loop with a
 // constant trip count instead; the other tiles keep the dynamic bound.
+// The same with bf16 dot products (vdpbf16ps, keys in pairs: steps of 2 up
+// to the count rounded up to even).
 
 // CHECK-LABEL: func @whole_tiles
 // CHECK:         %[[WHOLE:.*]] = arith.cmpi eq, %[[COUNT:.*]], %[[TILE:c128[_0-9]*]] : index
@@ -15,6 +18,14 @@
 // CHECK:         } else {
 // CHECK:           scf.for %{{.*}} = %c0{{[_0-9]*}} to %[[COUNT]] step %c1{{[_0-9]*}} iter_args(
 // CHECK-COUNT-8:     vector.fma %{{.*}} : vector<32xf32>
+// BF16-LABEL: func @whole_tiles
+// BF16:         %[[WHOLE:.*]] = arith.cmpi eq, %{{.*}}, %[[TILE:c128[_0-9]*]] : index
+// BF16-NEXT:    %{{.*}}:16 = scf.if %[[WHOLE]] -> (vector<16xf32>, {{.*}}) {
+// BF16:           scf.for %{{.*}} = %c0{{[_0-9]*}} to %[[TILE]] step %[[TWO:c2[_0-9]*]] iter_args(
+// BF16:             llvm.call_intrinsic "llvm.x86.avx512bf16.dpbf16ps.512"
+// BF16:         } else {
+// BF16:           scf.for %{{.*}} = %c0{{[_0-9]*}} to %{{.*}} step %[[TWO]] iter_args(
+// BF16:             llvm.call_intrinsic "llvm.x86.avx512bf16.dpbf16ps.512"
 func.func @whole_tiles(%q: memref<1x1x?x32xf32>, %k: memref<1x1x?x32xf32>,
                        %v: memref<1x1x?x32xf32>, %c: memref<1x?x1x32xf32>) {
   attn.online_attention dot

@@ -527,6 +527,27 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
       sumState = b.create<vector::InsertOp>(lNew, sumState, r);
     }
 
+    // A loop over the tile's keys, [0, bound) by `step`, whose copy for a
+    // whole tile (count = the key tile) has a constant trip count: LLVM's
+    // strength reduction recomputed a dynamic bound in the loop latch (9
+    // scalar instructions per key beside the 16 FMAs of a value chunk).
+    auto loopOverKeys =
+        [&](Value bound, Value step, ValueRange init,
+            function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+          auto wholeTile = b.create<scf::IfOp>(
+              TypeRange(init),
+              b.create<arith::CmpIOp>(arith::CmpIPredicate::eq, count, tile),
+              /*withElseRegion=*/true);
+          for (auto [block, end] : {std::pair(wholeTile.thenBlock(), tile),
+                                    std::pair(wholeTile.elseBlock(), bound)}) {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPointToStart(block);
+            b.create<scf::YieldOp>(
+                e.loop(zero, end, step, init, body).getResults());
+          }
+          return SmallVector<Value>(wholeTile.getResults());
+        };
+
     // Pass 3: acc_r = alpha_r acc_r + sum_j p_rj v_j, `chunk` value columns
     // at a time so that the QT accumulators of a chunk stay in registers;
     // each chunk of a value row is loaded once for the whole query tile.
@@ -558,8 +579,8 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
                           accRows[r], ArrayRef<int64_t>{c0 + s * lanes},
                           ArrayRef<int64_t>{lanes}, ArrayRef<int64_t>{1}),
                       e.splat(lanesType, alphas[r])));
-        auto summed =
-            e.loop(zero, evenCount, two, init, [&](Value jj, ValueRange acc) {
+        SmallVector<Value> summed =
+            loopOverKeys(evenCount, two, init, [&](Value jj, ValueRange acc) {
               Value pair = b.create<arith::DivUIOp>(
                   b.create<arith::AddIOp>(j0, jj), two);
               SmallVector<Value> rowsOfPair;
@@ -580,7 +601,7 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
         for (int64_t r = 0; r < queryTile; ++r)
           for (int64_t s = 0; s < vectors; ++s)
             accRows[r] = b.create<vector::InsertStridedSliceOp>(
-                summed.getResult(r * vectors + s), accRows[r],
+                summed[r * vectors + s], accRows[r],
                 ArrayRef<int64_t>{c0 + s * lanes}, ArrayRef<int64_t>{1});
       }
     } else {
@@ -609,22 +630,7 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
         SmallVector<Value> summed;
         int64_t ways = keyInterleave(queryTile, chunk);
         if (ways == 1) {
-          // A whole tile gets a loop of a constant trip count: LLVM's
-          // strength reduction recomputed the dynamic bound in the latch
-          // (9 scalar instructions per key beside 16 FMAs).
-          auto wholeTile = b.create<scf::IfOp>(
-              TypeRange(ValueRange(init)),
-              b.create<arith::CmpIOp>(arith::CmpIPredicate::eq, count, tile),
-              /*withElseRegion=*/true);
-          for (auto [block, bound] :
-               {std::pair(wholeTile.thenBlock(), tile),
-                std::pair(wholeTile.elseBlock(), count)}) {
-            OpBuilder::InsertionGuard guard(b);
-            b.setInsertionPointToStart(block);
-            b.create<scf::YieldOp>(
-                e.loop(zero, bound, init, addKey).getResults());
-          }
-          summed = wholeTile.getResults();
+          summed = loopOverKeys(count, e.index(1), init, addKey);
         } else {
           // Few accumulators (a narrow Dv): keys jj + w, w < ways, go into
           // `ways` separate sums, added together after the loop; the last
