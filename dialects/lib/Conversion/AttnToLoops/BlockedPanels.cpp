@@ -180,9 +180,7 @@ Value mlir::attn::loops::packRows(PatternRewriter &rewriter,
   // A bf16 (f16) argument widened into `src` is read where it is: once
   // every kernel does so, sinkWideningCopies erases the copy (or moves it
   // into the one branch that still reads it).
-  Value from = unitRows ? Value() : narrowSourceOf(rewriter, src);
-  if (!from)
-    from = src;
+  Value from = unitRows ? src : packingSourceOf(rewriter, src);
   auto fill = [&](Emitter &e, Value packed, Value bIdx, Value h, Value entry,
                   Value n) {
     ImplicitLocOpBuilder &b = e.b;
@@ -465,9 +463,7 @@ Value mlir::attn::loops::packKeyPanels(PatternRewriter &rewriter,
                     });
   // A bf16 (f16) argument widened into `keys` is read where it is (see
   // packRows); a cosine score's norms read the f32 keys.
-  Value from = unitRows ? Value() : narrowSourceOf(rewriter, keys);
-  if (!from)
-    from = keys;
+  Value from = unitRows ? keys : packingSourceOf(rewriter, keys);
   // A panel is `lanes` keys transposed: blocks of `lanes` keys x `lanes`
   // lanes (f32 elements, or bf16 pairs as 32-bit words) loaded as key rows,
   // transposed in registers (transposeBlock) and stored as panel rows. Keys
@@ -538,9 +534,7 @@ Value mlir::attn::loops::packQueryPairs(PatternRewriter &rewriter,
                       return SmallVector<Value>{bIdx, h, j, c};
                     },
                     /*padWithLastRow=*/true);
-  Value from = narrowSourceOf(rewriter, queries);
-  if (!from)
-    from = queries;
+  Value from = packingSourceOf(rewriter, queries);
   // Each row rounded 2 lanes elements at a time; rows past N repeat row
   // N - 1 (the rows of a tile past n_q compute what the last row does).
   auto fill = [&](Emitter &e, Value packed, Value bIdx, Value h, Value j,
@@ -576,9 +570,7 @@ Value mlir::attn::loops::packValuePairs(PatternRewriter &rewriter,
                           bIdx, h, e.b.create<arith::DivUIOp>(j, two), c,
                           e.b.create<arith::RemUIOp>(j, two)};
                     });
-  Value from = narrowSourceOf(rewriter, values);
-  if (!from)
-    from = values;
+  Value from = packingSourceOf(rewriter, values);
   // Entry p is keys 2p and 2p + 1 interleaved element by element: `lanes`
   // columns of each loaded, shuffled together and stored as one row of
   // 2 lanes bf16 (a view of the entry as [2 Dv]). Keys past N are zeros.

@@ -55,6 +55,10 @@ using PackIndex =
 /// (NarrowArguments.cpp).
 Value narrowSourceOf(OpBuilder &builder, Value widened);
 
+/// What the packing of `src` reads: narrowSourceOf(src) where there is
+/// one, else `src` itself.
+Value packingSourceOf(OpBuilder &builder, Value src);
+
 /// The widening copies (as narrowSourceOf finds them) once the kernels
 /// have read the arguments instead: a copy nothing reads is erased, one
 /// read in a single branch of an scf.if only (the single-query copy of a

@@ -120,6 +120,11 @@ Value mlir::attn::loops::narrowSourceOf(OpBuilder &builder, Value widened) {
   return narrow;
 }
 
+Value mlir::attn::loops::packingSourceOf(OpBuilder &builder, Value src) {
+  Value narrow = narrowSourceOf(builder, src);
+  return narrow ? narrow : src;
+}
+
 void mlir::attn::loops::sinkWideningCopies(Operation *root) {
   SmallVector<std::pair<linalg::GenericOp, Region *>> moves;
   root->walk([&](linalg::GenericOp op) {
