@@ -456,7 +456,7 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
       maxState = b.create<vector::InsertOp>(mNew, maxState, r);
     }
     // alpha = exp(m_old - m_new) of all rows at once, by the kernel's exp
-    // (0 where the old state weighs less than 2^-100 of the new, so that
+    // (0 where the old state weighs less than 2^-99.5 of the new, so that
     // no rescaled accumulator turns subnormal); 1 while a row has seen
     // nothing (its maximum still -inf).
     auto rowStateType = cast<VectorType>(maxState.getType());
