@@ -132,6 +132,7 @@ struct ConvertAttnToLoopsPass
       return;
     }
     loops::sinkWideningCopies(getOperation());
+    loops::storeOutputsInPlace(getOperation());
   }
 };
 

@@ -65,6 +65,13 @@ Value packingSourceOf(OpBuilder &builder, Value src);
 /// dynamic n_q) moves into that branch.
 void sinkWideningCopies(Operation *root);
 
+/// The copies of an allocation into an output argument that bufferization
+/// leaves after the kernels (linalg.copy, or the arith.truncf of a bf16 or
+/// f16 output): where the allocation is only stored into before the copy,
+/// the stores go to the argument instead (rounded as the copy rounds) and
+/// the copy goes away (OutputCopies.cpp).
+void storeOutputsInPlace(Operation *root);
+
 /// Copies `src` [B, H, N, D] before `parallel` into a buffer of `elem`
 /// (f32, or bf16: rounded) [B, H, ceil(N / rowsPerEntry) + extraEntries,
 /// tailShape...] where `index` places element (b, h, n, c) for n < the

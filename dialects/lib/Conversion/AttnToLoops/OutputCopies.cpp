@@ -1,0 +1,214 @@
+//===- OutputCopies.cpp - Kernels store into the output arguments ---------===//
+//
+// Bufferization gives an attention's context its own allocation W and
+// copies W into the output argument O after the kernels are done (a
+// linalg.copy, or a linalg.generic of arith.truncf for a bf16 or f16
+// output): the tensor reshapes between the two keep one-shot bufferization
+// from writing O in place. That copy runs on one thread after the parallel
+// loop, and W's pages are fresh ones the kernel has to clear first.
+//
+// storeOutputsInPlace rewrites, once the kernels are loops:
+//
+//   %w = memref.alloc                       %w = memref.alloc (now unused)
+//   %v = memref.expand_shape %w ...         %v = memref.expand_shape %w ...
+//   scf.parallel {                          %o' = memref.expand_shape %O ...
+//     vector.store %x, %v[...]       ==>    scf.parallel {
+//   }                                         %t = arith.truncf %x
+//   %r = memref.reshape %w(...)               vector.store %t, %o'[...]
+//   linalg.generic ins(%r) outs(%O)         }
+//     { arith.truncf }
+//
+// when W (through memref.reshape, expand_shape and collapse_shape views)
+// is only stored into, by vector.store and memref.store ops before the
+// copy, and read by the copy alone; and O, a function argument, only by
+// the copy. Each store then goes to the same view of O (rounded as the
+// copy rounds), and the copy goes away. All these views keep the row-major
+// order of a contiguous buffer, and W and O have the same shape (the
+// copy's operands: MLIRGen's from the model's dims, the ABI's checks of
+// each argument's shape), so an element lands where the copy put it.
+// Outputs do not overlap other arguments (the ABI refuses that), so no
+// kernel reads what the stores now write early.
+//
+// Test: test/Conversion/attn-to-loops-output-in-place.mlir.
+//
+//===----------------------------------------------------------------------===//
+
+#include "BlockedPanels.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::loops;
+
+namespace {
+
+/// A copy of an allocation into an output argument, as bufferization
+/// leaves it after the kernels.
+struct OutputCopy {
+  Operation *copy;
+  Value source;  // what the copy reads (a view of the allocation)
+  Value output;  // the function argument it writes
+  bool narrows;  // arith.truncf on the way (a bf16 or f16 output)
+};
+
+bool isView(Operation *op) {
+  return isa<memref::ReshapeOp, memref::ExpandShapeOp,
+             memref::CollapseShapeOp>(op);
+}
+
+/// `op` as an element-by-element copy of one memref into another (a
+/// linalg.copy, a linalg.generic of identity maps that yields its input or
+/// its arith.truncf); nullopt otherwise.
+std::optional<OutputCopy> asOutputCopy(Operation *op) {
+  if (auto copy = dyn_cast<linalg::CopyOp>(op)) {
+    if (copy.getInputs().size() != 1 || copy.getOutputs().size() != 1 ||
+        !copy.hasPureBufferSemantics())
+      return std::nullopt;
+    return OutputCopy{op, copy.getInputs()[0], copy.getOutputs()[0], false};
+  }
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic || !generic.hasPureBufferSemantics() ||
+      generic.getNumDpsInputs() != 1 || generic.getNumDpsInits() != 1 ||
+      !llvm::all_of(generic.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }) ||
+      generic.getNumLoops() != generic.getNumParallelLoops())
+    return std::nullopt;
+  Block &body = generic.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  if (yield.getNumOperands() != 1)
+    return std::nullopt;
+  Value yielded = yield.getOperand(0);
+  bool narrows = false;
+  if (auto trunc = yielded.getDefiningOp<arith::TruncFOp>()) {
+    if (body.getOperations().size() != 2)
+      return std::nullopt;
+    yielded = trunc.getIn();
+    narrows = true;
+  } else if (body.getOperations().size() != 1) {
+    return std::nullopt;
+  }
+  if (yielded != body.getArgument(0))
+    return std::nullopt;
+  return OutputCopy{op, generic.getDpsInputs()[0], generic.getDpsInits()[0],
+                    narrows};
+}
+
+/// The stores into `memref` and its views, each with the views between the
+/// two (outermost first); false when something else uses them (a read, a
+/// view of another kind), `copy` and memref.dim / dealloc aside.
+bool collectStores(Value memref, Operation *copy,
+                   SmallVector<Operation *> &views,
+                   SmallVector<std::pair<Operation *, SmallVector<Operation *>>>
+                       &stores) {
+  for (Operation *user : memref.getUsers()) {
+    if (user == copy || isa<memref::DimOp, memref::DeallocOp>(user))
+      continue;
+    if (isView(user) && user->getOperand(0) == memref) {
+      views.push_back(user);
+      bool ok = collectStores(user->getResult(0), copy, views, stores);
+      views.pop_back();
+      if (!ok)
+        return false;
+      continue;
+    }
+    auto vectorStore = dyn_cast<vector::StoreOp>(user);
+    auto scalarStore = dyn_cast<memref::StoreOp>(user);
+    if ((vectorStore && vectorStore.getBase() == memref) ||
+        (scalarStore && scalarStore.getMemref() == memref)) {
+      stores.push_back({user, views});
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+/// Rewrites one copy if it qualifies (see the file comment).
+void storeInPlace(const OutputCopy &c) {
+  // The output: an argument of the function nothing else uses.
+  auto arg = dyn_cast<BlockArgument>(c.output);
+  if (!arg || !isa<func::FuncOp>(arg.getOwner()->getParentOp()) ||
+      !llvm::all_of(arg.getUsers(), [&](Operation *user) {
+        return user == c.copy || isa<memref::DimOp>(user);
+      }))
+    return;
+  auto outputType = cast<MemRefType>(c.output.getType());
+  if (!outputType.getLayout().isIdentity())
+    return;
+  // The allocation behind the views the copy reads.
+  Value root = c.source;
+  while (Operation *def = root.getDefiningOp()) {
+    if (!isView(def))
+      break;
+    root = def->getOperand(0);
+  }
+  auto alloc = root.getDefiningOp<memref::AllocOp>();
+  if (!alloc || alloc.getType().getShape() != outputType.getShape() ||
+      !alloc.getType().getLayout().isIdentity() ||
+      alloc->getBlock() != c.copy->getBlock())
+    return;
+  // Its stores, all before the copy; no other reader.
+  SmallVector<Operation *> views;
+  SmallVector<std::pair<Operation *, SmallVector<Operation *>>> stores;
+  if (!collectStores(root, c.copy, views, stores))
+    return;
+  // The copy's own views lead to it, not to a store: nothing else reads.
+  for (auto &[store, path] : stores) {
+    Operation *ancestor = c.copy->getBlock()->findAncestorOpInBlock(*store);
+    if (!ancestor || !ancestor->isBeforeInBlock(c.copy))
+      return;
+  }
+
+  // The same views of the output, each right after the original.
+  Type elem = outputType.getElementType();
+  IRMapping mapping;
+  mapping.map(root, c.output);
+  OpBuilder builder(c.copy->getContext());
+  for (auto &[storeOp, path] : stores) {
+    Operation *store = storeOp;
+    for (Operation *view : path) {
+      if (mapping.contains(view->getResult(0)))
+        continue;
+      builder.setInsertionPointAfter(view);
+      Operation *clone = builder.clone(*view, mapping);
+      auto type = cast<MemRefType>(view->getResult(0).getType());
+      clone->getResult(0).setType(
+          MemRefType::Builder(type).setElementType(elem));
+    }
+    builder.setInsertionPoint(store);
+    auto narrow = [&](Value x) -> Value {
+      if (!c.narrows)
+        return x;
+      Type type = elem;
+      if (auto vector = dyn_cast<VectorType>(x.getType()))
+        type = vector.clone(elem);
+      return builder.create<arith::TruncFOp>(store->getLoc(), type, x);
+    };
+    if (auto vectorStore = dyn_cast<vector::StoreOp>(store))
+      builder.create<vector::StoreOp>(
+          store->getLoc(), narrow(vectorStore.getValueToStore()),
+          mapping.lookup(vectorStore.getBase()), vectorStore.getIndices());
+    else {
+      auto scalarStore = cast<memref::StoreOp>(store);
+      builder.create<memref::StoreOp>(
+          store->getLoc(), narrow(scalarStore.getValueToStore()),
+          mapping.lookup(scalarStore.getMemref()), scalarStore.getIndices());
+    }
+    store->erase();
+  }
+  c.copy->erase();
+}
+
+} // namespace
+
+void mlir::attn::loops::storeOutputsInPlace(Operation *root) {
+  SmallVector<OutputCopy> copies;
+  root->walk([&](Operation *op) {
+    if (std::optional<OutputCopy> copy = asOutputCopy(op))
+      copies.push_back(*copy);
+  });
+  for (const OutputCopy &copy : copies)
+    storeInPlace(copy);
+}
