@@ -32,7 +32,9 @@
 // ([B, Hk, panels, ceil(D/2), 2 lanes]: lane l's elements 2c and 2c+1 side
 // by side), the values pairs of keys ([B, Hv, ceil(Nk/2), Dv, 2]), and the
 // probabilities are rounded as they are computed (FlashAttention's P in
-// bf16); scores, maxima, sums and accumulators stay f32.
+// bf16; their exp is the degree-3 polynomial, ExpPrecision::BF16, whose
+// error is far below that rounding); scores, maxima, sums and accumulators
+// stay f32.
 //
 // With AMX tiles too (the pass's `amx-tiles` option; the target must have
 // AMX-BF16), the two products of such a tile run on the tile unit instead
@@ -480,6 +482,8 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
         negativeMaxLog2e.push_back(
             e.mul(safeMaxes[r], e.splat(lanesType, e.f32(-kLog2E))));
     }
+    // Probabilities rounded to bf16 next take the shorter polynomial.
+    ExpPrecision precision = useBF16 ? ExpPrecision::BF16 : ExpPrecision::F32;
     auto sums =
         e.loop(zero, count, lanesIdx, sumInit, [&](Value jv, ValueRange acc) {
           SmallVector<Value> next;
@@ -491,9 +495,10 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
                           ? exp2NonPositive(
                                 e, lanesType,
                                 b.create<vector::FMAOp>(sv, scaleLog2e,
-                                                        negativeMaxLog2e[r]))
+                                                        negativeMaxLog2e[r]),
+                                precision)
                           : expNonPositive(e, lanesType,
-                                           e.sub(sv, safeMaxes[r]));
+                                           e.sub(sv, safeMaxes[r]), precision);
             if (useBF16)
               b.create<vector::StoreOp>(
                   b.create<arith::TruncFOp>(VectorType::get({lanes}, bf16), p),

@@ -21,26 +21,26 @@ using namespace mlir::attn::loops;
 /// 7 take the FMA pipes (the products of the kernels compete for those):
 /// y = x log2 e, raised to -100; n = round(y) by adding 1.5 2^23 + 100
 /// (j, whose low mantissa bits are then n + 100) and subtracting it again;
-/// r = y - n (exact, |r| <= 1/2); 2^r by a degree-5 polynomial (a
-/// least-squares fit of relative error, 7.5e-8 in exact arithmetic, 2.3e-7
-/// evaluated in f32) whose coefficients carry a factor 2^27 (exact); and
-/// 2^(n - 27) from the bits of n + 100 shifted into the exponent field
-/// (whose bias is 127). The rounding of y adds a relative error of about
-/// |y| 4e-8: small where the weights are large. Every y below -99.5 gives
-/// n = -100, whose exponent field 0 makes the result +0: x below about
-/// -69, -inf included, gives exactly 0, so masked keys weigh nothing. The
-/// cutoff is there for speed: a weight under 2^-99.5 of the row's largest
-/// (which is 1) changes no f32 sum, while its products with values would
-/// be subnormal, which x86 cores compute in microcode, about 100x slower
-/// (5x the time of a whole attention whose scores spread past -80 within a
-/// key tile: ALiBi with a slope of 0.8, say).
-Value mlir::attn::loops::expNonPositive(Emitter &e, VectorType type, Value x) {
-  return exp2NonPositive(e, type,
-                         e.mul(x, e.splat(type, e.f32(kLog2E))));
+/// r = y - n (exact, |r| <= 1/2); 2^r by a polynomial (exp2Polynomial:
+/// least-squares fits of relative error whose coefficients carry a factor
+/// 2^27, exact); and 2^(n - 27) from the bits of n + 100 shifted into the
+/// exponent field (whose bias is 127). The rounding of y adds a relative
+/// error of about |y| 4e-8: small where the weights are large. Every y
+/// below -99.5 gives n = -100, whose exponent field 0 makes the result +0:
+/// x below about -69, -inf included, gives exactly 0, so masked keys weigh
+/// nothing. The cutoff is there for speed: a weight under 2^-99.5 of the
+/// row's largest (which is 1) changes no f32 sum, while its products with
+/// values would be subnormal, which x86 cores compute in microcode, about
+/// 100x slower (5x the time of a whole attention whose scores spread past
+/// -80 within a key tile: ALiBi with a slope of 0.8, say).
+Value mlir::attn::loops::expNonPositive(Emitter &e, VectorType type, Value x,
+                                        ExpPrecision precision) {
+  return exp2NonPositive(e, type, e.mul(x, e.splat(type, e.f32(kLog2E))),
+                         precision);
 }
 
 Value mlir::attn::loops::exp2NonPositive(Emitter &e, VectorType type,
-                                         Value x) {
+                                         Value x, ExpPrecision precision) {
   ImplicitLocOpBuilder &b = e.b;
   auto splat = [&](double c) { return e.splat(type, e.f32(c)); };
   const double shifter = 12583012.0; // 1.5 * 2^23 + 100
@@ -52,12 +52,11 @@ Value mlir::attn::loops::exp2NonPositive(Emitter &e, VectorType type,
   Value j = b.create<arith::AddFOp>(y, splat(shifter));
   Value r = b.create<arith::SubFOp>(
       y, b.create<arith::SubFOp>(j, splat(shifter)));
-  const double coeffs[] = {1.00000007,   0.693146967,   0.240221201,
-                           0.0555071332, 0.00967551937, 0.00132763879};
+  ArrayRef<double> coeffs = exp2Polynomial(precision);
   const double twoTo27 = 134217728.0;
-  Value p = splat(coeffs[5] * twoTo27);
-  for (int c = 4; c >= 0; --c)
-    p = b.create<vector::FMAOp>(p, r, splat(coeffs[c] * twoTo27));
+  Value p = splat(coeffs.back() * twoTo27);
+  for (double c : llvm::reverse(coeffs.drop_back()))
+    p = b.create<vector::FMAOp>(p, r, splat(c * twoTo27));
   auto intType = VectorType::get(type.getShape(), b.getI32Type());
   Value bits = b.create<arith::ShLIOp>(
       b.create<arith::BitcastOp>(intType, j),

@@ -20,18 +20,47 @@ struct TargetDescription;
 
 namespace mlir::attn::loops {
 
+/// How closely the kernels' exp fits: the polynomial of 2^r on [-1/2, 1/2]
+/// (exp2Polynomial).
+enum class ExpPrecision {
+  /// Degree 5, relative error 7.5e-8 (2.3e-7 evaluated in f32): f32
+  /// weights.
+  F32,
+  /// Degree 3, relative error 7.5e-5 (the same evaluated in f32): weights
+  /// rounded to bf16 next (relative rounding error up to 2^-9 = 2e-3, 26x
+  /// more), the probabilities of the bf16 products. Two FMAs fewer.
+  BF16,
+};
+
+/// The coefficients of 2^r, lowest degree first, for each ExpPrecision:
+/// least-squares fits of the relative error on [-1/2, 1/2] (reweighted
+/// towards minimax). The unit test ExpPolynomials checks their bounds.
+inline constexpr double kExp2PolynomialF32[] = {
+    1.00000007, 0.693146967, 0.240221201, 0.0555071332, 0.00967551937,
+    0.00132763879};
+inline constexpr double kExp2PolynomialBF16[] = {0.999928073, 0.693260987,
+                                                 0.242611135, 0.0551716668};
+inline ArrayRef<double> exp2Polynomial(ExpPrecision precision) {
+  if (precision == ExpPrecision::BF16)
+    return kExp2PolynomialBF16;
+  return kExp2PolynomialF32;
+}
+
 /// exp(x) for x <= 0 or -inf, lane-wise, in 12 vector operations, 7 of
-/// them on the FMA pipes (exactly 0 below -99.5 ln 2 = -69.0, -inf
-/// included, so that no product of a weight is subnormal; relative error
-/// about 2.3e-7 + |x| 6e-8 above).
-Value expNonPositive(Emitter &e, VectorType type, Value x);
+/// them on the FMA pipes, two fewer with ExpPrecision::BF16 (exactly 0
+/// below -99.5 ln 2 = -69.0, -inf included, so that no product of a weight
+/// is subnormal; relative error above: the polynomial's (ExpPrecision)
+/// + |x| 6e-8).
+Value expNonPositive(Emitter &e, VectorType type, Value x,
+                     ExpPrecision precision = ExpPrecision::F32);
 
 /// log2 e: exp(x) = 2^(x log2 e).
 constexpr double kLog2E = 1.4426950408889634;
 
 /// 2^x for x <= 0 or -inf, lane-wise: expNonPositive after its multiply by
 /// log2 e (exactly 0 below -99.5).
-Value exp2NonPositive(Emitter &e, VectorType type, Value x);
+Value exp2NonPositive(Emitter &e, VectorType type, Value x,
+                      ExpPrecision precision = ExpPrecision::F32);
 
 /// acc + sum over pairs: acc[i] += a[2i] b[2i] + a[2i+1] b[2i+1] (AVX512-BF16
 /// vdpbf16ps; acc vector<16xf32>, a and b vector<32xbf16>).
