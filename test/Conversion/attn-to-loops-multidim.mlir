@@ -10,7 +10,7 @@
 // hidden vector t of Dw. Per key: t = act(q' + k'), then per feature f,
 // s = W_d[f] . t, m' = max(m, s), l = l exp(m - m') + exp(s - m'),
 // acc = acc exp(m - m') + exp(s - m') v_f; finally c = acc / l (0 if l = 0).
-// (Each exp is 0 below 2^-100: no subnormal products.)
+// (Each exp is 0 below 2^-99.5: no subnormal products.)
 
 // TILE-LABEL: func @multidim_scalar
 // TILE-NOT: scf.parallel

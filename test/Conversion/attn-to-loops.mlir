@@ -107,11 +107,11 @@
 // CHECK-NEXT:     }
 // CHECK:          %[[M:.*]] = memref.load %[[MBUF]][%{{.*}}] : memref<8xf32>
 // CHECK-NEXT:     %[[MNEW:.*]] = arith.maximumf %[[M]], %[[TMAX]] : f32
-// alpha = exp(m - m'), 0 below 2^-100 (no subnormal products), 1 while
+// alpha = exp(m - m'), 0 below 2^-99.5 (no subnormal products), 1 while
 // the maximum is still -inf.
 // CHECK:          %[[STILLEMPTY:.*]] = arith.cmpf oeq, %[[MNEW]], %{{.*}} : f32
 // CHECK:          %[[DM:.*]] = arith.subf %[[M]], %[[MNEW]]
-// CHECK-NEXT:     %[[CUT:.*]] = arith.constant -69.3147202 : f32
+// CHECK-NEXT:     %[[CUT:.*]] = arith.constant -68.9681473 : f32
 // CHECK-NEXT:     %[[NEGLIGIBLE:.*]] = arith.cmpf olt, %[[DM]], %[[CUT]] : f32
 // CHECK-NEXT:     %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK-NEXT:     %[[EDM:.*]] = math.exp %[[DM]] : f32
@@ -149,7 +149,7 @@
 // CHECK:            memref.load %[[K]][%[[KB]], %[[KH]], %[[JW]], %{{.*}}]
 // CHECK:            %[[SW:.*]] = arith.mulf %{{.*}}, %[[S]]
 // CHECK-NEXT:       %[[SWM:.*]] = arith.subf %[[SW]], %{{.*}}
-// CHECK-NEXT:       %[[WCUT:.*]] = arith.constant -69.3147202 : f32
+// CHECK-NEXT:       %[[WCUT:.*]] = arith.constant -68.9681473 : f32
 // CHECK-NEXT:       %[[WNEG:.*]] = arith.cmpf olt, %[[SWM]], %[[WCUT]] : f32
 // CHECK-NEXT:       %[[WZ:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK-NEXT:       %[[EW0:.*]] = math.exp %[[SWM]] : f32

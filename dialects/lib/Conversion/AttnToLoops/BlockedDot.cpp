@@ -440,7 +440,6 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     // The new running maxima, the rescaling of the old state (alpha).
     Value maxState = op.getMax(), sumState = op.getSum(),
           accState = op.getAcc();
-    SmallVector<Value> safeMaxes, alphas;
     for (int64_t r = 0; r < queryTile; ++r) {
       Value mOld = b.create<vector::ExtractOp>(maxState, ArrayRef<int64_t>{r});
       // No score is NaN (-inf at most): the maximum is a tree of vmaxps
@@ -449,27 +448,30 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
           mOld, b.create<vector::ReductionOp>(vector::CombiningKind::MAXNUMF,
                                               tileMaxima[r], Value(),
                                               arith::FastMathFlags::nnan));
-      Value stillEmpty =
-          b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ, mNew, e.negInf());
-      // exp(-inf - m) = 0 for masked keys; while nothing is visible m stays
-      // -inf and every p is exp(-inf - 0) = 0.
-      safeMaxes.push_back(e.splat(
-          lanesType, b.create<arith::SelectOp>(stillEmpty, e.f32(0), mNew)));
       maxState = b.create<vector::InsertOp>(mNew, maxState, r);
     }
-    // alpha = exp(m_old - m_new) of all rows at once, by the kernel's exp
+    // Of all rows at once: while a row has seen nothing its maximum is
+    // still -inf; exp(-inf - 0) = 0 for its masked keys (safe maxima 0),
+    // and alpha is 1. Else alpha = exp(m_old - m_new) by the kernel's exp
     // (0 where the old state weighs less than 2^-99.5 of the new, so that
-    // no rescaled accumulator turns subnormal); 1 while a row has seen
-    // nothing (its maximum still -inf).
+    // no rescaled accumulator turns subnormal).
     auto rowStateType = cast<VectorType>(maxState.getType());
+    Value stillEmpty = b.create<arith::CmpFOp>(
+        arith::CmpFPredicate::OEQ, maxState,
+        e.splat(rowStateType, e.negInf()));
+    Value safeMaxRows = b.create<arith::SelectOp>(
+        stillEmpty, e.splat(rowStateType, e.f32(0)), maxState);
     Value alphaRows = b.create<arith::SelectOp>(
-        b.create<arith::CmpFOp>(arith::CmpFPredicate::OEQ, maxState,
-                                e.splat(rowStateType, e.negInf())),
-        e.splat(rowStateType, e.f32(1)),
+        stillEmpty, e.splat(rowStateType, e.f32(1)),
         expNonPositive(e, rowStateType, e.sub(op.getMax(), maxState)));
-    for (int64_t r = 0; r < queryTile; ++r)
+    SmallVector<Value> safeMaxes, alphas;
+    for (int64_t r = 0; r < queryTile; ++r) {
+      safeMaxes.push_back(e.splat(
+          lanesType,
+          b.create<vector::ExtractOp>(safeMaxRows, ArrayRef<int64_t>{r})));
       alphas.push_back(
           b.create<vector::ExtractOp>(alphaRows, ArrayRef<int64_t>{r}));
+    }
 
     // Pass 2, all rows together (independent exp chains): probabilities
     // p = exp(s - m) in place of the scores, and their sums.

@@ -43,9 +43,13 @@ Value mlir::attn::loops::exp2NonPositive(Emitter &e, VectorType type,
                                          Value x, ExpPrecision precision) {
   ImplicitLocOpBuilder &b = e.b;
   auto splat = [&](double c) { return e.splat(type, e.f32(c)); };
-  const double shifter = 12583012.0; // 1.5 * 2^23 + 100
+  // The exponent field's bias: n + bias is 0 (the result +0) for every y
+  // below kNegligibleWeightLog2, which rounds to n = -bias.
+  constexpr double bias = 0.5 - kNegligibleWeightLog2;
+  static_assert(bias == 100.0, "the coefficients carry 2^(127 - bias)");
+  const double shifter = 1.5 * 8388608.0 + bias;
   Value y = b.create<arith::MaxNumFOp>(
-      x, splat(-100.0),
+      x, splat(-bias),
       arith::FastMathFlagsAttr::get(b.getContext(),
                                     arith::FastMathFlags::nnan));
   // No fast-math flags here: reassociation would fold the rounding away.

@@ -150,7 +150,8 @@ Value mlir::attn::loops::Emitter::expWeight(Value x) {
     return f32(c);
   };
   Value negligible = b.create<arith::CmpFOp>(
-      arith::CmpFPredicate::OLT, x, constant(-100.0 * 0.69314718055994531));
+      arith::CmpFPredicate::OLT, x,
+      constant(kNegligibleWeightLog2 * 0.69314718055994531));
   return b.create<arith::SelectOp>(negligible, constant(0.0), exp(x));
 }
 

@@ -25,6 +25,12 @@
 
 namespace mlir::attn::loops {
 
+/// Softmax weights below 2^kNegligibleWeightLog2 of their row's largest
+/// are exactly 0 in every CPU kernel (Emitter::expWeight, the blocked
+/// kernels' expNonPositive): they change no f32 sum, and their products
+/// with values would be subnormal.
+constexpr double kNegligibleWeightLog2 = -99.5;
+
 /// Small arithmetic helpers over an ImplicitLocOpBuilder.
 struct Emitter {
   ImplicitLocOpBuilder &b;
@@ -57,10 +63,11 @@ struct Emitter {
   }
   Value exp(Value x) { return b.create<math::ExpOp>(x); }
   /// exp(x) for x <= 0, a softmax weight relative to the row's largest
-  /// (exp(0) = 1), scalar or lane-wise: 0 where x < -100 ln 2 (a weight
-  /// under 2^-100, which changes no f32 sum, while its products with values
-  /// would be subnormal: microcode on x86 cores, about 100x slower). The
-  /// blocked kernel's inline exp (expNonPositive) has the same cutoff.
+  /// (exp(0) = 1), scalar or lane-wise: 0 where x < kNegligibleWeightLog2
+  /// ln 2 (a weight under 2^-99.5, which changes no f32 sum, while its
+  /// products with values would be subnormal: microcode on x86 cores,
+  /// about 100x slower). The blocked kernels' inline exp (expNonPositive)
+  /// has the same cutoff.
   Value expWeight(Value x);
   Value load(Value m, ValueRange idx) {
     return b.create<memref::LoadOp>(m, idx);
