@@ -4,8 +4,9 @@
 // into the output argument after the kernels (linalg.copy, or a
 // linalg.generic of arith.truncf for a bf16 output). Where the allocation
 // is only stored into before the copy, the stores go to the same views of
-// the output (rounded as the copy rounds) and the copy goes away; where
-// something else reads it, or the output, the copy stays.
+// the output (rounded as the copy rounds; expanded back where the copy
+// collapses the heads of a multi-head context) and the copy goes away;
+// where something else reads it, or the output, the copy stays.
 
 #id = affine_map<(b, h, n, c) -> (b, h, n, c)>
 
@@ -74,6 +75,34 @@ func.func @plain_copy(%n: index, %o: memref<2x?x32xf32>) {
   memref.store %c32, %shape[%c2] : memref<3xindex>
   %r = memref.reshape %w(%shape) : (memref<2x?x32xf32>, memref<3xindex>) -> memref<?x?x?xf32>
   linalg.copy ins(%r : memref<?x?x?xf32>) outs(%o : memref<2x?x32xf32>)
+  return
+}
+
+// -----
+
+// The heads of a multi-head context side by side: the copy collapses the
+// allocation [b, n, h, d] into the output [b, n, h d]; the stores go to the
+// output expanded back.
+
+// CHECK-LABEL: func @heads_side_by_side
+// CHECK-SAME:  (%[[N:.*]]: index, %[[O:.*]]: memref<?x?x32xf32>)
+// CHECK:       %[[W:.*]] = memref.alloc(%[[N]], %[[N]]) : memref<?x?x4x8xf32>
+// CHECK-NEXT:  %[[OV:.*]] = memref.expand_shape %[[O]] {{\[\[}}0], [1], [2, 3]] output_shape [%[[N]], %[[N]], 4, 8] : memref<?x?x32xf32> into memref<?x?x4x8xf32>
+// CHECK:       vector.store %{{.*}}, %[[OV]][%{{.*}}] : memref<?x?x4x8xf32>, vector<8xf32>
+// CHECK-NOT:   linalg.copy
+// CHECK:       return
+func.func @heads_side_by_side(%n: index, %o: memref<?x?x32xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %x = arith.constant dense<1.5> : vector<8xf32>
+  %w = memref.alloc(%n, %n) : memref<?x?x4x8xf32>
+  scf.parallel (%i, %h) = (%c0, %c0) to (%n, %c4) step (%c1, %c1) {
+    vector.store %x, %w[%c0, %i, %h, %c0] : memref<?x?x4x8xf32>, vector<8xf32>
+    scf.reduce
+  }
+  %r = memref.collapse_shape %w [[0], [1], [2, 3]] : memref<?x?x4x8xf32> into memref<?x?x32xf32>
+  linalg.copy ins(%r : memref<?x?x32xf32>) outs(%o : memref<?x?x32xf32>)
   return
 }
 

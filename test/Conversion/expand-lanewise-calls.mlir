@@ -7,7 +7,7 @@
 
 // A table read under the guard ScalarPrograms emits (an scf.if on the
 // table's size, the same for every lane) at a per-lane index: the guard
-// stays an scf.if, now yielding a vector, and the load is done per lane.
+// stays an scf.if, now yielding a vector, and the load is a gather.
 // The shared part (the size test, the clamp bound) is scalar.
 
 // CHECK-LABEL: func @guarded_table
@@ -20,11 +20,7 @@
 // CHECK:         %[[LASTB:.*]] = vector.broadcast %{{.*}} : index to vector<4xindex>
 // CHECK:         %[[IDX:.*]] = arith.minsi %[[D]], %[[LASTB]] : vector<4xindex>
 // CHECK:         %[[BIAS:.*]] = scf.if %[[NONEMPTY]] -> (vector<4xf32>) {
-// CHECK:           %[[I0:.*]] = vector.extract %[[IDX]][0] : index from vector<4xindex>
-// CHECK:           memref.load %[[T]][%[[I0]]] : memref<?xf32>
-// CHECK:           %[[I3:.*]] = vector.extract %[[IDX]][3] : index from vector<4xindex>
-// CHECK:           %[[X3:.*]] = memref.load %[[T]][%[[I3]]] : memref<?xf32>
-// CHECK:           %[[V:.*]] = vector.insert %[[X3]], %{{.*}} [3] : f32 into vector<4xf32>
+// CHECK:           %[[V:.*]] = vector.gather %[[T]][%{{.*}}] [%[[IDX]]], %{{.*}}, %{{.*}} : memref<?xf32>, vector<4xindex>, vector<4xi1>, vector<4xf32> into vector<4xf32>
 // CHECK:           scf.yield %[[V]] : vector<4xf32>
 // CHECK:         } else {
 // CHECK:           %[[ZB:.*]] = vector.broadcast %{{.*}} : f32 to vector<4xf32>
@@ -54,6 +50,32 @@ func.func @guarded_table(%e: vector<4xf32>, %i: index, %l: vector<4xindex>,
                          %t: memref<?xf32>) -> vector<4xf32> {
   %r = attn.lanewise_call @bias(%e, %i, %l, %t)
       : (vector<4xf32>, index, vector<4xindex>, memref<?xf32>) -> vector<4xf32>
+  return %r : vector<4xf32>
+}
+
+// -----
+
+// A table of rows whose row index differs between lanes: a gather's
+// offsets run along the last dimension only, so each lane is loaded on its
+// own (the shared column index stays scalar).
+
+// CHECK-LABEL: func @row_per_lane
+// CHECK-SAME:    (%[[L:.*]]: vector<4xindex>, %[[J:.*]]: index, %[[T:.*]]: memref<?x8xf32>)
+// CHECK-NOT:     vector.gather
+// CHECK:         %[[L0:.*]] = vector.extract %[[L]][0] : index from vector<4xindex>
+// CHECK:         memref.load %[[T]][%[[L0]], %[[J]]] : memref<?x8xf32>
+// CHECK:         %[[L3:.*]] = vector.extract %[[L]][3] : index from vector<4xindex>
+// CHECK:         %[[X3:.*]] = memref.load %[[T]][%[[L3]], %[[J]]] : memref<?x8xf32>
+// CHECK:         %[[V:.*]] = vector.insert %[[X3]], %{{.*}} [3] : f32 into vector<4xf32>
+// CHECK:         return %[[V]] : vector<4xf32>
+func.func private @row(%l: index, %j: index, %t: memref<?x8xf32>) -> f32 {
+  %v = memref.load %t[%l, %j] : memref<?x8xf32>
+  return %v : f32
+}
+func.func @row_per_lane(%l: vector<4xindex>, %j: index,
+                        %t: memref<?x8xf32>) -> vector<4xf32> {
+  %r = attn.lanewise_call @row(%l, %j, %t)
+      : (vector<4xindex>, index, memref<?x8xf32>) -> vector<4xf32>
   return %r : vector<4xf32>
 }
 

@@ -6,7 +6,8 @@
 // the body of @f inlined on vectors. The values of the body that depend on
 // a vector operand (the per-lane ones) become vectors: elementwise ops
 // (arith, math) are rebuilt on vector types, their shared operands
-// broadcast; memref.load with per-lane indices loads one lane at a time;
+// broadcast; memref.load with a per-lane last index becomes a
+// vector.gather, with other per-lane indices one load per lane;
 // an scf.if on a shared condition stays an scf.if whose results are
 // vectors where a branch yields a per-lane value. The values that depend
 // only on shared operands (sizes, tables, the query's index) stay scalar
@@ -171,23 +172,56 @@ private:
     map.map(ifOp.getResults(), expanded.getResults());
   }
 
-  /// A load at per-lane indices: one scalar load per lane.
+  /// A load at per-lane indices: a vector.gather (AVX-512's vgather) when
+  /// only the last index differs between lanes and the memref's rows are
+  /// contiguous (a gather's offsets are along the last dimension from the
+  /// shared indices); else one scalar load per lane.
   void emitLoad(memref::LoadOp load) {
     auto type = VectorType::get({lanes}, load.getType());
+    Value memref = map.lookup(load.getMemRef());
+    ValueRange indices = load.getIndices();
+    if (isContiguousAlongLast(cast<MemRefType>(memref.getType())) &&
+        llvm::none_of(indices.drop_back(),
+                      [&](Value index) { return varies(index); })) {
+      SmallVector<Value> base;
+      for (Value index : indices.drop_back())
+        base.push_back(map.lookup(index));
+      base.push_back(b.create<arith::ConstantIndexOp>(loc, 0));
+      Value offsets = map.lookup(indices.back());
+      Value all = b.create<arith::ConstantOp>(
+          loc, DenseElementsAttr::get(
+                   VectorType::get({lanes}, b.getI1Type()), true));
+      Value zeros = b.create<arith::ConstantOp>(loc, b.getZeroAttr(type));
+      map.map(load.getResult(),
+              b.create<vector::GatherOp>(loc, type, memref, base, offsets, all,
+                                         zeros));
+      return;
+    }
     Value result = b.create<arith::ConstantOp>(loc, b.getZeroAttr(type));
     for (int64_t k = 0; k < lanes; ++k) {
-      SmallVector<Value> indices;
-      for (Value index : load.getIndices()) {
+      SmallVector<Value> laneIndices;
+      for (Value index : indices) {
         Value mapped = map.lookup(index);
-        indices.push_back(varies(index) ? b.create<vector::ExtractOp>(
-                                              loc, mapped, ArrayRef<int64_t>{k})
-                                        : mapped);
+        laneIndices.push_back(
+            varies(index) ? b.create<vector::ExtractOp>(loc, mapped,
+                                                        ArrayRef<int64_t>{k})
+                          : mapped);
       }
-      Value element =
-          b.create<memref::LoadOp>(loc, map.lookup(load.getMemRef()), indices);
+      Value element = b.create<memref::LoadOp>(loc, memref, laneIndices);
       result = b.create<vector::InsertOp>(loc, element, result, k);
     }
     map.map(load.getResult(), result);
+  }
+
+  /// Whether the elements along the last dimension of `type` are adjacent
+  /// (stride 1), as a gather's offsets need.
+  static bool isContiguousAlongLast(MemRefType type) {
+    if (type.getRank() == 0)
+      return false;
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    return succeeded(getStridesAndOffset(type, strides, offset)) &&
+           strides.back() == 1;
   }
 
   OpBuilder &b;

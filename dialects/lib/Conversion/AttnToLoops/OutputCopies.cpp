@@ -37,6 +37,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -145,9 +146,16 @@ void storeInPlace(const OutputCopy &c) {
     root = def->getOperand(0);
   }
   auto alloc = root.getDefiningOp<memref::AllocOp>();
-  if (!alloc || alloc.getType().getShape() != outputType.getShape() ||
-      !alloc.getType().getLayout().isIdentity() ||
+  if (!alloc || !alloc.getType().getLayout().isIdentity() ||
       alloc->getBlock() != c.copy->getBlock())
+    return;
+  // The output has the allocation's shape, or the copy collapses the
+  // allocation into it (the heads of a multi-head context, [.., h, d]
+  // copied into [.., h d]).
+  auto collapse = c.source.getDefiningOp<memref::CollapseShapeOp>();
+  bool collapsed = alloc.getType().getShape() != outputType.getShape();
+  if (collapsed && (!collapse || collapse.getSrc() != root ||
+                    collapse.getType().getShape() != outputType.getShape()))
     return;
   // Its stores, all before the copy; no other reader.
   SmallVector<Operation *> views;
@@ -161,11 +169,23 @@ void storeInPlace(const OutputCopy &c) {
       return;
   }
 
-  // The same views of the output, each right after the original.
+  // The output viewed as the allocation (expanded as the copy collapses,
+  // right after the allocation), then the same views of it as the stores',
+  // each right after the original.
   Type elem = outputType.getElementType();
-  IRMapping mapping;
-  mapping.map(root, c.output);
   OpBuilder builder(c.copy->getContext());
+  Value target = c.output;
+  if (collapsed) {
+    builder.setInsertionPointAfter(alloc);
+    SmallVector<OpFoldResult> sizes =
+        getMixedValues(alloc.getType().getShape(), alloc.getDynamicSizes(),
+                       builder);
+    target = builder.create<memref::ExpandShapeOp>(
+        alloc.getLoc(), MemRefType::Builder(alloc.getType()).setElementType(elem),
+        c.output, collapse.getReassociationIndices(), sizes);
+  }
+  IRMapping mapping;
+  mapping.map(root, target);
   for (auto &[storeOp, path] : stores) {
     Operation *store = storeOp;
     for (Operation *view : path) {
