@@ -71,6 +71,15 @@ def ConvertAttnToLoops : Pass<"convert-attn-to-loops", "func::FuncOp"> {
     Nq x Nk score matrix is never formed. `attn.softmax` (output model)
     becomes a three-pass row loop (max, sum of exponentials, normalize).
 
+    Once the kernels are loops, two clean-ups of the copies bufferization
+    left around them: a bf16/f16 argument widened into an f32 buffer that
+    the blocked kernel now packs from in place loses its copy (or the copy
+    moves into the one branch still reading it); and an allocation only
+    stored into by the kernels and then copied into an output argument
+    (linalg.copy, or arith.truncf for a bf16/f16 output) is replaced by the
+    output itself, so that the kernels' threads write the result where the
+    caller wants it and no serial copy follows the parallel loop.
+
     ```mlir
     %new:3 = attn.online_softmax_update dot causal key_tile(64)
         query(%q[%b, %h, %i0] : memref<2x4x?x8xf32>)
