@@ -14,6 +14,10 @@
 #include "attn/Conversion/LoopEmitter/LoopEmitter.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 
+namespace mlir::linalg {
+class GenericOp;
+} // namespace mlir::linalg
+
 namespace mlir::attn {
 struct TargetDescription;
 } // namespace mlir::attn
@@ -75,6 +79,13 @@ Value inverseNorm(Emitter &e, Value src, ValueRange idx, int64_t d);
 /// Where packRows puts element (b, h, n, c) of the source.
 using PackIndex =
     function_ref<SmallVector<Value>(Emitter &, Value, Value, Value, Value)>;
+
+/// The cast a linalg.generic applies when it copies one memref into
+/// another element by element (one input, one output, identity maps, all
+/// loops parallel): its arith.extf or arith.truncf, or null when it yields
+/// the element as it is; failure when it is not such a copy (used by
+/// NarrowArguments.cpp and OutputCopies.cpp).
+FailureOr<Operation *> elementwiseCopyCast(linalg::GenericOp op);
 
 /// The function argument of a narrower float type (bf16, f16) whose
 /// element-by-element copy `widened` is (a linalg.generic of arith.extf

@@ -42,23 +42,36 @@ static bool allUsers(Value memref,
   return true;
 }
 
-/// Whether `op` copies a function argument of a narrower float type into
-/// `widened`, element by element (identity maps, the body one arith.extf).
-static bool isWideningCopy(linalg::GenericOp op, Value widened) {
-  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
-      op.getDpsInits()[0] != widened ||
-      !isa<BlockArgument>(op.getDpsInputs()[0]) ||
+FailureOr<Operation *> mlir::attn::loops::elementwiseCopyCast(
+    linalg::GenericOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 ||
+      op.getNumDpsInits() != 1 ||
       !llvm::all_of(op.getIndexingMapsArray(),
                     [](AffineMap map) { return map.isIdentity(); }) ||
       op.getNumLoops() != op.getNumParallelLoops())
-    return false;
+    return failure();
   Block &body = op.getRegion().front();
-  if (body.getOperations().size() != 2)
-    return false;
-  auto extend = dyn_cast<arith::ExtFOp>(body.front());
-  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
-  if (!extend || !yield || extend.getIn() != body.getArgument(0) ||
-      yield.getNumOperands() != 1 || yield.getOperand(0) != extend.getResult())
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  if (yield.getNumOperands() != 1)
+    return failure();
+  Value yielded = yield.getOperand(0);
+  if (yielded == body.getArgument(0) && body.getOperations().size() == 1)
+    return static_cast<Operation *>(nullptr);
+  Operation *cast = yielded.getDefiningOp();
+  if (!isa_and_nonnull<arith::ExtFOp, arith::TruncFOp>(cast) ||
+      cast->getOperand(0) != body.getArgument(0) ||
+      body.getOperations().size() != 2)
+    return failure();
+  return cast;
+}
+
+/// Whether `op` copies a function argument of a narrower float type into
+/// `widened`, element by element (identity maps, the body one arith.extf).
+static bool isWideningCopy(linalg::GenericOp op, Value widened) {
+  FailureOr<Operation *> cast = elementwiseCopyCast(op);
+  if (failed(cast) || !isa_and_nonnull<arith::ExtFOp>(*cast) ||
+      op.getDpsInits()[0] != widened ||
+      !isa<BlockArgument>(op.getDpsInputs()[0]))
     return false;
   // An argument nothing writes (an input or a parameter, not an output):
   // reading it later reads the same values.

@@ -70,28 +70,12 @@ std::optional<OutputCopy> asOutputCopy(Operation *op) {
     return OutputCopy{op, copy.getInputs()[0], copy.getOutputs()[0], false};
   }
   auto generic = dyn_cast<linalg::GenericOp>(op);
-  if (!generic || !generic.hasPureBufferSemantics() ||
-      generic.getNumDpsInputs() != 1 || generic.getNumDpsInits() != 1 ||
-      !llvm::all_of(generic.getIndexingMapsArray(),
-                    [](AffineMap map) { return map.isIdentity(); }) ||
-      generic.getNumLoops() != generic.getNumParallelLoops())
+  if (!generic)
     return std::nullopt;
-  Block &body = generic.getRegion().front();
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  if (yield.getNumOperands() != 1)
+  FailureOr<Operation *> cast = elementwiseCopyCast(generic);
+  if (failed(cast) || (*cast && !isa<arith::TruncFOp>(*cast)))
     return std::nullopt;
-  Value yielded = yield.getOperand(0);
-  bool narrows = false;
-  if (auto trunc = yielded.getDefiningOp<arith::TruncFOp>()) {
-    if (body.getOperations().size() != 2)
-      return std::nullopt;
-    yielded = trunc.getIn();
-    narrows = true;
-  } else if (body.getOperations().size() != 1) {
-    return std::nullopt;
-  }
-  if (yielded != body.getArgument(0))
-    return std::nullopt;
+  bool narrows = *cast != nullptr;
   return OutputCopy{op, generic.getDpsInputs()[0], generic.getDpsInits()[0],
                     narrows};
 }
