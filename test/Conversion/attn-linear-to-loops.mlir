@@ -5,9 +5,11 @@
 // is lowered by convert-attn-linear-to-loops: W is packed once into panels
 // of W^T, [H', O / chunk, I, chunk] (in parallel over head and chunk, in
 // blocks of 16 inputs: 16 x 16 transposes in registers when I and the
-// chunk are whole vectors and W has at least 16384 elements), and an scf.parallel over (batch, head, block of
-// rows) keeps rows x (chunk / 16) accumulators per chunk of the output row
-// (starting from the bias) that get x_r[i] * W^T[i, chunk] for every i.
+// chunk are whole vectors and W has at least 16384 elements), and an
+// scf.parallel over (batch, head, block of rows) keeps rows x (chunk / 16)
+// accumulators per chunk of the output row (starting from the bias) that
+// get x_r[i] * W^T[i, chunk] for every i; with weights over 1 MiB, each
+// iteration takes a slab of 8 blocks, chunk by chunk.
 // With a dynamic I or O, attn.linear is left for convert-attn-to-linalg
 // (as it is by the other passes).
 
@@ -76,6 +78,33 @@ func.func @chunked_output(%x: memref<?x?x128xf32>, %w: memref<128x128xf32>,
 func.func @wide_output(%x: memref<?x?x16xf32>, %w: memref<512x16xf32>,
                        %y: memref<?x?x512xf32>) {
   attn.linear ins(%x, %w : memref<?x?x16xf32>, memref<512x16xf32>)
+      outs(%y : memref<?x?x512xf32>)
+  return
+}
+
+// Weights over 1 MiB (512 x 1024 floats, the host's
+// projectionCachedWeightBytes) are shared by slabs of 8 blocks of 6 rows:
+// each iteration of the parallel loop takes 48 rows, chunk by chunk, every
+// block of the slab computing the chunk while its panel is in L2; the
+// blocks of the first chunk prefetch the next block's rows.
+// CHECK-LABEL: func @large_weight
+// CHECK-SAME: (%[[X:[^:]*]]: memref<?x?x1024xf32>, %{{[^:]*}}: memref<512x1024xf32>, %[[Y:[^:]*]]: memref<?x?x512xf32>)
+// CHECK:      %[[WT:.*]] = memref.alloc() : memref<1x8x1024x64xf32>
+// CHECK:      scf.parallel (%{{[^,]*}}, %[[SLAB:[^)]*]]) = (%c0, %c0) to (%{{[^,]*}}, %[[ROWS:[^)]*]]) step (%c1, %c48)
+// CHECK:        %[[END:.*]] = arith.minsi %{{.*}}, %[[ROWS]]
+// CHECK:        scf.for %[[CH:[^ ]*]] = %c0 to %c8 step %c1
+// CHECK:          %[[FIRST:.*]] = arith.cmpi eq, %[[CH]], %c0
+// CHECK:          scf.for %[[N0:[^ ]*]] = %[[SLAB]] to %[[END]] step %c6
+// CHECK:            scf.if %[[FIRST]]
+// CHECK:              scf.for %{{[^ ]*}} = %c0 to %c1024 step %c16
+// CHECK-COUNT-6:        memref.prefetch %[[X]]
+// CHECK:            %{{.*}}:24 = scf.for %{{[^ ]*}} = %c0 to %c1024 step %c1
+// CHECK:              vector.load %[[WT]][%c0, %[[CH]], %{{.*}}, %c0] : memref<1x8x1024x64xf32>, vector<16xf32>
+// CHECK-COUNT-24:     vector.fma
+// CHECK-COUNT-24:   vector.store %{{.*}}, %[[Y]]
+func.func @large_weight(%x: memref<?x?x1024xf32>, %w: memref<512x1024xf32>,
+                        %y: memref<?x?x512xf32>) {
+  attn.linear ins(%x, %w : memref<?x?x1024xf32>, memref<512x1024xf32>)
       outs(%y : memref<?x?x512xf32>)
   return
 }

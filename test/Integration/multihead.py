@@ -3,7 +3,8 @@
 # keys/values shared by all heads (multi-query), projections with per-head
 # biases, per-head and shared score weights (additive, biased general), masks
 # inside heads, a single query, h = 1; outputs concat(c), W_O concat(c) (+ b),
-# projections of whole vectors (in chunks of columns, wider than 256),
+# projections of whole vectors (in chunks of columns, wider than 256; weights
+# over 1 MiB in slabs of row blocks),
 # softmax(...), and the weights a [b, h, (n_q,) n_k].
 
 import attnc_testlib as T
@@ -282,13 +283,46 @@ model mh_wide {
       "score": ("scaled_dot", [], None),
       "outputs": [("Y", "linear", "Wo", "bo", None, False),
                   ("Z", "linear", "Wz", None, None, False)]}),
+
+    # A feature projection whose packed weights (448 x 613 floats, over
+    # 1 MiB) take slabs of 8 row blocks, chunk by chunk (7 chunks of 64):
+    # 65 rows are a whole slab and a part of one. Its weights are scaled
+    # (SCALE) so that the scores stay near 1: sums over 613 and 448 terms
+    # of uniform [-1, 1) values would make softmax one-hot, where the
+    # weights' rounding sensitivity exceeds any sensible tolerance.
+    ("mh_large_weight", """
+model mh_large_weight {
+  dims  n, d = 613, d_f = 448, h = 2, d_k = 8
+  batch b
+  input X : f32[b, n, d]
+  param Wl : f32[d_f, d]
+  param bl : f32[d_f]
+  param Ql, Kl, Vl : f32[h, d_k, d_f]
+  feature F = Wl X + bl
+  heads h {
+    query   Q = Ql F
+    keys    K = Kl F
+    values  V = Vl F
+    score   e = scaled_dot(Q, K)
+    align   a = softmax(e)
+    context c = sum(a * V)
+  }
+  output C = concat(c)
+  output A = a
+}
+""", {"batch": 1, "heads": 2, "inputs": ["X"], "feature": ("X", "Wl", "bl"),
+      "query": ("F", "Ql", None), "keys": ("F", "Kl", None),
+      "values": ("F", "Vl", None), "score": ("scaled_dot", [], None),
+      "outputs": [("C", "c"), ("A", "a")]}),
 ]
 
 SIZES = [{"n": 1, "m": 1, "b": 1}, {"n": 7, "m": 3, "b": 3},
          {"n": 13, "m": 13, "b": 2}, {"n": 31, "m": 2, "b": 1},
          {"n": 65, "m": 5, "b": 1}]
 
+SCALE = {"Wl": 0.07, "Ql": 0.05, "Kl": 0.05, "Vl": 0.05}
+
 checker = T.Checker()
 T.run_models(checker, MODELS, SIZES, seed=61,
-             overrides={"L": T.lengths_override})
+             overrides={"L": T.lengths_override}, scale=SCALE)
 checker.finish()

@@ -214,7 +214,9 @@ def ConvertAttnLinearToLoops
     FMA chains (6 rows of 64 columns, 8 rows of 48 or of 16) that share
     each load of the panel; the next block's rows are prefetched
     (memref.prefetch) meanwhile. Rows past the end are clamped to the last
-    one.
+    one. Weights over the target's projectionCachedWeightBytes (1 MiB on
+    the host CPU) take slabs of 8 blocks per iteration instead, chunk by
+    chunk, so that each chunk's panel serves the slab from L2.
     The parallel loops run on the OpenMP threads like the tiled form's.
     Other attn.linear ops are left for -convert-attn-to-linalg.
 

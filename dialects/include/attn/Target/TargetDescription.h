@@ -63,6 +63,13 @@ struct TargetDescription {
   /// of its tiles (a tile of 16 rows doubles the products per loaded
   /// operand tile of 8; measured 1.35x at d = 128).
   int64_t amxQueryTile;
+  /// The most bytes of a projection's packed weights (I x O floats per
+  /// head) that each block of rows streams from L2 by itself: larger ones
+  /// are shared by a slab of projectionBlocksPerSlab blocks, chunk by chunk.
+  int64_t projectionCachedWeightBytes;
+  /// Row blocks of a projection that take each chunk of large weights in
+  /// turn (a slab: one iteration of the parallel loop).
+  int64_t projectionBlocksPerSlab;
 
   /// The key tile to use: `requested` (--tile-size) when it is set (> 0),
   /// else the target's.

@@ -15,7 +15,11 @@
 //     x_r[i] * W^T[i, chunk] for every i: independent FMA chains sharing
 //     each load of the panel and each broadcast of x_r[i], with 3/4 of the
 //     vector registers as accumulators (6 rows of 64 columns, 8 of 48 ...),
-//     and the next block's rows prefetched (memref.prefetch) meanwhile.
+//     and the next block's rows prefetched (memref.prefetch) meanwhile;
+//   - with weights larger than the target's projectionCachedWeightBytes
+//     (1 MiB on the host), an iteration is a slab of blocks that take each
+//     chunk in turn, so that a chunk's panel, which would otherwise come
+//     from L3 for every block, serves the whole slab from L2.
 // The rows of a block past the end are clamped to the last row. Other
 // attn.linear ops are left to convert-attn-to-linalg.
 //
@@ -103,6 +107,22 @@ LinearBlock linearBlock(int64_t outSize, const TargetDescription &target) {
       std::clamp<int64_t>(budget / (block.vectors * registersPerVector), 1,
                           target.projectionRowBlock);
   return block;
+}
+
+/// Row blocks per iteration of the parallel loop (a slab), which take the
+/// chunks of W^T in turn: 1 when W^T (I x O floats per head) is at most the
+/// target's projectionCachedWeightBytes, so that each block streams all of
+/// it from L2 and keeps its own rows of x in L1; else
+/// projectionBlocksPerSlab, so that a chunk's panel, read from L3, serves
+/// that many blocks, and the slab's rows stay in L2 for the next chunk
+/// (HostCPU.cpp has the measurements).
+int64_t linearBlocksPerSlab(int64_t inSize, int64_t outSize,
+                            const TargetDescription &target) {
+  int64_t weightBytes =
+      inSize * outSize * static_cast<int64_t>(sizeof(float));
+  return weightBytes > target.projectionCachedWeightBytes
+             ? target.projectionBlocksPerSlab
+             : 1;
 }
 
 /// The size (H' x I x O elements) from which W is packed with register
@@ -225,25 +245,28 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
     }
   }
 
-  // In parallel over (batch, output head, block of rows): each block of
-  // `rows` output rows, chunk by chunk, keeps rows x vectors accumulators
-  // (starting from the bias) that get x_r[i] * W^T[i, chunk] for every i:
-  // independent FMA chains that share each load of W^T and each broadcast
-  // of x_r[i]. Rows past the end are clamped to the last one (recomputed
-  // and rewritten alike, by the same iteration).
+  // In parallel over (batch, output head, slab of row blocks): each block
+  // of `rows` output rows, chunk by chunk, keeps rows x vectors
+  // accumulators (starting from the bias) that get x_r[i] * W^T[i, chunk]
+  // for every i: independent FMA chains that share each load of W^T and
+  // each broadcast of x_r[i]. A slab is one block that takes every chunk in
+  // turn, or, for large weights, blocks that take each chunk in turn
+  // (linearBlocksPerSlab). Rows past the end are clamped to the last one
+  // (recomputed and rewritten alike, by the same block).
   int64_t rank = cast<MemRefType>(out.getType()).getRank();
   Value rows = e.dim(out, rank - 2);
   Value outHeads = outputHeads ? e.dim(out, 1) : one;
-  auto rowLoop = b.create<scf::ParallelOp>(
+  int64_t blocksPerSlab = linearBlocksPerSlab(in, outSize, target);
+  Value blockRows = e.index(block.rows),
+        slabRows = e.index(block.rows * blocksPerSlab);
+  auto slabLoop = b.create<scf::ParallelOp>(
       ValueRange{zero, zero, zero}, ValueRange{e.dim(out, 0), outHeads, rows},
-      ValueRange{one, one, e.index(block.rows)});
-  b.setInsertionPoint(rowLoop.getBody()->getTerminator());
-  Value bIdx = rowLoop.getInductionVars()[0],
-        h = rowLoop.getInductionVars()[1], n0 = rowLoop.getInductionVars()[2];
+      ValueRange{one, one, slabRows});
+  b.setInsertionPoint(slabLoop.getBody()->getTerminator());
+  Value bIdx = slabLoop.getInductionVars()[0],
+        h = slabLoop.getInductionVars()[1],
+        slab = slabLoop.getInductionVars()[2];
   Value lastRow = e.maxIdx(b.create<arith::SubIOp>(rows, one), zero);
-  SmallVector<Value> ns;
-  for (int64_t r = 0; r < block.rows; ++r)
-    ns.push_back(e.minIdx(b.create<arith::AddIOp>(n0, e.index(r)), lastRow));
   auto xIndex = [&](Value n, Value i) {
     SmallVector<Value> at = {bIdx};
     if (inputHeads)
@@ -252,25 +275,36 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
     return at;
   };
   Value wHead = perHead ? h : zero;
-  // The next block's rows, a cache line at a time, into the caches while
-  // this block computes (rows that stream from memory, as the keys of an
-  // additive score, would otherwise stall the broadcasts).
-  e.loop(zero, e.index(in), e.index(target.vectorLanes), {},
-         [&](Value i, ValueRange) {
-           for (int64_t r = 0; r < block.rows; ++r) {
-             Value next = e.minIdx(
-                 b.create<arith::AddIOp>(n0, e.index(block.rows + r)),
-                 lastRow);
-             b.create<memref::PrefetchOp>(x, xIndex(next, i),
-                                          /*isWrite=*/false,
-                                          /*localityHint=*/3,
-                                          /*isDataCache=*/true);
-           }
-           return SmallVector<Value>{};
-         });
   bool biasPerHead =
       bias && cast<MemRefType>(bias.getType()).getRank() == 2;
-  e.forEach(e.index(chunks), [&](Value c) {
+  Value inSize = e.index(in);
+  // The rows of the block that starts at n0, clamped to the last row.
+  auto blockRowsAt = [&](Value n0) {
+    SmallVector<Value> ns;
+    for (int64_t r = 0; r < block.rows; ++r)
+      ns.push_back(e.minIdx(b.create<arith::AddIOp>(n0, e.index(r)), lastRow));
+    return ns;
+  };
+  // The next block's rows, a cache line at a time, into the caches while
+  // the block at n0 computes (rows that stream from memory, as the keys of
+  // an additive score, would otherwise stall the broadcasts).
+  auto prefetchNextBlock = [&](Value n0) {
+    e.loop(zero, inSize, e.index(target.vectorLanes), {},
+           [&](Value i, ValueRange) {
+             for (int64_t r = 0; r < block.rows; ++r) {
+               Value next = e.minIdx(
+                   b.create<arith::AddIOp>(n0, e.index(block.rows + r)),
+                   lastRow);
+               b.create<memref::PrefetchOp>(x, xIndex(next, i),
+                                            /*isWrite=*/false,
+                                            /*localityHint=*/3,
+                                            /*isDataCache=*/true);
+             }
+             return SmallVector<Value>{};
+           });
+  };
+  // Chunk c of the rows ns: the register block.
+  auto computeChunk = [&](ArrayRef<Value> ns, Value c) {
     Value c0 = b.create<arith::MulIOp>(c, e.index(chunk));
     SmallVector<Value> columns, inits;
     for (int64_t s = 0; s < block.vectors; ++s) {
@@ -284,7 +318,7 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
     SmallVector<Value> init;
     for (int64_t r = 0; r < block.rows; ++r)
       init.append(inits);
-    auto accs = e.loop(zero, e.index(in), init, [&](Value i, ValueRange a) {
+    auto accs = e.loop(zero, inSize, init, [&](Value i, ValueRange a) {
       SmallVector<Value> weights;
       for (int64_t s = 0; s < block.vectors; ++s)
         weights.push_back(e.vload(vectorType, packed,
@@ -307,8 +341,33 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
         b.create<vector::StoreOp>(accs.getResult(r * block.vectors + s), out,
                                   outIndex);
       }
-  });
-  b.setInsertionPointAfter(rowLoop);
+  };
+  if (blocksPerSlab == 1) {
+    // One block: its rows stay in L1 for every chunk.
+    SmallVector<Value> ns = blockRowsAt(slab);
+    prefetchNextBlock(slab);
+    e.forEach(e.index(chunks), [&](Value c) { computeChunk(ns, c); });
+  } else {
+    // Chunk by chunk, every block of the slab: the chunk's panel of W^T
+    // stays in L2 for them, and the slab's rows for the next chunk. The
+    // first chunk's blocks prefetch the rows.
+    Value slabEnd = e.minIdx(b.create<arith::AddIOp>(slab, slabRows), rows);
+    e.forEach(e.index(chunks), [&](Value c) {
+      Value firstChunk =
+          b.create<arith::CmpIOp>(arith::CmpIPredicate::eq, c, zero);
+      e.loop(slab, slabEnd, blockRows, {}, [&](Value n0, ValueRange) {
+        auto prefetch = b.create<scf::IfOp>(firstChunk);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(prefetch.thenBlock());
+          prefetchNextBlock(n0);
+        }
+        computeChunk(blockRowsAt(n0), c);
+        return SmallVector<Value>{};
+      });
+    });
+  }
+  b.setInsertionPointAfter(slabLoop);
   b.create<memref::DeallocOp>(packed);
   rewriter.eraseOp(op);
 }
