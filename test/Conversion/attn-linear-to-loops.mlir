@@ -16,7 +16,7 @@
 // O = 5 is not whole vectors: one vector<5> per row, 8 rows per block.
 // CHECK-LABEL: func @shared_weight_with_bias
 // CHECK-SAME: (%[[X:[^:]*]]: memref<?x?x8xf32>, %[[W:[^:]*]]: memref<5x8xf32>, %[[B:[^:]*]]: memref<5xf32>, %[[Y:[^:]*]]: memref<?x?x5xf32>)
-// CHECK:      %[[WT:.*]] = memref.alloc() : memref<1x1x8x5xf32>
+// CHECK:      %[[WT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x1x8x5xf32>
 // CHECK:        memref.load %[[W]][%[[O:[a-z0-9_]*]], %[[I:[a-z0-9_]*]]] : memref<5x8xf32>
 // CHECK-NEXT:   memref.store %{{.*}}, %[[WT]][%{{.*}}, %{{.*}}, %[[I]], %[[O]]] : memref<1x1x8x5xf32>
 // CHECK:      scf.parallel ({{.*}}) = ({{.*}}) to ({{.*}}) step (%c1, %c8)
@@ -40,7 +40,7 @@ func.func @shared_weight_with_bias(%x: memref<?x?x8xf32>, %w: memref<5x8xf32>,
 // each chunk's panel of W^T contiguous; the bias chunk starts the rows.
 // CHECK-LABEL: func @chunked_output
 // CHECK-SAME: (%[[X:[^:]*]]: memref<?x?x128xf32>, %[[W:[^:]*]]: memref<128x128xf32>, %[[B:[^:]*]]: memref<128xf32>, %[[Y:[^:]*]]: memref<?x?x128xf32>)
-// CHECK:      %[[WT:.*]] = memref.alloc() : memref<1x2x128x64xf32>
+// CHECK:      %[[WT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x128x64xf32>
 // I and the chunk are whole vectors, and W has 16384 elements (from which
 // register transposes pay): W is packed in blocks of 16 x 16, 16 rows of W
 // loaded, transposed with 64 shuffles, stored as 16 rows of the panel.
@@ -72,7 +72,7 @@ func.func @chunked_output(%x: memref<?x?x128xf32>, %w: memref<128x128xf32>,
 // O = 512, more than 256 floats, is whole vectors: chunks of 64 (no
 // vector holds a whole row), so it takes the kernel too.
 // CHECK-LABEL: func @wide_output
-// CHECK:      memref.alloc() : memref<1x8x16x64xf32>
+// CHECK:      memref.alloc() {alignment = 64 : i64} : memref<1x8x16x64xf32>
 // CHECK:      scf.for %{{.*}} = %c0 to %c8 step %c1
 // CHECK-NOT:  attn.linear
 func.func @wide_output(%x: memref<?x?x16xf32>, %w: memref<512x16xf32>,
@@ -89,7 +89,7 @@ func.func @wide_output(%x: memref<?x?x16xf32>, %w: memref<512x16xf32>,
 // blocks of the first chunk prefetch the next block's rows.
 // CHECK-LABEL: func @large_weight
 // CHECK-SAME: (%[[X:[^:]*]]: memref<?x?x1024xf32>, %{{[^:]*}}: memref<512x1024xf32>, %[[Y:[^:]*]]: memref<?x?x512xf32>)
-// CHECK:      %[[WT:.*]] = memref.alloc() : memref<1x8x1024x64xf32>
+// CHECK:      %[[WT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x8x1024x64xf32>
 // CHECK:      scf.parallel (%{{[^,]*}}, %[[SLAB:[^)]*]]) = (%c0, %c0) to (%{{[^,]*}}, %[[ROWS:[^)]*]]) step (%c1, %c48)
 // CHECK:        %[[END:.*]] = arith.minsi %{{.*}}, %[[ROWS]]
 // CHECK:        scf.for %[[CH:[^ ]*]] = %c0 to %c8 step %c1
@@ -113,7 +113,7 @@ func.func @large_weight(%x: memref<?x?x1024xf32>, %w: memref<512x1024xf32>,
 // head indexes both it and the output; without a bias the rows start at 0.
 // CHECK-LABEL: func @per_head_projection
 // CHECK-SAME: (%[[X:[^:]*]]: memref<?x?x16xf32>, %[[W:[^:]*]]: memref<4x8x16xf32>, %[[Y:[^:]*]]: memref<?x4x?x8xf32>)
-// CHECK:      %[[WT:.*]] = memref.alloc() : memref<4x1x16x8xf32>
+// CHECK:      %[[WT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<4x1x16x8xf32>
 // CHECK:      scf.parallel (%[[H:[^)]*]]) =
 // CHECK:        memref.load %[[W]][%[[H]],
 // CHECK:      scf.parallel (%{{[^,]*}}, %[[HH:[^,]*]], %{{[^)]*}}) =
@@ -132,7 +132,7 @@ func.func @per_head_projection(%x: memref<?x?x16xf32>, %w: memref<4x8x16xf32>,
 // per-head bias: the input's head index is 0, the bias row is the head's.
 // CHECK-LABEL: func @broadcast_input_heads
 // CHECK-SAME: (%[[X:[^:]*]]: memref<2x1x?x3xf32>, %[[W:[^:]*]]: memref<2x6x3xf32>, %[[B:[^:]*]]: memref<2x6xf32>, %[[Y:[^:]*]]: memref<2x2x?x6xf32>)
-// CHECK:      %[[WT:.*]] = memref.alloc() : memref<2x1x3x6xf32>
+// CHECK:      %[[WT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x1x3x6xf32>
 // CHECK:      memref.store %{{.*}}, %[[WT]]
 // CHECK:      scf.parallel (%{{[^,]*}}, %[[H:[^,]*]], %{{[^)]*}}) =
 // CHECK:          vector.load %[[B]][%[[H]], %{{.*}}] : memref<2x6xf32>, vector<6xf32>

@@ -31,10 +31,10 @@
 // CHECK-NEXT: arith.constant 0
 // CHECK-NEXT: %[[END:.*]] = arith.maxsi
 // The per-feature state and the hidden vector, per query.
-// CHECK: %[[T:.*]] = memref.alloc(%{{.*}}) : memref<?xf32>
-// CHECK-NEXT: %[[M:.*]] = memref.alloc(%{{.*}}) : memref<?xf32>
-// CHECK-NEXT: %[[SUM:.*]] = memref.alloc(%{{.*}}) : memref<?xf32>
-// CHECK-NEXT: %[[ACC:.*]] = memref.alloc(%{{.*}}) : memref<?xf32>
+// CHECK: %[[T:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?xf32>
+// CHECK-NEXT: %[[M:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?xf32>
+// CHECK-NEXT: %[[SUM:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?xf32>
+// CHECK-NEXT: %[[ACC:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?xf32>
 // CHECK: scf.for %[[F0:.*]] = %{{.*}} to %{{.*}} step
 // CHECK-NEXT: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
 // CHECK-NEXT: memref.store %[[NEGINF]], %[[M]][%[[F0]]]
@@ -103,7 +103,7 @@ func.func @multidim_scalar(%q: memref<?x1x?x?xf32>, %k: memref<?x1x?x?xf32>, %v:
 // the key loop, s = sum_c t_c W_d^T[c] with FMAs, the update lane-wise.
 // CHECK-LABEL: func @multidim_vector
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<?x1x?x4xf32>, %[[K:[^:]*]]: memref<?x1x?x4xf32>, %[[V:[^:]*]]: memref<?x1x?x3xf32>, %[[WD:[^:]*]]: memref<3x4xf32>, %{{[^:]*}}: memref<?xi32>, %[[C:[^:]*]]: memref<?x?x1x3xf32>)
-// CHECK: %[[WDT:.*]] = memref.alloc() : memref<4x3xf32>
+// CHECK: %[[WDT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<4x3xf32>
 // CHECK: memref.load %[[WD]][%[[F:.*]], %[[D:.*]]] : memref<3x4xf32>
 // CHECK-NEXT: memref.store %{{.*}}, %[[WDT]][%[[D]], %[[F]]] : memref<4x3xf32>
 // CHECK: scf.parallel (%[[B:.*]], %[[H:.*]], %[[I:.*]]) =
@@ -157,10 +157,10 @@ func.func @multidim_vector(%q: memref<?x1x?x4xf32>, %k: memref<?x1x?x4xf32>, %v:
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x2x?x?xf32>, %{{[^:]*}}: memref<2x1x?x?xf32>, %[[V:[^:]*]]: memref<2x1x?x?xf32>
 // CHECK: scf.parallel
 // CHECK: %[[BEGIN:.*]] = arith.maxsi %{{.*}}, %{{.*}} : index
-// CHECK: memref.alloc(%{{.*}}) : memref<?xf32>
-// CHECK-NEXT: memref.alloc(%{{.*}}) : memref<?xf32>
-// CHECK-NEXT: memref.alloc(%{{.*}}) : memref<?xf32>
-// CHECK-NEXT: memref.alloc(%{{.*}}) : memref<?xf32>
+// CHECK: memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?xf32>
+// CHECK-NEXT: memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?xf32>
+// CHECK-NEXT: memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?xf32>
+// CHECK-NEXT: memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?xf32>
 // CHECK: scf.for %{{.*}} = %[[BEGIN]] to %{{.*}} step
 // CHECK: arith.maximumf
 func.func @multidim_dynamic(%q: memref<2x2x?x?xf32>, %k: memref<2x1x?x?xf32>, %v: memref<2x1x?x?xf32>,

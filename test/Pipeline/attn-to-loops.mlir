@@ -125,8 +125,8 @@ func.func @model(%x: memref<?x?x16xf32>, %wq: memref<2x8x16xf32>,
 // the weights are written by a second pass under scf.if.
 // CHECK-LABEL: func.func @helper
 // CHECK-NOT:   llvm.emit_c_interface
-// CHECK:       memref.alloc() : memref<1x1x3x6xf32>
-// CHECK:       memref.alloc() : memref<1x1x5x6xf32>
+// CHECK:       memref.alloc() {alignment = 64 : i64} : memref<1x1x3x6xf32>
+// CHECK:       memref.alloc() {alignment = 64 : i64} : memref<1x1x5x6xf32>
 // CHECK:       scf.if
 // CHECK:       memref.store %{{.*}}, %{{.*}} : memref<1x1x3x5xf32>
 // CHECK-DAG:   memref.dealloc %{{.*}} : memref<1x1x3x6xf32>

@@ -7,9 +7,9 @@
 
 // CHECK-LABEL: func @multidim
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<?x2x?x6xf32>, %[[V:[^:]*]]: memref<?x1x?x3xf32>, %[[W1:[^:]*]]: memref<2x4x6xf32>, %[[W2:[^:]*]]: memref<4x6xf32>, %[[B:[^:]*]]: memref<2x4xf32>, %[[WD:[^:]*]]: memref<3x4xf32>, %[[C:[^:]*]]: memref<?x?x2x3xf32>)
-// CHECK: %[[QP:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x2x?x4xf32>
+// CHECK: %[[QP:.*]] = memref.alloc(%{{.*}}, %{{.*}}) {alignment = 64 : i64} : memref<?x2x?x4xf32>
 // CHECK-NEXT: attn.linear ins(%[[Q]], %[[W1]] : memref<?x2x?x6xf32>, memref<2x4x6xf32>) bias(%[[B]] : memref<2x4xf32>) outs(%[[QP]] : memref<?x2x?x4xf32>)
-// CHECK: %[[KP:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x2x?x4xf32>
+// CHECK: %[[KP:.*]] = memref.alloc(%{{.*}}, %{{.*}}) {alignment = 64 : i64} : memref<?x2x?x4xf32>
 // CHECK-NEXT: attn.linear ins(%[[Q]], %[[W2]] : memref<?x2x?x6xf32>, memref<4x6xf32>) outs(%[[KP]] : memref<?x2x?x4xf32>)
 // CHECK-NEXT: attn.online_attention multidim_additive act(relu) causal ins(%[[QP]], %[[KP]], %[[V]] : memref<?x2x?x4xf32>, memref<?x2x?x4xf32>, memref<?x1x?x3xf32>) score_weights(%[[WD]] : memref<3x4xf32>) outs(%[[C]] : memref<?x?x2x3xf32>){{$}}
 // CHECK-NEXT: memref.dealloc %[[QP]]

@@ -111,7 +111,7 @@ func.func @scaled_dot_dynamic(%q: memref<?x?x?x?xf32>, %k: memref<?x?x?x?xf32>,
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<1x1x?x8xf32>, %[[K:[^:]*]]: memref<1x1x?x16xf32>, %[[V:[^:]*]]: memref<1x1x?x16xf32>, %[[W:[^:]*]]: memref<16x8xf32>, %[[C:[^:]*]]: memref<1x?x1x16xf32>)
 // CHECK-NEXT: %[[C2:.*]] = arith.constant 2 : index
 // CHECK-NEXT: %[[NQ:.*]] = memref.dim %[[Q]], %[[C2]] : memref<1x1x?x8xf32>
-// CHECK-NEXT: %[[QW:.*]] = memref.alloc(%[[NQ]]) : memref<1x1x?x16xf32>
+// CHECK-NEXT: %[[QW:.*]] = memref.alloc(%[[NQ]]) {alignment = 64 : i64} : memref<1x1x?x16xf32>
 // CHECK-NEXT: attn.linear ins(%[[Q]], %[[W]] : memref<1x1x?x8xf32>, memref<16x8xf32>) outs(%[[QW]] : memref<1x1x?x16xf32>){{$}}
 // CHECK-NEXT: attn.online_attention dot ins(%[[QW]], %[[K]], %[[V]] : memref<1x1x?x16xf32>, memref<1x1x?x16xf32>, memref<1x1x?x16xf32>) outs(%[[C]] : memref<1x?x1x16xf32>){{$}}
 // CHECK-NEXT: memref.dealloc %[[QW]] : memref<1x1x?x16xf32>
@@ -128,7 +128,7 @@ func.func @general_shared(%q: memref<1x1x?x8xf32>, %k: memref<1x1x?x16xf32>,
 // A per-head W [H, Dk, Dq]; keys shared by the heads (multi-query).
 // CHECK-LABEL: func @general_per_head
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x4x3x8xf32>, %[[K:[^:]*]]: memref<2x1x5x16xf32>, %[[V:[^:]*]]: memref<2x1x5x8xf32>, %[[W:[^:]*]]: memref<4x16x8xf32>, %[[C:[^:]*]]: memref<2x3x4x8xf32>)
-// CHECK-NEXT: %[[QW:.*]] = memref.alloc() : memref<2x4x3x16xf32>
+// CHECK-NEXT: %[[QW:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x4x3x16xf32>
 // CHECK-NEXT: attn.linear ins(%[[Q]], %[[W]] : memref<2x4x3x8xf32>, memref<4x16x8xf32>) outs(%[[QW]] : memref<2x4x3x16xf32>){{$}}
 // CHECK-NEXT: attn.online_attention dot causal ins(%[[QW]], %[[K]], %[[V]] : memref<2x4x3x16xf32>, memref<2x1x5x16xf32>, memref<2x1x5x8xf32>) outs(%[[C]] : memref<2x3x4x8xf32>){{$}}
 // CHECK-NEXT: memref.dealloc %[[QW]] : memref<2x4x3x16xf32>
@@ -152,25 +152,25 @@ func.func @general_per_head(%q: memref<2x4x3x8xf32>, %k: memref<2x1x5x16xf32>,
 // Shared W and b: the heads of q' are the query's.
 // CHECK:      %[[B0:.*]] = memref.dim %[[Q]], %{{.*}} : memref<?x4x?x8xf32>
 // CHECK:      %[[N0:.*]] = memref.dim %[[Q]], %{{.*}} : memref<?x4x?x8xf32>
-// CHECK-NEXT: %[[QW0:.*]] = memref.alloc(%[[B0]], %[[N0]]) : memref<?x4x?x16xf32>
+// CHECK-NEXT: %[[QW0:.*]] = memref.alloc(%[[B0]], %[[N0]]) {alignment = 64 : i64} : memref<?x4x?x16xf32>
 // CHECK-NEXT: attn.linear ins(%[[Q]], %[[W]] : memref<?x4x?x8xf32>, memref<16x8xf32>) bias(%[[B]] : memref<16xf32>) outs(%[[QW0]] : memref<?x4x?x16xf32>){{$}}
 // CHECK-NEXT: attn.online_attention dot ins(%[[QW0]], %[[K]], %[[V]] : memref<?x4x?x16xf32>, memref<?x1x?x16xf32>, memref<?x1x?x8xf32>) outs(%[[C]] : memref<?x?x4x8xf32>){{$}}
 // CHECK-NEXT: memref.dealloc %[[QW0]] : memref<?x4x?x16xf32>
 //
 // Per-head W and b.
-// CHECK:      %[[QW1:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x4x?x16xf32>
+// CHECK:      %[[QW1:.*]] = memref.alloc(%{{.*}}, %{{.*}}) {alignment = 64 : i64} : memref<?x4x?x16xf32>
 // CHECK-NEXT: attn.linear ins(%[[Q]], %[[WH]] : memref<?x4x?x8xf32>, memref<4x16x8xf32>) bias(%[[BH]] : memref<4x16xf32>) outs(%[[QW1]] : memref<?x4x?x16xf32>){{$}}
 // CHECK-NEXT: attn.online_attention dot ins(%[[QW1]], %[[K]], %[[V]] : {{.*}}) outs(%[[C]] : memref<?x?x4x8xf32>){{$}}
 // CHECK-NEXT: memref.dealloc %[[QW1]] : memref<?x4x?x16xf32>
 //
 // Shared W, per-head b.
-// CHECK:      %[[QW2:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x4x?x16xf32>
+// CHECK:      %[[QW2:.*]] = memref.alloc(%{{.*}}, %{{.*}}) {alignment = 64 : i64} : memref<?x4x?x16xf32>
 // CHECK-NEXT: attn.linear ins(%[[Q]], %[[W]] : memref<?x4x?x8xf32>, memref<16x8xf32>) bias(%[[BH]] : memref<4x16xf32>) outs(%[[QW2]] : memref<?x4x?x16xf32>){{$}}
 // CHECK-NEXT: attn.online_attention dot ins(%[[QW2]], %[[K]], %[[V]] : {{.*}}) outs(%[[C]] : memref<?x?x4x8xf32>){{$}}
 // CHECK-NEXT: memref.dealloc %[[QW2]] : memref<?x4x?x16xf32>
 //
 // Per-head W, shared b.
-// CHECK:      %[[QW3:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x4x?x16xf32>
+// CHECK:      %[[QW3:.*]] = memref.alloc(%{{.*}}, %{{.*}}) {alignment = 64 : i64} : memref<?x4x?x16xf32>
 // CHECK-NEXT: attn.linear ins(%[[Q]], %[[WH]] : memref<?x4x?x8xf32>, memref<4x16x8xf32>) bias(%[[B]] : memref<16xf32>) outs(%[[QW3]] : memref<?x4x?x16xf32>){{$}}
 // CHECK-NEXT: attn.online_attention dot ins(%[[QW3]], %[[K]], %[[V]] : {{.*}}) outs(%[[C]] : memref<?x?x4x8xf32>){{$}}
 // CHECK-NEXT: memref.dealloc %[[QW3]] : memref<?x4x?x16xf32>
@@ -202,14 +202,14 @@ func.func @biased_general(%q: memref<?x4x?x8xf32>, %k: memref<?x1x?x16xf32>,
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x4x3x8xf32>, %[[K:[^:]*]]: memref<2x1x5x16xf32>, %[[V:[^:]*]]: memref<2x1x5x8xf32>, %[[W:[^:]*]]: memref<4x16x8xf32>, %[[WS:[^:]*]]: memref<16x8xf32>, %[[B0:[^:]*]]: memref<f32>, %[[B1:[^:]*]]: memref<1xf32>, %[[L:[^:]*]]: memref<2xi32>, %[[C:[^:]*]]: memref<2x3x4x8xf32>)
 //
 // b of rank 0, per-head W.
-// CHECK-NEXT: %[[QW0:.*]] = memref.alloc() : memref<2x4x3x16xf32>
+// CHECK-NEXT: %[[QW0:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x4x3x16xf32>
 // CHECK-NEXT: attn.linear ins(%[[Q]], %[[W]] : memref<2x4x3x8xf32>, memref<4x16x8xf32>) outs(%[[QW0]] : memref<2x4x3x16xf32>){{$}}
 // CHECK-NEXT: %[[BIAS0:.*]] = memref.load %[[B0]][] : memref<f32>
 // CHECK-NEXT: attn.online_attention dot act(sigmoid) ins(%[[QW0]], %[[K]], %[[V]] : memref<2x4x3x16xf32>, memref<2x1x5x16xf32>, memref<2x1x5x8xf32>) bias(%[[BIAS0]]) lengths(%[[L]] : memref<2xi32>) outs(%[[C]] : memref<2x3x4x8xf32>){{$}}
 // CHECK-NEXT: memref.dealloc %[[QW0]] : memref<2x4x3x16xf32>
 //
 // b of shape [1], shared W.
-// CHECK-NEXT: %[[QW1:.*]] = memref.alloc() : memref<2x4x3x16xf32>
+// CHECK-NEXT: %[[QW1:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x4x3x16xf32>
 // CHECK-NEXT: attn.linear ins(%[[Q]], %[[WS]] : memref<2x4x3x8xf32>, memref<16x8xf32>) outs(%[[QW1]] : memref<2x4x3x16xf32>){{$}}
 // CHECK-NEXT: %[[ZERO:.*]] = arith.constant 0 : index
 // CHECK-NEXT: %[[BIAS1:.*]] = memref.load %[[B1]][%[[ZERO]]] : memref<1xf32>
@@ -239,11 +239,11 @@ func.func @activated_general(%q: memref<2x4x3x8xf32>, %k: memref<2x1x5x16xf32>,
 // CHECK-LABEL: func @additive_shared
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<?x1x1x32xf32>, %[[K:[^:]*]]: memref<?x1x?x64xf32>, %[[V:[^:]*]]: memref<?x1x?x64xf32>, %[[W1:[^:]*]]: memref<48x32xf32>, %[[W2:[^:]*]]: memref<48x64xf32>, %[[B:[^:]*]]: memref<48xf32>, %[[W:[^:]*]]: memref<48xf32>, %[[C:[^:]*]]: memref<?x1x1x64xf32>, %[[A:[^:]*]]: memref<?x1x1x?xf32>)
 // CHECK:      %[[QB:.*]] = memref.dim %[[Q]], %{{.*}} : memref<?x1x1x32xf32>
-// CHECK-NEXT: %[[QP:.*]] = memref.alloc(%[[QB]]) : memref<?x1x1x48xf32>
+// CHECK-NEXT: %[[QP:.*]] = memref.alloc(%[[QB]]) {alignment = 64 : i64} : memref<?x1x1x48xf32>
 // CHECK-NEXT: attn.linear ins(%[[Q]], %[[W1]] : memref<?x1x1x32xf32>, memref<48x32xf32>) bias(%[[B]] : memref<48xf32>) outs(%[[QP]] : memref<?x1x1x48xf32>){{$}}
 // CHECK:      %[[KB:.*]] = memref.dim %[[K]], %{{.*}} : memref<?x1x?x64xf32>
 // CHECK:      %[[KN:.*]] = memref.dim %[[K]], %{{.*}} : memref<?x1x?x64xf32>
-// CHECK-NEXT: %[[KP:.*]] = memref.alloc(%[[KB]], %[[KN]]) : memref<?x1x?x48xf32>
+// CHECK-NEXT: %[[KP:.*]] = memref.alloc(%[[KB]], %[[KN]]) {alignment = 64 : i64} : memref<?x1x?x48xf32>
 // CHECK-NEXT: attn.linear ins(%[[K]], %[[W2]] : memref<?x1x?x64xf32>, memref<48x64xf32>) outs(%[[KP]] : memref<?x1x?x48xf32>){{$}}
 // CHECK-NEXT: attn.online_attention additive act(tanh) ins(%[[QP]], %[[KP]], %[[V]] : memref<?x1x1x48xf32>, memref<?x1x?x48xf32>, memref<?x1x?x64xf32>) score_weights(%[[W]] : memref<48xf32>) outs(%[[C]] : memref<?x1x1x64xf32>) weights(%[[A]] : memref<?x1x1x?xf32>){{$}}
 // CHECK-NEXT: memref.dealloc %[[QP]] : memref<?x1x1x48xf32>
@@ -263,9 +263,9 @@ func.func @additive_shared(
 // Per-head parameters with as many key heads as query heads; masks kept.
 // CHECK-LABEL: func @additive_per_head
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x4x3x16xf32>, %[[K:[^:]*]]: memref<2x4x5x12xf32>, %[[V:[^:]*]]: memref<2x4x5x8xf32>, %[[W1:[^:]*]]: memref<4x24x16xf32>, %[[W2:[^:]*]]: memref<4x24x12xf32>, %[[B:[^:]*]]: memref<4x24xf32>, %[[W:[^:]*]]: memref<4x24xf32>, %[[L:[^:]*]]: memref<2xi32>, %[[C:[^:]*]]: memref<2x3x4x8xf32>)
-// CHECK-NEXT: %[[QP:.*]] = memref.alloc() : memref<2x4x3x24xf32>
+// CHECK-NEXT: %[[QP:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x4x3x24xf32>
 // CHECK-NEXT: attn.linear ins(%[[Q]], %[[W1]] : memref<2x4x3x16xf32>, memref<4x24x16xf32>) bias(%[[B]] : memref<4x24xf32>) outs(%[[QP]] : memref<2x4x3x24xf32>){{$}}
-// CHECK-NEXT: %[[KP:.*]] = memref.alloc() : memref<2x4x5x24xf32>
+// CHECK-NEXT: %[[KP:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x4x5x24xf32>
 // CHECK-NEXT: attn.linear ins(%[[K]], %[[W2]] : memref<2x4x5x12xf32>, memref<4x24x12xf32>) outs(%[[KP]] : memref<2x4x5x24xf32>){{$}}
 // CHECK-NEXT: attn.online_attention additive act(relu) causal ins(%[[QP]], %[[KP]], %[[V]] : memref<2x4x3x24xf32>, memref<2x4x5x24xf32>, memref<2x4x5x8xf32>) score_weights(%[[W]] : memref<4x24xf32>) lengths(%[[L]] : memref<2xi32>) outs(%[[C]] : memref<2x3x4x8xf32>){{$}}
 // CHECK-NEXT: memref.dealloc %[[QP]] : memref<2x4x3x24xf32>
@@ -286,9 +286,9 @@ func.func @additive_per_head(
 // (multi-query): k' keeps the keys' single head.
 // CHECK-LABEL: func @additive_multi_query_shared_w2
 // CHECK-SAME: (%[[Q:[^:]*]]: memref<2x4x3x16xf32>, %[[K:[^:]*]]: memref<2x1x5x12xf32>, %[[V:[^:]*]]: memref<2x1x5x8xf32>, %[[W1:[^:]*]]: memref<4x24x16xf32>, %[[W2:[^:]*]]: memref<24x12xf32>, %[[B:[^:]*]]: memref<4x24xf32>, %[[W:[^:]*]]: memref<24xf32>, %[[C:[^:]*]]: memref<2x3x4x8xf32>)
-// CHECK-NEXT: %[[QP:.*]] = memref.alloc() : memref<2x4x3x24xf32>
+// CHECK-NEXT: %[[QP:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x4x3x24xf32>
 // CHECK-NEXT: attn.linear ins(%[[Q]], %[[W1]] : memref<2x4x3x16xf32>, memref<4x24x16xf32>) bias(%[[B]] : memref<4x24xf32>) outs(%[[QP]] : memref<2x4x3x24xf32>){{$}}
-// CHECK-NEXT: %[[KP:.*]] = memref.alloc() : memref<2x1x5x24xf32>
+// CHECK-NEXT: %[[KP:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x1x5x24xf32>
 // CHECK-NEXT: attn.linear ins(%[[K]], %[[W2]] : memref<2x1x5x12xf32>, memref<24x12xf32>) outs(%[[KP]] : memref<2x1x5x24xf32>){{$}}
 // CHECK-NEXT: attn.online_attention additive act(tanh) ins(%[[QP]], %[[KP]], %[[V]] : memref<2x4x3x24xf32>, memref<2x1x5x24xf32>, memref<2x1x5x8xf32>) score_weights(%[[W]] : memref<24xf32>) outs(%[[C]] : memref<2x3x4x8xf32>){{$}}
 // CHECK-NEXT: memref.dealloc %[[QP]]

@@ -179,8 +179,11 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
   // W^T in chunks, [H', O / chunk, I, chunk]: element [h, c, i, o] is
   // W[(h,) c * chunk + o, i], so that the kernel streams one contiguous
   // panel per chunk. Packed in parallel over (head, chunk).
+  // Whole cache lines: the kernel's vector loads of a panel row would
+  // each cross two lines from malloc's 16-byte alignment.
   Value packed = b.create<memref::AllocOp>(
-      MemRefType::get({weightHeads, chunks, in, chunk}, f32));
+      MemRefType::get({weightHeads, chunks, in, chunk}, f32), ValueRange{},
+      b.getI64IntegerAttr(64));
   {
     auto packLoop = b.create<scf::ParallelOp>(
         ValueRange{zero, zero},

@@ -1031,8 +1031,11 @@ Value mlir::attn::allocF32Buffer(OpBuilder &b, Location loc,
       dynamicSizes.push_back(cast<Value>(size));
     }
   }
+  // On whole cache lines (64 bytes), as bufferization's allocations: the
+  // kernels read and write these rows with vector loads and stores, which
+  // cost two when they straddle two lines.
   return b.create<memref::AllocOp>(loc, MemRefType::get(shape, b.getF32Type()),
-                                   dynamicSizes);
+                                   dynamicSizes, b.getI64IntegerAttr(64));
 }
 
 /// The callee is a func.func whose inputs the operands match one by one

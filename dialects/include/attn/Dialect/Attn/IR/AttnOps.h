@@ -45,7 +45,8 @@ Value buildActivation(OpBuilder &builder, Location loc, Activation act,
                       Value x);
 
 /// memref.alloc of an f32 buffer with the given sizes (static where they are
-/// constants): the temporaries of MLIRGen and of the attn passes.
+/// constants), 64-byte aligned: the temporaries of MLIRGen and of the attn
+/// passes.
 Value allocF32Buffer(OpBuilder &builder, Location loc,
                      ArrayRef<OpFoldResult> sizes);
 
