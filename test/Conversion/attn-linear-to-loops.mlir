@@ -9,7 +9,9 @@
 // scf.parallel over (batch, head, block of rows) keeps rows x (chunk / 16)
 // accumulators per chunk of the output row (starting from the bias) that
 // get x_r[i] * W^T[i, chunk] for every i; with weights over 1 MiB, each
-// iteration takes a slab of 8 blocks, chunk by chunk.
+// iteration takes a slab of 8 blocks, chunk by chunk. Weights of 16384
+// elements or more over at most 8 rows take the few-rows kernel instead
+// (under scf.if: no packing).
 // With a dynamic I or O, attn.linear is left for convert-attn-to-linalg
 // (as it is by the other passes).
 
@@ -141,6 +143,36 @@ func.func @broadcast_input_heads(%x: memref<2x1x?x3xf32>, %w: memref<2x6x3xf32>,
                                  %b: memref<2x6xf32>, %y: memref<2x2x?x6xf32>) {
   attn.linear ins(%x, %w : memref<2x1x?x3xf32>, memref<2x6x3xf32>)
       bias(%b : memref<2x6xf32>) outs(%y : memref<2x2x?x6xf32>)
+  return
+}
+
+// Weights of 16384 elements or more, I and O whole vectors: at most 8 rows
+// in all (b x n) take the few-rows kernel, which reads W as it is: in
+// parallel over (head, block of 16 outputs), each row's 16 dot products
+// along the inputs (a load of the row, 16 of W's rows, 16 FMAs per step),
+// reduced by a 16 x 16 transpose (64 shuffles) and 15 adds, plus the bias.
+// More rows pack W for the blocked kernel.
+// CHECK-LABEL: func @few_rows
+// CHECK-SAME: (%[[X:[^:]*]]: memref<?x?x128xf32>, %[[W:[^:]*]]: memref<4x64x128xf32>, %[[B:[^:]*]]: memref<4x64xf32>, %[[Y:[^:]*]]: memref<?x4x?x64xf32>)
+// CHECK:      %[[ROWS:.*]] = arith.muli
+// CHECK:      %[[FEW:.*]] = arith.cmpi ule, %[[ROWS]], %c8
+// CHECK:      scf.if %[[FEW]] {
+// CHECK:        scf.parallel (%[[H:[^,]*]], %[[OB:[^)]*]]) = (%c0, %c0) to (%c4, %c4) step (%c1, %c1)
+// CHECK:          %[[O0:.*]] = arith.muli %[[OB]], %c16
+// CHECK:          %[[SUMS:.*]]:16 = scf.for %{{[^ ]*}} = %c0 to %c128 step %c16
+// CHECK:            %[[ROW:.*]] = vector.load %[[X]]
+// CHECK-COUNT-16:   vector.fma %[[ROW]], %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK-COUNT-64: vector.shuffle
+// CHECK-COUNT-15: arith.addf
+// CHECK:          %[[BIAS:.*]] = vector.load %[[B]][%[[H]], %[[O0]]]
+// CHECK:          %[[OUT:.*]] = arith.addf %{{.*}}, %[[BIAS]]
+// CHECK:          vector.store %[[OUT]], %[[Y]][%{{.*}}, %[[H]], %{{.*}}, %[[O0]]]
+// CHECK:      } else {
+// CHECK:        memref.alloc() {alignment = 64 : i64} : memref<4x1x128x64xf32>
+func.func @few_rows(%x: memref<?x?x128xf32>, %w: memref<4x64x128xf32>,
+                    %b: memref<4x64xf32>, %y: memref<?x4x?x64xf32>) {
+  attn.linear ins(%x, %w : memref<?x?x128xf32>, memref<4x64x128xf32>)
+      bias(%b : memref<4x64xf32>) outs(%y : memref<?x4x?x64xf32>)
   return
 }
 

@@ -314,13 +314,46 @@ model mh_large_weight {
       "query": ("F", "Ql", None), "keys": ("F", "Kl", None),
       "values": ("F", "Vl", None), "score": ("scaled_dot", [], None),
       "outputs": [("C", "c"), ("A", "a")]}),
+
+    # Projections of whole vectors over few rows: with 16384 weights or
+    # more and at most 8 rows in all (b x rows: 1, 2 and 5 queries of S
+    # here; one row of X) they take the few-rows kernel (W read as it is,
+    # dot products reduced by a register transpose), with more rows the
+    # packed one; per-head and shared biases. Weights scaled (SCALE) to
+    # keep the scores near 1.
+    ("mh_few_rows", """
+model mh_few_rows {
+  dims  n, m, d = 128, d_s = 128, h = 2, d_k = 64, d_y = 128
+  batch b
+  input X : f32[b, n, d]
+  input S : f32[b, m, d_s]
+  param Wqf : f32[h, d_k, d_s]
+  param bqf : f32[h, d_k]
+  param Wkf, Wvf : f32[h, d_k, d]
+  param Wof : f32[d_y, h * d_k]
+  param bof : f32[d_y]
+  heads h {
+    query   Q = Wqf S + bqf
+    keys    K = Wkf X
+    values  V = Wvf X
+    score   e = scaled_dot(Q, K)
+    align   a = softmax(e)
+    context c = sum(a * V)
+  }
+  output Y = Wof concat(c) + bof
+}
+""", {"batch": 1, "heads": 2, "inputs": ["X", "S"],
+      "query": ("S", "Wqf", "bqf"), "keys": ("X", "Wkf", None),
+      "values": ("X", "Wvf", None), "score": ("scaled_dot", [], None),
+      "outputs": [("Y", "linear", "Wof", "bof", None, False)]}),
 ]
 
 SIZES = [{"n": 1, "m": 1, "b": 1}, {"n": 7, "m": 3, "b": 3},
          {"n": 13, "m": 13, "b": 2}, {"n": 31, "m": 2, "b": 1},
          {"n": 65, "m": 5, "b": 1}]
 
-SCALE = {"Wl": 0.07, "Ql": 0.05, "Kl": 0.05, "Vl": 0.05}
+SCALE = {"Wl": 0.07, "Ql": 0.05, "Kl": 0.05, "Vl": 0.05, "Wqf": 0.1,
+         "Wkf": 0.1, "Wvf": 0.1}
 
 checker = T.Checker()
 T.run_models(checker, MODELS, SIZES, seed=61,

@@ -19,7 +19,13 @@
 //   - with weights larger than the target's projectionCachedWeightBytes
 //     (1 MiB on the host), an iteration is a slab of blocks that take each
 //     chunk in turn, so that a chunk's panel, which would otherwise come
-//     from L3 for every block, serves the whole slab from L2.
+//     from L3 for every block, serves the whole slab from L2;
+//   - with weights of kTransposedPackElements or more, I and O whole
+//     vectors, and at most projectionRowBlock rows in all (b x n: a
+//     decoder's step), an scf.if takes the few-rows kernel instead, which
+//     does not pack W: each row's dot products with 16 rows of W at a time,
+//     partial sums in vectors reduced by a register transpose (1.4-2.3x for
+//     1 to 8 rows of 512 x 512 weights).
 // The rows of a block past the end are clamped to the last row. Other
 // attn.linear ops are left to convert-attn-to-linalg.
 //
@@ -157,6 +163,80 @@ SmallVector<Value> transposeSquare(ImplicitLocOpBuilder &b,
   return a;
 }
 
+/// The projection of few rows, without packing W: in parallel over (head,
+/// block of `lanes` outputs), each row's `lanes` dot products x_r . W[o]
+/// with vector partial sums along the inputs (one load of x_r and `lanes`
+/// loads of W's rows per step, the block's rows of W staying in L1 for the
+/// next row), reduced by a register transpose and lanes - 1 adds. For a
+/// decoder's step (one row), packing W would cost more than the product.
+void emitFewRowsLinear(Emitter &e, LinearOp op, Value rows,
+                       const TargetDescription &target) {
+  ImplicitLocOpBuilder &b = e.b;
+  Value x = op.getInput(), w = op.getWeight(), bias = op.getBias(),
+        out = op.getOutput();
+  auto xType = cast<MemRefType>(x.getType());
+  bool perHead = cast<MemRefType>(w.getType()).getRank() == 3,
+       inputHeads = xType.getRank() == 4,
+       outputHeads = cast<MemRefType>(out.getType()).getRank() == 4;
+  bool biasPerHead =
+      bias && cast<MemRefType>(bias.getType()).getRank() == 2;
+  int64_t lanes = target.vectorLanes;
+  int64_t in = xType.getDimSize(xType.getRank() - 1);
+  int64_t outSize = *linearOutputSize(op, target);
+  auto vectorType = VectorType::get({lanes}, b.getF32Type());
+  Value zero = e.index(0), one = e.index(1);
+  Value outHeads = outputHeads ? e.dim(out, 1) : one;
+  auto loop = b.create<scf::ParallelOp>(
+      ValueRange{zero, zero}, ValueRange{outHeads, e.index(outSize / lanes)},
+      ValueRange{one, one});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  Value h = loop.getInductionVars()[0];
+  Value o0 = b.create<arith::MulIOp>(loop.getInductionVars()[1],
+                                     e.index(lanes));
+  SmallVector<Value> outputs;
+  for (int64_t t = 0; t < lanes; ++t)
+    outputs.push_back(b.create<arith::AddIOp>(o0, e.index(t)));
+  e.forEach(e.dim(out, 0), [&](Value batch) {
+    e.forEach(rows, [&](Value n) {
+      SmallVector<Value> init(lanes, e.splat(vectorType, e.f32(0)));
+      auto sums = e.loop(zero, e.index(in), e.index(lanes), init,
+                         [&](Value i, ValueRange partial) {
+        SmallVector<Value> at = {batch};
+        if (inputHeads)
+          at.push_back(xType.getDimSize(1) == 1 ? zero : h);
+        at.append({n, i});
+        Value row = e.vload(vectorType, x, at);
+        SmallVector<Value> next;
+        for (int64_t t = 0; t < lanes; ++t) {
+          SmallVector<Value> wAt = {outputs[t], i};
+          if (perHead)
+            wAt.insert(wAt.begin(), h);
+          next.push_back(b.create<vector::FMAOp>(
+              row, e.vload(vectorType, w, wAt), partial[t]));
+        }
+        return next;
+      });
+      // Lane t of column j is output t's partial sum j: the sum of the
+      // columns is the block's outputs.
+      SmallVector<Value> columns =
+          transposeSquare(b, SmallVector<Value>(sums.getResults()));
+      Value result = columns[0];
+      for (int64_t j = 1; j < lanes; ++j)
+        result = e.add(result, columns[j]);
+      if (bias)
+        result = e.add(result, biasPerHead
+                                   ? e.vload(vectorType, bias, {h, o0})
+                                   : e.vload(vectorType, bias, {o0}));
+      SmallVector<Value> outAt = {batch};
+      if (outputHeads)
+        outAt.push_back(h);
+      outAt.append({n, o0});
+      b.create<vector::StoreOp>(result, out, outAt);
+    });
+  });
+}
+
 void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
                        const TargetDescription &target) {
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
@@ -175,6 +255,25 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
   Type f32 = b.getF32Type();
   auto vectorType = VectorType::get({block.width}, f32);
   Value zero = e.index(0), one = e.index(1);
+  int64_t rank = cast<MemRefType>(out.getType()).getRank();
+  Value rows = e.dim(out, rank - 2);
+
+  // At most a register block of rows in all (B x N): the few-rows kernel,
+  // which reads W as it is; else W is packed for the blocked kernel. Only
+  // for weights of kTransposedPackElements or more: packing smaller ones
+  // costs little, less than the second kernel's code costs to compile.
+  int64_t lanes = target.vectorLanes;
+  if (in % lanes == 0 && outSize % lanes == 0 &&
+      weightHeads * in * outSize >= kTransposedPackElements) {
+    Value allRows = b.create<arith::MulIOp>(e.dim(out, 0), rows);
+    auto fewRows = b.create<scf::IfOp>(
+        b.create<arith::CmpIOp>(arith::CmpIPredicate::ule, allRows,
+                                e.index(target.projectionRowBlock)),
+        /*withElseRegion=*/true);
+    b.setInsertionPoint(fewRows.thenBlock()->getTerminator());
+    emitFewRowsLinear(e, op, rows, target);
+    b.setInsertionPoint(fewRows.elseBlock()->getTerminator());
+  }
 
   // W^T in chunks, [H', O / chunk, I, chunk]: element [h, c, i, o] is
   // W[(h,) c * chunk + o, i], so that the kernel streams one contiguous
@@ -194,7 +293,6 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
     Value h = packLoop.getInductionVars()[0],
           c = packLoop.getInductionVars()[1];
     Value c0 = b.create<arith::MulIOp>(c, e.index(chunk));
-    int64_t lanes = target.vectorLanes;
     auto weightAt = [&](Value row, Value i) -> SmallVector<Value> {
       if (perHead)
         return {h, row, i};
@@ -256,8 +354,6 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
   // turn, or, for large weights, blocks that take each chunk in turn
   // (linearBlocksPerSlab). Rows past the end are clamped to the last one
   // (recomputed and rewritten alike, by the same block).
-  int64_t rank = cast<MemRefType>(out.getType()).getRank();
-  Value rows = e.dim(out, rank - 2);
   Value outHeads = outputHeads ? e.dim(out, 1) : one;
   int64_t blocksPerSlab = linearBlocksPerSlab(in, outSize, target);
   Value blockRows = e.index(block.rows),
