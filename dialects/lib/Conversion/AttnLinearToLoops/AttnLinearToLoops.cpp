@@ -163,58 +163,94 @@ SmallVector<Value> transposeSquare(ImplicitLocOpBuilder &b,
   return a;
 }
 
+/// An attn.linear's operands and sizes, and how its kernels index them.
+struct LinearOperands {
+  Value x, w, bias, out;
+  MemRefType xType;
+  bool perHead, inputHeads, outputHeads, biasPerHead;
+  int64_t in, outSize, weightHeads;
+
+  LinearOperands(LinearOp op, const TargetDescription &target)
+      : x(op.getInput()), w(op.getWeight()), bias(op.getBias()),
+        out(op.getOutput()), xType(cast<MemRefType>(x.getType())) {
+    perHead = cast<MemRefType>(w.getType()).getRank() == 3;
+    inputHeads = xType.getRank() == 4;
+    outputHeads = cast<MemRefType>(out.getType()).getRank() == 4;
+    biasPerHead = bias && cast<MemRefType>(bias.getType()).getRank() == 2;
+    in = xType.getDimSize(xType.getRank() - 1);
+    outSize = *linearOutputSize(op, target);
+    weightHeads = perHead ? cast<MemRefType>(w.getType()).getDimSize(0) : 1;
+  }
+
+  /// x[batch, (head,) n, i]; a one-head input serves every head.
+  SmallVector<Value> inputAt(Emitter &e, Value batch, Value head, Value n,
+                             Value i) const {
+    SmallVector<Value> at = {batch};
+    if (inputHeads)
+      at.push_back(xType.getDimSize(1) == 1 ? e.index(0) : head);
+    at.append({n, i});
+    return at;
+  }
+  /// W[(head,) o, i].
+  SmallVector<Value> weightAt(Value head, Value o, Value i) const {
+    if (perHead)
+      return {head, o, i};
+    return {o, i};
+  }
+  /// out[batch, (head,) n, o].
+  SmallVector<Value> outputAt(Value batch, Value head, Value n,
+                              Value o) const {
+    SmallVector<Value> at = {batch};
+    if (outputHeads)
+      at.push_back(head);
+    at.append({n, o});
+    return at;
+  }
+  /// The bias's vector of `type` at output o of head `head`.
+  Value loadBias(Emitter &e, VectorType type, Value head, Value o) const {
+    return biasPerHead ? e.vload(type, bias, {head, o})
+                       : e.vload(type, bias, {o});
+  }
+};
+
 /// The projection of few rows, without packing W: in parallel over (head,
 /// block of `lanes` outputs), each row's `lanes` dot products x_r . W[o]
 /// with vector partial sums along the inputs (one load of x_r and `lanes`
 /// loads of W's rows per step, the block's rows of W staying in L1 for the
 /// next row), reduced by a register transpose and lanes - 1 adds. For a
 /// decoder's step (one row), packing W would cost more than the product.
-void emitFewRowsLinear(Emitter &e, LinearOp op, Value rows,
+void emitFewRowsLinear(Emitter &e, const LinearOperands &ops, Value rows,
                        const TargetDescription &target) {
   ImplicitLocOpBuilder &b = e.b;
-  Value x = op.getInput(), w = op.getWeight(), bias = op.getBias(),
-        out = op.getOutput();
-  auto xType = cast<MemRefType>(x.getType());
-  bool perHead = cast<MemRefType>(w.getType()).getRank() == 3,
-       inputHeads = xType.getRank() == 4,
-       outputHeads = cast<MemRefType>(out.getType()).getRank() == 4;
-  bool biasPerHead =
-      bias && cast<MemRefType>(bias.getType()).getRank() == 2;
   int64_t lanes = target.vectorLanes;
-  int64_t in = xType.getDimSize(xType.getRank() - 1);
-  int64_t outSize = *linearOutputSize(op, target);
   auto vectorType = VectorType::get({lanes}, b.getF32Type());
   Value zero = e.index(0), one = e.index(1);
-  Value outHeads = outputHeads ? e.dim(out, 1) : one;
+  Value outHeads = ops.outputHeads ? e.dim(ops.out, 1) : one;
   auto loop = b.create<scf::ParallelOp>(
-      ValueRange{zero, zero}, ValueRange{outHeads, e.index(outSize / lanes)},
+      ValueRange{zero, zero},
+      ValueRange{outHeads, e.index(ops.outSize / lanes)},
       ValueRange{one, one});
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(loop.getBody()->getTerminator());
   Value h = loop.getInductionVars()[0];
+  Value wHead = ops.perHead ? h : zero;
   Value o0 = b.create<arith::MulIOp>(loop.getInductionVars()[1],
                                      e.index(lanes));
   SmallVector<Value> outputs;
   for (int64_t t = 0; t < lanes; ++t)
     outputs.push_back(b.create<arith::AddIOp>(o0, e.index(t)));
-  e.forEach(e.dim(out, 0), [&](Value batch) {
+  e.forEach(e.dim(ops.out, 0), [&](Value batch) {
     e.forEach(rows, [&](Value n) {
       SmallVector<Value> init(lanes, e.splat(vectorType, e.f32(0)));
-      auto sums = e.loop(zero, e.index(in), e.index(lanes), init,
+      auto sums = e.loop(zero, e.index(ops.in), e.index(lanes), init,
                          [&](Value i, ValueRange partial) {
-        SmallVector<Value> at = {batch};
-        if (inputHeads)
-          at.push_back(xType.getDimSize(1) == 1 ? zero : h);
-        at.append({n, i});
-        Value row = e.vload(vectorType, x, at);
+        Value row =
+            e.vload(vectorType, ops.x, ops.inputAt(e, batch, h, n, i));
         SmallVector<Value> next;
-        for (int64_t t = 0; t < lanes; ++t) {
-          SmallVector<Value> wAt = {outputs[t], i};
-          if (perHead)
-            wAt.insert(wAt.begin(), h);
+        for (int64_t t = 0; t < lanes; ++t)
           next.push_back(b.create<vector::FMAOp>(
-              row, e.vload(vectorType, w, wAt), partial[t]));
-        }
+              row, e.vload(vectorType, ops.w, ops.weightAt(wHead, outputs[t], i)),
+              partial[t]));
         return next;
       });
       // Lane t of column j is output t's partial sum j: the sum of the
@@ -224,159 +260,125 @@ void emitFewRowsLinear(Emitter &e, LinearOp op, Value rows,
       Value result = columns[0];
       for (int64_t j = 1; j < lanes; ++j)
         result = e.add(result, columns[j]);
-      if (bias)
-        result = e.add(result, biasPerHead
-                                   ? e.vload(vectorType, bias, {h, o0})
-                                   : e.vload(vectorType, bias, {o0}));
-      SmallVector<Value> outAt = {batch};
-      if (outputHeads)
-        outAt.push_back(h);
-      outAt.append({n, o0});
-      b.create<vector::StoreOp>(result, out, outAt);
+      if (ops.bias)
+        result = e.add(result, ops.loadBias(e, vectorType, h, o0));
+      b.create<vector::StoreOp>(result, ops.out,
+                                ops.outputAt(batch, h, n, o0));
     });
   });
 }
 
-void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
-                       const TargetDescription &target) {
-  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-  Emitter e{b};
-  Value x = op.getInput(), w = op.getWeight(), bias = op.getBias(),
-        out = op.getOutput();
-  auto xType = cast<MemRefType>(x.getType());
-  auto wType = cast<MemRefType>(w.getType());
-  bool perHead = wType.getRank() == 3, inputHeads = xType.getRank() == 4,
-       outputHeads = cast<MemRefType>(out.getType()).getRank() == 4;
-  int64_t in = xType.getDimSize(xType.getRank() - 1);
-  int64_t outSize = *linearOutputSize(op, target);
-  int64_t weightHeads = perHead ? wType.getDimSize(0) : 1;
-  LinearBlock block = linearBlock(outSize, target);
+/// W^T in chunks, [H', O / chunk, I, chunk]: element [h, c, i, o] is
+/// W[(h,) c * chunk + o, i], so that the blocked kernel streams one
+/// contiguous panel per chunk. Packed in parallel over (head, chunk), on
+/// whole cache lines (the kernel's vector loads of a panel row would each
+/// cross two lines from malloc's 16-byte alignment). The caller frees it.
+Value packTransposedWeights(Emitter &e, const LinearOperands &ops,
+                            const LinearBlock &block,
+                            const TargetDescription &target) {
+  ImplicitLocOpBuilder &b = e.b;
+  int64_t in = ops.in, outSize = ops.outSize, weightHeads = ops.weightHeads;
   int64_t chunk = block.chunk(), chunks = outSize / chunk;
+  int64_t lanes = target.vectorLanes;
   Type f32 = b.getF32Type();
   auto vectorType = VectorType::get({block.width}, f32);
-  Value zero = e.index(0), one = e.index(1);
-  int64_t rank = cast<MemRefType>(out.getType()).getRank();
-  Value rows = e.dim(out, rank - 2);
-
-  // At most a register block of rows in all (B x N): the few-rows kernel,
-  // which reads W as it is; else W is packed for the blocked kernel. Only
-  // for weights of kTransposedPackElements or more: packing smaller ones
-  // costs little, less than the second kernel's code costs to compile.
-  int64_t lanes = target.vectorLanes;
-  if (in % lanes == 0 && outSize % lanes == 0 &&
-      weightHeads * in * outSize >= kTransposedPackElements) {
-    Value allRows = b.create<arith::MulIOp>(e.dim(out, 0), rows);
-    auto fewRows = b.create<scf::IfOp>(
-        b.create<arith::CmpIOp>(arith::CmpIPredicate::ule, allRows,
-                                e.index(target.projectionRowBlock)),
-        /*withElseRegion=*/true);
-    b.setInsertionPoint(fewRows.thenBlock()->getTerminator());
-    emitFewRowsLinear(e, op, rows, target);
-    b.setInsertionPoint(fewRows.elseBlock()->getTerminator());
-  }
-
-  // W^T in chunks, [H', O / chunk, I, chunk]: element [h, c, i, o] is
-  // W[(h,) c * chunk + o, i], so that the kernel streams one contiguous
-  // panel per chunk. Packed in parallel over (head, chunk).
-  // Whole cache lines: the kernel's vector loads of a panel row would
-  // each cross two lines from malloc's 16-byte alignment.
+  Value w = ops.w, zero = e.index(0), one = e.index(1);
   Value packed = b.create<memref::AllocOp>(
       MemRefType::get({weightHeads, chunks, in, chunk}, f32), ValueRange{},
       b.getI64IntegerAttr(64));
-  {
-    auto packLoop = b.create<scf::ParallelOp>(
-        ValueRange{zero, zero},
-        ValueRange{e.index(weightHeads), e.index(chunks)},
-        ValueRange{one, one});
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(packLoop.getBody()->getTerminator());
-    Value h = packLoop.getInductionVars()[0],
-          c = packLoop.getInductionVars()[1];
-    Value c0 = b.create<arith::MulIOp>(c, e.index(chunk));
-    auto weightAt = [&](Value row, Value i) -> SmallVector<Value> {
-      if (perHead)
-        return {h, row, i};
-      return {row, i};
-    };
-    // Weights of at least kTransposedPackElements: square blocks of lanes
-    // x lanes, lanes rows of W loaded as vectors, transposed in registers
-    // (transposeSquare), stored as lanes rows of the panel. Smaller ones
-    // cost little either way, and the shuffles would cost compile time
-    // (a quarter of the Transformer example's).
-    if (in % lanes == 0 && chunk % lanes == 0 &&
-        weightHeads * in * outSize >= kTransposedPackElements) {
-      Value step = e.index(lanes);
-      e.loop(zero, e.index(in), step, {}, [&](Value i0, ValueRange) {
-        e.loop(zero, e.index(chunk), step, {}, [&](Value o0, ValueRange) {
-          SmallVector<Value> rowsOfW;
-          for (int64_t t = 0; t < lanes; ++t)
-            rowsOfW.push_back(e.vload(
-                vectorType, w,
-                weightAt(b.create<arith::AddIOp>(
-                             c0, b.create<arith::AddIOp>(o0, e.index(t))),
-                         i0)));
-          SmallVector<Value> columns = transposeSquare(b, rowsOfW);
-          for (int64_t t = 0; t < lanes; ++t)
-            b.create<vector::StoreOp>(
-                columns[t], packed,
-                ValueRange{h, c, b.create<arith::AddIOp>(i0, e.index(t)),
-                           o0});
+  auto packLoop = b.create<scf::ParallelOp>(
+      ValueRange{zero, zero},
+      ValueRange{e.index(weightHeads), e.index(chunks)},
+      ValueRange{one, one});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(packLoop.getBody()->getTerminator());
+  Value h = packLoop.getInductionVars()[0],
+        c = packLoop.getInductionVars()[1];
+  Value c0 = b.create<arith::MulIOp>(c, e.index(chunk));
+  auto weightAt = [&](Value row, Value i) {
+    return ops.weightAt(h, row, i);
+  };
+  // Weights of at least kTransposedPackElements: square blocks of lanes
+  // x lanes, lanes rows of W loaded as vectors, transposed in registers
+  // (transposeSquare), stored as lanes rows of the panel. Smaller ones
+  // cost little either way, and the shuffles would cost compile time
+  // (a quarter of the Transformer example's).
+  if (in % lanes == 0 && chunk % lanes == 0 &&
+      weightHeads * in * outSize >= kTransposedPackElements) {
+    Value step = e.index(lanes);
+    e.loop(zero, e.index(in), step, {}, [&](Value i0, ValueRange) {
+      e.loop(zero, e.index(chunk), step, {}, [&](Value o0, ValueRange) {
+        SmallVector<Value> rowsOfW;
+        for (int64_t t = 0; t < lanes; ++t)
+          rowsOfW.push_back(e.vload(
+              vectorType, w,
+              weightAt(b.create<arith::AddIOp>(
+                           c0, b.create<arith::AddIOp>(o0, e.index(t))),
+                       i0)));
+        SmallVector<Value> columns = transposeSquare(b, rowsOfW);
+        for (int64_t t = 0; t < lanes; ++t)
+          b.create<vector::StoreOp>(
+              columns[t], packed,
+              ValueRange{h, c, b.create<arith::AddIOp>(i0, e.index(t)),
+                         o0});
+        return SmallVector<Value>{};
+      });
+      return SmallVector<Value>{};
+    });
+  } else {
+    // Element by element, in blocks of `lanes` inputs, so that the rows
+    // of W read (one line each) and the rows of the panel written stay
+    // in the L1 cache: W's rows are I floats apart, and reading them a
+    // column at a time misses on every element once a few map to the
+    // same cache sets.
+    Value inBlock = e.index(lanes), inSize = e.index(in);
+    e.loop(zero, inSize, inBlock, {}, [&](Value i0, ValueRange) {
+      Value iEnd = e.minIdx(b.create<arith::AddIOp>(i0, inBlock), inSize);
+      e.forEach(e.index(chunk), [&](Value o) {
+        Value row = b.create<arith::AddIOp>(c0, o);
+        e.loop(i0, iEnd, {}, [&](Value i, ValueRange) {
+          e.store(e.load(w, weightAt(row, i)), packed, {h, c, i, o});
           return SmallVector<Value>{};
         });
-        return SmallVector<Value>{};
       });
-    } else {
-      // Element by element, in blocks of `lanes` inputs, so that the rows
-      // of W read (one line each) and the rows of the panel written stay
-      // in the L1 cache: W's rows are I floats apart, and reading them a
-      // column at a time misses on every element once a few map to the
-      // same cache sets.
-      Value inBlock = e.index(lanes), inSize = e.index(in);
-      e.loop(zero, inSize, inBlock, {}, [&](Value i0, ValueRange) {
-        Value iEnd = e.minIdx(b.create<arith::AddIOp>(i0, inBlock), inSize);
-        e.forEach(e.index(chunk), [&](Value o) {
-          Value row = b.create<arith::AddIOp>(c0, o);
-          e.loop(i0, iEnd, {}, [&](Value i, ValueRange) {
-            e.store(e.load(w, weightAt(row, i)), packed, {h, c, i, o});
-            return SmallVector<Value>{};
-          });
-        });
-        return SmallVector<Value>{};
-      });
-    }
+      return SmallVector<Value>{};
+    });
   }
+  return packed;
+}
 
-  // In parallel over (batch, output head, slab of row blocks): each block
-  // of `rows` output rows, chunk by chunk, keeps rows x vectors
-  // accumulators (starting from the bias) that get x_r[i] * W^T[i, chunk]
-  // for every i: independent FMA chains that share each load of W^T and
-  // each broadcast of x_r[i]. A slab is one block that takes every chunk in
-  // turn, or, for large weights, blocks that take each chunk in turn
-  // (linearBlocksPerSlab). Rows past the end are clamped to the last one
-  // (recomputed and rewritten alike, by the same block).
-  Value outHeads = outputHeads ? e.dim(out, 1) : one;
-  int64_t blocksPerSlab = linearBlocksPerSlab(in, outSize, target);
+/// The blocked kernel over W^T packed by packTransposedWeights: in
+/// parallel over (batch, output head, slab of row blocks), each block of
+/// `rows` output rows, chunk by chunk, keeps rows x vectors accumulators
+/// (starting from the bias) that get x_r[i] * W^T[i, chunk] for every i:
+/// independent FMA chains that share each load of W^T and each broadcast
+/// of x_r[i]. A slab is one block that takes every chunk in turn, or, for
+/// large weights, blocks that take each chunk in turn
+/// (linearBlocksPerSlab). Rows past the end are clamped to the last one
+/// (recomputed and rewritten alike, by the same block).
+void emitBlockedLinear(Emitter &e, const LinearOperands &ops, Value packed,
+                       Value rows, const LinearBlock &block,
+                       const TargetDescription &target) {
+  ImplicitLocOpBuilder &b = e.b;
+  int64_t chunk = block.chunk(), chunks = ops.outSize / chunk;
+  auto vectorType = VectorType::get({block.width}, b.getF32Type());
+  Value zero = e.index(0), one = e.index(1);
+  Value outHeads = ops.outputHeads ? e.dim(ops.out, 1) : one;
+  int64_t blocksPerSlab = linearBlocksPerSlab(ops.in, ops.outSize, target);
   Value blockRows = e.index(block.rows),
         slabRows = e.index(block.rows * blocksPerSlab);
   auto slabLoop = b.create<scf::ParallelOp>(
-      ValueRange{zero, zero, zero}, ValueRange{e.dim(out, 0), outHeads, rows},
+      ValueRange{zero, zero, zero},
+      ValueRange{e.dim(ops.out, 0), outHeads, rows},
       ValueRange{one, one, slabRows});
+  OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(slabLoop.getBody()->getTerminator());
   Value bIdx = slabLoop.getInductionVars()[0],
         h = slabLoop.getInductionVars()[1],
         slab = slabLoop.getInductionVars()[2];
   Value lastRow = e.maxIdx(b.create<arith::SubIOp>(rows, one), zero);
-  auto xIndex = [&](Value n, Value i) {
-    SmallVector<Value> at = {bIdx};
-    if (inputHeads)
-      at.push_back(xType.getDimSize(1) == 1 ? zero : h);
-    at.append({n, i});
-    return at;
-  };
-  Value wHead = perHead ? h : zero;
-  bool biasPerHead =
-      bias && cast<MemRefType>(bias.getType()).getRank() == 2;
-  Value inSize = e.index(in);
+  Value wHead = ops.perHead ? h : zero;
+  Value inSize = e.index(ops.in);
   // The rows of the block that starts at n0, clamped to the last row.
   auto blockRowsAt = [&](Value n0) {
     SmallVector<Value> ns;
@@ -394,10 +396,10 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
                Value next = e.minIdx(
                    b.create<arith::AddIOp>(n0, e.index(block.rows + r)),
                    lastRow);
-               b.create<memref::PrefetchOp>(x, xIndex(next, i),
-                                            /*isWrite=*/false,
-                                            /*localityHint=*/3,
-                                            /*isDataCache=*/true);
+               b.create<memref::PrefetchOp>(
+                   ops.x, ops.inputAt(e, bIdx, h, next, i),
+                   /*isWrite=*/false, /*localityHint=*/3,
+                   /*isDataCache=*/true);
              }
              return SmallVector<Value>{};
            });
@@ -408,11 +410,9 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
     SmallVector<Value> columns, inits;
     for (int64_t s = 0; s < block.vectors; ++s) {
       columns.push_back(b.create<arith::AddIOp>(c0, e.index(s * block.width)));
-      Value init = e.splat(vectorType, e.f32(0));
-      if (bias)
-        init = biasPerHead ? e.vload(vectorType, bias, {h, columns[s]})
-                           : e.vload(vectorType, bias, {columns[s]});
-      inits.push_back(init);
+      inits.push_back(ops.bias
+                          ? ops.loadBias(e, vectorType, h, columns[s])
+                          : e.splat(vectorType, e.f32(0)));
     }
     SmallVector<Value> init;
     for (int64_t r = 0; r < block.rows; ++r)
@@ -424,7 +424,8 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
                                   {wHead, c, i, e.index(s * block.width)}));
       SmallVector<Value> next;
       for (int64_t r = 0; r < block.rows; ++r) {
-        Value xi = e.splat(vectorType, e.load(x, xIndex(ns[r], i)));
+        Value xi = e.splat(
+            vectorType, e.load(ops.x, ops.inputAt(e, bIdx, h, ns[r], i)));
         for (int64_t s = 0; s < block.vectors; ++s)
           next.push_back(b.create<vector::FMAOp>(
               xi, weights[s], a[r * block.vectors + s]));
@@ -432,41 +433,67 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
       return next;
     });
     for (int64_t r = 0; r < block.rows; ++r)
-      for (int64_t s = 0; s < block.vectors; ++s) {
-        SmallVector<Value> outIndex = {bIdx};
-        if (outputHeads)
-          outIndex.push_back(h);
-        outIndex.append({ns[r], columns[s]});
-        b.create<vector::StoreOp>(accs.getResult(r * block.vectors + s), out,
-                                  outIndex);
-      }
+      for (int64_t s = 0; s < block.vectors; ++s)
+        b.create<vector::StoreOp>(accs.getResult(r * block.vectors + s),
+                                  ops.out,
+                                  ops.outputAt(bIdx, h, ns[r], columns[s]));
   };
   if (blocksPerSlab == 1) {
     // One block: its rows stay in L1 for every chunk.
     SmallVector<Value> ns = blockRowsAt(slab);
     prefetchNextBlock(slab);
     e.forEach(e.index(chunks), [&](Value c) { computeChunk(ns, c); });
-  } else {
-    // Chunk by chunk, every block of the slab: the chunk's panel of W^T
-    // stays in L2 for them, and the slab's rows for the next chunk. The
-    // first chunk's blocks prefetch the rows.
-    Value slabEnd = e.minIdx(b.create<arith::AddIOp>(slab, slabRows), rows);
-    e.forEach(e.index(chunks), [&](Value c) {
-      Value firstChunk =
-          b.create<arith::CmpIOp>(arith::CmpIPredicate::eq, c, zero);
-      e.loop(slab, slabEnd, blockRows, {}, [&](Value n0, ValueRange) {
-        auto prefetch = b.create<scf::IfOp>(firstChunk);
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(prefetch.thenBlock());
-          prefetchNextBlock(n0);
-        }
-        computeChunk(blockRowsAt(n0), c);
-        return SmallVector<Value>{};
-      });
-    });
+    return;
   }
-  b.setInsertionPointAfter(slabLoop);
+  // Chunk by chunk, every block of the slab: the chunk's panel of W^T stays
+  // in L2 for them, and the slab's rows for the next chunk. The first
+  // chunk's blocks prefetch the rows.
+  Value slabEnd = e.minIdx(b.create<arith::AddIOp>(slab, slabRows), rows);
+  e.forEach(e.index(chunks), [&](Value c) {
+    Value firstChunk =
+        b.create<arith::CmpIOp>(arith::CmpIPredicate::eq, c, zero);
+    e.loop(slab, slabEnd, blockRows, {}, [&](Value n0, ValueRange) {
+      auto prefetch = b.create<scf::IfOp>(firstChunk);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(prefetch.thenBlock());
+        prefetchNextBlock(n0);
+      }
+      computeChunk(blockRowsAt(n0), c);
+      return SmallVector<Value>{};
+    });
+  });
+}
+
+/// attn.linear -> the few-rows kernel (when it applies, under scf.if) and
+/// the blocked kernel over packed weights.
+void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
+                       const TargetDescription &target) {
+  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+  Emitter e{b};
+  LinearOperands ops(op, target);
+  LinearBlock block = linearBlock(ops.outSize, target);
+  int64_t rank = cast<MemRefType>(ops.out.getType()).getRank();
+  Value rows = e.dim(ops.out, rank - 2);
+
+  // At most a register block of rows in all (B x N): the few-rows kernel,
+  // which reads W as it is; else W is packed for the blocked kernel. Only
+  // for weights of kTransposedPackElements or more: packing smaller ones
+  // costs little, less than the second kernel's code costs to compile.
+  int64_t lanes = target.vectorLanes;
+  if (ops.in % lanes == 0 && ops.outSize % lanes == 0 &&
+      ops.weightHeads * ops.in * ops.outSize >= kTransposedPackElements) {
+    Value allRows = b.create<arith::MulIOp>(e.dim(ops.out, 0), rows);
+    auto fewRows = b.create<scf::IfOp>(
+        b.create<arith::CmpIOp>(arith::CmpIPredicate::ule, allRows,
+                                e.index(target.projectionRowBlock)),
+        /*withElseRegion=*/true);
+    b.setInsertionPoint(fewRows.thenBlock()->getTerminator());
+    emitFewRowsLinear(e, ops, rows, target);
+    b.setInsertionPoint(fewRows.elseBlock()->getTerminator());
+  }
+  Value packed = packTransposedWeights(e, ops, block, target);
+  emitBlockedLinear(e, ops, packed, rows, block, target);
   b.create<memref::DeallocOp>(packed);
   rewriter.eraseOp(op);
 }
