@@ -346,6 +346,36 @@ model mh_few_rows {
       "query": ("S", "Wqf", "bqf"), "keys": ("X", "Wkf", None),
       "values": ("X", "Wvf", None), "score": ("scaled_dot", [], None),
       "outputs": [("Y", "linear", "Wof", "bof", None, False)]}),
+    # An additive score whose W1 (per head, 2 x 128 x 64) takes the
+    # few-rows kernel over the projected queries of S ([b, h, m, d_k]:
+    # inputs with heads) when b x m <= 8 (m = 1, 2, 5 here), against keys
+    # from X.
+    ("mh_additive_wide", """
+model mh_additive_wide {
+  dims  n, m, d = 32, h = 2, d_k = 64, d_w = 128
+  batch b
+  input X : f32[b, n, d]
+  input S : f32[b, m, d]
+  param Wqa, Wka, Wva : f32[h, d_k, d]
+  param W1a : f32[h, d_w, d_k]
+  param W2a : f32[d_w, d_k]
+  param bwa : f32[h, d_w]
+  param wa : f32[d_w]
+  heads h {
+    query   Q = Wqa S
+    keys    K = Wka X
+    values  V = Wva X
+    score   e = additive(Q, K; W1a, W2a, bwa, wa, act = tanh)
+    align   a = softmax(e)
+    context c = sum(a * V)
+  }
+  output C = concat(c)
+  output A = a
+}
+""", {"batch": 1, "heads": 2, "inputs": ["X", "S"], "query": ("S", "Wqa", None),
+      "keys": ("X", "Wka", None), "values": ("X", "Wva", None),
+      "score": ("additive", ["W1a", "W2a", "bwa", "wa"], "tanh"),
+      "outputs": [("C", "c"), ("A", "a")]}),
 ]
 
 SIZES = [{"n": 1, "m": 1, "b": 1}, {"n": 7, "m": 3, "b": 3},
@@ -353,7 +383,7 @@ SIZES = [{"n": 1, "m": 1, "b": 1}, {"n": 7, "m": 3, "b": 3},
          {"n": 65, "m": 5, "b": 1}]
 
 SCALE = {"Wl": 0.07, "Ql": 0.05, "Kl": 0.05, "Vl": 0.05, "Wqf": 0.1,
-         "Wkf": 0.1, "Wvf": 0.1}
+         "Wkf": 0.1, "Wvf": 0.1, "W1a": 0.2, "W2a": 0.2, "wa": 0.2}
 
 checker = T.Checker()
 T.run_models(checker, MODELS, SIZES, seed=61,
