@@ -10,7 +10,7 @@
 // accumulators per chunk of the output row (starting from the bias) that
 // get x_r[i] * W^T[i, chunk] for every i; with weights over 1 MiB, each
 // iteration takes a slab of 8 blocks, chunk by chunk. Weights of 16384
-// elements or more over at most 8 rows take the few-rows kernel instead
+// elements or more over at most 16 rows take the few-rows kernel instead
 // (under scf.if: no packing).
 // With a dynamic I or O, attn.linear is left for convert-attn-to-linalg
 // (as it is by the other passes).
@@ -146,7 +146,7 @@ func.func @broadcast_input_heads(%x: memref<2x1x?x3xf32>, %w: memref<2x6x3xf32>,
   return
 }
 
-// Weights of 16384 elements or more, I and O whole vectors: at most 8 rows
+// Weights of 16384 elements or more, I and O whole vectors: at most 16 rows
 // in all (b x n) take the few-rows kernel, which reads W as it is: in
 // parallel over (head, block of 16 outputs), each row's 16 dot products
 // along the inputs (a load of the row, 16 of W's rows, 16 FMAs per step),
@@ -155,7 +155,7 @@ func.func @broadcast_input_heads(%x: memref<2x1x?x3xf32>, %w: memref<2x6x3xf32>,
 // CHECK-LABEL: func @few_rows
 // CHECK-SAME: (%[[X:[^:]*]]: memref<?x?x128xf32>, %[[W:[^:]*]]: memref<4x64x128xf32>, %[[B:[^:]*]]: memref<4x64xf32>, %[[Y:[^:]*]]: memref<?x4x?x64xf32>)
 // CHECK:      %[[ROWS:.*]] = arith.muli
-// CHECK:      %[[FEW:.*]] = arith.cmpi ule, %[[ROWS]], %c8
+// CHECK:      %[[FEW:.*]] = arith.cmpi ule, %[[ROWS]], %c16
 // CHECK:      scf.if %[[FEW]] {
 // CHECK:        scf.parallel (%[[H:[^,]*]], %[[OB:[^)]*]]) = (%c0, %c0) to (%c4, %c4) step (%c1, %c1)
 // CHECK:          %[[O0:.*]] = arith.muli %[[OB]], %c16

@@ -316,7 +316,7 @@ model mh_large_weight {
       "outputs": [("C", "c"), ("A", "a")]}),
 
     # Projections of whole vectors over few rows: with 16384 weights or
-    # more and at most 8 rows in all (b x rows: 1, 2 and 5 queries of S
+    # more and at most 16 rows in all (b x rows: 1, 9, 2 and 5 queries of S
     # here; one row of X) they take the few-rows kernel (W read as it is,
     # dot products reduced by a register transpose), with more rows the
     # packed one; per-head and shared biases. Weights scaled (SCALE) to
@@ -348,7 +348,7 @@ model mh_few_rows {
       "outputs": [("Y", "linear", "Wof", "bof", None, False)]}),
     # An additive score whose W1 (per head, 2 x 128 x 64) takes the
     # few-rows kernel over the projected queries of S ([b, h, m, d_k]:
-    # inputs with heads) when b x m <= 8 (m = 1, 2, 5 here), against keys
+    # inputs with heads) when b x m <= 16 (1, 9, 2, 5 rows here), against keys
     # from X.
     ("mh_additive_wide", """
 model mh_additive_wide {

@@ -218,7 +218,7 @@ def ConvertAttnLinearToLoops
     the host CPU) take slabs of 8 blocks per iteration instead, chunk by
     chunk, so that each chunk's panel serves the slab from L2. Weights of
     16384 elements or more, with I and O whole vectors, get a second kernel
-    under `scf.if` for at most 8 rows in all (b x n, a decoder's step): no
+    under `scf.if` for at most 16 rows in all (b x n, a decoder's step): no
     packing, each row's dot products with 16 rows of W at a time, the
     partial sums reduced by a 16 x 16 register transpose.
     The parallel loops run on the OpenMP threads like the tiled form's.

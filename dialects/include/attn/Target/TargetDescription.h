@@ -70,6 +70,10 @@ struct TargetDescription {
   /// Row blocks of a projection that take each chunk of large weights in
   /// turn (a slab: one iteration of the parallel loop).
   int64_t projectionBlocksPerSlab;
+  /// The most rows (b x n in all) of a projection that take the few-rows
+  /// kernel (weights read as they are) instead of packing the weights for
+  /// the blocked kernel.
+  int64_t projectionFewRows;
 
   /// The key tile to use: `requested` (--tile-size) when it is set (> 0),
   /// else the target's.

@@ -21,11 +21,11 @@
 //     chunk in turn, so that a chunk's panel, which would otherwise come
 //     from L3 for every block, serves the whole slab from L2;
 //   - with weights of kTransposedPackElements or more, I and O whole
-//     vectors, and at most projectionRowBlock rows in all (b x n: a
-//     decoder's step), an scf.if takes the few-rows kernel instead, which
-//     does not pack W: each row's dot products with 16 rows of W at a time,
-//     partial sums in vectors reduced by a register transpose (1.4-2.3x for
-//     1 to 8 rows of 512 x 512 weights).
+//     vectors, and at most projectionFewRows rows in all (b x n: a
+//     decoder's step; 16 on the host), an scf.if takes the few-rows kernel
+//     instead, which does not pack W: each row's dot products with 16 rows
+//     of W at a time, partial sums in vectors reduced by a register
+//     transpose (HostCPU.cpp has the measurements).
 // The rows of a block past the end are clamped to the last row. Other
 // attn.linear ops are left to convert-attn-to-linalg.
 //
@@ -476,8 +476,9 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
   int64_t rank = cast<MemRefType>(ops.out.getType()).getRank();
   Value rows = e.dim(ops.out, rank - 2);
 
-  // At most a register block of rows in all (B x N): the few-rows kernel,
-  // which reads W as it is; else W is packed for the blocked kernel. Only
+  // At most the target's projectionFewRows rows in all (B x N): the
+  // few-rows kernel, which reads W as it is; else W is packed for the
+  // blocked kernel. Only
   // for weights of kTransposedPackElements or more: packing smaller ones
   // costs little, less than the second kernel's code costs to compile.
   int64_t lanes = target.vectorLanes;
@@ -486,7 +487,7 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
     Value allRows = b.create<arith::MulIOp>(e.dim(ops.out, 0), rows);
     auto fewRows = b.create<scf::IfOp>(
         b.create<arith::CmpIOp>(arith::CmpIPredicate::ule, allRows,
-                                e.index(target.projectionRowBlock)),
+                                e.index(target.projectionFewRows)),
         /*withElseRegion=*/true);
     b.setInsertionPoint(fewRows.thenBlock()->getTerminator());
     emitFewRowsLinear(e, ops, rows, target);
