@@ -182,6 +182,11 @@ struct LinearOperands {
     weightHeads = perHead ? cast<MemRefType>(w.getType()).getDimSize(0) : 1;
   }
 
+  /// H' x I x O: compared with kTransposedPackElements, from which W is
+  /// large enough for register transposes when packing and for the few-rows
+  /// kernel.
+  int64_t weightElements() const { return weightHeads * in * outSize; }
+
   /// x[batch, (head,) n, i]; a one-head input serves every head.
   SmallVector<Value> inputAt(Emitter &e, Value batch, Value head, Value n,
                              Value i) const {
@@ -277,8 +282,8 @@ Value packTransposedWeights(Emitter &e, const LinearOperands &ops,
                             const LinearBlock &block,
                             const TargetDescription &target) {
   ImplicitLocOpBuilder &b = e.b;
-  int64_t in = ops.in, outSize = ops.outSize, weightHeads = ops.weightHeads;
-  int64_t chunk = block.chunk(), chunks = outSize / chunk;
+  int64_t in = ops.in, weightHeads = ops.weightHeads;
+  int64_t chunk = block.chunk(), chunks = ops.outSize / chunk;
   int64_t lanes = target.vectorLanes;
   Type f32 = b.getF32Type();
   auto vectorType = VectorType::get({block.width}, f32);
@@ -304,7 +309,7 @@ Value packTransposedWeights(Emitter &e, const LinearOperands &ops,
   // cost little either way, and the shuffles would cost compile time
   // (a quarter of the Transformer example's).
   if (in % lanes == 0 && chunk % lanes == 0 &&
-      weightHeads * in * outSize >= kTransposedPackElements) {
+      ops.weightElements() >= kTransposedPackElements) {
     Value step = e.index(lanes);
     e.loop(zero, e.index(in), step, {}, [&](Value i0, ValueRange) {
       e.loop(zero, e.index(chunk), step, {}, [&](Value o0, ValueRange) {
@@ -483,7 +488,7 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
   // costs little, less than the second kernel's code costs to compile.
   int64_t lanes = target.vectorLanes;
   if (ops.in % lanes == 0 && ops.outSize % lanes == 0 &&
-      ops.weightHeads * ops.in * ops.outSize >= kTransposedPackElements) {
+      ops.weightElements() >= kTransposedPackElements) {
     Value allRows = b.create<arith::MulIOp>(e.dim(ops.out, 0), rows);
     auto fewRows = b.create<scf::IfOp>(
         b.create<arith::CmpIOp>(arith::CmpIPredicate::ule, allRows,
