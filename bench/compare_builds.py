@@ -7,6 +7,7 @@ second build is faster) and whether the outputs are bitwise the same.
 
     OMP_NUM_THREADS=1 /tmp/tv/bin/python bench/compare_builds.py \\
         --before /tmp/before/attnc --after build/bin/attnc [--types f32 bf16]
+        [--before-flags '--tile-size=128'] [--after-flags '--tile-size=192']
         [--shapes 8x1024x64 1x2048x64 1x4096x128] [--rounds 3] [--repeat 8]
 
 A build to compare against: copy build/bin/attnc away, check out the other
@@ -30,6 +31,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--before", required=True, help="the first attnc")
     ap.add_argument("--after", required=True, help="the second attnc")
+    ap.add_argument("--before-flags", default="",
+                    help="attnc options for the first build's models "
+                         "(space-separated, e.g. '--tile-size=64')")
+    ap.add_argument("--after-flags", default="",
+                    help="attnc options for the second build's models")
     ap.add_argument("--types", nargs="+", default=["f32", "bf16"])
     ap.add_argument("--shapes", nargs="+",
                     default=["8x1024x64", "1x2048x64", "1x4096x128"],
@@ -38,15 +44,17 @@ def main():
     ap.add_argument("--repeat", type=int, default=8)
     args = ap.parse_args()
     shapes = [tuple(int(x) for x in s.split("x")) for s in args.shapes]
-    builds = {"before": args.before, "after": args.after}
+    builds = {"before": (args.before, args.before_flags.split()),
+              "after": (args.after, args.after_flags.split())}
     rng = np.random.default_rng(0)
     print("threads: OMP_NUM_THREADS=%s" %
           os.environ.get("OMP_NUM_THREADS", "(all)"))
     for t in args.types:
         for d in sorted({s[2] for s in shapes}):
             models = {name: attnc.compile(
-                MODEL % {"d": d, "t": t, "mask": ""}, compiler=exe).sdpa
-                for name, exe in builds.items()}
+                MODEL % {"d": d, "t": t, "mask": ""}, compiler=exe,
+                flags=flags).sdpa
+                for name, (exe, flags) in builds.items()}
             for h, n, _ in (s for s in shapes if s[2] == d):
                 shape = (1, h, n, d)
                 x = [rng.uniform(-1, 1, shape).astype(np.float32)

@@ -109,18 +109,22 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
   }
 
   /// Value columns accumulated together in pass 3: whole vectors of lanes,
-  /// QT x (columns / lanes) accumulators within half the registers (the
-  /// rest hold the value row chunk and the broadcast probabilities); all of
-  /// Dv when it is not whole vectors.
+  /// QT x (columns / lanes) accumulators (one vector each) within 3/4 of
+  /// the registers (the rest hold the value row chunk and a broadcast
+  /// probability), in as few chunks as that allows, as even as they can be,
+  /// the last one narrower if need be (Dv = 128 in 48, 48 and 32 columns at
+  /// a query tile of 8; Dv = 64 in 32 and 32); all of Dv when it is not
+  /// whole vectors. (Chunks of 2 vectors at most, the earlier rule, cost
+  /// 3-5% at Dv = 128: a broadcast probability per 2 FMAs instead of 3.)
   int64_t valueChunk(int64_t queryTile, int64_t dv) const {
     int64_t lanes = target.vectorLanes;
     if (dv % lanes != 0)
       return dv;
-    int64_t vectors = dv / lanes, best = 1;
-    for (int64_t c = 1; c <= vectors; ++c)
-      if (vectors % c == 0 && queryTile * c <= target.vectorRegisters / 2)
-        best = c;
-    return best * lanes;
+    int64_t vectors = dv / lanes;
+    int64_t fit = std::max<int64_t>(
+        1, (target.vectorRegisters * 3 / 4) / std::max<int64_t>(queryTile, 1));
+    int64_t chunks = llvm::divideCeil(vectors, fit);
+    return llvm::divideCeil(vectors, chunks) * lanes;
   }
 
   /// Separate sums the keys of pass 3 are dealt into (a power of 2): enough
@@ -224,7 +228,6 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     Value zero = e.index(0);
     Value nq = e.dim(q, 2), nk = e.dim(k, 2);
     auto lanesType = VectorType::get({lanes}, f32);
-    auto chunkType = VectorType::get({chunk}, f32);
     auto pairType = VectorType::get({2 * lanes}, bf16);
     Value lanesIdx = e.index(lanes), tile = e.index(keyTile);
     Value scoresOut = op.getScoresOut();
@@ -576,8 +579,8 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
           b.create<arith::DivUIOp>(b.create<arith::AddIOp>(count, e.index(1)),
                                    two),
           two);
-      int64_t vectors = chunk / lanes;
       for (int64_t c0 = 0; c0 < dv; c0 += chunk) {
+        int64_t vectors = std::min(chunk, dv - c0) / lanes;
         SmallVector<Value> init;
         for (int64_t r = 0; r < queryTile; ++r)
           for (int64_t s = 0; s < vectors; ++s)
@@ -612,30 +615,44 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
                 ArrayRef<int64_t>{c0 + s * lanes}, ArrayRef<int64_t>{1});
       }
     } else {
+      // Accumulators of one vector each where Dv is whole vectors (LLVM
+      // would widen a vector<48xf32> to 4 registers).
       for (int64_t c0 = 0; c0 < dv; c0 += chunk) {
+        int64_t columns = std::min(chunk, dv - c0);
+        bool split = columns % lanes == 0;
+        int64_t parts = split ? columns / lanes : 1;
+        int64_t width = split ? lanes : columns;
+        auto partType = VectorType::get({width}, f32);
+        int64_t accs = queryTile * parts;
         SmallVector<Value> init;
         for (int64_t r = 0; r < queryTile; ++r) {
-          Value part = accRows[r];
-          if (chunk != dv)
-            part = b.create<vector::ExtractStridedSliceOp>(
-                accRows[r], ArrayRef<int64_t>{c0}, ArrayRef<int64_t>{chunk},
-                ArrayRef<int64_t>{1});
-          init.push_back(e.mul(part, e.splat(chunkType, alphas[r])));
+          for (int64_t s = 0; s < parts; ++s) {
+            Value part = accRows[r];
+            if (width != dv)
+              part = b.create<vector::ExtractStridedSliceOp>(
+                  accRows[r], ArrayRef<int64_t>{c0 + s * width},
+                  ArrayRef<int64_t>{width}, ArrayRef<int64_t>{1});
+            init.push_back(e.mul(part, e.splat(partType, alphas[r])));
+          }
         }
-        Value col = e.index(c0);
-        // Key jj's value row chunk into the QT accumulators `acc`.
+        // Key jj's value row chunk into the QT x parts accumulators `acc`.
         auto addKey = [&](Value jj, ValueRange acc) -> SmallVector<Value> {
           Value j = b.create<arith::AddIOp>(j0, jj);
-          Value value = e.vload(chunkType, v, {bv, hv, j, col});
+          SmallVector<Value> values;
+          for (int64_t s = 0; s < parts; ++s)
+            values.push_back(
+                e.vload(partType, v, {bv, hv, j, e.index(c0 + s * width)}));
           SmallVector<Value> out;
           for (int64_t r = 0; r < queryTile; ++r) {
-            Value p = e.splat(chunkType, e.load(scores, {e.index(r), jj}));
-            out.push_back(b.create<vector::FMAOp>(p, value, acc[r]));
+            Value p = e.splat(partType, e.load(scores, {e.index(r), jj}));
+            for (int64_t s = 0; s < parts; ++s)
+              out.push_back(
+                  b.create<vector::FMAOp>(p, values[s], acc[r * parts + s]));
           }
           return out;
         };
         SmallVector<Value> summed;
-        int64_t ways = keyInterleave(queryTile, chunk);
+        int64_t ways = keyInterleave(queryTile, columns);
         if (ways == 1) {
           summed = loopOverKeys(count, e.index(1), init, addKey);
         } else {
@@ -644,8 +661,8 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
           // count % ways keys then go into the total.
           SmallVector<Value> wideInit(init);
           for (int64_t w = 1; w < ways; ++w)
-            for (int64_t r = 0; r < queryTile; ++r)
-              wideInit.push_back(e.splat(chunkType, e.f32(0)));
+            for (int64_t a = 0; a < accs; ++a)
+              wideInit.push_back(e.splat(partType, e.f32(0)));
           Value waysIdx = e.index(ways);
           Value whole = b.create<arith::SubIOp>(
               count, b.create<arith::RemUIOp>(count, waysIdx));
@@ -655,27 +672,27 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
                 for (int64_t w = 0; w < ways; ++w)
                   llvm::append_range(
                       out, addKey(b.create<arith::AddIOp>(jj, e.index(w)),
-                                  acc.slice(w * queryTile, queryTile)));
+                                  acc.slice(w * accs, accs)));
                 return out;
               });
           SmallVector<Value> sums(partial.getResults());
-          for (int64_t width = ways; width > 1; width /= 2)
-            for (int64_t w = 0; w < width / 2; ++w)
-              for (int64_t r = 0; r < queryTile; ++r)
-                sums[w * queryTile + r] =
-                    e.add(sums[w * queryTile + r],
-                          sums[(w + width / 2) * queryTile + r]);
-          sums.resize(queryTile);
+          for (int64_t span = ways; span > 1; span /= 2)
+            for (int64_t w = 0; w < span / 2; ++w)
+              for (int64_t a = 0; a < accs; ++a)
+                sums[w * accs + a] =
+                    e.add(sums[w * accs + a], sums[(w + span / 2) * accs + a]);
+          sums.resize(accs);
           summed = e.loop(whole, count, sums, addKey).getResults();
         }
-        for (int64_t r = 0; r < queryTile; ++r) {
-          if (chunk == dv)
-            accRows[r] = summed[r];
-          else
-            accRows[r] = b.create<vector::InsertStridedSliceOp>(
-                summed[r], accRows[r], ArrayRef<int64_t>{c0},
-                ArrayRef<int64_t>{1});
-        }
+        for (int64_t r = 0; r < queryTile; ++r)
+          for (int64_t s = 0; s < parts; ++s) {
+            if (width == dv)
+              accRows[r] = summed[r];
+            else
+              accRows[r] = b.create<vector::InsertStridedSliceOp>(
+                  summed[r * parts + s], accRows[r],
+                  ArrayRef<int64_t>{c0 + s * width}, ArrayRef<int64_t>{1});
+          }
       }
     }
     for (int64_t r = 0; r < queryTile; ++r)
