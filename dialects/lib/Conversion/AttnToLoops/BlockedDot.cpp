@@ -179,13 +179,14 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     bool useBF16 = !inPlace && usesBF16(op);
     bool useAMX = useBF16 && usesAMX(op);
     bool cosine = op.getCombine() == ScoreCombine::cosine;
-    // On the tile unit, a positive constant scale (or none) and nothing
-    // else between the dot products and the softmax: pass 1 takes the
-    // maxima of the products as the tile unit stored them (scaling by a
-    // positive constant keeps the maximum: the tile's maximum is scaled
-    // once), and pass 2 scales each score in the exponential's first FMA.
+    // A positive constant scale (or none) and nothing else between the dot
+    // products and the softmax: pass 1 takes the maxima of the products as
+    // they are (scaling by a positive constant keeps the maximum: the
+    // tile's maximum is scaled once), and pass 2 scales each score in the
+    // exponential's first FMA. On the tile unit the products then stay
+    // where it stored them.
     std::optional<double> foldedScale;
-    if (useAMX && !cosine && !op.getBias() &&
+    if (!op.getScoresOut() && !cosine && !op.getBias() &&
         op.getAct() == Activation::identity && !op.getScoreModAttr() &&
         !op.getMaskModAttr()) {
       FloatAttr constant;
@@ -349,7 +350,7 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
                             sv, negInfLanes);
                       // (Folded: the tile unit's products are in the
                       // scratch as they are.)
-                      if (masked || !foldedScale)
+                      if (!useAMX || masked || !foldedScale)
                         b.create<vector::StoreOp>(
                             sv, scores, ValueRange{e.index(r), offset});
                       if (scoresOut) {
