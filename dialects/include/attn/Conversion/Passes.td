@@ -54,7 +54,10 @@ def ConvertAttnToLoops : Pass<"convert-attn-to-loops", "func::FuncOp"> {
       D, 16]` on the host, the padding keys 0); the query tile scores one
       panel at a time with lane-wide FMAs (q_r[d] broadcast times a panel
       row, no horizontal reduction), masks are a lane-wise select to -inf,
-      and each value row is loaded once for the whole query tile;
+      and each value row is loaded once for the whole query tile, in
+      chunks of up to 3 vectors of columns (24 accumulators at a query
+      tile of 8); a positive constant scale (scaled_dot) is not applied to
+      the products but folded into the exponential's first FMA;
     - the generic per-query kernel (benefit 1), for every other case: for
       each query of the tile, the scores of the key tile into a scratch
       buffer with their maximum, the rescaling by alpha = exp(m - m'), the
