@@ -113,16 +113,21 @@ func.func @large_weight(%x: memref<?x?x1024xf32>, %w: memref<512x1024xf32>,
 
 // Per-head weights from a shared input: W^T has one slice per head, the
 // head indexes both it and the output; without a bias the rows start at 0.
+// All the heads' weights fit the cache (at most the target's
+// projectionCachedWeightBytes), so the heads run inside each block of rows
+// (whose rows stay in L1 for every head): the parallel loop is over
+// (batch, block of rows) only.
 // CHECK-LABEL: func @per_head_projection
 // CHECK-SAME: (%[[X:[^:]*]]: memref<?x?x16xf32>, %[[W:[^:]*]]: memref<4x8x16xf32>, %[[Y:[^:]*]]: memref<?x4x?x8xf32>)
 // CHECK:      %[[WT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<4x1x16x8xf32>
 // CHECK:      scf.parallel (%[[H:[^)]*]]) =
 // CHECK:        memref.load %[[W]][%[[H]],
-// CHECK:      scf.parallel (%{{[^,]*}}, %[[HH:[^,]*]], %{{[^)]*}}) =
-// CHECK:        scf.for
-// CHECK:          vector.load %[[WT]][%[[HH]], %{{.*}}, %{{.*}}, %{{.*}}] : memref<4x1x16x8xf32>, vector<8xf32>
-// CHECK:          memref.load %[[X]][%{{.*}}, %{{.*}}, %{{.*}}] : memref<?x?x16xf32>
-// CHECK:        vector.store %{{.*}}, %[[Y]][%{{.*}}, %[[HH]], %{{.*}}, %{{.*}}] : memref<?x4x?x8xf32>, vector<8xf32>
+// CHECK:      scf.parallel (%{{[^,]*}}, %{{[^)]*}}) =
+// CHECK:        scf.for %[[HH:[^ ]*]] = %c0 to %c4 step %c1 {
+// CHECK:          scf.for
+// CHECK:            vector.load %[[WT]][%[[HH]], %{{.*}}, %{{.*}}, %{{.*}}] : memref<4x1x16x8xf32>, vector<8xf32>
+// CHECK:            memref.load %[[X]][%{{.*}}, %{{.*}}, %{{.*}}] : memref<?x?x16xf32>
+// CHECK:          vector.store %{{.*}}, %[[Y]][%{{.*}}, %[[HH]], %{{.*}}, %{{.*}}] : memref<?x4x?x8xf32>, vector<8xf32>
 func.func @per_head_projection(%x: memref<?x?x16xf32>, %w: memref<4x8x16xf32>,
                                %y: memref<?x4x?x8xf32>) {
   attn.linear ins(%x, %w : memref<?x?x16xf32>, memref<4x8x16xf32>)
@@ -131,18 +136,47 @@ func.func @per_head_projection(%x: memref<?x?x16xf32>, %w: memref<4x8x16xf32>,
 }
 
 // A one-head input broadcast over the heads of a per-head weight and a
-// per-head bias: the input's head index is 0, the bias row is the head's.
+// per-head bias: the input's head index is 0, the bias row is the head's
+// (the heads inside each block of rows, as above).
 // CHECK-LABEL: func @broadcast_input_heads
 // CHECK-SAME: (%[[X:[^:]*]]: memref<2x1x?x3xf32>, %[[W:[^:]*]]: memref<2x6x3xf32>, %[[B:[^:]*]]: memref<2x6xf32>, %[[Y:[^:]*]]: memref<2x2x?x6xf32>)
 // CHECK:      %[[WT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x1x3x6xf32>
 // CHECK:      memref.store %{{.*}}, %[[WT]]
-// CHECK:      scf.parallel (%{{[^,]*}}, %[[H:[^,]*]], %{{[^)]*}}) =
+// CHECK:      scf.parallel (%{{[^,]*}}, %{{[^)]*}}) =
+// CHECK:        scf.for %[[H:[^ ]*]] = %c0 to %c2 step %c1 {
 // CHECK:          vector.load %[[B]][%[[H]], %{{.*}}] : memref<2x6xf32>, vector<6xf32>
 // CHECK:            memref.load %[[X]][%{{.*}}, %c0{{[_0-9]*}}, %{{.*}}, %{{.*}}] : memref<2x1x?x3xf32>
 func.func @broadcast_input_heads(%x: memref<2x1x?x3xf32>, %w: memref<2x6x3xf32>,
                                  %b: memref<2x6xf32>, %y: memref<2x2x?x6xf32>) {
   attn.linear ins(%x, %w : memref<2x1x?x3xf32>, memref<2x6x3xf32>)
       bias(%b : memref<2x6xf32>) outs(%y : memref<2x2x?x6xf32>)
+  return
+}
+
+// Heads stay in the parallel loop when each reads its own input rows
+// (a per-head input: Wk K of heads that were projected already) ...
+// CHECK-LABEL: func @per_head_input
+// CHECK:      scf.parallel (%{{[^,]*}}, %[[H:[^,]*]], %{{[^)]*}}) = (%c0, %c0, %c0) to (%{{[^,]*}}, %c2, %{{[^)]*}})
+// CHECK-NOT:    scf.for %{{[^ ]*}} = %c0 to %c2 step %c1 {
+// CHECK:        vector.load %{{.*}}[%[[H]], %{{.*}}, %{{.*}}, %{{.*}}] : memref<2x1x3x6xf32>, vector<6xf32>
+func.func @per_head_input(%x: memref<2x2x?x3xf32>, %w: memref<2x6x3xf32>,
+                          %y: memref<2x2x?x6xf32>) {
+  attn.linear ins(%x, %w : memref<2x2x?x3xf32>, memref<2x6x3xf32>)
+      outs(%y : memref<2x2x?x6xf32>)
+  return
+}
+
+// ... and when all the heads' weights exceed projectionCachedWeightBytes
+// (here 8 heads x 64 x 1024 floats, 2 MiB; each head's 256 KiB stays in L2
+// while its rows stream).
+// CHECK-LABEL: func @per_head_large_weights
+// CHECK:      scf.parallel (%{{[^,]*}}, %[[H:[^,]*]], %{{[^)]*}}) = (%c0, %c0, %c0) to (%{{[^,]*}}, %c8, %{{[^)]*}})
+// CHECK:        vector.load %{{.*}}[%[[H]], %{{.*}}, %{{.*}}, %{{.*}}] : memref<8x1x1024x64xf32>, vector<16xf32>
+func.func @per_head_large_weights(%x: memref<?x?x1024xf32>,
+                                  %w: memref<8x64x1024xf32>,
+                                  %y: memref<?x8x?x64xf32>) {
+  attn.linear ins(%x, %w : memref<?x?x1024xf32>, memref<8x64x1024xf32>)
+      outs(%y : memref<?x8x?x64xf32>)
   return
 }
 

@@ -370,19 +370,27 @@ void emitBlockedLinear(Emitter &e, const LinearOperands &ops, Value packed,
   Value zero = e.index(0), one = e.index(1);
   Value outHeads = ops.outputHeads ? e.dim(ops.out, 1) : one;
   int64_t blocksPerSlab = linearBlocksPerSlab(ops.in, ops.outSize, target);
+  // Heads inside each block of rows: when every head reads the same input
+  // rows and all the heads' weights fit the cache together, a block's rows
+  // stay in L1 for every head (Wq X of multi-head attention), instead of
+  // each head streaming all of x again.
+  bool headsInBlock =
+      ops.outputHeads && blocksPerSlab == 1 &&
+      (!ops.inputHeads || ops.xType.getDimSize(1) == 1) &&
+      ops.weightElements() * static_cast<int64_t>(sizeof(float)) <=
+          target.projectionCachedWeightBytes;
   Value blockRows = e.index(block.rows),
         slabRows = e.index(block.rows * blocksPerSlab);
   auto slabLoop = b.create<scf::ParallelOp>(
       ValueRange{zero, zero, zero},
-      ValueRange{e.dim(ops.out, 0), outHeads, rows},
+      ValueRange{e.dim(ops.out, 0), headsInBlock ? one : outHeads, rows},
       ValueRange{one, one, slabRows});
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(slabLoop.getBody()->getTerminator());
   Value bIdx = slabLoop.getInductionVars()[0],
-        h = slabLoop.getInductionVars()[1],
+        loopHead = slabLoop.getInductionVars()[1],
         slab = slabLoop.getInductionVars()[2];
   Value lastRow = e.maxIdx(b.create<arith::SubIOp>(rows, one), zero);
-  Value wHead = ops.perHead ? h : zero;
   Value inSize = e.index(ops.in);
   // The rows of the block that starts at n0, clamped to the last row.
   auto blockRowsAt = [&](Value n0) {
@@ -402,15 +410,16 @@ void emitBlockedLinear(Emitter &e, const LinearOperands &ops, Value packed,
                    b.create<arith::AddIOp>(n0, e.index(block.rows + r)),
                    lastRow);
                b.create<memref::PrefetchOp>(
-                   ops.x, ops.inputAt(e, bIdx, h, next, i),
+                   ops.x, ops.inputAt(e, bIdx, loopHead, next, i),
                    /*isWrite=*/false, /*localityHint=*/3,
                    /*isDataCache=*/true);
              }
              return SmallVector<Value>{};
            });
   };
-  // Chunk c of the rows ns: the register block.
-  auto computeChunk = [&](ArrayRef<Value> ns, Value c) {
+  // Chunk c of the rows ns for head h: the register block.
+  auto computeChunk = [&](ArrayRef<Value> ns, Value c, Value h) {
+    Value wHead = ops.perHead ? h : zero;
     Value c0 = b.create<arith::MulIOp>(c, e.index(chunk));
     SmallVector<Value> columns, inits;
     for (int64_t s = 0; s < block.vectors; ++s) {
@@ -444,10 +453,16 @@ void emitBlockedLinear(Emitter &e, const LinearOperands &ops, Value packed,
                                   ops.outputAt(bIdx, h, ns[r], columns[s]));
   };
   if (blocksPerSlab == 1) {
-    // One block: its rows stay in L1 for every chunk.
+    // One block: its rows stay in L1 for every chunk (of every head).
     SmallVector<Value> ns = blockRowsAt(slab);
     prefetchNextBlock(slab);
-    e.forEach(e.index(chunks), [&](Value c) { computeChunk(ns, c); });
+    auto computeHead = [&](Value h) {
+      e.forEach(e.index(chunks), [&](Value c) { computeChunk(ns, c, h); });
+    };
+    if (headsInBlock)
+      e.forEach(outHeads, computeHead);
+    else
+      computeHead(loopHead);
     return;
   }
   // Chunk by chunk, every block of the slab: the chunk's panel of W^T stays
@@ -464,7 +479,7 @@ void emitBlockedLinear(Emitter &e, const LinearOperands &ops, Value packed,
         b.setInsertionPointToStart(prefetch.thenBlock());
         prefetchNextBlock(n0);
       }
-      computeChunk(blockRowsAt(n0), c);
+      computeChunk(blockRowsAt(n0), c, loopHead);
       return SmallVector<Value>{};
     });
   });
