@@ -219,7 +219,10 @@ def ConvertAttnLinearToLoops
     (memref.prefetch) meanwhile. Rows past the end are clamped to the last
     one. Weights over the target's projectionCachedWeightBytes (1 MiB on
     the host CPU) take slabs of 8 blocks per iteration instead, chunk by
-    chunk, so that each chunk's panel serves the slab from L2. Weights of
+    chunk, so that each chunk's panel serves the slab from L2. Per-head
+    weights over one shared input (Wq X) whose heads' weights fit that size
+    together run the heads inside each block of rows instead of in the
+    parallel loop, so that the block's rows stay in L1 for every head. Weights of
     16384 elements or more, with I and O whole vectors, get a second kernel
     under `scf.if` for at most 16 rows in all (b x n, a decoder's step): no
     packing, each row's dot products with 16 rows of W at a time, the

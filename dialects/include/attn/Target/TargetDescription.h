@@ -66,6 +66,8 @@ struct TargetDescription {
   /// The most bytes of a projection's packed weights (I x O floats per
   /// head) that each block of rows streams from L2 by itself: larger ones
   /// are shared by a slab of projectionBlocksPerSlab blocks, chunk by chunk.
+  /// Per-head weights of one shared input that fit it all heads together
+  /// run the heads inside each block of rows.
   int64_t projectionCachedWeightBytes;
   /// Row blocks of a projection that take each chunk of large weights in
   /// turn (a slab: one iteration of the parallel loop).
