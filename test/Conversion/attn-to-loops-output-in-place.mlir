@@ -5,7 +5,8 @@
 // linalg.generic of arith.truncf for a bf16 output). Where the allocation
 // is only stored into before the copy, the stores go to the same views of
 // the output (rounded as the copy rounds; expanded back where the copy
-// collapses the heads of a multi-head context) and the copy goes away;
+// collapses the heads of a multi-head context) and the copy goes away, as
+// do the loads of kernels that read it back when the copy does not round;
 // where something else reads it, or the output, the copy stays.
 
 #id = affine_map<(b, h, n, c) -> (b, h, n, c)>
@@ -108,19 +109,59 @@ func.func @heads_side_by_side(%n: index, %o: memref<?x?x32xf32>) {
 
 // -----
 
-// A kernel that reads the allocation back: the copy stays.
+// A kernel that reads the allocation back before the copy (the weights
+// output: the key loop stores the scores, attn.tile_weights reads them
+// back and stores the weights, with masked loads and stores at the end of
+// a row): without rounding, the loads read the output too, which holds
+// what the stores wrote, and the copy goes away.
 
 // CHECK-LABEL: func @read_back
-// CHECK:       vector.store %{{.*}} : memref<4x32xf32>, vector<32xf32>
-// CHECK:       vector.load
-// CHECK:       linalg.copy
+// CHECK-SAME:  (%[[O:.*]]: memref<4x32xf32>)
+// CHECK:       vector.store %{{.*}}, %[[O]][%{{.*}}] : memref<4x32xf32>, vector<32xf32>
+// CHECK:       vector.load %[[O]][%{{.*}}] : memref<4x32xf32>, vector<32xf32>
+// CHECK:       vector.maskedload %[[O]][%{{.*}}], %{{.*}}, %{{.*}} : memref<4x32xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+// CHECK:       vector.maskedstore %[[O]][%{{.*}}], %{{.*}}, %{{.*}} : memref<4x32xf32>, vector<16xi1>, vector<16xf32>
+// CHECK-NOT:   linalg.copy
+// CHECK:       return
 func.func @read_back(%o: memref<4x32xf32>) -> vector<32xf32> {
+  %c0 = arith.constant 0 : index
+  %c16 = arith.constant 16 : index
+  %x = arith.constant dense<1.5> : vector<32xf32>
+  %m = arith.constant dense<true> : vector<16xi1>
+  %z = arith.constant dense<0.0> : vector<16xf32>
+  %w = memref.alloc() : memref<4x32xf32>
+  vector.store %x, %w[%c0, %c0] : memref<4x32xf32>, vector<32xf32>
+  %y = vector.load %w[%c0, %c0] : memref<4x32xf32>, vector<32xf32>
+  %p = vector.maskedload %w[%c0, %c16], %m, %z : memref<4x32xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+  vector.maskedstore %w[%c0, %c16], %m, %p : memref<4x32xf32>, vector<16xi1>, vector<16xf32>
+  linalg.copy ins(%w : memref<4x32xf32>) outs(%o : memref<4x32xf32>)
+  return %y : vector<32xf32>
+}
+
+// -----
+
+// The same read back with a rounding copy (a bf16 output): a load must see
+// the f32 that was stored, so the copy stays.
+
+#id2 = affine_map<(n, c) -> (n, c)>
+
+// CHECK-LABEL: func @read_back_rounded
+// CHECK:       vector.store %{{.*}} : memref<4x32xf32>, vector<32xf32>
+// CHECK:       vector.load %{{.*}} : memref<4x32xf32>, vector<32xf32>
+// CHECK:       linalg.generic
+func.func @read_back_rounded(%o: memref<4x32xbf16>) -> vector<32xf32> {
   %c0 = arith.constant 0 : index
   %x = arith.constant dense<1.5> : vector<32xf32>
   %w = memref.alloc() : memref<4x32xf32>
   vector.store %x, %w[%c0, %c0] : memref<4x32xf32>, vector<32xf32>
   %y = vector.load %w[%c0, %c0] : memref<4x32xf32>, vector<32xf32>
-  linalg.copy ins(%w : memref<4x32xf32>) outs(%o : memref<4x32xf32>)
+  linalg.generic {indexing_maps = [#id2, #id2],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%w : memref<4x32xf32>) outs(%o : memref<4x32xbf16>) {
+  ^bb0(%in: f32, %out: bf16):
+    %t = arith.truncf %in : f32 to bf16
+    linalg.yield %t : bf16
+  }
   return %y : vector<32xf32>
 }
 
@@ -151,4 +192,33 @@ func.func @output_read(%o: memref<4x32xf32>) -> vector<32xf32> {
   linalg.copy ins(%w : memref<4x32xf32>) outs(%o : memref<4x32xf32>)
   %y = vector.load %o[%c0, %c0] : memref<4x32xf32>, vector<32xf32>
   return %y : vector<32xf32>
+}
+
+// -----
+
+// Masked stores into a rounded copy's allocation: each becomes a masked
+// store of the rounded vector into the output.
+
+#id3 = affine_map<(n, c) -> (n, c)>
+
+// CHECK-LABEL: func @masked_rounded
+// CHECK-SAME:  (%[[O:.*]]: memref<4x32xbf16>)
+// CHECK:       %[[T:.*]] = arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
+// CHECK:       vector.maskedstore %[[O]][%{{.*}}], %{{.*}}, %[[T]] : memref<4x32xbf16>, vector<16xi1>, vector<16xbf16>
+// CHECK-NOT:   linalg.generic
+// CHECK:       return
+func.func @masked_rounded(%o: memref<4x32xbf16>) {
+  %c0 = arith.constant 0 : index
+  %x = arith.constant dense<1.5> : vector<16xf32>
+  %m = arith.constant dense<true> : vector<16xi1>
+  %w = memref.alloc() : memref<4x32xf32>
+  vector.maskedstore %w[%c0, %c0], %m, %x : memref<4x32xf32>, vector<16xi1>, vector<16xf32>
+  linalg.generic {indexing_maps = [#id3, #id3],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%w : memref<4x32xf32>) outs(%o : memref<4x32xbf16>) {
+  ^bb0(%in: f32, %out: bf16):
+    %t = arith.truncf %in : f32 to bf16
+    linalg.yield %t : bf16
+  }
+  return
 }

@@ -78,10 +78,12 @@ def ConvertAttnToLoops : Pass<"convert-attn-to-loops", "func::FuncOp"> {
     left around them: a bf16/f16 argument widened into an f32 buffer that
     the blocked kernel now packs from in place loses its copy (or the copy
     moves into the one branch still reading it); and an allocation only
-    stored into by the kernels and then copied into an output argument
-    (linalg.copy, or arith.truncf for a bf16/f16 output) is replaced by the
-    output itself, so that the kernels' threads write the result where the
-    caller wants it and no serial copy follows the parallel loop.
+    stored into by the kernels (or also read back by them, when the copy
+    does not round: the weights output) and then copied into an output
+    argument (linalg.copy, or arith.truncf for a bf16/f16 output) is
+    replaced by the output itself, so that the kernels' threads write the
+    result where the caller wants it and no serial copy follows the
+    parallel loop.
 
     ```mlir
     %new:3 = attn.online_softmax_update dot causal key_tile(64)

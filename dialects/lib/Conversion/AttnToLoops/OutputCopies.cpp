@@ -19,10 +19,14 @@
 //     { arith.truncf }
 //
 // when W (through memref.reshape, expand_shape and collapse_shape views)
-// is only stored into, by vector.store and memref.store ops before the
-// copy, and read by the copy alone; and O, a function argument, only by
-// the copy. Each store then goes to the same view of O (rounded as the
-// copy rounds), and the copy goes away. All these views keep the row-major
+// is only stored into, by vector.store, vector.maskedstore and memref.store
+// ops before the copy, and read by the copy alone; and O, a function
+// argument, only by the copy. Each store then goes to the same view of O
+// (rounded as the copy rounds), and the copy goes away. When the copy does
+// not round, the kernels may also read W back before it (vector.load,
+// vector.maskedload, memref.load: the weights output, whose scores the key
+// loop stores and attn.tile_weights normalizes in place); those loads then
+// read the same view of O, which holds what the stores wrote. All these views keep the row-major
 // order of a contiguous buffer, and W and O have the same shape (the
 // copy's operands: MLIRGen's from the model's dims, the ABI's checks of
 // each argument's shape), so an element lands where the copy put it.
@@ -80,29 +84,53 @@ std::optional<OutputCopy> asOutputCopy(Operation *op) {
                     narrows};
 }
 
-/// The stores into `memref` and its views, each with the views between the
-/// two (outermost first); false when something else uses them (a read, a
-/// view of another kind), `copy` and memref.dim / dealloc aside.
-bool collectStores(Value memref, Operation *copy,
-                   SmallVector<Operation *> &views,
-                   SmallVector<std::pair<Operation *, SmallVector<Operation *>>>
-                       &stores) {
+/// The buffer `op` stores into (vector.store, vector.maskedstore,
+/// memref.store), or null.
+Value storedBuffer(Operation *op) {
+  if (auto store = dyn_cast<vector::StoreOp>(op))
+    return store.getBase();
+  if (auto store = dyn_cast<vector::MaskedStoreOp>(op))
+    return store.getBase();
+  if (auto store = dyn_cast<memref::StoreOp>(op))
+    return store.getMemref();
+  return Value();
+}
+
+/// The buffer `op` loads from (vector.load, vector.maskedload,
+/// memref.load), or null.
+Value loadedBuffer(Operation *op) {
+  if (auto load = dyn_cast<vector::LoadOp>(op))
+    return load.getBase();
+  if (auto load = dyn_cast<vector::MaskedLoadOp>(op))
+    return load.getBase();
+  if (auto load = dyn_cast<memref::LoadOp>(op))
+    return load.getMemref();
+  return Value();
+}
+
+/// The stores into `memref` and its views (and the loads from them, when
+/// `loads` allows: a weights output whose kernel reads back the scores it
+/// stored), each with the views between the two (outermost first); false
+/// when something else uses them (a view of another kind, a load that is
+/// not allowed), `copy` and memref.dim / dealloc aside.
+bool collectAccesses(
+    Value memref, Operation *copy, bool loads, SmallVector<Operation *> &views,
+    SmallVector<std::pair<Operation *, SmallVector<Operation *>>> &accesses) {
   for (Operation *user : memref.getUsers()) {
     if (user == copy || isa<memref::DimOp, memref::DeallocOp>(user))
       continue;
     if (isView(user) && user->getOperand(0) == memref) {
       views.push_back(user);
-      bool ok = collectStores(user->getResult(0), copy, views, stores);
+      bool ok = collectAccesses(user->getResult(0), copy, loads, views,
+                                accesses);
       views.pop_back();
       if (!ok)
         return false;
       continue;
     }
-    auto vectorStore = dyn_cast<vector::StoreOp>(user);
-    auto scalarStore = dyn_cast<memref::StoreOp>(user);
-    if ((vectorStore && vectorStore.getBase() == memref) ||
-        (scalarStore && scalarStore.getMemref() == memref)) {
-      stores.push_back({user, views});
+    if (storedBuffer(user) == memref ||
+        (loads && loadedBuffer(user) == memref)) {
+      accesses.push_back({user, views});
       continue;
     }
     return false;
@@ -141,12 +169,13 @@ void storeInPlace(const OutputCopy &c) {
   if (collapsed && (!collapse || collapse.getSrc() != root ||
                     collapse.getType().getShape() != outputType.getShape()))
     return;
-  // Its stores, all before the copy; no other reader.
+  // Its stores (and loads, unless the copy rounds: a load must see what
+  // was stored), all before the copy; no other use.
   SmallVector<Operation *> views;
   SmallVector<std::pair<Operation *, SmallVector<Operation *>>> stores;
-  if (!collectStores(root, c.copy, views, stores))
+  if (!collectAccesses(root, c.copy, /*loads=*/!c.narrows, views, stores))
     return;
-  // The copy's own views lead to it, not to a store: nothing else reads.
+  // The copy's own views lead to it, not to an access.
   for (auto &[store, path] : stores) {
     Operation *ancestor = c.copy->getBlock()->findAncestorOpInBlock(*store);
     if (!ancestor || !ancestor->isBeforeInBlock(c.copy))
@@ -181,6 +210,14 @@ void storeInPlace(const OutputCopy &c) {
       clone->getResult(0).setType(
           MemRefType::Builder(type).setElementType(elem));
     }
+    if (!c.narrows) {
+      // The same access of the same view of the output.
+      Value buffer = storedBuffer(store);
+      if (!buffer)
+        buffer = loadedBuffer(store);
+      store->replaceUsesOfWith(buffer, mapping.lookup(buffer));
+      continue;
+    }
     builder.setInsertionPoint(store);
     auto narrow = [&](Value x) -> Value {
       if (!c.narrows)
@@ -194,6 +231,11 @@ void storeInPlace(const OutputCopy &c) {
       builder.create<vector::StoreOp>(
           store->getLoc(), narrow(vectorStore.getValueToStore()),
           mapping.lookup(vectorStore.getBase()), vectorStore.getIndices());
+    else if (auto maskedStore = dyn_cast<vector::MaskedStoreOp>(store))
+      builder.create<vector::MaskedStoreOp>(
+          store->getLoc(), mapping.lookup(maskedStore.getBase()),
+          maskedStore.getIndices(), maskedStore.getMask(),
+          narrow(maskedStore.getValueToStore()));
     else {
       auto scalarStore = cast<memref::StoreOp>(store);
       builder.create<memref::StoreOp>(
