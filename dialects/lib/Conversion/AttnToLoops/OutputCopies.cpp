@@ -84,28 +84,29 @@ std::optional<OutputCopy> asOutputCopy(Operation *op) {
                     narrows};
 }
 
-/// The buffer `op` stores into (vector.store, vector.maskedstore,
-/// memref.store), or null.
-Value storedBuffer(Operation *op) {
-  if (auto store = dyn_cast<vector::StoreOp>(op))
-    return store.getBase();
-  if (auto store = dyn_cast<vector::MaskedStoreOp>(op))
-    return store.getBase();
-  if (auto store = dyn_cast<memref::StoreOp>(op))
-    return store.getMemref();
+/// The buffer that `op` accesses when it is a VectorOp, a MaskedOp (both
+/// with a base) or a ScalarOp (with a memref); null otherwise.
+template <typename VectorOp, typename MaskedOp, typename ScalarOp>
+Value accessedBuffer(Operation *op) {
+  if (auto access = dyn_cast<VectorOp>(op))
+    return access.getBase();
+  if (auto access = dyn_cast<MaskedOp>(op))
+    return access.getBase();
+  if (auto access = dyn_cast<ScalarOp>(op))
+    return access.getMemref();
   return Value();
 }
 
-/// The buffer `op` loads from (vector.load, vector.maskedload,
-/// memref.load), or null.
+/// The buffer `op` stores into, or null.
+Value storedBuffer(Operation *op) {
+  return accessedBuffer<vector::StoreOp, vector::MaskedStoreOp,
+                        memref::StoreOp>(op);
+}
+
+/// The buffer `op` loads from, or null.
 Value loadedBuffer(Operation *op) {
-  if (auto load = dyn_cast<vector::LoadOp>(op))
-    return load.getBase();
-  if (auto load = dyn_cast<vector::MaskedLoadOp>(op))
-    return load.getBase();
-  if (auto load = dyn_cast<memref::LoadOp>(op))
-    return load.getMemref();
-  return Value();
+  return accessedBuffer<vector::LoadOp, vector::MaskedLoadOp,
+                        memref::LoadOp>(op);
 }
 
 /// The stores into `memref` and its views (and the loads from them, when
