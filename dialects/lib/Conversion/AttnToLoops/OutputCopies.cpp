@@ -26,8 +26,8 @@
 // not round, the kernels may also read W back before it (vector.load,
 // vector.maskedload, memref.load: the weights output, whose scores the key
 // loop stores and attn.tile_weights normalizes in place); those loads then
-// read the same view of O, which holds what the stores wrote. All these views keep the row-major
-// order of a contiguous buffer, and W and O have the same shape (the
+// read the same view of O, which holds what the stores wrote. All these
+// views keep the row-major order of a contiguous buffer, and W and O have the same shape (the
 // copy's operands: MLIRGen's from the model's dims, the ABI's checks of
 // each argument's shape), so an element lands where the copy put it.
 // Outputs do not overlap other arguments (the ABI refuses that), so no
@@ -173,19 +173,19 @@ void storeInPlace(const OutputCopy &c) {
   // Its stores (and loads, unless the copy rounds: a load must see what
   // was stored), all before the copy; no other use.
   SmallVector<Operation *> views;
-  SmallVector<std::pair<Operation *, SmallVector<Operation *>>> stores;
-  if (!collectAccesses(root, c.copy, /*loads=*/!c.narrows, views, stores))
+  SmallVector<std::pair<Operation *, SmallVector<Operation *>>> accesses;
+  if (!collectAccesses(root, c.copy, /*loads=*/!c.narrows, views, accesses))
     return;
   // The copy's own views lead to it, not to an access.
-  for (auto &[store, path] : stores) {
-    Operation *ancestor = c.copy->getBlock()->findAncestorOpInBlock(*store);
+  for (auto &[access, path] : accesses) {
+    Operation *ancestor = c.copy->getBlock()->findAncestorOpInBlock(*access);
     if (!ancestor || !ancestor->isBeforeInBlock(c.copy))
       return;
   }
 
   // The output viewed as the allocation (expanded as the copy collapses,
-  // right after the allocation), then the same views of it as the stores',
-  // each right after the original.
+  // right after the allocation), then the same views of it as the
+  // accesses', each right after the original.
   Type elem = outputType.getElementType();
   OpBuilder builder(c.copy->getContext());
   Value target = c.output;
@@ -200,8 +200,8 @@ void storeInPlace(const OutputCopy &c) {
   }
   IRMapping mapping;
   mapping.map(root, target);
-  for (auto &[storeOp, path] : stores) {
-    Operation *store = storeOp;
+  for (auto &[access, path] : accesses) {
+    Operation *store = access;
     for (Operation *view : path) {
       if (mapping.contains(view->getResult(0)))
         continue;
@@ -219,10 +219,9 @@ void storeInPlace(const OutputCopy &c) {
       store->replaceUsesOfWith(buffer, mapping.lookup(buffer));
       continue;
     }
+    // A rounding copy: the store (there are no loads) of the rounded value.
     builder.setInsertionPoint(store);
     auto narrow = [&](Value x) -> Value {
-      if (!c.narrows)
-        return x;
       Type type = elem;
       if (auto vector = dyn_cast<VectorType>(x.getType()))
         type = vector.clone(elem);
