@@ -219,3 +219,65 @@ func.func @dynamic_output_size(%x: memref<?x?x8xf32>, %w: memref<?x8xf32>,
       outs(%y : memref<?x?x?xf32>)
   return
 }
+
+// A projection of a tile's rows inside a parallel loop (as
+// -attn-fuse-key-projections leaves it), on views of the rows: W is packed
+// once, before the parallel loop, and freed after it; the tile's rows are
+// computed by sequential loops in the loop's body (no nested scf.parallel,
+// no few-rows kernel).
+// CHECK-LABEL: func @tile_rows_in_parallel_loop
+// CHECK-SAME: (%[[X:[^:]*]]: memref<?x1x?x256xf32>, %[[W:[^:]*]]: memref<128x256xf32>, %[[N:[^:]*]]: index)
+// CHECK:      %[[WT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x256x64xf32>
+// CHECK:      scf.parallel
+// CHECK:        vector.shuffle
+// CHECK:      scf.parallel (%[[B:[^)]*]]) =
+// CHECK-NEXT:   %[[S:.*]] = memref.alloc() : memref<1x1x128x128xf32>
+// CHECK:        %[[OUT:.*]] = memref.subview %[[S]]
+// CHECK-NOT:    scf.parallel
+// CHECK-NOT:    scf.if
+// CHECK:        scf.for
+// CHECK:          vector.load %[[WT]]
+// CHECK:          vector.fma
+// CHECK:        vector.store %{{.*}}, %[[OUT]]
+// CHECK:        memref.dealloc %[[S]]
+// CHECK-NEXT:   scf.reduce
+// CHECK:      memref.dealloc %[[WT]]
+// CHECK-NEXT: return
+func.func @tile_rows_in_parallel_loop(%x: memref<?x1x?x256xf32>,
+                                      %w: memref<128x256xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %bs = memref.dim %x, %c0 : memref<?x1x?x256xf32>
+  scf.parallel (%b) = (%c0) to (%bs) step (%c1) {
+    %s = memref.alloc() : memref<1x1x128x128xf32>
+    %rows = memref.subview %x[%b, 0, 0, 0] [1, 1, %n, 256] [1, 1, 1, 1]
+        : memref<?x1x?x256xf32> to memref<1x1x?x256xf32, strided<[?, ?, 256, 1], offset: ?>>
+    %out = memref.subview %s[0, 0, 0, 0] [1, 1, %n, 128] [1, 1, 1, 1]
+        : memref<1x1x128x128xf32> to memref<1x1x?x128xf32, strided<[16384, 16384, 128, 1]>>
+    attn.linear ins(%rows, %w : memref<1x1x?x256xf32, strided<[?, ?, 256, 1], offset: ?>>, memref<128x256xf32>)
+        outs(%out : memref<1x1x?x128xf32, strided<[16384, 16384, 128, 1]>>)
+    memref.dealloc %s : memref<1x1x128x128xf32>
+    scf.reduce
+  }
+  return
+}
+
+// Weights computed inside the parallel loop cannot be packed before it:
+// the op is left (for convert-attn-to-linalg).
+// CHECK-LABEL: func @weights_inside_parallel_loop
+// CHECK:      scf.parallel
+// CHECK:        attn.linear
+func.func @weights_inside_parallel_loop(%x: memref<1x1x8x16xf32>,
+                                        %y: memref<1x1x8x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  scf.parallel (%i) = (%c0) to (%c2) step (%c1) {
+    %w = memref.alloc() : memref<16x16xf32>
+    attn.linear ins(%x, %w : memref<1x1x8x16xf32>, memref<16x16xf32>)
+        outs(%y : memref<1x1x8x16xf32>)
+    memref.dealloc %w : memref<16x16xf32>
+    scf.reduce
+  }
+  return
+}

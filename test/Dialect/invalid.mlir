@@ -907,6 +907,15 @@ func.func @update_mixed_state(%q: memref<1x1x?x8xf32>, %k: memref<1x1x?x8xf32>, 
 
 // -----
 
+// With key_row the keys are a tile's scratch: it holds a whole key tile.
+func.func @update_key_row_short_scratch(%q: memref<1x1x?x8xf32>, %k: memref<1x1x32x8xf32>, %v: memref<1x1x?x4xf32>, %m: vector<4xf32>, %l: vector<4xf32>, %acc: vector<4x4xf32>, %i: index) {
+  // expected-error @+1 {{keys with key_row hold a whole key tile (64 rows), got 32}}
+  %0:3 = attn.online_softmax_update dot key_tile(64) query(%q[%i, %i, %i] : memref<1x1x?x8xf32>) keys(%k[%i, %i, %i] : memref<1x1x32x8xf32>) key_row(%i) values(%v[%i, %i] : memref<1x1x?x4xf32>) key_end(%i) state(%m, %l, %acc : vector<4xf32>, vector<4xf32>, vector<4x4xf32>) -> vector<4xf32>, vector<4xf32>, vector<4x4xf32>
+  return
+}
+
+// -----
+
 func.func @update_max_sum_types(%q: memref<1x1x?x8xf32>, %k: memref<1x1x?x8xf32>, %v: memref<1x1x?x4xf32>, %m: vector<4xf32>, %l: vector<2xf32>, %acc: vector<4x4xf32>, %i: index) {
   // expected-error @+1 {{max and sum must have the same type}}
   %0:3 = attn.online_softmax_update dot key_tile(64) query(%q[%i, %i, %i] : memref<1x1x?x8xf32>) keys(%k[%i, %i, %i] : memref<1x1x?x8xf32>) values(%v[%i, %i] : memref<1x1x?x4xf32>) key_end(%i) state(%m, %l, %acc : vector<4xf32>, vector<2xf32>, vector<4x4xf32>) -> vector<4xf32>, vector<2xf32>, vector<4x4xf32>

@@ -373,6 +373,8 @@ func.func @attr_dict(%y: memref<7xf32>) {
 // CHECK-LABEL: func @online_softmax_update
 // CHECK: %{{.*}}:3 = attn.online_softmax_update dot causal key_tile(64) query(%{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}] : memref<2x4x?x8xf32>) keys(%{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}] : memref<2x2x?x8xf32>) values(%{{.*}}[%{{.*}}, %{{.*}}] : memref<2x2x?x4xf32>) scale(%{{.*}}) key_end(%{{.*}}) state(%{{.*}}, %{{.*}}, %{{.*}} : vector<4xf32>, vector<4xf32>, vector<4x4xf32>) -> vector<4xf32>, vector<4xf32>, vector<4x4xf32>{{$}}
 // CHECK: attn.online_softmax_update additive act(tanh) key_tile(16) query({{.*}}) keys({{.*}}) values({{.*}}) score_weights(%{{.*}} : memref<4x8xf32>) key_end(%{{.*}}) state(%{{.*}}, %{{.*}}, %{{.*}} : memref<4xf32>, memref<4xf32>, memref<4x?xf32>){{$}}
+// A tile's keys in a scratch of 16 rows (key_row), Nk the values'.
+// CHECK: attn.online_softmax_update additive act(tanh) key_tile(16) query({{.*}}) keys(%{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}] : memref<1x1x16x8xf32>) key_row(%{{.*}}) values({{.*}}) score_weights({{.*}}) key_end({{.*}}) state({{.*}}){{$}}
 // CHECK: attn.tile_finalize ins(%{{.*}}, %{{.*}} : vector<4xf32>, vector<4x4xf32>) outs(%{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}] : memref<2x?x4x4xf32>){{$}}
 // CHECK: attn.tile_weights dot act(sigmoid) query({{.*}}) keys(%{{.*}}[%{{.*}}, %{{.*}}] : memref<2x2x?x8xf32>) bias(%{{.*}}) key_end(%{{.*}}) state(%{{.*}}, %{{.*}} : vector<4xf32>, vector<4xf32>) outs(%{{.*}}[%{{.*}}] : memref<2x4x?x?xf32>){{$}}
 func.func @online_softmax_update(%q: memref<2x4x?x8xf32>, %k: memref<2x2x?x8xf32>,
@@ -382,7 +384,7 @@ func.func @online_softmax_update(%q: memref<2x4x?x8xf32>, %k: memref<2x2x?x8xf32
                                  %acc: vector<4x4xf32>, %mb: memref<4xf32>,
                                  %lb: memref<4xf32>, %accb: memref<4x?xf32>,
                                  %c: memref<2x?x4x4xf32>, %a: memref<2x4x?x?xf32>,
-                                 %i: index) {
+                                 %i: index, %ks: memref<1x1x16x8xf32>) {
   %m1, %l1, %acc1 = attn.online_softmax_update dot causal key_tile(64)
       query(%q[%i, %i, %i] : memref<2x4x?x8xf32>)
       keys(%k[%i, %i, %i] : memref<2x2x?x8xf32>)
@@ -393,6 +395,12 @@ func.func @online_softmax_update(%q: memref<2x4x?x8xf32>, %k: memref<2x2x?x8xf32
   attn.online_softmax_update additive act(tanh) key_tile(16)
       query(%q[%i, %i, %i] : memref<2x4x?x8xf32>)
       keys(%k[%i, %i, %i] : memref<2x2x?x8xf32>)
+      values(%vd[%i, %i] : memref<2x2x?x?xf32>)
+      score_weights(%w : memref<4x8xf32>) key_end(%i)
+      state(%mb, %lb, %accb : memref<4xf32>, memref<4xf32>, memref<4x?xf32>)
+  attn.online_softmax_update additive act(tanh) key_tile(16)
+      query(%q[%i, %i, %i] : memref<2x4x?x8xf32>)
+      keys(%ks[%i, %i, %i] : memref<1x1x16x8xf32>) key_row(%i)
       values(%vd[%i, %i] : memref<2x2x?x?xf32>)
       score_weights(%w : memref<4x8xf32>) key_end(%i)
       state(%mb, %lb, %accb : memref<4xf32>, memref<4xf32>, memref<4x?xf32>)

@@ -59,11 +59,6 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
     buildBufferizePipeline(pm);
   OpPassManager &funcPm = pm.nest<func::FuncOp>();
   funcPm.addPass(attn::createAttnDecomposeScores());
-  // Static-size projections become vector loops; the others go through
-  // linalg.
-  if (options.vectorize)
-    funcPm.addPass(attn::createConvertAttnLinearToLoops());
-  funcPm.addPass(attn::createConvertAttnToLinalg());
   // One query per head of a group: the group's heads become the queries of
   // one head, whose tile reads the keys once for the group.
   if (options.vectorize)
@@ -78,6 +73,16 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
   tileOptions.singleQueryCopy = options.singleQueryCopy;
   tileOptions.amxTiles = options.amxTiles;
   funcPm.addPass(attn::createAttnTileAttention(tileOptions));
+  // An additive score's key projection moves into the key loop, a tile at
+  // a time; then static-size projections become vector loops (W packed
+  // before the parallel loop for those inside it), the others go through
+  // linalg.
+  if (options.vectorize) {
+    if (options.fuseKeyProjections)
+      funcPm.addPass(attn::createAttnFuseKeyProjections());
+    funcPm.addPass(attn::createConvertAttnLinearToLoops());
+  }
+  funcPm.addPass(attn::createConvertAttnToLinalg());
   attn::ConvertAttnToLoopsOptions loopOptions;
   loopOptions.tileSize = options.tileSize;
   loopOptions.vectorize = options.vectorize;

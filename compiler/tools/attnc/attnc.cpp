@@ -160,6 +160,13 @@ cl::opt<bool> splitKeys(
              "16 (default true; the splits depend on the shapes only, so "
              "results do not depend on the thread count)"),
     cl::init(true), cl::cat(attncCategory));
+cl::opt<bool> fuseKeyProjections(
+    "fuse-key-projections",
+    cl::desc("Project an additive score's keys a key tile at a time inside "
+             "the key loop, where the tile's rows are in cache when they are "
+             "read again as values, instead of all of them before it "
+             "(default true)"),
+    cl::init(true), cl::cat(attncCategory));
 cl::opt<bool> singleQueryCopy(
     "single-query-copy",
     cl::desc("With a dynamic query count, also compile the attention for "
@@ -679,6 +686,7 @@ int main(int argc, char **argv) {
   options.vectorize = vectorize.getValue();
   options.queryTilesPerGroup = queryTilesPerGroup.getValue();
   options.splitKeys = splitKeys.getValue();
+  options.fuseKeyProjections = fuseKeyProjections.getValue();
   options.singleQueryCopy = singleQueryCopy.getValue();
   options.bf16DotProducts =
       dotPrecision == DotPrecision::BF16 ||

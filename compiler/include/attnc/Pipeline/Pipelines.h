@@ -46,6 +46,11 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
       llvm::cl::desc("split the keys when batch x heads x query tiles are "
                      "fewer than the target plans threads for"),
       llvm::cl::init(true)};
+  Option<bool> fuseKeyProjections{
+      *this, "fuse-key-projections",
+      llvm::cl::desc("project an additive score's keys a key tile at a time "
+                     "inside the key loop (-attn-fuse-key-projections)"),
+      llvm::cl::init(true)};
   Option<bool> singleQueryCopy{
       *this, "single-query-copy",
       llvm::cl::desc("with a dynamic n_q, also emit the form for n_q = 1 "

@@ -51,13 +51,13 @@ using namespace mlir::attn::loops;
 
 namespace {
 
-/// The output size O of `op` when the kernel takes it: static and
-/// contiguous, and either whole vectors (computed a chunk of columns at a
-/// time, any size) or at most the target's maxVectorElements (one vector<O>
-/// per row).
+/// The output size O of `op` when the kernel takes it: static, in rows
+/// that are contiguous (any view of them), and either whole vectors
+/// (computed a chunk of columns at a time, any size) or at most the
+/// target's maxVectorElements (one vector<O> per row).
 std::optional<int64_t> linearOutputSize(LinearOp op,
                                         const TargetDescription &target) {
-  std::optional<int64_t> size = vectorizableSize(
+  std::optional<int64_t> size = vectorizableRows(
       op.getOutput(), std::numeric_limits<int64_t>::max());
   if (!size || (*size > target.maxVectorElements &&
                 *size % target.vectorLanes != 0))
@@ -65,8 +65,22 @@ std::optional<int64_t> linearOutputSize(LinearOp op,
   return size;
 }
 
-/// Whether `op` has static I and a kernel-sized O (linearOutputSize), and
-/// contiguous operands.
+/// The outermost scf.parallel around `op` when its weight and bias are
+/// defined outside it (a projection of each tile's rows inside the tiled
+/// form's parallel loop, after -attn-fuse-key-projections): W is packed
+/// once, before that loop. Null when `op` is in no parallel loop.
+scf::ParallelOp enclosingParallelLoop(LinearOp op) {
+  scf::ParallelOp outermost;
+  for (auto loop = op->getParentOfType<scf::ParallelOp>(); loop;
+       loop = loop->getParentOfType<scf::ParallelOp>())
+    outermost = loop;
+  return outermost;
+}
+
+/// Whether `op` has static I and a kernel-sized O (linearOutputSize),
+/// contiguous weights and bias, contiguous input rows (any view of them),
+/// and, inside a parallel loop, weights and bias defined outside it (see
+/// enclosingParallelLoop).
 bool canVectorizeLinear(LinearOp op, const TargetDescription &target) {
   auto inType = cast<MemRefType>(op.getInput().getType());
   auto wType = cast<MemRefType>(op.getWeight().getType());
@@ -74,11 +88,18 @@ bool canVectorizeLinear(LinearOp op, const TargetDescription &target) {
     return cast<MemRefType>(v.getType()).getLayout().isIdentity();
   };
   int64_t in = inType.getDimSize(inType.getRank() - 1);
+  scf::ParallelOp outer = enclosingParallelLoop(op);
+  auto definedInside = [&](Value v) {
+    return v && outer->isAncestor(v.getParentRegion()->getParentOp());
+  };
   return linearOutputSize(op, target) && !ShapedType::isDynamic(in) &&
-         in > 0 && isContiguous(op.getInput()) &&
+         in > 0 &&
+         vectorizableRows(op.getInput(), std::numeric_limits<int64_t>::max()) &&
          isContiguous(op.getWeight()) &&
          (!op.getBias() || isContiguous(op.getBias())) &&
-         !ShapedType::isDynamic(wType.getDimSize(0));
+         !ShapedType::isDynamic(wType.getDimSize(0)) &&
+         !(outer && (definedInside(op.getWeight()) ||
+                     definedInside(op.getBias())));
 }
 
 /// The register block of the projection kernel: `rows` output rows times
@@ -352,8 +373,31 @@ Value packTransposedWeights(Emitter &e, const LinearOperands &ops,
   return packed;
 }
 
+/// Loops from 0 to `upperBounds` by `steps`: one scf.parallel, or nested
+/// scf.for when `serial` (a projection inside another parallel loop). The
+/// builder is left in the innermost body; returns the induction variables.
+SmallVector<Value> beginLoopNest(ImplicitLocOpBuilder &b,
+                                 ArrayRef<Value> upperBounds,
+                                 ArrayRef<Value> steps, bool serial) {
+  Value zero = b.create<arith::ConstantIndexOp>(0);
+  if (!serial) {
+    SmallVector<Value> lowerBounds(upperBounds.size(), zero);
+    auto loop = b.create<scf::ParallelOp>(lowerBounds, upperBounds, steps);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    return SmallVector<Value>(loop.getInductionVars());
+  }
+  SmallVector<Value> ivs;
+  for (auto [ub, step] : llvm::zip_equal(upperBounds, steps)) {
+    auto loop = b.create<scf::ForOp>(zero, ub, step);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    ivs.push_back(loop.getInductionVar());
+  }
+  return ivs;
+}
+
 /// The blocked kernel over W^T packed by packTransposedWeights: in
-/// parallel over (batch, output head, slab of row blocks), each block of
+/// parallel (in sequence when `serial`) over (batch, output head, slab of
+/// row blocks), each block of
 /// `rows` output rows, chunk by chunk, keeps rows x vectors accumulators
 /// (starting from the bias) that get x_r[i] * W^T[i, chunk] for every i:
 /// independent FMA chains that share each load of W^T and each broadcast
@@ -363,7 +407,7 @@ Value packTransposedWeights(Emitter &e, const LinearOperands &ops,
 /// (recomputed and rewritten alike, by the same block).
 void emitBlockedLinear(Emitter &e, const LinearOperands &ops, Value packed,
                        Value rows, const LinearBlock &block,
-                       const TargetDescription &target) {
+                       const TargetDescription &target, bool serial) {
   ImplicitLocOpBuilder &b = e.b;
   int64_t chunk = block.chunk(), chunks = ops.outSize / chunk;
   auto vectorType = VectorType::get({block.width}, b.getF32Type());
@@ -381,15 +425,11 @@ void emitBlockedLinear(Emitter &e, const LinearOperands &ops, Value packed,
           target.projectionCachedWeightBytes;
   Value blockRows = e.index(block.rows),
         slabRows = e.index(block.rows * blocksPerSlab);
-  auto slabLoop = b.create<scf::ParallelOp>(
-      ValueRange{zero, zero, zero},
-      ValueRange{e.dim(ops.out, 0), headsInBlock ? one : outHeads, rows},
-      ValueRange{one, one, slabRows});
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(slabLoop.getBody()->getTerminator());
-  Value bIdx = slabLoop.getInductionVars()[0],
-        loopHead = slabLoop.getInductionVars()[1],
-        slab = slabLoop.getInductionVars()[2];
+  SmallVector<Value> slabIvs = beginLoopNest(
+      b, {e.dim(ops.out, 0), headsInBlock ? one : outHeads, rows},
+      {one, one, slabRows}, serial);
+  Value bIdx = slabIvs[0], loopHead = slabIvs[1], slab = slabIvs[2];
   Value lastRow = e.maxIdx(b.create<arith::SubIOp>(rows, one), zero);
   Value inSize = e.index(ops.in);
   // The rows of the block that starts at n0, clamped to the last row.
@@ -486,7 +526,10 @@ void emitBlockedLinear(Emitter &e, const LinearOperands &ops, Value packed,
 }
 
 /// attn.linear -> the few-rows kernel (when it applies, under scf.if) and
-/// the blocked kernel over packed weights.
+/// the blocked kernel over packed weights. Inside a parallel loop whose
+/// body does not define W or the bias, W is packed before that loop and
+/// freed after it, and the kernel's loops are sequential (each iteration of
+/// the outer loop projects its own rows).
 void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
                        const TargetDescription &target) {
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
@@ -495,6 +538,20 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
   LinearBlock block = linearBlock(ops.outSize, target);
   int64_t rank = cast<MemRefType>(ops.out.getType()).getRank();
   Value rows = e.dim(ops.out, rank - 2);
+
+  if (scf::ParallelOp outer = enclosingParallelLoop(op)) {
+    Value packed;
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(outer);
+      packed = packTransposedWeights(e, ops, block, target);
+      b.setInsertionPointAfter(outer);
+      b.create<memref::DeallocOp>(packed);
+    }
+    emitBlockedLinear(e, ops, packed, rows, block, target, /*serial=*/true);
+    rewriter.eraseOp(op);
+    return;
+  }
 
   // At most the target's projectionFewRows rows in all (B x N): the
   // few-rows kernel, which reads W as it is; else W is packed for the
@@ -514,7 +571,7 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
     b.setInsertionPoint(fewRows.elseBlock()->getTerminator());
   }
   Value packed = packTransposedWeights(e, ops, block, target);
-  emitBlockedLinear(e, ops, packed, rows, block, target);
+  emitBlockedLinear(e, ops, packed, rows, block, target, /*serial=*/false);
   b.create<memref::DeallocOp>(packed);
   rewriter.eraseOp(op);
 }

@@ -78,11 +78,13 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
   /// scalar pass over the stored scores; interval bands are bounds), a dot
   /// or cosine score, registers for q, the state and the
   /// value rows, key tiles of whole panels, and keys that exist before the
-  /// parallel loop (where they are packed) unless they are read in place.
+  /// parallel loop (where they are packed) unless they are read in place;
+  /// not a tile's scratch of keys (key_row).
   LogicalResult match(OnlineSoftmaxUpdateOp op) const override {
     int64_t limit = target.maxVectorElements;
     auto parallel = op->getParentOfType<scf::ParallelOp>();
     return success(
+        !op.getKeyRow() &&
         (op.getCombine() == ScoreCombine::dot ||
          op.getCombine() == ScoreCombine::cosine) &&
         op.getAlign() == AlignKind::softmax && op.hasValueState() &&

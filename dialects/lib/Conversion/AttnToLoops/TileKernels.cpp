@@ -35,6 +35,7 @@ struct ScoreContext {
   Value q, k;      // memrefs [B, H, N, D]
   Value bq, h, i;  // query indices
   Value bk, hk;    // key indices (the key row is passed per call)
+  Value keyShift;  // with key_row: key j is row j + keyShift of k; or null
   Value d;         // D
   Value wRow;      // additive: index of the row of w, or null (rank 1)
   Value queryNorm; // cosine: |q_i|
@@ -47,6 +48,16 @@ struct ScoreContext {
   Value modBatch;
   SmallVector<Value> modOperands;
 };
+
+/// key_row - first_key for an update whose keys are its tile's rows of a
+/// scratch buffer (key_row); null when key j is row j of the keys.
+Value keyShiftOf(Emitter &e, OnlineSoftmaxUpdateOp op) {
+  if (!op.getKeyRow())
+    return Value();
+  return e.b.create<arith::SubIOp>(op.getKeyRow(), op.getFirstKey());
+}
+Value keyShiftOf(Emitter &, TileWeightsOp) { return Value(); }
+Value keyShiftOf(Emitter &, TileScoresOp) { return Value(); }
 
 /// The batch entry the modifier functions see.
 Value modifierBatch(OnlineSoftmaxUpdateOp op) { return op.getSampleBatch(); }
@@ -68,6 +79,7 @@ ScoreContext makeScoreContext(Emitter &e, TileOp op, bool vectorScores) {
   s.h = op.getHead();
   s.bk = op.getKeyBatch();
   s.hk = op.getKeyHead();
+  s.keyShift = keyShiftOf(e, op);
   s.d = e.dim(s.q, 3);
   if (s.w && cast<MemRefType>(s.w.getType()).getRank() == 2)
     s.wRow = s.h;
@@ -158,6 +170,9 @@ void prefetchRowAhead(Emitter &e, Value rows, Value batch, Value head, Value j,
 Value emitCombinedScore(Emitter &e, const ScoreContext &s, Value j) {
   ImplicitLocOpBuilder &b = e.b;
   Value zero = e.index(0);
+  // The row of k that holds key j.
+  if (s.keyShift)
+    j = b.create<arith::AddIOp>(j, s.keyShift);
   if (s.vecType) {
     prefetchRowAhead(e, s.k, s.bk, s.hk, j, s.vecType.getNumElements());
     Value key = e.vload(s.vecType, s.k, {s.bk, s.hk, j, zero});
@@ -358,7 +373,7 @@ void lowerArgmax(Emitter &e, OnlineSoftmaxUpdateOp op, ScoreContext &s,
                  Value &maxState, Value &sumState, Value &accState) {
   ImplicitLocOpBuilder &b = e.b;
   Value zero = e.index(0);
-  Value nq = e.dim(op.getQuery(), 2), nk = e.dim(op.getKeys(), 2);
+  Value nq = e.dim(op.getQuery(), 2), nk = e.dim(op.getValues(), 2);
   Value tile = e.index(op.getKeyTile()), j0 = op.getFirstKey();
   Value v = op.getValues(), bv = op.getValueBatch(), hv = op.getValueHead();
   Value dv = e.dim(v, 3);
@@ -444,7 +459,7 @@ struct GenericOnlineSoftmaxUpdate
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Emitter e{b};
     Value zero = e.index(0);
-    Value nq = e.dim(op.getQuery(), 2), nk = e.dim(op.getKeys(), 2);
+    Value nq = e.dim(op.getQuery(), 2), nk = e.dim(op.getValues(), 2);
     Value lastQuery = e.maxIdx(b.create<arith::SubIOp>(nq, e.index(1)), zero);
     Value tile = e.index(keyTile), j0 = op.getFirstKey();
     Value bv = op.getValueBatch(), hv = op.getValueHead();

@@ -832,8 +832,16 @@ static LogicalResult verifyTileState(Operation *op, Value max, Value sum,
 LogicalResult OnlineSoftmaxUpdateOp::verify() {
   Operation *op = getOperation();
   Value q = getQuery(), k = getKeys(), v = getValues();
-  if (failed(expectEqual(op, {k, 2, "keys"}, {v, 2, "values"},
-                         "key count mismatch")) ||
+  // With key_row, the keys are the tile's rows of a scratch buffer: it holds
+  // a whole tile, and Nk is the values'.
+  if (getKeyRow()) {
+    int64_t rows = cast<MemRefType>(k.getType()).getDimSize(2);
+    if (!ShapedType::isDynamic(rows) && rows < getKeyTile())
+      return emitOpError("keys with key_row hold a whole key tile (")
+             << getKeyTile() << " rows), got " << rows;
+  }
+  if ((!getKeyRow() && failed(expectEqual(op, {k, 2, "keys"}, {v, 2, "values"},
+                                          "key count mismatch"))) ||
       failed(verifyCombinedScore(op, q, k, getCombine(), getAct(),
                                  getScoreWeights(), getScale(), getBias())) ||
       failed(
@@ -851,7 +859,7 @@ LogicalResult OnlineSoftmaxUpdateOp::verify() {
   if (Value out = getScoresOut()) {
     if (getAlign() != AlignKind::softmax)
       return emitOpError("scores_out goes with the softmax");
-    if (failed(expectEqual(op, {k, 2, "keys"}, {out, 3, "scores_out"},
+    if (failed(expectEqual(op, {v, 2, "values"}, {out, 3, "scores_out"},
                            "key count mismatch")) ||
         failed(expectEqual(op, {q, 1, "query"}, {out, 1, "scores_out"},
                            "head count mismatch")) ||

@@ -439,7 +439,8 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
                               ValueRange current) {
         return b.create<OnlineSoftmaxUpdateOp>(
             valueState ? TypeRange(current) : TypeRange(), q, it.bq, it.h,
-            first, k, it.bk, it.hk, j0, v, it.bv, it.hv, op.getScoreWeights(),
+            first, k, it.bk, it.hk, j0, /*key_row=*/Value(), v, it.bv, it.hv,
+            op.getScoreWeights(),
             op.getScale(), op.getBias(), it.keys.visible, it.keys.prefixEnd,
             op.getModSizes(), op.getModTables(), current[0], current[1],
             current[2],

@@ -407,6 +407,12 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     g(sample_batch, head, i, j, ...); `band_lower(a)` /
     `band_upper(c)` mask keys outside [i + a, i + c].
 
+    With `key_row(%r)`, `keys` holds only the tile's keys: key
+    `first_key + j` is row `r + j` of `keys[key_batch, key_head]` (the
+    masks and the values still count keys from `first_key`, and the key
+    count Nk is the values'). `-attn-fuse-key-projections` computes a
+    tile's projected keys into such a buffer inside the key loop.
+
     With `scores_out` (a softmax; `sample_batch` gives its batch entry),
     the step also writes s_rj, for every key of the tile that row r sees,
     at scores_out[sample_batch, head, i, j]: the tiled form passes the
@@ -435,6 +441,7 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
     Index:$query_batch, Index:$head, Index:$first_query,
     Arg<MemRefRankOf<[F32], [4]>, "keys [B, Hk, Nk, D]", [MemRead]>:$keys,
     Index:$key_batch, Index:$key_head, Index:$first_key,
+    Optional<Index>:$key_row,
     Arg<MemRefRankOf<[F32], [4]>, "values [B, Hv, Nk, Dv]", [MemRead]>:$values,
     Index:$value_batch, Index:$value_head,
     Arg<Optional<MemRefRankOf<[F32], [1, 2]>>, "w of the additive score",
@@ -478,6 +485,7 @@ def Attn_OnlineSoftmaxUpdateOp : Attn_Op<"online_softmax_update",
         type($query) `)`
     `keys` `(` $keys `[` $key_batch `,` $key_head `,` $first_key `]` `:`
         type($keys) `)`
+    (`key_row` `(` $key_row^ `)`)?
     `values` `(` $values `[` $value_batch `,` $value_head `]` `:`
         type($values) `)`
     (`score_weights` `(` $score_weights^ `:` type($score_weights) `)`)?

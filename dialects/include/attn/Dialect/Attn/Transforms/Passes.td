@@ -225,6 +225,60 @@ def AttnTileAttention : Pass<"attn-tile-attention", "func::FuncOp"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def AttnFuseKeyProjections : Pass<"attn-fuse-key-projections",
+                                  "func::FuncOp"> {
+  let summary = "Project each key tile inside the key loop (additive scores)";
+  let description = [{
+    An additive score's keys are projected (k' = W2 k) by an `attn.linear`
+    into an [B, H, Nk, Dw] buffer before the tiled form's parallel loop,
+    and the loop reads them back, with the values, from memory. When the
+    values are the keys' rows themselves (Bahdanau: V = K), every key row
+    comes from memory twice. This pass moves the projection into the key
+    loop: each `attn.online_softmax_update` of the tiled form gets, right
+    before it, an `attn.linear` of its key tile's rows (a view of the
+    input) into a per-iteration scratch of `key_tile` rows, and reads its
+    keys there (`key_row(0)`); the rows it projects are then in the caches
+    when the update reads the values. The [B, H, Nk, Dw] buffer is gone.
+
+    Fused: a linear op with a shared weight ([Dw, D]) and bias ([Dw] or
+    none), a 4-d input and a 4-d output buffer that only that op writes,
+    that only additive updates of one parallel loop read (as their keys) and
+    that is freed afterwards, with nothing between the op and the loop that
+    may write its input. Anything else is left as it is. The projection
+    inside the loop is lowered by `-convert-attn-linear-to-loops`, which
+    packs W2 once, before the parallel loop.
+
+    ```mlir
+    attn.linear ins(%k, %w2 : memref<?x1x?x256xf32>, memref<128x256xf32>)
+        outs(%kp : memref<?x1x?x128xf32>)
+    scf.parallel (%b, %h, %i) = ... {
+      scf.for %j0 = %c0 to %nk step %c128 iter_args(...) {
+        attn.online_softmax_update additive act(tanh) key_tile(128)
+            query(...) keys(%kp[%b, %h, %j0] : memref<?x1x?x128xf32>) ...
+    ```
+
+    becomes
+
+    ```mlir
+    scf.parallel (%b, %h, %i) = ... {
+      %scratch = memref.alloc() : memref<1x1x128x128xf32>
+      scf.for %j0 = %c0 to %nk step %c128 iter_args(...) {
+        %rows = ... min(128, key_end - j0, Nk - j0) ...
+        %x = memref.subview %k[%b, 0, %j0, 0] [1, 1, %rows, 256] [1, 1, 1, 1]
+        %y = memref.subview %scratch[0, 0, 0, 0] [1, 1, %rows, 128] [1, 1, 1, 1]
+        attn.linear ins(%x, %w2 : ...) outs(%y : ...)
+        attn.online_softmax_update additive act(tanh) key_tile(128)
+            query(...) keys(%scratch[%c0, %c0, %j0] : memref<1x1x128x128xf32>)
+            key_row(%c0) ...
+      }
+      memref.dealloc %scratch : memref<1x1x128x128xf32>
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def AttnApproximateMath : Pass<"attn-approximate-math", "func::FuncOp"> {
   let summary = "Replace math.exp and math.tanh by polynomial approximations";
   let description = [{

@@ -1,0 +1,181 @@
+//===- FuseKeyProjections.cpp - Project each key tile in the key loop -----===//
+//
+// Moves an additive score's key projection (attn.linear k' = W2 k, made by
+// -attn-decompose-scores into a [B, H, Nk, Dw] buffer before the tiled
+// form) into the key loop: each attn.online_softmax_update that reads the
+// projected keys gets, right before it, an attn.linear of its own key
+// tile's rows (subviews of the input and of a per-iteration scratch of
+// key_tile rows) and reads its keys from the scratch (key_row(0)). The
+// key rows a tile projects are then still in the caches when the update
+// reads them again as its values (V = K in Bahdanau's model), and the
+// projected keys never go to memory. See Passes.td for the IR before and
+// after, and for what is fused.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/LoopEmitter/LoopEmitter.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNFUSEKEYPROJECTIONS
+#include "attn/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+/// The buffer `v` is a view of (through view-like ops), or `v` itself.
+Value viewRoot(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+/// Whether `op` may write memory that `root` is a view of: any write to a
+/// view of it, or to an unknown buffer, or an op with unknown effects.
+bool mayWrite(Operation *op, Value root) {
+  if (isMemoryEffectFree(op))
+    return false;
+  auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+  if (!effects)
+    return true;
+  SmallVector<MemoryEffects::EffectInstance> instances;
+  effects.getEffects(instances);
+  return llvm::any_of(instances, [&](const MemoryEffects::EffectInstance &e) {
+    if (!isa<MemoryEffects::Write>(e.getEffect()))
+      return false;
+    Value written = e.getValue();
+    return !written || viewRoot(written) == root;
+  });
+}
+
+/// The updates that read `projection`'s output as their keys, when the
+/// projection can move into their key loop (see Passes.td); empty
+/// otherwise.
+SmallVector<OnlineSoftmaxUpdateOp> fusableUpdates(LinearOp projection) {
+  auto outType = cast<MemRefType>(projection.getOutput().getType());
+  auto inType = cast<MemRefType>(projection.getInput().getType());
+  Value bias = projection.getBias();
+  if (cast<MemRefType>(projection.getWeight().getType()).getRank() != 2 ||
+      (bias && cast<MemRefType>(bias.getType()).getRank() != 1) ||
+      inType.getRank() != 4 || outType.getRank() != 4 ||
+      ShapedType::isDynamic(outType.getDimSize(3)))
+    return {};
+  auto alloc = projection.getOutput().getDefiningOp<memref::AllocOp>();
+  if (!alloc || alloc->getBlock() != projection->getBlock())
+    return {};
+  SmallVector<OnlineSoftmaxUpdateOp> updates;
+  scf::ParallelOp loop;
+  for (OpOperand &use : alloc->getUses()) {
+    Operation *user = use.getOwner();
+    if (user == projection.getOperation() || isa<memref::DeallocOp>(user))
+      continue;
+    auto update = dyn_cast<OnlineSoftmaxUpdateOp>(user);
+    if (!update || &use != &update.getKeysMutable() ||
+        update.getCombine() != ScoreCombine::additive || update.getKeyRow())
+      return {};
+    // The outermost parallel loop around the update, in the projection's
+    // block: the tiled form's.
+    scf::ParallelOp outer;
+    for (auto p = update->getParentOfType<scf::ParallelOp>(); p;
+         p = p->getParentOfType<scf::ParallelOp>())
+      outer = p;
+    if (!outer || outer->getBlock() != projection->getBlock() ||
+        (loop && loop != outer))
+      return {};
+    loop = outer;
+    updates.push_back(update);
+  }
+  if (updates.empty() || !projection->isBeforeInBlock(loop))
+    return {};
+  // Nothing between the projection and the loop may change its input.
+  Value input = viewRoot(projection.getInput());
+  for (Operation *op = projection->getNextNode(); op != loop.getOperation();
+       op = op->getNextNode())
+    if (mayWrite(op, input))
+      return {};
+  return updates;
+}
+
+/// Projects `update`'s key tile into a scratch right before it, and points
+/// the update's keys there.
+void fuseIntoKeyLoop(LinearOp projection, OnlineSoftmaxUpdateOp update,
+                     IRRewriter &rewriter) {
+  Location loc = update.getLoc();
+  auto outType = cast<MemRefType>(projection.getOutput().getType());
+  auto inType = cast<MemRefType>(projection.getInput().getType());
+  int64_t tile = update.getKeyTile(), width = outType.getDimSize(3);
+  Type f32 = rewriter.getF32Type();
+  Value scratch = loops::allocateTileScratch(
+      rewriter, update, MemRefType::get({1, 1, tile, width}, f32));
+
+  rewriter.setInsertionPoint(update);
+  ImplicitLocOpBuilder b(loc, rewriter);
+  loops::Emitter e{b};
+  Value zero = e.index(0), j0 = update.getFirstKey();
+  Value input = projection.getInput();
+  // The tile's keys that exist and that the update may see: up to
+  // key_end and Nk, at most a tile, none when the tile starts past them.
+  Value last = e.minIdx(update.getKeyEnd(), e.dim(input, 2));
+  Value rows = e.maxIdx(
+      e.minIdx(b.create<arith::SubIOp>(last, j0), e.index(tile)), zero);
+  // The output's heads are the input's (a shared weight and bias): a
+  // one-head input serves every head.
+  Value inputHead = inType.getDimSize(1) == 1 ? zero : update.getKeyHead();
+  OpFoldResult one = b.getIndexAttr(1), none = b.getIndexAttr(0);
+  SmallVector<OpFoldResult> unitStrides(4, one);
+  Value keyRows = b.create<memref::SubViewOp>(
+      input,
+      SmallVector<OpFoldResult>{update.getKeyBatch(), inputHead, j0, none},
+      SmallVector<OpFoldResult>{one, one, rows,
+                                b.getIndexAttr(inType.getDimSize(3))},
+      unitStrides);
+  Value projected = b.create<memref::SubViewOp>(
+      scratch, SmallVector<OpFoldResult>(4, none),
+      SmallVector<OpFoldResult>{one, one, rows, b.getIndexAttr(width)},
+      unitStrides);
+  b.create<LinearOp>(keyRows, projection.getWeight(), projection.getBias(),
+                     projected);
+  rewriter.modifyOpInPlace(update, [&] {
+    update.getKeysMutable().assign(scratch);
+    update.getKeyBatchMutable().assign(zero);
+    update.getKeyHeadMutable().assign(zero);
+    update.getKeyRowMutable().assign(zero);
+  });
+}
+
+struct AttnFuseKeyProjectionsPass
+    : public attn::impl::AttnFuseKeyProjectionsBase<
+          AttnFuseKeyProjectionsPass> {
+  void runOnOperation() override {
+    SmallVector<std::pair<LinearOp, SmallVector<OnlineSoftmaxUpdateOp>>> work;
+    getOperation().walk([&](LinearOp projection) {
+      SmallVector<OnlineSoftmaxUpdateOp> updates = fusableUpdates(projection);
+      if (!updates.empty())
+        work.emplace_back(projection, std::move(updates));
+    });
+    IRRewriter rewriter(&getContext());
+    for (auto &[projection, updates] : work) {
+      for (OnlineSoftmaxUpdateOp update : updates)
+        fuseIntoKeyLoop(projection, update, rewriter);
+      // The projected keys' buffer is now only allocated and freed.
+      Operation *alloc = projection.getOutput().getDefiningOp();
+      rewriter.eraseOp(projection);
+      for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
+        rewriter.eraseOp(user);
+      rewriter.eraseOp(alloc);
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,72 @@
+# RUN: %python %s
+# -attn-fuse-key-projections: an additive score's keys are projected a key
+# tile (128 keys) at a time inside the key loop, into a scratch the update
+# reads (key_row), instead of all of them before the parallel loop. Each
+# model is checked to be fused (the IR after the pass has key_row) and
+# against the float64 reference: d_w as whole vectors (32, 128: the
+# blocked projection's chunks) and not (5, 40), a single query and
+# several, causal and lengths masks (the rows a tile projects stop at the
+# batch entry's length), key counts around the tile (1, 2, 127, 128, 129,
+# 257, 300) and a batch of 1 and of 3. A model that also returns the
+# weights is not fused (attn.tile_weights reads the projected keys) and is
+# checked too.
+
+import subprocess
+
+import attnc_testlib as T
+
+checker = T.Checker()
+
+
+def fused(source):
+    """Whether attnc fuses the key projection of `source`."""
+    path = T._workdir() + "/fused_probe.attn"
+    with open(path, "w") as f:
+        f.write(source)
+    proc = subprocess.run([T.find_attnc(), path, "--emit=loops", "-o",
+                           "/dev/null",
+                           "--print-ir-after=attn-fuse-key-projections"],
+                          env=T.tool_env(), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True)
+    checker.check(proc.returncode == 0, "attnc --emit=loops failed: %s"
+                  % proc.stderr[-2000:])
+    return "key_row(" in proc.stderr
+
+
+models = []
+for d, d_w in ((17, 5), (64, 32), (40, 40), (256, 128)):
+    for mname, causal, lengths, single in (("none", False, False, True),
+                                           ("lengths", False, True, True),
+                                           ("causal", True, False, False),
+                                           ("lengths_q", False, True, False)):
+        for act in ("tanh", "relu"):
+            if act == "relu" and mname != "none":
+                continue
+            name = "fk_d%d_w%d_%s_%s" % (d, d_w, mname, act)
+            src, spec = T.score_model(name, "additive", act=act,
+                                      causal=causal, lengths=lengths,
+                                      single_query=single, d=d, d_q=9,
+                                      d_w=d_w, weights=False)
+            checker.check(fused(src), "%s: the key projection is not fused"
+                          % name)
+            models.append((name, src, spec))
+
+# The weights output keeps the projection before the loop.
+src, spec = T.score_model("fk_weights", "additive", act="tanh", lengths=True,
+                          single_query=True, d=64, d_q=9, d_w=32,
+                          weights=True)
+checker.check(not fused(src), "fk_weights: fused despite its weights output")
+models.append(("fk_weights", src, spec))
+
+# (n_q, n_k, b); n_q is ignored by the single-query models.
+SIZES = [(1, 1, 1), (2, 2, 3), (3, 127, 1), (1, 128, 2), (5, 129, 1),
+         (2, 257, 3), (4, 300, 1)]
+
+
+def sizes(name):
+    return [{"n_q": nq, "n_k": nk, "b": b} for nq, nk, b in SIZES]
+
+
+T.run_models(checker, models, sizes, seed=83,
+             overrides={"L": T.lengths_override})
+checker.finish()
