@@ -7,6 +7,8 @@
 
 #include "attn/Conversion/LoopEmitter/LoopEmitter.h"
 
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
 using namespace mlir;
 using namespace mlir::attn::loops;
 
@@ -228,6 +230,12 @@ mlir::attn::loops::vectorizableRows(Value value, int64_t maxElements) {
       size > maxElements)
     return std::nullopt;
   return size;
+}
+
+Value mlir::attn::loops::viewRoot(Value value) {
+  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
+    value = view.getViewSource();
+  return value;
 }
 
 Value mlir::attn::loops::allocateTileScratch(RewriterBase &rewriter,

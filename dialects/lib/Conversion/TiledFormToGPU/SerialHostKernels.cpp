@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/Conversion/LoopEmitter/LoopEmitter.h"
 #include "attn/Conversion/Passes.h"
 #include "DeviceMemory.h"
 
@@ -19,7 +20,6 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNSERIALHOSTKERNELS
@@ -30,19 +30,13 @@ using namespace mlir;
 
 namespace {
 
-/// The buffer `value` is a view of (through view-like ops).
-Value rootOf(Value value) {
-  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
-    value = view.getViewSource();
-  return value;
-}
-
 /// Whether `op` (or an op in it) uses a view of `root`.
 bool usesBuffer(Operation *op, Value root) {
   return op
       ->walk([&](Operation *nested) {
         for (Value operand : nested->getOperands())
-          if (isa<MemRefType>(operand.getType()) && rootOf(operand) == root)
+          if (isa<MemRefType>(operand.getType()) &&
+              attn::loops::viewRoot(operand) == root)
             return WalkResult::interrupt();
         return WalkResult::advance();
       })
@@ -68,7 +62,7 @@ bool sinkLoadIntoLaunches(memref::LoadOp load) {
   }
   if (launches.empty())
     return false;
-  Value root = rootOf(load.getMemRef());
+  Value root = attn::loops::viewRoot(load.getMemRef());
   for (Operation *op = load->getNextNode(); op && op != last;
        op = op->getNextNode())
     if (!llvm::is_contained(launches, dyn_cast<gpu::LaunchOp>(op)) &&

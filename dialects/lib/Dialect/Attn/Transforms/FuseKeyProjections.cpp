@@ -22,7 +22,6 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNFUSEKEYPROJECTIONS
@@ -33,13 +32,6 @@ using namespace mlir;
 using namespace mlir::attn;
 
 namespace {
-
-/// The buffer `v` is a view of (through view-like ops), or `v` itself.
-Value viewRoot(Value v) {
-  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
-    v = view.getViewSource();
-  return v;
-}
 
 /// Whether `op` may write memory that `root` is a view of: any write to a
 /// view of it, or to an unknown buffer, or an op with unknown effects.
@@ -55,7 +47,7 @@ bool mayWrite(Operation *op, Value root) {
     if (!isa<MemoryEffects::Write>(e.getEffect()))
       return false;
     Value written = e.getValue();
-    return !written || viewRoot(written) == root;
+    return !written || loops::viewRoot(written) == root;
   });
 }
 
@@ -99,7 +91,7 @@ SmallVector<OnlineSoftmaxUpdateOp> fusableUpdates(LinearOp projection) {
   if (updates.empty() || !projection->isBeforeInBlock(loop))
     return {};
   // Nothing between the projection and the loop may change its input.
-  Value input = viewRoot(projection.getInput());
+  Value input = loops::viewRoot(projection.getInput());
   for (Operation *op = projection->getNextNode(); op != loop.getOperation();
        op = op->getNextNode())
     if (mayWrite(op, input))
