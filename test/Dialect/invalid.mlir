@@ -916,6 +916,16 @@ func.func @update_key_row_short_scratch(%q: memref<1x1x?x8xf32>, %k: memref<1x1x
 
 // -----
 
+// attn.tile_weights recomputes the scores from the keys unless the update
+// stored them.
+func.func @weights_without_keys(%q: memref<1x1x3x8xf32>, %m: vector<4xf32>, %l: vector<4xf32>, %a: memref<1x1x3x5xf32>, %i: index) {
+  // expected-error @+1 {{the keys may be left out only with scores_stored}}
+  attn.tile_weights dot query(%q[%i, %i, %i] : memref<1x1x3x8xf32>) key_end(%i) state(%m, %l : vector<4xf32>, vector<4xf32>) outs(%a[%i] : memref<1x1x3x5xf32>)
+  return
+}
+
+// -----
+
 func.func @update_max_sum_types(%q: memref<1x1x?x8xf32>, %k: memref<1x1x?x8xf32>, %v: memref<1x1x?x4xf32>, %m: vector<4xf32>, %l: vector<2xf32>, %acc: vector<4x4xf32>, %i: index) {
   // expected-error @+1 {{max and sum must have the same type}}
   %0:3 = attn.online_softmax_update dot key_tile(64) query(%q[%i, %i, %i] : memref<1x1x?x8xf32>) keys(%k[%i, %i, %i] : memref<1x1x?x8xf32>) values(%v[%i, %i] : memref<1x1x?x4xf32>) key_end(%i) state(%m, %l, %acc : vector<4xf32>, vector<2xf32>, vector<4x4xf32>) -> vector<4xf32>, vector<2xf32>, vector<4x4xf32>

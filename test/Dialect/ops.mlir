@@ -377,6 +377,8 @@ func.func @attr_dict(%y: memref<7xf32>) {
 // CHECK: attn.online_softmax_update additive act(tanh) key_tile(16) query({{.*}}) keys(%{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}] : memref<1x1x16x8xf32>) key_row(%{{.*}}) values({{.*}}) score_weights({{.*}}) key_end({{.*}}) state({{.*}}){{$}}
 // CHECK: attn.tile_finalize ins(%{{.*}}, %{{.*}} : vector<4xf32>, vector<4x4xf32>) outs(%{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}] : memref<2x?x4x4xf32>){{$}}
 // CHECK: attn.tile_weights dot act(sigmoid) query({{.*}}) keys(%{{.*}}[%{{.*}}, %{{.*}}] : memref<2x2x?x8xf32>) bias(%{{.*}}) key_end(%{{.*}}) state(%{{.*}}, %{{.*}} : vector<4xf32>, vector<4xf32>) outs(%{{.*}}[%{{.*}}] : memref<2x4x?x?xf32>){{$}}
+// Stored scores without keys.
+// CHECK: attn.tile_weights additive act(tanh) scores_stored query({{.*}}) score_weights(%{{.*}} : memref<4x8xf32>) key_end(%{{.*}}) state({{.*}}) outs(%{{.*}}[%{{.*}}] : memref<2x4x?x?xf32>){{$}}
 func.func @online_softmax_update(%q: memref<2x4x?x8xf32>, %k: memref<2x2x?x8xf32>,
                                  %v: memref<2x2x?x4xf32>, %vd: memref<2x2x?x?xf32>,
                                  %w: memref<4x8xf32>, %s: f32,
@@ -410,6 +412,11 @@ func.func @online_softmax_update(%q: memref<2x4x?x8xf32>, %k: memref<2x2x?x8xf32
       query(%q[%i, %i, %i] : memref<2x4x?x8xf32>)
       keys(%k[%i, %i] : memref<2x2x?x8xf32>)
       bias(%s) key_end(%i) state(%m1, %l1 : vector<4xf32>, vector<4xf32>)
+      outs(%a[%i] : memref<2x4x?x?xf32>)
+  attn.tile_weights additive act(tanh) scores_stored
+      query(%q[%i, %i, %i] : memref<2x4x?x8xf32>)
+      score_weights(%w : memref<4x8xf32>) key_end(%i)
+      state(%m1, %l1 : vector<4xf32>, vector<4xf32>)
       outs(%a[%i] : memref<2x4x?x?xf32>)
   return
 }

@@ -7,9 +7,9 @@
 # blocked projection's chunks) and not (5, 40), a single query and
 # several, causal and lengths masks (the rows a tile projects stop at the
 # batch entry's length), key counts around the tile (1, 2, 127, 128, 129,
-# 257, 300) and a batch of 1 and of 3. A model that also returns the
-# weights is not fused (attn.tile_weights reads the projected keys) and is
-# checked too.
+# 257, 300) and a batch of 1 and of 3. Models that also return the
+# weights are fused too: the updates store their scores in the weights,
+# which attn.tile_weights normalizes without keys (scores_stored).
 
 import subprocess
 
@@ -51,12 +51,19 @@ for d, d_w in ((17, 5), (64, 32), (40, 40), (256, 128)):
                           % name)
             models.append((name, src, spec))
 
-# The weights output keeps the projection before the loop.
-src, spec = T.score_model("fk_weights", "additive", act="tanh", lengths=True,
-                          single_query=True, d=64, d_q=9, d_w=32,
-                          weights=True)
-checker.check(not fused(src), "fk_weights: fused despite its weights output")
-models.append(("fk_weights", src, spec))
+# With the weights output: one query and several, masks, d_w not whole
+# vectors.
+for d, d_w, mname, causal, lengths, single in (
+        (64, 32, "lengths", False, True, True),
+        (256, 128, "none", False, False, True),
+        (17, 5, "causal", True, False, False),
+        (40, 40, "lengths_q", False, True, False)):
+    name = "fk_weights_d%d_w%d_%s" % (d, d_w, mname)
+    src, spec = T.score_model(name, "additive", act="tanh", causal=causal,
+                              lengths=lengths, single_query=single, d=d,
+                              d_q=9, d_w=d_w, weights=True)
+    checker.check(fused(src), "%s: the key projection is not fused" % name)
+    models.append((name, src, spec))
 
 # (n_q, n_k, b); n_q is ignored by the single-query models.
 SIZES = [(1, 1, 1), (2, 2, 3), (3, 127, 1), (1, 128, 2), (5, 129, 1),

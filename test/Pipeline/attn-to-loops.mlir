@@ -7,9 +7,10 @@
 // RUN: attn-opt %s --attn-to-loops="split-keys=false query-tiles-per-group=1 bufferize=false" | FileCheck %s --check-prefix=ONETILE
 // RUN: attn-opt %s --attn-to-loops="single-query-copy=false query-tiles-per-group=4 bufferize=false" | FileCheck %s --check-prefix=NOCOPY
 //
-// The attn-to-loops pipeline (attn-decompose-scores,
-// convert-attn-linear-to-loops, convert-attn-to-linalg, attn-tile-attention,
-// convert-attn-to-loops, convert-linalg-to-loops, and from opt-level 1
+// The attn-to-loops pipeline (attn-decompose-scores, attn-tile-attention,
+// attn-fuse-key-projections, convert-attn-linear-to-loops,
+// convert-attn-to-linalg, convert-attn-to-loops, convert-linalg-to-loops,
+// and from opt-level 1
 // attn-approximate-math, canonicalize, cse, attn-hoist-loop-invariants) on a
 // small multi-query transformer layer and a Bahdanau attention: no attn or
 // linalg op is left, only scf loops over memrefs.
@@ -121,16 +122,20 @@ func.func @model(%x: memref<?x?x16xf32>, %wq: memref<2x8x16xf32>,
   return
 }
 
-// Bahdanau: q' and k' are buffers of the pipeline (allocated and freed),
-// the weights are written by a second pass under scf.if.
+// Bahdanau: q' is a buffer of the pipeline (allocated and freed), k' is
+// projected a key tile at a time into a scratch of 192 rows
+// (-attn-fuse-key-projections); the key loop stores the scores in the
+// weights, which a second pass normalizes in place.
 // CHECK-LABEL: func.func @helper
 // CHECK-NOT:   llvm.emit_c_interface
 // CHECK:       memref.alloc() {alignment = 64 : i64} : memref<1x1x3x6xf32>
-// CHECK:       memref.alloc() {alignment = 64 : i64} : memref<1x1x5x6xf32>
-// CHECK:       scf.if
+// CHECK-NOT:   memref<1x1x5x6xf32>
+// CHECK:       %[[KP:.*]] = memref.alloc() : memref<1x1x192x6xf32>
 // CHECK:       memref.store %{{.*}}, %{{.*}} : memref<1x1x3x5xf32>
+// CHECK:       vector.maskedload %{{.*}} : memref<1x1x3x5xf32>
+// CHECK:       vector.maskedstore %{{.*}} : memref<1x1x3x5xf32>
+// CHECK-DAG:   memref.dealloc %[[KP]] : memref<1x1x192x6xf32>
 // CHECK-DAG:   memref.dealloc %{{.*}} : memref<1x1x3x6xf32>
-// CHECK-DAG:   memref.dealloc %{{.*}} : memref<1x1x5x6xf32>
 // CHECK:       return
 func.func @helper(%q: memref<1x1x3x8xf32>, %k: memref<1x1x5x8xf32>,
                   %W1: memref<6x8xf32>, %W2: memref<6x8xf32>, %bw: memref<6xf32>,

@@ -18,6 +18,11 @@
 // the AMX tile unit a query tile of 16 rows (whole tiles) was 1.35x faster
 // than 8 at d = 128 and 1.08x at d = 64 (bench/bf16.py; the f32 kernel was
 // 1.05-1.10x slower with 16).
+// An additive score's key tile of 192 keys (32 row blocks of 6 for the
+// projection of d_w = 128 that -attn-fuse-key-projections puts in the key
+// loop): 1.03-1.04x over 128 for Bahdanau (b = 64, d = 256, d_w = 128,
+// n_k = 2048-4096, one thread); 144 and 240 gave 1.03, 384 the same as 192
+// (bench/projection_builds.py with --tile-size wrappers).
 // A projection whose packed weights exceed 1 MiB (half this core's L2)
 // computes slabs of 8 row blocks chunk by chunk: 1.26-1.97x at I x O =
 // 1024 x 512, 1024 x 1024 and 2048 x 256 on one and two threads, where
@@ -42,6 +47,7 @@ const TargetDescription &mlir::attn::hostCPU() {
   static const TargetDescription host{/*name=*/"host",
                                       /*queryTile=*/8,
                                       /*keyTile=*/128,
+                                      /*additiveKeyTile=*/192,
                                       /*vectorLanes=*/16,
                                       /*maxVectorElements=*/256,
                                       /*maxKeyTile=*/4096,

@@ -26,6 +26,11 @@ struct TargetDescription {
   int64_t queryTile;
   /// Keys per tile of the key loop (the default of --tile-size).
   int64_t keyTile;
+  /// Keys per tile of an additive score with vectors, whose keys
+  /// -attn-fuse-key-projections projects a tile at a time: longer tiles
+  /// spread the per-tile work (the accumulator's rescaling, the
+  /// projection's clamped last row block) over more keys.
+  int64_t additiveKeyTile;
   /// f32 lanes of one vector register: the blocked dot kernel scores this
   /// many keys per FMA and packs the keys in panels of this width.
   int64_t vectorLanes;
@@ -78,9 +83,12 @@ struct TargetDescription {
   int64_t projectionFewRows;
 
   /// The key tile to use: `requested` (--tile-size) when it is set (> 0),
-  /// else the target's.
-  int64_t keyTileFor(int64_t requested) const {
-    return requested > 0 ? requested : keyTile;
+  /// else the target's (additiveKeyTile for an additive score with
+  /// vectors).
+  int64_t keyTileFor(int64_t requested, bool additiveVectors = false) const {
+    if (requested > 0)
+      return requested;
+    return additiveVectors ? additiveKeyTile : keyTile;
   }
   /// The query tiles per group to use: `requested` when it is set (> 0),
   /// else the target's.

@@ -39,26 +39,33 @@ struct BlockedTileWeights : public OpRewritePattern<TileWeightsOp> {
       : OpRewritePattern(context, /*benefit=*/2), target(target),
         bf16Dots(bf16Dots) {}
 
-  /// Softmax weights of a dot or cosine score without modifier functions,
-  /// of the vectorized tiled form (a vector state, as the blocked update
-  /// needs), static D within the vector registers, keys that exist before the
-  /// parallel loop (where they are packed), weight rows with unit stride
-  /// (vector stores), and f32 products (with bf16 dot products the update
-  /// rounds its operands; the generic loops keep their scores then).
+  /// Softmax weights without modifier functions, of the vectorized tiled
+  /// form (a vector state, as the blocked update needs), static D within
+  /// the vector registers and weight rows with unit stride (vector stores);
+  /// then either stored scores without keys (any score: only the
+  /// normalization is left), or a dot or cosine score with keys that exist
+  /// before the parallel loop (where they are packed) and f32 products
+  /// (with bf16 dot products the update rounds its operands; the generic
+  /// loops keep their scores then).
   LogicalResult match(TileWeightsOp op) const override {
     auto parallel = op->getParentOfType<scf::ParallelOp>();
-    return success(
-        (op.getCombine() == ScoreCombine::dot ||
-         op.getCombine() == ScoreCombine::cosine) &&
+    Value keys = op.getKeys();
+    bool normalizes =
         op.getAlign() == AlignKind::softmax &&
         isa<VectorType>(op.getMax().getType()) && !op.getScoreModAttr() &&
-        !op.getMaskModAttr() && !op.getWeightModAttr() && !bf16Dots &&
+        !op.getMaskModAttr() && !op.getWeightModAttr() &&
         vectorizableSize(op.getQuery(), target.maxVectorElements) &&
-        vectorizableSize(op.getKeys(), target.maxVectorElements) &&
         isLastMemrefDimUnitStride(
             cast<MemRefType>(op.getWeights().getType())) &&
-        parallel &&
-        !parallel.getRegion().isAncestor(op.getKeys().getParentRegion()));
+        parallel;
+    if (!keys)
+      return success(normalizes);
+    return success(
+        normalizes &&
+        (op.getCombine() == ScoreCombine::dot ||
+         op.getCombine() == ScoreCombine::cosine) &&
+        !bf16Dots && vectorizableSize(keys, target.maxVectorElements) &&
+        !parallel.getRegion().isAncestor(keys.getParentRegion()));
   }
 
   void rewrite(TileWeightsOp op, PatternRewriter &rewriter) const override {
@@ -83,7 +90,7 @@ struct BlockedTileWeights : public OpRewritePattern<TileWeightsOp> {
     auto lanesType = VectorType::get({lanes}, f32);
     auto laneIndexType = VectorType::get({lanes}, b.getIndexType());
     Value zero = e.index(0), lanesIdx = e.index(lanes);
-    Value nq = e.dim(q, 2), nk = e.dim(k, 2);
+    Value nq = e.dim(q, 2), nk = e.dim(op.getWeights(), 3);
     Value bq = op.getQueryBatch(), h = op.getHead();
     Value weights = op.getWeights(), batch = op.getBatch();
     Value iota = b.create<vector::StepOp>(laneIndexType);

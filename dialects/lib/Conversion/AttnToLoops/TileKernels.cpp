@@ -652,18 +652,34 @@ struct LowerTileWeights : public OpRewritePattern<TileWeightsOp> {
                                 PatternRewriter &rewriter) const override {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Emitter e{b};
-    bool vectorScores =
-        isa<VectorType>(op.getMax().getType()) && hasVectorScores(op, target);
+    // Without keys (scores_stored) the scores are read where the update
+    // stored them.
+    bool readsScores = !op.getKeys();
+    bool vectorScores = !readsScores &&
+                        isa<VectorType>(op.getMax().getType()) &&
+                        hasVectorScores(op, target);
     ScoreContext s = makeScoreContext(e, op, vectorScores);
     Value zero = e.index(0);
-    Value nq = e.dim(op.getQuery(), 2), nk = e.dim(op.getKeys(), 2);
+    Value nq = e.dim(op.getQuery(), 2), nk = e.dim(op.getWeights(), 3);
     Value lastQuery = e.maxIdx(b.create<arith::SubIOp>(nq, e.index(1)), zero);
     Value weights = op.getWeights(), bIdx = op.getBatch(), h = op.getHead();
     int64_t rows = cast<ShapedType>(op.getMax().getType()).getDimSize(0);
     for (int64_t r = 0; r < rows; ++r) {
-      Value i = e.minIdx(
-          b.create<arith::AddIOp>(op.getFirstQuery(), e.index(r)), lastQuery);
-      setQueryRow(e, s, i);
+      Value row = b.create<arith::AddIOp>(op.getFirstQuery(), e.index(r));
+      Value i = e.minIdx(row, lastQuery);
+      // A row past the last query is a copy of it: with stored scores it
+      // must not read the weights its original already wrote.
+      OpBuilder::InsertionGuard rowGuard(b);
+      if (readsScores && r > 0) {
+        auto exists = b.create<scf::IfOp>(
+            b.create<arith::CmpIOp>(arith::CmpIPredicate::ule, row, lastQuery),
+            /*withElseRegion=*/false);
+        b.setInsertionPoint(exists.thenBlock()->getTerminator());
+      }
+      if (readsScores)
+        s.i = i;
+      else
+        setQueryRow(e, s, i);
       auto [beginKey, endKey] = visibleKeyRange(
           e, KeyInterval::of(op, op.getPrefixEnd()), op.getKeyEnd(), i, nq, nk);
       Value begin = beginKey, end = endKey;
@@ -726,8 +742,9 @@ struct LowerTileWeights : public OpRewritePattern<TileWeightsOp> {
         Value a = e.ifElse(
             isVisible(j),
             [&] {
-              Value a =
-                  e.mul(expOfScore(e, s, emitScore(e, s, j), m), invL);
+              Value score = readsScores ? e.load(weights, {bIdx, h, i, j})
+                                        : emitScore(e, s, j);
+              Value a = e.mul(expOfScore(e, s, score, m), invL);
               return s.weightMod ? e.mul(a, weightFactor(e, s, j)) : a;
             },
             [&] { return e.f32(0); });

@@ -892,12 +892,18 @@ LogicalResult TileFinalizeOp::verify() {
 LogicalResult TileWeightsOp::verify() {
   Operation *op = getOperation();
   Value q = getQuery(), k = getKeys(), a = getWeights();
-  if (failed(verifyCombinedScore(op, q, k, getCombine(), getAct(),
-                                 getScoreWeights(), getScale(), getBias())) ||
+  // Without keys the scores are read where the update stored them.
+  if (!k && !getScoresStored())
+    return emitOpError("the keys may be left out only with scores_stored");
+  if (bool(k) != bool(getKeyBatch()) || bool(k) != bool(getKeyHead()))
+    return emitOpError("keys go with their batch and head indices");
+  if ((k && failed(verifyCombinedScore(op, q, k, getCombine(), getAct(),
+                                       getScoreWeights(), getScale(),
+                                       getBias()))) ||
       failed(
           verifyTileState(op, getMax(), getSum(), Value(), a, 3, "weights")) ||
-      failed(expectEqual(op, {k, 2, "keys"}, {a, 3, "weights"},
-                         "key count mismatch")) ||
+      (k && failed(expectEqual(op, {k, 2, "keys"}, {a, 3, "weights"},
+                               "key count mismatch"))) ||
       failed(expectEqual(op, {q, 2, "query"}, {a, 2, "weights"},
                          "query count mismatch")) ||
       failed(verifyIntervalMasks(op, getCausal(), intOf(getCausalOffsetAttr()),

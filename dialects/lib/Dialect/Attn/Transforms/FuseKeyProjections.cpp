@@ -20,6 +20,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Dominance.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -51,10 +52,26 @@ bool mayWrite(Operation *op, Value root) {
   });
 }
 
-/// The updates that read `projection`'s output as their keys, when the
-/// projection can move into their key loop (see Passes.td); empty
+/// Whether a tile-level op's score is a plain softmax's: no modifier
+/// function, so that the scores an update stores are the weights' scores.
+template <typename TileOp>
+bool plainSoftmax(TileOp op) {
+  return op.getAlign() == AlignKind::softmax && !op.getScoreModAttr() &&
+         !op.getMaskModAttr() && !op.getWeightModAttr();
+}
+
+/// The tile-level ops that read a projection's output as their keys.
+struct KeyReaders {
+  SmallVector<OnlineSoftmaxUpdateOp> updates;
+  /// The weights output of their query tiles (at most one, in the same
+  /// parallel loop): its scores are then stored by the updates.
+  TileWeightsOp weights;
+};
+
+/// The ops that read `projection`'s output as their keys, when the
+/// projection can move into their key loop (see Passes.td); no updates
 /// otherwise.
-SmallVector<OnlineSoftmaxUpdateOp> fusableUpdates(LinearOp projection) {
+KeyReaders fusableReaders(LinearOp projection) {
   auto outType = cast<MemRefType>(projection.getOutput().getType());
   auto inType = cast<MemRefType>(projection.getInput().getType());
   Value bias = projection.getBias();
@@ -66,43 +83,67 @@ SmallVector<OnlineSoftmaxUpdateOp> fusableUpdates(LinearOp projection) {
   auto alloc = projection.getOutput().getDefiningOp<memref::AllocOp>();
   if (!alloc || alloc->getBlock() != projection->getBlock())
     return {};
-  SmallVector<OnlineSoftmaxUpdateOp> updates;
+  KeyReaders readers;
   scf::ParallelOp loop;
-  for (OpOperand &use : alloc->getUses()) {
-    Operation *user = use.getOwner();
-    if (user == projection.getOperation() || isa<memref::DeallocOp>(user))
-      continue;
-    auto update = dyn_cast<OnlineSoftmaxUpdateOp>(user);
-    if (!update || &use != &update.getKeysMutable() ||
-        update.getCombine() != ScoreCombine::additive || update.getKeyRow())
-      return {};
-    // The outermost parallel loop around the update, in the projection's
-    // block: the tiled form's.
+  // The outermost parallel loop around `op`, in the projection's block
+  // (the tiled form's), the same for every reader.
+  auto inTheLoop = [&](Operation *op) {
     scf::ParallelOp outer;
-    for (auto p = update->getParentOfType<scf::ParallelOp>(); p;
+    for (auto p = op->getParentOfType<scf::ParallelOp>(); p;
          p = p->getParentOfType<scf::ParallelOp>())
       outer = p;
     if (!outer || outer->getBlock() != projection->getBlock() ||
         (loop && loop != outer))
-      return {};
+      return false;
     loop = outer;
-    updates.push_back(update);
+    return true;
+  };
+  for (OpOperand &use : alloc->getUses()) {
+    Operation *user = use.getOwner();
+    if (user == projection.getOperation() || isa<memref::DeallocOp>(user))
+      continue;
+    if (auto weights = dyn_cast<TileWeightsOp>(user)) {
+      // Its scores must be the updates' (a plain softmax), stored by them.
+      if (readers.weights || &use != &weights.getKeysMutable()[0] ||
+          !plainSoftmax(weights) || !inTheLoop(weights))
+        return {};
+      readers.weights = weights;
+      continue;
+    }
+    auto update = dyn_cast<OnlineSoftmaxUpdateOp>(user);
+    if (!update || &use != &update.getKeysMutable() ||
+        update.getCombine() != ScoreCombine::additive || update.getKeyRow() ||
+        !inTheLoop(update))
+      return {};
+    readers.updates.push_back(update);
   }
-  if (updates.empty() || !projection->isBeforeInBlock(loop))
+  if (readers.updates.empty() || !projection->isBeforeInBlock(loop))
     return {};
+  // With a weights output, every update stores the scores it computes
+  // there (it does not yet) and its query tile's batch entry is known
+  // where it runs.
+  if (TileWeightsOp weights = readers.weights) {
+    DominanceInfo dominance(loop);
+    for (OnlineSoftmaxUpdateOp update : readers.updates)
+      if (!plainSoftmax(update) || update.getScoresOut() ||
+          update.getSampleBatch() ||
+          !dominance.properlyDominates(weights.getBatch(), update))
+        return {};
+  }
   // Nothing between the projection and the loop may change its input.
   Value input = loops::viewRoot(projection.getInput());
   for (Operation *op = projection->getNextNode(); op != loop.getOperation();
        op = op->getNextNode())
     if (mayWrite(op, input))
       return {};
-  return updates;
+  return readers;
 }
 
 /// Projects `update`'s key tile into a scratch right before it, and points
-/// the update's keys there.
+/// the update's keys there; with a weights output, the update stores its
+/// scores in it.
 void fuseIntoKeyLoop(LinearOp projection, OnlineSoftmaxUpdateOp update,
-                     IRRewriter &rewriter) {
+                     TileWeightsOp weights, IRRewriter &rewriter) {
   Location loc = update.getLoc();
   auto outType = cast<MemRefType>(projection.getOutput().getType());
   auto inType = cast<MemRefType>(projection.getInput().getType());
@@ -143,6 +184,10 @@ void fuseIntoKeyLoop(LinearOp projection, OnlineSoftmaxUpdateOp update,
     update.getKeyBatchMutable().assign(zero);
     update.getKeyHeadMutable().assign(zero);
     update.getKeyRowMutable().assign(zero);
+    if (weights) {
+      update.getScoresOutMutable().assign(weights.getWeights());
+      update.getSampleBatchMutable().assign(weights.getBatch());
+    }
   });
 }
 
@@ -150,16 +195,24 @@ struct AttnFuseKeyProjectionsPass
     : public attn::impl::AttnFuseKeyProjectionsBase<
           AttnFuseKeyProjectionsPass> {
   void runOnOperation() override {
-    SmallVector<std::pair<LinearOp, SmallVector<OnlineSoftmaxUpdateOp>>> work;
+    SmallVector<std::pair<LinearOp, KeyReaders>> work;
     getOperation().walk([&](LinearOp projection) {
-      SmallVector<OnlineSoftmaxUpdateOp> updates = fusableUpdates(projection);
-      if (!updates.empty())
-        work.emplace_back(projection, std::move(updates));
+      KeyReaders readers = fusableReaders(projection);
+      if (!readers.updates.empty())
+        work.emplace_back(projection, std::move(readers));
     });
     IRRewriter rewriter(&getContext());
-    for (auto &[projection, updates] : work) {
-      for (OnlineSoftmaxUpdateOp update : updates)
-        fuseIntoKeyLoop(projection, update, rewriter);
+    for (auto &[projection, readers] : work) {
+      for (OnlineSoftmaxUpdateOp update : readers.updates)
+        fuseIntoKeyLoop(projection, update, readers.weights, rewriter);
+      // The weights normalize the stored scores, without keys.
+      if (TileWeightsOp weights = readers.weights)
+        rewriter.modifyOpInPlace(weights, [&] {
+          weights.getKeysMutable().clear();
+          weights.getKeyBatchMutable().clear();
+          weights.getKeyHeadMutable().clear();
+          weights.setScoresStored(true);
+        });
       // The projected keys' buffer is now only allocated and freed.
       Operation *alloc = projection.getOutput().getDefiningOp();
       rewriter.eraseOp(projection);

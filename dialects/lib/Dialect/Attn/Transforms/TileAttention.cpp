@@ -346,7 +346,9 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
     if (!ShapedType::isDynamic(staticQueries) && staticQueries > 0)
       queryTile = std::min(queryTile, staticQueries);
     bool valueState = canUseValueState(op);
-    int64_t keyTile = target.keyTileFor(options.keyTile);
+    int64_t keyTile = target.keyTileFor(
+        options.keyTile,
+        valueState && op.getCombine() == ScoreCombine::additive);
     // With vectors, a key tile is whole vector registers of keys, so that a
     // kernel may score one register of keys at a time.
     if (valueState)

@@ -562,7 +562,11 @@ def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments,
     `scores_stored` (a softmax), the key loop's `attn.online_softmax_update`
     wrote the scores of the keys each row sees into `weights`
     (`scores_out`): a kernel may read s_rj there rather than compute it
-    again (the generic loops compute it again).
+    again (the generic loops compute it again when they have the keys).
+    The keys may then be left out (they must be given otherwise): the
+    kernels read the stored scores, and the key count Nk is the weights'.
+    `-attn-fuse-key-projections` leaves them out when it moves the
+    projection that made them into the key loop.
 
     ```mlir
     attn.tile_weights additive
@@ -576,8 +580,9 @@ def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments,
   let arguments = (ins
     Arg<MemRefRankOf<[F32], [4]>, "queries [B, Hq, Nq, D]", [MemRead]>:$query,
     Index:$query_batch, Index:$head, Index:$first_query,
-    Arg<MemRefRankOf<[F32], [4]>, "keys [B, Hk, Nk, D]", [MemRead]>:$keys,
-    Index:$key_batch, Index:$key_head,
+    Arg<Optional<MemRefRankOf<[F32], [4]>>, "keys [B, Hk, Nk, D]",
+        [MemRead]>:$keys,
+    Optional<Index>:$key_batch, Optional<Index>:$key_head,
     Arg<Optional<MemRefRankOf<[F32], [1, 2]>>, "w of the additive score",
         [MemRead]>:$score_weights,
     Optional<F32>:$scale,
@@ -615,7 +620,7 @@ def Attn_TileWeightsOp : Attn_Op<"tile_weights", [AttrSizedOperandSegments,
     (`weight_mod` `(` $weight_mod^ `)`)?
     `query` `(` $query `[` $query_batch `,` $head `,` $first_query `]` `:`
         type($query) `)`
-    `keys` `(` $keys `[` $key_batch `,` $key_head `]` `:` type($keys) `)`
+    (`keys` `(` $keys^ `[` $key_batch `,` $key_head `]` `:` type($keys) `)`)?
     (`score_weights` `(` $score_weights^ `:` type($score_weights) `)`)?
     (`scale` `(` $scale^ `)`)?
     (`bias` `(` $bias^ `)`)?

@@ -242,9 +242,13 @@ def AttnFuseKeyProjections : Pass<"attn-fuse-key-projections",
 
     Fused: a linear op with a shared weight ([Dw, D]) and bias ([Dw] or
     none), a 4-d input and a 4-d output buffer that only that op writes,
-    that only additive updates of one parallel loop read (as their keys) and
-    that is freed afterwards, with nothing between the op and the loop that
-    may write its input. Anything else is left as it is. The projection
+    that only additive updates of one parallel loop read (as their keys),
+    and at most one `attn.tile_weights` of a plain softmax (no modifier
+    functions), and that is freed afterwards, with nothing between the op
+    and the loop that may write its input. With the weights output the
+    updates also store their scores in it (`scores_out`) and the
+    `attn.tile_weights` normalizes them without keys (`scores_stored`).
+    Anything else is left as it is. The projection
     inside the loop is lowered by `-convert-attn-linear-to-loops`, which
     packs W2 once, before the parallel loop.
 
