@@ -26,8 +26,11 @@
 //     instead, which does not pack W: each row's dot products with 16 rows
 //     of W at a time, partial sums in vectors reduced by a register
 //     transpose (HostCPU.cpp has the measurements).
-// The rows of a block past the end are clamped to the last row. Other
-// attn.linear ops are left to convert-attn-to-linalg.
+// The rows of a block past the end are clamped to the last row. A
+// projection inside a parallel loop (a key tile's rows, put there by
+// -attn-fuse-key-projections; input and output may be views of rows) packs
+// W before that loop and computes its rows with the blocked kernel's loops
+// in sequence. Other attn.linear ops are left to convert-attn-to-linalg.
 //
 //===----------------------------------------------------------------------===//
 
@@ -65,10 +68,10 @@ std::optional<int64_t> linearOutputSize(LinearOp op,
   return size;
 }
 
-/// The outermost scf.parallel around `op` when its weight and bias are
-/// defined outside it (a projection of each tile's rows inside the tiled
-/// form's parallel loop, after -attn-fuse-key-projections): W is packed
-/// once, before that loop. Null when `op` is in no parallel loop.
+/// The outermost scf.parallel around `op` (the tiled form's), or null. A
+/// projection there (a key tile's, after -attn-fuse-key-projections) is
+/// lowered when its weight and bias are defined outside that loop: W is
+/// packed once, before it.
 scf::ParallelOp enclosingParallelLoop(LinearOp op) {
   scf::ParallelOp outermost;
   for (auto loop = op->getParentOfType<scf::ParallelOp>(); loop;
@@ -397,14 +400,13 @@ SmallVector<Value> beginLoopNest(ImplicitLocOpBuilder &b,
 
 /// The blocked kernel over W^T packed by packTransposedWeights: in
 /// parallel (in sequence when `serial`) over (batch, output head, slab of
-/// row blocks), each block of
-/// `rows` output rows, chunk by chunk, keeps rows x vectors accumulators
-/// (starting from the bias) that get x_r[i] * W^T[i, chunk] for every i:
-/// independent FMA chains that share each load of W^T and each broadcast
-/// of x_r[i]. A slab is one block that takes every chunk in turn, or, for
-/// large weights, blocks that take each chunk in turn
-/// (linearBlocksPerSlab). Rows past the end are clamped to the last one
-/// (recomputed and rewritten alike, by the same block).
+/// row blocks), each block of `rows` output rows, chunk by chunk, keeps
+/// rows x vectors accumulators (starting from the bias) that get x_r[i] *
+/// W^T[i, chunk] for every i: independent FMA chains that share each load
+/// of W^T and each broadcast of x_r[i]. A slab is one block that takes
+/// every chunk in turn, or, for large weights, blocks that take each chunk
+/// in turn (linearBlocksPerSlab). Rows past the end are clamped to the last
+/// one (recomputed and rewritten alike, by the same block).
 void emitBlockedLinear(Emitter &e, const LinearOperands &ops, Value packed,
                        Value rows, const LinearBlock &block,
                        const TargetDescription &target, bool serial) {
