@@ -207,8 +207,8 @@ def ConvertAttnLinearToLoops
   let summary = "Lower static-size attn.linear to vector loops";
   let description = [{
     An attn.linear with a static input size I, a static output size O that
-    is whole vectors of 16 (any size) or at most 256, and contiguous
-    operands becomes a register-blocked matrix product: W packed once into
+    is whole vectors of 16 (any size) or at most 256, contiguous weights
+    and bias, and input and output rows that are contiguous becomes a register-blocked matrix product: W packed once into
     panels of W^T [H', O / chunk, I, chunk] (chunks of up to 4 vectors of
     output columns; 16 x 16 blocks transposed in registers with
     vector.shuffle when I and the chunk are whole vectors and W has at
@@ -230,6 +230,11 @@ def ConvertAttnLinearToLoops
     packing, each row's dot products with 16 rows of W at a time, the
     partial sums reduced by a 16 x 16 register transpose.
     The parallel loops run on the OpenMP threads like the tiled form's.
+    An attn.linear inside a parallel loop (a key tile's projection, put
+    there by -attn-fuse-key-projections, on views of the rows) whose weight
+    and bias are defined outside that loop packs W once, before it (freed
+    after it), and computes its rows with the same register blocks in
+    sequential loops; one whose weights the loop defines is left.
     Other attn.linear ops are left for -convert-attn-to-linalg.
 
     ```mlir
