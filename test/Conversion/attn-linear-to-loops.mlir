@@ -241,7 +241,7 @@ func.func @dynamic_output_size(%x: memref<?x?x8xf32>, %w: memref<?x8xf32>,
 // CHECK:        vector.store %{{.*}}, %[[OUT]]
 // CHECK:        memref.dealloc %[[S]]
 // CHECK-NEXT:   scf.reduce
-// CHECK:      memref.dealloc %[[WT]]
+// CHECK:      memref.dealloc %[[WT]] :
 // CHECK-NEXT: return
 func.func @tile_rows_in_parallel_loop(%x: memref<?x1x?x256xf32>,
                                       %w: memref<128x256xf32>, %n: index) {
@@ -277,6 +277,41 @@ func.func @weights_inside_parallel_loop(%x: memref<1x1x8x16xf32>,
     attn.linear ins(%x, %w : memref<1x1x8x16xf32>, memref<16x16xf32>)
         outs(%y : memref<1x1x8x16xf32>)
     memref.dealloc %w : memref<16x16xf32>
+    scf.reduce
+  }
+  return
+}
+
+// One head of per-head weights defined outside the parallel loop (the view
+// -attn-fuse-key-projections takes for a key head): the weights of every
+// head are packed before the loop, and the tile's rows read the panels of
+// their head.
+// CHECK-LABEL: func @weight_head_in_parallel_loop
+// CHECK-SAME: (%[[X:[^:]*]]: memref<?x2x?x32xf32>, %[[W:[^:]*]]: memref<2x32x32xf32>, %[[N:[^:]*]]: index)
+// CHECK:      %[[WT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x1x32x32xf32>
+// CHECK:      scf.parallel (%{{.*}}, %[[H:[^)]*]]) =
+// CHECK-NOT:    scf.parallel
+// CHECK:        scf.for
+// CHECK:          vector.load %[[WT]][%[[H]], %{{.*}}, %{{.*}}, %{{.*}}] : memref<2x1x32x32xf32>, vector<16xf32>
+// CHECK:      memref.dealloc %[[WT]] :
+// CHECK-NEXT: return
+func.func @weight_head_in_parallel_loop(%x: memref<?x2x?x32xf32>,
+                                        %w: memref<2x32x32xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %bs = memref.dim %x, %c0 : memref<?x2x?x32xf32>
+  scf.parallel (%b, %h) = (%c0, %c0) to (%bs, %c2) step (%c1, %c1) {
+    %s = memref.alloc() : memref<1x1x64x32xf32>
+    %rows = memref.subview %x[%b, %h, 0, 0] [1, 1, %n, 32] [1, 1, 1, 1]
+        : memref<?x2x?x32xf32> to memref<1x1x?x32xf32, strided<[?, ?, 32, 1], offset: ?>>
+    %out = memref.subview %s[0, 0, 0, 0] [1, 1, %n, 32] [1, 1, 1, 1]
+        : memref<1x1x64x32xf32> to memref<1x1x?x32xf32, strided<[2048, 2048, 32, 1]>>
+    %wh = memref.subview %w[%h, 0, 0] [1, 32, 32] [1, 1, 1]
+        : memref<2x32x32xf32> to memref<1x32x32xf32, strided<[1024, 32, 1], offset: ?>>
+    attn.linear ins(%rows, %wh : memref<1x1x?x32xf32, strided<[?, ?, 32, 1], offset: ?>>, memref<1x32x32xf32, strided<[1024, 32, 1], offset: ?>>)
+        outs(%out : memref<1x1x?x32xf32, strided<[2048, 2048, 32, 1]>>)
+    memref.dealloc %s : memref<1x1x64x32xf32>
     scf.reduce
   }
   return

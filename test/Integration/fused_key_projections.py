@@ -7,7 +7,8 @@
 # blocked projection's chunks) and not (5, 40), a single query and
 # several, causal and lengths masks (the rows a tile projects stop at the
 # batch entry's length), key counts around the tile (1, 2, 127, 128, 129,
-# 257, 300) and a batch of 1 and of 3. Models that also return the
+# 257, 300) and a batch of 1 and of 3; several heads with a per-head W2
+# and a shared one. Models that also return the
 # weights are fused too: the updates store their scores in the weights,
 # which attn.tile_weights normalizes without keys (scores_stored).
 
@@ -62,6 +63,46 @@ for d, d_w, mname, causal, lengths, single in (
     src, spec = T.score_model(name, "additive", act="tanh", causal=causal,
                               lengths=lengths, single_query=single, d=d,
                               d_q=9, d_w=d_w, weights=True)
+    checker.check(fused(src), "%s: the key projection is not fused" % name)
+    models.append((name, src, spec))
+
+# Several heads: W2 per head ([h, d_w, d_k], packed whole before the
+# parallel loop, each tile projected with its head's panels) and shared,
+# with per-head bias, over per-head keys (Wk X), causal and lengths, with
+# the weights output.
+for w2, bw, name in (("h, d_w, d_k", "h, d_w", "fk_heads_w2"),
+                     ("d_w, d_k", "d_w", "fk_heads_shared")):
+    src = """
+model %s {
+  dims  n_k, n_q, d = 24, h = 3, d_k = 16, d_w = 32
+  batch b
+  input X : f32[b, n_k, d]
+  input S : f32[b, n_q, d]
+  input L : i32[b]
+  param Wq, Wk, Wv : f32[h, d_k, d]
+  param W1 : f32[h, d_w, d_k]
+  param W2 : f32[%s]
+  param bw : f32[%s]
+  param w : f32[h, d_w]
+  heads h {
+    query   Q = Wq S
+    keys    K = Wk X
+    values  V = Wv X
+    score   e = additive(Q, K; W1, W2, bw, w, act = tanh)
+    mask    causal, lengths(L)
+    align   a = softmax(e)
+    context c = sum(a * V)
+  }
+  output C = concat(c)
+  output A = a
+}
+""" % (name, w2, bw)
+    spec = {"batch": 1, "heads": 3, "inputs": ["X", "S", "L"],
+            "query": ("S", "Wq", None), "keys": ("X", "Wk", None),
+            "values": ("X", "Wv", None),
+            "score": ("additive", ["W1", "W2", "bw", "w"], "tanh"),
+            "causal": True, "lengths": "L",
+            "outputs": [("C", "c"), ("A", "a")]}
     checker.check(fused(src), "%s: the key projection is not fused" % name)
     models.append((name, src, spec))
 

@@ -93,12 +93,31 @@ func.func @weights_output(
   return
 }
 
-// Left as they are: per-head weights (W2 [H, Dw, D]); a key buffer that
-// something else writes; an input written between the projection and the
-// attention.
+// Per-head weights (W2 [H, Dw, D]) and bias: each tile is projected with
+// its key head's W2 and bias (views of one head).
+// CHECK-LABEL: func @per_head_weights
+// CHECK-SAME: %[[W2:[^:]*]]: memref<2x24x12xf32>, %[[B:[^:]*]]: memref<2x24xf32>
+// CHECK:      scf.parallel (%{{[^,]*}}, %[[H:[^,]*]],
+// CHECK:          %[[WH:.*]] = memref.subview %[[W2]][%[[H]], 0, 0] [1, 24, 12] [1, 1, 1] : memref<2x24x12xf32> to memref<1x24x12xf32, strided<[288, 12, 1], offset: ?>>
+// CHECK-NEXT:     %[[BH:.*]] = memref.subview %[[B]][%[[H]], 0] [1, 24] [1, 1] : memref<2x24xf32> to memref<1x24xf32, strided<[24, 1], offset: ?>>
+// CHECK-NEXT:     attn.linear ins(%{{.*}}, %[[WH]] : {{.*}}) bias(%[[BH]] : {{.*}}) outs
+// CHECK-NEXT:     attn.online_softmax_update additive {{.*}} key_row(
+func.func @per_head_weights(
+    %q: memref<1x2x3x24xf32>, %k: memref<1x2x7x12xf32>, %v: memref<1x2x7x8xf32>,
+    %W2h: memref<2x24x12xf32>, %b2h: memref<2x24xf32>, %w: memref<24xf32>,
+    %c: memref<1x3x2x8xf32>) {
+  %kp = memref.alloc() : memref<1x2x7x24xf32>
+  attn.linear ins(%k, %W2h : memref<1x2x7x12xf32>, memref<2x24x12xf32>) bias(%b2h : memref<2x24xf32>) outs(%kp : memref<1x2x7x24xf32>)
+  attn.online_attention additive act(tanh)
+      ins(%q, %kp, %v : memref<1x2x3x24xf32>, memref<1x2x7x24xf32>, memref<1x2x7x8xf32>)
+      score_weights(%w : memref<24xf32>) outs(%c : memref<1x3x2x8xf32>)
+  memref.dealloc %kp : memref<1x2x7x24xf32>
+  return
+}
+
+// Left as they are: a key buffer that something else writes; an input
+// written between the projection and the attention.
 // CHECK-LABEL: func @not_fused
-// CHECK-NOT:  key_row
-// CHECK:      attn.linear ins(%{{.*}} : memref<1x2x7x12xf32>, memref<2x24x12xf32>) outs(%{{.*}} : memref<1x2x7x24xf32>)
 // CHECK-NOT:  key_row
 // CHECK:      attn.linear ins(%{{.*}} : memref<1x2x7x12xf32>, memref<24x12xf32>) outs(%{{.*}} : memref<1x2x7x24xf32>)
 // CHECK-NOT:  key_row
@@ -107,15 +126,7 @@ func.func @weights_output(
 // CHECK:      return
 func.func @not_fused(
     %q: memref<1x2x3x24xf32>, %k: memref<1x2x7x12xf32>, %v: memref<1x2x7x8xf32>,
-    %W2h: memref<2x24x12xf32>, %W2: memref<24x12xf32>, %w: memref<24xf32>,
-    %c: memref<1x3x2x8xf32>) {
-  %kp0 = memref.alloc() : memref<1x2x7x24xf32>
-  attn.linear ins(%k, %W2h : memref<1x2x7x12xf32>, memref<2x24x12xf32>) outs(%kp0 : memref<1x2x7x24xf32>)
-  attn.online_attention additive act(tanh)
-      ins(%q, %kp0, %v : memref<1x2x3x24xf32>, memref<1x2x7x24xf32>, memref<1x2x7x8xf32>)
-      score_weights(%w : memref<24xf32>) outs(%c : memref<1x3x2x8xf32>)
-  memref.dealloc %kp0 : memref<1x2x7x24xf32>
-
+    %W2: memref<24x12xf32>, %w: memref<24xf32>, %c: memref<1x3x2x8xf32>) {
   %kp2 = memref.alloc() : memref<1x2x7x24xf32>
   attn.linear ins(%k, %W2 : memref<1x2x7x12xf32>, memref<24x12xf32>) outs(%kp2 : memref<1x2x7x24xf32>)
   %zero = arith.constant 0.0 : f32

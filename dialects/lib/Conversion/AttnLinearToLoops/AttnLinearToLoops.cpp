@@ -38,6 +38,7 @@
 #include "attn/Conversion/Passes.h"
 #include "attn/Target/TargetDescription.h"
 
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 #include <algorithm>
@@ -80,29 +81,67 @@ scf::ParallelOp enclosingParallelLoop(LinearOp op) {
   return outermost;
 }
 
+/// Head `head` of a contiguous per-head weight `whole` ([H', O, I]) that is
+/// defined outside the parallel loop around the projection: the view
+/// [1, O, I] that -attn-fuse-key-projections takes of a per-head W2 for
+/// one key head. W is packed whole, before the loop, and the kernel reads
+/// the head's panels.
+struct WeightHead {
+  Value whole;
+  OpFoldResult head;
+};
+
+/// `weight` as a WeightHead of a weight defined outside `outer`, if it is
+/// one (a memref.subview of unit strides, one head at any offset, the rest
+/// whole).
+std::optional<WeightHead> weightHeadOf(Value weight, scf::ParallelOp outer) {
+  auto view = weight.getDefiningOp<memref::SubViewOp>();
+  if (!view || !outer)
+    return std::nullopt;
+  Value whole = view.getSource();
+  auto wholeType = cast<MemRefType>(whole.getType());
+  if (wholeType.getRank() != 3 || !wholeType.getLayout().isIdentity() ||
+      !wholeType.hasStaticShape() ||
+      outer->isAncestor(whole.getParentRegion()->getParentOp()) ||
+      view.getType().getRank() != 3)
+    return std::nullopt;
+  SmallVector<OpFoldResult> offsets = view.getMixedOffsets(),
+                            sizes = view.getMixedSizes(),
+                            strides = view.getMixedStrides();
+  for (int64_t d = 0; d < 3; ++d) {
+    std::optional<int64_t> size = getConstantIntValue(sizes[d]);
+    std::optional<int64_t> stride = getConstantIntValue(strides[d]);
+    int64_t expected = d == 0 ? 1 : wholeType.getDimSize(d);
+    if (!size || *size != expected || !stride || *stride != 1 ||
+        (d > 0 && !isConstantIntValue(offsets[d], 0)))
+      return std::nullopt;
+  }
+  return WeightHead{whole, offsets[0]};
+}
+
 /// Whether `op` has static I and a kernel-sized O (linearOutputSize),
-/// contiguous weights and bias, contiguous input rows (any view of them),
-/// and, inside a parallel loop, weights and bias defined outside it (see
-/// enclosingParallelLoop).
+/// contiguous weights, bias and input rows (any view of the rows), and,
+/// inside a parallel loop, weights defined outside it or one head of such
+/// weights (WeightHead; see enclosingParallelLoop).
 bool canVectorizeLinear(LinearOp op, const TargetDescription &target) {
   auto inType = cast<MemRefType>(op.getInput().getType());
   auto wType = cast<MemRefType>(op.getWeight().getType());
   auto isContiguous = [](Value v) {
     return cast<MemRefType>(v.getType()).getLayout().isIdentity();
   };
+  auto unbounded = std::numeric_limits<int64_t>::max();
   int64_t in = inType.getDimSize(inType.getRank() - 1);
   scf::ParallelOp outer = enclosingParallelLoop(op);
-  auto definedInside = [&](Value v) {
-    return v && outer->isAncestor(v.getParentRegion()->getParentOp());
-  };
+  bool weightOutside =
+      !outer ||
+      !outer->isAncestor(op.getWeight().getParentRegion()->getParentOp());
+  bool weightHead =
+      !weightOutside && weightHeadOf(op.getWeight(), outer).has_value();
   return linearOutputSize(op, target) && !ShapedType::isDynamic(in) &&
-         in > 0 &&
-         vectorizableRows(op.getInput(), std::numeric_limits<int64_t>::max()) &&
-         isContiguous(op.getWeight()) &&
-         (!op.getBias() || isContiguous(op.getBias())) &&
-         !ShapedType::isDynamic(wType.getDimSize(0)) &&
-         !(outer && (definedInside(op.getWeight()) ||
-                     definedInside(op.getBias())));
+         in > 0 && vectorizableRows(op.getInput(), unbounded) &&
+         (weightHead || (weightOutside && isContiguous(op.getWeight()))) &&
+         (!op.getBias() || vectorizableRows(op.getBias(), unbounded)) &&
+         !ShapedType::isDynamic(wType.getDimSize(0));
 }
 
 /// The register block of the projection kernel: `rows` output rows times
@@ -193,6 +232,9 @@ struct LinearOperands {
   MemRefType xType;
   bool perHead, inputHeads, outputHeads, biasPerHead;
   int64_t in, outSize, weightHeads;
+  /// The head of the packed weights the kernel reads, when W is one head
+  /// of weights packed whole (WeightHead); null otherwise.
+  Value packedHead;
 
   LinearOperands(LinearOp op, const TargetDescription &target)
       : x(op.getInput()), w(op.getWeight()), bias(op.getBias()),
@@ -461,7 +503,7 @@ void emitBlockedLinear(Emitter &e, const LinearOperands &ops, Value packed,
   };
   // Chunk c of the rows ns for head h: the register block.
   auto computeChunk = [&](ArrayRef<Value> ns, Value c, Value h) {
-    Value wHead = ops.perHead ? h : zero;
+    Value wHead = ops.packedHead ? ops.packedHead : ops.perHead ? h : zero;
     Value c0 = b.create<arith::MulIOp>(c, e.index(chunk));
     SmallVector<Value> columns, inits;
     for (int64_t s = 0; s < block.vectors; ++s) {
@@ -542,11 +584,21 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
   Value rows = e.dim(ops.out, rank - 2);
 
   if (scf::ParallelOp outer = enclosingParallelLoop(op)) {
+    // One head of per-head weights: all of them are packed, the kernel
+    // reads that head's panels.
+    LinearOperands packOps = ops;
+    if (std::optional<WeightHead> head = weightHeadOf(ops.w, outer)) {
+      packOps.w = head->whole;
+      packOps.weightHeads =
+          cast<MemRefType>(head->whole.getType()).getDimSize(0);
+      ops.packedHead =
+          getValueOrCreateConstantIndexOp(b, b.getLoc(), head->head);
+    }
     Value packed;
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPoint(outer);
-      packed = packTransposedWeights(e, ops, block, target);
+      packed = packTransposedWeights(e, packOps, block, target);
       b.setInsertionPointAfter(outer);
       b.create<memref::DeallocOp>(packed);
     }

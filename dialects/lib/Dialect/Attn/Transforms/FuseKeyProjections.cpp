@@ -74,11 +74,9 @@ struct KeyReaders {
 KeyReaders fusableReaders(LinearOp projection) {
   auto outType = cast<MemRefType>(projection.getOutput().getType());
   auto inType = cast<MemRefType>(projection.getInput().getType());
-  Value bias = projection.getBias();
-  if (cast<MemRefType>(projection.getWeight().getType()).getRank() != 2 ||
-      (bias && cast<MemRefType>(bias.getType()).getRank() != 1) ||
-      inType.getRank() != 4 || outType.getRank() != 4 ||
-      ShapedType::isDynamic(outType.getDimSize(3)))
+  auto weightType = cast<MemRefType>(projection.getWeight().getType());
+  if (!weightType.hasStaticShape() || inType.getRank() != 4 ||
+      outType.getRank() != 4 || ShapedType::isDynamic(outType.getDimSize(3)))
     return {};
   auto alloc = projection.getOutput().getDefiningOp<memref::AllocOp>();
   if (!alloc || alloc->getBlock() != projection->getBlock())
@@ -139,6 +137,23 @@ KeyReaders fusableReaders(LinearOp projection) {
   return readers;
 }
 
+/// Head `head` of a per-head parameter ([H, ...] -> [1, ...]) as a view;
+/// a shared one (rank `sharedRank`) as it is.
+Value headOf(ImplicitLocOpBuilder &b, Value param, int64_t sharedRank,
+             Value head) {
+  auto type = cast<MemRefType>(param.getType());
+  if (type.getRank() == sharedRank)
+    return param;
+  OpFoldResult one = b.getIndexAttr(1), none = b.getIndexAttr(0);
+  SmallVector<OpFoldResult> offsets(type.getRank(), none), sizes, strides;
+  offsets[0] = head;
+  sizes.push_back(one);
+  for (int64_t d = 1; d < type.getRank(); ++d)
+    sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+  strides.assign(type.getRank(), one);
+  return b.create<memref::SubViewOp>(param, offsets, sizes, strides);
+}
+
 /// Projects `update`'s key tile into a scratch right before it, and points
 /// the update's keys there; with a weights output, the update stores its
 /// scores in it.
@@ -162,9 +177,10 @@ void fuseIntoKeyLoop(LinearOp projection, OnlineSoftmaxUpdateOp update,
   Value last = e.minIdx(update.getKeyEnd(), e.dim(input, 2));
   Value rows = e.maxIdx(
       e.minIdx(b.create<arith::SubIOp>(last, j0), e.index(tile)), zero);
-  // The output's heads are the input's (a shared weight and bias): a
-  // one-head input serves every head.
-  Value inputHead = inType.getDimSize(1) == 1 ? zero : update.getKeyHead();
+  // The update's key head is a head of the output, of per-head weights and
+  // bias, and of the input unless it has one head (which serves them all).
+  Value head = update.getKeyHead();
+  Value inputHead = inType.getDimSize(1) == 1 ? zero : head;
   OpFoldResult one = b.getIndexAttr(1), none = b.getIndexAttr(0);
   SmallVector<OpFoldResult> unitStrides(4, one);
   Value keyRows = b.create<memref::SubViewOp>(
@@ -177,8 +193,9 @@ void fuseIntoKeyLoop(LinearOp projection, OnlineSoftmaxUpdateOp update,
       scratch, SmallVector<OpFoldResult>(4, none),
       SmallVector<OpFoldResult>{one, one, rows, b.getIndexAttr(width)},
       unitStrides);
-  b.create<LinearOp>(keyRows, projection.getWeight(), projection.getBias(),
-                     projected);
+  Value bias = projection.getBias();
+  b.create<LinearOp>(keyRows, headOf(b, projection.getWeight(), 2, head),
+                     bias ? headOf(b, bias, 1, head) : Value(), projected);
   rewriter.modifyOpInPlace(update, [&] {
     update.getKeysMutable().assign(scratch);
     update.getKeyBatchMutable().assign(zero);

@@ -240,15 +240,16 @@ def AttnFuseKeyProjections : Pass<"attn-fuse-key-projections",
     keys there (`key_row(0)`); the rows it projects are then in the caches
     when the update reads the values. The [B, H, Nk, Dw] buffer is gone.
 
-    Fused: a linear op with a shared weight ([Dw, D]) and bias ([Dw] or
-    none), a 4-d input and a 4-d output buffer that only that op writes,
-    that only additive updates of one parallel loop read (as their keys),
-    and at most one `attn.tile_weights` of a plain softmax (no modifier
-    functions), and that is freed afterwards, with nothing between the op
-    and the loop that may write its input. With the weights output the
-    updates also store their scores in it (`scores_out`) and the
-    `attn.tile_weights` normalizes them without keys (`scores_stored`).
-    Anything else is left as it is. The projection
+    Fused: a linear op with a weight and bias of static shapes, shared
+    ([Dw, D], [Dw]) or per head ([H, Dw, D], [H, Dw]: the tile's linear op
+    takes the key head's views), a 4-d input and a 4-d output buffer that
+    only that op writes, that only additive updates of one parallel loop
+    read (as their keys), and at most one `attn.tile_weights` of a plain
+    softmax (no modifier functions), and that is freed afterwards, with
+    nothing between the op and the loop that may write its input. With the
+    weights output the updates also store their scores in it (`scores_out`)
+    and the `attn.tile_weights` normalizes them without keys
+    (`scores_stored`). Anything else is left as it is. The projection
     inside the loop is lowered by `-convert-attn-linear-to-loops`, which
     packs W2 once, before the parallel loop.
 
