@@ -147,3 +147,24 @@ func.func @not_fused(
   memref.dealloc %kp3 : memref<1x2x7x24xf32>
   return
 }
+
+// An input of dynamic width (the tile's view needs a static one): left.
+// CHECK-LABEL: func @dynamic_input_size
+// CHECK:      attn.linear ins(%{{.*}} : memref<?x1x?x?xf32>, memref<48x64xf32>)
+// CHECK-NOT:  key_row
+// CHECK:      return
+func.func @dynamic_input_size(%q: memref<?x1x1x48xf32>, %k: memref<?x1x?x?xf32>,
+                    %W2: memref<48x64xf32>, %w: memref<48xf32>,
+                    %c: memref<?x1x1x64xf32>, %v: memref<?x1x?x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %b = memref.dim %k, %c0 : memref<?x1x?x?xf32>
+  %n = memref.dim %k, %c2 : memref<?x1x?x?xf32>
+  %kp = memref.alloc(%b, %n) {alignment = 64 : i64} : memref<?x1x?x48xf32>
+  attn.linear ins(%k, %W2 : memref<?x1x?x?xf32>, memref<48x64xf32>) outs(%kp : memref<?x1x?x48xf32>)
+  attn.online_attention additive act(tanh)
+      ins(%q, %kp, %v : memref<?x1x1x48xf32>, memref<?x1x?x48xf32>, memref<?x1x?x64xf32>)
+      score_weights(%w : memref<48xf32>) outs(%c : memref<?x1x1x64xf32>)
+  memref.dealloc %kp : memref<?x1x?x48xf32>
+  return
+}

@@ -76,7 +76,8 @@ KeyReaders fusableReaders(LinearOp projection) {
   auto inType = cast<MemRefType>(projection.getInput().getType());
   auto weightType = cast<MemRefType>(projection.getWeight().getType());
   if (!weightType.hasStaticShape() || inType.getRank() != 4 ||
-      outType.getRank() != 4 || ShapedType::isDynamic(outType.getDimSize(3)))
+      outType.getRank() != 4 || ShapedType::isDynamic(inType.getDimSize(3)) ||
+      ShapedType::isDynamic(outType.getDimSize(3)))
     return {};
   auto alloc = projection.getOutput().getDefiningOp<memref::AllocOp>();
   if (!alloc || alloc->getBlock() != projection->getBlock())
