@@ -69,18 +69,6 @@ std::optional<int64_t> linearOutputSize(LinearOp op,
   return size;
 }
 
-/// The outermost scf.parallel around `op` (the tiled form's), or null. A
-/// projection there (a key tile's, after -attn-fuse-key-projections) is
-/// lowered when its weight and bias are defined outside that loop: W is
-/// packed once, before it.
-scf::ParallelOp enclosingParallelLoop(LinearOp op) {
-  scf::ParallelOp outermost;
-  for (auto loop = op->getParentOfType<scf::ParallelOp>(); loop;
-       loop = loop->getParentOfType<scf::ParallelOp>())
-    outermost = loop;
-  return outermost;
-}
-
 /// Head `head` of a contiguous per-head weight `whole` ([H', O, I]) that is
 /// defined outside the parallel loop around the projection: the view
 /// [1, O, I] that -attn-fuse-key-projections takes of a per-head W2 for
@@ -121,8 +109,9 @@ std::optional<WeightHead> weightHeadOf(Value weight, scf::ParallelOp outer) {
 
 /// Whether `op` has static I and a kernel-sized O (linearOutputSize),
 /// contiguous weights, bias and input rows (any view of the rows), and,
-/// inside a parallel loop, weights defined outside it or one head of such
-/// weights (WeightHead; see enclosingParallelLoop).
+/// inside the tiled form's parallel loop (a key tile's projection, after
+/// -attn-fuse-key-projections), weights defined outside it or one head of
+/// such weights (WeightHead): W is packed once, before that loop.
 bool canVectorizeLinear(LinearOp op, const TargetDescription &target) {
   auto inType = cast<MemRefType>(op.getInput().getType());
   auto wType = cast<MemRefType>(op.getWeight().getType());
@@ -131,7 +120,7 @@ bool canVectorizeLinear(LinearOp op, const TargetDescription &target) {
   };
   auto unbounded = std::numeric_limits<int64_t>::max();
   int64_t in = inType.getDimSize(inType.getRank() - 1);
-  scf::ParallelOp outer = enclosingParallelLoop(op);
+  scf::ParallelOp outer = outermostParallelLoop(op);
   bool weightOutside =
       !outer ||
       !outer->isAncestor(op.getWeight().getParentRegion()->getParentOp());
@@ -570,10 +559,10 @@ void emitBlockedLinear(Emitter &e, const LinearOperands &ops, Value packed,
 }
 
 /// attn.linear -> the few-rows kernel (when it applies, under scf.if) and
-/// the blocked kernel over packed weights. Inside a parallel loop whose
-/// body does not define W or the bias, W is packed before that loop and
-/// freed after it, and the kernel's loops are sequential (each iteration of
-/// the outer loop projects its own rows).
+/// the blocked kernel over packed weights. Inside a parallel loop (whose
+/// body does not define W, or only takes one head of it: WeightHead), W is
+/// packed before that loop and freed after it, and the kernel's loops are
+/// sequential (each iteration of the outer loop projects its own rows).
 void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
                        const TargetDescription &target) {
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
@@ -583,7 +572,7 @@ void lowerVectorLinear(LinearOp op, PatternRewriter &rewriter,
   int64_t rank = cast<MemRefType>(ops.out.getType()).getRank();
   Value rows = e.dim(ops.out, rank - 2);
 
-  if (scf::ParallelOp outer = enclosingParallelLoop(op)) {
+  if (scf::ParallelOp outer = outermostParallelLoop(op)) {
     // One head of per-head weights: all of them are packed, the kernel
     // reads that head's panels.
     LinearOperands packOps = ops;

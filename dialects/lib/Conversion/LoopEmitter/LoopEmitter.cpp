@@ -238,6 +238,14 @@ Value mlir::attn::loops::viewRoot(Value value) {
   return value;
 }
 
+scf::ParallelOp mlir::attn::loops::outermostParallelLoop(Operation *op) {
+  scf::ParallelOp outermost;
+  for (auto loop = op->getParentOfType<scf::ParallelOp>(); loop;
+       loop = loop->getParentOfType<scf::ParallelOp>())
+    outermost = loop;
+  return outermost;
+}
+
 Value mlir::attn::loops::allocateTileScratch(RewriterBase &rewriter,
                                              Operation *op, MemRefType type) {
   OpBuilder::InsertionGuard guard(rewriter);

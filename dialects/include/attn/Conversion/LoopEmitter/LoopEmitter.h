@@ -250,6 +250,9 @@ std::optional<int64_t> vectorizableRows(Value value, int64_t maxElements);
 /// The buffer `value` is a view of (through view-like ops), or `value`.
 Value viewRoot(Value value);
 
+/// The outermost scf.parallel around `op` (the tiled form's), or null.
+scf::ParallelOp outermostParallelLoop(Operation *op);
+
 /// A scratch buffer of `type` for the kernel that replaces `op`: allocated
 /// once per iteration of the enclosing scf.parallel (the unit of
 /// independent work of the tiled form, so each has its own) and freed at

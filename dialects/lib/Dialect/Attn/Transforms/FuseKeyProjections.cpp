@@ -87,10 +87,7 @@ KeyReaders fusableReaders(LinearOp projection) {
   // The outermost parallel loop around `op`, in the projection's block
   // (the tiled form's), the same for every reader.
   auto inTheLoop = [&](Operation *op) {
-    scf::ParallelOp outer;
-    for (auto p = op->getParentOfType<scf::ParallelOp>(); p;
-         p = p->getParentOfType<scf::ParallelOp>())
-      outer = p;
+    scf::ParallelOp outer = loops::outermostParallelLoop(op);
     if (!outer || outer->getBlock() != projection->getBlock() ||
         (loop && loop != outer))
       return false;
