@@ -38,9 +38,9 @@
  *   attnc-bench [n ...]      (default: 256 1024 2048)
  *   ATTNC_BENCH_REPEAT=R     repetitions (median reported, default 5)
  *
- * OpenBLAS 0.3.21 misdetects this CPU unless OPENBLAS_CORETYPE is set (see
- * shared/TOOLCHAIN.md); the bench sets SkylakeX and re-executes itself when
- * it is unset. Timings are noisy on shared machines: compare ratios.
+ * OpenBLAS 0.3.21 misdetects AVX-512 CPUs unless OPENBLAS_CORETYPE is set
+ * (see shared/TOOLCHAIN.md); on such a CPU the bench sets SkylakeX and
+ * re-executes itself when it is unset. Timings are noisy on shared machines: compare ratios.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -288,14 +288,22 @@ static double time_projections(int n, int repeat, double *times,
   return ms;
 }
 
-/* The FMA peak of one core: 12 independent chains of 16-lane FMAs. */
-typedef float fma_v16 __attribute__((vector_size(64)));
+/* The FMA peak of one core: 12 independent chains of FMAs on the widest
+ * vector registers this file is compiled for (-march=native): 16 lanes
+ * with AVX-512, 8 with AVX2 (12 accumulators of 16 lanes would need 24 of
+ * AVX2's 16 registers, and the spills would understate the peak). */
+#ifdef __AVX512F__
+enum { FMA_LANES = 16 };
+#else
+enum { FMA_LANES = 8 };
+#endif
+typedef float fma_vec __attribute__((vector_size(4 * FMA_LANES)));
 static double fma_peak_gflops(void) {
-  fma_v16 a[12], x, y;
-  for (int i = 0; i < 16; ++i)
+  fma_vec a[12], x, y;
+  for (int i = 0; i < FMA_LANES; ++i)
     x[i] = 0.9999f, y[i] = 1e-5f;
   for (int c = 0; c < 12; ++c)
-    for (int i = 0; i < 16; ++i)
+    for (int i = 0; i < FMA_LANES; ++i)
       a[c][i] = 0.001f * c;
   const long iters = 20000000;
   double best = 1e9;
@@ -317,7 +325,7 @@ static double fma_peak_gflops(void) {
     sink += a[c][0];
   if (sink == 12345.0f)
     printf(" ");
-  return iters * 12.0 * 32.0 / best * 1e-9;
+  return iters * 12.0 * 2.0 * FMA_LANES / best * 1e-9;
 }
 
 /* The largest difference between o (first `rows` rows of each batch entry)
@@ -395,7 +403,8 @@ int main(int argc, char **argv) {
   // (libomp would otherwise take every core while the report says 1).
   setenv("OMP_NUM_THREADS", "1", /*overwrite=*/0);
 #ifdef ATTNC_BENCH_BLAS
-  if (!getenv("OPENBLAS_CORETYPE")) {
+  // Only on an AVX-512 CPU: elsewhere SkylakeX's kernels would not run.
+  if (__builtin_cpu_supports("avx512f") && !getenv("OPENBLAS_CORETYPE")) {
     setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
     setenv("OPENBLAS_NUM_THREADS", "1", 1);
     execv("/proc/self/exe", argv);

@@ -80,8 +80,12 @@ config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
 # numerical tests of it need one; elsewhere they are UNSUPPORTED).
 try:
     with open("/proc/cpuinfo") as _f:
-        if "avx512_bf16" in _f.read().split():
+        _flags = _f.read().split()
+        if "avx512_bf16" in _flags:
             config.available_features.add("avx512bf16")
+        # avx512f: attnc --vector-isa=host sizes the kernels for AVX-512.
+        if "avx512f" in _flags:
+            config.available_features.add("avx512f")
 except OSError:
     pass
 

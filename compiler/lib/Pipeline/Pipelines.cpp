@@ -72,6 +72,7 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
   tileOptions.splitKeys = options.splitKeys;
   tileOptions.singleQueryCopy = options.singleQueryCopy;
   tileOptions.amxTiles = options.amxTiles;
+  tileOptions.vectorISA = options.vectorISA;
   funcPm.addPass(attn::createAttnTileAttention(tileOptions));
   // An additive score's key projection moves into the key loop, a tile at
   // a time; then static-size projections become vector loops (W packed
@@ -80,7 +81,9 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
   if (options.vectorize) {
     if (options.fuseKeyProjections)
       funcPm.addPass(attn::createAttnFuseKeyProjections());
-    funcPm.addPass(attn::createConvertAttnLinearToLoops());
+    attn::ConvertAttnLinearToLoopsOptions linearOptions;
+    linearOptions.vectorISA = options.vectorISA;
+    funcPm.addPass(attn::createConvertAttnLinearToLoops(linearOptions));
   }
   funcPm.addPass(attn::createConvertAttnToLinalg());
   attn::ConvertAttnToLoopsOptions loopOptions;
@@ -92,6 +95,7 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
   loopOptions.bf16DotProducts = options.bf16DotProducts;
   loopOptions.amxTiles = options.amxTiles;
   loopOptions.bf16VectorDots = options.bf16VectorDots;
+  loopOptions.vectorISA = options.vectorISA;
   funcPm.addPass(attn::createConvertAttnToLoops(loopOptions));
   if (options.parallelLinalgLoops)
     funcPm.addPass(createConvertLinalgToParallelLoopsPass());
@@ -139,6 +143,10 @@ static void addHostToLLVMPasses(OpPassManager &pm,
 
 void attnc::buildLoopsToLLVMPipeline(OpPassManager &pm,
                                      const PipelineOptions &options) {
+  // Without AVX512-BF16, LLVM would round each element to bf16 with a call
+  // of __truncsfbf2, which the model cannot resolve: integer ops instead.
+  if (options.expandBF16Conversions)
+    pm.addPass(attn::createAttnExpandBF16Conversions());
   pm.addPass(createLowerAffinePass());
   // The parallel loop of the tiled form (batch x head x query tile) runs on
   // the threads of LLVM's OpenMP runtime (libomp; OMP_NUM_THREADS); every

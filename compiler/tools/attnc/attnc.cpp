@@ -30,6 +30,7 @@
 #include "attnc/Frontend/Frontend.h"
 #include "attnc/MLIRGen/MLIRGen.h"
 #include "attnc/Pipeline/Pipelines.h"
+#include "attn/Target/TargetDescription.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/AsmState.h"
@@ -160,6 +161,14 @@ cl::opt<bool> splitKeys(
              "16 (default true; the splits depend on the shapes only, so "
              "results do not depend on the thread count)"),
     cl::init(true), cl::cat(attncCategory));
+cl::opt<std::string> vectorISA(
+    "vector-isa",
+    cl::desc("The vector registers the CPU kernels are sized for: host (the "
+             "CPU attnc runs on: avx512 where it has AVX-512F, else avx2), "
+             "avx512 (16 f32 lanes, 32 registers) or avx2 (8 lanes, 16 "
+             "registers). The code is generated for the host's features in "
+             "every case (default host)"),
+    cl::init("host"), cl::cat(attncCategory));
 cl::opt<bool> fuseKeyProjections(
     "fuse-key-projections",
     cl::desc("Project an additive score's keys a key tile at a time inside "
@@ -582,6 +591,12 @@ int main(int argc, char **argv) {
              emitStage == Stage::PTX) {
     return fail("--emit=gpu, nvvm and ptx need --target=cuda");
   }
+  if (!mlir::attn::lookupTarget(vectorISA))
+    return fail("--vector-isa: unknown value '" + vectorISA +
+                "' (expected host, avx512 or avx2)");
+  if (cuda && vectorISA.getNumOccurrences())
+    return fail("--vector-isa sizes the CPU kernels; --target=cuda does not "
+                "take it");
   if (dotPrecision == DotPrecision::BF16 && !hostHasFeature("avx512bf16"))
     return fail("--dot-precision=bf16 needs a CPU with AVX512-BF16, and "
                 "this host (" + llvm::sys::getHostCPUName().str() +
@@ -688,6 +703,10 @@ int main(int argc, char **argv) {
   options.splitKeys = splitKeys.getValue();
   options.fuseKeyProjections = fuseKeyProjections.getValue();
   options.singleQueryCopy = singleQueryCopy.getValue();
+  // The GPU paths keep the pipeline's default, so that their IR does not
+  // depend on the machine that compiles them.
+  if (!cuda && !gpuScheduleOnHost)
+    options.vectorISA = mlir::attn::lookupTarget(vectorISA)->name.str();
   options.bf16DotProducts =
       dotPrecision == DotPrecision::BF16 ||
       (dotPrecision == DotPrecision::Auto && !cuda && !gpuScheduleOnHost &&
@@ -698,6 +717,7 @@ int main(int argc, char **argv) {
   options.bf16VectorDots = dotPrecision == DotPrecision::BF16 ||
                            !options.amxTiles || hostPrefersVectorBF16Dots();
   options.threads = openmp.getValue();
+  options.expandBF16Conversions = !cuda && !hostHasFeature("avx512bf16");
   if (cuda || gpuScheduleOnHost) {
     // The GPU schedule starts from the scalar per-query kernel: one thread
     // per (batch, head, query tile) block, no vectors, no OpenMP.

@@ -46,6 +46,11 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
       llvm::cl::desc("split the keys when batch x heads x query tiles are "
                      "fewer than the target plans threads for"),
       llvm::cl::init(true)};
+  Option<std::string> vectorISA{
+      *this, "vector-isa",
+      llvm::cl::desc("the target description the CPU kernels are sized for: "
+                     "avx512, avx2 or host (the CPU the pipeline runs on)"),
+      llvm::cl::init("avx512")};
   Option<bool> fuseKeyProjections{
       *this, "fuse-key-projections",
       llvm::cl::desc("project an additive score's keys a key tile at a time "
@@ -75,6 +80,12 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
       llvm::cl::desc("with bf16-dot-products: bf16 products with vdpbf16ps "
                      "where the AMX tiles do not apply (false: f32 there)"),
       llvm::cl::init(true)};
+  Option<bool> expandBF16Conversions{
+      *this, "expand-bf16-conversions",
+      llvm::cl::desc("round f32 to bf16 with integer ops before the LLVM "
+                     "lowering (-attn-expand-bf16-conversions): for CPUs "
+                     "without AVX512-BF16"),
+      llvm::cl::init(false)};
   Option<bool> threads{
       *this, "threads",
       llvm::cl::desc("run the parallel loops on OpenMP threads (libomp)"),

@@ -146,7 +146,12 @@ def ConvertAttnToLoops : Pass<"convert-attn-to-loops", "func::FuncOp"> {
            "the tile state (the attnc runtime asks Linux for it)">,
     Option<"bf16VectorDots", "bf16-vector-dots", "bool", /*default=*/"true",
            "with bf16-dot-products: vdpbf16ps where the AMX tiles do not "
-           "apply (false: f32 products there)">
+           "apply (false: f32 products there)">,
+    Option<"vectorISA", "vector-isa", "std::string", /*default=*/"\"avx512\"",
+           "the target description whose vector width and registers the "
+           "kernels are sized for: avx512 (16 lanes, 32 registers), avx2 (8 "
+           "lanes, 16 registers) or host (the one of the CPU the pass runs "
+           "on; attnc's default)">
   ];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect",
                            "::mlir::amx::AMXDialect",
@@ -258,10 +263,43 @@ def ConvertAttnLinearToLoops
     }
     ```
   }];
+  let options = [
+    Option<"vectorISA", "vector-isa", "std::string", /*default=*/"\"avx512\"",
+           "the target description whose vector width and registers the "
+           "kernels are sized for: avx512 (16 lanes, 32 registers), avx2 (8 "
+           "lanes, 16 registers) or host (the one of the CPU the pass runs "
+           "on; attnc's default)">
+  ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::vector::VectorDialect"];
+}
+
+def AttnExpandBF16Conversions : Pass<"attn-expand-bf16-conversions"> {
+  let summary = "Round f32 to bf16 (and widen bf16) with integer ops";
+  let description = [{
+    Every `arith.truncf` to bf16 becomes integer ops that round to nearest
+    even (a NaN stays a quiet NaN), every `arith.extf` from bf16 a shift:
+    upstream's `arith::populateExpandBFloat16Patterns`, without the rest of
+    `-arith-expand`. For CPUs without AVX512-BF16, where LLVM would call
+    `__truncsfbf2` for each element (a symbol GCC 12's libgcc lacks, so a
+    model would not load); the integer ops stay in vectors. attnc runs it
+    before the LLVM lowering on such hosts.
+
+    ```mlir
+    %r = arith.truncf %x : vector<8xf32> to vector<8xbf16>
+    ```
+    becomes
+    ```mlir
+    %i = arith.bitcast %x : vector<8xf32> to vector<8xi32>
+    // i + 0x7fff + ((i >> 16) & 1), NaN -> 0x7fc0
+    %h = arith.shrui %rounded, %c16 : vector<8xi32>
+    %t = arith.trunci %h : vector<8xi32> to vector<8xi16>
+    %r = arith.bitcast %t : vector<8xi16> to vector<8xbf16>
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
 def AttnOpenMPSchedule : Pass<"attn-omp-schedule", "ModuleOp"> {

@@ -3,8 +3,9 @@
 // What the tiling pass and the kernel patterns need to know about the
 // machine: how many queries a tile holds, how many keys a key tile holds,
 // how wide a vector register is and how large a vector the lowering may keep
-// in registers. One instance per target, each defined in a file of its own
-// (HostCPU.cpp), so that no conversion carries a machine constant.
+// in registers. One instance per kind of CPU (HostCPU.cpp: x86-64 with
+// AVX-512, x86-64 with AVX2), so that no conversion carries a machine
+// constant; the passes take one by name (their `vector-isa` option).
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,10 +16,15 @@
 
 #include <cstdint>
 
+namespace mlir {
+class Operation;
+} // namespace mlir
+
 namespace mlir::attn {
 
 struct TargetDescription {
-  /// The name `--target=` selects.
+  /// The name the passes' `vector-isa` option and attnc's --vector-isa
+  /// select ("avx512", "avx2").
   llvm::StringRef name;
   /// Queries per tile of the parallel loop: the register block of the
   /// kernels (each query keeps its running max, sum and accumulator in
@@ -107,11 +113,26 @@ inline bool amxTilesFit(int64_t queryTile, int64_t keyTile, int64_t d,
          keyTile <= 16 * 32 && d > 0 && d % 32 == 0 && dv > 0 && dv % 16 == 0;
 }
 
-/// The host x86-64 CPU (AVX-512: 16 f32 lanes, 32 vector registers).
+/// An x86-64 core with AVX-512 (16 f32 lanes, 32 zmm registers): the
+/// description the passes use unless told otherwise (`vector-isa`), so that
+/// their IR does not depend on the machine they run on.
+const TargetDescription &x86AVX512();
+
+/// An x86-64 core with AVX2 and FMA but no AVX-512 (8 f32 lanes, 16 ymm
+/// registers: AMD Zen 1-3, Intel Haswell to Alder Lake).
+const TargetDescription &x86AVX2();
+
+/// The description of the CPU this process runs on: x86AVX512() where it
+/// has AVX-512F, else x86AVX2().
 const TargetDescription &hostCPU();
 
-/// The description named `name` ("host"), or null when there is none.
+/// The description named `name`: "avx512", "avx2", or "host" (hostCPU());
+/// null for any other name.
 const TargetDescription *lookupTarget(llvm::StringRef name);
+
+/// lookupTarget(name), or null after an error on `op` that names the
+/// descriptions there are (a pass's `vector-isa` option).
+const TargetDescription *lookupTarget(Operation *op, llvm::StringRef name);
 
 } // namespace mlir::attn
 

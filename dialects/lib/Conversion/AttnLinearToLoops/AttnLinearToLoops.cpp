@@ -638,8 +638,14 @@ struct LowerLinearToVectorLoops : public OpRewritePattern<LinearOp> {
 struct ConvertAttnLinearToLoopsPass
     : public attn::impl::ConvertAttnLinearToLoopsBase<
           ConvertAttnLinearToLoopsPass> {
+  using ConvertAttnLinearToLoopsBase::ConvertAttnLinearToLoopsBase;
+
   void runOnOperation() override {
-    const TargetDescription &target = hostCPU();
+    const TargetDescription *description =
+        lookupTarget(getOperation(), vectorISA);
+    if (!description)
+      return signalPassFailure();
+    const TargetDescription &target = *description;
     RewritePatternSet patterns(&getContext());
     populateAttnLinearToLoopsPatterns(patterns, target);
     // The other attn.linear ops are left to convert-attn-to-linalg.

@@ -87,7 +87,11 @@ struct ConvertAttnToLoopsPass
   using ConvertAttnToLoopsBase::ConvertAttnToLoopsBase;
 
   void runOnOperation() override {
-    const TargetDescription &target = hostCPU();
+    const TargetDescription *description =
+        lookupTarget(getOperation(), vectorISA);
+    if (!description)
+      return signalPassFailure();
+    const TargetDescription &target = *description;
     AttentionTilingOptions options{tileSize,  vectorize,       queryTilesPerGroup,
                                    splitKeys, singleQueryCopy, amxTiles};
     if (failed(checkTilingOptions(getOperation(), target, options)))

@@ -665,13 +665,15 @@ struct AttnTileAttentionPass
   using AttnTileAttentionBase::AttnTileAttentionBase;
 
   void runOnOperation() override {
-    const TargetDescription &target = hostCPU();
+    const TargetDescription *target = lookupTarget(getOperation(), vectorISA);
+    if (!target)
+      return signalPassFailure();
     AttentionTilingOptions options{tileSize,  vectorize,       queryTilesPerGroup,
                                    splitKeys, singleQueryCopy, amxTiles};
-    if (failed(checkTilingOptions(getOperation(), target, options)))
+    if (failed(checkTilingOptions(getOperation(), *target, options)))
       return signalPassFailure();
     RewritePatternSet patterns(&getContext());
-    populateTileAttentionPatterns(patterns, target, options);
+    populateTileAttentionPatterns(patterns, *target, options);
     ConversionTarget legality(getContext());
     legality.addDynamicallyLegalOp<OnlineAttentionOp>(isMultiDimensional);
     legality.markUnknownOpDynamicallyLegal([](Operation *) { return true; });

@@ -216,7 +216,12 @@ def AttnTileAttention : Pass<"attn-tile-attention", "func::FuncOp"> {
            "the kernels will take bf16 products on the AMX tile unit "
            "(-convert-attn-to-loops' amx-tiles): a dot or cosine softmax "
            "whose tiles are whole gets query tiles of the target's "
-           "amxQueryTile rows (16) and groups of as many queries">
+           "amxQueryTile rows (16) and groups of as many queries">,
+    Option<"vectorISA", "vector-isa", "std::string", /*default=*/"\"avx512\"",
+           "the target description whose vector width and registers the "
+           "kernels are sized for: avx512 (16 lanes, 32 registers), avx2 (8 "
+           "lanes, 16 registers) or host (the one of the CPU the pass runs "
+           "on; attnc's default)">
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::math::MathDialect",
