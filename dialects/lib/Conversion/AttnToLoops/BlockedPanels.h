@@ -151,7 +151,8 @@ Value packValuePairs(PatternRewriter &rewriter, scf::ParallelOp parallel,
 
 /// Panels of keys scored together: the largest divisor of the key tile's
 /// panels whose queryTile x P accumulators, P panel rows, queryTile running
-/// maxima and a broadcast query element fit the vector registers.
+/// maxima and a broadcast query element fit the vector registers; where
+/// that is 1, the largest without the maxima (spilled around the loop).
 int64_t panelsPerStep(const TargetDescription &target, int64_t queryTile,
                       int64_t keyTile);
 
