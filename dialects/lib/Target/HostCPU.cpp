@@ -85,23 +85,17 @@ const TargetDescription &mlir::attn::x86AVX512() {
 // accumulators (value chunks of 16 columns). Projection weights over 256
 // KiB (half of Zen 3's L2) take slabs.
 const TargetDescription &mlir::attn::x86AVX2() {
-  static const TargetDescription avx2{/*name=*/"avx2",
-                                      /*queryTile=*/6,
-                                      /*keyTile=*/128,
-                                      /*additiveKeyTile=*/192,
-                                      /*vectorLanes=*/8,
-                                      /*maxVectorElements=*/256,
-                                      /*maxKeyTile=*/4096,
-                                      /*projectionRowBlock=*/8,
-                                      /*vectorRegisters=*/16,
-                                      /*queryTilesPerGroup=*/16,
-                                      /*keySplitIterations=*/16,
-                                      /*minKeysPerSplit=*/512,
-                                      /*fmaChains=*/16,
-                                      /*amxQueryTile=*/16,
-                                      /*projectionCachedWeightBytes=*/262144,
-                                      /*projectionBlocksPerSlab=*/8,
-                                      /*projectionFewRows=*/16};
+  // The AVX-512 sizes but for the vector registers, the query tile they
+  // fit and the L2 the projections' weights are cached in.
+  static const TargetDescription avx2 = [] {
+    TargetDescription d = x86AVX512();
+    d.name = "avx2";
+    d.queryTile = 6;
+    d.vectorLanes = 8;
+    d.vectorRegisters = 16;
+    d.projectionCachedWeightBytes = 262144;
+    return d;
+  }();
   return avx2;
 }
 
