@@ -24,26 +24,31 @@
 // CHECK-NOT:   attn.
 // CHECK:       scf.parallel
 // CHECK:         %[[ROWS:.*]] = memref.alloc(%{{.*}}) : memref<8x?xf32>
+// The rows of the tile are a loop, not unrolled code per row.
 // CHECK:         scf.for %{{.*}} step %c128 {
-// CHECK:           scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step
-// CHECK:             %[[S:.*]] = vector.reduction <add>
-// CHECK-NEXT:        memref.store %[[S]], %[[ROWS]][%{{.*}}, %[[J]]] : memref<8x?xf32>
-// The first row: its maximum,
-// CHECK:         scf.for {{.*}} iter_args(%[[M:.*]] = %{{.*}}) -> (f32) {
-// CHECK:           arith.maxnumf %[[M]]
+// CHECK:           scf.for %[[R:.*]] = %{{.*}} to %c8{{.*}} step
+// CHECK:             scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step
+// CHECK:               %[[S:.*]] = vector.reduction <add>
+// CHECK-NEXT:          memref.store %[[S]], %[[ROWS]][%[[R]], %[[J]]] : memref<8x?xf32>
+// Then per row, in a loop over the 8 rows: its maximum,
+// CHECK:         scf.for %[[R2:.*]] = %{{.*}} to %c8{{.*}} step
+// CHECK:           scf.for {{.*}} iter_args(%[[M:.*]] = %{{.*}}) -> (f32) {
+// CHECK:             memref.load %[[ROWS]][%[[R2]],
+// CHECK:             arith.maxnumf %[[M]]
 // the bisection of [-1, 0),
-// CHECK:         %[[B:.*]]:2 = scf.for %{{.*}} = %{{.*}} to %c30{{.*}} step %{{.*}} iter_args(%{{.*}} = %cst{{.*}}, %{{.*}} = %cst{{.*}}) -> (f32, f32) {
-// CHECK:           arith.cmpf oge
+// CHECK:           %[[B:.*]]:2 = scf.for %{{.*}} = %{{.*}} to %c30{{.*}} step %{{.*}} iter_args(%{{.*}} = %cst{{.*}}, %{{.*}} = %cst{{.*}}) -> (f32, f32) {
+// CHECK:             arith.cmpf oge
 // the support {z' > lo} and the closed form,
-// CHECK:         arith.cmpf ogt, %{{.*}}, %[[B]]#0 : f32
-// CHECK:         math.sqrt
+// CHECK:           arith.cmpf ogt, %{{.*}}, %[[B]]#0 : f32
+// CHECK:           math.sqrt
 // the context, one value row per key of the support,
-// CHECK:         scf.for {{.*}} -> (vector<16xf32>) {
-// CHECK:           scf.if
-// CHECK:             vector.fma
-// CHECK:         vector.store
-// and the weights.
-// CHECK:         memref.store %{{.*}}, %{{.*}} : memref<2x1x?x?xf32>
+// CHECK:           scf.for {{.*}} -> (vector<16xf32>) {
+// CHECK:             scf.if
+// CHECK:               vector.fma
+// CHECK:           vector.store
+// and the weights; no second copy of the row's code.
+// CHECK:           memref.store %{{.*}}, %{{.*}} : memref<2x1x?x?xf32>
+// CHECK-NOT:       math.sqrt
 // CHECK:         memref.dealloc %[[ROWS]]
 func.func @entmax(%q: memref<2x1x?x16xf32>, %c: memref<2x?x1x16xf32>, %a: memref<2x1x?x?xf32>) {
   attn.online_attention dot align(entmax15) window(8)

@@ -50,6 +50,15 @@ std::pair<Value, Value> rowKeys(Emitter &e, TileOp op, Value i, Value nq,
   return {begin ? begin : e.index(0), end};
 }
 
+/// `body(r)` for each row r of the tile's row buffer `scores`, in a loop:
+/// each row's work already loops over its keys, so the rows are not
+/// unrolled (unrolled, the per-row code came once per query of the tile,
+/// and LLVM took most of the model's compile time on those copies).
+void forEachRow(Emitter &e, Value scores, function_ref<void(Value)> body) {
+  int64_t rows = cast<MemRefType>(scores.getType()).getDimSize(0);
+  e.forEach(e.index(rows), body);
+}
+
 /// scores[r, j] = score(q_i, k_j) for the keys of the tile row r sees.
 struct LowerTileScores : public OpRewritePattern<TileScoresOp> {
   LowerTileScores(MLIRContext *context, const TargetDescription &target)
@@ -66,9 +75,7 @@ struct LowerTileScores : public OpRewritePattern<TileScoresOp> {
     Value j0 = op.getFirstKey();
     Value tileEnd = b.create<arith::AddIOp>(j0, e.index(op.getKeyTile()));
     Value scores = op.getScores();
-    int64_t rows = cast<MemRefType>(scores.getType()).getDimSize(0);
-    for (int64_t r = 0; r < rows; ++r) {
-      Value rIdx = e.index(r);
+    forEachRow(e, scores, [&](Value rIdx) {
       Value i = e.minIdx(b.create<arith::AddIOp>(op.getFirstQuery(), rIdx),
                          lastQuery);
       scorer.setQueryRow(i);
@@ -78,7 +85,7 @@ struct LowerTileScores : public OpRewritePattern<TileScoresOp> {
         e.store(scorer.score(j), scores, {rIdx, j});
         return SmallVector<Value>{};
       });
-    }
+    });
     rewriter.eraseOp(op);
     return success();
   }
@@ -110,9 +117,7 @@ struct LowerTileSparseAlign : public OpRewritePattern<TileSparseAlignOp> {
       if (vectorizableSize(out, target.maxVectorElements))
         rowType = VectorType::get({*size}, b.getF32Type());
 
-    int64_t rows = cast<MemRefType>(scores.getType()).getDimSize(0);
-    for (int64_t r = 0; r < rows; ++r) {
-      Value rIdx = e.index(r);
+    forEachRow(e, scores, [&](Value rIdx) {
       Value i = e.minIdx(b.create<arith::AddIOp>(op.getFirstQuery(), rIdx),
                          lastQuery);
       Value lo, end;
@@ -229,7 +234,7 @@ struct LowerTileSparseAlign : public OpRewritePattern<TileSparseAlignOp> {
         });
       }
       if (!weights)
-        continue;
+        return;
       // Every key of the row: p_j where seen, 0 elsewhere.
       e.forEach(nk, [&](Value j) {
         Value inRow = b.create<arith::AndIOp>(
@@ -240,7 +245,7 @@ struct LowerTileSparseAlign : public OpRewritePattern<TileSparseAlignOp> {
             [&] { return e.f32(0); });
         e.store(a, weights, {bIdx, h, i, j});
       });
-    }
+    });
     rewriter.eraseOp(op);
     return success();
   }
