@@ -215,7 +215,7 @@ void keepCopyLoopsRolled(llvm::Module &module) {
 
 void attnc::optimizeLLVMModule(llvm::Module &module,
                                llvm::TargetMachine &machine, unsigned optLevel,
-                               TimingScope *timing) {
+                               bool autoVectorize, TimingScope *timing) {
   llvm::OptimizationLevel level = optLevel == 0   ? llvm::OptimizationLevel::O0
                                   : optLevel == 1 ? llvm::OptimizationLevel::O1
                                   : optLevel == 2 ? llvm::OptimizationLevel::O2
@@ -223,8 +223,11 @@ void attnc::optimizeLLVMModule(llvm::Module &module,
   llvm::PipelineTuningOptions tuning;
   tuning.LoopUnrolling = true;
   tuning.LoopInterleaving = true;
-  tuning.LoopVectorization = true;
-  tuning.SLPVectorization = true;
+  // Scalar code stays scalar (--vectorize=false, the GPU schedule on the
+  // host): LLVM's vectorizers took half of such a model's compile time
+  // re-vectorizing loops the pipeline was asked to leave scalar.
+  tuning.LoopVectorization = autoVectorize;
+  tuning.SLPVectorization = autoVectorize;
 
   llvm::PassInstrumentationCallbacks callbacks;
   std::optional<LLVMPassTimer> passTimer;

@@ -186,7 +186,8 @@ cl::opt<bool> singleQueryCopy(
 cl::opt<bool> vectorize(
     "vectorize",
     cl::desc("Keep vectors in registers in the fused loops when sizes are "
-             "static (default true; --vectorize=false: scalar loops)"),
+             "static (default true; --vectorize=false: scalar loops, and "
+             "LLVM's loop and SLP vectorizers off)"),
     cl::init(true), cl::cat(attncCategory));
 enum class DotPrecision { Auto, F32, BF16 };
 cl::opt<DotPrecision> dotPrecision(
@@ -871,7 +872,8 @@ int main(int argc, char **argv) {
     return 1;
   phase = rootTiming.nest(
       ("LLVM optimization (-O" + llvm::Twine(optLevel) + ")").str());
-  attnc::optimizeLLVMModule(*llvmModule, *machine, optLevel, &phase);
+  attnc::optimizeLLVMModule(*llvmModule, *machine, optLevel,
+                            /*autoVectorize=*/options.vectorize, &phase);
   if (emitStage == Stage::LLVMIR)
     return finish([&](llvm::raw_pwrite_stream &os) {
       llvmModule->print(os, nullptr);

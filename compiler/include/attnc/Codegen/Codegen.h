@@ -69,11 +69,14 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
                                                 llvm::LLVMContext &context,
                                                 llvm::TargetMachine &machine);
 
-/// Runs LLVM's optimization pipeline at `optLevel` on `module`. With a valid
-/// `timing` scope, each LLVM pass gets a timer nested in it (its own time,
-/// without the passes it runs; one line per pass name).
+/// Runs LLVM's optimization pipeline at `optLevel` on `module`; LLVM's loop
+/// and SLP vectorizers only with `autoVectorize` (off for code the pipeline
+/// left scalar on purpose). With a valid `timing` scope, each LLVM pass gets
+/// a timer nested in it (its own time, without the passes it runs; one line
+/// per pass name).
 void optimizeLLVMModule(llvm::Module &module, llvm::TargetMachine &machine,
-                        unsigned optLevel, mlir::TimingScope *timing = nullptr);
+                        unsigned optLevel, bool autoVectorize = true,
+                        mlir::TimingScope *timing = nullptr);
 
 /// Writes assembly (`assembly` true) or an object file.
 mlir::LogicalResult emitMachineCode(llvm::Module &module,
