@@ -3,10 +3,11 @@
 // Lowers the tiled form of the sparse alignments (TileSparseAttention.cpp)
 // to scf/vector loops:
 //
-// - attn.tile_scores -> for each query row of the tile, the scores of the
-//   keys of the key tile that the row sees (the generic kernel's score,
-//   TileScorer.h) stored into the row buffer scores[r, j];
-// - attn.tile_sparse_align -> for each query row, over the keys it sees:
+// - attn.tile_scores -> in a loop over the query rows of the tile, the
+//   scores of the keys of the key tile that the row sees (the generic
+//   kernel's score, TileScorer.h) stored into the row buffer scores[r, j];
+// - attn.tile_sparse_align -> in a loop over the query rows, over the keys
+//   each sees:
 //   the row maximum, a bisection of the threshold tau on the shifted
 //   scores, tau recomputed exactly on the support found, then the
 //   normalized weights p, the context sum_l p_l v_l (keys off the support
