@@ -1,12 +1,14 @@
 //===- Linker.cpp - Object file + runtime -> shared library ---------------===//
 //
-// Links `model.o`, the attnc runtime archive and LLVM's OpenMP runtime into
-// a shared library. attnc runs the linker itself, with the C runtime's files
-// that a C compiler driver would add (crti.o, crtbeginS.o, libm, libc,
-// libgcc, crtendS.o, crtn.o: asked of the C compiler attnc was built with,
-// at configure time), which saves the driver's process per compile. The
-// linker is ATTNC_LD, else the system's `ld` (found at configure time). With ATTNC_CC set, or where the build found no C runtime
-// files, the C compiler links instead: `cc -shared -o lib.so model.o
+// Links the model's object files (one per part of the module:
+// PartitionedBackend.cpp), the attnc runtime archive and LLVM's OpenMP
+// runtime into a shared library. attnc runs the linker itself, with the C
+// runtime's files that a C compiler driver would add (crti.o, crtbeginS.o,
+// libm, libc, libgcc, crtendS.o, crtn.o: asked of the C compiler attnc was
+// built with, at configure time), which saves the driver's process per
+// compile. The linker is ATTNC_LD, else the system's `ld` (found at
+// configure time). With ATTNC_CC set, or where the build found no C runtime
+// files, the C compiler links instead: `cc -shared -o lib.so model*.o
 // libattnc_runtime.a -lm -pthread -lomp` (ATTNC_CC, else the compiler attnc
 // was built with, else `cc`). The runtime archive is the one built with
 // attnc (its path is compiled in; ATTNC_RUNTIME_LIB overrides it).
@@ -87,7 +89,7 @@ static LogicalResult run(llvm::StringRef program,
   return success();
 }
 
-LogicalResult attnc::linkSharedLibrary(llvm::StringRef objectPath,
+LogicalResult attnc::linkSharedLibrary(llvm::ArrayRef<std::string> objects,
                                        llvm::StringRef outputPath, bool openmp,
                                        std::string &error) {
   // The archive beside the executable (bin/attnc -> lib/libattnc_runtime.a:
@@ -118,7 +120,9 @@ LogicalResult attnc::linkSharedLibrary(llvm::StringRef objectPath,
   if (!linker.empty()) {
     llvm::SmallVector<llvm::StringRef> argv = {
         linker, "--hash-style=gnu", "--build-id", "--eh-frame-hdr", "-shared",
-        "-o", outputPath, files[0], files[1], objectPath, runtime};
+        "-o", outputPath, files[0], files[1]};
+    argv.append(objects.begin(), objects.end());
+    argv.push_back(runtime);
     // LLVM's OpenMP runtime, for the parallel loops.
     if (openmp)
       argv.append({"-L" ATTNC_OPENMP_LIB_DIR, "-lomp", "-rpath",
@@ -132,8 +136,9 @@ LogicalResult attnc::linkSharedLibrary(llvm::StringRef objectPath,
     error = "no C compiler found to link the shared library (set ATTNC_CC)";
     return failure();
   }
-  llvm::SmallVector<llvm::StringRef> argv = {
-      cc, "-shared", "-o", outputPath, objectPath, runtime, "-lm", "-pthread"};
+  llvm::SmallVector<llvm::StringRef> argv = {cc, "-shared", "-o", outputPath};
+  argv.append(objects.begin(), objects.end());
+  argv.append({runtime, "-lm", "-pthread"});
   // LLVM's OpenMP runtime, for the parallel loops.
   if (openmp)
     argv.append({"-L" ATTNC_OPENMP_LIB_DIR, "-lomp",

@@ -23,6 +23,8 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/Transforms/IPO/GlobalDCE.h"
+#include "llvm/Transforms/IPO/SCCP.h"
 
 using namespace mlir;
 
@@ -213,6 +215,35 @@ void keepCopyLoopsRolled(llvm::Module &module) {
 
 } // namespace
 
+namespace {
+
+/// LLVM's analyses, registered with `builder` and with each other, for a
+/// module pass manager to run with.
+struct Analyses {
+  explicit Analyses(llvm::PassBuilder &builder) {
+    builder.registerModuleAnalyses(moduleAM);
+    builder.registerCGSCCAnalyses(cgsccAM);
+    builder.registerFunctionAnalyses(functionAM);
+    builder.registerLoopAnalyses(loopAM);
+    builder.crossRegisterProxies(loopAM, functionAM, cgsccAM, moduleAM);
+  }
+  llvm::LoopAnalysisManager loopAM;
+  llvm::FunctionAnalysisManager functionAM;
+  llvm::CGSCCAnalysisManager cgsccAM;
+  llvm::ModuleAnalysisManager moduleAM;
+};
+
+} // namespace
+
+void attnc::dropUnreachableFunctions(llvm::Module &module) {
+  llvm::PassBuilder builder;
+  Analyses analyses(builder);
+  llvm::ModulePassManager pm;
+  pm.addPass(llvm::IPSCCPPass());
+  pm.addPass(llvm::GlobalDCEPass());
+  pm.run(module, analyses.moduleAM);
+}
+
 void attnc::optimizeLLVMModule(llvm::Module &module,
                                llvm::TargetMachine &machine, unsigned optLevel,
                                bool autoVectorize, TimingScope *timing) {
@@ -234,15 +265,7 @@ void attnc::optimizeLLVMModule(llvm::Module &module,
   if (timing && *timing)
     passTimer.emplace(*timing, callbacks);
   llvm::PassBuilder builder(&machine, tuning, std::nullopt, &callbacks);
-  llvm::LoopAnalysisManager loopAM;
-  llvm::FunctionAnalysisManager functionAM;
-  llvm::CGSCCAnalysisManager cgsccAM;
-  llvm::ModuleAnalysisManager moduleAM;
-  builder.registerModuleAnalyses(moduleAM);
-  builder.registerCGSCCAnalyses(cgsccAM);
-  builder.registerFunctionAnalyses(functionAM);
-  builder.registerLoopAnalyses(loopAM);
-  builder.crossRegisterProxies(loopAM, functionAM, cgsccAM, moduleAM);
+  Analyses analyses(builder);
 
   if (level != llvm::OptimizationLevel::O0)
     keepCopyLoopsRolled(module);
@@ -250,7 +273,7 @@ void attnc::optimizeLLVMModule(llvm::Module &module,
       level == llvm::OptimizationLevel::O0
           ? builder.buildO0DefaultPipeline(level)
           : builder.buildPerModuleDefaultPipeline(level);
-  pm.run(module, moduleAM);
+  pm.run(module, analyses.moduleAM);
 }
 
 LogicalResult attnc::emitMachineCode(llvm::Module &module,

@@ -52,6 +52,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/Threading.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/TargetParser/Host.h"
@@ -129,6 +130,14 @@ cl::opt<OptLevel, false, OptLevelParser> optLevel(
     cl::values(clEnumVal(O0, "no optimization"), clEnumVal(O1, "light"),
                clEnumVal(O2, "default"), clEnumVal(O3, "aggressive")),
     cl::cat(attncCategory));
+cl::opt<unsigned> backendParts(
+    "backend-parts",
+    cl::desc("Split a shared library's LLVM module into this many parts, "
+             "which LLVM optimizes and compiles side by side, a thread each "
+             "(at most one per core), and the linker puts together (default "
+             "0: as many as the cores attnc may use, at most 4; 1: one "
+             "module, as --emit=llvm-ir and --emit=obj show it)"),
+    cl::init(0), cl::cat(attncCategory));
 cl::opt<std::string> target(
     "target",
     cl::desc("Code generation target: host (the CPU attnc runs on, with all "
@@ -594,7 +603,7 @@ int main(int argc, char **argv) {
   }
   if (!mlir::attn::lookupTarget(vectorISA))
     return fail("--vector-isa: unknown value '" + vectorISA +
-                "' (expected host, avx512 or avx2)");
+                "' (expected " + mlir::attn::knownTargetNames().str() + ")");
   if (cuda && vectorISA.getNumOccurrences())
     return fail("--vector-isa sizes the CPU kernels; --target=cuda does not "
                 "take it");
@@ -870,10 +879,14 @@ int main(int argc, char **argv) {
   auto llvmModule = attnc::translateToLLVMIR(*module, llvmContext, *machine);
   if (!llvmModule)
     return 1;
-  phase = rootTiming.nest(
-      ("LLVM optimization (-O" + llvm::Twine(optLevel) + ")").str());
-  attnc::optimizeLLVMModule(*llvmModule, *machine, optLevel,
-                            /*autoVectorize=*/options.vectorize, &phase);
+  // The one-module path: what --emit=llvm-ir, asm and obj show.
+  if (emitStage == Stage::LLVMIR || emitStage == Stage::Asm ||
+      emitStage == Stage::Obj) {
+    phase = rootTiming.nest(
+        ("LLVM optimization (-O" + llvm::Twine(optLevel) + ")").str());
+    attnc::optimizeLLVMModule(*llvmModule, *machine, optLevel,
+                              /*autoVectorize=*/options.vectorize, &phase);
+  }
   if (emitStage == Stage::LLVMIR)
     return finish([&](llvm::raw_pwrite_stream &os) {
       llvmModule->print(os, nullptr);
@@ -891,26 +904,29 @@ int main(int argc, char **argv) {
         emitStage == Stage::Asm ? "LLVM code generation (assembly)"
                                 : "LLVM code generation (object file)");
 
-  // Shared library: object file in a temporary directory, then link.
-  phase = rootTiming.nest("LLVM code generation (object file)");
-  llvm::SmallString<128> objectPath;
-  if (std::error_code ec =
-          llvm::sys::fs::createTemporaryFile("attnc-" + stem, "o", objectPath))
-    return fail("cannot create a temporary file: " + ec.message());
-  llvm::FileRemover removeObject(objectPath);
-  {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(objectPath, ec);
-    if (ec)
-      return fail("cannot write '" + objectPath.str() + "': " + ec.message());
-    if (failed(attnc::emitMachineCode(*llvmModule, *machine, os,
-                                      /*assembly=*/false, error)))
-      return fail(error);
-  }
+  // Shared library: object files (one per part) in a temporary directory,
+  // then link.
+  phase = rootTiming.nest("LLVM optimization and code generation");
+  attnc::BackendOptions backend;
+  backend.target = cuda ? std::string("host") : target.getValue();
+  backend.codegenLevel = codegenLevel;
+  backend.optLevel = optLevel;
+  backend.autoVectorize = options.vectorize;
+  backend.parts =
+      backendParts ? backendParts.getValue()
+                   : std::min(4u, llvm::hardware_concurrency().compute_thread_count());
+  llvm::SmallVector<std::string> objects;
+  LogicalResult compiled = attnc::emitObjectFiles(*llvmModule, backend, stem,
+                                                  objects, error, &phase);
+  llvm::SmallVector<std::unique_ptr<llvm::FileRemover>> removeObjects;
+  for (const std::string &object : objects)
+    removeObjects.push_back(std::make_unique<llvm::FileRemover>(object));
+  if (failed(compiled))
+    return fail(error);
   phase = rootTiming.nest("Link");
   std::string tempLib = output + ".tmp";
   llvm::FileRemover removeTempLib(tempLib);
-  if (failed(attnc::linkSharedLibrary(objectPath, tempLib,
+  if (failed(attnc::linkSharedLibrary(objects, tempLib,
                                       /*openmp=*/!cuda && options.threads,
                                       error)))
     return fail(error);

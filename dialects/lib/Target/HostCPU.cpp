@@ -114,11 +114,15 @@ const TargetDescription *mlir::attn::lookupTarget(llvm::StringRef name) {
   return nullptr;
 }
 
+llvm::StringRef mlir::attn::knownTargetNames() {
+  return "host, avx512 or avx2";
+}
+
 const TargetDescription *mlir::attn::lookupTarget(Operation *op,
                                                   llvm::StringRef name) {
   const TargetDescription *target = lookupTarget(name);
   if (!target)
     op->emitError() << "unknown vector-isa '" << name
-                    << "' (expected host, avx512 or avx2)";
+                    << "' (expected " << knownTargetNames() << ")";
   return target;
 }

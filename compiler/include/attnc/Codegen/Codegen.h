@@ -78,19 +78,53 @@ void optimizeLLVMModule(llvm::Module &module, llvm::TargetMachine &machine,
                         unsigned optLevel, bool autoVectorize = true,
                         mlir::TimingScope *timing = nullptr);
 
+/// Drops the functions no path reaches: LLVM's interprocedural constant
+/// propagation, then global dead code elimination. The whole module's
+/// optimization deletes them too (the Transformer example has a parallel
+/// region whose fork call it proves unreachable); a module split into parts
+/// runs this first, since a part may not delete what has become an
+/// external symbol.
+void dropUnreachableFunctions(llvm::Module &module);
+
 /// Writes assembly (`assembly` true) or an object file.
 mlir::LogicalResult emitMachineCode(llvm::Module &module,
                                     llvm::TargetMachine &machine,
                                     llvm::raw_pwrite_stream &os, bool assembly,
                                     std::string &error);
 
-/// Links `objectPath` and the attnc runtime into the shared library
+/// What the back end of a shared library does with the LLVM module.
+struct BackendOptions {
+  /// createTargetMachine's target and optimization level.
+  std::string target = "host";
+  unsigned codegenLevel = 2;
+  /// optimizeLLVMModule's.
+  unsigned optLevel = 2;
+  bool autoVectorize = true;
+  /// The parts the module is split into (fewer where it has fewer groups of
+  /// functions); 1 compiles it whole.
+  unsigned parts = 1;
+};
+
+/// Optimizes `module` and compiles it to object files, one per part of it
+/// (PartitionedBackend.cpp: the parts compile side by side, a thread each,
+/// at most one per core). `objects` gets the paths of the temporary object
+/// files, which the caller links and removes. With `timing`, the LLVM
+/// passes' and the code generation's times nest in it, summed over the
+/// parts. `module` may be changed (its local functions made hidden ones).
+mlir::LogicalResult emitObjectFiles(llvm::Module &module,
+                                    const BackendOptions &options,
+                                    llvm::StringRef stem,
+                                    llvm::SmallVectorImpl<std::string> &objects,
+                                    std::string &error,
+                                    mlir::TimingScope *timing = nullptr);
+
+/// Links `objects` and the attnc runtime into the shared library
 /// `outputPath`: runs the linker directly with the C runtime's files (ATTNC_LD
 /// overrides the linker), or the system C compiler where those files are
 /// unknown or ATTNC_CC is set. With `openmp`, LLVM's OpenMP runtime too
 /// (the CPU's parallel loops; a CUDA library's host code has none, so that
 /// it loads where only the NVIDIA driver is installed).
-mlir::LogicalResult linkSharedLibrary(llvm::StringRef objectPath,
+mlir::LogicalResult linkSharedLibrary(llvm::ArrayRef<std::string> objects,
                                       llvm::StringRef outputPath, bool openmp,
                                       std::string &error);
 

@@ -130,6 +130,9 @@ const TargetDescription &hostCPU();
 /// null for any other name.
 const TargetDescription *lookupTarget(llvm::StringRef name);
 
+/// The names lookupTarget knows, for diagnostics: "host, avx512 or avx2".
+llvm::StringRef knownTargetNames();
+
 /// lookupTarget(name), or null after an error on `op` that names the
 /// descriptions there are (a pass's `vector-isa` option).
 const TargetDescription *lookupTarget(Operation *op, llvm::StringRef name);
