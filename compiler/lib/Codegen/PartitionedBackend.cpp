@@ -38,7 +38,6 @@
 #include "llvm/Support/ThreadPool.h"
 #include "llvm/Transforms/Utils/Cloning.h"
 
-
 using namespace mlir;
 
 namespace {
