@@ -213,10 +213,6 @@ void keepCopyLoopsRolled(llvm::Module &module) {
   }
 }
 
-} // namespace
-
-namespace {
-
 /// LLVM's analyses, registered with `builder` and with each other, for a
 /// module pass manager to run with.
 struct Analyses {

@@ -80,7 +80,8 @@ unsigned assignFunctions(const llvm::Module &module, unsigned parts,
               callee && !callee->isDeclaration())
             groups.unionSets(&fn, callee);
   }
-  // Each group's leader (its first function in module order) and size.
+  // Each group's leader and size, in the order of the group's first
+  // function in the module.
   llvm::SmallVector<std::pair<const llvm::Function *, size_t>> sizes;
   llvm::DenseMap<const llvm::Function *, size_t> indexOfLeader;
   for (const llvm::Function *fn : functions) {
