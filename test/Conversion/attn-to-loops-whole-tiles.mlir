@@ -39,18 +39,47 @@ func.func @whole_tiles(%q: memref<1x1x?x32xf32>, %k: memref<1x1x?x32xf32>,
 // 48, 48 and 32 (3, 3 and 2 vectors per query row: 24, 24 and 16
 // accumulators of one vector each, within 3/4 of the 32 registers), each
 // chunk of a value row loaded once and multiplied by a broadcast
-// probability per row.
+// probability per row. The values are packed before the parallel loop, in
+// key tiles of 128 rows ([B, Hv, ceil(Nk / 128), 128 x 128]), each tile's
+// columns chunk by chunk (columns [c0, c0 + w) of key jj at c0 128 + jj w;
+// keys past Nk zero), so that a chunk of a tile is one contiguous run:
+// pass 3 reads [j0 / 128, c0 128 + jj w + 16 s] (after passes 1 and 2).
 // CHECK-LABEL: func @value_chunks
-// CHECK:         scf.if %{{.*}} -> (vector<16xf32>, {{.*}}) {
-// CHECK:         %{{.*}}:24 = scf.if %{{.*}} -> (vector<16xf32>, {{.*}}) {
-// CHECK-NEXT:      %{{.*}}:24 = scf.for %{{.*}} = %c0{{[_0-9]*}} to %c128{{[_0-9]*}} step %c1{{[_0-9]*}} iter_args(
-// CHECK-COUNT-3:     vector.load %{{.*}} : memref<1x1x?x128xf32>, vector<16xf32>
-// CHECK-COUNT-24:    vector.fma %{{.*}} : vector<16xf32>
-// CHECK:         %{{.*}}:24 = scf.if %{{.*}} -> (vector<16xf32>, {{.*}}) {
-// CHECK:         %{{.*}}:16 = scf.if %{{.*}} -> (vector<16xf32>, {{.*}}) {
-// CHECK-NEXT:      %{{.*}}:16 = scf.for %{{.*}} = %c0{{[_0-9]*}} to %c128{{[_0-9]*}} step %c1{{[_0-9]*}} iter_args(
-// CHECK-COUNT-2:     vector.load %{{.*}} : memref<1x1x?x128xf32>, vector<16xf32>
-// CHECK-COUNT-16:    vector.fma %{{.*}} : vector<16xf32>
+// CHECK-SAME:    %[[V:[^:]*]]: memref<1x1x?x128xf32>, %{{[^:]*}}: memref<1x?x1x128xf32>
+// CHECK:         %[[VT:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?x?x?x16384xf32>
+// CHECK:         scf.parallel (%[[PB:[^,]*]], %[[PH:[^,]*]], %[[PT:[^)]*]]) =
+// CHECK:           scf.for %[[JJ:.*]] = %c0{{[_0-9]*}} to %c128{{[_0-9]*}} step
+// CHECK:             %[[EXISTS:.*]] = arith.cmpi slt, %{{.*}}, %{{.*}} : index
+// CHECK:             %[[ROW:.*]] = vector.load %[[V]][%[[PB]], %[[PH]], %{{.*}}, %c0{{[_0-9]*}}] : memref<1x1x?x128xf32>, vector<48xf32>
+// CHECK:             %[[KEPT:.*]] = arith.select %[[EXISTS]], %[[ROW]], %{{.*}} : vector<48xf32>
+// CHECK:             %[[AT:.*]] = arith.muli %[[JJ]], %c48{{[_0-9]*}} : index
+// CHECK-NEXT:        %[[AT0:.*]] = arith.addi %c0{{[_0-9]*}}, %[[AT]] : index
+// CHECK-NEXT:        vector.store %[[KEPT]], %[[VT]][%[[PB]], %[[PH]], %[[PT]], %[[AT0]]] : memref<?x?x?x16384xf32>, vector<48xf32>
+// CHECK:             vector.store %{{.*}}, %[[VT]]{{.*}} : memref<?x?x?x16384xf32>, vector<48xf32>
+// CHECK:             vector.store %{{.*}}, %[[VT]]{{.*}} : memref<?x?x?x16384xf32>, vector<32xf32>
+// CHECK:         scf.for %[[J0:.*]] = %c0{{[_0-9]*}} to %{{.*}} step %c128
+// CHECK:           %[[VTILE:.*]] = arith.divui %[[J0]], %c128{{[_0-9]*}} : index
+// CHECK:           %{{.*}}:24 = scf.if %{{.*}} -> (vector<16xf32>, {{.*}}) {
+// CHECK-NEXT:        %{{.*}}:24 = scf.for %[[KEY:.*]] = %c0{{[_0-9]*}} to %c128{{[_0-9]*}} step %c1{{[_0-9]*}} iter_args(
+// CHECK:               %[[OFF0:.*]] = arith.muli %[[KEY]], %c48{{[_0-9]*}} : index
+// CHECK-NEXT:          %[[AT0:.*]] = arith.addi %c0{{[_0-9]*}}, %[[OFF0]] : index
+// CHECK-NEXT:          vector.load %[[VT]][%{{.*}}, %{{.*}}, %[[VTILE]], %[[AT0]]] : memref<?x?x?x16384xf32>, vector<16xf32>
+// CHECK:               %[[OFF1:.*]] = arith.muli %[[KEY]], %c48{{[_0-9]*}} : index
+// CHECK-NEXT:          %[[AT1:.*]] = arith.addi %c16{{[_0-9]*}}, %[[OFF1]] : index
+// CHECK-NEXT:          vector.load %[[VT]][%{{.*}}, %{{.*}}, %[[VTILE]], %[[AT1]]] : memref<?x?x?x16384xf32>, vector<16xf32>
+// CHECK:               vector.load %[[VT]]{{.*}} : memref<?x?x?x16384xf32>, vector<16xf32>
+// CHECK-COUNT-24:      vector.fma %{{.*}} : vector<16xf32>
+// CHECK:           %{{.*}}:24 = scf.if %{{.*}} -> (vector<16xf32>, {{.*}}) {
+// CHECK:           %{{.*}}:16 = scf.if %{{.*}} -> (vector<16xf32>, {{.*}}) {
+// CHECK-NEXT:        %{{.*}}:16 = scf.for %[[KEY2:.*]] = %c0{{[_0-9]*}} to %c128{{[_0-9]*}} step %c1{{[_0-9]*}} iter_args(
+// CHECK:               %[[OFF2:.*]] = arith.muli %[[KEY2]], %c32{{[_0-9]*}} : index
+// CHECK-NEXT:          %[[AT2:.*]] = arith.addi %c12288{{[_0-9]*}}, %[[OFF2]] : index
+// CHECK-NEXT:          vector.load %[[VT]][%{{.*}}, %{{.*}}, %[[VTILE]], %[[AT2]]] : memref<?x?x?x16384xf32>, vector<16xf32>
+// CHECK:               vector.load %[[VT]]{{.*}} : memref<?x?x?x16384xf32>, vector<16xf32>
+// CHECK-COUNT-16:      vector.fma %{{.*}} : vector<16xf32>
+// CHECK:         memref.dealloc %[[VT]]
+// CHECK-NEXT:    memref.dealloc %{{.*}} : memref<?x?x?x128x16xf32>
+// CHECK-NEXT:    return
 func.func @value_chunks(%q: memref<1x1x?x128xf32>, %k: memref<1x1x?x128xf32>,
                         %v: memref<1x1x?x128xf32>, %c: memref<1x?x1x128xf32>) {
   attn.online_attention dot

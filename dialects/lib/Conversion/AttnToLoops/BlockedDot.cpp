@@ -7,7 +7,10 @@
 // query tile against one panel are lane-wide FMAs (q_r[d] broadcast times a
 // panel row) with no horizontal reduction, and each value row is loaded once
 // for the query tile and added to its QT accumulators (vectors in
-// registers). Masks are a lane-wise select to -inf.
+// registers). The values are packed before the parallel loop too, per key
+// tile and chunk of value columns (packValueTiles), so that pass 3 reads a
+// chunk of a tile as one contiguous run. Masks are a lane-wise select to
+// -inf.
 //
 // A cosine score, q.k / (|q| |k|) (0 when a norm is 0), is the same kernel:
 // the keys are packed divided by their norms (a zero key stays zero), and
@@ -199,7 +202,7 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
         foldedScale = constant.getValueAsDouble();
     }
     // bf16: elements of q and of the key rows in pairs.
-    Value packed, queryPairs, valuePairs, probabilities;
+    Value packed, queryPairs, valuePairs, probabilities, packedValues;
     if (useBF16) {
       queryPairs = packQueryPairs(rewriter, parallel, q, lanes,
                                   useAMX ? queryTile - 1 : 0);
@@ -214,6 +217,11 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
       // steps of several panels never read past the end.
       packed = packKeyPanels(rewriter, parallel, k, f32, lanes, step - 1,
                              cosine);
+      // The value rows, chunk by chunk per key tile, when they too exist
+      // before the parallel loop.
+      if (!parallel.getRegion().isAncestor(v.getParentRegion()))
+        packedValues = packValueTiles(rewriter, parallel, v, lanes, keyTile,
+                                      chunk);
     }
     Value scores = allocateTileScratch(
         rewriter, op, MemRefType::get({queryTile, keyTile}, f32));
@@ -618,6 +626,10 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
                 ArrayRef<int64_t>{c0 + s * lanes}, ArrayRef<int64_t>{1});
       }
     } else {
+      // The packed values' key tile.
+      Value valueTile =
+          packedValues ? b.create<arith::DivUIOp>(j0, tile).getResult()
+                       : Value();
       // Accumulators of one vector each where Dv is whole vectors (LLVM
       // would widen a vector<48xf32> to 4 registers).
       for (int64_t c0 = 0; c0 < dv; c0 += chunk) {
@@ -638,13 +650,25 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
             init.push_back(e.mul(part, e.splat(partType, alphas[r])));
           }
         }
-        // Key jj's value row chunk into the QT x parts accumulators `acc`.
+        // Key jj's value row chunk into the QT x parts accumulators `acc`:
+        // from the packed tile (j0 is a whole number of key tiles), or
+        // from the value row.
         auto addKey = [&](Value jj, ValueRange acc) -> SmallVector<Value> {
-          Value j = b.create<arith::AddIOp>(j0, jj);
           SmallVector<Value> values;
-          for (int64_t s = 0; s < parts; ++s)
-            values.push_back(
-                e.vload(partType, v, {bv, hv, j, e.index(c0 + s * width)}));
+          for (int64_t s = 0; s < parts; ++s) {
+            if (packedValues) {
+              Value at = b.create<arith::AddIOp>(
+                  e.index(c0 * keyTile + s * width),
+                  b.create<arith::MulIOp>(jj, e.index(columns)));
+              values.push_back(e.vload(partType, packedValues,
+                                       {bv, hv, valueTile, at}));
+            } else {
+              values.push_back(e.vload(
+                  partType, v,
+                  {bv, hv, b.create<arith::AddIOp>(j0, jj),
+                   e.index(c0 + s * width)}));
+            }
+          }
           SmallVector<Value> out;
           for (int64_t r = 0; r < queryTile; ++r) {
             Value p = e.splat(partType, e.load(scores, {e.index(r), jj}));

@@ -622,3 +622,41 @@ Value mlir::attn::loops::packValuePairs(PatternRewriter &rewriter,
   return emitPackLoop(rewriter, parallel, values, bf16, {dv, 2}, 2,
                       extraEntries, fill);
 }
+
+Value mlir::attn::loops::packValueTiles(PatternRewriter &rewriter,
+                                        scf::ParallelOp parallel, Value values,
+                                        int64_t lanes, int64_t keyTile,
+                                        int64_t chunk) {
+  auto valuesType = cast<MemRefType>(values.getType());
+  int64_t dv = valuesType.getDimSize(3);
+  if (!valuesType.getLayout().isIdentity() ||
+      ShapedType::isDynamic(dv) || dv % lanes != 0 || chunk % lanes != 0)
+    return Value();
+  Value from = packingSourceOf(rewriter, values);
+  auto fill = [&](Emitter &e, Value packed, Value bIdx, Value h, Value entry,
+                  Value n) {
+    ImplicitLocOpBuilder &b = e.b;
+    Value zero = e.index(0);
+    Value lastRow = e.maxIdx(b.create<arith::SubIOp>(n, e.index(1)), zero);
+    e.forEach(e.index(keyTile), [&](Value jj) {
+      Value j = b.create<arith::AddIOp>(
+          b.create<arith::MulIOp>(entry, e.index(keyTile)), jj);
+      Value exists = b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j, n);
+      Value row = e.minIdx(j, lastRow);
+      for (int64_t c0 = 0; c0 < dv; c0 += chunk) {
+        int64_t width = std::min(chunk, dv - c0);
+        auto chunkType = VectorType::get({width}, b.getF32Type());
+        Value columns = b.create<arith::SelectOp>(
+            exists, loadRowChunk(e, from, bIdx, h, row, c0, width, width),
+            e.splat(chunkType, e.f32(0)));
+        Value at = b.create<arith::AddIOp>(
+            e.index(c0 * keyTile),
+            b.create<arith::MulIOp>(jj, e.index(width)));
+        b.create<vector::StoreOp>(columns, packed,
+                                  ValueRange{bIdx, h, entry, at});
+      }
+    });
+  };
+  return emitPackLoop(rewriter, parallel, values, rewriter.getF32Type(),
+                      {keyTile * dv}, keyTile, /*extraEntries=*/0, fill);
+}

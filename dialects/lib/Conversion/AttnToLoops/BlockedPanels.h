@@ -4,7 +4,9 @@
 // update; BlockedWeights.cpp: the weights output): keys packed once, before
 // the parallel loop of the tiled form, into panels of `lanes` transposed
 // keys ([B, Hk, ceil(Nk / lanes) + spare, D, lanes]), so that a query tile
-// scores `lanes` keys per FMA with no horizontal reduction.
+// scores `lanes` keys per FMA with no horizontal reduction; the update's
+// values packed per key tile, chunk by chunk (packValueTiles), so that its
+// pass 3 reads each chunk of a tile as one contiguous run.
 //
 //===----------------------------------------------------------------------===//
 
@@ -148,6 +150,20 @@ Value packQueryPairs(PatternRewriter &rewriter, scf::ParallelOp parallel,
 /// (contiguous values; packRows otherwise).
 Value packValuePairs(PatternRewriter &rewriter, scf::ParallelOp parallel,
                      Value values, int64_t lanes, int64_t extraEntries);
+
+/// The values [B, Hv, Nv, Dv] (f32, or a bf16 / f16 argument widened into
+/// them, read where it is) in tiles of `keyTile` keys [B, Hv,
+/// ceil(Nv / keyTile), keyTile Dv], each tile's columns chunk by chunk:
+/// columns [c0, c0 + w) of the tile's key jj at c0 keyTile + jj w, chunks
+/// of `chunk` columns (the last w = Dv - c0 when narrower), so that pass 3
+/// reads a chunk of a tile as one contiguous run rather than a cache line
+/// per value row, Dv apart; keys past Nv are zero. Before `parallel`, each
+/// chunk of a row loaded and stored as one vector; null (read the values in
+/// place) unless the values are contiguous rows of whole `lanes` vectors.
+/// The key loops of the tiled form start at whole key tiles.
+Value packValueTiles(PatternRewriter &rewriter, scf::ParallelOp parallel,
+                     Value values, int64_t lanes, int64_t keyTile,
+                     int64_t chunk);
 
 /// Panels of keys scored together: the largest divisor of the key tile's
 /// panels whose queryTile x P accumulators, P panel rows, queryTile running
