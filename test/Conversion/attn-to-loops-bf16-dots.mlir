@@ -38,7 +38,7 @@
 // CHECK-NEXT:   arith.truncf %{{.*}} : vector<32xf32> to vector<32xbf16>
 // CHECK:        vector.store %{{.*}}, %[[VFLAT]][{{.*}}] : memref<?x?x?x64xbf16>, vector<32xbf16>
 // CHECK:      scf.parallel
-// CHECK:        memref.alloc() : memref<8x128xf32>
+// CHECK:        memref.alloc() : memref<8x144xf32>
 // CHECK:        memref.alloc() : memref<8x128xbf16>
 // Pass 1: 4 pairs of q elements per key panel row.
 // CHECK:          scf.for %{{.*}} = %c0{{[_0-9]*}} to %c4{{[_0-9]*}} step %c1{{[_0-9]*}}

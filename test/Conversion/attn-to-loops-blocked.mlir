@@ -32,9 +32,10 @@
 // CHECK-NEXT:   vector.shuffle %{{.*}} [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31]
 // CHECK:        vector.store %{{.*}}, %[[KT]][%{{.*}}, %{{.*}}, %{{.*}}, %c0{{.*}}, %c0{{.*}}] : memref<?x?x?x8x16xf32>, vector<16xf32>
 // CHECK-NOT:    memref.store
-// Tiles of 8 queries of each (batch, head), each with its scratch of scores.
+// Tiles of 8 queries of each (batch, head), each with its scratch of scores
+// (rows of the 128-key tile and one cache line more: BlockedDot.cpp).
 // CHECK:      scf.parallel (%[[B:[^,]*]], %[[H:[^,]*]], %[[I0:[^)]*]]) = {{.*}} step (%{{.*}}, %{{.*}}, %c8
-// CHECK:        %[[SCORES:.*]] = memref.alloc() : memref<8x128xf32>
+// CHECK:        %[[SCORES:.*]] = memref.alloc() : memref<8x144xf32>
 // CHECK:        memref.load %[[LEN]][%[[B]]]
 // CHECK:        scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8x4xf32>)
 // Pass 1: 32 keys at a time, the 8 row maxima carried: two panel rows per
@@ -106,8 +107,9 @@
 // CHECK:      memref.dealloc %[[KT]]
 // CHECK-NEXT: return
 
-// The tile is a whole number of 16-key vectors: 20 is rounded to 32.
-// TILE: memref.alloc() : memref<8x32xf32>
+// The tile is a whole number of 16-key vectors: 20 is rounded to 32 (the
+// scores' rows 16 floats longer).
+// TILE: memref.alloc() : memref<8x48xf32>
 
 // vectorize=false tiles with a buffer state, which only the scalar kernel
 // takes.

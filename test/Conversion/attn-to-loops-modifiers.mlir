@@ -23,7 +23,7 @@
 // CHECK-DAG:    %[[SEG:.*]] = memref.cast %{{.*}} : memref<2x?xi32> to memref<?x?xi32, strided<[?, ?], offset: ?>>
 // CHECK:        %[[LAST:.*]] = vector.broadcast %{{.*}} : index to vector<16xindex>
 // CHECK:        scf.for %[[JV:.*]] = %{{.*}} to %{{.*}} step %c16{{.*}} iter_args(%[[M:.*]] = %{{.*}}) -> (vector<16xf32>)
-// CHECK:          %[[S:.*]] = vector.load %[[SCORES:.*]][%{{.*}}, %[[JV]]] : memref<8x128xf32>, vector<16xf32>
+// CHECK:          %[[S:.*]] = vector.load %[[SCORES:.*]][%{{.*}}, %[[JV]]] : memref<8x144xf32>, vector<16xf32>
 // CHECK:          %[[MASKED:.*]] = arith.cmpf oeq, %[[S]], %{{.*}} : vector<16xf32>
 // CHECK:          %[[J0:.*]] = arith.addi %{{.*}}, %[[JV]] : index
 // CHECK:          %[[JB:.*]] = vector.broadcast %[[J0]] : index to vector<16xindex>
@@ -34,7 +34,7 @@
 // CHECK:          %[[NEGINF:.*]] = vector.broadcast %{{.*}} : f32 to vector<16xf32>
 // CHECK:          %[[KEPT:.*]] = arith.select %[[KEEP]], %[[MOD]], %[[NEGINF]] : vector<16xi1>, vector<16xf32>
 // CHECK:          %[[NEW:.*]] = arith.select %[[MASKED]], %[[S]], %[[KEPT]] : vector<16xi1>, vector<16xf32>
-// CHECK:          vector.store %[[NEW]], %[[SCORES]][%{{.*}}, %[[JV]]] : memref<8x128xf32>, vector<16xf32>
+// CHECK:          vector.store %[[NEW]], %[[SCORES]][%{{.*}}, %[[JV]]] : memref<8x144xf32>, vector<16xf32>
 // CHECK:          arith.maxnumf %[[M]], %[[NEW]] : vector<16xf32>
 
 // EXPANDED-LABEL: func @modifiers

@@ -67,7 +67,7 @@ func.func @single_query(%q: memref<2x4x1x20xf32>, %k: memref<2x4x?x20xf32>,
 // static n_q of 12 makes two tiles of 8: the keys are packed into panels.
 // CHECK-LABEL: func @few_queries
 // CHECK-NOT:    memref<?x?x?x32x16xf32>
-// CHECK:        memref.alloc() : memref<3x128xf32>
+// CHECK:        memref.alloc() : memref<3x144xf32>
 // CHECK:        scf.for %{{.*}} step %c16
 // CHECK-COUNT-3:  vector.shuffle %{{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]
 // CHECK-NOT:      vector.shuffle %{{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]

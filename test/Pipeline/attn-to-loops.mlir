@@ -27,12 +27,12 @@
 // A scaled dot score without a weights output takes the blocked kernel:
 // the keys packed once in panels of 16 before the parallel loop over
 // (batch, head, group of 4 tiles of 8 queries, key split), a scratch of
-// 8 x 128 scores, the (m, l, acc) of the group's 4 tiles in buffers, and
+// 8 x 128 scores (rows of 144: BlockedDot.cpp), the (m, l, acc) of the group's 4 tiles in buffers, and
 // each key tile used by the group's tiles in turn, each tile's state loaded
 // as vectors, updated and stored.
 // CHECK:       memref.alloc({{.*}}) {alignment = 64 : i64} : memref<?x1x?x8x16xf32>
 // CHECK:       scf.parallel {{.*}} step (%{{.*}}, %{{.*}}, %c32, %{{.*}})
-// CHECK:       memref.alloc() : memref<8x128xf32>
+// CHECK:       memref.alloc() : memref<8x144xf32>
 // The lengths are read per batch entry.
 // CHECK:       memref.load %{{.*}} : memref<?xi32>
 // CHECK:       memref.alloc() : memref<4x8xf32>
@@ -76,9 +76,10 @@
 // SCALAR:       memref.alloc() : memref<8x8xf32>
 // SCALAR-NOT:   vector.
 
-// A tile of 8 keys is rounded up to whole vectors of 16 keys.
+// A tile of 8 keys is rounded up to whole vectors of 16 keys (its scores' rows
+// 16 floats longer).
 // O0-LABEL: func.func @model
-// O0:       memref.alloc() : memref<8x16xf32>
+// O0:       memref.alloc() : memref<8x32xf32>
 // O0:       memref.alloc() : memref<4x8x8xf32>
 // O0:       math.exp
 // The output layer's tanh (attn.activation), via linalg to loops.

@@ -223,8 +223,20 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
         packedValues = packValueTiles(rewriter, parallel, v, lanes, keyTile,
                                       chunk);
     }
+    // Rows of the scores one cache line longer than the key tile (not on
+    // the tile unit, which stores its tiles' rows as they are). LLVM
+    // unrolls pass 3's loop over a whole key tile by 2 keys on a Zen 3
+    // core (AVX2), and with rows 512 bytes apart it formed the second
+    // key's probability addresses as `or`s of the index and the row offset
+    // (disjoint bits), which no addressing mode takes, and rotated the 12
+    // accumulators through register copies: 55-77 instructions per 2 keys
+    // for 24 FMAs, more than Zen 3 dispatches in the 12 cycles the FMAs
+    // take; 44 with rows of 144 floats (d = 64 and 128; `llc -mcpu=znver3`
+    // of attnc --emit=llvm-ir). AVX-512's loops (not unrolled) are the same
+    // either way.
+    int64_t scoreRow = useAMX ? keyTile : keyTile + 16;
     Value scores = allocateTileScratch(
-        rewriter, op, MemRefType::get({queryTile, keyTile}, f32));
+        rewriter, op, MemRefType::get({queryTile, scoreRow}, f32));
     Value products, tailPairs;
     if (useAMX) {
       products = allocateTileScratch(rewriter, op,

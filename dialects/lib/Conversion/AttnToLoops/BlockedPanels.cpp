@@ -629,8 +629,9 @@ Value mlir::attn::loops::packValueTiles(PatternRewriter &rewriter,
                                         int64_t chunk) {
   auto valuesType = cast<MemRefType>(values.getType());
   int64_t dv = valuesType.getDimSize(3);
-  if (!valuesType.getLayout().isIdentity() ||
-      ShapedType::isDynamic(dv) || dv % lanes != 0 || chunk % lanes != 0)
+  // One chunk: the value rows are that run already.
+  if (!valuesType.getLayout().isIdentity() || ShapedType::isDynamic(dv) ||
+      dv % lanes != 0 || chunk % lanes != 0 || chunk >= dv)
     return Value();
   Value from = packingSourceOf(rewriter, values);
   auto fill = [&](Emitter &e, Value packed, Value bIdx, Value h, Value entry,

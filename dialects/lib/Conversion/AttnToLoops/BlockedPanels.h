@@ -159,7 +159,8 @@ Value packValuePairs(PatternRewriter &rewriter, scf::ParallelOp parallel,
 /// reads a chunk of a tile as one contiguous run rather than a cache line
 /// per value row, Dv apart; keys past Nv are zero. Before `parallel`, each
 /// chunk of a row loaded and stored as one vector; null (read the values in
-/// place) unless the values are contiguous rows of whole `lanes` vectors.
+/// place) unless the values are contiguous rows of whole `lanes` vectors in
+/// more than one chunk (one chunk: the rows are that run already).
 /// The key loops of the tiled form start at whole key tiles.
 Value packValueTiles(PatternRewriter &rewriter, scf::ParallelOp parallel,
                      Value values, int64_t lanes, int64_t keyTile,
