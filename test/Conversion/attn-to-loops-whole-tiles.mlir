@@ -64,18 +64,19 @@ func.func @whole_tiles(%q: memref<1x1x?x32xf32>, %k: memref<1x1x?x32xf32>,
 // CHECK:               %[[OFF0:.*]] = arith.muli %[[KEY]], %c48{{[_0-9]*}} : index
 // CHECK-NEXT:          %[[AT0:.*]] = arith.addi %c0{{[_0-9]*}}, %[[OFF0]] : index
 // CHECK-NEXT:          vector.load %[[VT]][%{{.*}}, %{{.*}}, %[[VTILE]], %[[AT0]]] : memref<?x?x?x16384xf32>, vector<16xf32>
-// CHECK:               %[[OFF1:.*]] = arith.muli %[[KEY]], %c48{{[_0-9]*}} : index
-// CHECK-NEXT:          %[[AT1:.*]] = arith.addi %c16{{[_0-9]*}}, %[[OFF1]] : index
+// CHECK:               %[[AT1:.*]] = arith.addi %[[AT0]], %c16{{[_0-9]*}} : index
 // CHECK-NEXT:          vector.load %[[VT]][%{{.*}}, %{{.*}}, %[[VTILE]], %[[AT1]]] : memref<?x?x?x16384xf32>, vector<16xf32>
-// CHECK:               vector.load %[[VT]]{{.*}} : memref<?x?x?x16384xf32>, vector<16xf32>
+// CHECK:               %[[AT2:.*]] = arith.addi %[[AT0]], %c32{{[_0-9]*}} : index
+// CHECK-NEXT:          vector.load %[[VT]][%{{.*}}, %{{.*}}, %[[VTILE]], %[[AT2]]] : memref<?x?x?x16384xf32>, vector<16xf32>
 // CHECK-COUNT-24:      vector.fma %{{.*}} : vector<16xf32>
 // CHECK:           %{{.*}}:24 = scf.if %{{.*}} -> (vector<16xf32>, {{.*}}) {
 // CHECK:           %{{.*}}:16 = scf.if %{{.*}} -> (vector<16xf32>, {{.*}}) {
 // CHECK-NEXT:        %{{.*}}:16 = scf.for %[[KEY2:.*]] = %c0{{[_0-9]*}} to %c128{{[_0-9]*}} step %c1{{[_0-9]*}} iter_args(
 // CHECK:               %[[OFF2:.*]] = arith.muli %[[KEY2]], %c32{{[_0-9]*}} : index
-// CHECK-NEXT:          %[[AT2:.*]] = arith.addi %c12288{{[_0-9]*}}, %[[OFF2]] : index
-// CHECK-NEXT:          vector.load %[[VT]][%{{.*}}, %{{.*}}, %[[VTILE]], %[[AT2]]] : memref<?x?x?x16384xf32>, vector<16xf32>
-// CHECK:               vector.load %[[VT]]{{.*}} : memref<?x?x?x16384xf32>, vector<16xf32>
+// CHECK-NEXT:          %[[AT3:.*]] = arith.addi %c12288{{[_0-9]*}}, %[[OFF2]] : index
+// CHECK-NEXT:          vector.load %[[VT]][%{{.*}}, %{{.*}}, %[[VTILE]], %[[AT3]]] : memref<?x?x?x16384xf32>, vector<16xf32>
+// CHECK:               %[[AT4:.*]] = arith.addi %[[AT3]], %c16{{[_0-9]*}} : index
+// CHECK-NEXT:          vector.load %[[VT]][%{{.*}}, %{{.*}}, %[[VTILE]], %[[AT4]]] : memref<?x?x?x16384xf32>, vector<16xf32>
 // CHECK-COUNT-16:      vector.fma %{{.*}} : vector<16xf32>
 // CHECK:         memref.dealloc %[[VT]]
 // CHECK-NEXT:    memref.dealloc %{{.*}} : memref<?x?x?x128x16xf32>

@@ -234,7 +234,8 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
     // take; 44 with rows of 144 floats (d = 64 and 128; `llc -mcpu=znver3`
     // of attnc --emit=llvm-ir). AVX-512's loops (not unrolled) are the same
     // either way.
-    int64_t scoreRow = useAMX ? keyTile : keyTile + 16;
+    constexpr int64_t kFloatsPerCacheLine = 16;
+    int64_t scoreRow = useAMX ? keyTile : keyTile + kFloatsPerCacheLine;
     Value scores = allocateTileScratch(
         rewriter, op, MemRefType::get({queryTile, scoreRow}, f32));
     Value products, tailPairs;
@@ -666,20 +667,22 @@ struct BlockedDotUpdate : public OpRewritePattern<OnlineSoftmaxUpdateOp> {
         // from the packed tile (j0 is a whole number of key tiles), or
         // from the value row.
         auto addKey = [&](Value jj, ValueRange acc) -> SmallVector<Value> {
+          // Where the chunk starts: in the packed tile, or in the row.
+          Value chunkStart =
+              packedValues ? b.create<arith::AddIOp>(
+                                 e.index(c0 * keyTile),
+                                 b.create<arith::MulIOp>(jj, e.index(columns)))
+                           : e.index(c0);
+          Value j = packedValues ? Value() : b.create<arith::AddIOp>(j0, jj);
           SmallVector<Value> values;
           for (int64_t s = 0; s < parts; ++s) {
-            if (packedValues) {
-              Value at = b.create<arith::AddIOp>(
-                  e.index(c0 * keyTile + s * width),
-                  b.create<arith::MulIOp>(jj, e.index(columns)));
-              values.push_back(e.vload(partType, packedValues,
-                                       {bv, hv, valueTile, at}));
-            } else {
-              values.push_back(e.vload(
-                  partType, v,
-                  {bv, hv, b.create<arith::AddIOp>(j0, jj),
-                   e.index(c0 + s * width)}));
-            }
+            Value at = s == 0 ? chunkStart
+                              : b.create<arith::AddIOp>(chunkStart,
+                                                        e.index(s * width));
+            values.push_back(
+                packedValues
+                    ? e.vload(partType, packedValues, {bv, hv, valueTile, at})
+                    : e.vload(partType, v, {bv, hv, j, at}));
           }
           SmallVector<Value> out;
           for (int64_t r = 0; r < queryTile; ++r) {
