@@ -66,3 +66,35 @@ func.func @static_twelve(%q: memref<1x8x12x64xf32>, %k: memref<1x8x?x64xf32>,
       scale(%s) outs(%c : memref<1x12x8x64xf32>)
   return
 }
+
+// Self-attention: n_k is n_q by construction (the same memref, or allocs of
+// the same size value), so n_q = 1 means one key, nothing to pack: no copy.
+// CHECK-LABEL: func @self_attention
+// CHECK-NOT:    arith.cmpi ne
+// CHECK-NOT:    vector<1xf32>
+// CHECK:        return
+func.func @self_attention(%x: memref<1x8x?x64xf32>, %s: f32,
+                          %c: memref<1x?x8x64xf32>) {
+  attn.online_attention dot
+      ins(%x, %x, %x : memref<1x8x?x64xf32>, memref<1x8x?x64xf32>, memref<1x8x?x64xf32>)
+      scale(%s) outs(%c : memref<1x?x8x64xf32>)
+  return
+}
+
+// CHECK-LABEL: func @projected_self_attention
+// CHECK-NOT:    arith.cmpi ne
+// CHECK-NOT:    vector<1xf32>
+// CHECK:        return
+func.func @projected_self_attention(%n: index, %s: f32,
+                                    %c: memref<1x?x8x64xf32>) {
+  %q = memref.alloc(%n) : memref<1x8x?x64xf32>
+  %k = memref.alloc(%n) : memref<1x8x?x64xf32>
+  %v = memref.alloc(%n) : memref<1x8x?x64xf32>
+  attn.online_attention dot
+      ins(%q, %k, %v : memref<1x8x?x64xf32>, memref<1x8x?x64xf32>, memref<1x8x?x64xf32>)
+      scale(%s) outs(%c : memref<1x?x8x64xf32>)
+  memref.dealloc %q : memref<1x8x?x64xf32>
+  memref.dealloc %k : memref<1x8x?x64xf32>
+  memref.dealloc %v : memref<1x8x?x64xf32>
+  return
+}

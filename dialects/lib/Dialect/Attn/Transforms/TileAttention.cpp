@@ -133,6 +133,20 @@ std::pair<Value, Value> planKeySplits(Emitter &e, Value work, Value nk,
   return {splits, chunk};
 }
 
+/// Whether the extents `x` and `y` (folded memref.dim results) are equal by
+/// construction: the same value, or the same dimension of the same memref.
+bool sameExtent(Value x, Value y) {
+  if (x == y)
+    return true;
+  auto dimX = x.getDefiningOp<memref::DimOp>();
+  auto dimY = y.getDefiningOp<memref::DimOp>();
+  if (!dimX || !dimY || dimX.getSource() != dimY.getSource())
+    return false;
+  std::optional<int64_t> indexX = dimX.getConstantIndex(),
+                         indexY = dimY.getConstantIndex();
+  return indexX && indexX == indexY;
+}
+
 /// The key loop of a query group of `group` tiles of `queryTile` queries,
 /// the first at `i0`: the vector state of each tile lives in per-group
 /// buffers ([group, QT] maxima and sums, [group, QT, Dv] accumulators), and
@@ -397,9 +411,11 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
     // any number of queries) takes a copy of the tiled form with tiles of
     // one query, whose kernel reads the keys in place (BlockedDot.cpp);
     // packing the keys for tiles of 8 copies of one query costs 4-6x more.
+    // Not when n_k is n_q by construction (self-attention: one query is one
+    // key, nothing to pack): the copy would only be compiled, never gain.
     bool singleQueryCopy = dotSoftmax && queryTile > 1 &&
                            ShapedType::isDynamic(staticQueries) &&
-                           options.singleQueryCopy;
+                           !sameExtent(nq, nk) && options.singleQueryCopy;
     auto emitTiledForm = [&](int64_t queryTile, int64_t group) {
       Value zero = e.index(0), one = e.index(1);
       Value queryStep = e.index(queryTile * group), keyStep = e.index(keyTile);

@@ -161,8 +161,10 @@ def AttnTileAttention : Pass<"attn-tile-attention", "func::FuncOp"> {
     form above is then emitted twice under `scf.if %nq != 1`: as above in
     the then-branch, and with tiles of one query (and groups of one) in
     the else-branch, whose kernel reads the keys in place (the
-    single-query kernel of -convert-attn-to-loops). `single-query-copy=false`
-    emits the first form only.
+    single-query kernel of -convert-attn-to-loops). Not when n_k is n_q by
+    construction (the same `memref.dim` value, or the same dimension of the
+    same memref: self-attention, where one query is one key and there is
+    nothing to pack). `single-query-copy=false` emits the first form only.
 
     ```mlir
     attn.online_attention dot causal
