@@ -68,7 +68,9 @@ const TargetDescription &mlir::attn::x86AVX512() {
                                         /*amxQueryTile=*/16,
                                         /*projectionCachedWeightBytes=*/1048576,
                                         /*projectionBlocksPerSlab=*/8,
-                                        /*projectionFewRows=*/16};
+                                        /*projectionFewRows=*/16,
+                                        /*keyTileCacheBytes=*/0,
+                                        /*longestKeyTile=*/128};
   return avx512;
 }
 
@@ -83,7 +85,17 @@ const TargetDescription &mlir::attn::x86AVX512() {
 // H1 N2048 d = 64, 0.91-1.09x at 4 x d = 16 (a noisy guest; 6 queries x 1
 // panel and 8 x 1 were within 1-3% of 4 x 2). Pass 3 then keeps 6 x 2
 // accumulators (value chunks of 16 columns). Projection weights over 256
-// KiB (half of Zen 3's L2) take slabs.
+// KiB (half of Zen 3's L2) take slabs. The blocked kernel's key tile grows
+// from 128 keys while its packed keys and values fit 128 KiB (a quarter of
+// the L2), up to 512: 512 keys at d = 16, 256 at d = 64, 128 at d = 128.
+// With 6 queries per tile and 8 lanes per vector, the per-tile work (row
+// maxima, the state's rescaling, the loops' entries) weighs more per key
+// than on AVX-512; against 128 keys, one thread (bench/sdpa.attn, fastest
+// of 20-300 alternate calls, two runs): 4 heads of d = 16 1.02-1.03x
+// (1.04x on two threads), d = 64 1.007-1.02x at n = 2048-8192, causal
+// d = 64 1.01-1.02x, 0.97-0.99x at n = 200-300 (one partial tile). 256
+// keys at d = 128 gained 0.4-1.4% (not taken: 256 KiB); 512 at d = 64 was
+// 0.99-1.02x. Windows keep 128 keys: 256 was 0.82-0.84x at a window of 256.
 const TargetDescription &mlir::attn::x86AVX2() {
   // The AVX-512 sizes but for the vector registers, the query tile they
   // fit and the L2 the projections' weights are cached in.
@@ -94,6 +106,8 @@ const TargetDescription &mlir::attn::x86AVX2() {
     d.vectorLanes = 8;
     d.vectorRegisters = 16;
     d.projectionCachedWeightBytes = 262144;
+    d.keyTileCacheBytes = 131072;
+    d.longestKeyTile = 512;
     return d;
   }();
   return avx2;

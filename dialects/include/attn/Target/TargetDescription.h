@@ -87,6 +87,14 @@ struct TargetDescription {
   /// kernel (weights read as they are) instead of packing the weights for
   /// the blocked kernel.
   int64_t projectionFewRows;
+  /// Bytes of packed keys and values (keys x (D + Dv) floats) that a key
+  /// tile of the blocked dot kernel may grow to (blockedKeyTile): longer
+  /// tiles spread the per-tile work (the row maxima, the rescaling of the
+  /// state, the loops' entries) over more keys while the tile stays in L2
+  /// for the query group. 0: the key tile is `keyTile` whatever the rows.
+  int64_t keyTileCacheBytes;
+  /// The longest key tile blockedKeyTile grows to.
+  int64_t longestKeyTile;
 
   /// The key tile to use: `requested` (--tile-size) when it is set (> 0),
   /// else the target's (additiveKeyTile for an additive score with
@@ -95,6 +103,18 @@ struct TargetDescription {
     if (requested > 0)
       return requested;
     return additiveVectors ? additiveKeyTile : keyTile;
+  }
+  /// The key tile of the blocked dot kernel for rows of `d` query/key and
+  /// `dv` value elements (static): `keyTile`, doubled while the tile's
+  /// packed keys and values fit keyTileCacheBytes, up to longestKeyTile.
+  int64_t blockedKeyTile(int64_t d, int64_t dv) const {
+    int64_t tile = keyTile;
+    if (d <= 0 || dv <= 0)
+      return tile;
+    while (2 * tile <= longestKeyTile &&
+           2 * tile * (d + dv) * 4 <= keyTileCacheBytes)
+      tile *= 2;
+    return tile;
   }
   /// The query tiles per group to use: `requested` when it is set (> 0),
   /// else the target's.

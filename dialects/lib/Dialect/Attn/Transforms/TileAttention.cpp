@@ -392,6 +392,15 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
       if (!ShapedType::isDynamic(staticQueries) && staticQueries > 0)
         queryTile = std::min(queryTile, staticQueries);
     }
+    // Where the target sizes the blocked kernel's key tile by the cache
+    // (AVX2), the tile grows while its packed keys and values fit. Not for
+    // a window or band (a first key per query: a longer tile scores more
+    // masked keys), the weights output, or a tile size asked for.
+    if (dotSoftmax && !storeScores && !amxRows && options.keyTile <= 0 &&
+        !KeyInterval::of(op, Value()).hasBegin())
+      keyTile = target.blockedKeyTile(
+          cast<MemRefType>(q.getType()).getDimSize(3),
+          cast<MemRefType>(v.getType()).getDimSize(3));
     // A query group (the dot-product kernel's schedule, with a vector
     // state): several query tiles take each key tile in turn, so that the
     // key tile's packed keys and values are read from memory once for the
