@@ -75,4 +75,33 @@ TEST(TargetDescription, PanelStepsFitTheRegisters) {
   EXPECT_EQ(loops::panelsPerStep(x86AVX512(), 16, 128), 1);
 }
 
+/// The blocked kernel's key tile sized by the cache: AVX2 doubles 128 keys
+/// while the tile's keys and values fit 128 KiB, up to 512; AVX-512 keeps
+/// 128. Every size is whole panels that pass 1's block divides.
+TEST(TargetDescription, BlockedKeyTileBySize) {
+  const TargetDescription &avx2 = x86AVX2(), &avx512 = x86AVX512();
+  EXPECT_EQ(avx2.blockedKeyTile(16, 16), 512);
+  EXPECT_EQ(avx2.blockedKeyTile(24, 40), 512); // 512 x 64 x 4 B = 128 KiB
+  EXPECT_EQ(avx2.blockedKeyTile(64, 64), 256);
+  EXPECT_EQ(avx2.blockedKeyTile(64, 128), 128);
+  EXPECT_EQ(avx2.blockedKeyTile(128, 128), 128);
+  // Never below the target's tile, nor for rows of unknown length.
+  EXPECT_EQ(avx2.blockedKeyTile(1024, 1024), 128);
+  EXPECT_EQ(avx2.blockedKeyTile(-1, 64), 128);
+  EXPECT_EQ(avx2.blockedKeyTile(64, 0), 128);
+  EXPECT_EQ(avx2.blockedKeyTile(1, 1), avx2.longestKeyTile);
+  for (int64_t d : {1, 8, 16, 64, 128, 256})
+    EXPECT_EQ(avx512.blockedKeyTile(d, d), avx512.keyTile) << d;
+  for (const TargetDescription *t : {&avx512, &avx2})
+    for (int64_t d = 1; d <= 256; ++d) {
+      int64_t tile = t->blockedKeyTile(d, d);
+      EXPECT_EQ(tile % t->vectorLanes, 0) << t->name.str() << " d " << d;
+      EXPECT_LE(tile, t->maxKeyTile) << t->name.str() << " d " << d;
+      EXPECT_EQ((tile / t->vectorLanes) %
+                    loops::panelsPerStep(*t, t->queryTile, tile),
+                0)
+          << t->name.str() << " d " << d;
+    }
+}
+
 } // namespace
