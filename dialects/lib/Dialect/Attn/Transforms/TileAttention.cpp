@@ -382,11 +382,10 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
     // bf16 products on the AMX tile unit (whole tiles; no weights output):
     // query tiles of the tile unit's rows, and the default group keeps its
     // number of queries.
-    bool amxRows =
-        options.amxTiles && dotSoftmax && !storeScores &&
-        amxTilesFit(target.amxQueryTile, keyTile,
-                    cast<MemRefType>(q.getType()).getDimSize(3),
-                    cast<MemRefType>(v.getType()).getDimSize(3));
+    int64_t headDim = cast<MemRefType>(q.getType()).getDimSize(3),
+            valueDim = cast<MemRefType>(v.getType()).getDimSize(3);
+    bool amxRows = options.amxTiles && dotSoftmax && !storeScores &&
+                   amxTilesFit(target.amxQueryTile, keyTile, headDim, valueDim);
     if (amxRows) {
       queryTile = target.amxQueryTile;
       if (!ShapedType::isDynamic(staticQueries) && staticQueries > 0)
@@ -398,9 +397,7 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
     // masked keys), the weights output, or a tile size asked for.
     if (dotSoftmax && !storeScores && !amxRows && options.keyTile <= 0 &&
         !KeyInterval::of(op, Value()).hasBegin())
-      keyTile = target.blockedKeyTile(
-          cast<MemRefType>(q.getType()).getDimSize(3),
-          cast<MemRefType>(v.getType()).getDimSize(3));
+      keyTile = target.blockedKeyTile(headDim, valueDim);
     // A query group (the dot-product kernel's schedule, with a vector
     // state): several query tiles take each key tile in turn, so that the
     // key tile's packed keys and values are read from memory once for the
