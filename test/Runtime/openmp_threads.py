@@ -5,8 +5,11 @@
 # multi-head causal model with lengths, for an additive score with the
 # weights as an output, and for a model whose keys are split (few query
 # tiles, thousands of keys: the partial states of the splits are merged in
-# a fixed order, whatever the thread count). (Their numerics against the reference are checked by
-# the integration tests, which run with the default thread count.)
+# a fixed order, whatever the thread count), and one head of 200 queries,
+# whose query groups the thread count sizes (2 to 5 groups of query tiles
+# here, attn-tile-attention; what a tile computes does not change). (Their
+# numerics against the reference are checked by the integration tests,
+# which run with the default thread count.)
 
 import json
 import os
@@ -94,7 +97,8 @@ print(json.dumps(out))
 CASES = [("mh", {"b": 3, "n": 67}), ("mh", {"b": 1, "n": 130}),
          ("add", {"b": 5, "n": 33, "m": 9}),
          ("split", {"b": 1, "n_q": 5, "n_k": 3001}),
-         ("split", {"b": 2, "n_q": 20, "n_k": 1300})]
+         ("split", {"b": 2, "n_q": 20, "n_k": 1300}),
+         ("split", {"b": 1, "n_q": 200, "n_k": 300})]
 
 checker = T.Checker()
 workdir = T._workdir()

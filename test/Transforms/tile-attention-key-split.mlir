@@ -2,11 +2,14 @@
 // RUN: attn-opt %s "--attn-tile-attention=split-keys=false query-tiles-per-group=4" | FileCheck %s --check-prefix=NOSPLIT
 //
 // Key splits (-attn-tile-attention, a dot or cosine softmax with a vector
-// state and no weights output): when batch x heads x query groups (of 32
-// queries) are fewer than the host plans threads for (16), each tile's keys
+// state and no weights output): when batch x heads x query groups (of at
+// most 4 tiles of 8 queries) are fewer than the host plans threads for
+// (16), each tile's keys
 // are also split, in min(ceil(16 / groups), ceil(Nk / 512)) chunks of whole
 // key tiles; otherwise `splits` is 1. The decision and the chunks depend on
-// the sizes only, never on the thread count. The parallel loop gets a
+// the sizes only, never on the thread count (the groups they count are
+// ceil(tiles / 4), not the thread-sized groups of the parallel loop,
+// test/Transforms/tile-attention-query-group.mlir). The parallel loop gets a
 // fourth dimension, the split s, whose key loop covers [s chunk, (s + 1)
 // chunk) of the group's keys. With one split each tile finalizes itself;
 // with several it stores its partial state in per-split buffers (empty
@@ -19,10 +22,16 @@
 // CHECK:      %[[B:.*]] = memref.dim %[[C]], %c0
 // CHECK:      %[[H:.*]] = memref.dim %[[Q]], %c1
 // CHECK:      %[[NQ:.*]] = memref.dim %[[Q]], %c2
-// The parallel iterations: batch x heads x ceil(Nq / 32), fewer than 16.
-// CHECK:      %[[BH:.*]] = arith.muli %[[B]], %[[H]]
-// CHECK-NEXT: %[[G1:.*]] = arith.addi %[[NQ]], %c31
-// CHECK-NEXT: %[[GROUPS:.*]] = arith.divui %[[G1]], %c32
+// The tiles T = ceil(Nq / 8), the groups ceil(T / 4) and the groups of the
+// parallel loop (sized by the threads).
+// CHECK:      %[[T1:.*]] = arith.addi %{{.*}}, %c7
+// CHECK-NEXT: %[[T:.*]] = arith.divui %[[T1]], %c8
+// CHECK-NEXT: %[[G1:.*]] = arith.addi %[[T]], %c3
+// CHECK-NEXT: %[[GROUPS:.*]] = arith.divui %[[G1]], %c4
+// CHECK:      %[[PGROUPS:.*]] = arith.minsi %{{.*}}, %[[T]]
+// The iterations the splits count: batch x heads x ceil(T / 4), fewer
+// than 16.
+// CHECK-NEXT: %[[BH:.*]] = arith.muli %[[B]], %[[H]]
 // CHECK-NEXT: %[[WORK:.*]] = arith.muli %[[BH]], %[[GROUPS]]
 // CHECK-NEXT: %[[FEW:.*]] = arith.cmpi ult, %[[WORK]], %c16
 // At least 512 keys per split.
@@ -37,7 +46,8 @@
 // CHECK:      %[[M:.*]] = memref.alloc(%[[B]], %[[H]], %[[STORED]], %{{.*}}) : memref<?x?x?x?xf32>
 // CHECK-NEXT: %[[L:.*]] = memref.alloc(%[[B]], %[[H]], %[[STORED]], %{{.*}}) : memref<?x?x?x?xf32>
 // CHECK-NEXT: %[[ACC:.*]] = memref.alloc(%[[B]], %[[H]], %[[STORED]], %{{.*}}) : memref<?x?x?x?x64xf32>
-// CHECK-NEXT: scf.parallel (%[[PB:.*]], %[[PH:.*]], %[[I0:.*]], %[[S:.*]]) = (%c0, %c0, %c0, %c0) to (%[[B]], %[[H]], %[[NQ]], %[[SPLITS]]) step (%c1, %c1, %c32, %c1) {
+// CHECK-NEXT: scf.parallel (%[[PB:.*]], %[[PH:.*]], %[[GI:.*]], %[[S:.*]]) = (%c0, %c0, %c0, %c0) to (%[[B]], %[[H]], %[[PGROUPS]], %[[SPLITS]]) step (%c1, %c1, %c1, %c1) {
+// CHECK:        %[[I0:.*]] = arith.muli %{{.*}}, %c8
 // The group's keys within split s: [max(begin, s chunk), min(end, (s + 1) chunk)).
 // CHECK:        %[[FIRST:.*]] = arith.muli %[[S]], %[[CHUNK]]
 // CHECK-NEXT:   %[[LO:.*]] = arith.maxsi %[[FIRST]], %c0
@@ -46,7 +56,7 @@
 // CHECK:        scf.for %{{.*}} = %[[LO]] to %[[HI]] step %c128 {
 // CHECK:            attn.online_softmax_update dot key_tile(128)
 // Each tile of the group: finalized, or its partial state stored.
-// CHECK:        scf.for %[[G:.*]] = %c0 to %c4 step %c1 {
+// CHECK:        scf.for %[[G:.*]] = %c0 to %{{.*}} step %c1 {
 // CHECK:          %[[TILE:.*]] = arith.addi %[[I0]], %{{.*}}
 // CHECK:          scf.if %[[SINGLE]] {
 // CHECK-NEXT:       attn.tile_finalize
@@ -78,7 +88,8 @@
 
 // NOSPLIT-LABEL: func @plain
 // NOSPLIT-NOT:   memref<?x?x?x?xf32>
-// NOSPLIT:       scf.parallel ({{[^,]*}}, {{[^,]*}}, {{[^,]*}}) = {{.*}} step (%c1, %c1, %c32) {
+// NOSPLIT:       scf.parallel ({{[^,]*}}, {{[^,]*}}, {{[^,]*}}) = {{.*}} step (%c1, %c1, %c1) {
+// NOSPLIT:         memref.alloc() : memref<4x8xf32>
 func.func @plain(%q: memref<?x?x?x64xf32>, %c: memref<?x?x?x64xf32>) {
   attn.online_attention dot
       ins(%q, %q, %q : memref<?x?x?x64xf32>, memref<?x?x?x64xf32>, memref<?x?x?x64xf32>)

@@ -5,7 +5,7 @@
 // a vector state): a dynamic n_q may be 1 at run time (a decoder's step
 // with a model made for any number of queries). The tiled form is then
 // emitted twice under `scf.if %nq != 1`: the form for many queries (tiles
-// of 8 queries, groups of 4 tiles: 32 queries per iteration) in the
+// of 8 queries, groups of at most 4 tiles per iteration) in the
 // then-branch, and the form with tiles of one query (no groups) in the
 // else-branch, whose update the single-query kernel lowers (keys read in
 // place). A static n_q gets one form, its own size.
@@ -14,11 +14,15 @@
 // CHECK:      %[[NQ:.*]] = memref.dim %{{.*}}, %c2 : memref<1x8x?x64xf32>
 // CHECK:      %[[MANY:.*]] = arith.cmpi ne, %[[NQ]], %c1
 // CHECK-NEXT: scf.if %[[MANY]] {
-// CHECK:        scf.parallel ({{.*}}) = ({{.*}}) to (%c1, %c8, %[[NQ]], %{{.*}}) step (%c1, %c1, %c32, %c1)
+// CHECK:        %[[T1:.*]] = arith.addi %[[NQ]], %c7
+// CHECK-NEXT:   %[[T:.*]] = arith.divui %[[T1]], %c8
+// CHECK:        %[[GROUPS:.*]] = arith.minsi %{{.*}}, %[[T]]
+// CHECK:        scf.parallel ({{.*}}) = ({{.*}}) to (%c1, %c8, %[[GROUPS]], %{{.*}}) step (%c1, %c1, %c1, %c1)
+// CHECK:          memref.alloc() : memref<4x8xf32>
 // CHECK:          attn.online_softmax_update dot key_tile(128) {{.*}} state({{.*}} : vector<8xf32>, vector<8xf32>, vector<8x64xf32>)
 // The else-branch (after the first form's merge of its key splits).
 // CHECK:        scf.parallel ({{.*}}) = ({{.*}}) to (%c1, %c8, %[[NQ]], %{{.*}}) step (%c1, %c1, %c1, %c1)
-// CHECK-NOT:      scf.for %{{.*}} = %c0 to %c4
+// CHECK-NOT:      memref<4x8xf32>
 // CHECK:          attn.online_softmax_update dot key_tile(128) {{.*}} state({{.*}} : vector<1xf32>, vector<1xf32>, vector<1x64xf32>)
 // CHECK:          attn.tile_finalize
 // CHECK:        memref.dealloc %{{.*}} : memref<?x?x?x?x64xf32>
@@ -52,10 +56,13 @@ func.func @static_one(%q: memref<1x8x1x64xf32>, %k: memref<1x8x?x64xf32>,
   return
 }
 
-// A static n_q of 12: tiles of 8, a group of 2, no copy.
+// A static n_q of 12: tiles of 8, groups of at most 2 (one per head: 8
+// heads fill up to 8 threads), no copy.
 // CHECK-LABEL: func @static_twelve
 // CHECK-NOT:    vector<1xf32>
-// CHECK:        scf.parallel ({{.*}}) = ({{.*}}) to (%c1, %c8, %c12, %{{.*}}) step (%c1, %c1, %c16, %c1)
+// CHECK:        %[[GROUPS:.*]] = arith.minsi %{{.*}}, %c2
+// CHECK:        scf.parallel ({{.*}}) = ({{.*}}) to (%c1, %c8, %[[GROUPS]], %{{.*}}) step (%c1, %c1, %c1, %c1)
+// CHECK:          memref.alloc() : memref<2x8xf32>
 // CHECK-NOT:    vector<1xf32>
 // CHECK:        return
 func.func @static_twelve(%q: memref<1x8x12x64xf32>, %k: memref<1x8x?x64xf32>,

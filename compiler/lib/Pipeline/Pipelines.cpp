@@ -117,6 +117,10 @@ void attnc::buildAttnToLoopsPipeline(OpPassManager &pm,
   pm.addPass(createInlinerPass(/*opPipelines=*/{},
                                /*defaultPipelineBuilder=*/[](OpPassManager &) {}));
   pm.addPass(createSymbolDCEPass());
+  // The query groups of the tiled form are sized by the thread count: the
+  // OpenMP runtime's, or 1 without threads.
+  pm.addPass(attn::createAttnLowerThreadCount(
+      attn::AttnLowerThreadCountOptions{options.threads}));
 }
 
 /// The last steps of every host function to the LLVM dialect: memrefs

@@ -160,10 +160,12 @@ cl::opt<int64_t> tileSize(
     cl::init(0), cl::cat(attncCategory));
 cl::opt<int64_t> queryTilesPerGroup(
     "query-tiles-per-group",
-    cl::desc("Query tiles that take each key tile in turn while its keys "
-             "and values are in cache (a dot or cosine softmax with vectors; "
-             "default: the target's, 16 on the host CPU; 1: each query tile "
-             "streams every key tile)"),
+    cl::desc("At most this many query tiles take each key tile in turn "
+             "while its keys and values are in cache (a dot or cosine "
+             "softmax with vectors; the tiles are shared evenly among the "
+             "groups, more of them with more threads; default: the "
+             "target's, 16 on the host CPU; 1: each query tile streams "
+             "every key tile)"),
     cl::init(0), cl::cat(attncCategory));
 cl::opt<bool> splitKeys(
     "split-keys",

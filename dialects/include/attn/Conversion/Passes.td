@@ -340,6 +340,35 @@ def AttnOpenMPSchedule : Pass<"attn-omp-schedule", "ModuleOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def AttnLowerThreadCount : Pass<"attn-lower-thread-count", "ModuleOp"> {
+  let summary = "attn.thread_count to the OpenMP runtime's thread count or 1";
+  let description = [{
+    Each `attn.thread_count` becomes a call of `omp_get_max_threads()` (the
+    threads the next parallel region gets: OMP_NUM_THREADS, or the cores)
+    when the parallel loops run on OpenMP (`openmp`, attnc's --openmp), and
+    the constant 1 when they run serially. The call's declaration is added
+    to the module once.
+
+    ```mlir
+    %t = attn.thread_count : index
+    ```
+    becomes (openmp=true)
+    ```mlir
+    %0 = func.call @omp_get_max_threads() : () -> i32
+    %t = arith.index_cast %0 : i32 to index
+    ...
+    func.func private @omp_get_max_threads() -> i32
+    ```
+    or (openmp=false) `%t = arith.constant 1 : index`.
+  }];
+  let options = [
+    Option<"openmp", "openmp", "bool", /*default=*/"true",
+           "the parallel loops run on OpenMP threads (false: serially)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect"];
+}
+
 def AttnOpenMPThreadScratch : Pass<"attn-omp-thread-scratch", "ModuleOp"> {
   let summary = "Give each thread one stack copy of the per-tile scratch";
   let description = [{

@@ -7,6 +7,7 @@
 
 #include "attn/Conversion/LoopEmitter/LoopEmitter.h"
 
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
 using namespace mlir;
@@ -78,12 +79,15 @@ mlir::attn::loops::visibleKeyRange(Emitter &e, const KeyInterval &mask,
 
 std::pair<Value, Value>
 mlir::attn::loops::tileKeyBounds(Emitter &e, const KeyInterval &mask,
-                                 Value visible, Value i0, int64_t queryTile,
+                                 Value visible, Value i0, Value queries,
                                  Value keyStep, Value nq, Value nk) {
   ImplicitLocOpBuilder &builder = e.b;
   Value begin = e.index(0), end = visible;
   if (mask.hasEnd()) {
-    Value last = builder.create<arith::AddIOp>(i0, e.index(queryTile - 1));
+    std::optional<int64_t> count = getConstantIntValue(queries);
+    Value last = builder.create<arith::AddIOp>(
+        i0, count ? e.index(*count - 1)
+                  : builder.create<arith::SubIOp>(queries, e.index(1)));
     Value tileLast =
         e.minIdx(last, builder.create<arith::SubIOp>(nq, e.index(1)));
     end = visibleKeyRange(e, mask, visible, tileLast, nq, nk).second;
@@ -99,7 +103,7 @@ mlir::attn::loops::tileKeyBounds(Emitter &e, const KeyInterval &mask,
 TileKeyLoop mlir::attn::loops::tileKeyLoop(Emitter &e, OnlineAttentionOp op,
                                            Value b, Value h, Value i0,
                                            int64_t queryTile, Value keyStep,
-                                           Value nq, Value nk) {
+                                           Value nq, Value nk, Value queries) {
   ImplicitLocOpBuilder &builder = e.b;
   Value zero = e.index(0), one = e.index(1);
   TileKeyLoop loop;
@@ -108,10 +112,12 @@ TileKeyLoop mlir::attn::loops::tileKeyLoop(Emitter &e, OnlineAttentionOp op,
       op.getPrefix() ? visibleKeyCount(e, op.getPrefix(), b, nk) : Value();
   KeyInterval mask = KeyInterval::of(op, loop.prefixEnd);
   std::tie(loop.begin, loop.end) =
-      tileKeyBounds(e, mask, loop.visible, i0, queryTile, keyStep, nq, nk);
+      tileKeyBounds(e, mask, loop.visible, i0,
+                    queries ? queries : e.index(queryTile), keyStep, nq, nk);
   // A key range from data (a predicted window): the union of the tile's
   // queries' ranges, which need not move with the query.
   if (FlatSymbolRefAttr range = op.getKeyRangeAttr()) {
+    assert(!queries && "a key range function needs a static query count");
     Value lo, hi;
     Value lastQuery = builder.create<arith::SubIOp>(nq, one);
     for (int64_t r = 0; r < queryTile; ++r) {

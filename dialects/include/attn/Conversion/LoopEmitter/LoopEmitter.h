@@ -202,21 +202,23 @@ std::pair<Value, Value> visibleKeyRange(Emitter &e, const KeyInterval &mask,
 /// query stops seeing keys, `begin` the key tile holding the first key its
 /// first query sees (masks are intervals that move right with the query),
 /// and a `key_range` function narrows both to the union of the tile's
-/// queries' ranges.
+/// queries' ranges. `queries`, when given, is a number of queries known at
+/// run time (a query group's, at least 1) in place of `queryTile` (not with
+/// a `key_range` function, which is called per query).
 struct TileKeyLoop {
   Value visible, prefixEnd, begin, end;
 };
 TileKeyLoop tileKeyLoop(Emitter &e, OnlineAttentionOp op, Value b, Value h,
                         Value i0, int64_t queryTile, Value keyStep, Value nq,
-                        Value nk);
+                        Value nk, Value queries = {});
 
-/// The interval masks' part of tileKeyLoop: [begin, end) of the query tile
-/// [i0, i0 + queryTile) from `mask` and the batch entry's `visible` keys
-/// (begin is 0 without a first key, end is `visible` without a last).
+/// The interval masks' part of tileKeyLoop: [begin, end) of the queries
+/// [i0, i0 + queries) (queries >= 1) from `mask` and the batch entry's
+/// `visible` keys (begin is 0 without a first key, end is `visible` without
+/// a last).
 std::pair<Value, Value> tileKeyBounds(Emitter &e, const KeyInterval &mask,
-                                      Value visible, Value i0,
-                                      int64_t queryTile, Value keyStep,
-                                      Value nq, Value nk);
+                                      Value visible, Value i0, Value queries,
+                                      Value keyStep, Value nq, Value nk);
 
 /// The trailing operands of the score/mask/weight functions: `sizes` as
 /// they are, `tables` cast to the functions' table type (any strides: the

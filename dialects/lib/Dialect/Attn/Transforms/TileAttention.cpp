@@ -12,9 +12,11 @@
 // query sees (a window), so fully masked key tiles are never visited.
 //
 // For a dot or cosine softmax with a vector state (the blocked kernel's
-// case) an iteration is a query group: several query tiles take each key
-// tile in turn, their states in per-group buffers, so the key tile is read
-// from memory once per group. Without a weights output the parallel loop
+// case) an iteration is a query group: several consecutive query tiles take
+// each key tile in turn, their states in per-group buffers, so the key tile
+// is read from memory once per group. The groups are as even as the tiles
+// allow and their number is sized by attn.thread_count, so that the threads
+// get the same number of tiles. Without a weights output the parallel loop
 // also has a key-split dimension: when batch x heads x groups are few, each
 // group's keys are split in chunks whose partial states a second parallel
 // loop merges in a fixed order (one split otherwise). Tile sizes, groups
@@ -147,17 +149,17 @@ bool sameExtent(Value x, Value y) {
   return indexX && indexX == indexY;
 }
 
-/// The key loop of a query group of `group` tiles of `queryTile` queries,
-/// the first at `i0`: the vector state of each tile lives in per-group
-/// buffers ([group, QT] maxima and sums, [group, QT, Dv] accumulators), and
-/// each key tile of the group's loop `keys` updates, in turn, every tile
-/// that exists (first query < n_q) and sees it (the key tile is within the
-/// tile's own loop: `seesKeyTile(first, j0)`, null when every tile sees
-/// every key tile of the group's loop). Then each tile that exists is
-/// finalized.
+/// The key loop of a query group of `count` (at most `group`) tiles of
+/// `queryTile` queries, the first at `i0`: the vector state of each tile
+/// lives in per-group buffers ([group, QT] maxima and sums, [group, QT, Dv]
+/// accumulators), and each key tile of the group's loop `keys` updates, in
+/// turn, every tile that sees it (the key tile is within the tile's own
+/// loop: `seesKeyTile(first, j0)`, null when every tile sees every key tile
+/// of the group's loop). Then each tile is finalized.
 void buildQueryGroup(
-    Emitter &e, int64_t group, int64_t queryTile, VectorType accType,
-    ArrayRef<Value> initial, Value i0, Value nq, const TileKeyLoop &keys,
+    Emitter &e, int64_t group, Value count, int64_t queryTile,
+    VectorType accType, ArrayRef<Value> initial, Value i0,
+    const TileKeyLoop &keys,
     Value keyStep, function_ref<Value(Value, Value)> seesKeyTile,
     function_ref<OnlineSoftmaxUpdateOp(Value, Value, ValueRange)> update,
     function_ref<void(Value, ValueRange)> finish) {
@@ -181,9 +183,6 @@ void buildQueryGroup(
     return b.create<arith::AddIOp>(
         i0, b.create<arith::MulIOp>(g, e.index(queryTile)));
   };
-  auto exists = [&](Value first) -> Value {
-    return b.create<arith::CmpIOp>(arith::CmpIPredicate::ult, first, nq);
-  };
   auto ifThen = [&](Value cond, function_ref<void()> body) {
     auto ifOp = b.create<scf::IfOp>(cond, /*withElseRegion=*/false);
     OpBuilder::InsertionGuard guard(b);
@@ -191,14 +190,13 @@ void buildQueryGroup(
     body();
   };
 
-  Value groupSize = e.index(group);
   auto constant = [&](VectorType type, float value) -> Value {
     return b.create<arith::ConstantOp>(
         DenseElementsAttr::get(type, b.getF32FloatAttr(value).getValue()));
   };
   Value negInfRow = constant(rowType, -std::numeric_limits<float>::infinity());
   Value zeroRow = constant(rowType, 0), zeroAcc = constant(accRowType, 0);
-  e.forEach(groupSize, [&](Value g) {
+  e.forEach(count, [&](Value g) {
     b.create<vector::StoreOp>(negInfRow, buffers.maxima, ValueRange{g, zero});
     b.create<vector::StoreOp>(zeroRow, buffers.sums, ValueRange{g, zero});
     for (int64_t r = 0; r < queryTile; ++r)
@@ -206,21 +204,19 @@ void buildQueryGroup(
                                 ValueRange{g, e.index(r), zero});
   });
   e.loop(keys.begin, keys.end, keyStep, {}, [&](Value j0, ValueRange) {
-    e.forEach(groupSize, [&](Value g) {
+    e.forEach(count, [&](Value g) {
       Value first = firstQuery(g);
-      Value cond = exists(first);
-      if (Value sees = seesKeyTile(first, j0))
-        cond = b.create<arith::AndIOp>(cond, sees);
-      ifThen(cond, [&] {
+      auto updateTile = [&] {
         store(g, update(first, j0, load(g)).getResults());
-      });
+      };
+      if (Value sees = seesKeyTile(first, j0))
+        ifThen(sees, updateTile);
+      else
+        updateTile();
     });
     return SmallVector<Value>();
   });
-  e.forEach(groupSize, [&](Value g) {
-    Value first = firstQuery(g);
-    ifThen(exists(first), [&] { finish(first, load(g)); });
-  });
+  e.forEach(count, [&](Value g) { finish(firstQuery(g), load(g)); });
   for (Value buffer :
        {buffers.maxima, buffers.sums, buffers.accumulators})
     b.create<memref::DeallocOp>(buffer);
@@ -445,7 +441,8 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
         Value bIdx, h, bq, bk, bv, hk, hv;
         TileKeyLoop keys;
       };
-      auto enter = [&](Value bIdx, Value h, Value i0, int64_t queries) {
+      auto enter = [&](Value bIdx, Value h, Value i0, int64_t queries,
+                       Value groupQueries = {}) {
         Iteration it{bIdx,
                      h,
                      e.broadcastIndex(q, 0, bIdx),
@@ -454,7 +451,8 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
                      b.create<arith::DivUIOp>(h, keyGroup),
                      b.create<arith::DivUIOp>(h, valueGroup),
                      {}};
-        it.keys = tileKeyLoop(e, op, bIdx, h, i0, queries, keyStep, nq, nk);
+        it.keys = tileKeyLoop(e, op, bIdx, h, i0, queries, keyStep, nq, nk,
+                              groupQueries);
         return it;
       };
       // The update of query tile `first` with key tile `j0`, the finalization
@@ -558,11 +556,37 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
         SplitPartials partials;
       };
 
+      // Query groups: the T = ceil(n_q / QT) tiles of a (batch, head) in G
+      // groups of consecutive tiles, group g holding tiles [g T / G,
+      // (g + 1) T / G), so that group sizes differ by at most one. G is at
+      // least ceil(T / group) (`groups`, what the key splits count, which
+      // must not depend on the threads) and is raised so that the threads,
+      // which take the B x H x G groups in turn, get the same number of
+      // groups in the last round: the rounds R = ceil(B H ceil(T / group) /
+      // threads) made of G = floor(R threads / (B H)) groups per (batch,
+      // head), at most T. Grouping never changes what a tile computes.
+      Value tiles, groups, parallelGroups;
+      if (group > 1) {
+        tiles = ceilDivIndex(e, nq, e.index(queryTile));
+        groups = ceilDivIndex(e, tiles, e.index(group));
+        Value threads = e.maxIdx(b.create<ThreadCountOp>(b.getIndexType()), one);
+        Value heads = e.maxIdx(b.create<arith::MulIOp>(batch, hq), one);
+        Value rounds = ceilDivIndex(
+            e, b.create<arith::MulIOp>(heads, groups), threads);
+        Value filled = b.create<arith::DivUIOp>(
+            b.create<arith::MulIOp>(rounds, threads), heads);
+        parallelGroups = e.minIdx(e.maxIdx(filled, groups), tiles);
+      }
+
       // The tiled form: an iteration per (batch, head, query tile or group
       // [, split]).
       auto buildTiledForm = [&](const KeySplit *split) {
         SmallVector<Value> lower = {zero, zero, zero}, upper = {batch, hq, nq},
                            steps = {one, one, queryStep};
+        if (group > 1) {
+          upper[2] = parallelGroups;
+          steps[2] = one;
+        }
         if (split) {
           lower.push_back(zero);
           upper.push_back(split->splits);
@@ -572,8 +596,19 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(parallel.getBody()->getTerminator());
         SmallVector<Value> iv = parallel.getInductionVars();
-        Value i0 = iv[2];
-        Iteration it = enter(iv[0], iv[1], i0, queryTile * group);
+        Value i0 = iv[2], count, groupQueries;
+        if (group > 1) {
+          auto tileOf = [&](Value g) -> Value {
+            return b.create<arith::DivUIOp>(
+                b.create<arith::MulIOp>(g, tiles), parallelGroups);
+          };
+          Value firstTile = tileOf(iv[2]);
+          count = b.create<arith::SubIOp>(
+              tileOf(b.create<arith::AddIOp>(iv[2], one)), firstTile);
+          i0 = b.create<arith::MulIOp>(firstTile, e.index(queryTile));
+          groupQueries = b.create<arith::MulIOp>(count, e.index(queryTile));
+        }
+        Iteration it = enter(iv[0], iv[1], i0, queryTile, groupQueries);
         TileKeyLoop keys = it.keys;
         if (split) {
           // The keys of split s: [s chunk, (s + 1) chunk).
@@ -610,8 +645,9 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
           KeyInterval mask = KeyInterval::of(op, it.keys.prefixEnd);
           if (!mask.hasBegin() && !mask.hasEnd())
             return Value();
-          auto [begin, end] = tileKeyBounds(e, mask, it.keys.visible, first,
-                                            queryTile, keyStep, nq, nk);
+          auto [begin, end] =
+              tileKeyBounds(e, mask, it.keys.visible, first,
+                            e.index(queryTile), keyStep, nq, nk);
           Value sees =
               b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j0, end);
           if (mask.hasBegin())
@@ -620,7 +656,7 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
                                               begin));
           return sees;
         };
-        buildQueryGroup(e, group, queryTile, accType, state, i0, nq, keys,
+        buildQueryGroup(e, group, count, queryTile, accType, state, i0, keys,
                         keyStep, seesKeyTile, update, finish);
       };
 
@@ -631,9 +667,11 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
         return;
       }
       auto ceilDiv = [&](Value x, Value y) { return ceilDivIndex(e, x, y); };
-      Value tiles = ceilDiv(nq, e.index(queryTile));
+      if (!tiles)
+        tiles = ceilDiv(nq, e.index(queryTile));
       Value work = b.create<arith::MulIOp>(b.create<arith::MulIOp>(batch, hq),
-                                           ceilDiv(nq, queryStep));
+                                           groups ? groups
+                                                  : ceilDiv(nq, queryStep));
       auto [splits, chunk] = planKeySplits(
           e, work, nk, splitBelow,
           llvm::alignTo(std::max<int64_t>(target.minKeysPerSplit, keyTile),

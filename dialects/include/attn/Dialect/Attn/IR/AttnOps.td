@@ -876,4 +876,23 @@ def Attn_LanewiseCallOp : Attn_Op<"lanewise_call",
   }];
 }
 
+def Attn_ThreadCountOp : Attn_Op<"thread_count", [Pure]> {
+  let summary = "the number of threads the tiled form's parallel loops run on";
+  let description = [{
+    The number of threads a parallel loop of this call will be shared by,
+    at least 1: -attn-tile-attention sizes its query groups with it so that
+    the threads, which take the groups in turn, get the same number of
+    query tiles. It changes how the work is divided, never what a tile
+    computes (results do not depend on it). -attn-lower-thread-count makes
+    it `omp_get_max_threads()` where the parallel loops run on OpenMP
+    (OMP_NUM_THREADS) and 1 where they run serially.
+
+    ```mlir
+    %t = attn.thread_count : index
+    ```
+  }];
+  let results = (outs Index:$result);
+  let assemblyFormat = "attr-dict `:` type($result)";
+}
+
 #endif // ATTN_OPS_TD

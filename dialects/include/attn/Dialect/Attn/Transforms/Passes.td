@@ -128,25 +128,34 @@ def AttnTileAttention : Pass<"attn-tile-attention", "func::FuncOp"> {
 
     Query groups: with a vector state, a dot or cosine score, the softmax
     and no modifier or key-range function (the blocked dot kernel's case),
-    an iteration of the parallel loop is a group of G query tiles (the
-    target's `queryTilesPerGroup`, 16 on the host; `query-tiles-per-group`
-    overrides it; never more tiles than a static n_q makes). Their states
-    live in per-group buffers (`memref<GxQTxf32>` twice,
-    `memref<GxQTxDvxf32>`), the key loop spans the group's key loops, and
-    its body is an `scf.for` over the group's tiles: tile g (first query
-    i0 + g QT) loads its state as vectors, is updated and stores it, when
-    it exists (i0 + g QT < n_q) and, under causal, window or band masks,
-    when the key tile is within its own key loop. Then each tile that
-    exists is finalized. A key tile's packed keys and values are then read
-    from memory once per group rather than once per query tile (at d = 128,
-    n = 4096 they are 4 MB per head: more than L2). With G = 1 the form is
-    the one below.
+    an iteration of the parallel loop is a group of at most G consecutive
+    query tiles (the target's `queryTilesPerGroup`, 16 on the host;
+    `query-tiles-per-group` overrides it; never more tiles than a static
+    n_q makes). The T = ceil(n_q / QT) tiles of a (batch, head) make N
+    groups, group j holding tiles [j T / N, (j + 1) T / N), so that group
+    sizes differ by at most one; N is at least ceil(T / G) and is raised
+    with the thread count (`attn.thread_count`, lowered by
+    -attn-lower-thread-count) until the B x H x N groups fill the threads'
+    last round: N = min(T, max(ceil(T / G), floor(R threads / (B H)))),
+    R = ceil(B H ceil(T / G) / threads). The threads take the groups in
+    turn (-attn-omp-schedule) and get the same number of tiles; what a
+    tile computes does not depend on its group, so the results do not
+    depend on the thread count. The states live in per-group buffers
+    (`memref<GxQTxf32>` twice, `memref<GxQTxDvxf32>`), the key loop spans
+    the group's key loops, and its body is an `scf.for` over the group's
+    tiles: tile g (first query i0 + g QT) loads its state as vectors, is
+    updated and stores it, under causal, window or band masks only when
+    the key tile is within its own key loop. Then each tile is finalized.
+    A key tile's packed keys and values are then read from memory once per
+    group rather than once per query tile (at d = 128, n = 4096 they are
+    4 MB per head: more than L2). With G = 1 the form is the one below.
 
     Key splits: for the same ops without a weights output, the parallel
     loop has a fourth dimension, the key split s in [0, splits): splits is
-    1 unless batch x heads x query groups are fewer than the target's
-    `keySplitIterations` (16 on the host), and then min(ceil(16 /
-    groups), ceil(Nk / minKeysPerSplit)) chunks of whole key tiles (at
+    1 unless batch x heads x ceil(T / G) (the fewest groups, whatever the
+    threads) are fewer than the target's `keySplitIterations` (16 on the
+    host), and then min(ceil(16 / groups), ceil(Nk / minKeysPerSplit))
+    chunks of whole key tiles (at
     least 512 keys on the host). Iteration s runs the group's key loop over
     [s chunk, (s + 1) chunk). With one split each tile is finalized as
     above; with several, each tile stores its final state in per-split
