@@ -42,9 +42,9 @@ struct AttnLowerThreadCountPass
       callee = module.lookupSymbol<func::FuncOp>(kThreadCountFunction);
       if (!callee) {
         b.setInsertionPointToEnd(module.getBody());
-        callee = b.create<func::FuncOp>(
-            module.getLoc(), kThreadCountFunction,
-            b.getFunctionType({}, {b.getI32Type()}));
+        callee =
+            b.create<func::FuncOp>(module.getLoc(), kThreadCountFunction,
+                                   b.getFunctionType({}, {b.getI32Type()}));
         callee.setPrivate();
       }
     }

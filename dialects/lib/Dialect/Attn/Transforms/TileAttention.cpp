@@ -159,8 +159,8 @@ bool sameExtent(Value x, Value y) {
 void buildQueryGroup(
     Emitter &e, int64_t group, Value count, int64_t queryTile,
     VectorType accType, ArrayRef<Value> initial, Value i0,
-    const TileKeyLoop &keys,
-    Value keyStep, function_ref<Value(Value, Value)> seesKeyTile,
+    const TileKeyLoop &keys, Value keyStep,
+    function_ref<Value(Value, Value)> seesKeyTile,
     function_ref<OnlineSoftmaxUpdateOp(Value, Value, ValueRange)> update,
     function_ref<void(Value, ValueRange)> finish) {
   ImplicitLocOpBuilder &b = e.b;
@@ -569,10 +569,11 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
       if (group > 1) {
         tiles = ceilDivIndex(e, nq, e.index(queryTile));
         groups = ceilDivIndex(e, tiles, e.index(group));
-        Value threads = e.maxIdx(b.create<ThreadCountOp>(b.getIndexType()), one);
+        Value threads =
+            e.maxIdx(b.create<ThreadCountOp>(b.getIndexType()), one);
         Value heads = e.maxIdx(b.create<arith::MulIOp>(batch, hq), one);
-        Value rounds = ceilDivIndex(
-            e, b.create<arith::MulIOp>(heads, groups), threads);
+        Value rounds =
+            ceilDivIndex(e, b.create<arith::MulIOp>(heads, groups), threads);
         Value filled = b.create<arith::DivUIOp>(
             b.create<arith::MulIOp>(rounds, threads), heads);
         parallelGroups = e.minIdx(e.maxIdx(filled, groups), tiles);
@@ -599,8 +600,8 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
         Value i0 = iv[2], count, groupQueries;
         if (group > 1) {
           auto tileOf = [&](Value g) -> Value {
-            return b.create<arith::DivUIOp>(
-                b.create<arith::MulIOp>(g, tiles), parallelGroups);
+            return b.create<arith::DivUIOp>(b.create<arith::MulIOp>(g, tiles),
+                                            parallelGroups);
           };
           Value firstTile = tileOf(iv[2]);
           count = b.create<arith::SubIOp>(
@@ -646,8 +647,8 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
           if (!mask.hasBegin() && !mask.hasEnd())
             return Value();
           auto [begin, end] =
-              tileKeyBounds(e, mask, it.keys.visible, first,
-                            e.index(queryTile), keyStep, nq, nk);
+              tileKeyBounds(e, mask, it.keys.visible, first, e.index(queryTile),
+                            keyStep, nq, nk);
           Value sees =
               b.create<arith::CmpIOp>(arith::CmpIPredicate::slt, j0, end);
           if (mask.hasBegin())
@@ -669,9 +670,9 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
       auto ceilDiv = [&](Value x, Value y) { return ceilDivIndex(e, x, y); };
       if (!tiles)
         tiles = ceilDiv(nq, e.index(queryTile));
-      Value work = b.create<arith::MulIOp>(b.create<arith::MulIOp>(batch, hq),
-                                           groups ? groups
-                                                  : ceilDiv(nq, queryStep));
+      Value work =
+          b.create<arith::MulIOp>(b.create<arith::MulIOp>(batch, hq),
+                                  groups ? groups : ceilDiv(nq, queryStep));
       auto [splits, chunk] = planKeySplits(
           e, work, nk, splitBelow,
           llvm::alignTo(std::max<int64_t>(target.minKeysPerSplit, keyTile),
