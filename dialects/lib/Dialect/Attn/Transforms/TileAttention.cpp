@@ -556,27 +556,28 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
         SplitPartials partials;
       };
 
-      // Query groups: the T = ceil(n_q / QT) tiles of a (batch, head) in G
-      // groups of consecutive tiles, group g holding tiles [g T / G,
-      // (g + 1) T / G), so that group sizes differ by at most one. G is at
-      // least ceil(T / group) (`groups`, what the key splits count, which
-      // must not depend on the threads) and is raised so that the threads,
-      // which take the B x H x G groups in turn, get the same number of
-      // groups in the last round: the rounds R = ceil(B H ceil(T / group) /
-      // threads) made of G = floor(R threads / (B H)) groups per (batch,
-      // head), at most T. Grouping never changes what a tile computes.
-      Value tiles, groups, parallelGroups;
+      // Query groups: the T = ceil(n_q / QT) tiles of a (batch, head) in N
+      // groups of consecutive tiles (`parallelGroups`), group j holding tiles
+      // [j T / N, (j + 1) T / N), so that group sizes differ by at most one.
+      // N is at least ceil(T / group) (`fewestGroups`, what the key splits
+      // count, which must not depend on the threads) and is raised so that
+      // the threads, which take the B x H x N groups in turn, get the same
+      // number of groups in the last round: the rounds R = ceil(B H
+      // ceil(T / group) / threads) made of N = floor(R threads / (B H))
+      // groups per (batch, head), at most T. Grouping never changes what a
+      // tile computes.
+      Value tiles, fewestGroups, parallelGroups;
       if (group > 1) {
         tiles = ceilDivIndex(e, nq, e.index(queryTile));
-        groups = ceilDivIndex(e, tiles, e.index(group));
+        fewestGroups = ceilDivIndex(e, tiles, e.index(group));
         Value threads =
             e.maxIdx(b.create<ThreadCountOp>(b.getIndexType()), one);
         Value heads = e.maxIdx(b.create<arith::MulIOp>(batch, hq), one);
-        Value rounds =
-            ceilDivIndex(e, b.create<arith::MulIOp>(heads, groups), threads);
+        Value rounds = ceilDivIndex(
+            e, b.create<arith::MulIOp>(heads, fewestGroups), threads);
         Value filled = b.create<arith::DivUIOp>(
             b.create<arith::MulIOp>(rounds, threads), heads);
-        parallelGroups = e.minIdx(e.maxIdx(filled, groups), tiles);
+        parallelGroups = e.minIdx(e.maxIdx(filled, fewestGroups), tiles);
       }
 
       // The tiled form: an iteration per (batch, head, query tile or group
@@ -670,9 +671,9 @@ struct TileOnlineAttention : public OpRewritePattern<OnlineAttentionOp> {
       auto ceilDiv = [&](Value x, Value y) { return ceilDivIndex(e, x, y); };
       if (!tiles)
         tiles = ceilDiv(nq, e.index(queryTile));
-      Value work =
-          b.create<arith::MulIOp>(b.create<arith::MulIOp>(batch, hq),
-                                  groups ? groups : ceilDiv(nq, queryStep));
+      Value work = b.create<arith::MulIOp>(
+          b.create<arith::MulIOp>(batch, hq),
+          fewestGroups ? fewestGroups : ceilDiv(nq, queryStep));
       auto [splits, chunk] = planKeySplits(
           e, work, nk, splitBelow,
           llvm::alignTo(std::max<int64_t>(target.minKeysPerSplit, keyTile),
