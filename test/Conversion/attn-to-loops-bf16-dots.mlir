@@ -1,5 +1,5 @@
-// RUN: attn-opt %s "--convert-attn-to-loops=bf16-dot-products=true" | FileCheck %s
-// RUN: attn-opt %s --convert-attn-to-loops | FileCheck %s --check-prefix=F32
+// RUN: attn-opt %s "--convert-attn-to-loops=tile-size=128 bf16-dot-products=true" | FileCheck %s
+// RUN: attn-opt %s "--convert-attn-to-loops=tile-size=128" | FileCheck %s --check-prefix=F32
 //
 // bf16 dot products (attnc --dot-precision=bf16): the blocked kernel's two
 // products take bf16-rounded operands and accumulate in f32 with AVX512-BF16

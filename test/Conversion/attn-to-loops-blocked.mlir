@@ -1,5 +1,5 @@
-// RUN: attn-opt %s "--convert-attn-to-loops=query-tiles-per-group=1 split-keys=false single-query-copy=false" | FileCheck %s
-// RUN: attn-opt %s "--attn-tile-attention=query-tiles-per-group=1 split-keys=false single-query-copy=false" | attn-opt --convert-attn-to-loops | FileCheck %s
+// RUN: attn-opt %s "--convert-attn-to-loops=tile-size=128 query-tiles-per-group=1 split-keys=false single-query-copy=false" | FileCheck %s
+// RUN: attn-opt %s "--attn-tile-attention=tile-size=128 query-tiles-per-group=1 split-keys=false single-query-copy=false" | attn-opt --convert-attn-to-loops | FileCheck %s
 // RUN: attn-opt %s "--convert-attn-to-loops=tile-size=20 query-tiles-per-group=1 split-keys=false single-query-copy=false" | FileCheck %s --check-prefix=TILE
 // RUN: attn-opt %s "--convert-attn-to-loops=vectorize=false" | FileCheck %s --check-prefix=SCALAR
 //

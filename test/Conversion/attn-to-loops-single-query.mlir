@@ -1,5 +1,5 @@
-// RUN: attn-opt %s --convert-attn-to-loops | FileCheck %s
-// RUN: attn-opt %s "--convert-attn-to-loops=bf16-dot-products=true" | FileCheck %s --check-prefix=BF16
+// RUN: attn-opt %s "--convert-attn-to-loops=tile-size=128" | FileCheck %s
+// RUN: attn-opt %s "--convert-attn-to-loops=tile-size=128 bf16-dot-products=true" | FileCheck %s --check-prefix=BF16
 //
 // The single-query kernel: a static n_q of 1 makes query tiles of one row,
 // and the blocked dot kernel then reads the keys in place (no panels are

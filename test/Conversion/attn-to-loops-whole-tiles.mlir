@@ -1,5 +1,5 @@
-// RUN: attn-opt %s "--convert-attn-to-loops=query-tiles-per-group=1 split-keys=false single-query-copy=false" | FileCheck %s
-// RUN: attn-opt %s "--convert-attn-to-loops=query-tiles-per-group=1 split-keys=false single-query-copy=false bf16-dot-products=true" | FileCheck %s --check-prefix=BF16
+// RUN: attn-opt %s "--convert-attn-to-loops=tile-size=128 query-tiles-per-group=1 split-keys=false single-query-copy=false" | FileCheck %s
+// RUN: attn-opt %s "--convert-attn-to-loops=tile-size=128 query-tiles-per-group=1 split-keys=false single-query-copy=false bf16-dot-products=true" | FileCheck %s --check-prefix=BF16
 //
 // Pass 3 of the blocked kernel (acc_r += p_rj v_j over the tile's keys)
 // runs over a key count known only at run time (the last tile, masks).

@@ -29,18 +29,19 @@
 // A scaled dot score without a weights output takes the blocked kernel:
 // the keys packed once in panels of 16 before the parallel loop over
 // (batch, head, group of at most 4 tiles of 8 queries, key split), a scratch of
-// 8 x 128 scores (rows of 144: BlockedDot.cpp), the (m, l, acc) of the group's 4 tiles in buffers, and
+// 8 x 512 scores (the key tile sized by the cache, rows of 528: BlockedDot.cpp),
+// the (m, l, acc) of the group's 4 tiles in buffers, and
 // each key tile used by the group's tiles in turn, each tile's state loaded
 // as vectors, updated and stored.
 // CHECK:       memref.alloc({{.*}}) {alignment = 64 : i64} : memref<?x1x?x8x16xf32>
 // CHECK:       scf.parallel {{.*}} step (%{{.*}}, %{{.*}}, %c1, %{{.*}})
-// CHECK:       memref.alloc() : memref<8x144xf32>
+// CHECK:       memref.alloc() : memref<8x528xf32>
 // The lengths are read per batch entry.
 // CHECK:       memref.load %{{.*}} : memref<?xi32>
 // CHECK:       memref.alloc() : memref<4x8xf32>
 // CHECK:       memref.alloc() : memref<4x8xf32>
 // CHECK:       memref.alloc() : memref<4x8x8xf32>
-// CHECK:       scf.for %[[J0:.*]] = %{{.*}} to %{{.*}} step %c128 {
+// CHECK:       scf.for %[[J0:.*]] = %{{.*}} to %{{.*}} step %c512 {
 // CHECK-NEXT:    scf.for %[[G:.*]] = %c0 to %{{.*}} step %c1 {
 // CHECK:             vector.load %{{.*}}[%[[G]], %c0, %c0] : memref<4x8x8xf32>, vector<8xf32>
 // CHECK:             vector.fma

@@ -1,5 +1,5 @@
-// RUN: attn-opt %s "--attn-tile-attention=query-tiles-per-group=4" | FileCheck %s
-// RUN: attn-opt %s "--attn-tile-attention=split-keys=false query-tiles-per-group=4" | FileCheck %s --check-prefix=NOSPLIT
+// RUN: attn-opt %s "--attn-tile-attention=tile-size=128 query-tiles-per-group=4" | FileCheck %s
+// RUN: attn-opt %s "--attn-tile-attention=tile-size=128 split-keys=false query-tiles-per-group=4" | FileCheck %s --check-prefix=NOSPLIT
 //
 // Key splits (-attn-tile-attention, a dot or cosine softmax with a vector
 // state and no weights output): when batch x heads x query groups (of at

@@ -1,6 +1,6 @@
-// RUN: attn-opt %s "--attn-tile-attention=split-keys=false query-tiles-per-group=4" | FileCheck %s
-// RUN: attn-opt %s "--attn-tile-attention=query-tiles-per-group=1 split-keys=false" | FileCheck %s --check-prefix=ONE
-// RUN: attn-opt %s "--convert-attn-to-loops=query-tiles-per-group=3 split-keys=false" | FileCheck %s --check-prefix=LOOPS
+// RUN: attn-opt %s "--attn-tile-attention=tile-size=128 split-keys=false query-tiles-per-group=4" | FileCheck %s
+// RUN: attn-opt %s "--attn-tile-attention=tile-size=128 query-tiles-per-group=1 split-keys=false" | FileCheck %s --check-prefix=ONE
+// RUN: attn-opt %s "--convert-attn-to-loops=tile-size=128 query-tiles-per-group=3 split-keys=false" | FileCheck %s --check-prefix=LOOPS
 // RUN: not attn-opt %s "--attn-tile-attention=query-tiles-per-group=65" 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: not attn-opt %s "--convert-attn-to-loops=query-tiles-per-group=-1" 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: attn-opt %s "--attn-tile-attention=split-keys=false" | FileCheck %s --check-prefix=DEFAULT

@@ -1,5 +1,5 @@
-// RUN: attn-opt %s "--attn-tile-attention=query-tiles-per-group=4" | FileCheck %s
-// RUN: attn-opt %s "--attn-tile-attention=single-query-copy=false query-tiles-per-group=4" | FileCheck %s --check-prefix=NOCOPY
+// RUN: attn-opt %s "--attn-tile-attention=tile-size=128 query-tiles-per-group=4" | FileCheck %s
+// RUN: attn-opt %s "--attn-tile-attention=tile-size=128 single-query-copy=false query-tiles-per-group=4" | FileCheck %s --check-prefix=NOCOPY
 //
 // The single-query copy (-attn-tile-attention, a dot or cosine softmax with
 // a vector state): a dynamic n_q may be 1 at run time (a decoder's step

@@ -1,4 +1,4 @@
-// RUN: attn-opt %s "--attn-tile-attention=query-tiles-per-group=1 split-keys=false" | FileCheck %s
+// RUN: attn-opt %s "--attn-tile-attention=tile-size=128 query-tiles-per-group=1 split-keys=false" | FileCheck %s
 //
 // A sliding window gives the key loop of a query tile both bounds: query i
 // sees keys i' - W < l <= i' (i' = i + Nk - Nq), an interval that moves

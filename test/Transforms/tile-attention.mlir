@@ -1,11 +1,11 @@
-// RUN: attn-opt %s "--attn-tile-attention=query-tiles-per-group=1 split-keys=false" | FileCheck %s
+// RUN: attn-opt %s "--attn-tile-attention=tile-size=128 query-tiles-per-group=1 split-keys=false" | FileCheck %s
 // RUN: attn-opt %s "--attn-tile-attention=tile-size=20 query-tiles-per-group=1 split-keys=false" | FileCheck %s --check-prefix=TILE20
 // RUN: attn-opt %s "--attn-tile-attention=vectorize=false" | FileCheck %s --check-prefix=BUFFERS
 // RUN: not attn-opt %s "--attn-tile-attention=tile-size=4097" 2>&1 | FileCheck %s --check-prefix=BADTILE
 //
 // -attn-tile-attention: attn.online_attention becomes its tiled form, an
 // scf.parallel over (batch, head, tile of 8 queries) around an scf.for over
-// the visible key tiles (64 keys, the host target's) whose body is
+// the visible key tiles (128 keys here, asked for) whose body is
 // attn.online_softmax_update; attn.tile_finalize writes the context and
 // attn.tile_weights the optional weights. The masks are loop bounds.
 

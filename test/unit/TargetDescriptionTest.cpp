@@ -76,8 +76,9 @@ TEST(TargetDescription, PanelStepsFitTheRegisters) {
 }
 
 /// The blocked kernel's key tile sized by the cache: AVX2 doubles 128 keys
-/// while the tile's keys and values fit 128 KiB, up to 512; AVX-512 keeps
-/// 128. Every size is whole panels that pass 1's block divides.
+/// while the tile's keys and values fit 128 KiB, up to 512; AVX-512 while
+/// they fit 256 KiB, up to 512. Every size is whole panels that pass 1's
+/// block divides.
 TEST(TargetDescription, BlockedKeyTileBySize) {
   const TargetDescription &avx2 = x86AVX2(), &avx512 = x86AVX512();
   EXPECT_EQ(avx2.blockedKeyTile(16, 16), 512);
@@ -90,8 +91,13 @@ TEST(TargetDescription, BlockedKeyTileBySize) {
   EXPECT_EQ(avx2.blockedKeyTile(-1, 64), 128);
   EXPECT_EQ(avx2.blockedKeyTile(64, 0), 128);
   EXPECT_EQ(avx2.blockedKeyTile(1, 1), avx2.longestKeyTile);
-  for (int64_t d : {1, 8, 16, 64, 128, 256})
-    EXPECT_EQ(avx512.blockedKeyTile(d, d), avx512.keyTile) << d;
+  EXPECT_EQ(avx512.blockedKeyTile(16, 16), 512);
+  EXPECT_EQ(avx512.blockedKeyTile(64, 64), 512); // 512 x 128 x 4 B = 256 KiB
+  EXPECT_EQ(avx512.blockedKeyTile(64, 65), 256);
+  EXPECT_EQ(avx512.blockedKeyTile(128, 128), 256);
+  EXPECT_EQ(avx512.blockedKeyTile(256, 256), 128);
+  EXPECT_EQ(avx512.blockedKeyTile(1024, 1024), 128);
+  EXPECT_EQ(avx512.blockedKeyTile(-1, 64), 128);
   for (const TargetDescription *t : {&avx512, &avx2})
     for (int64_t d = 1; d <= 256; ++d) {
       int64_t tile = t->blockedKeyTile(d, d);

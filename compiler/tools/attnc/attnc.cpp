@@ -152,11 +152,11 @@ constexpr int64_t kGPUKeyTile = 64;
 cl::opt<int64_t> tileSize(
     "tile-size",
     cl::desc("Keys per tile of the online softmax (default: the target's, "
-             "128 on the host CPU, and on an AVX2 host up to 512 where the "
-             "packed keys and values of a tile of a dot or cosine softmax "
-             "fit 128 KiB (256 at d = 64, 512 at d = 16); 64 with "
-             "--target=cuda, whose threads keep a tile's scores in their "
-             "private memory)"),
+             "128 on the host CPU; for a dot or cosine softmax up to 512 "
+             "while a tile's packed keys and values fit 256 KiB with "
+             "AVX-512 (512 at d = 64, 256 at d = 128) or 128 KiB with AVX2 "
+             "(256 at d = 64, 512 at d = 16); 64 with --target=cuda, whose "
+             "threads keep a tile's scores in their private memory)"),
     cl::init(0), cl::cat(attncCategory));
 cl::opt<int64_t> queryTilesPerGroup(
     "query-tiles-per-group",

@@ -40,6 +40,15 @@
 // 1.02x at 12, 0.97x at 16, 0.89x at 32; two threads 1.6x at 12-16, 1.3x at
 // 24-32, 1.03x at 64 (the packed kernel's row blocks leave the threads
 // unbalanced there).
+// The blocked kernel's key tile grows from 128 keys while its packed keys
+// and values fit 256 KiB (an eighth of Sapphire Rapids' 2 MiB L2), up to
+// 512: 512 keys at d = 16 and 64, 256 at d = 128, 128 at d = 256. Against
+// 128 keys (bench/compare_builds.py, one build with and without
+// --tile-size, alternating rounds in one process), one thread: 4 heads of
+// d = 16 1.05-1.12x, d = 64 1.03-1.14x at n = 8192 and 1.00-1.08x at
+// n = 2048 (512 against 256: 1.01-1.06x), d = 128 1.00-1.02x with 256
+// keys (512 against 256: 1.00-1.01x); two threads 1.05x at d = 16 and
+// 1.01-1.02x at n = 8192, d = 64.
 //===----------------------------------------------------------------------===//
 
 #include "attn/Target/TargetDescription.h"
@@ -69,8 +78,8 @@ const TargetDescription &mlir::attn::x86AVX512() {
                                         /*projectionCachedWeightBytes=*/1048576,
                                         /*projectionBlocksPerSlab=*/8,
                                         /*projectionFewRows=*/16,
-                                        /*keyTileCacheBytes=*/0,
-                                        /*longestKeyTile=*/128};
+                                        /*keyTileCacheBytes=*/262144,
+                                        /*longestKeyTile=*/512};
   return avx512;
 }
 

@@ -116,10 +116,11 @@ def AttnTileAttention : Pass<"attn-tile-attention", "func::FuncOp"> {
     buffers (`memref<QTxf32>`, `memref<QTxDvxf32>`) allocated per query
     tile and updated in place. QT (query tile) and the key tile come from
     the target description (`attn/Target/TargetDescription.h`, the host
-    CPU's: 8 queries, or n_q when it is static and smaller; 128 keys;
-    AVX2's: 6 queries, and for a dot or cosine softmax with static D and Dv,
-    no window or band and no weights output, 128 keys doubled while the
-    tile's keys and values fit 128 KiB, up to 512: `blockedKeyTile`);
+    CPU's: 8 queries, or n_q when it is static and smaller; 128 keys, and
+    for a dot or cosine softmax with static D and Dv, no window or band and
+    no weights output, 128 keys doubled while the tile's keys and values
+    fit 256 KiB, up to 512: `blockedKeyTile`; AVX2's: 6 queries, and the
+    same growth while they fit 128 KiB);
     `tile-size` overrides the key tile. With a vector state the key tile is
     rounded up to whole vector registers of keys (16 on the host). With a
     vector state, a dot or cosine score, the softmax and no modifier, a
