@@ -81,23 +81,31 @@ TEST(TargetDescription, PanelStepsFitTheRegisters) {
 /// block divides.
 TEST(TargetDescription, BlockedKeyTileBySize) {
   const TargetDescription &avx2 = x86AVX2(), &avx512 = x86AVX512();
-  EXPECT_EQ(avx2.blockedKeyTile(16, 16), 512);
-  EXPECT_EQ(avx2.blockedKeyTile(24, 40), 512); // 512 x 64 x 4 B = 128 KiB
-  EXPECT_EQ(avx2.blockedKeyTile(64, 64), 256);
-  EXPECT_EQ(avx2.blockedKeyTile(64, 128), 128);
-  EXPECT_EQ(avx2.blockedKeyTile(128, 128), 128);
-  // Never below the target's tile, nor for rows of unknown length.
-  EXPECT_EQ(avx2.blockedKeyTile(1024, 1024), 128);
-  EXPECT_EQ(avx2.blockedKeyTile(-1, 64), 128);
-  EXPECT_EQ(avx2.blockedKeyTile(64, 0), 128);
+  struct {
+    const TargetDescription *target;
+    int64_t d, dv, keys;
+  } cases[] = {
+      {&avx2, 16, 16, 512},
+      {&avx2, 24, 40, 512}, // 512 x 64 x 4 B = 128 KiB
+      {&avx2, 64, 64, 256},
+      {&avx2, 64, 128, 128},
+      {&avx2, 128, 128, 128},
+      {&avx512, 16, 16, 512},
+      {&avx512, 64, 64, 512}, // 512 x 128 x 4 B = 256 KiB
+      {&avx512, 64, 65, 256},
+      {&avx512, 128, 128, 256},
+      {&avx512, 256, 256, 128},
+      // Never below the target's tile, nor for rows of unknown length.
+      {&avx2, 1024, 1024, 128},
+      {&avx2, -1, 64, 128},
+      {&avx2, 64, 0, 128},
+      {&avx512, 1024, 1024, 128},
+      {&avx512, -1, 64, 128},
+  };
+  for (const auto &c : cases)
+    EXPECT_EQ(c.target->blockedKeyTile(c.d, c.dv), c.keys)
+        << c.target->name.str() << " d " << c.d << " dv " << c.dv;
   EXPECT_EQ(avx2.blockedKeyTile(1, 1), avx2.longestKeyTile);
-  EXPECT_EQ(avx512.blockedKeyTile(16, 16), 512);
-  EXPECT_EQ(avx512.blockedKeyTile(64, 64), 512); // 512 x 128 x 4 B = 256 KiB
-  EXPECT_EQ(avx512.blockedKeyTile(64, 65), 256);
-  EXPECT_EQ(avx512.blockedKeyTile(128, 128), 256);
-  EXPECT_EQ(avx512.blockedKeyTile(256, 256), 128);
-  EXPECT_EQ(avx512.blockedKeyTile(1024, 1024), 128);
-  EXPECT_EQ(avx512.blockedKeyTile(-1, 64), 128);
   for (const TargetDescription *t : {&avx512, &avx2})
     for (int64_t d = 1; d <= 256; ++d) {
       int64_t tile = t->blockedKeyTile(d, d);
